@@ -1,0 +1,825 @@
+//! The [`Dataset`]: validated accounts, users, subscriptions and events, held columnar with ids
+//! interned and events sorted by account and time.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Entity, Error, ErrorKind, Result};
+use crate::time::{Timestamp, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS};
+
+use super::entity::{Account, AttributeValue, Event, Money, Role, Subscription, SubscriptionStatus, User};
+use super::ingest::{DuplicatePolicy, EventSource, FieldError, IngestMode, IngestOptions, IngestReport, PropRef, RejectedRow};
+use super::intern::{Interner, Staged};
+use super::props::{num_bits, Prop, PropSets, Stored, StagedProps};
+
+/// Marks an event without a user.
+pub(crate) const NO_USER: u32 = u32::MAX;
+/// Longest id, name or property key accepted, in bytes.
+const MAX_TEXT_BYTES: usize = 1024;
+/// Largest MRR accepted, in minor units (10^15: ARR and totals stay far from overflow).
+const MAX_MONEY_MINOR: i64 = 1_000_000_000_000_000;
+
+/// A user as held by the dataset.
+#[derive(Debug, Clone)]
+pub(crate) struct UserRow {
+    pub(crate) id: String,
+    pub(crate) account: u32,
+    pub(crate) role: Role,
+    pub(crate) created_at: i64,
+    pub(crate) deactivated_at: Option<i64>,
+}
+
+/// A subscription row as held by the dataset.
+#[derive(Debug, Clone)]
+pub(crate) struct SubscriptionRow {
+    pub(crate) account: u32,
+    pub(crate) plan: String,
+    pub(crate) start: i64,
+    pub(crate) end: Option<i64>,
+    pub(crate) mrr_minor: i64,
+    pub(crate) quantity: u32,
+    pub(crate) status: SubscriptionStatus,
+}
+
+/// Events, columnar, sorted by (account, timestamp). Account `a` owns rows `offsets[a]..offsets[a+1]`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EventStore {
+    pub(crate) offsets: Vec<usize>,
+    pub(crate) ts: Vec<i64>,
+    pub(crate) user: Vec<u32>,
+    pub(crate) name: Vec<u32>,
+    pub(crate) props: Vec<u32>,
+}
+
+impl EventStore {
+    pub(crate) fn range(&self, account: usize) -> std::ops::Range<usize> {
+        self.offsets[account]..self.offsets[account + 1]
+    }
+
+    fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    fn with_capacity(accounts: usize, events: usize) -> Self {
+        let mut offsets = Vec::with_capacity(accounts + 1);
+        offsets.push(0);
+        EventStore {
+            offsets,
+            ts: Vec::with_capacity(events),
+            user: Vec::with_capacity(events),
+            name: Vec::with_capacity(events),
+            props: Vec::with_capacity(events),
+        }
+    }
+}
+
+/// Bytes held by a dataset, by part.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MemoryUsage {
+    /// Bytes of the event columns (timestamps, users, names, property sets, offsets).
+    pub event_bytes: usize,
+    /// Bytes of the interned strings and property sets.
+    pub dictionary_bytes: usize,
+    /// Bytes of accounts, users and subscriptions (estimated).
+    pub entity_bytes: usize,
+    /// Events held.
+    pub events: usize,
+    /// `(event_bytes + dictionary_bytes) / events`.
+    pub bytes_per_event: f64,
+}
+
+/// An event staged for merging: its sort key plus its row in the batch (`u32::MAX` = already held).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct StagedEvent {
+    account: u32,
+    ts: i64,
+    name: u32,
+    user: u32,
+    props: u32,
+    row: u32,
+}
+
+/// Validated customer data, held columnar. See the crate docs for the data's way through custfit.
+///
+/// Every `add_*` call is all-or-nothing in [`IngestMode::Strict`]: on error the dataset is
+/// exactly as it was. Accounts must be added before the users, subscriptions and events that
+/// refer to them.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub(crate) currency: Option<String>,
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) account_index: HashMap<String, u32>,
+    pub(crate) attribute_types: BTreeMap<String, &'static str>,
+    pub(crate) users: Vec<UserRow>,
+    pub(crate) user_index: HashMap<String, u32>,
+    pub(crate) subscriptions: Vec<SubscriptionRow>,
+    pub(crate) subscription_offsets: Vec<usize>,
+    pub(crate) events: EventStore,
+    pub(crate) event_names: Interner,
+    pub(crate) prop_keys: Interner,
+    pub(crate) prop_strings: Interner,
+    pub(crate) prop_sets: PropSets,
+}
+
+fn check_text(field: &str, value: &str, kind: ErrorKind) -> Result<(), FieldError> {
+    if value.is_empty() {
+        return Err(FieldError::new(kind, field, "must not be empty"));
+    }
+    if value.len() > MAX_TEXT_BYTES {
+        return Err(FieldError::new(kind, field, format!("longer than {MAX_TEXT_BYTES} bytes")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(kind, field, "contains control characters"));
+    }
+    Ok(())
+}
+
+fn check_future(field: &str, ms: i64, latest: Option<i64>) -> Result<(), FieldError> {
+    match latest {
+        Some(limit) if ms > limit => Err(FieldError::new(
+            ErrorKind::FutureTimestamp,
+            field,
+            format!(
+                "{} is in the future (latest allowed {}); set allow_future to ingest it",
+                Timestamp::from_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_else(|_| ms.to_string()),
+                Timestamp::from_millis(limit.min(MAX_TIMESTAMP_MS - 1)).map(|t| t.to_rfc3339()).unwrap_or_default()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Collects per-row outcomes for strict or lenient mode.
+struct Outcome {
+    mode: IngestMode,
+    entity: Entity,
+    rejected: Vec<RejectedRow>,
+}
+
+impl Outcome {
+    fn new(mode: IngestMode, entity: Entity) -> Self {
+        Outcome { mode, entity, rejected: Vec::new() }
+    }
+
+    /// `Ok(true)` keep the row, `Ok(false)` skip it (lenient), `Err` abort (strict).
+    fn check(&mut self, row: usize, result: Result<(), FieldError>) -> Result<bool> {
+        match result {
+            Ok(()) => Ok(true),
+            Err(e) if self.mode == IngestMode::Strict => Err(e.into_error(self.entity, row)),
+            Err(e) => {
+                self.rejected.push(e.into_rejected(row));
+                Ok(false)
+            }
+        }
+    }
+}
+
+impl Dataset {
+    /// An empty dataset.
+    pub fn new() -> Self {
+        let mut ds = Dataset::default();
+        ds.events.offsets.push(0);
+        ds.subscription_offsets.push(0);
+        ds
+    }
+
+    /// Number of accounts.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Number of users.
+    pub fn user_count(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Number of subscription rows.
+    pub fn subscription_count(&self) -> usize {
+        self.subscriptions.len()
+    }
+
+    /// Number of events.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    /// The dataset's currency (set by the first subscription), if any.
+    pub fn currency(&self) -> Option<&str> {
+        self.currency.as_deref()
+    }
+
+    /// Accounts in insertion order.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The account with this id.
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.account_index.get(id).map(|&i| &self.accounts[i as usize])
+    }
+
+    pub(crate) fn account_position(&self, id: &str) -> Result<usize> {
+        self.account_index.get(id).map(|&i| i as usize).ok_or_else(|| Error::Argument {
+            kind: ErrorKind::UnknownAccount,
+            name: "account_id".into(),
+            reason: format!("no account `{id}` in the dataset"),
+        })
+    }
+
+    /// Attribute names and their types (`string`, `number`, `bool`, `date`).
+    pub fn attribute_types(&self) -> &BTreeMap<String, &'static str> {
+        &self.attribute_types
+    }
+
+    /// Users in insertion order.
+    pub fn users(&self) -> Vec<User> {
+        self.users
+            .iter()
+            .map(|u| User {
+                id: u.id.clone(),
+                account_id: self.accounts[u.account as usize].id.clone(),
+                role: u.role,
+                created_at: ts(u.created_at),
+                deactivated_at: u.deactivated_at.map(ts),
+            })
+            .collect()
+    }
+
+    /// Subscriptions sorted by account (insertion order) and start.
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        let currency = self.currency.clone().unwrap_or_default();
+        self.subscriptions
+            .iter()
+            .map(|s| Subscription {
+                account_id: self.accounts[s.account as usize].id.clone(),
+                plan: s.plan.clone(),
+                start: ts(s.start),
+                end: s.end.map(ts),
+                mrr: Money::new(s.mrr_minor, currency.clone()),
+                quantity: s.quantity,
+                status: s.status,
+            })
+            .collect()
+    }
+
+    /// Events sorted by account (insertion order) and time, as owned values.
+    pub fn events(&self) -> Vec<Event> {
+        let mut out = Vec::with_capacity(self.event_count());
+        for a in 0..self.accounts.len() {
+            for i in self.events.range(a) {
+                out.push(self.event_at(a, i));
+            }
+        }
+        out
+    }
+
+    pub(crate) fn event_at(&self, account: usize, i: usize) -> Event {
+        let user = self.events.user[i];
+        let properties = self
+            .prop_sets
+            .get(self.events.props[i])
+            .iter()
+            .map(|(k, v)| (self.prop_keys.resolve(*k).to_string(), v.to_value(&self.prop_strings)))
+            .collect();
+        Event {
+            account_id: self.accounts[account].id.clone(),
+            user_id: (user != NO_USER).then(|| self.users[user as usize].id.clone()),
+            timestamp: ts(self.events.ts[i]),
+            name: self.event_names.resolve(self.events.name[i]).to_string(),
+            properties,
+        }
+    }
+
+    /// Events of one account with `from < t <= to`, in time order.
+    pub fn account_events(&self, account_id: &str, from: Timestamp, to: Timestamp) -> Result<Vec<Event>> {
+        let a = self.account_position(account_id)?;
+        let r = self.events.range(a);
+        let ts = &self.events.ts[r.clone()];
+        let lo = r.start + ts.partition_point(|&t| t <= from.millis());
+        let hi = r.start + ts.partition_point(|&t| t <= to.millis());
+        Ok((lo..hi.max(lo)).map(|i| self.event_at(a, i)).collect())
+    }
+
+    /// First and last event instants, if any events are held.
+    pub fn event_time_range(&self) -> Option<(Timestamp, Timestamp)> {
+        let min = self.events.ts.iter().min()?;
+        let max = self.events.ts.iter().max()?;
+        Some((ts(*min), ts(*max)))
+    }
+
+    /// Distinct event names seen, in first-seen order.
+    pub fn event_names(&self) -> Vec<String> {
+        self.event_names.iter().map(|(_, s)| s.to_string()).collect()
+    }
+
+    /// Bytes held, by part.
+    pub fn memory_usage(&self) -> MemoryUsage {
+        let e = &self.events;
+        let event_bytes = e.ts.capacity() * 8
+            + e.user.capacity() * 4
+            + e.name.capacity() * 4
+            + e.props.capacity() * 4
+            + e.offsets.capacity() * std::mem::size_of::<usize>();
+        let dictionary_bytes = self.event_names.heap_bytes()
+            + self.prop_keys.heap_bytes()
+            + self.prop_strings.heap_bytes()
+            + self.prop_sets.heap_bytes();
+        let entity_bytes = self.accounts.len() * (std::mem::size_of::<Account>() + 64)
+            + self.users.len() * (std::mem::size_of::<UserRow>() + 48)
+            + self.subscriptions.len() * (std::mem::size_of::<SubscriptionRow>() + 24);
+        let events = e.len();
+        MemoryUsage {
+            event_bytes,
+            dictionary_bytes,
+            entity_bytes,
+            events,
+            bytes_per_event: if events == 0 { 0.0 } else { (event_bytes + dictionary_bytes) as f64 / events as f64 },
+        }
+    }
+
+    // ---------------------------------------------------------------- accounts
+
+    /// Adds accounts. Parents may be earlier in the same batch or already held.
+    pub fn add_accounts(&mut self, rows: &[Account], options: &IngestOptions) -> Result<IngestReport> {
+        let mut out = Outcome::new(options.mode, Entity::Account);
+        let latest = options.latest_allowed();
+        let reserved = crate::metrics::reserved_column_names();
+        let mut keep = vec![false; rows.len()];
+        let mut batch_ids: HashMap<&str, usize> = HashMap::new();
+        let mut attr_types: BTreeMap<String, &'static str> = self.attribute_types.clone();
+        for (i, acc) in rows.iter().enumerate() {
+            let result = (|| {
+                check_text("id", &acc.id, ErrorKind::InvalidAccount)?;
+                if self.account_index.contains_key(&acc.id) || batch_ids.contains_key(acc.id.as_str()) {
+                    return Err(FieldError::new(ErrorKind::DuplicateId, "id", format!("account `{}` already exists", acc.id)));
+                }
+                check_future("created_at", acc.created_at.millis(), latest)?;
+                if acc.name.len() > MAX_TEXT_BYTES {
+                    return Err(FieldError::new(ErrorKind::InvalidAccount, "name", format!("longer than {MAX_TEXT_BYTES} bytes")));
+                }
+                if let Some(p) = &acc.parent_id {
+                    if p == &acc.id {
+                        return Err(FieldError::new(ErrorKind::InvalidAccount, "parent_id", "an account cannot be its own parent"));
+                    }
+                    if !self.account_index.contains_key(p) && !batch_ids.contains_key(p.as_str()) {
+                        return Err(FieldError::new(
+                            ErrorKind::UnknownAccount,
+                            "parent_id",
+                            format!("parent account `{p}` is not in the dataset (add parents before children)"),
+                        ));
+                    }
+                }
+                for (name, value) in &acc.attributes {
+                    let field = format!("attributes.{name}");
+                    check_text(&field, name, ErrorKind::InvalidAccount)?;
+                    if reserved.contains(&name.as_str()) {
+                        return Err(FieldError::new(
+                            ErrorKind::InvalidAccount,
+                            field,
+                            format!("`{name}` is a built-in snapshot column; rename the attribute"),
+                        ));
+                    }
+                    if let AttributeValue::Number(x) = value {
+                        if !x.is_finite() {
+                            return Err(FieldError::new(ErrorKind::InvalidAccount, field, "not a finite number"));
+                        }
+                    }
+                    if let AttributeValue::String(s) = value {
+                        if s.len() > MAX_TEXT_BYTES {
+                            return Err(FieldError::new(ErrorKind::InvalidAccount, field, format!("longer than {MAX_TEXT_BYTES} bytes")));
+                        }
+                    }
+                    if let Some(t) = attr_types.get(name) {
+                        if *t != value.type_name() {
+                            return Err(FieldError::new(
+                                ErrorKind::InvalidAccount,
+                                field,
+                                format!("is {} here but {} in other accounts", value.type_name(), t),
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            if out.check(i, result)? {
+                keep[i] = true;
+                batch_ids.insert(&acc.id, i);
+                for (name, value) in &acc.attributes {
+                    attr_types.entry(name.clone()).or_insert(value.type_name());
+                }
+            }
+        }
+        // Parents that were themselves rejected make their children invalid too (lenient mode).
+        if options.mode == IngestMode::Lenient {
+            loop {
+                let mut changed = false;
+                for (i, acc) in rows.iter().enumerate() {
+                    if !keep[i] {
+                        continue;
+                    }
+                    if let Some(p) = &acc.parent_id {
+                        if !self.account_index.contains_key(p) && batch_ids.get(p.as_str()).is_none_or(|&j| !keep[j]) {
+                            keep[i] = false;
+                            batch_ids.remove(acc.id.as_str());
+                            out.rejected.push(RejectedRow {
+                                row: i,
+                                field: "parent_id".into(),
+                                code: ErrorKind::UnknownAccount.code().into(),
+                                reason: format!("parent account `{p}` was rejected"),
+                            });
+                            changed = true;
+                        }
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
+            out.rejected.sort_by_key(|r| r.row);
+            attr_types = self.attribute_types.clone();
+            for (i, acc) in rows.iter().enumerate() {
+                if keep[i] {
+                    for (name, value) in &acc.attributes {
+                        attr_types.entry(name.clone()).or_insert(value.type_name());
+                    }
+                }
+            }
+        }
+        // Commit.
+        let mut accepted = 0;
+        for (i, acc) in rows.iter().enumerate() {
+            if !keep[i] {
+                continue;
+            }
+            let id = self.accounts.len() as u32;
+            self.account_index.insert(acc.id.clone(), id);
+            self.accounts.push(acc.clone());
+            let last = *self.events.offsets.last().unwrap_or(&0);
+            self.events.offsets.push(last);
+            let last = *self.subscription_offsets.last().unwrap_or(&0);
+            self.subscription_offsets.push(last);
+            accepted += 1;
+        }
+        self.attribute_types = attr_types;
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: 0 })
+    }
+
+    // ---------------------------------------------------------------- users
+
+    /// Adds users of accounts already held.
+    pub fn add_users(&mut self, rows: &[User], options: &IngestOptions) -> Result<IngestReport> {
+        let mut out = Outcome::new(options.mode, Entity::User);
+        let latest = options.latest_allowed();
+        let mut staged: Vec<UserRow> = Vec::new();
+        let mut batch_ids: HashSet<&str> = HashSet::new();
+        for (i, u) in rows.iter().enumerate() {
+            let result = (|| {
+                check_text("id", &u.id, ErrorKind::InvalidUser)?;
+                if self.user_index.contains_key(&u.id) || batch_ids.contains(u.id.as_str()) {
+                    return Err(FieldError::new(ErrorKind::DuplicateId, "id", format!("user `{}` already exists", u.id)));
+                }
+                let account = *self.account_index.get(&u.account_id).ok_or_else(|| {
+                    FieldError::new(ErrorKind::UnknownAccount, "account_id", format!("no account `{}` in the dataset", u.account_id))
+                })?;
+                check_future("created_at", u.created_at.millis(), latest)?;
+                if let Some(d) = u.deactivated_at {
+                    if d < u.created_at {
+                        return Err(FieldError::new(ErrorKind::InvalidUser, "deactivated_at", "is before created_at"));
+                    }
+                }
+                Ok(UserRow {
+                    id: u.id.clone(),
+                    account,
+                    role: u.role,
+                    created_at: u.created_at.millis(),
+                    deactivated_at: u.deactivated_at.map(Timestamp::millis),
+                })
+            })();
+            match result {
+                Ok(row) => {
+                    batch_ids.insert(&u.id);
+                    staged.push(row);
+                }
+                Err(e) => {
+                    out.check(i, Err(e))?;
+                }
+            }
+        }
+        let accepted = staged.len();
+        for row in staged {
+            self.user_index.insert(row.id.clone(), self.users.len() as u32);
+            self.users.push(row);
+        }
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: 0 })
+    }
+
+    // ---------------------------------------------------------------- subscriptions
+
+    /// Adds subscription rows. All money must share one currency (the first row's sets it).
+    pub fn add_subscriptions(&mut self, rows: &[Subscription], options: &IngestOptions) -> Result<IngestReport> {
+        let mut out = Outcome::new(options.mode, Entity::Subscription);
+        let mut currency = self.currency.clone();
+        let mut staged = Vec::new();
+        for (i, s) in rows.iter().enumerate() {
+            let result = (|| {
+                let account = *self.account_index.get(&s.account_id).ok_or_else(|| {
+                    FieldError::new(ErrorKind::UnknownAccount, "account_id", format!("no account `{}` in the dataset", s.account_id))
+                })?;
+                check_text("plan", &s.plan, ErrorKind::InvalidSubscription)?;
+                let c = &s.mrr.currency;
+                if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                    return Err(FieldError::new(
+                        ErrorKind::InvalidSubscription,
+                        "mrr.currency",
+                        format!("`{c}` is not a three-letter uppercase ISO 4217 code"),
+                    ));
+                }
+                if let Some(expected) = &currency {
+                    if expected != c {
+                        return Err(FieldError::new(
+                            ErrorKind::CurrencyMismatch,
+                            "mrr.currency",
+                            format!("`{c}` differs from the dataset's currency `{expected}`; convert before ingesting"),
+                        ));
+                    }
+                }
+                if !(0..=MAX_MONEY_MINOR).contains(&s.mrr.minor) {
+                    return Err(FieldError::new(
+                        ErrorKind::InvalidSubscription,
+                        "mrr.minor",
+                        format!("{} is outside 0..={MAX_MONEY_MINOR}", s.mrr.minor),
+                    ));
+                }
+                if let Some(end) = s.end {
+                    if end <= s.start {
+                        return Err(FieldError::new(ErrorKind::InvalidSubscription, "end", "must be after start"));
+                    }
+                }
+                Ok(SubscriptionRow {
+                    account,
+                    plan: s.plan.clone(),
+                    start: s.start.millis(),
+                    end: s.end.map(Timestamp::millis),
+                    mrr_minor: s.mrr.minor,
+                    quantity: s.quantity,
+                    status: s.status,
+                })
+            })();
+            match result {
+                Ok(row) => {
+                    currency.get_or_insert_with(|| s.mrr.currency.clone());
+                    staged.push(row);
+                }
+                Err(e) => {
+                    out.check(i, Err(e))?;
+                }
+            }
+        }
+        let accepted = staged.len();
+        self.currency = currency;
+        self.subscriptions.extend(staged);
+        self.subscriptions.sort_by_key(|s| (s.account, s.start));
+        self.subscription_offsets.clear();
+        self.subscription_offsets.push(0);
+        let mut j = 0;
+        for a in 0..self.accounts.len() as u32 {
+            while j < self.subscriptions.len() && self.subscriptions[j].account == a {
+                j += 1;
+            }
+            self.subscription_offsets.push(j);
+        }
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: 0 })
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /// Adds events of accounts (and users) already held. Order within the batch does not matter.
+    pub fn add_events(&mut self, rows: &[Event], options: &IngestOptions) -> Result<IngestReport> {
+        self.add_event_source(rows, options)
+    }
+
+    pub(crate) fn add_event_source<S: EventSource + ?Sized>(&mut self, src: &S, options: &IngestOptions) -> Result<IngestReport> {
+        if src.len() >= u32::MAX as usize {
+            return Err(Error::argument("events", "a batch holds at most 4,294,967,294 events; split it"));
+        }
+        let mut out = Outcome::new(options.mode, Entity::Event);
+        let latest = options.latest_allowed();
+        let mut names = Staged::new(&self.event_names);
+        let mut props = StagedProps::new(&self.prop_keys, &self.prop_strings, &self.prop_sets);
+        let mut staged: Vec<StagedEvent> = Vec::with_capacity(src.len());
+        let mut buf: Vec<Prop> = Vec::new();
+        for i in 0..src.len() {
+            buf.clear();
+            let result = stage_event(self, src, i, latest, &mut names, &mut props, &mut buf);
+            match result {
+                Ok(ev) => staged.push(ev),
+                Err(e) => {
+                    out.check(i, Err(e))?;
+                }
+            }
+        }
+        if names.total_len() > u32::MAX as usize - 1 || props.keys.total_len() > u32::MAX as usize - 1 {
+            return Err(Error::argument("events", "too many distinct event names or property keys"));
+        }
+        staged.sort_unstable();
+        let (store, duplicates) = self.merge_events(&staged, options.duplicates);
+        let mut dropped = 0;
+        if !duplicates.is_empty() {
+            match options.duplicates {
+                DuplicatePolicy::Reject => {
+                    if options.mode == IngestMode::Strict {
+                        let row = duplicates.iter().min().copied().unwrap_or(0);
+                        return Err(Error::row(
+                            ErrorKind::DuplicateEvent,
+                            Entity::Event,
+                            row,
+                            "timestamp",
+                            "identical to an event already held or earlier in the batch",
+                        ));
+                    }
+                    for &row in &duplicates {
+                        out.rejected.push(RejectedRow {
+                            row,
+                            field: "timestamp".into(),
+                            code: ErrorKind::DuplicateEvent.code().into(),
+                            reason: "identical to an event already held or earlier in the batch".into(),
+                        });
+                    }
+                    out.rejected.sort_by_key(|r| r.row);
+                }
+                DuplicatePolicy::Drop => dropped = duplicates.len(),
+                DuplicatePolicy::Keep => {}
+            }
+        }
+        let accepted = staged.len() - duplicates.len();
+        let new_names = names.into_new();
+        let (new_keys, new_strings, new_sets) = props.into_parts();
+        self.event_names.extend_committed(new_names);
+        self.prop_keys.extend_committed(new_keys);
+        self.prop_strings.extend_committed(new_strings);
+        self.prop_sets.extend_committed(new_sets);
+        self.events = store;
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped })
+    }
+
+    /// Merges sorted staged events into a copy of the store. Returns the new store and the batch
+    /// rows found to duplicate an earlier event (dropped from the store unless `Keep`).
+    fn merge_events(&self, staged: &[StagedEvent], policy: DuplicatePolicy) -> (EventStore, Vec<usize>) {
+        let old = &self.events;
+        let n_acc = self.accounts.len();
+        let mut store = EventStore::with_capacity(n_acc, old.len() + staged.len());
+        let mut dups = Vec::new();
+        let mut s = 0;
+        for a in 0..n_acc {
+            let r = old.range(a);
+            let mut o = r.start;
+            let s_end = s + staged[s..].partition_point(|e| e.account as usize == a);
+            let mut last: Option<(i64, u32, u32, u32)> = None;
+            while o < r.end || s < s_end {
+                let take_old = if o >= r.end {
+                    false
+                } else if s >= s_end {
+                    true
+                } else {
+                    let ok = (old.ts[o], old.name[o], old.user[o], old.props[o]);
+                    let e = &staged[s];
+                    ok <= (e.ts, e.name, e.user, e.props)
+                };
+                let key = if take_old {
+                    let k = (old.ts[o], old.name[o], old.user[o], old.props[o]);
+                    o += 1;
+                    k
+                } else {
+                    let e = staged[s];
+                    s += 1;
+                    let k = (e.ts, e.name, e.user, e.props);
+                    if last == Some(k) {
+                        dups.push(e.row as usize);
+                        if policy != DuplicatePolicy::Keep {
+                            continue;
+                        }
+                    }
+                    k
+                };
+                last = Some(key);
+                store.ts.push(key.0);
+                store.name.push(key.1);
+                store.user.push(key.2);
+                store.props.push(key.3);
+            }
+            store.offsets.push(store.ts.len());
+        }
+        (store, dups)
+    }
+
+    // ---------------------------------------------------------------- helpers for metrics
+
+    pub(crate) fn name_id(&self, name: &str) -> Option<u32> {
+        self.event_names.get(name)
+    }
+
+    pub(crate) fn key_id(&self, key: &str) -> Option<u32> {
+        self.prop_keys.get(key)
+    }
+
+    pub(crate) fn string_id(&self, s: &str) -> Option<u32> {
+        self.prop_strings.get(s)
+    }
+
+    /// For each property set, the value of `key` (None when absent or `key` unknown).
+    pub(crate) fn prop_column(&self, key: Option<u32>) -> Vec<Option<Stored>> {
+        match key {
+            None => vec![None; self.prop_sets.len()],
+            Some(k) => (0..self.prop_sets.len() as u32).map(|id| self.prop_sets.lookup(id, k)).collect(),
+        }
+    }
+
+    pub(crate) fn subscription_rows(&self, account: usize) -> &[SubscriptionRow] {
+        &self.subscriptions[self.subscription_offsets[account]..self.subscription_offsets[account + 1]]
+    }
+}
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millis(ms.clamp(MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS - 1)).unwrap_or_else(|_| Timestamp::now())
+}
+
+fn stage_event<S: EventSource + ?Sized>(
+    ds: &Dataset,
+    src: &S,
+    i: usize,
+    latest: Option<i64>,
+    names: &mut Staged<'_>,
+    props: &mut StagedProps<'_>,
+    buf: &mut Vec<Prop>,
+) -> Result<StagedEvent, FieldError> {
+    let account_id = src.account_id(i)?;
+    if account_id.is_empty() {
+        return Err(FieldError::new(ErrorKind::InvalidEvent, "account_id", "must not be empty"));
+    }
+    let account = *ds
+        .account_index
+        .get(account_id)
+        .ok_or_else(|| FieldError::new(ErrorKind::UnknownAccount, "account_id", format!("no account `{account_id}` in the dataset")))?;
+    let user = match src.user_id(i)? {
+        None | Some("") => NO_USER,
+        Some(uid) => {
+            let u = *ds
+                .user_index
+                .get(uid)
+                .ok_or_else(|| FieldError::new(ErrorKind::UnknownUser, "user_id", format!("no user `{uid}` in the dataset")))?;
+            let owner = ds.users[u as usize].account;
+            if owner != account {
+                return Err(FieldError::new(
+                    ErrorKind::InvalidEvent,
+                    "user_id",
+                    format!("user `{uid}` belongs to account `{}`, not `{account_id}`", ds.accounts[owner as usize].id),
+                ));
+            }
+            u
+        }
+    };
+    let t = src.timestamp_ms(i)?;
+    if !(MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&t) {
+        return Err(FieldError::new(ErrorKind::InvalidTimestamp, "timestamp", "outside the supported years 1900-2199"));
+    }
+    check_future("timestamp", t, latest)?;
+    let name = src.name(i)?;
+    check_text("name", name, ErrorKind::InvalidEvent)?;
+    let name = names.intern(name);
+    let mut err: Option<FieldError> = None;
+    src.properties(i, &mut |key, value| {
+        if err.is_some() {
+            return;
+        }
+        let field = || format!("properties.{key}");
+        if let Err(e) = check_text(&field(), key, ErrorKind::InvalidEvent) {
+            err = Some(e);
+            return;
+        }
+        let stored = match value {
+            PropRef::Bool(b) => Stored::Bool(b),
+            PropRef::Number(x) if x.is_finite() => Stored::Num(num_bits(x)),
+            PropRef::Number(x) => {
+                err = Some(FieldError::new(ErrorKind::InvalidEvent, field(), format!("{x} is not a finite number")));
+                return;
+            }
+            PropRef::Str(s) if s.len() > MAX_TEXT_BYTES => {
+                err = Some(FieldError::new(ErrorKind::InvalidEvent, field(), format!("longer than {MAX_TEXT_BYTES} bytes")));
+                return;
+            }
+            PropRef::Str(s) => Stored::Str(props.strings.intern(s)),
+        };
+        let k = props.keys.intern(key);
+        buf.push((k, stored));
+    })?;
+    if let Some(e) = err {
+        return Err(e);
+    }
+    buf.sort_unstable_by_key(|p| p.0);
+    if buf.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(FieldError::new(ErrorKind::InvalidEvent, "properties", "a property key appears twice"));
+    }
+    let set = props.intern_set(buf);
+    Ok(StagedEvent { account, ts: t, name, user, props: set, row: i as u32 })
+}

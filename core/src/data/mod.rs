@@ -1,0 +1,19 @@
+//! Customer data: the four row types ([`Account`], [`User`], [`Subscription`], [`Event`]), money,
+//! and the validated, columnar [`Dataset`] they are ingested into.
+
+mod dataset;
+mod entity;
+mod ingest;
+mod intern;
+mod props;
+
+pub use dataset::{Dataset, MemoryUsage};
+pub use entity::{
+    currency_exponent, event_name, Account, AttributeValue, Event, Money, PropertyValue, Role, Subscription,
+    SubscriptionStatus, User,
+};
+pub use ingest::{DuplicatePolicy, IngestMode, IngestOptions, IngestReport, RejectedRow};
+
+pub(crate) use dataset::NO_USER;
+pub(crate) use ingest::{EventSource, FieldError, PropRef};
+pub(crate) use props::Stored;

@@ -1,0 +1,363 @@
+//! CSV reading and writing of the four row types.
+//!
+//! Layouts (header row required, column order free, empty cell = absent):
+//! - accounts: `id, name, created_at, owner, parent_id, seats`, then one column per attribute;
+//! - users: `id, account_id, role, created_at, deactivated_at`;
+//! - subscriptions: `account_id, plan, start, end, mrr_minor, currency, quantity, status`;
+//! - events: `account_id, user_id, timestamp, name`, then one column per property.
+//!
+//! Attribute and property columns are text unless the header names a type:
+//! `employees:number`, `is_trial:bool`, `renewal_date:date` (attributes only).
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use crate::data::{Account, AttributeValue, Event, Money, PropertyValue, Role, Subscription, SubscriptionStatus, User};
+use crate::error::{Entity, Error, ErrorKind, Result};
+use crate::time::Timestamp;
+
+struct Table {
+    headers: Vec<String>,
+    records: Vec<csv::StringRecord>,
+}
+
+fn read_table<R: Read>(reader: R, what: &str) -> Result<Table> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
+    let headers: Vec<String> = rdr.headers().map_err(|e| Error::parse(what, e))?.iter().map(|h| h.trim().to_string()).collect();
+    let mut records = Vec::new();
+    for r in rdr.records() {
+        records.push(r.map_err(|e| Error::parse(what, e))?);
+    }
+    Ok(Table { headers, records })
+}
+
+impl Table {
+    fn col(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    fn require(&self, name: &str, entity: Entity) -> Result<usize> {
+        self.col(name).ok_or_else(|| Error::Parse {
+            what: format!("{entity} CSV"),
+            reason: format!("missing column `{name}` (columns: {})", self.headers.join(", ")),
+        })
+    }
+}
+
+fn cell(r: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
+    i.and_then(|i| r.get(i)).filter(|s| !s.is_empty())
+}
+
+fn row_err(kind: ErrorKind, entity: Entity, row: usize, field: &str, reason: impl Into<String>) -> Error {
+    Error::Row { kind, entity, row, field: field.to_string(), reason: reason.into() }
+}
+
+fn parse_ts(text: &str, entity: Entity, row: usize, field: &str) -> Result<Timestamp> {
+    Timestamp::parse(text).map_err(|e| row_err(ErrorKind::InvalidTimestamp, entity, row, field, e.to_string()))
+}
+
+fn required<'a>(r: &'a csv::StringRecord, i: usize, kind: ErrorKind, entity: Entity, row: usize, field: &str) -> Result<&'a str> {
+    cell(r, Some(i)).ok_or_else(|| row_err(kind, entity, row, field, "is required"))
+}
+
+/// A typed extra column (attribute or property).
+#[derive(Clone, Copy, PartialEq)]
+enum Typed {
+    Text,
+    Number,
+    Bool,
+    Date,
+}
+
+fn split_typed(header: &str) -> (&str, Typed) {
+    match header.rsplit_once(':') {
+        Some((n, "number")) => (n, Typed::Number),
+        Some((n, "bool")) => (n, Typed::Bool),
+        Some((n, "date")) => (n, Typed::Date),
+        Some((n, "string")) => (n, Typed::Text),
+        _ => (header, Typed::Text),
+    }
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim() {
+        "true" | "TRUE" | "True" | "1" => Some(true),
+        "false" | "FALSE" | "False" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads accounts.
+pub fn read_accounts<R: Read>(reader: R) -> Result<Vec<Account>> {
+    let e = Entity::Account;
+    let t = read_table(reader, "accounts CSV")?;
+    let (id, created) = (t.require("id", e)?, t.require("created_at", e)?);
+    let (name, owner, parent, seats) = (t.col("name"), t.col("owner"), t.col("parent_id"), t.col("seats"));
+    let fixed = ["id", "name", "created_at", "owner", "parent_id", "seats"];
+    let extra: Vec<(usize, &str, Typed)> = t
+        .headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !fixed.contains(&h.as_str()))
+        .map(|(i, h)| {
+            let (n, ty) = split_typed(h);
+            (i, n, ty)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(t.records.len());
+    for (row, r) in t.records.iter().enumerate() {
+        let mut acc = Account::new(
+            required(r, id, ErrorKind::InvalidAccount, e, row, "id")?,
+            cell(r, name).unwrap_or(""),
+            parse_ts(required(r, created, ErrorKind::InvalidAccount, e, row, "created_at")?, e, row, "created_at")?,
+        );
+        acc.owner = cell(r, owner).map(str::to_string);
+        acc.parent_id = cell(r, parent).map(str::to_string);
+        if let Some(s) = cell(r, seats) {
+            acc.seats = Some(s.trim().parse().map_err(|_| {
+                row_err(ErrorKind::InvalidAccount, e, row, "seats", format!("`{s}` is not a whole number of seats (0..=4294967295)"))
+            })?);
+        }
+        for &(i, n, ty) in &extra {
+            let Some(v) = cell(r, Some(i)) else { continue };
+            let field = format!("attributes.{n}");
+            let value = match ty {
+                Typed::Text => AttributeValue::String(v.to_string()),
+                Typed::Number => AttributeValue::Number(
+                    parse_number(v).ok_or_else(|| row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not a finite number")))?,
+                ),
+                Typed::Bool => AttributeValue::Bool(
+                    parse_bool(v).ok_or_else(|| row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not true/false")))?,
+                ),
+                Typed::Date => AttributeValue::Date { date: parse_ts(v, e, row, &field)? },
+            };
+            acc.attributes.insert(n.to_string(), value);
+        }
+        out.push(acc);
+    }
+    Ok(out)
+}
+
+/// Reads users.
+pub fn read_users<R: Read>(reader: R) -> Result<Vec<User>> {
+    let e = Entity::User;
+    let t = read_table(reader, "users CSV")?;
+    let (id, account, created) = (t.require("id", e)?, t.require("account_id", e)?, t.require("created_at", e)?);
+    let (role, deact) = (t.col("role"), t.col("deactivated_at"));
+    let mut out = Vec::with_capacity(t.records.len());
+    for (row, r) in t.records.iter().enumerate() {
+        let role = match cell(r, role) {
+            None => Role::Member,
+            Some(s) => Role::parse(s).map_err(|m| row_err(ErrorKind::InvalidUser, e, row, "role", m))?,
+        };
+        out.push(User {
+            id: required(r, id, ErrorKind::InvalidUser, e, row, "id")?.to_string(),
+            account_id: required(r, account, ErrorKind::InvalidUser, e, row, "account_id")?.to_string(),
+            role,
+            created_at: parse_ts(required(r, created, ErrorKind::InvalidUser, e, row, "created_at")?, e, row, "created_at")?,
+            deactivated_at: cell(r, deact).map(|s| parse_ts(s, e, row, "deactivated_at")).transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads subscriptions.
+pub fn read_subscriptions<R: Read>(reader: R) -> Result<Vec<Subscription>> {
+    let e = Entity::Subscription;
+    let k = ErrorKind::InvalidSubscription;
+    let t = read_table(reader, "subscriptions CSV")?;
+    let (account, plan, start, mrr, currency) =
+        (t.require("account_id", e)?, t.require("plan", e)?, t.require("start", e)?, t.require("mrr_minor", e)?, t.require("currency", e)?);
+    let (end, quantity, status) = (t.col("end"), t.col("quantity"), t.col("status"));
+    let mut out = Vec::with_capacity(t.records.len());
+    for (row, r) in t.records.iter().enumerate() {
+        let m = required(r, mrr, k, e, row, "mrr_minor")?;
+        let minor: i64 = m
+            .trim()
+            .parse()
+            .map_err(|_| row_err(k, e, row, "mrr_minor", format!("`{m}` is not an integer amount in minor units")))?;
+        let status = match cell(r, status) {
+            None => SubscriptionStatus::Active,
+            Some(s) => SubscriptionStatus::parse(s).map_err(|m| row_err(k, e, row, "status", m))?,
+        };
+        let quantity = match cell(r, quantity) {
+            None => 1,
+            Some(q) => q.trim().parse().map_err(|_| row_err(k, e, row, "quantity", format!("`{q}` is not a whole number")))?,
+        };
+        out.push(Subscription {
+            account_id: required(r, account, k, e, row, "account_id")?.to_string(),
+            plan: required(r, plan, k, e, row, "plan")?.to_string(),
+            start: parse_ts(required(r, start, k, e, row, "start")?, e, row, "start")?,
+            end: cell(r, end).map(|s| parse_ts(s, e, row, "end")).transpose()?,
+            mrr: Money::new(minor, required(r, currency, k, e, row, "currency")?),
+            quantity,
+            status,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads events.
+pub fn read_events<R: Read>(reader: R) -> Result<Vec<Event>> {
+    let e = Entity::Event;
+    let k = ErrorKind::InvalidEvent;
+    let t = read_table(reader, "events CSV")?;
+    let (account, ts, name) = (t.require("account_id", e)?, t.require("timestamp", e)?, t.require("name", e)?);
+    let user = t.col("user_id");
+    let fixed = ["account_id", "user_id", "timestamp", "name"];
+    let extra: Vec<(usize, &str, Typed)> = t
+        .headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !fixed.contains(&h.as_str()))
+        .map(|(i, h)| {
+            let (n, ty) = split_typed(h);
+            (i, n, ty)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(t.records.len());
+    for (row, r) in t.records.iter().enumerate() {
+        let mut properties = BTreeMap::new();
+        for &(i, n, ty) in &extra {
+            let Some(v) = cell(r, Some(i)) else { continue };
+            let field = format!("properties.{n}");
+            let value = match ty {
+                Typed::Number => PropertyValue::Number(
+                    parse_number(v).ok_or_else(|| row_err(k, e, row, &field, format!("`{v}` is not a finite number")))?,
+                ),
+                Typed::Bool => PropertyValue::Bool(parse_bool(v).ok_or_else(|| row_err(k, e, row, &field, format!("`{v}` is not true/false")))?),
+                Typed::Text | Typed::Date => PropertyValue::String(v.to_string()),
+            };
+            properties.insert(n.to_string(), value);
+        }
+        out.push(Event {
+            account_id: required(r, account, k, e, row, "account_id")?.to_string(),
+            user_id: cell(r, user).map(str::to_string),
+            timestamp: parse_ts(required(r, ts, k, e, row, "timestamp")?, e, row, "timestamp")?,
+            name: required(r, name, k, e, row, "name")?.to_string(),
+            properties,
+        });
+    }
+    Ok(out)
+}
+
+fn writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().has_headers(false).from_writer(w)
+}
+
+fn csv_err(e: impl std::fmt::Display) -> Error {
+    Error::io("CSV output", e)
+}
+
+fn number_text(x: f64) -> String {
+    format!("{x}")
+}
+
+/// Writes accounts (attributes as typed columns).
+pub fn write_accounts<W: Write>(w: W, rows: &[Account]) -> Result<()> {
+    let mut types: BTreeMap<&str, &str> = BTreeMap::new();
+    for a in rows {
+        for (n, v) in &a.attributes {
+            types.entry(n).or_insert(v.type_name());
+        }
+    }
+    let mut wr = writer(w);
+    let mut header: Vec<String> = ["id", "name", "created_at", "owner", "parent_id", "seats"].map(String::from).to_vec();
+    header.extend(types.iter().map(|(n, t)| if *t == "string" { n.to_string() } else { format!("{n}:{t}") }));
+    wr.write_record(&header).map_err(csv_err)?;
+    for a in rows {
+        let mut rec = vec![
+            a.id.clone(),
+            a.name.clone(),
+            a.created_at.to_rfc3339(),
+            a.owner.clone().unwrap_or_default(),
+            a.parent_id.clone().unwrap_or_default(),
+            a.seats.map(|s| s.to_string()).unwrap_or_default(),
+        ];
+        for n in types.keys() {
+            rec.push(match a.attributes.get(*n) {
+                None => String::new(),
+                Some(AttributeValue::String(s)) => s.clone(),
+                Some(AttributeValue::Number(x)) => number_text(*x),
+                Some(AttributeValue::Bool(b)) => b.to_string(),
+                Some(AttributeValue::Date { date }) => date.to_rfc3339(),
+            });
+        }
+        wr.write_record(&rec).map_err(csv_err)?;
+    }
+    wr.flush().map_err(csv_err)
+}
+
+/// Writes users.
+pub fn write_users<W: Write>(w: W, rows: &[User]) -> Result<()> {
+    let mut wr = writer(w);
+    wr.write_record(["id", "account_id", "role", "created_at", "deactivated_at"]).map_err(csv_err)?;
+    for u in rows {
+        wr.write_record([
+            u.id.as_str(),
+            &u.account_id,
+            u.role.as_str(),
+            &u.created_at.to_rfc3339(),
+            &u.deactivated_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ])
+        .map_err(csv_err)?;
+    }
+    wr.flush().map_err(csv_err)
+}
+
+/// Writes subscriptions.
+pub fn write_subscriptions<W: Write>(w: W, rows: &[Subscription]) -> Result<()> {
+    let mut wr = writer(w);
+    wr.write_record(["account_id", "plan", "start", "end", "mrr_minor", "currency", "quantity", "status"]).map_err(csv_err)?;
+    for s in rows {
+        wr.write_record([
+            s.account_id.as_str(),
+            &s.plan,
+            &s.start.to_rfc3339(),
+            &s.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            &s.mrr.minor.to_string(),
+            &s.mrr.currency,
+            &s.quantity.to_string(),
+            s.status.as_str(),
+        ])
+        .map_err(csv_err)?;
+    }
+    wr.flush().map_err(csv_err)
+}
+
+/// Writes events (properties as typed columns).
+pub fn write_events<W: Write>(w: W, rows: &[Event]) -> Result<()> {
+    let mut types: BTreeMap<&str, &str> = BTreeMap::new();
+    for e in rows {
+        for (n, v) in &e.properties {
+            let t = match v {
+                PropertyValue::String(_) => "string",
+                PropertyValue::Number(_) => "number",
+                PropertyValue::Bool(_) => "bool",
+            };
+            let entry = types.entry(n).or_insert(t);
+            if *entry != t {
+                return Err(Error::argument("events", format!("property `{n}` mixes {entry} and {t} values; CSV columns hold one type")));
+            }
+        }
+    }
+    let mut wr = writer(w);
+    let mut header: Vec<String> = ["account_id", "user_id", "timestamp", "name"].map(String::from).to_vec();
+    header.extend(types.iter().map(|(n, t)| if *t == "string" { n.to_string() } else { format!("{n}:{t}") }));
+    wr.write_record(&header).map_err(csv_err)?;
+    for e in rows {
+        let mut rec = vec![e.account_id.clone(), e.user_id.clone().unwrap_or_default(), e.timestamp.to_rfc3339(), e.name.clone()];
+        for n in types.keys() {
+            rec.push(e.properties.get(*n).map(|v| match v {
+                PropertyValue::Number(x) => number_text(*x),
+                other => other.to_string(),
+            }).unwrap_or_default());
+        }
+        wr.write_record(&rec).map_err(csv_err)?;
+    }
+    wr.flush().map_err(csv_err)
+}

@@ -1,0 +1,30 @@
+//! JSON Lines: one JSON object per line, in the serde form of the row types.
+
+use std::io::{BufRead, Write};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// Reads one value per non-blank line; the error names the 1-based line.
+pub fn read<T: DeserializeOwned, R: BufRead>(reader: R, what: &str) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::io(what, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(serde_json::from_str(&line).map_err(|e| Error::parse(format!("{what} line {}", i + 1), e))?);
+    }
+    Ok(out)
+}
+
+/// Writes one value per line.
+pub fn write<T: Serialize, W: Write>(mut w: W, rows: &[T]) -> Result<()> {
+    for r in rows {
+        serde_json::to_writer(&mut w, r).map_err(|e| Error::io("JSON Lines output", e))?;
+        w.write_all(b"\n").map_err(|e| Error::io("JSON Lines output", e))?;
+    }
+    w.flush().map_err(|e| Error::io("JSON Lines output", e))
+}

@@ -1,0 +1,45 @@
+//! # custfit — customer fitness engine
+//!
+//! custfit turns a software company's accounts, subscriptions and product-usage events into
+//! activity metrics, health scores, churn risk, segments and plays.
+//!
+//! The data's way through the crate:
+//!
+//! ```text
+//! accounts, users, subscriptions, events ──▶ Dataset (validated, columnar, sorted by account+time)
+//! Dataset + as_of ──▶ Snapshot: one row per account, one column per metric (the hub)
+//! ```
+//!
+//! ## Quick start
+//!
+//! ```
+//! use custfit::{Dataset, IngestOptions, Simulation, SimulationConfig};
+//!
+//! // A small simulated customer base, deterministic for a given seed.
+//! let sim = Simulation::generate(&SimulationConfig::default().with_accounts(50).with_seed(7))?;
+//! let snapshot = sim.dataset.snapshot(sim.end)?;
+//! assert_eq!(snapshot.len(), sim.dataset.account_count());
+//! let mau = snapshot.column("mau")?;
+//! assert!(mau.f64_at(0).is_some());
+//! # Ok::<(), custfit::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod activity;
+pub mod data;
+pub mod error;
+pub mod io;
+pub mod metrics;
+pub mod sim;
+pub mod time;
+
+pub use activity::{daily_activity, DailyActivity};
+pub use data::{
+    Account, AttributeValue, Dataset, DuplicatePolicy, Event, IngestMode, IngestOptions, IngestReport, Money, PropertyValue,
+    RejectedRow, Role, Subscription, SubscriptionStatus, User,
+};
+pub use error::{Entity, Error, ErrorKind, Result};
+pub use metrics::{Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
+pub use sim::{Simulation, SimulationConfig};
+pub use time::{TimeUnit, Timestamp, Window};
