@@ -1,7 +1,7 @@
 //! String interning with a staging overlay, so that a batch can be validated against the
 //! dataset's tables without touching them, and committed only once the whole batch is good.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Dense ids for distinct strings, in first-seen order.
 #[derive(Debug, Clone, Default)]
@@ -53,7 +53,7 @@ pub(crate) struct Staged<'a> {
 
 impl<'a> Staged<'a> {
     pub(crate) fn new(base: &'a Interner) -> Self {
-        Staged { base, new: Vec::new(), index: HashMap::new() }
+        Staged { base, new: Vec::new(), index: HashMap::default() }
     }
 
     pub(crate) fn intern(&mut self, s: &str) -> u32 {

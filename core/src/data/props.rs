@@ -2,7 +2,7 @@
 //! property set. Property sets repeat heavily (`{feature: reports}`, `{page: pricing}`), so this
 //! keeps the per-event cost at four bytes however many properties an event carries.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::entity::PropertyValue;
 use super::intern::{Interner, Staged};
@@ -54,7 +54,7 @@ pub(crate) struct PropSets {
 impl Default for PropSets {
     fn default() -> Self {
         let empty: Box<[Prop]> = Box::new([]);
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         index.insert(empty.clone(), 0);
         PropSets { sets: vec![empty], index }
     }
@@ -98,7 +98,7 @@ pub(crate) struct StagedProps<'a> {
 
 impl<'a> StagedProps<'a> {
     pub(crate) fn new(keys: &'a Interner, strings: &'a Interner, sets: &'a PropSets) -> Self {
-        StagedProps { keys: Staged::new(keys), strings: Staged::new(strings), base: sets, new: Vec::new(), index: HashMap::new() }
+        StagedProps { keys: Staged::new(keys), strings: Staged::new(strings), base: sets, new: Vec::new(), index: HashMap::default() }
     }
 
     /// Interns a set; `buf` must be sorted by key with unique keys.
