@@ -1,0 +1,59 @@
+# custfit — one Makefile for the three languages. `make help` lists the targets.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+CARGO ?= cargo
+export CARGO_TERM_COLOR := never
+
+.PHONY: help test test-rust test-python test-node python node venv quickstart bench lint fmt docs clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+test: test-rust test-python test-node ## run every language's tests (installs what it needs)
+
+test-rust: ## Rust unit, integration, golden and property tests
+	$(CARGO) test -p custfit --all-features
+
+$(VENV)/.installed: bindings-python/requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r bindings-python/requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed ## create the Python venv with test dependencies
+
+python: venv ## build the Python extension into the venv (maturin develop)
+	cd bindings-python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --quiet
+
+test-python: python ## pytest (binding tests and golden cases)
+	$(PY) -m pytest -q bindings-python/tests
+
+bindings-node/node_modules/.installed: bindings-node/package.json
+	cd bindings-node && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	touch $@
+
+node: bindings-node/node_modules/.installed ## build the Node addon (napi)
+	cd bindings-node && npx napi build --platform --js index.js --dts index.d.ts
+
+test-node: node ## node:test (binding tests and golden cases)
+	cd bindings-node && node --test __test__/
+
+quickstart: ## the main job: simulate, snapshot, summarise
+	$(CARGO) run --release --example quickstart
+
+bench: venv ## benchmarks side by side with polars / DuckDB (see benches/README.md)
+	$(CARGO) build --release -p custfit-benches
+	$(PY) benches/foundation.py
+
+lint: venv ## rustfmt, clippy and ruff
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy -p custfit --all-features --all-targets -- -D warnings
+	$(VENV)/bin/ruff check bindings-python benches
+
+fmt: ## format Rust code
+	$(CARGO) fmt --all
+
+clean: ## remove build outputs
+	$(CARGO) clean
+	rm -rf $(VENV) bindings-node/node_modules
