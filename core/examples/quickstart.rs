@@ -27,11 +27,18 @@ fn main() -> custfit::Result<()> {
 
     let t = Instant::now();
     let snap = ds.snapshot(sim.end)?;
-    println!("Snapshot as of {}: {} accounts x {} columns in {:.2?}\n", sim.end.date_string(), snap.len(), snap.columns().len() + 1, t.elapsed());
+    println!(
+        "Snapshot as of {}: {} accounts x {} columns in {:.2?}\n",
+        sim.end.date_string(),
+        snap.len(),
+        snap.columns().len() + 1,
+        t.elapsed()
+    );
 
     // Revenue concentration.
     let mrr = snap.column("mrr")?;
-    let mut paying: Vec<(usize, f64)> = (0..snap.len()).filter_map(|i| mrr.f64_at(i).filter(|m| *m > 0.0).map(|m| (i, m))).collect();
+    let mut paying: Vec<(usize, f64)> =
+        (0..snap.len()).filter_map(|i| mrr.f64_at(i).filter(|m| *m > 0.0).map(|m| (i, m))).collect();
     paying.sort_by(|a, b| b.1.total_cmp(&a.1));
     let total: f64 = paying.iter().map(|p| p.1).sum();
     println!("Revenue concentration ({} paying accounts, MRR ${:.0}):", paying.len(), total);
