@@ -28,7 +28,13 @@ pub fn daily_activity(ds: &Dataset, account_id: &str, end: Timestamp, days: u32)
 }
 
 /// [`daily_activity`] with explicit activity rules.
-pub fn daily_activity_with(ds: &Dataset, account_id: &str, end: Timestamp, days: u32, rules: &ActivityRules) -> Result<Vec<DailyActivity>> {
+pub fn daily_activity_with(
+    ds: &Dataset,
+    account_id: &str,
+    end: Timestamp,
+    days: u32,
+    rules: &ActivityRules,
+) -> Result<Vec<DailyActivity>> {
     if days == 0 || days > 36_600 {
         return Err(Error::argument("days", "must be between 1 and 36600"));
     }

@@ -13,7 +13,7 @@ use crate::time::{Timestamp, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS};
 use super::entity::{Account, AttributeValue, Event, Money, Role, Subscription, SubscriptionStatus, User};
 use super::ingest::{DuplicatePolicy, EventSource, FieldError, IngestMode, IngestOptions, IngestReport, PropRef, RejectedRow};
 use super::intern::{Interner, Staged};
-use super::props::{num_bits, Prop, PropSets, Stored, StagedProps};
+use super::props::{num_bits, Prop, PropSets, StagedProps, Stored};
 
 /// Marks an event without a user.
 pub(crate) const NO_USER: u32 = u32::MAX;
@@ -358,11 +358,19 @@ impl Dataset {
                 }
                 check_future("created_at", acc.created_at.millis(), latest)?;
                 if acc.name.len() > MAX_TEXT_BYTES {
-                    return Err(FieldError::new(ErrorKind::InvalidAccount, "name", format!("longer than {MAX_TEXT_BYTES} bytes")));
+                    return Err(FieldError::new(
+                        ErrorKind::InvalidAccount,
+                        "name",
+                        format!("longer than {MAX_TEXT_BYTES} bytes"),
+                    ));
                 }
                 if let Some(p) = &acc.parent_id {
                     if p == &acc.id {
-                        return Err(FieldError::new(ErrorKind::InvalidAccount, "parent_id", "an account cannot be its own parent"));
+                        return Err(FieldError::new(
+                            ErrorKind::InvalidAccount,
+                            "parent_id",
+                            "an account cannot be its own parent",
+                        ));
                     }
                     if !self.account_index.contains_key(p) && !batch_ids.contains_key(p.as_str()) {
                         return Err(FieldError::new(
@@ -389,7 +397,11 @@ impl Dataset {
                     }
                     if let AttributeValue::String(s) = value {
                         if s.len() > MAX_TEXT_BYTES {
-                            return Err(FieldError::new(ErrorKind::InvalidAccount, field, format!("longer than {MAX_TEXT_BYTES} bytes")));
+                            return Err(FieldError::new(
+                                ErrorKind::InvalidAccount,
+                                field,
+                                format!("longer than {MAX_TEXT_BYTES} bytes"),
+                            ));
                         }
                     }
                     if let Some(t) = attr_types.get(name) {
@@ -482,7 +494,11 @@ impl Dataset {
                     return Err(FieldError::new(ErrorKind::DuplicateId, "id", format!("user `{}` already exists", u.id)));
                 }
                 let account = *self.account_index.get(&u.account_id).ok_or_else(|| {
-                    FieldError::new(ErrorKind::UnknownAccount, "account_id", format!("no account `{}` in the dataset", u.account_id))
+                    FieldError::new(
+                        ErrorKind::UnknownAccount,
+                        "account_id",
+                        format!("no account `{}` in the dataset", u.account_id),
+                    )
                 })?;
                 check_future("created_at", u.created_at.millis(), latest)?;
                 if let Some(d) = u.deactivated_at {
@@ -526,7 +542,11 @@ impl Dataset {
         for (i, s) in rows.iter().enumerate() {
             let result = (|| {
                 let account = *self.account_index.get(&s.account_id).ok_or_else(|| {
-                    FieldError::new(ErrorKind::UnknownAccount, "account_id", format!("no account `{}` in the dataset", s.account_id))
+                    FieldError::new(
+                        ErrorKind::UnknownAccount,
+                        "account_id",
+                        format!("no account `{}` in the dataset", s.account_id),
+                    )
                 })?;
                 check_text("plan", &s.plan, ErrorKind::InvalidSubscription)?;
                 let c = &s.mrr.currency;
@@ -799,8 +819,9 @@ fn stage_event<S: EventSource + ?Sized>(
     if account_id.is_empty() {
         return Err(FieldError::new(ErrorKind::InvalidEvent, "account_id", "must not be empty"));
     }
-    let account = memo_get(&mut memo.account, account_id, || ds.account_index.get(account_id).copied())
-        .ok_or_else(|| FieldError::new(ErrorKind::UnknownAccount, "account_id", format!("no account `{account_id}` in the dataset")))?;
+    let account = memo_get(&mut memo.account, account_id, || ds.account_index.get(account_id).copied()).ok_or_else(|| {
+        FieldError::new(ErrorKind::UnknownAccount, "account_id", format!("no account `{account_id}` in the dataset"))
+    })?;
     let user = match src.user_id(i)? {
         None | Some("") => NO_USER,
         Some(uid) => {

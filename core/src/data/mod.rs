@@ -9,8 +9,8 @@ mod props;
 
 pub use dataset::{Dataset, MemoryUsage};
 pub use entity::{
-    currency_exponent, event_name, Account, AttributeValue, Event, Money, PropertyValue, Role, Subscription,
-    SubscriptionStatus, User,
+    currency_exponent, event_name, Account, AttributeValue, Event, Money, PropertyValue, Role, Subscription, SubscriptionStatus,
+    User,
 };
 pub use ingest::{DuplicatePolicy, IngestMode, IngestOptions, IngestReport, RejectedRow};
 

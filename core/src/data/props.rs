@@ -98,7 +98,13 @@ pub(crate) struct StagedProps<'a> {
 
 impl<'a> StagedProps<'a> {
     pub(crate) fn new(keys: &'a Interner, strings: &'a Interner, sets: &'a PropSets) -> Self {
-        StagedProps { keys: Staged::new(keys), strings: Staged::new(strings), base: sets, new: Vec::new(), index: HashMap::default() }
+        StagedProps {
+            keys: Staged::new(keys),
+            strings: Staged::new(strings),
+            base: sets,
+            new: Vec::new(),
+            index: HashMap::default(),
+        }
     }
 
     /// Interns a set; `buf` must be sorted by key with unique keys.

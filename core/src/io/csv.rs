@@ -119,7 +119,13 @@ pub fn read_accounts<R: Read>(reader: R) -> Result<Vec<Account>> {
         acc.parent_id = cell(r, parent).map(str::to_string);
         if let Some(s) = cell(r, seats) {
             acc.seats = Some(s.trim().parse().map_err(|_| {
-                row_err(ErrorKind::InvalidAccount, e, row, "seats", format!("`{s}` is not a whole number of seats (0..=4294967295)"))
+                row_err(
+                    ErrorKind::InvalidAccount,
+                    e,
+                    row,
+                    "seats",
+                    format!("`{s}` is not a whole number of seats (0..=4294967295)"),
+                )
             })?);
         }
         for &(i, n, ty) in &extra {
@@ -127,11 +133,12 @@ pub fn read_accounts<R: Read>(reader: R) -> Result<Vec<Account>> {
             let field = format!("attributes.{n}");
             let value = match ty {
                 Typed::Text => AttributeValue::String(v.to_string()),
-                Typed::Number => AttributeValue::Number(
-                    parse_number(v).ok_or_else(|| row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not a finite number")))?,
-                ),
+                Typed::Number => AttributeValue::Number(parse_number(v).ok_or_else(|| {
+                    row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not a finite number"))
+                })?),
                 Typed::Bool => AttributeValue::Bool(
-                    parse_bool(v).ok_or_else(|| row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not true/false")))?,
+                    parse_bool(v)
+                        .ok_or_else(|| row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not true/false")))?,
                 ),
                 Typed::Date => AttributeValue::Date { date: parse_ts(v, e, row, &field)? },
             };
@@ -170,8 +177,13 @@ pub fn read_subscriptions<R: Read>(reader: R) -> Result<Vec<Subscription>> {
     let e = Entity::Subscription;
     let k = ErrorKind::InvalidSubscription;
     let t = read_table(reader, "subscriptions CSV")?;
-    let (account, plan, start, mrr, currency) =
-        (t.require("account_id", e)?, t.require("plan", e)?, t.require("start", e)?, t.require("mrr_minor", e)?, t.require("currency", e)?);
+    let (account, plan, start, mrr, currency) = (
+        t.require("account_id", e)?,
+        t.require("plan", e)?,
+        t.require("start", e)?,
+        t.require("mrr_minor", e)?,
+        t.require("currency", e)?,
+    );
     let (end, quantity, status) = (t.col("end"), t.col("quantity"), t.col("status"));
     let mut out = Vec::with_capacity(t.records.len());
     for (row, r) in t.records.iter().enumerate() {
@@ -229,7 +241,9 @@ pub fn read_events<R: Read>(reader: R) -> Result<Vec<Event>> {
                 Typed::Number => PropertyValue::Number(
                     parse_number(v).ok_or_else(|| row_err(k, e, row, &field, format!("`{v}` is not a finite number")))?,
                 ),
-                Typed::Bool => PropertyValue::Bool(parse_bool(v).ok_or_else(|| row_err(k, e, row, &field, format!("`{v}` is not true/false")))?),
+                Typed::Bool => PropertyValue::Bool(
+                    parse_bool(v).ok_or_else(|| row_err(k, e, row, &field, format!("`{v}` is not true/false")))?,
+                ),
                 Typed::Text | Typed::Date => PropertyValue::String(v.to_string()),
             };
             properties.insert(n.to_string(), value);
@@ -341,7 +355,10 @@ pub fn write_events<W: Write>(w: W, rows: &[Event]) -> Result<()> {
             };
             let entry = types.entry(n).or_insert(t);
             if *entry != t {
-                return Err(Error::argument("events", format!("property `{n}` mixes {entry} and {t} values; CSV columns hold one type")));
+                return Err(Error::argument(
+                    "events",
+                    format!("property `{n}` mixes {entry} and {t} values; CSV columns hold one type"),
+                ));
             }
         }
     }
@@ -352,10 +369,15 @@ pub fn write_events<W: Write>(w: W, rows: &[Event]) -> Result<()> {
     for e in rows {
         let mut rec = vec![e.account_id.clone(), e.user_id.clone().unwrap_or_default(), e.timestamp.to_rfc3339(), e.name.clone()];
         for n in types.keys() {
-            rec.push(e.properties.get(*n).map(|v| match v {
-                PropertyValue::Number(x) => number_text(*x),
-                other => other.to_string(),
-            }).unwrap_or_default());
+            rec.push(
+                e.properties
+                    .get(*n)
+                    .map(|v| match v {
+                        PropertyValue::Number(x) => number_text(*x),
+                        other => other.to_string(),
+                    })
+                    .unwrap_or_default(),
+            );
         }
         wr.write_record(&rec).map_err(csv_err)?;
     }

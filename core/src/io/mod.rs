@@ -3,10 +3,10 @@
 //! [`DataFiles`] names one file per table; the format follows the extension (`.csv`, `.jsonl`
 //! or `.ndjson`).
 
-pub mod csv;
-pub mod jsonl;
 #[cfg(feature = "arrow")]
 pub mod arrow;
+pub mod csv;
+pub mod jsonl;
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};

@@ -137,8 +137,11 @@ impl<'a> Plan<'a> {
             })
             .collect();
         let pricing_ids: Vec<u32> = rules.pricing_pages.iter().filter_map(|p| ds.string_id(p)).collect();
-        let pricing_set =
-            ds.prop_column(ds.key_id("page")).into_iter().map(|v| matches!(v, Some(Stored::Str(id)) if pricing_ids.contains(&id))).collect();
+        let pricing_set = ds
+            .prop_column(ds.key_id("page"))
+            .into_iter()
+            .map(|v| matches!(v, Some(Stored::Str(id)) if pricing_ids.contains(&id)))
+            .collect();
         let high_ids: Vec<u32> = rules.high_severity.iter().filter_map(|p| ds.string_id(p)).collect();
         let high_set = ds
             .prop_column(ds.key_id("severity"))
@@ -171,7 +174,9 @@ impl<'a> Plan<'a> {
         for m in &cfg.metrics {
             let (kind, event, filter, window, property) = match m {
                 MetricDef::Count { event, filter, window, .. } => (CustomKind::Count, event, filter, window, None),
-                MetricDef::Sum { event, filter, window, property, .. } => (CustomKind::Sum, event, filter, window, Some(property)),
+                MetricDef::Sum { event, filter, window, property, .. } => {
+                    (CustomKind::Sum, event, filter, window, Some(property))
+                }
                 MetricDef::DistinctUsers { event, filter, window, .. } => (CustomKind::Distinct, event, filter, window, None),
                 MetricDef::Ratio { .. } => continue,
             };
@@ -185,18 +190,7 @@ impl<'a> Plan<'a> {
                 start,
             });
         }
-        Plan {
-            ds,
-            as_of: a,
-            name_class,
-            feature_of_set,
-            pricing_set,
-            high_set,
-            score_of_set,
-            user_flags,
-            custom,
-            lookback_start,
-        }
+        Plan { ds, as_of: a, name_class, feature_of_set, pricing_set, high_set, score_of_set, user_flags, custom, lookback_start }
     }
 
     fn scratch(&self) -> Scratch {
@@ -243,7 +237,13 @@ impl<'a> Plan<'a> {
                             row.events[0] += 1;
                         }
                         if user != NO_USER {
-                            let mask = if day < 1 { 7 } else if day < 7 { 6 } else { 4 };
+                            let mask = if day < 1 {
+                                7
+                            } else if day < 7 {
+                                6
+                            } else {
+                                4
+                            };
                             let seen = &mut s.seen[user as usize];
                             if *seen == 0 {
                                 s.touched.push(user);
@@ -422,7 +422,14 @@ pub(crate) fn compute(ds: &Dataset, as_of: Timestamp, cfg: &SnapshotConfig) -> R
     assemble(ds, as_of, cfg, &rows, &out_rows, &custom)
 }
 
-fn assemble(ds: &Dataset, as_of: Timestamp, cfg: &SnapshotConfig, rows: &[usize], out: &[Row], custom: &[f64]) -> Result<Snapshot> {
+fn assemble(
+    ds: &Dataset,
+    as_of: Timestamp,
+    cfg: &SnapshotConfig,
+    rows: &[usize],
+    out: &[Row],
+    custom: &[f64],
+) -> Result<Snapshot> {
     let a_ms = as_of.millis();
     let accounts: Vec<_> = rows.iter().map(|&a| &ds.accounts[a]).collect();
     let ids = accounts.iter().map(|a| a.id.clone()).collect();
@@ -439,15 +446,26 @@ fn assemble(ds: &Dataset, as_of: Timestamp, cfg: &SnapshotConfig, rows: &[usize]
             a.attributes.get(name)
         }
         let data = match *ty {
-            "bool" => ColumnData::Bool(accounts.iter().map(|a| if let Some(AttributeValue::Bool(b)) = get(a, name) { Some(*b) } else { None }).collect()),
-            "number" => {
-                ColumnData::Float(accounts.iter().map(|a| if let Some(AttributeValue::Number(x)) = get(a, name) { Some(*x) } else { None }).collect())
-            }
+            "bool" => ColumnData::Bool(
+                accounts.iter().map(|a| if let Some(AttributeValue::Bool(b)) = get(a, name) { Some(*b) } else { None }).collect(),
+            ),
+            "number" => ColumnData::Float(
+                accounts
+                    .iter()
+                    .map(|a| if let Some(AttributeValue::Number(x)) = get(a, name) { Some(*x) } else { None })
+                    .collect(),
+            ),
             "date" => ColumnData::Timestamp(
-                accounts.iter().map(|a| if let Some(AttributeValue::Date { date }) = get(a, name) { Some(*date) } else { None }).collect(),
+                accounts
+                    .iter()
+                    .map(|a| if let Some(AttributeValue::Date { date }) = get(a, name) { Some(*date) } else { None })
+                    .collect(),
             ),
             _ => ColumnData::Str(
-                accounts.iter().map(|a| if let Some(AttributeValue::String(s)) = get(a, name) { Some(s.clone()) } else { None }).collect(),
+                accounts
+                    .iter()
+                    .map(|a| if let Some(AttributeValue::String(s)) = get(a, name) { Some(s.clone()) } else { None })
+                    .collect(),
             ),
         };
         cols.push(Column::new(name.clone(), data));

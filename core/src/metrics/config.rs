@@ -211,7 +211,10 @@ impl SnapshotConfig {
         for (i, m) in self.metrics.iter().enumerate() {
             let path = format!("metrics[{i}]");
             let name = m.name();
-            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') || name.starts_with(|c: char| c.is_ascii_digit()) {
+            if name.is_empty()
+                || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                || name.starts_with(|c: char| c.is_ascii_digit())
+            {
                 return Err(Error::config(
                     format!("{path}.name"),
                     format!("`{name}` must be a non-empty identifier (letters, digits, _; not starting with a digit)"),
@@ -240,7 +243,8 @@ impl SnapshotConfig {
                 }
                 MetricDef::Ratio { numerator, denominator, .. } => {
                     for (field, r) in [("numerator", numerator), ("denominator", denominator)] {
-                        let non_numeric = super::catalog::BUILTIN_METRICS.iter().any(|b| b.name == r && !b.data_type.is_numeric());
+                        let non_numeric =
+                            super::catalog::BUILTIN_METRICS.iter().any(|b| b.name == r && !b.data_type.is_numeric());
                         if non_numeric {
                             return Err(Error::config(format!("{path}.{field}"), format!("`{r}` is not numeric")));
                         }

@@ -167,8 +167,20 @@ pub struct Simulation {
     pub config: SimulationConfig,
 }
 
-const FEATURES: [&str; 12] =
-    ["dashboards", "reports", "alerts", "integrations", "automation", "api", "sharing", "search", "forecasting", "audit", "sso", "mobile"];
+const FEATURES: [&str; 12] = [
+    "dashboards",
+    "reports",
+    "alerts",
+    "integrations",
+    "automation",
+    "api",
+    "sharing",
+    "search",
+    "forecasting",
+    "audit",
+    "sso",
+    "mobile",
+];
 const PAGES: [&str; 7] = ["dashboard", "docs", "settings", "reports", "pricing", "billing", "plans"];
 const SEVERITIES: [&str; 4] = ["low", "medium", "high", "urgent"];
 const CHANNELS: [&str; 3] = ["email", "call", "meeting"];
@@ -296,7 +308,14 @@ impl Simulation {
                 .collect();
             handles.into_iter().filter_map(|h| h.join().ok()).collect()
         });
-        let mut g = Generated { accounts: vec![], users: vec![], subscriptions: vec![], events: vec![], truth: vec![], user_base: vec![] };
+        let mut g = Generated {
+            accounts: vec![],
+            users: vec![],
+            subscriptions: vec![],
+            events: vec![],
+            truth: vec![],
+            user_base: vec![],
+        };
         for mut p in parts {
             let offset = g.users.len() as u32;
             for e in &mut p.events {
@@ -341,7 +360,8 @@ impl Simulation {
 }
 
 fn generate_range(cfg: &SimulationConfig, lo: usize, hi: usize) -> Generated {
-    let mut g = Generated { accounts: vec![], users: vec![], subscriptions: vec![], events: vec![], truth: vec![], user_base: vec![] };
+    let mut g =
+        Generated { accounts: vec![], users: vec![], subscriptions: vec![], events: vec![], truth: vec![], user_base: vec![] };
     let mut engagement = Vec::new();
     for i in lo..hi {
         generate_account(cfg, i, &mut g, &mut engagement);
@@ -360,7 +380,8 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
 
     // Firmographics and money.
     let existing = rng.chance(0.7);
-    let created_day = if existing { start_day - 30 - rng.below(870) as i64 } else { start_day + rng.below((days - 1).max(1) as u64) as i64 };
+    let created_day =
+        if existing { start_day - 30 - rng.below(870) as i64 } else { start_day + rng.below((days - 1).max(1) as u64) as i64 };
     let mrr_dollars = rng.lognormal(800f64.ln(), 1.15).max(20.0);
     let (plan, price) = if mrr_dollars < 500.0 {
         ("starter", 20.0)
@@ -408,12 +429,14 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
     for (k, role) in roles.iter().enumerate() {
         let join = created_day + if k < 2 { rng.below(3) as i64 } else { rng.below(60) as i64 };
         user_created.push(join);
-        rate.push(match role {
-            Role::Champion => 0.6,
-            Role::Admin => 0.45,
-            Role::Executive => 0.12,
-            Role::Member => rng.lognormal(0.25f64.ln(), 0.6).min(0.85),
-        } * cfg.activity_scale);
+        rate.push(
+            match role {
+                Role::Champion => 0.6,
+                Role::Admin => 0.45,
+                Role::Executive => 0.12,
+                Role::Member => rng.lognormal(0.25f64.ln(), 0.6).min(0.85),
+            } * cfg.activity_scale,
+        );
     }
 
     // Hidden state.
