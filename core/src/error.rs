@@ -49,6 +49,20 @@ pub enum ErrorKind {
     Io,
     /// A saved file has a version this build cannot read.
     UnsupportedVersion,
+    /// An expression could not be parsed.
+    ExprSyntax,
+    /// An expression is ill-typed (e.g. comparing text with a number).
+    ExprType,
+    /// An expression or config names a column, attribute or function that does not exist.
+    UnknownName,
+    /// An expression exceeds a sandbox limit (length, nesting depth, evaluation cost).
+    ExprLimit,
+    /// Too little data to fit or evaluate (too few rows, empty input).
+    InsufficientData,
+    /// Labels hold only one class, so a classifier cannot be fitted or scored.
+    SingleClass,
+    /// Input numbers include NaN or infinity where finite values are required.
+    NonFinite,
 }
 
 impl ErrorKind {
@@ -72,6 +86,13 @@ impl ErrorKind {
         ErrorKind::Parse,
         ErrorKind::Io,
         ErrorKind::UnsupportedVersion,
+        ErrorKind::ExprSyntax,
+        ErrorKind::ExprType,
+        ErrorKind::UnknownName,
+        ErrorKind::ExprLimit,
+        ErrorKind::InsufficientData,
+        ErrorKind::SingleClass,
+        ErrorKind::NonFinite,
     ];
 
     /// The stable code, e.g. `"invalid_event"`.
@@ -95,6 +116,13 @@ impl ErrorKind {
             ErrorKind::Parse => "parse_error",
             ErrorKind::Io => "io_error",
             ErrorKind::UnsupportedVersion => "unsupported_version",
+            ErrorKind::ExprSyntax => "expr_syntax",
+            ErrorKind::ExprType => "expr_type",
+            ErrorKind::UnknownName => "unknown_name",
+            ErrorKind::ExprLimit => "expr_limit",
+            ErrorKind::InsufficientData => "insufficient_data",
+            ErrorKind::SingleClass => "single_class",
+            ErrorKind::NonFinite => "non_finite",
         }
     }
 }
