@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod activity;
+pub mod churn;
 pub mod data;
 pub mod error;
 pub mod io;

@@ -1,0 +1,158 @@
+//! Subscription churn and outcome labels.
+//!
+//! An account's coverage is the union of its non-trial subscription rows. Rows separated by a gap
+//! no longer than `gap_tolerance` count as continuous (a late renewal is not churn). Each end of
+//! coverage that is not followed by a new row within the tolerance is a churn instant.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, SubscriptionStatus};
+use crate::error::Result;
+use crate::time::{Timestamp, Window};
+
+/// Subscription churn: coverage ended and was not renewed within `gap_tolerance`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubscriptionChurn {
+    /// Longest gap between contracts that still counts as a renewal.
+    pub gap_tolerance: Window,
+}
+
+impl Default for SubscriptionChurn {
+    fn default() -> Self {
+        SubscriptionChurn { gap_tolerance: Window::days(30) }
+    }
+}
+
+impl SubscriptionChurn {
+    /// Checks the window.
+    pub fn validate(&self) -> Result<()> {
+        if self.gap_tolerance.amount == 0 {
+            return Ok(());
+        }
+        self.gap_tolerance.validate("gap_tolerance")
+    }
+}
+
+fn gap_end(def: &SubscriptionChurn, end: i64) -> i64 {
+    let end_ts = Timestamp::from_millis(end).unwrap_or_else(|_| Timestamp::now());
+    if def.gap_tolerance.amount == 0 {
+        return end;
+    }
+    // `start(t)` walks back; walk forward by the same amount of days/months.
+    let back = def.gap_tolerance.start(end_ts).millis();
+    end + (end - back)
+}
+
+/// Churn instants of every account (dataset order). Only ends of coverage whose tolerance has
+/// elapsed by `known_at` are reported: later ones are not yet known to be churn.
+pub fn churn_dates(ds: &Dataset, def: &SubscriptionChurn, known_at: Timestamp) -> Vec<Vec<Timestamp>> {
+    let known = known_at.millis();
+    (0..ds.account_count())
+        .map(|a| {
+            let mut rows: Vec<(i64, Option<i64>)> = ds
+                .subscription_rows(a)
+                .iter()
+                .filter(|r| r.status != SubscriptionStatus::Trial)
+                .map(|r| (r.start, r.end))
+                .collect();
+            rows.sort_by_key(|r| r.0);
+            let mut out = Vec::new();
+            let mut cur_end: Option<Option<i64>> = None;
+            for (start, end) in rows {
+                match cur_end {
+                    None => cur_end = Some(end),
+                    Some(None) => {}
+                    Some(Some(e)) => {
+                        if start <= gap_end(def, e) {
+                            cur_end = Some(end.map(|x| x.max(e)).or(None));
+                        } else {
+                            out.push(e);
+                            cur_end = Some(end);
+                        }
+                    }
+                }
+            }
+            if let Some(Some(e)) = cur_end {
+                if gap_end(def, e) <= known {
+                    out.push(e);
+                }
+            }
+            out.into_iter().filter_map(|ms| Timestamp::from_millis(ms).ok()).collect()
+        })
+        .collect()
+}
+
+/// Whether account `a` (dataset position) has a non-trial subscription in force at `as_of`.
+pub fn is_active(ds: &Dataset, a: usize, as_of: Timestamp) -> bool {
+    let t = as_of.millis();
+    ds.subscription_rows(a).iter().any(|r| r.status != SubscriptionStatus::Trial && r.start <= t && r.end.is_none_or(|e| t < e))
+}
+
+/// Outcome labels at `as_of` (dataset order): `None` for accounts not active at `as_of`;
+/// `Some(true)` when the account churns in `(as_of + lead, as_of + lead + horizon]`.
+/// `churn_dates` must come from [`churn_dates`] with a `known_at` covering the horizon.
+pub fn churn_labels(
+    ds: &Dataset,
+    churn_dates: &[Vec<Timestamp>],
+    as_of: Timestamp,
+    lead: Window,
+    horizon: Window,
+) -> Vec<Option<bool>> {
+    let forward = |t: Timestamp, w: Window| -> Timestamp {
+        if w.amount == 0 {
+            return t;
+        }
+        let back = w.start(t);
+        t.add_millis(t.millis() - back.millis())
+    };
+    let from = forward(as_of, lead);
+    let to = forward(from, horizon);
+    (0..ds.account_count())
+        .map(|a| {
+            if !is_active(ds, a, as_of) {
+                return None;
+            }
+            let dates = churn_dates.get(a).map(Vec::as_slice).unwrap_or(&[]);
+            Some(dates.iter().any(|d| *d > from && *d <= to))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Account, IngestOptions, Money, Subscription};
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap_or_else(|_| Timestamp::now())
+    }
+
+    #[test]
+    fn renewals_within_gap_are_not_churn() -> Result<()> {
+        let mut ds = Dataset::new();
+        let opts = IngestOptions::default();
+        ds.add_accounts(&[Account::new("a", "A", ts("2023-01-01")), Account::new("b", "B", ts("2023-01-01"))], &opts)?;
+        let sub = |acc: &str, s: &str, e: &str| Subscription {
+            account_id: acc.into(),
+            plan: "pro".into(),
+            start: ts(s),
+            end: Some(ts(e)),
+            mrr: Money::new(100, "USD"),
+            quantity: 1,
+            status: SubscriptionStatus::Active,
+        };
+        ds.add_subscriptions(
+            &[sub("a", "2023-01-01", "2024-01-01"), sub("a", "2024-01-10", "2025-01-10"), sub("b", "2023-01-01", "2024-01-01")],
+            &opts,
+        )?;
+        let dates = churn_dates(&ds, &SubscriptionChurn::default(), ts("2024-06-01"));
+        assert!(dates[0].is_empty());
+        assert_eq!(dates[1], vec![ts("2024-01-01")]);
+        let labels = churn_labels(&ds, &dates, ts("2023-11-01"), Window::days(0), Window::days(90));
+        assert_eq!(labels, vec![Some(false), Some(true)]);
+        let later = churn_labels(&ds, &dates, ts("2024-02-01"), Window::days(0), Window::days(90));
+        assert_eq!(later, vec![Some(false), None]);
+        Ok(())
+    }
+}
