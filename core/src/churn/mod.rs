@@ -1,8 +1,23 @@
-//! Churn: definitions, labels, training sets and models.
+//! Churn: definitions, labels, leakage-free training sets, preprocessing, logistic regression,
+//! boosted trees, evaluation, risk forecasts and the saved pipeline.
 //!
-//! This file holds the subscription-churn definition and outcome labels, which the health
-//! backtest and the churn models share.
+//! The subscription-churn definition and outcome labels ([`churn_dates`], [`churn_labels`]) are
+//! shared with the health backtest.
 
+mod definition;
 mod label;
+mod logistic;
+mod preprocess;
+mod training;
 
+pub use definition::{
+    activity_churn_dates, annual_to_monthly, choose_inactivity_window, monthly_to_annual, mrr_churn, ActivityChurn,
+    InactivityWindowChoice, MrrChurn,
+};
 pub use label::{churn_dates, churn_labels, is_active, SubscriptionChurn};
+pub use logistic::{sigmoid, ClassWeight, LogisticConfig, LogisticModel, Penalty, MIN_ROWS};
+pub use preprocess::{FeatureGroup, FeatureTransform, Output, PreprocessConfig, Preprocessor};
+pub use training::{
+    build_training_set, observation_dates, ChurnFeatures, TrainingSet, TrainingSetConfig, DEFAULT_FEATURES,
+    TRAINING_CONFIG_VERSION,
+};
