@@ -4,12 +4,14 @@
 //! The subscription-churn definition and outcome labels ([`churn_dates`], [`churn_labels`]) are
 //! shared with the health backtest.
 
+mod boosted;
 mod definition;
 mod label;
 mod logistic;
 mod preprocess;
 mod training;
 
+pub use boosted::{BoostedTrees, BoostedTreesConfig, Tree};
 pub use definition::{
     activity_churn_dates, annual_to_monthly, choose_inactivity_window, monthly_to_annual, mrr_churn, ActivityChurn,
     InactivityWindowChoice, MrrChurn,
