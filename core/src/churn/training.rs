@@ -120,7 +120,8 @@ pub struct TrainingSetConfig {
     pub version: u32,
     /// The features.
     pub features: ChurnFeatures,
-    /// First observation date; default: the earliest subscription start plus one step.
+    /// First observation date; default: one step after the later of the earliest subscription
+    /// start and the earliest event (usage metrics need event history).
     pub first_observation: Option<Timestamp>,
     /// Last observation date; default (and upper bound): the last date whose label window is
     /// fully observed by `known_at`.
@@ -376,10 +377,10 @@ pub fn observation_dates(ds: &Dataset, config: &TrainingSetConfig, known_at: Tim
         Some(t) => t,
         None => {
             let earliest = (0..ds.account_count()).flat_map(|a| ds.subscription_rows(a).iter().map(|r| r.start)).min();
-            match earliest {
-                Some(ms) => forward(Timestamp::from_millis(ms)?, config.step),
-                None => return Err(insufficient("the dataset holds no subscription")),
-            }
+            let Some(ms) = earliest else { return Err(insufficient("the dataset holds no subscription")) };
+            // Usage metrics need event history: start one step after both data kinds begin.
+            let first_event = ds.event_time_range().map_or(ms, |(a, _)| a.millis());
+            forward(Timestamp::from_millis(ms.max(first_event))?, config.step)
         }
     };
     let mut out = Vec::new();
