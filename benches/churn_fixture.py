@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import sklearn
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "cases" / "churn"
 
@@ -63,7 +64,7 @@ def main():
         m = fit(x, y, penalty, c, cw, intercept)
         case = {
             "description": f"{name}: coefficients equal scikit-learn {sklearn.__version__} LogisticRegression "
-            f"({m.solver}, C={c}, class_weight={cw}, fit_intercept={intercept}) to 1e-4",
+            f"({m.solver}, C={c}, class_weight={cw}, fit_intercept={intercept}) to 1e-6",
             "operation": "logistic_fit",
             "input": {"x": x.tolist(), "y": [int(v) for v in y]},
             "config": {
@@ -77,10 +78,28 @@ def main():
                 "intercept": float(m.intercept_[0]) if intercept else 0.0,
                 "probabilities_head": [float(v) for v in m.predict_proba(x[:5])[:, 1]],
             },
-            "tolerance": 1e-4,
+            "tolerance": 1e-6,
         }
         (OUT / f"{name}.json").write_text(json.dumps(case, indent=1) + "\n")
         print(name, m.n_iter_, m.coef_[0], m.intercept_)
+    # Evaluation metrics on probabilities with ties.
+    rng = np.random.default_rng(3)
+    p = np.round(rng.uniform(size=200), 2)
+    yy = rng.uniform(size=200) < p
+    case = {
+        "description": f"evaluation scores equal scikit-learn {sklearn.__version__} (roc_auc_score, average_precision_score, "
+        "log_loss, brier_score_loss) on rounded probabilities with ties",
+        "operation": "evaluate",
+        "input": {"probabilities": p.tolist(), "labels": [int(v) for v in yy]},
+        "expected": {
+            "roc_auc": float(roc_auc_score(yy, p)),
+            "pr_auc": float(average_precision_score(yy, p)),
+            "log_loss": float(log_loss(yy, p)),
+            "brier": float(brier_score_loss(yy, p)),
+        },
+        "tolerance": 1e-12,
+    }
+    (OUT / "evaluate_sklearn.json").write_text(json.dumps(case, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -83,7 +83,8 @@ impl BoostedTreesConfig {
         if self.min_samples_leaf == 0 {
             return Err(Error::config("boosted_trees.min_samples_leaf", "must be at least 1"));
         }
-        if !(self.min_hessian_leaf.is_finite() && self.min_hessian_leaf >= 0.0) || !(self.l2.is_finite() && self.l2 >= 0.0) {
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        if !ok(self.min_hessian_leaf) || !ok(self.l2) {
             return Err(Error::config("boosted_trees", "min_hessian_leaf and l2 must be finite numbers ≥ 0"));
         }
         if !(2..=256).contains(&self.max_bins) {
@@ -415,18 +416,16 @@ fn grow_tree(
     mut apply: impl FnMut(&[u32], f64),
 ) -> Tree {
     let (g, h) = gh.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-    let mut tree = Tree { feature: vec![-1], threshold: vec![0.0], left: vec![0], right: vec![0], value: vec![leaf_value(g, h, config)] };
+    let mut tree =
+        Tree { feature: vec![-1], threshold: vec![0.0], left: vec![0], right: vec![0], value: vec![leaf_value(g, h, config)] };
     let mut hist = vec![0.0; p * BINS * 2];
     build_hist(bins, p, gh, indices, &mut hist);
     let mut root = Leaf { begin: 0, end: indices.len(), g, h, depth: 0, node: 0, hist, split: None };
     root.split = best_split(&root, n_bins, config);
     let mut leaves = vec![root];
     while leaves.len() < config.max_leaves {
-        let Some((k, _)) = leaves
-            .iter()
-            .enumerate()
-            .filter_map(|(k, l)| l.split.map(|s| (k, s.gain)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
+        let Some((k, _)) =
+            leaves.iter().enumerate().filter_map(|(k, l)| l.split.map(|s| (k, s.gain))).max_by(|a, b| a.1.total_cmp(&b.1))
         else {
             break;
         };
@@ -465,8 +464,18 @@ fn grow_tree(
         let mut big_hist = leaf.hist;
         big_hist.iter_mut().zip(&small_hist).for_each(|(a, b)| *a -= b);
         let (lhist, rhist) = if left_small { (small_hist, big_hist) } else { (big_hist, small_hist) };
-        let mut l = Leaf { begin: leaf.begin, end: mid, g: lg, h: lh, depth: leaf.depth + 1, node: left_node, hist: lhist, split: None };
-        let mut r = Leaf { begin: mid, end: leaf.end, g: rg, h: rh, depth: leaf.depth + 1, node: left_node + 1, hist: rhist, split: None };
+        let mut l =
+            Leaf { begin: leaf.begin, end: mid, g: lg, h: lh, depth: leaf.depth + 1, node: left_node, hist: lhist, split: None };
+        let mut r = Leaf {
+            begin: mid,
+            end: leaf.end,
+            g: rg,
+            h: rh,
+            depth: leaf.depth + 1,
+            node: left_node + 1,
+            hist: rhist,
+            split: None,
+        };
         l.split = best_split(&l, n_bins, config);
         r.split = best_split(&r, n_bins, config);
         leaves.push(l);

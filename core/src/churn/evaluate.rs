@@ -33,7 +33,7 @@ pub struct Evaluation {
     pub roc_auc: f64,
     /// Area under the precision-recall curve as average precision (scikit-learn's definition).
     pub pr_auc: f64,
-    /// Mean log loss (probabilities clipped to [1e-15, 1 − 1e-15]).
+    /// Mean log loss (probabilities clipped to [ε, 1 − ε], ε = f64::EPSILON, as scikit-learn does).
     pub log_loss: f64,
     /// Mean squared error of the probabilities.
     pub brier: f64,
@@ -53,7 +53,11 @@ fn check(p: &[f64], y: &[bool]) -> Result<usize> {
         return Err(insufficient(format!("evaluation needs at least {MIN_ROWS} rows, got {}", p.len())));
     }
     if let Some(i) = p.iter().position(|v| !v.is_finite()) {
-        return Err(Error::Argument { kind: ErrorKind::NonFinite, name: "probabilities".into(), reason: format!("row {i} holds {}", p[i]) });
+        return Err(Error::Argument {
+            kind: ErrorKind::NonFinite,
+            name: "probabilities".into(),
+            reason: format!("row {i} holds {}", p[i]),
+        });
     }
     if let Some(i) = p.iter().position(|v| !(0.0..=1.0).contains(v)) {
         return Err(Error::argument("probabilities", format!("row {i} holds {}, outside [0, 1]", p[i])));
@@ -133,7 +137,7 @@ pub fn log_loss(p: &[f64], y: &[bool]) -> Result<f64> {
         .iter()
         .zip(y)
         .map(|(&q, &b)| {
-            let q = q.clamp(1e-15, 1.0 - 1e-15);
+            let q = q.clamp(f64::EPSILON, 1.0 - f64::EPSILON);
             if b {
                 -q.ln()
             } else {

@@ -65,7 +65,14 @@ pub struct LogisticConfig {
 
 impl Default for LogisticConfig {
     fn default() -> Self {
-        LogisticConfig { penalty: Penalty::L2, c: 1.0, fit_intercept: true, class_weight: ClassWeight::None, max_iter: 100, tol: 1e-10 }
+        LogisticConfig {
+            penalty: Penalty::L2,
+            c: 1.0,
+            fit_intercept: true,
+            class_weight: ClassWeight::None,
+            max_iter: 100,
+            tol: 1e-10,
+        }
     }
 }
 

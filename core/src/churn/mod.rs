@@ -41,8 +41,8 @@ pub use evaluate::{brier_score, calibration_table, evaluate, lift, log_loss, pr_
 pub use label::{churn_dates, churn_labels, is_active, SubscriptionChurn};
 pub use logistic::{sigmoid, ClassWeight, LogisticConfig, LogisticModel, Penalty, MIN_ROWS};
 pub use model::{
-    backtest, Backtest, BacktestFold, ChurnModel, ChurnModelConfig, CoefficientReport, Driver, Explanation, FittedModel, ModelConfig,
-    RiskEntry, TrainingSummary, CHURN_MODEL_VERSION,
+    backtest, Backtest, BacktestFold, ChurnModel, ChurnModelConfig, CoefficientReport, Driver, Explanation, FittedModel,
+    ModelConfig, RiskEntry, TrainingSummary, CHURN_MODEL_VERSION,
 };
 pub use preprocess::{FeatureGroup, FeatureTransform, Output, PreprocessConfig, Preprocessor};
 pub use training::{

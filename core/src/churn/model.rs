@@ -92,7 +92,11 @@ impl ChurnModelConfig {
     /// Checks every field.
     pub fn validate(&self) -> Result<()> {
         if self.version != CHURN_MODEL_VERSION {
-            return Err(Error::UnsupportedVersion { what: "churn model config".into(), found: self.version, supported: CHURN_MODEL_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "churn model config".into(),
+                found: self.version,
+                supported: CHURN_MODEL_VERSION,
+            });
         }
         self.preprocess.validate()?;
         match &self.model {
@@ -246,7 +250,9 @@ impl ChurnModel {
         let p = pre.outputs.len();
         let model = match &config.model {
             ModelConfig::Logistic { settings } => FittedModel::Logistic { model: LogisticModel::fit(&z, p, &set.y, settings)? },
-            ModelConfig::BoostedTrees { settings } => FittedModel::BoostedTrees { model: BoostedTrees::fit(&z, p, &set.y, settings)? },
+            ModelConfig::BoostedTrees { settings } => {
+                FittedModel::BoostedTrees { model: BoostedTrees::fit(&z, p, &set.y, settings)? }
+            }
         };
         let dates = set.dates();
         Ok(ChurnModel {
@@ -281,7 +287,7 @@ impl ChurnModel {
     /// missing).
     pub fn predict(&self, x: &[f64]) -> Result<Vec<f64>> {
         let p = self.preprocessor.transforms.len();
-        if p == 0 || x.len() % p != 0 {
+        if p == 0 || !x.len().is_multiple_of(p) {
             return Err(Error::argument("x", format!("expected rows of {p} values, got {} values", x.len())));
         }
         let mut z = Vec::with_capacity(self.preprocessor.outputs.len());
@@ -353,7 +359,8 @@ impl ChurnModel {
         let snap = self.features.snapshot(ds, as_of)?;
         let x = self.features.extract(&snap)?;
         let p = self.features.metrics.len();
-        let index: rustc_hash::FxHashMap<&str, usize> = snap.account_ids().iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+        let index: rustc_hash::FxHashMap<&str, usize> =
+            snap.account_ids().iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
         let fallback = forward(forward(as_of, self.training.lead), self.training.horizon);
         let t = as_of.millis();
         let mut out = Vec::new();

@@ -161,7 +161,7 @@ impl Preprocessor {
     pub fn fit(names: &[String], x: &[f64], config: &PreprocessConfig) -> Result<Preprocessor> {
         config.validate()?;
         let p = names.len();
-        if p == 0 || x.len() % p != 0 {
+        if p == 0 || !x.len().is_multiple_of(p) {
             return Err(Error::argument("x", "matrix shape does not match the feature names"));
         }
         let n = x.len() / p;
@@ -186,10 +186,13 @@ impl Preprocessor {
                 col.iter_mut().for_each(|v| *v = signed_log1p(*v));
             }
             let (m, s) = mean_std(&col);
-            if !(s > 1e-12 * m.abs().max(1.0)) {
+            if s.is_nan() || s <= 1e-12 * m.abs().max(1.0) {
                 return Err(Error::argument(
                     name,
-                    format!("feature `{name}` is constant in the training data (every row {}); drop it", if present.is_empty() { "missing".to_string() } else { format!("= {fill}") }),
+                    format!(
+                        "feature `{name}` is constant in the training data (every row {}); drop it",
+                        if present.is_empty() { "missing".to_string() } else { format!("= {fill}") }
+                    ),
                 ));
             }
             let (mean, scale) = if config.standardize { (m, s) } else { (0.0, 1.0) };
@@ -282,7 +285,11 @@ impl Preprocessor {
                 }
             };
             if !v.is_finite() {
-                return Err(Error::Argument { kind: ErrorKind::NonFinite, name: "row".into(), reason: format!("value {v} after preprocessing") });
+                return Err(Error::Argument {
+                    kind: ErrorKind::NonFinite,
+                    name: "row".into(),
+                    reason: format!("value {v} after preprocessing"),
+                });
             }
             out.push(v);
         }
@@ -318,7 +325,8 @@ impl Preprocessor {
                 return Err(Error::parse("churn model", "preprocessor output refers to a missing feature"));
             }
         }
-        if self.transforms.iter().any(|t| !(t.scale.is_finite() && t.scale != 0.0)) || self.groups.iter().any(|g| g.scale == 0.0) {
+        if self.transforms.iter().any(|t| !(t.scale.is_finite() && t.scale != 0.0)) || self.groups.iter().any(|g| g.scale == 0.0)
+        {
             return Err(Error::parse("churn model", "preprocessor scale must be a finite non-zero number"));
         }
         Ok(())

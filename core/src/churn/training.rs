@@ -354,7 +354,10 @@ impl TrainingSet {
     pub fn rolling_splits(&self, folds: usize) -> Result<Vec<(Timestamp, TrainingSet, TrainingSet)>> {
         let dates = self.dates();
         if folds == 0 || folds >= dates.len() {
-            return Err(insufficient(format!("{folds} folds need more than {folds} observation dates; the set has {}", dates.len())));
+            return Err(insufficient(format!(
+                "{folds} folds need more than {folds} observation dates; the set has {}",
+                dates.len()
+            )));
         }
         let mut out = Vec::with_capacity(folds);
         for &d in &dates[dates.len() - folds..] {
