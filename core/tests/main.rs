@@ -1,1 +1,6 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary. Golden cases from ../tests/cases are run by `cases`.
+
+mod cases;
+mod data;
+mod metrics;
+mod properties;
