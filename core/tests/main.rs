@@ -1,2 +1,7 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary. Golden cases from ../tests/cases are run by `cases`.
+
+mod cases;
 mod churn;
+mod data;
+mod metrics;
+mod properties;

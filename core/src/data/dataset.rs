@@ -675,7 +675,7 @@ impl Dataset {
                 DuplicatePolicy::Keep => {}
             }
         }
-        let accepted = staged.len() - duplicates.len();
+        let accepted = if options.duplicates == DuplicatePolicy::Keep { staged.len() } else { staged.len() - duplicates.len() };
         let new_names = names.into_new();
         let (new_keys, new_strings, new_sets) = props.into_parts();
         self.event_names.extend_committed(new_names);
