@@ -114,7 +114,7 @@ def compare(name: str, theirs: pl.DataFrame, ours: pl.DataFrame, metrics: list[s
 def main() -> None:
     accounts = os.environ.get("BENCH_ACCOUNTS", "100000")
     days = os.environ.get("BENCH_DAYS", "180")
-    scale = os.environ.get("BENCH_SCALE", "0.05")
+    scale = os.environ.get("BENCH_SCALE", "0.025")
     exe = ROOT / "target" / "release" / "foundation"
     subprocess.run([str(exe), accounts, days, scale, str(OUT)], check=True)
     rust = json.loads((OUT / "rust.json").read_text())

@@ -2,5 +2,6 @@
 
 mod cases;
 mod data;
+mod guide;
 mod metrics;
 mod properties;
