@@ -44,3 +44,8 @@ pub use error::{Entity, Error, ErrorKind, Result};
 pub use metrics::{Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
 pub use sim::{Simulation, SimulationConfig};
 pub use time::{TimeUnit, Timestamp, Window};
+
+/// The README's Rust example, compiled and run as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -82,10 +82,10 @@ fn duplicate_policies() {
     let r = ds.add_events(&[e.clone(), e.clone()], &opts()).expect("drop");
     assert_eq!((r.accepted, r.duplicates_dropped, ds.event_count()), (1, 1, 2));
     // Re-ingesting the same batch is harmless.
-    let r = ds.add_events(&[e.clone()], &opts()).expect("again");
+    let r = ds.add_events(std::slice::from_ref(&e), &opts()).expect("again");
     assert_eq!((r.accepted, r.duplicates_dropped, ds.event_count()), (0, 1, 2));
     let keep = opts().with_duplicates(DuplicatePolicy::Keep);
-    ds.add_events(&[e.clone()], &keep).expect("keep");
+    ds.add_events(std::slice::from_ref(&e), &keep).expect("keep");
     assert_eq!(ds.event_count(), 3);
     let reject = opts().with_duplicates(DuplicatePolicy::Reject);
     assert_rejected_unchanged_with(ds, vec![e], &reject, "duplicate_event");

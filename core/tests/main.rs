@@ -3,5 +3,6 @@
 mod cases;
 mod churn;
 mod data;
+mod guide;
 mod metrics;
 mod properties;
