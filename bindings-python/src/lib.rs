@@ -3,6 +3,7 @@
 //! `custfit` (python/custfit), which re-exports this module.
 
 mod activity;
+mod churn;
 mod convert;
 mod data;
 mod error;
@@ -22,6 +23,18 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics::metric_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(sim::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
+    m.add_class::<churn::PyTrainingSet>()?;
+    m.add_class::<churn::PyChurnModel>()?;
+    m.add_function(wrap_pyfunction!(churn::build_training_set, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::churn_backtest, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::fit_logistic, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::evaluate_churn, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::monthly_to_annual, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::annual_to_monthly, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::mrr_churn, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::subscription_churn_dates, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::activity_churn_dates, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::choose_inactivity_window, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

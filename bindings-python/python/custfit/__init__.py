@@ -12,6 +12,18 @@ True
 """
 
 from ._native import (
+    ChurnModel,
+    TrainingSet,
+    activity_churn_dates,
+    annual_to_monthly,
+    build_training_set,
+    choose_inactivity_window,
+    churn_backtest,
+    evaluate_churn,
+    fit_logistic,
+    monthly_to_annual,
+    mrr_churn,
+    subscription_churn_dates,
     CustfitError,
     CustfitIOError,
     Dataset,
@@ -28,6 +40,18 @@ from ._native import (
 )
 
 __all__ = [
+    "ChurnModel",
+    "TrainingSet",
+    "activity_churn_dates",
+    "annual_to_monthly",
+    "build_training_set",
+    "choose_inactivity_window",
+    "churn_backtest",
+    "evaluate_churn",
+    "fit_logistic",
+    "monthly_to_annual",
+    "mrr_churn",
+    "subscription_churn_dates",
     "CustfitError",
     "CustfitIOError",
     "Dataset",

@@ -227,7 +227,95 @@ def metric_catalog() -> list[MetricInfo]:
 def error_codes() -> list[str]:
     """Every stable error code, in the core's order."""
 
+# --- churn (custfit::churn) -------------------------------------------------------------
+
+Matrix = Sequence[Sequence[float | None]]
+
+class TrainingSet:
+    """Rows for a churn model: features as of observation dates, labels = churned within a horizon."""
+
+    @staticmethod
+    def from_matrix(feature_names: list[str], x: Matrix, y: Sequence[bool]) -> TrainingSet:
+        """A training set from rows of numbers (None = missing) and 0/1 labels."""
+    @property
+    def feature_names(self) -> list[str]: ...
+    @property
+    def x(self) -> list[list[float]]: ...
+    @property
+    def y(self) -> list[bool]: ...
+    @property
+    def account_ids(self) -> list[str]: ...
+    @property
+    def observed_at(self) -> list[datetime]: ...
+    @property
+    def churn_rate(self) -> float: ...
+    def time_split(self, test_share: float) -> tuple[TrainingSet, TrainingSet]:
+        """Time-ordered hold-out: the last ``test_share`` of observation dates are the test part."""
+    def split_at(self, cutoff: TimestampLike) -> tuple[TrainingSet, TrainingSet]:
+        """Test = rows observed at or after ``cutoff``; train = rows whose label window ended by it."""
+    def __len__(self) -> int: ...
+
+def build_training_set(dataset: Dataset, config: Document | None = None, known_at: TimestampLike | None = None) -> TrainingSet:
+    """Builds a leakage-free training set (TrainingSetConfig as dict or JSON)."""
+
+class ChurnModel:
+    """A fitted churn pipeline (features + preprocessing + model), saved as versioned JSON."""
+
+    @staticmethod
+    def fit(training_set: TrainingSet, config: Document | None = None, features: Document | None = None) -> ChurnModel:
+        """Fits on a training set (ChurnModelConfig, e.g. ``{"model": {"type": "boosted_trees"}}``)."""
+    @staticmethod
+    def from_json(text: str) -> ChurnModel: ...
+    @staticmethod
+    def load(path: str) -> ChurnModel: ...
+    def to_json(self) -> str: ...
+    def save(self, path: str) -> None: ...
+    @property
+    def model_type(self) -> str: ...
+    @property
+    def feature_names(self) -> list[str]: ...
+    @property
+    def model_feature_names(self) -> list[str]: ...
+    def predict(self, rows: Matrix) -> list[float]:
+        """Churn probabilities of raw feature rows (None = missing)."""
+    def explain(self, row: Sequence[float | None]) -> dict[str, Any]:
+        """Probability, log-odds, bias and signed drivers of one row."""
+    def coefficients(self) -> list[dict[str, Any]] | None:
+        """Logistic models: coefficient, odds ratio, retention impact per +1 SD."""
+    def evaluate(self, training_set: TrainingSet) -> dict[str, Any]:
+        """ROC AUC, PR AUC, log loss, Brier, top-decile lift, calibration."""
+    def forecast(self, dataset: Dataset, as_of: TimestampLike, top: int = 3) -> list[dict[str, Any]]:
+        """Ranked risk list of active accounts with their top drivers."""
+
+def churn_backtest(training_set: TrainingSet, config: Document | None = None, folds: int = 3) -> dict[str, Any]:
+    """Rolling, time-ordered backtest."""
+
+def fit_logistic(x: Matrix, y: Sequence[bool], config: Document | None = None) -> dict[str, Any]:
+    """Bare logistic regression with scikit-learn's objective."""
+
+def evaluate_churn(probabilities: Sequence[float], labels: Sequence[bool]) -> dict[str, Any]:
+    """Scores probabilities against outcomes."""
+
+def monthly_to_annual(monthly: float) -> float: ...
+def annual_to_monthly(annual: float) -> float: ...
+def mrr_churn(dataset: Dataset, start: TimestampLike, end: TimestampLike) -> dict[str, Any]: ...
+def subscription_churn_dates(dataset: Dataset, known_at: TimestampLike, config: Document | None = None) -> dict[str, list[datetime]]: ...
+def activity_churn_dates(dataset: Dataset, known_at: TimestampLike, config: Document | None = None) -> dict[str, list[datetime]]: ...
+def choose_inactivity_window(dataset: Dataset, known_at: TimestampLike, share: float = 0.9, min_gap_days: int = 7) -> dict[str, Any]: ...
+
 __all__ = [
+    "ChurnModel",
+    "TrainingSet",
+    "activity_churn_dates",
+    "annual_to_monthly",
+    "build_training_set",
+    "choose_inactivity_window",
+    "churn_backtest",
+    "evaluate_churn",
+    "fit_logistic",
+    "monthly_to_annual",
+    "mrr_churn",
+    "subscription_churn_dates",
     "CustfitError",
     "CustfitIOError",
     "Dataset",

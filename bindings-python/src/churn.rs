@@ -1,0 +1,403 @@
+//! Churn models (`custfit::churn`): definitions, training sets, the fitted pipeline, evaluation
+//! and the risk list. Configs and results cross as dicts (their JSON forms); matrices as lists
+//! of rows (anything iterable, numpy included) with `None`/NaN for missing values.
+
+use custfit::churn::{
+    self, ActivityChurn, ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig, LogisticModel, SubscriptionChurn,
+    TrainingSet, TrainingSetConfig,
+};
+use custfit::{Error, Timestamp};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::convert::{document_json, from_json};
+use crate::data::PyDataset;
+use crate::error::{detach, guard, invalid_argument, IntoPyResult};
+use crate::time::{timestamp_arg, to_datetime};
+
+fn doc<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<T> {
+    let Some(obj) = obj.filter(|c| !c.is_none()) else { return Ok(T::default()) };
+    let text = document_json(obj, name)?.py(py)?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Config { kind: custfit::ErrorKind::InvalidConfig, path: name.into(), reason: e.to_string() })
+        .py(py)
+}
+
+fn out<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    from_json(py, &serde_json::to_value(v).unwrap_or_default())
+}
+
+/// Rows of numbers (None or NaN = missing) as a row-major vector and the width.
+fn matrix(rows: Vec<Vec<Option<f64>>>) -> custfit::Result<(Vec<f64>, usize)> {
+    let p = rows.first().map_or(0, Vec::len);
+    if let Some(i) = rows.iter().position(|r| r.len() != p) {
+        return Err(invalid_argument("x", format!("row {i} has {} values, row 0 has {p}", rows[i].len())));
+    }
+    Ok((rows.into_iter().flatten().map(|v| v.unwrap_or(f64::NAN)).collect(), p))
+}
+
+fn model_config(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<ChurnModelConfig> {
+    let cfg: ChurnModelConfig = doc(py, config, "churn model config")?;
+    guard(py, || cfg.validate())?;
+    Ok(cfg)
+}
+
+/// Rows for a churn model: features as of observation dates, labels = churned within a horizon.
+#[pyclass(name = "TrainingSet", module = "custfit", frozen)]
+pub struct PyTrainingSet {
+    pub inner: TrainingSet,
+}
+
+#[pymethods]
+impl PyTrainingSet {
+    /// A training set from a matrix (rows of numbers, None = missing) and 0/1 labels.
+    #[staticmethod]
+    fn from_matrix(py: Python<'_>, feature_names: Vec<String>, x: Vec<Vec<Option<f64>>>, y: Vec<bool>) -> PyResult<Self> {
+        let inner = guard(py, || {
+            let (x, _) = matrix(x)?;
+            TrainingSet::from_matrix(feature_names, x, y)
+        })?;
+        Ok(PyTrainingSet { inner })
+    }
+
+    /// Feature names, in column order.
+    #[getter]
+    fn feature_names(&self) -> Vec<String> {
+        self.inner.feature_names.clone()
+    }
+
+    /// Feature rows (NaN = missing).
+    #[getter]
+    fn x(&self) -> Vec<Vec<f64>> {
+        self.inner.x.chunks(self.inner.width().max(1)).map(<[f64]>::to_vec).collect()
+    }
+
+    /// Labels.
+    #[getter]
+    fn y(&self) -> Vec<bool> {
+        self.inner.y.clone()
+    }
+
+    /// Account of each row.
+    #[getter]
+    fn account_ids(&self) -> Vec<String> {
+        self.inner.account_ids.clone()
+    }
+
+    /// Observation date of each row (UTC datetimes).
+    #[getter]
+    fn observed_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = self.inner.observed_at.iter().map(|t| to_datetime(py, *t)).collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
+    }
+
+    /// Share of churned rows.
+    #[getter]
+    fn churn_rate(&self) -> f64 {
+        self.inner.churn_rate()
+    }
+
+    /// Time-ordered hold-out: the last ``test_share`` of observation dates are the test part;
+    /// training rows' label windows end before it. Returns ``(train, test)``.
+    fn time_split(&self, py: Python<'_>, test_share: f64) -> PyResult<(Self, Self)> {
+        let (a, b) = guard(py, || self.inner.time_split(test_share))?;
+        Ok((PyTrainingSet { inner: a }, PyTrainingSet { inner: b }))
+    }
+
+    /// Split at an instant: test = rows observed at or after it; train = rows whose label window
+    /// ended by it.
+    fn split_at(&self, cutoff: &Bound<'_, PyAny>) -> PyResult<(Self, Self)> {
+        let (a, b) = self.inner.split_at(timestamp_arg(cutoff, "cutoff")?);
+        Ok((PyTrainingSet { inner: a }, PyTrainingSet { inner: b }))
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "TrainingSet(rows={}, features={}, churn_rate={:.4})",
+            self.inner.len(),
+            self.inner.width(),
+            self.inner.churn_rate()
+        )
+    }
+}
+
+/// Builds a leakage-free training set. ``config`` is a TrainingSetConfig (dict or JSON);
+/// ``known_at`` (default: the dataset's last event) bounds what labels may use. Releases the GIL.
+#[pyfunction]
+#[pyo3(signature = (dataset, config=None, known_at=None))]
+pub fn build_training_set(
+    py: Python<'_>,
+    dataset: PyRef<'_, PyDataset>,
+    config: Option<&Bound<'_, PyAny>>,
+    known_at: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyTrainingSet> {
+    let cfg: TrainingSetConfig = doc(py, config, "training set config")?;
+    let ds = &dataset.inner;
+    let known = match known_at.filter(|k| !k.is_none()) {
+        Some(k) => timestamp_arg(k, "known_at")?,
+        None => ds.event_time_range().map(|(_, b)| b).unwrap_or_else(Timestamp::now),
+    };
+    let inner = detach(py, || churn::build_training_set(ds, &cfg, known))?;
+    Ok(PyTrainingSet { inner })
+}
+
+/// A fitted churn pipeline: feature definitions, preprocessing and model; saves to versioned JSON
+/// that loads in Rust, Python and Node with identical predictions.
+#[pyclass(name = "ChurnModel", module = "custfit", frozen)]
+pub struct PyChurnModel {
+    inner: ChurnModel,
+}
+
+#[pymethods]
+impl PyChurnModel {
+    /// Fits on a training set. ``config`` is a ChurnModelConfig (dict or JSON), e.g.
+    /// ``{"model": {"type": "boosted_trees"}}``; default: standardised logistic regression.
+    /// ``features`` (a ChurnFeatures dict) is needed only when the set was not built from the
+    /// default snapshot config. Releases the GIL.
+    #[staticmethod]
+    #[pyo3(signature = (training_set, config=None, features=None))]
+    fn fit(
+        py: Python<'_>,
+        training_set: &PyTrainingSet,
+        config: Option<&Bound<'_, PyAny>>,
+        features: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let cfg = model_config(py, config)?;
+        let features = match features.filter(|f| !f.is_none()) {
+            Some(_) => doc::<ChurnFeatures>(py, features, "features")?,
+            None => ChurnFeatures::new(&training_set.inner.feature_names),
+        };
+        let set = &training_set.inner;
+        let inner = detach(py, || ChurnModel::fit(set, &features, &cfg))?;
+        Ok(PyChurnModel { inner })
+    }
+
+    /// Loads a saved model from JSON text.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
+        Ok(PyChurnModel { inner: guard(py, || ChurnModel::from_json(text))? })
+    }
+
+    /// Loads a saved model from a file.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: &str) -> PyResult<Self> {
+        Ok(PyChurnModel { inner: guard(py, || ChurnModel::load(path))? })
+    }
+
+    /// The model as versioned JSON text.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// Saves atomically to a file.
+    fn save(&self, py: Python<'_>, path: &str) -> PyResult<()> {
+        guard(py, || self.inner.save(path))
+    }
+
+    /// ``"logistic"`` or ``"boosted_trees"``.
+    #[getter]
+    fn model_type(&self) -> &'static str {
+        match self.inner.model {
+            churn::FittedModel::Logistic { .. } => "logistic",
+            churn::FittedModel::BoostedTrees { .. } => "boosted_trees",
+        }
+    }
+
+    /// Input feature (metric) names.
+    #[getter]
+    fn feature_names(&self) -> Vec<String> {
+        self.inner.features.metrics.clone()
+    }
+
+    /// Names the model sees after preprocessing (correlated groups named by their members).
+    #[getter]
+    fn model_feature_names(&self) -> Vec<String> {
+        self.inner.model_feature_names()
+    }
+
+    /// Churn probabilities of raw feature rows (in ``feature_names`` order; None = missing).
+    fn predict(&self, py: Python<'_>, rows: Vec<Vec<Option<f64>>>) -> PyResult<Vec<f64>> {
+        let model = &self.inner;
+        detach(py, || {
+            let (x, _) = matrix(rows)?;
+            model.predict(&x)
+        })
+    }
+
+    /// Probability, log-odds, bias and every feature's signed contribution for one row.
+    fn explain<'py>(&self, py: Python<'py>, row: Vec<Option<f64>>) -> PyResult<Bound<'py, PyAny>> {
+        let e = guard(py, || self.inner.explain(&row.iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<_>>()))?;
+        out(py, &e)
+    }
+
+    /// Logistic models: per feature ``coefficient``, ``odds_ratio`` and
+    /// ``retention_impact_per_sd``; None for boosted trees.
+    fn coefficients<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        out(py, &self.inner.coefficients())
+    }
+
+    /// ROC AUC, PR AUC, log loss, Brier, top-decile lift and calibration on a training set.
+    fn evaluate<'py>(&self, py: Python<'py>, training_set: &PyTrainingSet) -> PyResult<Bound<'py, PyAny>> {
+        let model = &self.inner;
+        let set = &training_set.inner;
+        let e = detach(py, || model.evaluate(set))?;
+        out(py, &e)
+    }
+
+    /// The ranked risk list as of ``as_of``: every active account's churn probability, next
+    /// renewal (``opportunity_at``) and ``top`` drivers. Releases the GIL.
+    #[pyo3(signature = (dataset, as_of, top=3))]
+    fn forecast<'py>(
+        &self,
+        py: Python<'py>,
+        dataset: PyRef<'_, PyDataset>,
+        as_of: &Bound<'py, PyAny>,
+        top: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let as_of = timestamp_arg(as_of, "as_of")?;
+        let model = &self.inner;
+        let ds = &dataset.inner;
+        let r = detach(py, || model.forecast(ds, as_of, top))?;
+        out(py, &r)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ChurnModel(type={}, features={}, trained_rows={})",
+            self.model_type(),
+            self.inner.features.metrics.len(),
+            self.inner.training.rows
+        )
+    }
+}
+
+/// Rolling, time-ordered backtest over the last ``folds`` observation dates. Releases the GIL.
+#[pyfunction]
+#[pyo3(signature = (training_set, config=None, folds=3))]
+pub fn churn_backtest<'py>(
+    py: Python<'py>,
+    training_set: &PyTrainingSet,
+    config: Option<&Bound<'py, PyAny>>,
+    folds: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cfg = model_config(py, config)?;
+    let set = &training_set.inner;
+    let features = ChurnFeatures::new(&set.feature_names);
+    let b = detach(py, || churn::backtest(set, &features, &cfg, folds))?;
+    out(py, &b)
+}
+
+/// Fits a bare logistic regression (scikit-learn's objective) on rows and 0/1 labels:
+/// ``{"coefficients", "intercept", "iterations", "converged"}``.
+#[pyfunction]
+#[pyo3(signature = (x, y, config=None))]
+pub fn fit_logistic<'py>(
+    py: Python<'py>,
+    x: Vec<Vec<Option<f64>>>,
+    y: Vec<bool>,
+    config: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cfg: LogisticConfig = doc(py, config, "logistic config")?;
+    let m = detach(py, || {
+        let (x, p) = matrix(x)?;
+        LogisticModel::fit(&x, p, &y, &cfg)
+    })?;
+    out(py, &m)
+}
+
+/// Scores probabilities against 0/1 outcomes: ROC AUC, PR AUC, log loss, Brier, lift, calibration.
+#[pyfunction]
+pub fn evaluate_churn<'py>(py: Python<'py>, probabilities: Vec<f64>, labels: Vec<bool>) -> PyResult<Bound<'py, PyAny>> {
+    let e = guard(py, || churn::evaluate(&probabilities, &labels))?;
+    out(py, &e)
+}
+
+/// Annual churn rate equivalent to a monthly one.
+#[pyfunction]
+pub fn monthly_to_annual(py: Python<'_>, monthly: f64) -> PyResult<f64> {
+    guard(py, || churn::monthly_to_annual(monthly))
+}
+
+/// Monthly churn rate equivalent to an annual one.
+#[pyfunction]
+pub fn annual_to_monthly(py: Python<'_>, annual: f64) -> PyResult<f64> {
+    guard(py, || churn::annual_to_monthly(annual))
+}
+
+/// MRR churn between two instants: churned and downgraded MRR, rates.
+#[pyfunction]
+pub fn mrr_churn<'py>(
+    py: Python<'py>,
+    dataset: PyRef<'_, PyDataset>,
+    start: &Bound<'py, PyAny>,
+    end: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (a, b) = (timestamp_arg(start, "start")?, timestamp_arg(end, "end")?);
+    let m = guard(py, || churn::mrr_churn(&dataset.inner, a, b))?;
+    out(py, &m)
+}
+
+fn dates_dict<'py>(py: Python<'py>, ds: &custfit::Dataset, dates: Vec<Vec<Timestamp>>) -> PyResult<Bound<'py, PyAny>> {
+    let d = pyo3::types::PyDict::new(py);
+    for (a, list) in ds.accounts().iter().zip(dates) {
+        let items = list.into_iter().map(|t| to_datetime(py, t)).collect::<PyResult<Vec<_>>>()?;
+        d.set_item(&a.id, items)?;
+    }
+    Ok(d.into_any())
+}
+
+/// Subscription-churn instants per account id (``config``: ``{"gap_tolerance": {...}}``), known by
+/// ``known_at``.
+#[pyfunction]
+#[pyo3(signature = (dataset, known_at, config=None))]
+pub fn subscription_churn_dates<'py>(
+    py: Python<'py>,
+    dataset: PyRef<'_, PyDataset>,
+    known_at: &Bound<'py, PyAny>,
+    config: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let def: SubscriptionChurn = doc(py, config, "subscription churn")?;
+    guard(py, || def.validate())?;
+    let dates = churn::churn_dates(&dataset.inner, &def, timestamp_arg(known_at, "known_at")?);
+    dates_dict(py, &dataset.inner, dates)
+}
+
+/// Activity-churn instants per account id (``config``: ``{"inactivity": {...}, "activity": {...}}``).
+#[pyfunction]
+#[pyo3(signature = (dataset, known_at, config=None))]
+pub fn activity_churn_dates<'py>(
+    py: Python<'py>,
+    dataset: PyRef<'_, PyDataset>,
+    known_at: &Bound<'py, PyAny>,
+    config: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let def: ActivityChurn = doc(py, config, "activity churn")?;
+    let k = timestamp_arg(known_at, "known_at")?;
+    let ds = &dataset.inner;
+    let dates = detach(py, || churn::activity_churn_dates(ds, &def, k))?;
+    dates_dict(py, ds, dates)
+}
+
+/// The shortest inactivity window within which ``share`` of observed returns after a gap of at
+/// least ``min_gap_days`` happened.
+#[pyfunction]
+#[pyo3(signature = (dataset, known_at, share=0.9, min_gap_days=7))]
+pub fn choose_inactivity_window<'py>(
+    py: Python<'py>,
+    dataset: PyRef<'_, PyDataset>,
+    known_at: &Bound<'py, PyAny>,
+    share: f64,
+    min_gap_days: u32,
+) -> PyResult<Bound<'py, PyAny>> {
+    let k = timestamp_arg(known_at, "known_at")?;
+    let ds = &dataset.inner;
+    let rules = custfit::metrics::ActivityRules::default();
+    let c = detach(py, || churn::choose_inactivity_window(ds, &rules, share, custfit::Window::days(min_gap_days), k))?;
+    out(py, &c)
+}

@@ -1,0 +1,106 @@
+"""Churn models from Python: golden cases (tests/cases/churn), a simulator round trip, errors."""
+
+import json
+import math
+import pathlib
+
+import pytest
+
+import custfit
+
+CASES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "cases" / "churn"
+
+
+def run(case):
+    op, inp, cfg = case["operation"], case["input"], case.get("config")
+    if op == "logistic_fit":
+        m = custfit.fit_logistic(inp["x"], [bool(v) for v in inp["y"]], cfg)
+        x = inp["x"][:5]
+        head = [1 / (1 + math.exp(-(m["intercept"] + sum(a * b for a, b in zip(r, m["coefficients"]))))) for r in x]
+        return {"coefficients": m["coefficients"], "intercept": m["intercept"], "probabilities_head": head}
+    if op == "evaluate":
+        return custfit.evaluate_churn(inp["probabilities"], [bool(v) for v in inp["labels"]])
+    if op == "rate_conversion":
+        annual = custfit.monthly_to_annual(inp["monthly"])
+        return {"annual": annual, "monthly_again": custfit.annual_to_monthly(annual)}
+    if op == "model_fit":
+        ts = custfit.TrainingSet.from_matrix(inp["features"], inp["x"], [bool(v) for v in inp["y"]])
+        return {"probabilities": custfit.ChurnModel.fit(ts, cfg).predict(inp["x"])}
+    if op == "model_predict":
+        m = custfit.ChurnModel.from_json(json.dumps(inp["model"]))
+        drivers = [d["feature"] for d in m.explain(inp["rows"][0])["drivers"][:3]]
+        return {"probabilities": m.predict(inp["rows"]), "top_drivers_first_row": drivers}
+    raise AssertionError(f"unknown operation {op}")
+
+
+def close(actual, expected, tol, path="expected"):
+    if isinstance(expected, dict):
+        for k, v in expected.items():
+            close(actual[k], v, tol, f"{path}.{k}")
+    elif isinstance(expected, list):
+        assert len(actual) == len(expected), path
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            close(a, e, tol, f"{path}[{i}]")
+    elif isinstance(expected, float) or (isinstance(expected, int) and not isinstance(expected, bool)):
+        assert abs(actual - expected) <= tol, f"{path}: {actual} vs {expected}"
+    else:
+        assert actual == expected, path
+
+
+@pytest.mark.parametrize("path", sorted(CASES.glob("*.json")), ids=lambda p: p.stem)
+def test_golden_case(path):
+    case = json.loads(path.read_text())
+    if "error" in case:
+        with pytest.raises(custfit.CustfitError) as info:
+            run(case)
+        assert info.value.code == case["error"]["code"]
+    else:
+        close(run(case), case["expected"], case.get("tolerance", 1e-9))
+
+
+def test_simulator_round_trip(tmp_path):
+    sim = custfit.simulate(accounts=200, days=240, seed=3, activity_scale=0.3)
+    features = ["active_days_30d", "usage_trend_30d", "days_to_renewal", "pricing_page_views_30d", "support_tickets_60d"]
+    ts = custfit.build_training_set(
+        sim.dataset, {"features": {"metrics": features}, "horizon": {"amount": 60, "unit": "days"}}, known_at=sim.end
+    )
+    assert len(ts) > 100 and ts.feature_names == features
+    train, test = ts.time_split(0.3)
+    assert max(train.observed_at) < min(test.observed_at)
+    lr = custfit.ChurnModel.fit(train)
+    gb = custfit.ChurnModel.fit(train, {"model": {"type": "boosted_trees", "settings": {"trees": 30}}})
+    assert lr.model_type == "logistic" and gb.model_type == "boosted_trees"
+    report = lr.coefficients()
+    assert [r["feature"] for r in report] == features
+    assert all(math.isclose(r["odds_ratio"], math.exp(r["coefficient"])) for r in report)
+    assert gb.coefficients() is None
+    e = gb.evaluate(test)
+    assert 0.5 < e["roc_auc"] <= 1 and len(e["calibration"]) == 10
+    risk = gb.forecast(sim.dataset, sim.end, top=3)
+    assert risk[0]["rank"] == 1 and len(risk[0]["drivers"]) == 3
+    assert all(a["probability"] >= b["probability"] for a, b in zip(risk, risk[1:]))
+    path = tmp_path / "model.json"
+    gb.save(str(path))
+    again = custfit.ChurnModel.load(str(path))
+    assert again.predict(test.x) == gb.predict(test.x)
+    bt = custfit.churn_backtest(ts, None, folds=2)
+    assert len(bt["folds"]) == 2
+
+
+def test_definitions():
+    sim = custfit.simulate(accounts=60, days=120, seed=5, activity_scale=0.3)
+    m = custfit.mrr_churn(sim.dataset, sim.start, sim.end)
+    assert 0 <= m["mrr_churn_rate"] <= 1
+    dates = custfit.subscription_churn_dates(sim.dataset, sim.end)
+    assert len(dates) == sim.dataset.account_count
+    w = custfit.choose_inactivity_window(sim.dataset, sim.end, share=0.9, min_gap_days=3)
+    assert w["window"]["unit"] == "days" and w["share_covered"] >= 0.9
+
+
+def test_bad_inputs_have_codes():
+    with pytest.raises(custfit.CustfitError) as info:
+        custfit.monthly_to_annual(2.0)
+    assert info.value.code == "invalid_argument"
+    with pytest.raises(custfit.CustfitError) as info:
+        custfit.ChurnModel.from_json("{not json")
+    assert info.value.code == "parse_error"
