@@ -12,7 +12,12 @@ import warnings
 import numpy as np
 import sklearn
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    log_loss,
+    roc_auc_score,
+)
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "cases" / "churn"
 
@@ -31,7 +36,7 @@ def data(seed=7, n=300):
 
 
 def fit(x, y, penalty, c, class_weight, fit_intercept=True):
-    kw = dict(C=c, fit_intercept=fit_intercept, max_iter=1_000_000, tol=1e-12)
+    kw = {"C": c, "fit_intercept": fit_intercept, "max_iter": 1_000_000, "tol": 1e-12}
     if class_weight == "balanced":
         kw["class_weight"] = "balanced"
     if penalty["type"] == "l2":
@@ -52,7 +57,13 @@ CASES = [
     ("logistic_l2", {"type": "l2"}, 1.0, "none", True),
     ("logistic_l2_strong_no_intercept", {"type": "l2"}, 0.05, "none", False),
     ("logistic_l1", {"type": "l1"}, 0.1, "none", True),
-    ("logistic_elastic_net", {"type": "elastic_net", "l1_ratio": 0.5}, 0.2, "none", True),
+    (
+        "logistic_elastic_net",
+        {"type": "elastic_net", "l1_ratio": 0.5},
+        0.2,
+        "none",
+        True,
+    ),
     ("logistic_l2_balanced", {"type": "l2"}, 0.5, "balanced", True),
     ("logistic_unpenalized", {"type": "none"}, 1.0, "none", True),
 ]

@@ -4,9 +4,8 @@ import json
 import math
 import pathlib
 
-import pytest
-
 import custfit
+import pytest
 
 CASES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "cases" / "churn"
 
@@ -16,7 +15,10 @@ def run(case):
     if op == "logistic_fit":
         m = custfit.fit_logistic(inp["x"], [bool(v) for v in inp["y"]], cfg)
         x = inp["x"][:5]
-        head = [1 / (1 + math.exp(-(m["intercept"] + sum(a * b for a, b in zip(r, m["coefficients"]))))) for r in x]
+        head = [
+            1 / (1 + math.exp(-(m["intercept"] + sum(a * b for a, b in zip(r, m["coefficients"])))))
+            for r in x
+        ]
         return {"coefficients": m["coefficients"], "intercept": m["intercept"], "probabilities_head": head}
     if op == "evaluate":
         return custfit.evaluate_churn(inp["probabilities"], [bool(v) for v in inp["labels"]])
@@ -60,9 +62,17 @@ def test_golden_case(path):
 
 def test_simulator_round_trip(tmp_path):
     sim = custfit.simulate(accounts=200, days=240, seed=3, activity_scale=0.3)
-    features = ["active_days_30d", "usage_trend_30d", "days_to_renewal", "pricing_page_views_30d", "support_tickets_60d"]
+    features = [
+        "active_days_30d",
+        "usage_trend_30d",
+        "days_to_renewal",
+        "pricing_page_views_30d",
+        "support_tickets_60d",
+    ]
     ts = custfit.build_training_set(
-        sim.dataset, {"features": {"metrics": features}, "horizon": {"amount": 60, "unit": "days"}}, known_at=sim.end
+        sim.dataset,
+        {"features": {"metrics": features}, "horizon": {"amount": 60, "unit": "days"}},
+        known_at=sim.end,
     )
     assert len(ts) > 100 and ts.feature_names == features
     train, test = ts.time_split(0.3)

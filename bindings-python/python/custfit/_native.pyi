@@ -255,14 +255,18 @@ class TrainingSet:
         """Test = rows observed at or after ``cutoff``; train = rows whose label window ended by it."""
     def __len__(self) -> int: ...
 
-def build_training_set(dataset: Dataset, config: Document | None = None, known_at: TimestampLike | None = None) -> TrainingSet:
+def build_training_set(
+    dataset: Dataset, config: Document | None = None, known_at: TimestampLike | None = None
+) -> TrainingSet:
     """Builds a leakage-free training set (TrainingSetConfig as dict or JSON)."""
 
 class ChurnModel:
     """A fitted churn pipeline (features + preprocessing + model), saved as versioned JSON."""
 
     @staticmethod
-    def fit(training_set: TrainingSet, config: Document | None = None, features: Document | None = None) -> ChurnModel:
+    def fit(
+        training_set: TrainingSet, config: Document | None = None, features: Document | None = None
+    ) -> ChurnModel:
         """Fits on a training set (ChurnModelConfig, e.g. ``{"model": {"type": "boosted_trees"}}``)."""
     @staticmethod
     def from_json(text: str) -> ChurnModel: ...
@@ -287,7 +291,9 @@ class ChurnModel:
     def forecast(self, dataset: Dataset, as_of: TimestampLike, top: int = 3) -> list[dict[str, Any]]:
         """Ranked risk list of active accounts with their top drivers."""
 
-def churn_backtest(training_set: TrainingSet, config: Document | None = None, folds: int = 3) -> dict[str, Any]:
+def churn_backtest(
+    training_set: TrainingSet, config: Document | None = None, folds: int = 3
+) -> dict[str, Any]:
     """Rolling, time-ordered backtest."""
 
 def fit_logistic(x: Matrix, y: Sequence[bool], config: Document | None = None) -> dict[str, Any]:
@@ -299,9 +305,15 @@ def evaluate_churn(probabilities: Sequence[float], labels: Sequence[bool]) -> di
 def monthly_to_annual(monthly: float) -> float: ...
 def annual_to_monthly(annual: float) -> float: ...
 def mrr_churn(dataset: Dataset, start: TimestampLike, end: TimestampLike) -> dict[str, Any]: ...
-def subscription_churn_dates(dataset: Dataset, known_at: TimestampLike, config: Document | None = None) -> dict[str, list[datetime]]: ...
-def activity_churn_dates(dataset: Dataset, known_at: TimestampLike, config: Document | None = None) -> dict[str, list[datetime]]: ...
-def choose_inactivity_window(dataset: Dataset, known_at: TimestampLike, share: float = 0.9, min_gap_days: int = 7) -> dict[str, Any]: ...
+def subscription_churn_dates(
+    dataset: Dataset, known_at: TimestampLike, config: Document | None = None
+) -> dict[str, list[datetime]]: ...
+def activity_churn_dates(
+    dataset: Dataset, known_at: TimestampLike, config: Document | None = None
+) -> dict[str, list[datetime]]: ...
+def choose_inactivity_window(
+    dataset: Dataset, known_at: TimestampLike, share: float = 0.9, min_gap_days: int = 7
+) -> dict[str, Any]: ...
 
 __all__ = [
     "ChurnModel",
