@@ -83,7 +83,8 @@ export declare class Dataset {
   snapshot(asOf: Date | string | number, config?: SnapshotConfig | string): Snapshot
   /**
    * `snapshot` off the event loop: computed on libuv's thread pool from the data as it is
-   * now (later `add…` calls do not affect it). Every error rejects the promise.
+   * now (later `add…` calls, allowed while it runs, do not affect it). Every error rejects
+   * the promise.
    */
   snapshotAsync(asOf: Date | string | number, config?: SnapshotConfig | string): Promise<Snapshot>
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use custfit::metrics::BUILTIN_METRICS;
 use custfit::{ColumnData, Dataset as CoreDataset, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, Value};
-use napi::bindgen_prelude::{AsyncTask, Either4, Env, Object, Unknown, ValueType};
+use napi::bindgen_prelude::{Either4, Env, Object, PromiseRaw, Unknown, ValueType};
 use napi::{JsValue, Task};
 use napi_derive::napi;
 
@@ -274,14 +274,24 @@ impl Dataset {
     }
 
     /// `snapshot` off the event loop: computed on libuv's thread pool from the data as it is
-    /// now (later `add…` calls do not affect it). Every error rejects the promise.
+    /// now (later `add…` calls, allowed while it runs, do not affect it). Every error rejects
+    /// the promise.
     #[napi(
         catch_unwind,
         ts_args_type = "asOf: Date | string | number, config?: SnapshotConfig | string",
         ts_return_type = "Promise<Snapshot>"
     )]
-    pub fn snapshot_async(&self, as_of: Unknown<'_>, config: Option<Unknown<'_>>) -> AsyncTask<SnapshotTask> {
+    pub fn snapshot_async<'env>(
+        &self,
+        env: &'env Env,
+        as_of: Unknown<'_>,
+        config: Option<Unknown<'_>>,
+    ) -> napi::Result<PromiseRaw<'env, Snapshot>> {
         let job = timestamp_arg(&as_of, "asOf").and_then(|t| Ok((t, config_arg(config.as_ref())?)));
-        AsyncTask::new(SnapshotTask { dataset: Arc::clone(&self.inner), job: Some(job) })
+        // `env.spawn` rather than returning an `AsyncTask`: napi keeps `&self` borrowed until a
+        // returned task settles, which would make `add…` throw meanwhile. The task owns an
+        // `Arc` of the data instead, and `add…` copies on write.
+        let task = SnapshotTask { dataset: Arc::clone(&self.inner), job: Some(job) };
+        Ok(env.spawn(task)?.promise_object())
     }
 }
