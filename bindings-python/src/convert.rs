@@ -35,8 +35,15 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
 }
 
-/// A Python value as JSON. Datetimes and dates become milliseconds since the epoch.
+/// A Python value as JSON, for documents (options, configs): datetimes and dates become
+/// milliseconds since the epoch.
 pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Result<Value, Bad>> {
+    value_to_json(obj, path, true)
+}
+
+/// A Python value as JSON; datetimes and dates become milliseconds when `dates` allows, and
+/// are an error otherwise (row values other than timestamps have no date type).
+fn value_to_json(obj: &Bound<'_, PyAny>, path: &str, dates: bool) -> PyResult<Result<Value, Bad>> {
     if obj.is_none() {
         return Ok(Ok(Value::Null));
     }
@@ -62,6 +69,9 @@ pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Result<Value, Bad
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Ok(Value::String(s.to_cow()?.into_owned())));
     }
+    if obj.is_instance_of::<PyDate>() && !dates {
+        return Ok(Err(Bad::new(path, "a date or datetime is not a valid value here (use text or a number)")));
+    }
     if obj.is_instance_of::<PyDate>() {
         return Ok(match try_timestamp(obj, path)? {
             Some(Ok(t)) => Ok(Value::from(t.millis())),
@@ -70,12 +80,12 @@ pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Result<Value, Bad
         });
     }
     if let Ok(d) = obj.cast::<PyDict>() {
-        return map_to_json(d.as_any(), path, |_, v, p| to_json(v, p));
+        return map_to_json(d.as_any(), path, |_, v, p| value_to_json(v, p, dates));
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let mut out = Vec::new();
         for (i, item) in obj.try_iter()?.enumerate() {
-            match to_json(&item?, &format!("{path}[{i}]"))? {
+            match value_to_json(&item?, &format!("{path}[{i}]"), dates)? {
                 Ok(v) => out.push(v),
                 Err(b) => return Ok(Err(b)),
             }
@@ -83,12 +93,12 @@ pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Result<Value, Bad
         return Ok(Ok(Value::Array(out)));
     }
     if obj.cast::<PyMapping>().is_ok() {
-        return map_to_json(obj, path, |_, v, p| to_json(v, p));
+        return map_to_json(obj, path, |_, v, p| value_to_json(v, p, dates));
     }
     // numpy scalars and other number-likes.
     if let Ok(x) = obj.call_method0("item") {
         if !x.is(obj) && (x.is_instance_of::<PyInt>() || x.is_instance_of::<PyFloat>() || x.is_instance_of::<PyBool>()) {
-            return to_json(&x, path);
+            return value_to_json(&x, path, dates);
         }
     }
     Ok(Err(Bad::new(path, format!("unsupported value of type {}", type_name(obj)))))
@@ -189,10 +199,10 @@ fn row_to_json(row: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Result<Value,
                 if v.is_instance_of::<PyDate>() {
                     return Ok(to_json(v, p)?.map(|ms| serde_json::json!({ "date": ms })));
                 }
-                to_json(v, p)
+                value_to_json(v, p, false)
             });
         }
-        to_json(value, path)
+        value_to_json(value, path, false)
     })
 }
 
@@ -240,9 +250,13 @@ pub fn rows_from_py<T: DeserializeOwned>(
     for (i, row) in data.try_iter()?.enumerate() {
         let row = row?;
         let converted = row_to_json(&row, entity)?.and_then(|v| {
-            serde_json::from_value::<T>(v).map_err(|e| {
-                let msg = e.to_string();
-                Bad { kind: None, path: serde_field(&msg), reason: msg }
+            serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
+                let reason = e.inner().to_string();
+                let path = match e.path().to_string() {
+                    p if p == "." => serde_field(&reason),
+                    p => p,
+                };
+                Bad { kind: None, path, reason }
             })
         });
         match converted {

@@ -1,15 +1,15 @@
 """Type stubs of ``custfit._native`` (checked against the built module by tests/test_stubs.py)."""
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Literal, TypedDict, Union
+from typing import Any, Literal, TypedDict
 
 from typing_extensions import TypeAlias
 
 __version__: str
 
-TimestampLike: TypeAlias = Union[datetime, date, str, int]
+TimestampLike: TypeAlias = datetime | date | str | int
 """datetime (aware: converted to UTC; naive: read as UTC), date (midnight UTC), str
 (RFC 3339, ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS``) or int (milliseconds since the epoch)."""
 
@@ -17,10 +17,10 @@ TableLike: TypeAlias = Any
 """A list of dicts, or an Arrow-capable table: pyarrow Table/RecordBatch/RecordBatchReader,
 polars DataFrame, pandas DataFrame (through pyarrow), or any object with ``__arrow_c_stream__``."""
 
-Document: TypeAlias = Union[Mapping[str, Any], str]
+Document: TypeAlias = Mapping[str, Any] | str
 """A dict, or the same document as JSON text."""
 
-PathLike: TypeAlias = Union[str, os.PathLike[str]]
+PathLike: TypeAlias = str | os.PathLike[str]
 
 class RejectedRow(TypedDict):
     row: int
@@ -57,7 +57,7 @@ class MetricInfo(TypedDict):
     data_type: Literal["int", "float", "bool", "str", "timestamp"]
     description: str
 
-CellValue: TypeAlias = Union[int, float, bool, str, datetime, None]
+CellValue: TypeAlias = int | float | bool | str | datetime | None
 
 class CustfitError(Exception):
     """Base of every custfit error. ``code`` is a stable string (see ``error_codes()``); row
