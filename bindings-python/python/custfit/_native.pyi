@@ -229,7 +229,7 @@ def error_codes() -> list[str]:
 
 # --- churn (custfit::churn) -------------------------------------------------------------
 
-Matrix = Sequence[Sequence[float | None]]
+Matrix: TypeAlias = Sequence[Sequence[Union[float, None]]]
 
 class TrainingSet:
     """Rows for a churn model: features as of observation dates, labels = churned within a horizon."""
