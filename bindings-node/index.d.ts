@@ -10,6 +10,48 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A fitted churn pipeline (features + preprocessing + model); its JSON loads in Rust, Python
+ * and Node with identical predictions.
+ */
+export declare class ChurnModel {
+  /**
+   * Fits on a training set. `config` is a ChurnModelConfig, e.g.
+   * `{model: {type: 'boosted_trees'}}`; default: standardised logistic regression.
+   */
+  static fit(trainingSet: TrainingSet, config?: object | string): ChurnModel
+  /** Loads a saved model from JSON text. */
+  static fromJson(text: string): ChurnModel
+  /** Loads a saved model from a file. */
+  static load(path: string): ChurnModel
+  /** The model as versioned JSON text. */
+  toJson(): string
+  /** Saves atomically to a file. */
+  save(path: string): void
+  /** `'logistic'` or `'boosted_trees'`. */
+  get modelType(): 'logistic' | 'boosted_trees'
+  /** Input feature (metric) names. */
+  get featureNames(): Array<string>
+  /** Names the model sees after preprocessing (correlated groups named by their members). */
+  get modelFeatureNames(): Array<string>
+  /** Churn probabilities of raw feature rows (in `featureNames` order; `null` = missing). */
+  predict(rows: Array<Array<number | undefined | null>>): Array<number>
+  /** Probability, log-odds, bias and every feature's signed contribution for one row. */
+  explain(row: Array<number | undefined | null>): any
+  /**
+   * Logistic models: per feature `coefficient`, `odds_ratio`, `retention_impact_per_sd`;
+   * `null` for boosted trees.
+   */
+  coefficients(): any
+  /** ROC AUC, PR AUC, log loss, Brier, top-decile lift and calibration on a training set. */
+  evaluate(trainingSet: TrainingSet): any
+  /**
+   * Ranked risk list as of `asOf`: every active account's probability, next renewal and `top`
+   * (default 3) drivers.
+   */
+  forecast(dataset: Dataset, asOf: Date | string | number, top?: number): any
+}
+
+/**
  * Validated customer data: accounts, users, subscriptions and events, held columnar.
  *
  * Every `add…` call is one batch. In strict mode (the default) it is all-or-nothing: on error
@@ -117,6 +159,30 @@ export declare class Snapshot {
   toJSON(): { as_of: string; columns: Record<string, Array<number | string | boolean | null>> }
 }
 
+/** Rows for a churn model: features as of observation dates, labels = churned within a horizon. */
+export declare class TrainingSet {
+  /** A training set from rows of numbers (`null` = missing) and boolean labels. */
+  static fromMatrix(featureNames: Array<string>, x: Array<Array<number | undefined | null>>, y: Array<boolean>): TrainingSet
+  /** Feature names, in column order. */
+  get featureNames(): Array<string>
+  /** Feature rows (`NaN` = missing). */
+  get x(): Array<Array<number>>
+  /** Labels. */
+  get y(): Array<boolean>
+  /** Account of each row. */
+  get accountIds(): Array<string>
+  /** Observation date of each row. */
+  get observedAt(): Array<Date>
+  /** Number of rows. */
+  get length(): number
+  /** Share of churned rows. */
+  get churnRate(): number
+  /** Time-ordered hold-out: `[train, test]`, the test part being the last `testShare` of dates. */
+  timeSplit(testShare: number): Array<TrainingSet>
+  /** `[train, test]` split at an instant (train = rows whose label window ended by it). */
+  splitAt(cutoff: Date | string | number): Array<TrainingSet>
+}
+
 /** An account row (serde form of `custfit::Account`). */
 export interface AccountRow {
   /** Unique id. */
@@ -159,6 +225,27 @@ export interface AccountTruth {
   confused: boolean
 }
 
+/** Activity-churn instants (ISO strings) per account id. */
+export declare function activityChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): any
+
+/** Monthly churn rate equivalent to an annual one. */
+export declare function annualToMonthly(annual: number): number
+
+/**
+ * Builds a leakage-free training set (`config`: a TrainingSetConfig); `knownAt` (default: the
+ * last event) bounds what labels may use.
+ */
+export declare function buildTrainingSet(dataset: Dataset, config?: object | string, knownAt?: Date | string | number): TrainingSet
+
+/**
+ * The shortest inactivity window within which `share` (default 0.9) of observed returns after
+ * a gap of at least `minGapDays` (default 7) happened.
+ */
+export declare function chooseInactivityWindow(dataset: Dataset, knownAt: Date | string | number, share?: number, minGapDays?: number): any
+
+/** Rolling, time-ordered backtest over the last `folds` (default 3) observation dates. */
+export declare function churnBacktest(trainingSet: TrainingSet, config?: object | string, folds?: number): any
+
 /** The type and name of a snapshot column. */
 export interface ColumnSchema {
   /** Column name. */
@@ -197,6 +284,9 @@ export interface DataFiles {
  */
 export declare function errorCodes(): Array<string>
 
+/** Scores probabilities against outcomes: ROC AUC, PR AUC, log loss, Brier, lift, calibration. */
+export declare function evaluateChurn(probabilities: Array<number>, labels: Array<boolean>): any
+
 /** Events as column arrays, one value per event (no JS object per row). */
 export interface EventColumns {
   /** Account ids. */
@@ -224,6 +314,9 @@ export interface EventRow {
   /** Properties (finite numbers, strings, booleans). */
   properties?: Record<string, string | number | boolean>
 }
+
+/** Bare logistic regression with scikit-learn's objective: `{coefficients, intercept, iterations, converged}`. */
+export declare function fitLogistic(x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string): any
 
 /** Options of one ingestion call. camelCase or the serde names (`future_tolerance_hours`). */
 export interface IngestOptions {
@@ -302,6 +395,12 @@ export interface MetricInfo {
   description: string
 }
 
+/** Annual churn rate equivalent to a monthly one. */
+export declare function monthlyToAnnual(monthly: number): number
+
+/** MRR churn between two instants: churned and downgraded MRR, rates. */
+export declare function mrrChurn(dataset: Dataset, start: Date | string | number, end: Date | string | number): any
+
 /** A row that lenient ingestion set aside. */
 export interface RejectedRow {
   /** 0-based position in the batch passed in. */
@@ -372,6 +471,9 @@ export interface SnapshotConfig {
    */
   activity?: { non_activity_events?: string[]; pricing_pages?: string[]; high_severity?: string[]; high_severity_at_least?: number }
 }
+
+/** Subscription-churn instants (ISO strings) per account id, known by `knownAt`. */
+export declare function subscriptionChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): any
 
 /** A subscription row (serde form of `custfit::Subscription`). */
 export interface SubscriptionRow {

@@ -835,9 +835,21 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.ChurnModel = nativeBinding.ChurnModel
 module.exports.Dataset = nativeBinding.Dataset
 module.exports.Snapshot = nativeBinding.Snapshot
+module.exports.TrainingSet = nativeBinding.TrainingSet
+module.exports.activityChurnDates = nativeBinding.activityChurnDates
+module.exports.annualToMonthly = nativeBinding.annualToMonthly
+module.exports.buildTrainingSet = nativeBinding.buildTrainingSet
+module.exports.chooseInactivityWindow = nativeBinding.chooseInactivityWindow
+module.exports.churnBacktest = nativeBinding.churnBacktest
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.evaluateChurn = nativeBinding.evaluateChurn
+module.exports.fitLogistic = nativeBinding.fitLogistic
 module.exports.metricCatalog = nativeBinding.metricCatalog
+module.exports.monthlyToAnnual = nativeBinding.monthlyToAnnual
+module.exports.mrrChurn = nativeBinding.mrrChurn
 module.exports.simulate = nativeBinding.simulate
 module.exports.simulateAsync = nativeBinding.simulateAsync
+module.exports.subscriptionChurnDates = nativeBinding.subscriptionChurnDates

@@ -1,0 +1,102 @@
+// Churn models from Node: golden cases (tests/cases/churn), a simulator round trip, errors.
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { custfit, CASES_DIR } from './fixtures.mjs'
+
+const sigmoid = (z) => 1 / (1 + Math.exp(-z))
+const bools = (v) => v.map((b) => b === 1 || b === true)
+
+function run(c) {
+  const { input, config } = c
+  switch (c.operation) {
+    case 'logistic_fit': {
+      const m = custfit.fitLogistic(input.x, bools(input.y), config)
+      const head = input.x.slice(0, 5).map((r) => sigmoid(m.intercept + r.reduce((s, v, j) => s + v * m.coefficients[j], 0)))
+      return { coefficients: m.coefficients, intercept: m.intercept, probabilities_head: head }
+    }
+    case 'evaluate':
+      return custfit.evaluateChurn(input.probabilities, bools(input.labels))
+    case 'rate_conversion': {
+      const annual = custfit.monthlyToAnnual(input.monthly)
+      return { annual, monthly_again: custfit.annualToMonthly(annual) }
+    }
+    case 'model_fit': {
+      const ts = custfit.TrainingSet.fromMatrix(input.features, input.x, bools(input.y))
+      return { probabilities: custfit.ChurnModel.fit(ts, config).predict(input.x) }
+    }
+    case 'model_predict': {
+      const m = custfit.ChurnModel.fromJson(JSON.stringify(input.model))
+      const drivers = m.explain(input.rows[0]).drivers.slice(0, 3).map((d) => d.feature)
+      return { probabilities: m.predict(input.rows), top_drivers_first_row: drivers }
+    }
+    default:
+      throw new Error(`unknown operation ${c.operation}`)
+  }
+}
+
+function close(actual, expected, tol, where = 'expected') {
+  if (Array.isArray(expected)) {
+    assert.equal(actual.length, expected.length, where)
+    expected.forEach((e, i) => close(actual[i], e, tol, `${where}[${i}]`))
+  } else if (expected !== null && typeof expected === 'object') {
+    for (const [k, v] of Object.entries(expected)) close(actual[k], v, tol, `${where}.${k}`)
+  } else if (typeof expected === 'number') {
+    assert.ok(Math.abs(actual - expected) <= tol, `${where}: ${actual} vs ${expected}`)
+  } else {
+    assert.equal(actual, expected, where)
+  }
+}
+
+describe('golden cases: churn', () => {
+  const dir = path.join(CASES_DIR, 'churn')
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+  test('cases exist', () => assert.ok(files.length >= 10))
+  for (const f of files) {
+    test(f, () => {
+      const c = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))
+      if (c.error) {
+        assert.throws(() => run(c), (e) => e.code === c.error.code)
+      } else {
+        close(run(c), c.expected, c.tolerance ?? 1e-9)
+      }
+    })
+  }
+})
+
+test('simulator round trip: build, split, fit, evaluate, forecast, save, load', () => {
+  const sim = custfit.simulate({ accounts: 200, days: 240, seed: 3, activityScale: 0.3 })
+  const features = ['active_days_30d', 'usage_trend_30d', 'days_to_renewal', 'pricing_page_views_30d', 'support_tickets_60d']
+  const ts = custfit.buildTrainingSet(sim.dataset, { features: { metrics: features }, horizon: { amount: 60, unit: 'days' } }, sim.end)
+  assert.ok(ts.length > 100)
+  assert.deepEqual(ts.featureNames, features)
+  const [train, test] = ts.timeSplit(0.3)
+  assert.ok(Math.max(...train.observedAt.map(Number)) < Math.min(...test.observedAt.map(Number)))
+  const lr = custfit.ChurnModel.fit(train)
+  const gb = custfit.ChurnModel.fit(train, { model: { type: 'boosted_trees', settings: { trees: 30 } } })
+  assert.equal(lr.modelType, 'logistic')
+  const coef = lr.coefficients()
+  assert.deepEqual(coef.map((r) => r.feature), features)
+  assert.equal(gb.coefficients(), null)
+  const e = gb.evaluate(test)
+  assert.ok(e.roc_auc > 0.5 && e.calibration.length === 10)
+  const risk = gb.forecast(sim.dataset, sim.end, 3)
+  assert.equal(risk[0].rank, 1)
+  assert.equal(risk[0].drivers.length, 3)
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'custfit-')), 'model.json')
+  gb.save(file)
+  assert.deepEqual(custfit.ChurnModel.load(file).predict(test.x), gb.predict(test.x))
+  assert.equal(custfit.churnBacktest(ts, null, 2).folds.length, 2)
+  const m = custfit.mrrChurn(sim.dataset, sim.start, sim.end)
+  assert.ok(m.mrr_churn_rate >= 0 && m.mrr_churn_rate <= 1)
+  const w = custfit.chooseInactivityWindow(sim.dataset, sim.end, 0.9, 3)
+  assert.equal(w.window.unit, 'days')
+})
+
+test('bad inputs carry codes', () => {
+  assert.throws(() => custfit.monthlyToAnnual(2), (e) => e.code === 'invalid_argument')
+  assert.throws(() => custfit.ChurnModel.fromJson('{not json'), (e) => e.code === 'parse_error')
+  assert.throws(() => custfit.fitLogistic([[1], [2]], [true, false], { penalty: { type: 'l3' } }), (e) => e.code === 'invalid_config')
+})

@@ -1,0 +1,385 @@
+//! Churn models (`custfit::churn`): definitions, training sets, the fitted pipeline, evaluation
+//! and the risk list. Configs are objects (serde names; top-level camelCase accepted) or JSON
+//! text; results are plain objects with the core's serde (snake_case) keys; matrices are arrays
+//! of rows with `null` for missing values.
+
+use chrono::{DateTime, Utc};
+use custfit::churn::{
+    self, ActivityChurn, ChurnFeatures, ChurnModel as CoreModel, ChurnModelConfig, LogisticConfig, LogisticModel,
+    SubscriptionChurn, TrainingSet as CoreSet, TrainingSetConfig,
+};
+use custfit::{Error, ErrorKind, Timestamp};
+use napi::bindgen_prelude::{Env, Unknown, ValueType};
+use napi_derive::napi;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::data::{options_object, string_of, Dataset};
+use crate::error::{invalid_argument, IntoCore, Result, Throw};
+use crate::time::{date, timestamp_arg};
+
+/// A config argument: an object (serde names; top-level camelCase accepted) or its JSON text.
+fn doc<T: DeserializeOwned + Default>(value: Option<&Unknown<'_>>, name: &str) -> Result<T> {
+    if let Some(v) = value {
+        if v.get_type().core()? == ValueType::String {
+            let text = string_of(v)?;
+            return serde_json::from_str(&text).map_err(|e| Error::Config {
+                kind: ErrorKind::InvalidConfig,
+                path: name.into(),
+                reason: e.to_string(),
+            });
+        }
+    }
+    options_object(value, name).map_err(|e| match e {
+        Error::Argument { reason, .. } => Error::Config { kind: ErrorKind::InvalidConfig, path: name.into(), reason },
+        other => other,
+    })
+}
+
+fn json<T: Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| invalid_argument("result", e.to_string()))
+}
+
+fn matrix(rows: Vec<Vec<Option<f64>>>) -> Result<(Vec<f64>, usize)> {
+    let p = rows.first().map_or(0, Vec::len);
+    if let Some(i) = rows.iter().position(|r| r.len() != p) {
+        return Err(invalid_argument("x", format!("row {i} has {} values, row 0 has {p}", rows[i].len())));
+    }
+    Ok((rows.into_iter().flatten().map(|v| v.unwrap_or(f64::NAN)).collect(), p))
+}
+
+fn model_config(value: Option<&Unknown<'_>>) -> Result<ChurnModelConfig> {
+    let cfg: ChurnModelConfig = doc(value, "config")?;
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Rows for a churn model: features as of observation dates, labels = churned within a horizon.
+#[napi]
+pub struct TrainingSet {
+    pub(crate) inner: CoreSet,
+}
+
+#[napi]
+impl TrainingSet {
+    /// A training set from rows of numbers (`null` = missing) and boolean labels.
+    #[napi(factory, catch_unwind)]
+    pub fn from_matrix(
+        env: &Env,
+        feature_names: Vec<String>,
+        x: Vec<Vec<Option<f64>>>,
+        y: Vec<bool>,
+    ) -> napi::Result<TrainingSet> {
+        let run = || {
+            let (x, _) = matrix(x)?;
+            Ok(TrainingSet { inner: CoreSet::from_matrix(feature_names, x, y)? })
+        };
+        run().throw(env)
+    }
+
+    /// Feature names, in column order.
+    #[napi(getter)]
+    pub fn feature_names(&self) -> Vec<String> {
+        self.inner.feature_names.clone()
+    }
+
+    /// Feature rows (`NaN` = missing).
+    #[napi(getter)]
+    pub fn x(&self) -> Vec<Vec<f64>> {
+        self.inner.x.chunks(self.inner.width().max(1)).map(<[f64]>::to_vec).collect()
+    }
+
+    /// Labels.
+    #[napi(getter)]
+    pub fn y(&self) -> Vec<bool> {
+        self.inner.y.clone()
+    }
+
+    /// Account of each row.
+    #[napi(getter)]
+    pub fn account_ids(&self) -> Vec<String> {
+        self.inner.account_ids.clone()
+    }
+
+    /// Observation date of each row.
+    #[napi(getter)]
+    pub fn observed_at(&self) -> Vec<DateTime<Utc>> {
+        self.inner.observed_at.iter().map(|t| date(*t)).collect()
+    }
+
+    /// Number of rows.
+    #[napi(getter)]
+    pub fn length(&self) -> u32 {
+        self.inner.len() as u32
+    }
+
+    /// Share of churned rows.
+    #[napi(getter)]
+    pub fn churn_rate(&self) -> f64 {
+        self.inner.churn_rate()
+    }
+
+    /// Time-ordered hold-out: `[train, test]`, the test part being the last `testShare` of dates.
+    #[napi(catch_unwind)]
+    pub fn time_split(&self, env: &Env, test_share: f64) -> napi::Result<Vec<TrainingSet>> {
+        let (a, b) = self.inner.time_split(test_share).throw(env)?;
+        Ok(vec![TrainingSet { inner: a }, TrainingSet { inner: b }])
+    }
+
+    /// `[train, test]` split at an instant (train = rows whose label window ended by it).
+    #[napi(catch_unwind, ts_args_type = "cutoff: Date | string | number")]
+    pub fn split_at(&self, env: &Env, cutoff: Unknown<'_>) -> napi::Result<Vec<TrainingSet>> {
+        let t = timestamp_arg(&cutoff, "cutoff").throw(env)?;
+        let (a, b) = self.inner.split_at(t);
+        Ok(vec![TrainingSet { inner: a }, TrainingSet { inner: b }])
+    }
+}
+
+/// Builds a leakage-free training set (`config`: a TrainingSetConfig); `knownAt` (default: the
+/// last event) bounds what labels may use.
+#[napi(catch_unwind, ts_args_type = "dataset: Dataset, config?: object | string, knownAt?: Date | string | number")]
+pub fn build_training_set(
+    env: &Env,
+    dataset: &Dataset,
+    config: Option<Unknown<'_>>,
+    known_at: Option<Unknown<'_>>,
+) -> napi::Result<TrainingSet> {
+    let run = || {
+        let cfg: TrainingSetConfig = doc(config.as_ref(), "config")?;
+        let ds = &dataset.inner;
+        let known = match known_at.as_ref() {
+            Some(k) if !matches!(k.get_type().core()?, ValueType::Undefined | ValueType::Null) => timestamp_arg(k, "knownAt")?,
+            _ => ds.event_time_range().map(|(_, b)| b).unwrap_or_else(Timestamp::now),
+        };
+        Ok(TrainingSet { inner: churn::build_training_set(ds, &cfg, known)? })
+    };
+    run().throw(env)
+}
+
+/// A fitted churn pipeline (features + preprocessing + model); its JSON loads in Rust, Python
+/// and Node with identical predictions.
+#[napi]
+pub struct ChurnModel {
+    inner: CoreModel,
+}
+
+#[napi]
+impl ChurnModel {
+    /// Fits on a training set. `config` is a ChurnModelConfig, e.g.
+    /// `{model: {type: 'boosted_trees'}}`; default: standardised logistic regression.
+    #[napi(factory, catch_unwind, ts_args_type = "trainingSet: TrainingSet, config?: object | string")]
+    pub fn fit(env: &Env, training_set: &TrainingSet, config: Option<Unknown<'_>>) -> napi::Result<ChurnModel> {
+        let run = || {
+            let cfg = model_config(config.as_ref())?;
+            let set = &training_set.inner;
+            Ok(ChurnModel { inner: CoreModel::fit(set, &ChurnFeatures::new(&set.feature_names), &cfg)? })
+        };
+        run().throw(env)
+    }
+
+    /// Loads a saved model from JSON text.
+    #[napi(factory, catch_unwind)]
+    pub fn from_json(env: &Env, text: String) -> napi::Result<ChurnModel> {
+        Ok(ChurnModel { inner: CoreModel::from_json(&text).throw(env)? })
+    }
+
+    /// Loads a saved model from a file.
+    #[napi(factory, catch_unwind)]
+    pub fn load(env: &Env, path: String) -> napi::Result<ChurnModel> {
+        Ok(ChurnModel { inner: CoreModel::load(&path).throw(env)? })
+    }
+
+    /// The model as versioned JSON text.
+    #[napi(catch_unwind)]
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// Saves atomically to a file.
+    #[napi(catch_unwind)]
+    pub fn save(&self, env: &Env, path: String) -> napi::Result<()> {
+        self.inner.save(&path).throw(env)
+    }
+
+    /// `'logistic'` or `'boosted_trees'`.
+    #[napi(getter, ts_return_type = "'logistic' | 'boosted_trees'")]
+    pub fn model_type(&self) -> String {
+        match self.inner.model {
+            churn::FittedModel::Logistic { .. } => "logistic".into(),
+            churn::FittedModel::BoostedTrees { .. } => "boosted_trees".into(),
+        }
+    }
+
+    /// Input feature (metric) names.
+    #[napi(getter)]
+    pub fn feature_names(&self) -> Vec<String> {
+        self.inner.features.metrics.clone()
+    }
+
+    /// Names the model sees after preprocessing (correlated groups named by their members).
+    #[napi(getter)]
+    pub fn model_feature_names(&self) -> Vec<String> {
+        self.inner.model_feature_names()
+    }
+
+    /// Churn probabilities of raw feature rows (in `featureNames` order; `null` = missing).
+    #[napi(catch_unwind)]
+    pub fn predict(&self, env: &Env, rows: Vec<Vec<Option<f64>>>) -> napi::Result<Vec<f64>> {
+        let run = || {
+            let (x, _) = matrix(rows)?;
+            self.inner.predict(&x)
+        };
+        run().throw(env)
+    }
+
+    /// Probability, log-odds, bias and every feature's signed contribution for one row.
+    #[napi(catch_unwind)]
+    pub fn explain(&self, env: &Env, row: Vec<Option<f64>>) -> napi::Result<Value> {
+        let run = || json(&self.inner.explain(&row.iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<_>>())?);
+        run().throw(env)
+    }
+
+    /// Logistic models: per feature `coefficient`, `odds_ratio`, `retention_impact_per_sd`;
+    /// `null` for boosted trees.
+    #[napi(catch_unwind)]
+    pub fn coefficients(&self, env: &Env) -> napi::Result<Value> {
+        json(&self.inner.coefficients()).throw(env)
+    }
+
+    /// ROC AUC, PR AUC, log loss, Brier, top-decile lift and calibration on a training set.
+    #[napi(catch_unwind)]
+    pub fn evaluate(&self, env: &Env, training_set: &TrainingSet) -> napi::Result<Value> {
+        let run = || json(&self.inner.evaluate(&training_set.inner)?);
+        run().throw(env)
+    }
+
+    /// Ranked risk list as of `asOf`: every active account's probability, next renewal and `top`
+    /// (default 3) drivers.
+    #[napi(catch_unwind, ts_args_type = "dataset: Dataset, asOf: Date | string | number, top?: number")]
+    pub fn forecast(&self, env: &Env, dataset: &Dataset, as_of: Unknown<'_>, top: Option<u32>) -> napi::Result<Value> {
+        let run = || {
+            let t = timestamp_arg(&as_of, "asOf")?;
+            json(&self.inner.forecast(&dataset.inner, t, top.unwrap_or(3) as usize)?)
+        };
+        run().throw(env)
+    }
+}
+
+/// Rolling, time-ordered backtest over the last `folds` (default 3) observation dates.
+#[napi(catch_unwind, ts_args_type = "trainingSet: TrainingSet, config?: object | string, folds?: number")]
+pub fn churn_backtest(
+    env: &Env,
+    training_set: &TrainingSet,
+    config: Option<Unknown<'_>>,
+    folds: Option<u32>,
+) -> napi::Result<Value> {
+    let run = || {
+        let cfg = model_config(config.as_ref())?;
+        let set = &training_set.inner;
+        json(&churn::backtest(set, &ChurnFeatures::new(&set.feature_names), &cfg, folds.unwrap_or(3) as usize)?)
+    };
+    run().throw(env)
+}
+
+/// Bare logistic regression with scikit-learn's objective: `{coefficients, intercept, iterations, converged}`.
+#[napi(catch_unwind, ts_args_type = "x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string")]
+pub fn fit_logistic(env: &Env, x: Vec<Vec<Option<f64>>>, y: Vec<bool>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
+    let run = || {
+        let cfg: LogisticConfig = doc(config.as_ref(), "config")?;
+        let (x, p) = matrix(x)?;
+        json(&LogisticModel::fit(&x, p, &y, &cfg)?)
+    };
+    run().throw(env)
+}
+
+/// Scores probabilities against outcomes: ROC AUC, PR AUC, log loss, Brier, lift, calibration.
+#[napi(catch_unwind)]
+pub fn evaluate_churn(env: &Env, probabilities: Vec<f64>, labels: Vec<bool>) -> napi::Result<Value> {
+    let run = || json(&churn::evaluate(&probabilities, &labels)?);
+    run().throw(env)
+}
+
+/// Annual churn rate equivalent to a monthly one.
+#[napi(catch_unwind)]
+pub fn monthly_to_annual(env: &Env, monthly: f64) -> napi::Result<f64> {
+    churn::monthly_to_annual(monthly).throw(env)
+}
+
+/// Monthly churn rate equivalent to an annual one.
+#[napi(catch_unwind)]
+pub fn annual_to_monthly(env: &Env, annual: f64) -> napi::Result<f64> {
+    churn::annual_to_monthly(annual).throw(env)
+}
+
+/// MRR churn between two instants: churned and downgraded MRR, rates.
+#[napi(catch_unwind, ts_args_type = "dataset: Dataset, start: Date | string | number, end: Date | string | number")]
+pub fn mrr_churn(env: &Env, dataset: &Dataset, start: Unknown<'_>, end: Unknown<'_>) -> napi::Result<Value> {
+    let run = || json(&churn::mrr_churn(&dataset.inner, timestamp_arg(&start, "start")?, timestamp_arg(&end, "end")?)?);
+    run().throw(env)
+}
+
+fn dates_object(ds: &custfit::Dataset, dates: Vec<Vec<Timestamp>>) -> Value {
+    let map = ds
+        .accounts()
+        .iter()
+        .zip(dates)
+        .map(|(a, list)| (a.id.clone(), Value::from(list.into_iter().map(|t| t.to_rfc3339()).collect::<Vec<_>>())))
+        .collect();
+    Value::Object(map)
+}
+
+/// Subscription-churn instants (ISO strings) per account id, known by `knownAt`.
+#[napi(catch_unwind, ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string")]
+pub fn subscription_churn_dates(
+    env: &Env,
+    dataset: &Dataset,
+    known_at: Unknown<'_>,
+    config: Option<Unknown<'_>>,
+) -> napi::Result<Value> {
+    let run = || {
+        let def: SubscriptionChurn = doc(config.as_ref(), "config")?;
+        def.validate()?;
+        Ok(dates_object(&dataset.inner, churn::churn_dates(&dataset.inner, &def, timestamp_arg(&known_at, "knownAt")?)))
+    };
+    run().throw(env)
+}
+
+/// Activity-churn instants (ISO strings) per account id.
+#[napi(catch_unwind, ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string")]
+pub fn activity_churn_dates(
+    env: &Env,
+    dataset: &Dataset,
+    known_at: Unknown<'_>,
+    config: Option<Unknown<'_>>,
+) -> napi::Result<Value> {
+    let run = || {
+        let def: ActivityChurn = doc(config.as_ref(), "config")?;
+        Ok(dates_object(&dataset.inner, churn::activity_churn_dates(&dataset.inner, &def, timestamp_arg(&known_at, "knownAt")?)?))
+    };
+    run().throw(env)
+}
+
+/// The shortest inactivity window within which `share` (default 0.9) of observed returns after
+/// a gap of at least `minGapDays` (default 7) happened.
+#[napi(catch_unwind, ts_args_type = "dataset: Dataset, knownAt: Date | string | number, share?: number, minGapDays?: number")]
+pub fn choose_inactivity_window(
+    env: &Env,
+    dataset: &Dataset,
+    known_at: Unknown<'_>,
+    share: Option<f64>,
+    min_gap_days: Option<u32>,
+) -> napi::Result<Value> {
+    let run = || {
+        let k = timestamp_arg(&known_at, "knownAt")?;
+        let rules = custfit::metrics::ActivityRules::default();
+        json(&churn::choose_inactivity_window(
+            &dataset.inner,
+            &rules,
+            share.unwrap_or(0.9),
+            custfit::Window::days(min_gap_days.unwrap_or(7)),
+            k,
+        )?)
+    };
+    run().throw(env)
+}
