@@ -282,3 +282,59 @@ fn models_beat_chance_on_a_time_ordered_hold_out() -> TestResult {
     assert!(bt.pooled.roc_auc > 0.6);
     Ok(())
 }
+
+/// The user guide's churn walk-through (docs/src/churn.md includes the anchored parts).
+#[test]
+fn guide_churn() -> TestResult {
+    // ANCHOR: train
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(300).with_days(300).with_activity_scale(0.3))?;
+    let features = ChurnFeatures::new(&[
+        "active_days_30d",
+        "usage_trend_30d",
+        "days_since_champion_activity",
+        "pricing_page_views_30d",
+        "support_tickets_60d",
+        "days_to_renewal",
+    ]);
+    let config = TrainingSetConfig::default()
+        .with_features(features.clone())
+        .with_step(Window::months(1)) // one observation date a month
+        .with_lead(Window::days(0)) // label window starts at the observation date
+        .with_horizon(Window::days(60)); // churned within the next 60 days?
+    let set = build_training_set(&sim.dataset, &config, sim.end)?;
+    let (train, test) = set.time_split(0.3)?; // the last 30% of dates, never seen in training
+                                              // ANCHOR_END: train
+                                              // ANCHOR: fit
+    let logistic = ChurnModel::fit(
+        &train,
+        &features,
+        &ChurnModelConfig::new(ModelConfig::Logistic {
+            settings: LogisticConfig::default().with_penalty(custfit::churn::Penalty::L2).with_c(1.0),
+        })
+        .with_preprocess(PreprocessConfig::default().with_correlation_threshold(Some(0.8))),
+    )?;
+    for c in logistic.coefficients().unwrap_or_default() {
+        println!("{:40} odds ×{:.2}, retention {:+.1} pp per +1 SD", c.feature, c.odds_ratio, 100.0 * c.retention_impact_per_sd);
+    }
+    let trees = ChurnModel::fit(&train, &features, &ChurnModelConfig::new(ModelConfig::boosted_trees()))?;
+    let scores = trees.evaluate(&test)?;
+    println!("ROC AUC {:.3}, PR AUC {:.3}, lift {:.1}", scores.roc_auc, scores.pr_auc, scores.top_decile_lift);
+    // ANCHOR_END: fit
+    // ANCHOR: forecast
+    for entry in trees.forecast(&sim.dataset, sim.end, 3)?.iter().take(5) {
+        let why: Vec<String> = entry.drivers.iter().map(|d| format!("{} {:+.2}", d.feature, d.contribution)).collect();
+        println!(
+            "#{} {} p={:.2} renews {} — {}",
+            entry.rank,
+            entry.account_id,
+            entry.probability,
+            entry.opportunity_at,
+            why.join(", ")
+        );
+    }
+    let saved = trees.to_json(); // versioned JSON: loads in Rust, Python and Node
+    assert_eq!(ChurnModel::from_json(&saved)?.predict(&test.x)?, trees.predict(&test.x)?);
+    // ANCHOR_END: forecast
+    assert!(scores.roc_auc > 0.6);
+    Ok(())
+}
