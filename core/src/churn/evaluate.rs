@@ -231,4 +231,21 @@ mod tests {
         assert_eq!(roc_auc(&p, &[false; 10]).map_err(|e| e.code()), Err("single_class"));
         Ok(())
     }
+
+    proptest::proptest! {
+        #[test]
+        fn auc_is_rank_based_and_symmetric(pairs in proptest::collection::vec((0u8..20, proptest::bool::ANY), 10..80)) {
+            let p: Vec<f64> = pairs.iter().map(|(v, _)| f64::from(*v) / 19.0).collect();
+            let y: Vec<bool> = pairs.iter().map(|(_, b)| *b).collect();
+            if let Ok(a) = roc_auc(&p, &y) {
+                proptest::prop_assert!((0.0..=1.0).contains(&a));
+                let squared: Vec<f64> = p.iter().map(|v| v * v).collect();
+                proptest::prop_assert!((roc_auc(&squared, &y).unwrap_or(-1.0) - a).abs() < 1e-12);
+                let flipped: Vec<f64> = p.iter().map(|v| 1.0 - v).collect();
+                proptest::prop_assert!((roc_auc(&flipped, &y).unwrap_or(-1.0) - (1.0 - a)).abs() < 1e-12);
+                let ap = pr_auc(&p, &y).unwrap_or(-1.0);
+                proptest::prop_assert!((0.0..=1.0).contains(&ap));
+            }
+        }
+    }
 }
