@@ -192,8 +192,7 @@ fn entity_kind(entity: Entity) -> ErrorKind {
 /// the entity's `invalid_*` code (as the core's CSV reader does).
 fn row_error(entity: Entity, row: usize, field: String, reason: String, timestamp_ok: bool) -> Error {
     let last = field.rsplit(['.', '[']).next().unwrap_or("");
-    let kind =
-        if timestamp_ok && TIMESTAMP_FIELDS.contains(&last) { ErrorKind::InvalidTimestamp } else { entity_kind(entity) };
+    let kind = if timestamp_ok && TIMESTAMP_FIELDS.contains(&last) { ErrorKind::InvalidTimestamp } else { entity_kind(entity) };
     Error::Row { kind, entity, row, field, reason }
 }
 
@@ -252,10 +251,8 @@ fn ingest<T>(
     options: &IngestOptions,
     add: impl FnOnce(&mut CoreDataset, &[T], &IngestOptions) -> custfit::Result<custfit::IngestReport>,
 ) -> Result<IngestReport> {
-    if options.mode == IngestMode::Strict {
-        if !parsed.rejected.is_empty() {
-            return Err(parsed.rejected.swap_remove(0).1);
-        }
+    if options.mode == IngestMode::Strict && !parsed.rejected.is_empty() {
+        return Err(parsed.rejected.swap_remove(0).1);
     }
     // Copy-on-write: a snapshot still computing on another thread keeps the old data.
     let ds = Arc::make_mut(dataset);
@@ -385,7 +382,9 @@ fn parse_event_columns(columns: &Unknown<'_>) -> Result<Parsed<Event>> {
                     props.push((key, arr));
                 }
             }
-            other => return Err(invalid_argument("properties", format!("expected an object of arrays, got {}", type_name(other)))),
+            other => {
+                return Err(invalid_argument("properties", format!("expected an object of arrays, got {}", type_name(other))))
+            }
         }
     }
     let mut out = Parsed::new(n as usize);
@@ -666,7 +665,12 @@ impl Dataset {
 
     /// Adds subscription rows. All money shares one currency (the first row's sets it).
     #[napi(catch_unwind, ts_args_type = "rows: Array<SubscriptionRow>, options?: IngestOptions")]
-    pub fn add_subscriptions(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
+    pub fn add_subscriptions(
+        &mut self,
+        env: &Env,
+        rows: Unknown<'_>,
+        options: Option<Unknown<'_>>,
+    ) -> napi::Result<IngestReport> {
         let mut run = || {
             let options: IngestOptions = options_object(options.as_ref(), "options")?;
             let parsed = parse_rows(&rows, Entity::Subscription)?;

@@ -6,7 +6,7 @@ use custfit::{Dataset as CoreDataset, IngestOptions};
 use napi::bindgen_prelude::{Env, Unknown};
 use napi_derive::napi;
 
-use crate::data::{options_object, string_arg, IngestReport, Dataset};
+use crate::data::{options_object, string_arg, Dataset, IngestReport};
 use crate::error::Throw;
 
 /// One file per table (`.csv`, `.jsonl` or `.ndjson`); absent tables are skipped.

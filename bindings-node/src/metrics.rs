@@ -38,7 +38,9 @@ pub struct SnapshotConfigJs {
     pub metrics: Option<serde_json::Value>,
     /// Rules for the built-in metrics (`non_activity_events`, `pricing_pages`, `high_severity`,
     /// `high_severity_at_least`).
-    #[napi(ts_type = "{ non_activity_events?: string[]; pricing_pages?: string[]; high_severity?: string[]; high_severity_at_least?: number }")]
+    #[napi(
+        ts_type = "{ non_activity_events?: string[]; pricing_pages?: string[]; high_severity?: string[]; high_severity_at_least?: number }"
+    )]
     pub activity: Option<serde_json::Value>,
 }
 
@@ -157,11 +159,7 @@ impl Snapshot {
     /// `[{name, dataType}]` for every column, `account_id` first.
     #[napi(getter, catch_unwind)]
     pub fn schema(&self) -> Vec<ColumnSchema> {
-        self.inner
-            .schema()
-            .into_iter()
-            .map(|(name, t)| ColumnSchema { name, data_type: t.as_str().to_string() })
-            .collect()
+        self.inner.schema().into_iter().map(|(name, t)| ColumnSchema { name, data_type: t.as_str().to_string() }).collect()
     }
 
     /// The named column as an array (`null` = missing; instants as `Date`). `'account_id'`
@@ -183,7 +181,10 @@ impl Snapshot {
     }
 
     /// Every column by name, `account_id` first.
-    #[napi(catch_unwind, ts_return_type = "Record<string, Array<number | null> | Array<string | null> | Array<boolean | null> | Array<Date | null>>")]
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Record<string, Array<number | null> | Array<string | null> | Array<boolean | null> | Array<Date | null>>"
+    )]
     pub fn columns<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let mut out = Object::new(env)?;
         let ids: Vec<Option<String>> = self.inner.account_ids().iter().cloned().map(Some).collect();
@@ -195,7 +196,11 @@ impl Snapshot {
     }
 
     /// One cell (`null` = missing). Throws `unknown_account` / `unknown_metric`.
-    #[napi(catch_unwind, ts_args_type = "accountId: string, column: string", ts_return_type = "number | string | boolean | Date | null")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "accountId: string, column: string",
+        ts_return_type = "number | string | boolean | Date | null"
+    )]
     pub fn value(&self, env: &Env, account_id: Unknown<'_>, column: Unknown<'_>) -> napi::Result<Option<Cell>> {
         let run = || {
             let account_id = string_arg(&account_id, "accountId")?;
@@ -217,7 +222,11 @@ impl Snapshot {
 
     /// The core's JSON document `{as_of, columns: {account_id: […], …}}` (instants as ISO
     /// strings), so `JSON.stringify(snapshot)` matches the Rust and Python output.
-    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "{ as_of: string; columns: Record<string, Array<number | string | boolean | null>> }")]
+    #[napi(
+        js_name = "toJSON",
+        catch_unwind,
+        ts_return_type = "{ as_of: string; columns: Record<string, Array<number | string | boolean | null>> }"
+    )]
     pub fn to_json(&self) -> serde_json::Value {
         self.inner.to_json_value()
     }
