@@ -251,10 +251,8 @@ fn ingest<T>(
     options: &IngestOptions,
     add: impl FnOnce(&mut CoreDataset, &[T], &IngestOptions) -> custfit::Result<custfit::IngestReport>,
 ) -> Result<IngestReport> {
-    if options.mode == IngestMode::Strict {
-        if !parsed.rejected.is_empty() {
-            return Err(parsed.rejected.swap_remove(0).1);
-        }
+    if options.mode == IngestMode::Strict && !parsed.rejected.is_empty() {
+        return Err(parsed.rejected.swap_remove(0).1);
     }
     // Copy-on-write: a snapshot still computing on another thread keeps the old data.
     let ds = Arc::make_mut(dataset);

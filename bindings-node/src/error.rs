@@ -18,7 +18,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The JS error for a core error, as a napi error that throws that exact object.
 pub fn throw(env: &Env, e: &Error) -> napi::Error {
-    let value = JsError::from(napi::Error::new(e.code().to_string(), e.to_string())).into_unknown(*env);
+    let value = JsError::from(napi::Error::new(e.code(), e.to_string())).into_unknown(*env);
     if let Error::Row { entity, row, field, .. } = e {
         // SAFETY: `napi_create_error` returns an object.
         if let Ok(mut obj) = unsafe { value.cast::<Object<'_>>() } {
