@@ -427,7 +427,7 @@ mod tests {
         assert_eq!(compile_err("mrr && flag").code(), "expr_type");
         assert_eq!(compile_err("mrr == null").code(), "expr_type");
         assert_eq!(compile_err("startswith(plan)").code(), "unknown_name");
-        assert_eq!(compile_err("plan.startWith(\"a\")").to_string().contains("startsWith"), true);
+        assert!(compile_err("plan.startWith(\"a\")").to_string().contains("startsWith"));
         assert_eq!(compile_err("mrr >").code(), "expr_syntax");
         assert_eq!(compile_err("mrr % 2").code(), "expr_type");
     }

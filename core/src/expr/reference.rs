@@ -7,7 +7,7 @@
 use crate::metrics::Value;
 use crate::time::MS_PER_DAY;
 
-use super::compile::{Arith, Cmp, Node, NodeKind};
+use super::compile::{Arith, Node, NodeKind};
 
 /// What the reference evaluator needs from a row.
 pub(crate) trait RowSource {
@@ -91,7 +91,7 @@ pub(crate) fn arith_float(op: Arith, x: f64, y: f64) -> Option<f64> {
 pub(crate) fn float_to_int(x: f64) -> Option<i64> {
     let t = x.trunc();
     // i64::MAX as f64 rounds up to 2^63, which is out of range.
-    (t >= -9_223_372_036_854_775_808.0 && t < 9_223_372_036_854_775_808.0).then_some(t as i64)
+    (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&t).then_some(t as i64)
 }
 
 pub(crate) fn eval(node: &Node, row: &dyn RowSource) -> Value {
@@ -181,9 +181,9 @@ mod tests {
     fn float_to_int_bounds() {
         assert_eq!(float_to_int(-2.7), Some(-2));
         assert_eq!(float_to_int(9.3e18), None);
-        assert_eq!(float_to_int(-9.223372036854775808e18), Some(i64::MIN));
+        assert_eq!(float_to_int(-9.223_372_036_854_776e18), Some(i64::MIN));
         assert_eq!(arith_int(Arith::Div, i64::MIN, -1), None);
         assert_eq!(arith_float(Arith::Div, 1.0, 0.0), None);
-        assert!(Cmp::Ge.test(std::cmp::Ordering::Equal));
+        assert!(super::super::compile::Cmp::Ge.test(std::cmp::Ordering::Equal));
     }
 }
