@@ -1,4 +1,10 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary. Golden cases from ../tests/cases are run by `cases` (foundation),
+//! `expr` and `segment`.
 
+mod cases;
+mod data;
 mod expr;
+mod guide;
+mod metrics;
+mod properties;
 mod segment;
