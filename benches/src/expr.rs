@@ -79,7 +79,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (native_s, native_hits) = best_of(5, || {
         (0..n)
             .filter(|&i| {
-                black_box(days[i].is_some_and(|d| d > 30) && mrr[i].is_some_and(|m| m >= 5000.0) && plan[i].as_deref() == Some("enterprise"))
+                black_box(
+                    days[i].is_some_and(|d| d > 30)
+                        && mrr[i].is_some_and(|m| m >= 5000.0)
+                        && plan[i].as_deref() == Some("enterprise"),
+                )
             })
             .count()
     });

@@ -73,7 +73,8 @@ fn main() -> custfit::Result<()> {
         "csm_touches_30d",
     ];
     let mut f = std::io::BufWriter::new(
-        std::fs::File::create(out.join("snapshot.csv")).map_err(|e| custfit::Error::Io { path: "snapshot.csv".into(), reason: e.to_string() })?,
+        std::fs::File::create(out.join("snapshot.csv"))
+            .map_err(|e| custfit::Error::Io { path: "snapshot.csv".into(), reason: e.to_string() })?,
     );
     let io = |e: std::io::Error| custfit::Error::Io { path: "snapshot.csv".into(), reason: e.to_string() };
     writeln!(f, "account_id,{}", cols.join(",")).map_err(io)?;

@@ -14,7 +14,9 @@
 pub mod activity;
 pub mod data;
 pub mod error;
+pub mod expr;
 pub mod io;
 pub mod metrics;
+pub mod segment;
 pub mod sim;
 pub mod time;

@@ -30,28 +30,9 @@ pub fn cases(domain: &str) -> Vec<(String, Json)> {
         .collect()
 }
 
-/// A snapshot from the cases' table format:
-/// `{"as_of", "account_ids": [...], "columns": [{"name", "type", "values"}]}`.
+/// A snapshot from the cases' table format (see tests/cases/expr/README.md).
 pub fn snapshot_from_json(v: &Json) -> Snapshot {
-    let as_of = Timestamp::parse(v["as_of"].as_str().expect("as_of")).expect("as_of timestamp");
-    let ids: Vec<String> =
-        v["account_ids"].as_array().expect("account_ids").iter().map(|x| x.as_str().expect("id").to_string()).collect();
-    let mut columns = Vec::new();
-    for c in v["columns"].as_array().expect("columns") {
-        let vals = c["values"].as_array().expect("values");
-        let data = match c["type"].as_str().expect("type") {
-            "int" => ColumnData::Int(vals.iter().map(Json::as_i64).collect()),
-            "float" => ColumnData::Float(vals.iter().map(Json::as_f64).collect()),
-            "bool" => ColumnData::Bool(vals.iter().map(Json::as_bool).collect()),
-            "str" => ColumnData::Str(vals.iter().map(|x| x.as_str().map(String::from)).collect()),
-            "timestamp" => {
-                ColumnData::Timestamp(vals.iter().map(|x| x.as_str().map(|s| Timestamp::parse(s).expect("timestamp"))).collect())
-            }
-            other => panic!("unknown column type {other}"),
-        };
-        columns.push(Column::new(c["name"].as_str().expect("name"), data));
-    }
-    Snapshot::from_columns(as_of, ids, columns).expect("valid snapshot")
+    custfit::expr::snapshot_from_table(v).expect("valid snapshot table")
 }
 
 /// `{"type", "values"}` of a column, as the cases write it.

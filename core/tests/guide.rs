@@ -56,7 +56,7 @@ fn guide_build_dataset() -> custfit::Result<()> {
     assert_eq!(err.code(), "unknown_account");
     assert_eq!(err.to_string(), "event row 1, field `account_id`: no account `globex` in the dataset");
     assert_eq!(ds.event_count(), before); // nothing was ingested
-    // ANCHOR_END: strict
+                                          // ANCHOR_END: strict
 
     // ANCHOR: lenient
     let lenient = options.clone().with_mode(IngestMode::Lenient);
@@ -114,7 +114,8 @@ fn docs_includes_resolve() {
             let spec = part.split("}}").next().expect("spec");
             let (file, anchor) = spec.split_once(':').map_or((spec, None), |(f, a)| (f, Some(a)));
             let target = docs.join(file);
-            let body = std::fs::read_to_string(&target).unwrap_or_else(|_| panic!("{}: missing {}", path.display(), target.display()));
+            let body =
+                std::fs::read_to_string(&target).unwrap_or_else(|_| panic!("{}: missing {}", path.display(), target.display()));
             if let Some(a) = anchor {
                 assert!(body.contains(&format!("ANCHOR: {a}")), "{}: no anchor {a} in {}", path.display(), target.display());
             }

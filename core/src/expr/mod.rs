@@ -35,6 +35,7 @@ mod compile;
 mod eval;
 mod parse;
 mod reference;
+mod table;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -48,6 +49,7 @@ use compile::{Compiler, Node};
 use eval::{Bound, Ctx};
 
 pub use compile::{FUNCTIONS, METHODS};
+pub use table::snapshot_from_table;
 
 /// Sandbox limits of the conditions language. Every limit is checked before any work it bounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
