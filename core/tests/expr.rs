@@ -282,3 +282,26 @@ proptest! {
         let _ = Expr::compile(&src, &schema);
     }
 }
+
+#[test]
+fn guide_expr_rust() -> custfit::Result<()> {
+    // ANCHOR: expr_rust
+    use custfit::{Expr, Frame, Simulation, SimulationConfig};
+
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(100).with_days(60).with_activity_scale(0.1))?;
+    let snapshot = sim.dataset.snapshot(sim.end)?;
+
+    // Compile once against the schema: names and types are checked here.
+    let rule = Expr::compile(r#"days_since_last_activity > 30 && mrr >= 5000 && plan == "enterprise""#, &snapshot.schema())?;
+    // Evaluate over whole columns. A Frame converts each column once and is shared by rules.
+    let frame = Frame::new(&snapshot);
+    let hits = rule.matches_frame(&frame)?;
+    // Explain one account: the inputs the rule read, and its value.
+    if let Some(row) = hits.iter().position(|h| *h) {
+        let inputs = rule.inputs_at(&frame, row)?;
+        assert_eq!(inputs.len(), 3);
+    }
+    // ANCHOR_END: expr_rust
+    assert_eq!(hits.len(), snapshot.len());
+    Ok(())
+}

@@ -156,3 +156,35 @@ proptest! {
         prop_assert_eq!(a.counts.iter().map(|c| c.count).sum::<usize>(), values.len());
     }
 }
+
+#[test]
+fn guide_segment_rust() -> custfit::Result<()> {
+    // ANCHOR: segment_rust
+    use custfit::segment::{CapacityConfig, ClusterConfig, ParetoConfig, RfmConfig, RuleSegmentation, SegmentMode};
+
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(300).with_days(60).with_activity_scale(0.1))?;
+    let mut snapshot = sim.dataset.snapshot(sim.end)?;
+
+    // Pareto tiers, then staff them.
+    let tiers = ParetoConfig::by_customer_share(vec![0.1, 0.3]).apply(&snapshot)?;
+    snapshot.add_column(tiers.to_column("tier"))?;
+    let plan = CapacityConfig::default().plan(&snapshot)?; // reads `tier` and `arr`
+    println!("{} CSMs; tier 1 floor {:?}", plan.total_csms, tiers.tiers[0].mrr_floor);
+
+    // Rule segments over metrics, attributes and the new column.
+    let rules = RuleSegmentation::default()
+        .with_mode(SegmentMode::MultiLabel)
+        .with_segment("high_touch_quiet", r#"tier == "tier_1" && days_since_last_activity > 14"#)
+        .with_segment("no_logins", "logins_30d == 0");
+    for column in rules.apply(&snapshot)?.to_columns("segment") {
+        snapshot.add_column(column)?;
+    }
+
+    // RFM and behavioural clusters.
+    let rfm = RfmConfig::default().apply(&snapshot)?;
+    let clusters = ClusterConfig::new(vec!["logins_30d".into(), "events_30d".into(), "mrr".into()]).with_seed(1).fit(&snapshot)?;
+    // ANCHOR_END: segment_rust
+    assert_eq!(rfm.segment.len(), snapshot.len());
+    assert!(clusters.k >= 2);
+    Ok(())
+}
