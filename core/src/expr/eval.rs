@@ -257,7 +257,8 @@ fn str_map<R: Copy + Default + 'static>(s: &Strs<'_>, f: impl Fn(&str) -> R) -> 
     if lut.is_empty() {
         lut.push(R::default());
     }
-    map1(&s.codes, |c| lut.get(c as usize).copied().unwrap_or_default())
+    let last = lut.len() - 1;
+    map1(&s.codes, |c| lut[(c as usize).min(last)])
 }
 
 fn str_at<'b>(s: &'b Strs<'_>, code: u32) -> &'b str {
@@ -389,18 +390,26 @@ fn logic(n: usize, and: bool, a: Data<'_, bool>, b: Data<'_, bool>) -> Data<'sta
     }
     let (va, ma) = a.materialize(n);
     let (vb, mb) = b.materialize(n);
-    let mut values = Vec::with_capacity(n);
-    let mut valid = Vec::with_capacity(n);
-    for i in 0..n {
-        let (x, mx, y, my) = (va[i], ma[i], vb[i], mb[i]);
-        if and {
-            values.push(x & y);
-            valid.push((mx & my) | (mx & !x) | (my & !y));
-        } else {
-            values.push(x | y);
-            valid.push((mx & my) | x | y);
-        }
-    }
+    // Separate passes over byte slices: each one is a branch-free, auto-vectorised loop.
+    let (values, valid): (Vec<bool>, Vec<bool>) = if and {
+        let values = va.iter().zip(vb.iter()).map(|(x, y)| *x & *y).collect();
+        let valid = va
+            .iter()
+            .zip(ma.iter())
+            .zip(vb.iter().zip(mb.iter()))
+            .map(|((x, mx), (y, my))| (*mx & *my) | (*mx & !*x) | (*my & !*y))
+            .collect();
+        (values, valid)
+    } else {
+        let values = va.iter().zip(vb.iter()).map(|(x, y)| *x | *y).collect();
+        let valid = va
+            .iter()
+            .zip(ma.iter())
+            .zip(vb.iter().zip(mb.iter()))
+            .map(|((x, mx), (y, my))| (*mx & *my) | *x | *y)
+            .collect();
+        (values, valid)
+    };
     owned(values, valid)
 }
 
