@@ -182,7 +182,8 @@ fn guide_segment_rust() -> custfit::Result<()> {
 
     // RFM and behavioural clusters.
     let rfm = RfmConfig::default().apply(&snapshot)?;
-    let clusters = ClusterConfig::new(vec!["logins_30d".into(), "events_30d".into(), "mrr".into()]).with_seed(1).fit(&snapshot)?;
+    let clusters =
+        ClusterConfig::new(vec!["logins_30d".into(), "events_30d".into(), "mrr".into()]).with_seed(1).fit(&snapshot)?;
     // ANCHOR_END: segment_rust
     assert_eq!(rfm.segment.len(), snapshot.len());
     assert!(clusters.k >= 2);

@@ -402,12 +402,8 @@ fn logic(n: usize, and: bool, a: Data<'_, bool>, b: Data<'_, bool>) -> Data<'sta
         (values, valid)
     } else {
         let values = va.iter().zip(vb.iter()).map(|(x, y)| *x | *y).collect();
-        let valid = va
-            .iter()
-            .zip(ma.iter())
-            .zip(vb.iter().zip(mb.iter()))
-            .map(|((x, mx), (y, my))| (*mx & *my) | *x | *y)
-            .collect();
+        let valid =
+            va.iter().zip(ma.iter()).zip(vb.iter().zip(mb.iter())).map(|((x, mx), (y, my))| (*mx & *my) | *x | *y).collect();
         (values, valid)
     };
     owned(values, valid)

@@ -145,7 +145,6 @@ impl CapacityConfig {
     /// the CSM with the least ARR among those below the even account count, so account counts
     /// differ by at most one and ARR is spread evenly.
     pub fn plan(&self, snapshot: &Snapshot) -> Result<CapacityPlan> {
-        self.validate()?;
         let tiers = match snapshot.column(&self.tier_column)? {
             crate::metrics::ColumnData::Str(v) => v.clone(),
             other => {
@@ -159,6 +158,15 @@ impl CapacityConfig {
                 ))
             }
         };
+        self.plan_with_tiers(snapshot, &tiers)
+    }
+
+    /// [`Self::plan`] with the tiers given per snapshot row instead of read from `tier_column`.
+    pub fn plan_with_tiers(&self, snapshot: &Snapshot, tiers: &[Option<String>]) -> Result<CapacityPlan> {
+        self.validate()?;
+        if tiers.len() != snapshot.len() {
+            return Err(Error::argument("tiers", format!("{} tiers for {} accounts", tiers.len(), snapshot.len())));
+        }
         let arr = numeric(snapshot, &self.arr_column)?;
         let ids = snapshot.account_ids();
         let mut members: BTreeMap<&str, Vec<usize>> =
