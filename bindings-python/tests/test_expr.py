@@ -81,6 +81,8 @@ def test_guide_expr():
         custfit.Expr("mrrr > 5", snap)
     assert info.value.code == "unknown_name"
     assert (info.value.position, info.value.suggestion) == (0, "mrr")
+
+
 # ANCHOR_END: expr_python
 
 

@@ -74,6 +74,8 @@ def test_guide_segment():
 
     clusters = custfit.fit_clusters(snap, {"metrics": ["logins_30d", "events_30d", "mrr"], "seed": 1})
     assert custfit.assign_clusters(snap, clusters["model"]) == clusters["labels"]
+
+
 # ANCHOR_END: segment_python
 
 
