@@ -15,6 +15,7 @@ mod time;
 
 use pyo3::prelude::*;
 
+/// The compiled core of the `custfit` package; import `custfit` instead.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error::register(m)?;

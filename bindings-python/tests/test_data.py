@@ -9,6 +9,7 @@ import tracemalloc
 from datetime import date, datetime, timedelta, timezone
 
 import custfit
+import duckdb
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -66,6 +67,7 @@ def test_report_shape(base):
         pytest.param(lambda t: pa.RecordBatchReader.from_batches(t.schema, t.to_batches()), id="pyarrow-reader"),
         pytest.param(lambda t: pl.from_arrow(t), id="polars"),
         pytest.param(lambda t: t.to_pandas(), id="pandas"),
+        pytest.param(lambda t: duckdb.sql("select * from t"), id="duckdb"),
     ],
 )
 def test_events_from_arrow_capable_tables(to_frame, full):

@@ -3,6 +3,7 @@ ANCHOR markers below, so every example in the guide runs here."""
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 
@@ -107,3 +108,10 @@ def test_files(tmp_path: Path):
     assert report["events"]["accepted"] == ds.event_count
     # ANCHOR_END: files
     assert loaded.event_count == ds.event_count
+
+
+def test_package_docstring_runs():
+    import custfit
+
+    assert doctest.testmod(custfit).failed == 0
+    assert custfit._native.__doc__
