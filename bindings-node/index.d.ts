@@ -89,6 +89,28 @@ export declare class Dataset {
   snapshotAsync(asOf: Date | string | number, config?: SnapshotConfig | string): Promise<Snapshot>
 }
 
+/**
+ * A compiled condition or value expression (a subset of CEL), compiled once against a schema
+ * and evaluated over whole columns. Errors carry `.code` (`expr_syntax`, `expr_type`,
+ * `unknown_name`, `expr_limit`), `.position` and `.suggestion`.
+ */
+export declare class Expr {
+  /** Compiles `source` against a schema `{name: 'int' | 'float' | 'bool' | 'str' | 'timestamp'}`. */
+  constructor(source: string, schema: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'>, limits?: { max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string)
+  /** Compiles `source` against a snapshot's schema. */
+  static compile(source: string, snapshot: Snapshot, limits?: { max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string): Expr
+  /** The source text. */
+  get source(): string
+  /** The result type. */
+  get resultType(): 'int' | 'float' | 'bool' | 'str' | 'timestamp'
+  /** `{name: type}` of the columns the expression reads. */
+  get columns(): Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'>
+  /** The value for every row (`null` where missing; instants as ISO strings). */
+  evaluate(snapshot: Snapshot): Array<number | string | boolean | null>
+  /** For a condition: `true` where it is true (missing and false give `false`). */
+  matches(snapshot: Snapshot): Array<boolean>
+}
+
 /** One row per account, one column per metric, computed as of an instant (no look-ahead). */
 export declare class Snapshot {
   /** The as-of instant. */
@@ -159,6 +181,12 @@ export interface AccountTruth {
   confused: boolean
 }
 
+/** Cluster numbers of every row for a fitted model. */
+export declare function assignClusters(snapshot: Snapshot, model: object | string): Array<number>
+
+/** CSM capacity plan; tiers from `tiers` (one name per row) when given, else the config's `tier_column`. */
+export declare function capacityPlan(snapshot: Snapshot, config?: object | string, tiers?: Array<string | undefined | null> | undefined | null): any
+
 /** The type and name of a snapshot column. */
 export interface ColumnSchema {
   /** Column name. */
@@ -224,6 +252,9 @@ export interface EventRow {
   /** Properties (finite numbers, strings, booleans). */
   properties?: Record<string, string | number | boolean>
 }
+
+/** k-means clusters (k-means++, seeded) on standardised metrics, k chosen by silhouette. */
+export declare function fitClusters(snapshot: Snapshot, config?: object | string): any
 
 /** Options of one ingestion call. camelCase or the serde names (`future_tolerance_hours`). */
 export interface IngestOptions {
@@ -302,6 +333,12 @@ export interface MetricInfo {
   description: string
 }
 
+/** Pareto revenue tiers (default: top 10% of customers, next 20%, the rest, by `mrr`). */
+export declare function paretoTiers(snapshot: Snapshot, config?: object | string): any
+
+/** Equal-count buckets of one metric (default: quartiles of `mrr`). */
+export declare function quantileBuckets(snapshot: Snapshot, config?: object | string): any
+
 /** A row that lenient ingestion set aside. */
 export interface RejectedRow {
   /** 0-based position in the batch passed in. */
@@ -313,6 +350,12 @@ export interface RejectedRow {
   /** What was wrong. */
   reason: string
 }
+
+/** RFM scores (1–5) and named RFM segments. */
+export declare function rfmScores(snapshot: Snapshot, config?: object | string): any
+
+/** Rule segments (`{segments: [{name, condition}], mode: 'first_match' | 'multi_label', default_segment}`). */
+export declare function segmentRules(snapshot: Snapshot, config: object | string): any
 
 /**
  * Generates a customer base (deterministic for a given seed). Throws `invalid_config` for
@@ -372,6 +415,9 @@ export interface SnapshotConfig {
    */
   activity?: { non_activity_events?: string[]; pricing_pages?: string[]; high_severity?: string[]; high_severity_at_least?: number }
 }
+
+/** A Snapshot from `{as_of, account_ids, columns: [{name, type, values}]}` (object or JSON text). */
+export declare function snapshotFromTable(table: object | string): Snapshot
 
 /** A subscription row (serde form of `custfit::Subscription`). */
 export interface SubscriptionRow {

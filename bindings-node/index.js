@@ -836,8 +836,17 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Dataset = nativeBinding.Dataset
+module.exports.Expr = nativeBinding.Expr
 module.exports.Snapshot = nativeBinding.Snapshot
+module.exports.assignClusters = nativeBinding.assignClusters
+module.exports.capacityPlan = nativeBinding.capacityPlan
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.fitClusters = nativeBinding.fitClusters
 module.exports.metricCatalog = nativeBinding.metricCatalog
+module.exports.paretoTiers = nativeBinding.paretoTiers
+module.exports.quantileBuckets = nativeBinding.quantileBuckets
+module.exports.rfmScores = nativeBinding.rfmScores
+module.exports.segmentRules = nativeBinding.segmentRules
 module.exports.simulate = nativeBinding.simulate
 module.exports.simulateAsync = nativeBinding.simulateAsync
+module.exports.snapshotFromTable = nativeBinding.snapshotFromTable

@@ -10,7 +10,8 @@ use napi_derive::napi;
 use crate::error::{invalid_argument, Result, Throw};
 use crate::metrics::Snapshot;
 
-fn parse_json_doc<T: serde::de::DeserializeOwned + Default>(value: Option<serde_json::Value>, what: &str) -> Result<T> {
+/// Reads a config document: absent or null → defaults; JSON text or an object → parsed.
+pub(crate) fn document<T: serde::de::DeserializeOwned + Default>(value: Option<serde_json::Value>, what: &str) -> Result<T> {
     let value = match value {
         None | Some(serde_json::Value::Null) => return Ok(T::default()),
         Some(serde_json::Value::String(text)) => {
@@ -20,8 +21,6 @@ fn parse_json_doc<T: serde::de::DeserializeOwned + Default>(value: Option<serde_
     };
     serde_json::from_value(value).map_err(|e| custfit::Error::Parse { what: what.into(), reason: e.to_string() })
 }
-
-pub(crate) use parse_json_doc as document;
 
 fn schema_from(value: serde_json::Value) -> Result<Vec<(String, DataType)>> {
     let serde_json::Value::Object(map) = value else {
