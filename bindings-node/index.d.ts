@@ -131,6 +131,28 @@ export declare class Dataset {
   snapshotAsync(asOf: Date | string | number, config?: SnapshotConfig | string): Promise<Snapshot>
 }
 
+/**
+ * A compiled condition or value expression (a subset of CEL), compiled once against a schema
+ * and evaluated over whole columns. Errors carry `.code` (`expr_syntax`, `expr_type`,
+ * `unknown_name`, `expr_limit`), `.position` and `.suggestion`.
+ */
+export declare class Expr {
+  /** Compiles `source` against a schema `{name: 'int' | 'float' | 'bool' | 'str' | 'timestamp'}`. */
+  constructor(source: string, schema: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'>, limits?: { max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string)
+  /** Compiles `source` against a snapshot's schema. */
+  static compile(source: string, snapshot: Snapshot, limits?: { max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string): Expr
+  /** The source text. */
+  get source(): string
+  /** The result type. */
+  get resultType(): 'int' | 'float' | 'bool' | 'str' | 'timestamp'
+  /** `{name: type}` of the columns the expression reads. */
+  get columns(): Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'>
+  /** The value for every row (`null` where missing; instants as ISO strings). */
+  evaluate(snapshot: Snapshot): Array<number | string | boolean | null>
+  /** For a condition: `true` where it is true (missing and false give `false`). */
+  matches(snapshot: Snapshot): Array<boolean>
+}
+
 /** One row per account, one column per metric, computed as of an instant (no look-ahead). */
 export declare class Snapshot {
   /** The as-of instant. */
@@ -231,11 +253,17 @@ export declare function activityChurnDates(dataset: Dataset, knownAt: Date | str
 /** Monthly churn rate equivalent to an annual one. */
 export declare function annualToMonthly(annual: number): number
 
+/** Cluster numbers of every row for a fitted model. */
+export declare function assignClusters(snapshot: Snapshot, model: object | string): Array<number>
+
 /**
  * Builds a leakage-free training set (`config`: a TrainingSetConfig); `knownAt` (default: the
  * last event) bounds what labels may use.
  */
 export declare function buildTrainingSet(dataset: Dataset, config?: object | string, knownAt?: Date | string | number): TrainingSet
+
+/** CSM capacity plan; tiers from `tiers` (one name per row) when given, else the config's `tier_column`. */
+export declare function capacityPlan(snapshot: Snapshot, config?: object | string, tiers?: Array<string | undefined | null> | undefined | null): any
 
 /**
  * The shortest inactivity window within which `share` (default 0.9) of observed returns after
@@ -314,6 +342,9 @@ export interface EventRow {
   /** Properties (finite numbers, strings, booleans). */
   properties?: Record<string, string | number | boolean>
 }
+
+/** k-means clusters (k-means++, seeded) on standardised metrics, k chosen by silhouette. */
+export declare function fitClusters(snapshot: Snapshot, config?: object | string): any
 
 /** Bare logistic regression with scikit-learn's objective: `{coefficients, intercept, iterations, converged}`. */
 export declare function fitLogistic(x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string): any
@@ -401,6 +432,12 @@ export declare function monthlyToAnnual(monthly: number): number
 /** MRR churn between two instants: churned and downgraded MRR, rates. */
 export declare function mrrChurn(dataset: Dataset, start: Date | string | number, end: Date | string | number): any
 
+/** Pareto revenue tiers (default: top 10% of customers, next 20%, the rest, by `mrr`). */
+export declare function paretoTiers(snapshot: Snapshot, config?: object | string): any
+
+/** Equal-count buckets of one metric (default: quartiles of `mrr`). */
+export declare function quantileBuckets(snapshot: Snapshot, config?: object | string): any
+
 /** A row that lenient ingestion set aside. */
 export interface RejectedRow {
   /** 0-based position in the batch passed in. */
@@ -412,6 +449,12 @@ export interface RejectedRow {
   /** What was wrong. */
   reason: string
 }
+
+/** RFM scores (1–5) and named RFM segments. */
+export declare function rfmScores(snapshot: Snapshot, config?: object | string): any
+
+/** Rule segments (`{segments: [{name, condition}], mode: 'first_match' | 'multi_label', default_segment}`). */
+export declare function segmentRules(snapshot: Snapshot, config: object | string): any
 
 /**
  * Generates a customer base (deterministic for a given seed). Throws `invalid_config` for
@@ -471,6 +514,9 @@ export interface SnapshotConfig {
    */
   activity?: { non_activity_events?: string[]; pricing_pages?: string[]; high_severity?: string[]; high_severity_at_least?: number }
 }
+
+/** A Snapshot from `{as_of, account_ids, columns: [{name, type, values}]}` (object or JSON text). */
+export declare function snapshotFromTable(table: object | string): Snapshot
 
 /** Subscription-churn instants (ISO strings) per account id, known by `knownAt`. */
 export declare function subscriptionChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): any

@@ -28,6 +28,13 @@ pub fn throw(env: &Env, e: &Error) -> napi::Error {
             let _ = obj.set_named_property("field", field.as_str());
         }
     }
+    if let Error::Expr { position, suggestion, .. } = e {
+        // SAFETY: `napi_create_error` returns an object.
+        if let Ok(mut obj) = unsafe { value.cast::<Object<'_>>() } {
+            let _ = obj.set_named_property("position", *position as f64);
+            let _ = obj.set_named_property("suggestion", suggestion.clone());
+        }
+    }
     napi::Error::from(value)
 }
 

@@ -138,6 +138,10 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
         Error::Argument { name, .. } => inst.setattr("field", name)?,
         Error::Config { path, .. } => inst.setattr("field", path)?,
         Error::UnknownMetric { name, .. } => inst.setattr("field", name)?,
+        Error::Expr { position, suggestion, .. } => {
+            inst.setattr("position", *position)?;
+            inst.setattr("suggestion", suggestion.as_deref())?;
+        }
         _ => {}
     }
     Ok(PyErr::from_value(inst))

@@ -7,8 +7,10 @@ mod churn;
 mod convert;
 mod data;
 mod error;
+mod expr;
 mod io;
 mod metrics;
+mod segment;
 mod sim;
 mod time;
 
@@ -36,6 +38,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(churn::subscription_churn_dates, m)?)?;
     m.add_function(wrap_pyfunction!(churn::activity_churn_dates, m)?)?;
     m.add_function(wrap_pyfunction!(churn::choose_inactivity_window, m)?)?;
+    m.add_class::<expr::PyExpr>()?;
+    m.add_function(wrap_pyfunction!(segment::segment_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(segment::pareto_tiers, m)?)?;
+    m.add_function(wrap_pyfunction!(segment::quantile_buckets, m)?)?;
+    m.add_function(wrap_pyfunction!(segment::rfm_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(segment::fit_clusters, m)?)?;
+    m.add_function(wrap_pyfunction!(segment::assign_clusters, m)?)?;
+    m.add_function(wrap_pyfunction!(segment::capacity_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(segment::snapshot_from_table, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -237,13 +237,28 @@ pub enum Error {
         /// The version this build reads.
         supported: u32,
     },
+    /// An expression (segment rule, trigger, behaviour) was rejected: syntax, type, unknown name
+    /// or sandbox limit. `position` is the 0-based character offset in the source.
+    #[error("{message} (at position {position}){}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    Expr {
+        /// [`ErrorKind::ExprSyntax`], [`ErrorKind::ExprType`], [`ErrorKind::UnknownName`] or [`ErrorKind::ExprLimit`].
+        kind: ErrorKind,
+        /// 0-based character offset in the expression source where the problem starts.
+        position: usize,
+        /// What was wrong.
+        message: String,
+        /// The closest known name, for unknown names.
+        suggestion: Option<String>,
+    },
 }
 
 impl Error {
     /// The stable classification of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Row { kind, .. } | Error::Config { kind, .. } | Error::Argument { kind, .. } => *kind,
+            Error::Row { kind, .. } | Error::Config { kind, .. } | Error::Argument { kind, .. } | Error::Expr { kind, .. } => {
+                *kind
+            }
             Error::UnknownMetric { .. } => ErrorKind::UnknownMetric,
             Error::Parse { .. } => ErrorKind::Parse,
             Error::Io { .. } => ErrorKind::Io,

@@ -30,8 +30,10 @@ pub mod activity;
 pub mod churn;
 pub mod data;
 pub mod error;
+pub mod expr;
 pub mod io;
 pub mod metrics;
+pub mod segment;
 pub mod sim;
 pub mod time;
 
@@ -41,6 +43,7 @@ pub use data::{
     RejectedRow, Role, Subscription, SubscriptionStatus, User,
 };
 pub use error::{Entity, Error, ErrorKind, Result};
+pub use expr::{Expr, ExprLimits, Frame};
 pub use metrics::{Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
 pub use sim::{Simulation, SimulationConfig};
 pub use time::{TimeUnit, Timestamp, Window};

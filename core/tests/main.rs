@@ -1,8 +1,11 @@
-//! Integration tests: one binary. Golden cases from ../tests/cases are run by `cases`.
+//! Integration tests: one binary. Golden cases from ../tests/cases are run by `cases` (foundation),
+//! `expr` and `segment`.
 
 mod cases;
 mod churn;
 mod data;
+mod expr;
 mod guide;
 mod metrics;
 mod properties;
+mod segment;

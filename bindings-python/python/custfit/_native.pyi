@@ -315,6 +315,55 @@ def choose_inactivity_window(
     dataset: Dataset, known_at: TimestampLike, share: float = 0.9, min_gap_days: int = 7
 ) -> dict[str, Any]: ...
 
+# --- expressions and segmentation (custfit::expr, custfit::segment) ---------------------
+
+DataTypeName: TypeAlias = Literal["int", "float", "bool", "str", "timestamp"]
+
+class Expr:
+    """A compiled condition or value expression (a subset of CEL), compiled once against a
+    schema and evaluated over whole columns. Unknown names raise UnknownMetricError (code
+    ``unknown_name``), syntax errors ParseError (``expr_syntax``), type errors and sandbox limits
+    InvalidInputError (``expr_type``, ``expr_limit``); all carry ``.position`` and ``.suggestion``."""
+
+    def __init__(self, source: str, schema: Snapshot | Mapping[str, DataTypeName], limits: Document | None = None) -> None: ...
+    @property
+    def source(self) -> str:
+        """The source text."""
+    @property
+    def result_type(self) -> DataTypeName:
+        """The type of the expression's value."""
+    @property
+    def columns(self) -> dict[str, DataTypeName]:
+        """The columns the expression reads."""
+    def evaluate(self, snapshot: Snapshot) -> list[Any]:
+        """The value for every row (None where missing)."""
+    def matches(self, snapshot: Snapshot) -> list[bool]:
+        """For a condition: True where it is true (missing and false give False)."""
+
+def segment_rules(snapshot: Snapshot, config: Document) -> dict[str, Any]:
+    """Rule segments (first match wins, or multi-label): labels, membership and counts."""
+
+def pareto_tiers(snapshot: Snapshot, config: Document | None = None) -> dict[str, Any]:
+    """Pareto revenue tiers with per-tier shares and MRR floors, plus Pareto chart data."""
+
+def quantile_buckets(snapshot: Snapshot, config: Document | None = None) -> dict[str, Any]:
+    """Equal-count buckets of one metric."""
+
+def rfm_scores(snapshot: Snapshot, config: Document | None = None) -> dict[str, Any]:
+    """RFM scores (1-5) and named RFM segments."""
+
+def fit_clusters(snapshot: Snapshot, config: Document | None = None) -> dict[str, Any]:
+    """k-means clusters (k-means++, seeded) on standardised metrics, k chosen by silhouette."""
+
+def assign_clusters(snapshot: Snapshot, model: Document) -> list[int]:
+    """Cluster numbers of every row for a fitted model."""
+
+def capacity_plan(snapshot: Snapshot, config: Document | None = None, tiers: list[str | None] | None = None) -> dict[str, Any]:
+    """CSMs needed per tier and a balanced book of business per CSM."""
+
+def snapshot_from_table(table: Document) -> Snapshot:
+    """A Snapshot from ``{"as_of", "account_ids", "columns": [{"name", "type", "values"}]}``."""
+
 __all__ = [
     "ChurnModel",
     "TrainingSet",
@@ -337,7 +386,16 @@ __all__ = [
     "Snapshot",
     "UnknownMetricError",
     "UnsupportedVersionError",
+    "Expr",
+    "assign_clusters",
+    "capacity_plan",
     "error_codes",
+    "fit_clusters",
+    "pareto_tiers",
+    "quantile_buckets",
+    "rfm_scores",
+    "segment_rules",
+    "snapshot_from_table",
     "metric_catalog",
     "simulate",
 ]

@@ -1,0 +1,125 @@
+//! Segmentation (`custfit::segment`): each function takes a Snapshot and a config document
+//! (object or JSON text, snake_case keys: the same JSON as in Rust and Python) and returns the
+//! result as a plain object.
+
+use std::sync::Arc;
+
+use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
+use napi::bindgen_prelude::Env;
+use napi_derive::napi;
+
+use crate::error::{Result, Throw};
+use crate::expr::document;
+use crate::metrics::Snapshot;
+
+fn json<T: serde::Serialize>(v: Result<T>) -> Result<serde_json::Value> {
+    v.map(|x| serde_json::to_value(x).unwrap_or_default())
+}
+
+/// Rule segments (`{segments: [{name, condition}], mode: 'first_match' | 'multi_label', default_segment}`).
+#[napi(catch_unwind, ts_return_type = "any")]
+pub fn segment_rules(
+    env: Env,
+    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "object | string")] config: serde_json::Value,
+) -> napi::Result<serde_json::Value> {
+    let run = || json(document::<RuleSegmentation>(Some(config), "rule segmentation")?.apply(&snapshot.inner));
+    run().throw(&env)
+}
+
+/// Pareto revenue tiers (default: top 10% of customers, next 20%, the rest, by `mrr`).
+#[napi(catch_unwind, ts_return_type = "any")]
+pub fn pareto_tiers(
+    env: Env,
+    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+) -> napi::Result<serde_json::Value> {
+    let run = || json(document::<ParetoConfig>(config, "pareto config")?.apply(&snapshot.inner));
+    run().throw(&env)
+}
+
+/// Equal-count buckets of one metric (default: quartiles of `mrr`).
+#[napi(catch_unwind, ts_return_type = "any")]
+pub fn quantile_buckets(
+    env: Env,
+    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+) -> napi::Result<serde_json::Value> {
+    let run = || json(document::<QuantileConfig>(config, "quantile config")?.apply(&snapshot.inner));
+    run().throw(&env)
+}
+
+/// RFM scores (1–5) and named RFM segments.
+#[napi(catch_unwind, ts_return_type = "any")]
+pub fn rfm_scores(
+    env: Env,
+    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+) -> napi::Result<serde_json::Value> {
+    let run = || json(document::<RfmConfig>(config, "rfm config")?.apply(&snapshot.inner));
+    run().throw(&env)
+}
+
+/// k-means clusters (k-means++, seeded) on standardised metrics, k chosen by silhouette.
+#[napi(catch_unwind, ts_return_type = "any")]
+pub fn fit_clusters(
+    env: Env,
+    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+) -> napi::Result<serde_json::Value> {
+    let run = || json(document::<ClusterConfig>(config, "cluster config")?.fit(&snapshot.inner));
+    run().throw(&env)
+}
+
+/// Cluster numbers of every row for a fitted model.
+#[napi(catch_unwind)]
+pub fn assign_clusters(
+    env: Env,
+    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "object | string")] model: serde_json::Value,
+) -> napi::Result<Vec<u32>> {
+    let run = || {
+        let model: ClusterModel = match model {
+            serde_json::Value::String(text) => serde_json::from_str(&text),
+            v => serde_json::from_value(v),
+        }
+        .map_err(|e| custfit::Error::Parse { what: "cluster model".into(), reason: e.to_string() })?;
+        Ok(model.predict(&snapshot.inner)?.into_iter().map(|c| c as u32).collect())
+    };
+    run().throw(&env)
+}
+
+/// CSM capacity plan; tiers from `tiers` (one name per row) when given, else the config's `tier_column`.
+#[napi(catch_unwind, ts_return_type = "any")]
+pub fn capacity_plan(
+    env: Env,
+    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+    tiers: Option<Vec<Option<String>>>,
+) -> napi::Result<serde_json::Value> {
+    let run = || {
+        let c = document::<CapacityConfig>(config, "capacity config")?;
+        json(match &tiers {
+            Some(t) => c.plan_with_tiers(&snapshot.inner, t),
+            None => c.plan(&snapshot.inner),
+        })
+    };
+    run().throw(&env)
+}
+
+/// A Snapshot from `{as_of, account_ids, columns: [{name, type, values}]}` (object or JSON text).
+#[napi(catch_unwind)]
+pub fn snapshot_from_table(
+    env: Env,
+    #[napi(ts_arg_type = "object | string")] table: serde_json::Value,
+) -> napi::Result<Snapshot> {
+    let run = || {
+        let v = match table {
+            serde_json::Value::String(text) => serde_json::from_str(&text)
+                .map_err(|e| custfit::Error::Parse { what: "snapshot table".into(), reason: e.to_string() })?,
+            v => v,
+        };
+        Ok(Snapshot { inner: Arc::new(custfit::expr::snapshot_from_table(&v)?) })
+    };
+    run().throw(&env)
+}

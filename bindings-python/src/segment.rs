@@ -1,0 +1,126 @@
+//! Segmentation (`custfit::segment`): each function takes a Snapshot and a config document
+//! (dict or JSON text, the same JSON as in Rust and Node) and returns the result as a dict.
+
+use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
+use pyo3::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::convert::{document_json, from_json};
+use crate::error::{detach, guard, IntoPyResult};
+use crate::metrics::PySnapshot;
+
+fn config<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<T> {
+    let Some(obj) = obj.filter(|c| !c.is_none()) else {
+        return Ok(T::default());
+    };
+    let text = document_json(obj, what)?.py(py)?;
+    guard(py, || serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: what.into(), reason: e.to_string() }))
+}
+
+fn out<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    from_json(py, &serde_json::to_value(v).unwrap_or_default())
+}
+
+/// Rule segments: ``config`` is a RuleSegmentation document
+/// (``{"segments": [{"name", "condition"}], "mode": "first_match" | "multi_label", "default_segment"}``).
+#[pyfunction]
+pub fn segment_rules<'py>(py: Python<'py>, snapshot: &PySnapshot, config: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let c: RuleSegmentation = self::config(py, Some(config), "rule segmentation")?;
+    let r = detach(py, || c.apply(&snapshot.inner))?;
+    out(py, &r)
+}
+
+/// Pareto revenue tiers (default: top 10% of customers, next 20%, the rest, by ``mrr``).
+#[pyfunction]
+#[pyo3(signature = (snapshot, config=None))]
+pub fn pareto_tiers<'py>(
+    py: Python<'py>,
+    snapshot: &PySnapshot,
+    config: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let c: ParetoConfig = self::config(py, config, "pareto config")?;
+    let r = detach(py, || c.apply(&snapshot.inner))?;
+    out(py, &r)
+}
+
+/// Equal-count buckets of one metric (default: quartiles of ``mrr``).
+#[pyfunction]
+#[pyo3(signature = (snapshot, config=None))]
+pub fn quantile_buckets<'py>(
+    py: Python<'py>,
+    snapshot: &PySnapshot,
+    config: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let c: QuantileConfig = self::config(py, config, "quantile config")?;
+    let r = detach(py, || c.apply(&snapshot.inner))?;
+    out(py, &r)
+}
+
+/// RFM scores (1–5) and named RFM segments.
+#[pyfunction]
+#[pyo3(signature = (snapshot, config=None))]
+pub fn rfm_scores<'py>(
+    py: Python<'py>,
+    snapshot: &PySnapshot,
+    config: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let c: RfmConfig = self::config(py, config, "rfm config")?;
+    let r = detach(py, || c.apply(&snapshot.inner))?;
+    out(py, &r)
+}
+
+/// k-means clusters on standardised metrics; the result's ``model`` can assign new snapshots
+/// with ``assign_clusters``.
+#[pyfunction]
+#[pyo3(signature = (snapshot, config=None))]
+pub fn fit_clusters<'py>(
+    py: Python<'py>,
+    snapshot: &PySnapshot,
+    config: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let c: ClusterConfig = self::config(py, config, "cluster config")?;
+    let r = detach(py, || c.fit(&snapshot.inner))?;
+    out(py, &r)
+}
+
+/// Cluster numbers of every row for a fitted ``model`` (dict or JSON).
+#[pyfunction]
+pub fn assign_clusters(py: Python<'_>, snapshot: &PySnapshot, model: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+    let text = document_json(model, "cluster model")?.py(py)?;
+    let m: ClusterModel = guard(py, || {
+        serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: "cluster model".into(), reason: e.to_string() })
+    })?;
+    detach(py, || m.predict(&snapshot.inner))
+}
+
+/// CSM capacity plan. Tiers come from ``tiers`` (one name per row) when given, else from the
+/// config's ``tier_column``.
+#[pyfunction]
+#[pyo3(signature = (snapshot, config=None, tiers=None))]
+pub fn capacity_plan<'py>(
+    py: Python<'py>,
+    snapshot: &PySnapshot,
+    config: Option<&Bound<'py, PyAny>>,
+    tiers: Option<Vec<Option<String>>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let c: CapacityConfig = self::config(py, config, "capacity config")?;
+    let r = detach(py, || match &tiers {
+        Some(t) => c.plan_with_tiers(&snapshot.inner, t),
+        None => c.plan(&snapshot.inner),
+    })?;
+    out(py, &r)
+}
+
+/// A Snapshot from a table document
+/// ``{"as_of", "account_ids", "columns": [{"name", "type", "values"}]}`` (dict or JSON).
+#[pyfunction]
+pub fn snapshot_from_table(py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<PySnapshot> {
+    let text = document_json(table, "snapshot table")?.py(py)?;
+    let inner = guard(py, || {
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| custfit::Error::Parse { what: "snapshot table".into(), reason: e.to_string() })?;
+        custfit::expr::snapshot_from_table(&v)
+    })?;
+    Ok(PySnapshot { inner })
+}

@@ -1,0 +1,86 @@
+"""Segmentation from Python, and the golden cases of tests/cases/segment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import custfit
+import pytest
+from test_expr import check_error, close
+
+CASES = Path(__file__).resolve().parents[2] / "tests" / "cases"
+SEGMENT_FILES = sorted((CASES / "segment").glob("*.json"))
+CASE_KEYS = {"description", "input", "kind", "config", "expected", "error"}
+RUNNERS = {
+    "rules": custfit.segment_rules,
+    "pareto": custfit.pareto_tiers,
+    "quantile": custfit.quantile_buckets,
+    "rfm": custfit.rfm_scores,
+    "cluster": custfit.fit_clusters,
+    "capacity": custfit.capacity_plan,
+}
+
+
+def test_there_are_cases():
+    assert len(SEGMENT_FILES) >= 15
+
+
+@pytest.mark.parametrize("path", SEGMENT_FILES, ids=lambda p: p.stem)
+def test_golden_case(path):
+    case = json.loads(path.read_text())
+    assert set(case) <= CASE_KEYS, f"unknown keys {set(case) - CASE_KEYS}"
+    snap = custfit.snapshot_from_table(case["input"])
+    try:
+        result = RUNNERS[case["kind"]](snap, case["config"])
+    except custfit.CustfitError as err:
+        assert "error" in case, f"unexpected error {err}"
+        check_error(case["error"], err)
+        return
+    assert "expected" in case, f"expected an error, got {result}"
+    assert close(case["expected"], result), result
+
+
+# ANCHOR: segment_python
+def test_guide_segment():
+    sim = custfit.simulate(accounts=300, days=60, seed=3, activity_scale=0.1)
+    snap = sim.dataset.snapshot(sim.end)
+
+    tiers = custfit.pareto_tiers(snap, {"cuts": {"type": "customer_share", "marks": [0.1, 0.3]}})
+    assert sum(t["count"] for t in tiers["tiers"]) == len(snap)
+    labels = [tiers["tiers"][i]["name"] for i in tiers["assignment"]]
+
+    plan = custfit.capacity_plan(
+        snap,
+        {"account_hours_per_year": {"tier_1": 60, "tier_2": 15, "tier_3": 0}, "csm_hours_per_year": 1500},
+        tiers=labels,
+    )
+    assert plan["total_csms"] == sum(t["csms"] for t in plan["tiers"])
+
+    rules = custfit.segment_rules(
+        snap,
+        {
+            "segments": [
+                {"name": "quiet_big", "condition": "mrr >= 1000 && days_since_last_activity > 14"},
+                {"name": "quiet", "condition": "logins_30d == 0"},
+            ],
+            "default_segment": "other",
+        },
+    )
+    assert len(rules["label"]) == len(snap)
+
+    rfm = custfit.rfm_scores(snap)  # recency, frequency, monetary = days_since_last_activity, events_30d, mrr
+    assert set(rfm["segment"]) <= {c["name"] for c in rfm["counts"]}
+
+    clusters = custfit.fit_clusters(snap, {"metrics": ["logins_30d", "events_30d", "mrr"], "seed": 1})
+    assert custfit.assign_clusters(snap, clusters["model"]) == clusters["labels"]
+
+
+# ANCHOR_END: segment_python
+
+
+def test_bad_config_is_rejected():
+    snap = custfit.snapshot_from_table({"as_of": "2024-01-01", "account_ids": ["a"], "columns": []})
+    with pytest.raises(custfit.CustfitError) as info:
+        custfit.pareto_tiers(snap, {"metrc": "mrr"})
+    assert info.value.code == "parse_error"
