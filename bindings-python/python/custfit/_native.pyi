@@ -1,7 +1,7 @@
 """Type stubs of ``custfit._native`` (checked against the built module by tests/test_stubs.py)."""
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Literal, TypedDict
 
@@ -229,7 +229,7 @@ def error_codes() -> list[str]:
 
 # --- churn (custfit::churn) -------------------------------------------------------------
 
-Matrix: TypeAlias = Sequence[Sequence[Union[float, None]]]
+Matrix: TypeAlias = Sequence[Sequence[float | None]]
 
 class TrainingSet:
     """Rows for a churn model: features as of observation dates, labels = churned within a horizon."""
