@@ -30,6 +30,7 @@ pub mod activity;
 pub mod churn;
 pub mod data;
 pub mod error;
+pub mod health;
 pub mod io;
 pub mod metrics;
 pub mod sim;
@@ -41,6 +42,10 @@ pub use data::{
     RejectedRow, Role, Subscription, SubscriptionStatus, User,
 };
 pub use error::{Entity, Error, ErrorKind, Result};
+pub use health::{
+    backtest, detect_flags, health_snapshot, AccountFlags, AccountHealth, BacktestConfig, BacktestReport, FlagConfig, HealthScores, Measure,
+    Scorecard, ScorecardSet, Scoring,
+};
 pub use metrics::{Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
 pub use sim::{Simulation, SimulationConfig};
 pub use time::{TimeUnit, Timestamp, Window};
