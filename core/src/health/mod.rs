@@ -34,5 +34,5 @@ pub use flags::{
     InactivityFlag, InactivityRule, PricingFlag, PricingRule, FLAG_COLUMNS, FLAG_CONFIG_VERSION,
 };
 pub use score::{
-    AccountHealth, AppliedOverride, HealthScores, MeasureChange, MeasureScore, Rollup, ScoreChange, Scorer, MICROS_PER_POINT,
+    snapshot_from_json, AccountHealth, AppliedOverride, HealthScores, MeasureChange, MeasureScore, Rollup, ScoreChange, Scorer, MICROS_PER_POINT,
 };

@@ -30,6 +30,8 @@ pub struct HealthScores {
     bands: Vec<Band>,
     scorecards: Vec<String>,
     scorecard_of: Vec<u32>,
+    /// The parts each scorecard uses.
+    card_parts: Vec<Vec<usize>>,
     /// Measure names, then `penalty:<column>` entries.
     parts: Vec<String>,
     values: Vec<Vec<Option<f64>>>,
@@ -213,6 +215,17 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         bands: cards[0].bands.clone(),
         scorecards: cards.iter().map(|c| c.name.clone()).collect(),
         scorecard_of: card_of.clone(),
+        card_parts: cards
+            .iter()
+            .map(|c| {
+                c.measures
+                    .iter()
+                    .map(|m| m.name.clone())
+                    .chain(c.penalties.iter().map(|p| format!("penalty:{}", p.column)))
+                    .filter_map(|n| part_index.get(&n).copied())
+                    .collect()
+            })
+            .collect(),
         parts,
         values: vec![vec![None; n]; np],
         points: vec![vec![None; n]; np],
@@ -525,9 +538,13 @@ impl HealthScores {
         let card = self.scorecard_of.get(i).copied().unwrap_or(0) as usize;
         let score = self.score_micros(i).map(to_points);
         let band = score.and_then(|s| band_index(&self.bands, s)).and_then(|b| self.bands.get(b));
-        let measures = (0..self.parts.len())
-            .filter(|&p| self.values[p][i].is_some() || self.points[p][i].is_some() || self.shares[p][i] > 0.0)
-            .map(|p| MeasureScore {
+        let measures = self
+            .card_parts
+            .get(card)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&p| MeasureScore {
                 name: self.parts[p].clone(),
                 value: self.values[p][i],
                 points: self.points[p][i],
@@ -718,4 +735,41 @@ pub struct Rollup {
     pub score: Option<f64>,
     /// Band of the rolled-up score.
     pub band: Option<String>,
+}
+
+/// A snapshot from `{"as_of": …, "columns": {"account_id": [...], name: [...], …}}` (the shape of
+/// [`Snapshot::to_json_value`]): column types are inferred (all integers → int, numbers → float,
+/// booleans → bool, text → str; `null` is missing). Used by golden cases and the bindings.
+pub fn snapshot_from_json(value: &serde_json::Value) -> Result<Snapshot> {
+    use serde_json::Value as J;
+    let as_of: Timestamp =
+        serde_json::from_value(value.get("as_of").cloned().unwrap_or(J::Null)).map_err(|e| Error::parse("snapshot as_of", e))?;
+    let Some(J::Object(cols)) = value.get("columns") else {
+        return Err(Error::parse("snapshot JSON", "expected an object `columns`"));
+    };
+    let ids: Vec<String> = match cols.get("account_id") {
+        Some(J::Array(v)) => v.iter().map(|x| x.as_str().map(String::from).ok_or_else(|| Error::parse("account_id", "expected text"))).collect::<Result<_>>()?,
+        _ => return Err(Error::parse("snapshot JSON", "expected an array `account_id`")),
+    };
+    let mut out = Vec::new();
+    for (name, v) in cols {
+        if name == "account_id" {
+            continue;
+        }
+        let J::Array(v) = v else { return Err(Error::parse(format!("column `{name}`"), "expected an array")) };
+        let present = v.iter().filter(|x| !x.is_null());
+        let data = if present.clone().all(|x| x.is_i64()) {
+            ColumnData::Int(v.iter().map(|x| x.as_i64()).collect())
+        } else if present.clone().all(|x| x.is_number()) {
+            ColumnData::Float(v.iter().map(|x| x.as_f64()).collect())
+        } else if present.clone().all(|x| x.is_boolean()) {
+            ColumnData::Bool(v.iter().map(|x| x.as_bool()).collect())
+        } else if present.clone().all(|x| x.is_string()) {
+            ColumnData::Str(v.iter().map(|x| x.as_str().map(String::from)).collect())
+        } else {
+            return Err(Error::parse(format!("column `{name}`"), "mixes value types"));
+        };
+        out.push(Column::new(name.clone(), data));
+    }
+    Snapshot::from_columns(as_of, ids, out)
 }
