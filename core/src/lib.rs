@@ -43,8 +43,8 @@ pub use data::{
 };
 pub use error::{Entity, Error, ErrorKind, Result};
 pub use health::{
-    backtest, detect_flags, health_snapshot, AccountFlags, AccountHealth, BacktestConfig, BacktestReport, FlagConfig, HealthScores, Measure,
-    Scorecard, ScorecardSet, Scoring,
+    backtest, detect_flags, health_snapshot, AccountFlags, AccountHealth, BacktestConfig, BacktestReport, FlagConfig,
+    HealthScores, Measure, Scorecard, ScorecardSet, Scoring,
 };
 pub use metrics::{Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
 pub use sim::{Simulation, SimulationConfig};

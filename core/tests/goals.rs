@@ -10,7 +10,8 @@ fn run_goal_case(case: &Value) -> custfit::Result<Value> {
     let input = &case["input"];
     let mut ds = Dataset::new();
     let parse = |what: &str, v: &Value| custfit::Error::Parse { what: what.into(), reason: v.to_string() };
-    let accounts: Vec<Account> = serde_json::from_value(input["accounts"].clone()).map_err(|_| parse("accounts", &input["accounts"]))?;
+    let accounts: Vec<Account> =
+        serde_json::from_value(input["accounts"].clone()).map_err(|_| parse("accounts", &input["accounts"]))?;
     let events: Vec<Event> = serde_json::from_value(input["events"].clone()).map_err(|_| parse("events", &input["events"]))?;
     let opts = IngestOptions::default();
     ds.add_accounts(&accounts, &opts)?;
@@ -21,7 +22,8 @@ fn run_goal_case(case: &Value) -> custfit::Result<Value> {
     ds.add_events(&events, &opts)?;
     let goal = Goal::from_json(&case["config"]["goal"].to_string())?;
     let as_of: Timestamp = serde_json::from_value(input["as_of"].clone()).map_err(|_| parse("as_of", &input["as_of"]))?;
-    let lookback: Window = serde_json::from_value(input["lookback"].clone()).map_err(|_| parse("lookback", &input["lookback"]))?;
+    let lookback: Window =
+        serde_json::from_value(input["lookback"].clone()).map_err(|_| parse("lookback", &input["lookback"]))?;
     let account = input["account_id"].as_str().unwrap_or_default();
     let progress = goal_progress(&ds, account, &goal, as_of, lookback)?;
     Ok(serde_json::to_value(progress).unwrap_or_default())
@@ -34,8 +36,9 @@ fn golden_goal_cases() {
 
 #[test]
 fn goals_on_the_simulator() {
-    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(40).with_days(120).with_seed(2).with_activity_scale(0.5))
-        .expect("sim");
+    let sim =
+        Simulation::generate(&SimulationConfig::default().with_accounts(40).with_days(120).with_seed(2).with_activity_scale(0.5))
+            .expect("sim");
     let goal = Goal::new("weekly logins", GoalMetric::Logins, GoalPeriod::Weekly, 5.0);
     let all = goal_progress_all(&sim.dataset, &goal, sim.end, Window::days(90)).expect("progress");
     assert!(!all.is_empty());
@@ -43,7 +46,15 @@ fn goals_on_the_simulator() {
         assert!(p.current_streak <= p.longest_streak.max(1));
         assert_eq!(p.days.len(), 91);
         assert!(p.periods.iter().all(|x| (x.attainment - x.value / p.target).abs() < 1e-12));
-        let run = p.periods.iter().fold((0u32, 0u32), |(cur, best), x| if x.met { (cur + 1, best.max(cur + 1)) } else if x.complete { (0, best) } else { (cur, best) });
+        let run = p.periods.iter().fold((0u32, 0u32), |(cur, best), x| {
+            if x.met {
+                (cur + 1, best.max(cur + 1))
+            } else if x.complete {
+                (0, best)
+            } else {
+                (cur, best)
+            }
+        });
         assert_eq!(run.1, p.longest_streak);
     }
     assert!(all.iter().any(|p| p.celebrations.iter().any(|c| c.kind == CelebrationKind::FirstWeekAtGoal)));

@@ -132,7 +132,8 @@ fn starter_separates_churners_and_flags_catch_truth() {
     let total: u64 = report.transitions.counts.iter().flatten().sum();
     assert!(total > 0);
     // Censoring: a date whose horizon runs past the data is skipped.
-    let late = backtest(ds, &Scorecard::starter(), &BacktestConfig::new(vec![sim.end.add_days(-130), sim.end.add_days(-10)])).expect("bt");
+    let late = backtest(ds, &Scorecard::starter(), &BacktestConfig::new(vec![sim.end.add_days(-130), sim.end.add_days(-10)]))
+        .expect("bt");
     assert_eq!(late.skipped_dates, vec![sim.end.add_days(-10)]);
 
     // Extraction bursts: caught the day before churn, and not on accounts without one.
@@ -170,11 +171,13 @@ fn starter_separates_churners_and_flags_catch_truth() {
 
 #[test]
 fn health_history_and_trend() {
-    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(60).with_days(150).with_seed(5).with_activity_scale(0.3))
-        .expect("sim");
+    let sim =
+        Simulation::generate(&SimulationConfig::default().with_accounts(60).with_days(150).with_seed(5).with_activity_scale(0.3))
+            .expect("sim");
     let dates = [sim.end.add_days(-60), sim.end.add_days(-30), sim.end];
     let card = Scorecard::starter();
-    let hist = custfit::health::health_history(&sim.dataset, &card, &dates, &SnapshotConfig::default(), &FlagConfig::default()).expect("history");
+    let hist = custfit::health::health_history(&sim.dataset, &card, &dates, &SnapshotConfig::default(), &FlagConfig::default())
+        .expect("history");
     assert_eq!(hist.len(), 3);
     let id = &hist[2].account_ids()[0];
     let series = custfit::health::account_history(&hist, id);
@@ -218,7 +221,8 @@ fn card_strategy() -> impl Strategy<Value = (Scorecard, usize)> {
         let n = ms.len();
         let mut card = Scorecard::new("prop");
         for (k, (scoring, w, lower, missing)) in ms.into_iter().enumerate() {
-            let mut m = Measure::new(format!("m{k}"), format!("c{k}"), scoring.clone()).with_weight(if k == 0 { w + 0.5 } else { w });
+            let mut m =
+                Measure::new(format!("m{k}"), format!("c{k}"), scoring.clone()).with_weight(if k == 0 { w + 0.5 } else { w });
             if lower {
                 m = m.with_direction(custfit::health::Direction::LowerIsBetter);
                 if let Scoring::Tiers { tiers } = &mut m.scoring {

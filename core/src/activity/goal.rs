@@ -84,7 +84,15 @@ fn two() -> u32 {
 impl Goal {
     /// A goal of `target` `metric` per `period`.
     pub fn new(name: impl Into<String>, metric: GoalMetric, period: GoalPeriod, target: f64) -> Self {
-        Goal { version: GOAL_VERSION, name: name.into(), metric, period, target, account_targets: BTreeMap::new(), celebrate_streak_from: 2 }
+        Goal {
+            version: GOAL_VERSION,
+            name: name.into(),
+            metric,
+            period,
+            target,
+            account_targets: BTreeMap::new(),
+            celebrate_streak_from: 2,
+        }
     }
 
     /// Sets one account's own target.
@@ -228,7 +236,10 @@ pub fn goal_progress(ds: &Dataset, account_id: &str, goal: &Goal, as_of: Timesta
 pub fn goal_progress_all(ds: &Dataset, goal: &Goal, as_of: Timestamp, lookback: Window) -> Result<Vec<GoalProgress>> {
     goal.validate()?;
     lookback.validate("lookback")?;
-    (0..ds.account_count()).filter(|&a| ds.accounts[a].created_at <= as_of).map(|a| progress_of(ds, a, goal, as_of, lookback)).collect()
+    (0..ds.account_count())
+        .filter(|&a| ds.accounts[a].created_at <= as_of)
+        .map(|a| progress_of(ds, a, goal, as_of, lookback))
+        .collect()
 }
 
 fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: Window) -> Result<GoalProgress> {
@@ -247,9 +258,8 @@ fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: 
         GoalMetric::EventCount { name } => ds.name_id(name),
         _ => None,
     };
-    let mut days: Vec<DailyActivity> = (0..n_days)
-        .map(|d| DailyActivity { day: first_day.add_days(d as i64), active_users: 0, events: 0, logins: 0 })
-        .collect();
+    let mut days: Vec<DailyActivity> =
+        (0..n_days).map(|d| DailyActivity { day: first_day.add_days(d as i64), active_users: 0, events: 0, logins: 0 }).collect();
     let mut named = vec![0u32; n_days];
     let mut user_days: Vec<(u32, u32)> = Vec::new();
     let r = ds.events.range(a);
@@ -295,8 +305,7 @@ fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: 
         let span = from..to.min(n_days);
         let value = match &goal.metric {
             GoalMetric::ActiveUsers => {
-                let mut users: Vec<u32> =
-                    user_days.iter().filter(|(d, _)| span.contains(&(*d as usize))).map(|x| x.1).collect();
+                let mut users: Vec<u32> = user_days.iter().filter(|(d, _)| span.contains(&(*d as usize))).map(|x| x.1).collect();
                 users.sort_unstable();
                 users.dedup();
                 users.len() as f64
@@ -308,7 +317,14 @@ fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: 
         };
         let start = first_day.add_days(from as i64);
         let end = first_day.add_days(to as i64);
-        periods.push(PeriodResult { start, end, value, attainment: value / target, met: value >= target, complete: end <= as_of });
+        periods.push(PeriodResult {
+            start,
+            end,
+            value,
+            attainment: value / target,
+            met: value >= target,
+            complete: end <= as_of,
+        });
     }
     // Streaks, personal bests and celebrations, walking forward.
     let mut celebrations = Vec::new();
@@ -322,7 +338,12 @@ fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: 
             streak += 1;
             if streak > longest {
                 if longest > 0 && streak >= goal.celebrate_streak_from.max(1) && !celebrated_this_streak {
-                    celebrations.push(Celebration { kind: CelebrationKind::NewLongestStreak, period_start: p.start, value: p.value, streak });
+                    celebrations.push(Celebration {
+                        kind: CelebrationKind::NewLongestStreak,
+                        period_start: p.start,
+                        value: p.value,
+                        streak,
+                    });
                     celebrated_this_streak = true;
                 }
                 longest = streak;
@@ -340,11 +361,21 @@ fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: 
         };
         if first_week && !first_week_done {
             first_week_done = true;
-            celebrations.push(Celebration { kind: CelebrationKind::FirstWeekAtGoal, period_start: p.start, value: p.value, streak });
+            celebrations.push(Celebration {
+                kind: CelebrationKind::FirstWeekAtGoal,
+                period_start: p.start,
+                value: p.value,
+                streak,
+            });
         }
         match &best {
             Some(b) if p.value > b.value => {
-                celebrations.push(Celebration { kind: CelebrationKind::NewPersonalBest, period_start: p.start, value: p.value, streak });
+                celebrations.push(Celebration {
+                    kind: CelebrationKind::NewPersonalBest,
+                    period_start: p.start,
+                    value: p.value,
+                    streak,
+                });
                 best = Some(PersonalBest { value: p.value, period_start: p.start });
             }
             None if p.value > 0.0 => best = Some(PersonalBest { value: p.value, period_start: p.start }),

@@ -119,7 +119,11 @@ impl BacktestConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<()> {
         if self.version != BACKTEST_CONFIG_VERSION {
-            return Err(Error::UnsupportedVersion { what: "backtest config".into(), found: self.version, supported: BACKTEST_CONFIG_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "backtest config".into(),
+                found: self.version,
+                supported: BACKTEST_CONFIG_VERSION,
+            });
         }
         if self.dates.is_empty() {
             return Err(Error::config("dates", "need at least one observation date"));

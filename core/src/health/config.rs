@@ -208,7 +208,7 @@ impl Measure {
     /// The worst points this measure can earn.
     pub(crate) fn worst_points(&self) -> f64 {
         match &self.scoring {
-            Scoring::Tiers { tiers } => tiers.iter().map(|t| t.points).fold(f64::INFINITY, f64::min).min(100.0).max(0.0),
+            Scoring::Tiers { tiers } => tiers.iter().map(|t| t.points).fold(f64::INFINITY, f64::min).clamp(0.0, 100.0),
             _ => 0.0,
         }
     }
@@ -456,7 +456,10 @@ impl Scorecard {
             return Err(Error::config("measures", "at least one measure needs a positive weight"));
         }
         if !self.groups.is_empty()
-            && !self.groups.iter().any(|g| g.weight > 0.0 && self.measures.iter().any(|m| m.group.as_ref() == Some(&g.name) && m.weight > 0.0))
+            && !self
+                .groups
+                .iter()
+                .any(|g| g.weight > 0.0 && self.measures.iter().any(|m| m.group.as_ref() == Some(&g.name) && m.weight > 0.0))
         {
             return Err(Error::config("groups", "no group with a positive weight holds a measure with a positive weight"));
         }
@@ -658,11 +661,16 @@ impl ScorecardSet {
                 return Err(Error::config(format!("cases[{i}].values"), "need at least one value"));
             }
             c.scorecard.validate().map_err(|e| match e {
-                Error::Config { kind, path, reason } => Error::Config { kind, path: format!("cases[{i}].scorecard.{path}"), reason },
+                Error::Config { kind, path, reason } => {
+                    Error::Config { kind, path: format!("cases[{i}].scorecard.{path}"), reason }
+                }
                 other => other,
             })?;
             if c.scorecard.bands != self.default.bands {
-                return Err(Error::config(format!("cases[{i}].scorecard.bands"), "every scorecard of a set must use the same bands"));
+                return Err(Error::config(
+                    format!("cases[{i}].scorecard.bands"),
+                    "every scorecard of a set must use the same bands",
+                ));
             }
         }
         Ok(())

@@ -176,7 +176,11 @@ impl FlagConfig {
     /// Checks windows and thresholds.
     pub fn validate(&self) -> Result<()> {
         if self.version != FLAG_CONFIG_VERSION {
-            return Err(Error::UnsupportedVersion { what: "flag config".into(), found: self.version, supported: FLAG_CONFIG_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "flag config".into(),
+                found: self.version,
+                supported: FLAG_CONFIG_VERSION,
+            });
         }
         window_days(self.burst.recent, "burst.recent")?;
         window_days(self.burst.baseline, "burst.baseline")?;
@@ -318,10 +322,16 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
     let page_view = ds.name_id(event_name::PAGE_VIEW);
     let feature_used = ds.name_id(event_name::FEATURE_USED);
     let pricing_ids: Vec<u32> = config.activity.pricing_pages.iter().filter_map(|p| ds.string_id(p)).collect();
-    let pricing_set: Vec<bool> =
-        ds.prop_column(ds.key_id("page")).into_iter().map(|v| matches!(v, Some(Stored::Str(id)) if pricing_ids.contains(&id))).collect();
-    let feature_of_set: Vec<Option<u32>> =
-        ds.prop_column(ds.key_id("feature")).into_iter().map(|v| if let Some(Stored::Str(id)) = v { Some(id) } else { None }).collect();
+    let pricing_set: Vec<bool> = ds
+        .prop_column(ds.key_id("page"))
+        .into_iter()
+        .map(|v| matches!(v, Some(Stored::Str(id)) if pricing_ids.contains(&id)))
+        .collect();
+    let feature_of_set: Vec<Option<u32>> = ds
+        .prop_column(ds.key_id("feature"))
+        .into_iter()
+        .map(|v| if let Some(Stored::Str(id)) = v { Some(id) } else { None })
+        .collect();
 
     let t = as_of.millis();
     let lo_t = t - span as i64 * MS_PER_DAY;
@@ -431,7 +441,8 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
         let since = active.first().map(|&k| k as u32);
         let mut gaps: Vec<f64> = active.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
         gaps.sort_unstable_by(f64::total_cmp);
-        let usual = if gaps.len() >= config.inactivity.min_gaps as usize { quantile(&gaps, config.inactivity.quantile) } else { None };
+        let usual =
+            if gaps.len() >= config.inactivity.min_gaps as usize { quantile(&gaps, config.inactivity.quantile) } else { None };
         let ratio = match (since, usual) {
             (Some(s), Some(u)) if u > 0.0 => Some(f64::from(s) / u),
             _ => None,

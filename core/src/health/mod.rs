@@ -22,17 +22,18 @@ mod flags;
 mod score;
 
 pub use backtest::{
-    account_history, backtest, health_history, roc_auc, wilson_interval, BacktestConfig, BacktestReport, BandOutcome, DateOutcome,
-    HistoryPoint, TransitionMatrix, BACKTEST_CONFIG_VERSION,
+    account_history, backtest, health_history, roc_auc, wilson_interval, BacktestConfig, BacktestReport, BandOutcome,
+    DateOutcome, HistoryPoint, TransitionMatrix, BACKTEST_CONFIG_VERSION,
 };
 pub use config::{
     default_bands, Band, Direction, Measure, MeasureGroup, MissingPolicy, Override, PeerGroup, Penalty, Scorecard, ScorecardCase,
     ScorecardSet, Scoring, Tier, SCORECARD_VERSION,
 };
 pub use flags::{
-    add_flag_columns, detect_flags, health_snapshot, AccountFlags, BurstFlag, BurstRule, ConfusionFlag, ConfusionRule, FlagConfig,
-    InactivityFlag, InactivityRule, PricingFlag, PricingRule, FLAG_COLUMNS, FLAG_CONFIG_VERSION,
+    add_flag_columns, detect_flags, health_snapshot, AccountFlags, BurstFlag, BurstRule, ConfusionFlag, ConfusionRule,
+    FlagConfig, InactivityFlag, InactivityRule, PricingFlag, PricingRule, FLAG_COLUMNS, FLAG_CONFIG_VERSION,
 };
 pub use score::{
-    snapshot_from_json, AccountHealth, AppliedOverride, HealthScores, MeasureChange, MeasureScore, Rollup, ScoreChange, Scorer, MICROS_PER_POINT,
+    snapshot_from_json, AccountHealth, AppliedOverride, HealthScores, MeasureChange, MeasureScore, Rollup, ScoreChange, Scorer,
+    MICROS_PER_POINT,
 };

@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -173,9 +175,9 @@ fn numeric(snapshot: &Snapshot, name: &str, path: &str) -> Result<Vec<Option<f64
     let col = snapshot.column(name)?;
     match col {
         ColumnData::Bool(v) => Ok(v.iter().map(|b| b.map(|b| if b { 1.0 } else { 0.0 })).collect()),
-        _ => col.to_f64().ok_or_else(|| {
-            Error::config(path, format!("column `{name}` is {}, not numeric", col.data_type().as_str()))
-        }),
+        _ => col
+            .to_f64()
+            .ok_or_else(|| Error::config(path, format!("column `{name}` is {}, not numeric", col.data_type().as_str()))),
     }
 }
 
@@ -191,7 +193,7 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         let col = snapshot.column(&set.column)?;
         for (i, slot) in card_of.iter_mut().enumerate() {
             let k = key_of(col, i);
-            if let Some(c) = set.cases.iter().position(|c| c.values.iter().any(|v| *v == k)) {
+            if let Some(c) = set.cases.iter().position(|c| c.values.contains(&k)) {
                 *slot = c as u32;
             }
         }
@@ -236,7 +238,8 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         override_of: vec![None; n],
     };
     for (ci, card) in cards.iter().enumerate() {
-        let rows: Vec<usize> = if cards.len() == 1 { (0..n).collect() } else { (0..n).filter(|&i| card_of[i] == ci as u32).collect() };
+        let rows: Vec<usize> =
+            if cards.len() == 1 { (0..n).collect() } else { (0..n).filter(|&i| card_of[i] == ci as u32).collect() };
         if rows.is_empty() {
             // Still check the names so a typo does not hide until a segment appears.
             for (mi, m) in card.measures.iter().enumerate() {
@@ -248,9 +251,13 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
     }
     // Overrides (from every card; the set's default card is last).
     let as_of = snapshot.as_of();
-    let mut by_account: HashMap<&str, usize> = HashMap::new();
-    for (i, id) in snapshot.account_ids().iter().enumerate() {
-        by_account.insert(id.as_str(), i);
+    let any_override = cards.iter().any(|c| !c.overrides.is_empty());
+    let mut by_account: FxHashMap<&str, usize> = FxHashMap::default();
+    if any_override {
+        by_account.reserve(n);
+        for (i, id) in snapshot.account_ids().iter().enumerate() {
+            by_account.insert(id.as_str(), i);
+        }
     }
     for card in cards {
         for o in &card.overrides {
@@ -267,7 +274,13 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
 }
 
 /// Points (0–100) of every row in `rows` for one measure, `None` when missing or uncovered.
-fn measure_points(m: &super::config::Measure, values: &[Option<f64>], rows: &[usize], snapshot: &Snapshot, path: &str) -> Result<Vec<Option<f64>>> {
+fn measure_points(
+    m: &super::config::Measure,
+    values: &[Option<f64>],
+    rows: &[usize],
+    snapshot: &Snapshot,
+    path: &str,
+) -> Result<Vec<Option<f64>>> {
     let flip = m.direction == Direction::LowerIsBetter;
     match &m.scoring {
         Scoring::Ramp { low, high } => Ok(rows
@@ -335,7 +348,11 @@ fn measure_points(m: &super::config::Measure, values: &[Option<f64>], rows: &[us
                         let g = &members[keys[j] as usize];
                         let below = g.partition_point(|v| *v < x);
                         let upto = g.partition_point(|v| *v <= x);
-                        let p = if g.len() <= 1 { 50.0 } else { (below as f64 + 0.5 * (upto - below) as f64) / g.len() as f64 * 100.0 };
+                        let p = if g.len() <= 1 {
+                            50.0
+                        } else {
+                            (below as f64 + 0.5 * (upto - below) as f64) / g.len() as f64 * 100.0
+                        };
                         if flip {
                             100.0 - p
                         } else {
@@ -348,7 +365,13 @@ fn measure_points(m: &super::config::Measure, values: &[Option<f64>], rows: &[us
     }
 }
 
-fn score_card(card: &Scorecard, snapshot: &Snapshot, rows: &[usize], part_index: &HashMap<String, usize>, out: &mut HealthScores) -> Result<()> {
+fn score_card(
+    card: &Scorecard,
+    snapshot: &Snapshot,
+    rows: &[usize],
+    part_index: &HashMap<String, usize>,
+    out: &mut HealthScores,
+) -> Result<()> {
     let nm = card.measures.len();
     let mut values = Vec::with_capacity(nm);
     let mut points = Vec::with_capacity(nm);
@@ -380,12 +403,16 @@ fn score_card(card: &Scorecard, snapshot: &Snapshot, rows: &[usize], part_index:
         }
     }
     // Group of each measure (index into card.groups, or 0 with one implicit group).
-    let group_of: Vec<usize> =
-        card.measures.iter().map(|m| m.group.as_ref().and_then(|g| card.groups.iter().position(|x| &x.name == g)).unwrap_or(0)).collect();
+    let group_of: Vec<usize> = card
+        .measures
+        .iter()
+        .map(|m| m.group.as_ref().and_then(|g| card.groups.iter().position(|x| &x.name == g)).unwrap_or(0))
+        .collect();
     let group_weight: Vec<f64> = if card.groups.is_empty() { vec![1.0] } else { card.groups.iter().map(|g| g.weight).collect() };
     let ng = group_weight.len();
     let slots: Vec<usize> = card.measures.iter().map(|m| part_index.get(&m.name).copied().unwrap_or(0)).collect();
-    let pen_slots: Vec<usize> = card.penalties.iter().map(|p| part_index.get(&format!("penalty:{}", p.column)).copied().unwrap_or(0)).collect();
+    let pen_slots: Vec<usize> =
+        card.penalties.iter().map(|p| part_index.get(&format!("penalty:{}", p.column)).copied().unwrap_or(0)).collect();
 
     let mut wsum = vec![0.0; ng];
     let mut exact = vec![0.0; nm];
@@ -444,16 +471,32 @@ fn allocate(exact: &[f64], total: i64, out: &mut [i64]) {
         sum += *o;
     }
     let mut rest = total - sum;
-    if rest == 0 || out.is_empty() {
+    if out.is_empty() {
         return;
     }
-    let mut order: Vec<usize> = (0..exact.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
-    let mut k = 0;
+    // `rest` is at most the number of measures: pick the largest remaining fractions one by one
+    // (no allocation: this runs once per account).
+    let mut taken: u64 = 0;
     while rest > 0 {
-        out[order[k % order.len()]] += 1;
+        let mut best: Option<(usize, f64)> = None;
+        for (i, e) in exact.iter().enumerate() {
+            if i < 64 && taken & (1 << i) != 0 {
+                continue;
+            }
+            let f = e - e.floor();
+            if best.is_none_or(|b| f > b.1) {
+                best = Some((i, f));
+            }
+        }
+        let i = best.map_or(0, |b| b.0);
+        out[i] += 1;
+        if i < 64 {
+            taken |= 1 << i;
+        }
+        if taken.count_ones() as usize >= exact.len().min(64) {
+            taken = 0;
+        }
         rest -= 1;
-        k += 1;
     }
     // Only reachable through clamping at 0 or 100: take from the largest parts.
     while rest < 0 {
@@ -582,7 +625,10 @@ impl HealthScores {
     /// A table: `account_id` plus `health_score`, `health_band`, and for every part
     /// `points:<name>` and `contribution:<name>`.
     pub fn to_snapshot(&self) -> Result<Snapshot> {
-        let mut cols = vec![Column::new("health_score", ColumnData::Float(self.scores())), Column::new("health_band", ColumnData::Str(self.band_names()))];
+        let mut cols = vec![
+            Column::new("health_score", ColumnData::Float(self.scores())),
+            Column::new("health_band", ColumnData::Str(self.band_names())),
+        ];
         for (p, name) in self.parts.iter().enumerate() {
             cols.push(Column::new(format!("points:{name}"), ColumnData::Float(self.points[p].clone())));
             cols.push(Column::new(
@@ -636,7 +682,14 @@ impl HealthScores {
                 }
                 by.push((
                     cb - ca,
-                    MeasureChange { name: name.clone(), value_before: va, value_after: vb, before: to_points(ca), after: to_points(cb), delta: to_points(cb - ca) },
+                    MeasureChange {
+                        name: name.clone(),
+                        value_before: va,
+                        value_after: vb,
+                        before: to_points(ca),
+                        after: to_points(cb),
+                        delta: to_points(cb - ca),
+                    },
                 ));
             }
             let oa = sa - earlier.computed[i].unwrap_or(sa);
@@ -644,11 +697,20 @@ impl HealthScores {
             if oa != 0 || ob != 0 {
                 by.push((
                     ob - oa,
-                    MeasureChange { name: "override".into(), value_before: None, value_after: None, before: to_points(oa), after: to_points(ob), delta: to_points(ob - oa) },
+                    MeasureChange {
+                        name: "override".into(),
+                        value_before: None,
+                        value_after: None,
+                        before: to_points(oa),
+                        after: to_points(ob),
+                        delta: to_points(ob - oa),
+                    },
                 ));
             }
             by.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then_with(|| a.1.name.cmp(&b.1.name)));
-            let band = |h: &HealthScores, s: i64| band_index(&h.bands, to_points(s)).and_then(|b| h.bands.get(b)).map(|b| b.name.clone());
+            let band = |h: &HealthScores, s: i64| {
+                band_index(&h.bands, to_points(s)).and_then(|b| h.bands.get(b)).map(|b| b.name.clone())
+            };
             out.push(ScoreChange {
                 account_id: id.clone(),
                 before: to_points(sa),
@@ -748,7 +810,10 @@ pub fn snapshot_from_json(value: &serde_json::Value) -> Result<Snapshot> {
         return Err(Error::parse("snapshot JSON", "expected an object `columns`"));
     };
     let ids: Vec<String> = match cols.get("account_id") {
-        Some(J::Array(v)) => v.iter().map(|x| x.as_str().map(String::from).ok_or_else(|| Error::parse("account_id", "expected text"))).collect::<Result<_>>()?,
+        Some(J::Array(v)) => v
+            .iter()
+            .map(|x| x.as_str().map(String::from).ok_or_else(|| Error::parse("account_id", "expected text")))
+            .collect::<Result<_>>()?,
         _ => return Err(Error::parse("snapshot JSON", "expected an array `account_id`")),
     };
     let mut out = Vec::new();
