@@ -29,7 +29,7 @@ python: venv ## build the Python extension into the venv (maturin develop)
 test-python: python ## pytest (binding tests and golden cases)
 	$(PY) -m pytest -q bindings-python/tests
 
-bindings-node/node_modules/.installed: bindings-node/package.json
+bindings-node/node_modules/.installed: bindings-node/package.json bindings-node/package-lock.json
 	cd bindings-node && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
 	touch $@
 

@@ -49,3 +49,8 @@ pub use health::{
 pub use metrics::{Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
 pub use sim::{Simulation, SimulationConfig};
 pub use time::{TimeUnit, Timestamp, Window};
+
+/// The README's Rust example, compiled and run as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -675,7 +675,7 @@ impl Dataset {
                 DuplicatePolicy::Keep => {}
             }
         }
-        let accepted = staged.len() - duplicates.len();
+        let accepted = if options.duplicates == DuplicatePolicy::Keep { staged.len() } else { staged.len() - duplicates.len() };
         let new_names = names.into_new();
         let (new_keys, new_strings, new_sets) = props.into_parts();
         self.event_names.extend_committed(new_names);
@@ -786,21 +786,21 @@ fn sort_staged(staged: &mut [StagedEvent]) {
     }
 }
 
-/// The last ids looked up: consecutive rows usually share account, user and name.
+/// The last ids looked up: consecutive rows usually share account and user.
 #[derive(Default)]
 struct Memo {
-    account: Option<(Box<str>, u32)>,
-    user: Option<(Box<str>, u32)>,
+    account: (String, Option<u32>),
+    user: (String, Option<u32>),
 }
 
-fn memo_get(slot: &mut Option<(Box<str>, u32)>, key: &str, lookup: impl FnOnce() -> Option<u32>) -> Option<u32> {
-    if let Some((k, v)) = slot {
-        if **k == *key {
-            return Some(*v);
-        }
+fn memo_get(slot: &mut (String, Option<u32>), key: &str, lookup: impl FnOnce() -> Option<u32>) -> Option<u32> {
+    if slot.1.is_some() && slot.0 == key {
+        return slot.1;
     }
     let v = lookup()?;
-    *slot = Some((key.into(), v));
+    slot.0.clear();
+    slot.0.push_str(key);
+    slot.1 = Some(v);
     Some(v)
 }
 
@@ -852,8 +852,8 @@ fn stage_event<S: EventSource + ?Sized>(
             return;
         }
         let field = || format!("properties.{key}");
-        if let Err(e) = check_text(&field(), key, ErrorKind::InvalidEvent) {
-            err = Some(e);
+        if key.is_empty() || key.len() > MAX_TEXT_BYTES || key.chars().any(char::is_control) {
+            err = check_text(&field(), key, ErrorKind::InvalidEvent).err();
             return;
         }
         let stored = match value {

@@ -87,6 +87,9 @@ impl PropSets {
     }
 }
 
+/// New keys, new string values and new sets of a staged batch.
+pub(crate) type StagedParts = (Vec<Box<str>>, Vec<Box<str>>, Vec<Box<[Prop]>>);
+
 /// Staging overlay for property sets, keys and string values.
 pub(crate) struct StagedProps<'a> {
     pub(crate) keys: Staged<'a>,
@@ -125,7 +128,7 @@ impl<'a> StagedProps<'a> {
         id
     }
 
-    pub(crate) fn into_parts(self) -> (Vec<Box<str>>, Vec<Box<str>>, Vec<Box<[Prop]>>) {
+    pub(crate) fn into_parts(self) -> StagedParts {
         (self.keys.into_new(), self.strings.into_new(), self.new)
     }
 }

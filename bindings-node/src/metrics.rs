@@ -1,0 +1,306 @@
+//! Snapshots: `ds.snapshot(asOf, config?)`, `ds.snapshotAsync(…)`, the `Snapshot` class and
+//! `metricCatalog()`.
+//!
+//! Cells come out as JS values: numbers (ints and floats) as `number`, text as `string`,
+//! booleans as `boolean`, instants as `Date`, missing as `null`. `toJSON()` is the core's JSON
+//! document (`{as_of, columns}`, instants as ISO strings), the same in every language.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use custfit::metrics::BUILTIN_METRICS;
+use custfit::{ColumnData, Dataset as CoreDataset, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, Value};
+use napi::bindgen_prelude::{Either4, Env, Object, PromiseRaw, Unknown, ValueType};
+use napi::{JsValue, Task};
+use napi_derive::napi;
+
+use crate::data::{string_arg, to_json, Dataset};
+use crate::error::{argument, guard, invalid_argument, throw, IntoCore, Result, Throw};
+use crate::time::{date, timestamp_arg, type_name};
+
+/// A column's values: one array type per column type.
+pub type Cells = Either4<Vec<Option<f64>>, Vec<Option<String>>, Vec<Option<bool>>, Vec<Option<DateTime<Utc>>>>;
+/// One cell.
+pub type Cell = Either4<f64, String, bool, DateTime<Utc>>;
+
+/// A snapshot configuration document (serde form of `custfit::SnapshotConfig`, snake_case keys):
+/// the same JSON file works in Rust, Python and Node.
+#[napi(object, object_to_js = false, js_name = "SnapshotConfig")]
+pub struct SnapshotConfigJs {
+    /// Document version (currently 1).
+    pub version: Option<u32>,
+    /// User-defined metrics, computed after the built-ins in this order, e.g.
+    /// `{type: 'count', name: 'exports_30d', event: 'export', window: {amount: 30, unit: 'days'}}`
+    /// or `{type: 'ratio', name: 'r', numerator: 'logins_7d', denominator: 'logins_30d'}`.
+    #[napi(
+        ts_type = "Array<{ type: 'count' | 'sum' | 'distinct_users' | 'ratio'; name: string; event?: string; property?: string; filter?: { property: string; in: Array<string | number | boolean> }; window?: { amount: number; unit: 'days' | 'weeks' | 'months' }; numerator?: string; denominator?: string }>"
+    )]
+    pub metrics: Option<serde_json::Value>,
+    /// Rules for the built-in metrics (`non_activity_events`, `pricing_pages`, `high_severity`,
+    /// `high_severity_at_least`).
+    #[napi(
+        ts_type = "{ non_activity_events?: string[]; pricing_pages?: string[]; high_severity?: string[]; high_severity_at_least?: number }"
+    )]
+    pub activity: Option<serde_json::Value>,
+}
+
+/// Reads a snapshot config: absent → defaults; a JSON string or an object → parsed and validated
+/// by the core (`parse_error`, `invalid_config`, `unknown_metric`, `duplicate_metric`, …).
+pub fn config_arg(value: Option<&Unknown<'_>>) -> Result<SnapshotConfig> {
+    let Some(value) = value else { return Ok(SnapshotConfig::default()) };
+    let text = match value.get_type().core()? {
+        ValueType::Undefined | ValueType::Null => return Ok(SnapshotConfig::default()),
+        ValueType::String => string_arg(value, "config")?,
+        ValueType::Object if !value.is_array().core()? => {
+            let json = to_json(value, "", 0).map_err(|u| invalid_argument("config", format!("{}: {}", u.path, u.reason)))?;
+            json.unwrap_or_default().to_string()
+        }
+        other => {
+            return Err(invalid_argument(
+                "config",
+                format!("expected a SnapshotConfig object or JSON text, got {}", type_name(other)),
+            ))
+        }
+    };
+    SnapshotConfig::from_json(&text)
+}
+
+/// The type and name of a snapshot column.
+#[napi(object, object_from_js = false)]
+pub struct ColumnSchema {
+    /// Column name.
+    pub name: String,
+    /// `'int' | 'float' | 'bool' | 'str' | 'timestamp'`.
+    #[napi(ts_type = "'int' | 'float' | 'bool' | 'str' | 'timestamp'")]
+    pub data_type: String,
+}
+
+/// A documented built-in metric.
+#[napi(object, object_from_js = false)]
+pub struct MetricInfo {
+    /// Column name.
+    pub name: String,
+    /// `'int' | 'float' | 'bool' | 'str' | 'timestamp'`.
+    #[napi(ts_type = "'int' | 'float' | 'bool' | 'str' | 'timestamp'")]
+    pub data_type: String,
+    /// What it means.
+    pub description: String,
+}
+
+/// Every built-in metric, in snapshot column order.
+#[napi(catch_unwind)]
+pub fn metric_catalog() -> Vec<MetricInfo> {
+    BUILTIN_METRICS
+        .iter()
+        .map(|m| MetricInfo {
+            name: m.name.to_string(),
+            data_type: m.data_type.as_str().to_string(),
+            description: m.description.to_string(),
+        })
+        .collect()
+}
+
+fn cells(data: &ColumnData) -> Cells {
+    match data {
+        ColumnData::Int(v) => Either4::A(v.iter().map(|x| x.map(|x| x as f64)).collect()),
+        ColumnData::Float(v) => Either4::A(v.clone()),
+        ColumnData::Str(v) => Either4::B(v.clone()),
+        ColumnData::Bool(v) => Either4::C(v.clone()),
+        ColumnData::Timestamp(v) => Either4::D(v.iter().map(|x| x.map(date)).collect()),
+        // `ColumnData` is not `#[non_exhaustive]`; this arm only guards future core types.
+        #[allow(unreachable_patterns)]
+        _ => Either4::A(vec![None; data.len()]),
+    }
+}
+
+fn cell(value: Value) -> Option<Cell> {
+    match value {
+        Value::Null => None,
+        Value::Bool(b) => Some(Either4::C(b)),
+        Value::Int(i) => Some(Either4::A(i as f64)),
+        Value::Float(f) => Some(Either4::A(f)),
+        Value::Str(s) => Some(Either4::B(s)),
+        Value::Timestamp(t) => Some(Either4::D(date(t))),
+    }
+}
+
+/// One row per account, one column per metric, computed as of an instant (no look-ahead).
+#[napi]
+pub struct Snapshot {
+    pub(crate) inner: Arc<CoreSnapshot>,
+}
+
+#[napi]
+impl Snapshot {
+    /// The as-of instant.
+    #[napi(getter, catch_unwind)]
+    pub fn as_of(&self) -> DateTime<Utc> {
+        date(self.inner.as_of())
+    }
+
+    /// Number of rows (accounts that existed at the as-of instant).
+    #[napi(getter, catch_unwind)]
+    pub fn length(&self) -> u32 {
+        self.inner.len() as u32
+    }
+
+    /// Account ids, one per row.
+    #[napi(getter, catch_unwind)]
+    pub fn account_ids(&self) -> Vec<String> {
+        self.inner.account_ids().to_vec()
+    }
+
+    /// Column names, without `account_id`.
+    #[napi(getter, catch_unwind)]
+    pub fn column_names(&self) -> Vec<String> {
+        self.inner.column_names().into_iter().map(str::to_string).collect()
+    }
+
+    /// `[{name, dataType}]` for every column, `account_id` first.
+    #[napi(getter, catch_unwind)]
+    pub fn schema(&self) -> Vec<ColumnSchema> {
+        self.inner.schema().into_iter().map(|(name, t)| ColumnSchema { name, data_type: t.as_str().to_string() }).collect()
+    }
+
+    /// The named column as an array (`null` = missing; instants as `Date`). `'account_id'`
+    /// gives the ids. Unknown names throw `unknown_metric` with a did-you-mean suggestion.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "name: string",
+        ts_return_type = "Array<number | null> | Array<string | null> | Array<boolean | null> | Array<Date | null>"
+    )]
+    pub fn column(&self, env: &Env, name: Unknown<'_>) -> napi::Result<Cells> {
+        let run = || {
+            let name = string_arg(&name, "name")?;
+            if name == "account_id" {
+                return Ok(Either4::B(self.inner.account_ids().iter().cloned().map(Some).collect()));
+            }
+            Ok(cells(self.inner.column(&name)?))
+        };
+        run().throw(env)
+    }
+
+    /// Every column by name, `account_id` first.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Record<string, Array<number | null> | Array<string | null> | Array<boolean | null> | Array<Date | null>>"
+    )]
+    pub fn columns<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let mut out = Object::new(env)?;
+        let ids: Vec<Option<String>> = self.inner.account_ids().iter().cloned().map(Some).collect();
+        out.set("account_id", ids)?;
+        for c in self.inner.columns() {
+            out.set(&c.name, cells(&c.data))?;
+        }
+        Ok(out)
+    }
+
+    /// One cell (`null` = missing). Throws `unknown_account` / `unknown_metric`.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "accountId: string, column: string",
+        ts_return_type = "number | string | boolean | Date | null"
+    )]
+    pub fn value(&self, env: &Env, account_id: Unknown<'_>, column: Unknown<'_>) -> napi::Result<Option<Cell>> {
+        let run = || {
+            let account_id = string_arg(&account_id, "accountId")?;
+            let column = string_arg(&column, "column")?;
+            if column == "account_id" {
+                return match self.inner.row_of(&account_id) {
+                    Some(_) => Ok(Some(Either4::B(account_id))),
+                    None => Err(argument(
+                        ErrorKind::UnknownAccount,
+                        "account_id",
+                        format!("no account `{account_id}` in the snapshot"),
+                    )),
+                };
+            }
+            self.inner.value(&account_id, &column).map(cell)
+        };
+        run().throw(env)
+    }
+
+    /// The core's JSON document `{as_of, columns: {account_id: […], …}}` (instants as ISO
+    /// strings), so `JSON.stringify(snapshot)` matches the Rust and Python output.
+    #[napi(
+        js_name = "toJSON",
+        catch_unwind,
+        ts_return_type = "{ as_of: string; columns: Record<string, Array<number | string | boolean | null>> }"
+    )]
+    pub fn to_json(&self) -> serde_json::Value {
+        self.inner.to_json_value()
+    }
+}
+
+/// Computes a snapshot on libuv's thread pool.
+pub struct SnapshotTask {
+    dataset: Arc<CoreDataset>,
+    /// The parsed arguments, or the error to reject with.
+    job: Option<Result<(Timestamp, SnapshotConfig)>>,
+}
+
+impl Task for SnapshotTask {
+    /// `None` when the arguments were bad (nothing to compute).
+    type Output = Option<custfit::Result<CoreSnapshot>>;
+    type JsValue = Snapshot;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        match &self.job {
+            Some(Ok((as_of, config))) => {
+                let ds = &self.dataset;
+                guard(|| Some(ds.snapshot_with(*as_of, config)))
+            }
+            // Argument errors are reported in `resolve`, on the JS thread.
+            _ => Ok(None),
+        }
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Snapshot> {
+        if let Some(Err(e)) = self.job.take() {
+            return Err(throw(&env, &e));
+        }
+        match output {
+            Some(Ok(snapshot)) => Ok(Snapshot { inner: Arc::new(snapshot) }),
+            Some(Err(e)) => Err(throw(&env, &e)),
+            None => Err(throw(&env, &invalid_argument("asOf", "snapshot task started twice"))),
+        }
+    }
+}
+
+#[napi]
+impl Dataset {
+    /// The snapshot as of `asOf` (Date, ISO string or ms): the built-in metrics plus `config`'s
+    /// (a `SnapshotConfig` object or its JSON text).
+    #[napi(catch_unwind, ts_args_type = "asOf: Date | string | number, config?: SnapshotConfig | string")]
+    pub fn snapshot(&self, env: &Env, as_of: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Snapshot> {
+        let run = || {
+            let as_of = timestamp_arg(&as_of, "asOf")?;
+            let config = config_arg(config.as_ref())?;
+            let snap = self.inner.snapshot_with(as_of, &config)?;
+            Ok(Snapshot { inner: Arc::new(snap) })
+        };
+        run().throw(env)
+    }
+
+    /// `snapshot` off the event loop: computed on libuv's thread pool from the data as it is
+    /// now (later `add…` calls, allowed while it runs, do not affect it). Every error rejects
+    /// the promise.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "asOf: Date | string | number, config?: SnapshotConfig | string",
+        ts_return_type = "Promise<Snapshot>"
+    )]
+    pub fn snapshot_async<'env>(
+        &self,
+        env: &'env Env,
+        as_of: Unknown<'_>,
+        config: Option<Unknown<'_>>,
+    ) -> napi::Result<PromiseRaw<'env, Snapshot>> {
+        let job = timestamp_arg(&as_of, "asOf").and_then(|t| Ok((t, config_arg(config.as_ref())?)));
+        // `env.spawn` rather than returning an `AsyncTask`: napi keeps `&self` borrowed until a
+        // returned task settles, which would make `add…` throw meanwhile. The task owns an
+        // `Arc` of the data instead, and `add…` copies on write.
+        let task = SnapshotTask { dataset: Arc::clone(&self.inner), job: Some(job) };
+        Ok(env.spawn(task)?.promise_object())
+    }
+}

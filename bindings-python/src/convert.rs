@@ -1,0 +1,295 @@
+//! Small values across the boundary: Python objects ⇄ JSON values, and lists of dicts → the
+//! core's row types through their serde forms (so the binding never restates their fields,
+//! except which ones hold timestamps).
+
+use custfit::{Entity, Error, ErrorKind, IngestMode, IngestReport, RejectedRow};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDate, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Number, Value};
+
+use crate::time::try_timestamp;
+
+/// A value that could not be converted: where, why, and (if not the table's own kind) what kind.
+pub struct Bad {
+    pub kind: Option<ErrorKind>,
+    pub path: String,
+    pub reason: String,
+}
+
+impl Bad {
+    fn new(path: &str, reason: impl Into<String>) -> Self {
+        Bad { kind: None, path: path.to_string(), reason: reason.into() }
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// A Python value as JSON, for documents (options, configs): datetimes and dates become
+/// milliseconds since the epoch.
+pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Result<Value, Bad>> {
+    value_to_json(obj, path, true)
+}
+
+/// A Python value as JSON; datetimes and dates become milliseconds when `dates` allows, and
+/// are an error otherwise (row values other than timestamps have no date type).
+fn value_to_json(obj: &Bound<'_, PyAny>, path: &str, dates: bool) -> PyResult<Result<Value, Bad>> {
+    if obj.is_none() {
+        return Ok(Ok(Value::Null));
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Ok(Value::Bool(b.is_true())));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Ok(Value::from(i)));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Ok(Value::from(u)));
+        }
+        return Ok(Err(Bad::new(path, format!("integer {obj} is too large"))));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        let x = f.value();
+        return Ok(match Number::from_f64(x) {
+            Some(n) => Ok(Value::Number(n)),
+            None => Err(Bad::new(path, format!("{x} is not a finite number"))),
+        });
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Ok(Value::String(s.to_cow()?.into_owned())));
+    }
+    if obj.is_instance_of::<PyDate>() && !dates {
+        return Ok(Err(Bad::new(path, "a date or datetime is not a valid value here (use text or a number)")));
+    }
+    if obj.is_instance_of::<PyDate>() {
+        return Ok(match try_timestamp(obj, path)? {
+            Some(Ok(t)) => Ok(Value::from(t.millis())),
+            Some(Err(e)) => Err(Bad { kind: Some(ErrorKind::InvalidTimestamp), path: path.to_string(), reason: e.to_string() }),
+            None => Err(Bad::new(path, "unreadable date")),
+        });
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        return map_to_json(d.as_any(), path, |_, v, p| value_to_json(v, p, dates));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for (i, item) in obj.try_iter()?.enumerate() {
+            match value_to_json(&item?, &format!("{path}[{i}]"), dates)? {
+                Ok(v) => out.push(v),
+                Err(b) => return Ok(Err(b)),
+            }
+        }
+        return Ok(Ok(Value::Array(out)));
+    }
+    if obj.cast::<PyMapping>().is_ok() {
+        return map_to_json(obj, path, |_, v, p| value_to_json(v, p, dates));
+    }
+    // numpy scalars and other number-likes.
+    if let Ok(x) = obj.call_method0("item") {
+        if !x.is(obj) && (x.is_instance_of::<PyInt>() || x.is_instance_of::<PyFloat>() || x.is_instance_of::<PyBool>()) {
+            return value_to_json(&x, path, dates);
+        }
+    }
+    Ok(Err(Bad::new(path, format!("unsupported value of type {}", type_name(obj)))))
+}
+
+type ItemFn<'a> = dyn Fn(&str, &Bound<'_, PyAny>, &str) -> PyResult<Result<Value, Bad>> + 'a;
+
+/// A mapping as a JSON object, converting each value with `item(key, value, path)`.
+fn map_to_json(
+    obj: &Bound<'_, PyAny>,
+    path: &str,
+    item: impl Fn(&str, &Bound<'_, PyAny>, &str) -> PyResult<Result<Value, Bad>>,
+) -> PyResult<Result<Value, Bad>> {
+    let item: &ItemFn<'_> = &item;
+    let items = obj.call_method0("items")?;
+    let mut out = Map::new();
+    for pair in items.try_iter()? {
+        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair?.extract()?;
+        let Ok(key) = k.cast::<PyString>() else {
+            return Ok(Err(Bad::new(path, format!("keys must be str, got {}", type_name(&k)))));
+        };
+        let key = key.to_cow()?;
+        let key: &str = &key;
+        match item(key, &v, &join(path, key))? {
+            Ok(v) => {
+                out.insert(key.to_string(), v);
+            }
+            Err(b) => return Ok(Err(b)),
+        }
+    }
+    Ok(Ok(Value::Object(out)))
+}
+
+/// JSON as Python objects.
+pub fn from_json<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (_, Some(u)) => u.into_pyobject(py)?.into_any(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(a) => PyList::new(py, a.iter().map(|x| from_json(py, x)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
+        Value::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, x) in o {
+                d.set_item(k, from_json(py, x)?)?;
+            }
+            d.into_any()
+        }
+    })
+}
+
+/// The fields of each table that hold timestamps (read with the timestamp rules, so that a bad
+/// one is `invalid_timestamp` rather than a shape error).
+fn timestamp_fields(entity: Entity) -> &'static [&'static str] {
+    match entity {
+        Entity::Account => &["created_at"],
+        Entity::User => &["created_at", "deactivated_at"],
+        Entity::Subscription => &["start", "end"],
+        Entity::Event => &["timestamp"],
+    }
+}
+
+fn row_kind(entity: Entity) -> ErrorKind {
+    match entity {
+        Entity::Account => ErrorKind::InvalidAccount,
+        Entity::User => ErrorKind::InvalidUser,
+        Entity::Subscription => ErrorKind::InvalidSubscription,
+        Entity::Event => ErrorKind::InvalidEvent,
+    }
+}
+
+/// One row dict as the serde form of its table.
+fn row_to_json(row: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Result<Value, Bad>> {
+    if row.cast::<PyDict>().is_err() && row.cast::<PyMapping>().is_err() {
+        return Ok(Err(Bad::new("", format!("each row must be a dict, got {}", type_name(row)))));
+    }
+    let ts_fields = timestamp_fields(entity);
+    map_to_json(row, "", |key, value, path| {
+        if value.is_none() {
+            return Ok(Ok(Value::Null));
+        }
+        if ts_fields.contains(&key) {
+            return Ok(match try_timestamp(value, path)? {
+                Some(Ok(t)) => Ok(Value::from(t.millis())),
+                Some(Err(e)) => {
+                    Err(Bad { kind: Some(ErrorKind::InvalidTimestamp), path: path.to_string(), reason: e.to_string() })
+                }
+                None => Err(Bad::new(path, format!("expected a datetime, date, str or int, got {}", type_name(value)))),
+            });
+        }
+        if entity == Entity::Account && key == "attributes" && value.cast::<PyDict>().is_ok() {
+            // A datetime or date attribute is a date attribute: `{"date": ms}` in serde form.
+            return map_to_json(value, path, |_, v, p| {
+                if v.is_instance_of::<PyDate>() {
+                    return Ok(to_json(v, p)?.map(|ms| serde_json::json!({ "date": ms })));
+                }
+                value_to_json(v, p, false)
+            });
+        }
+        value_to_json(value, path, false)
+    })
+}
+
+/// The field a serde message names (`missing field `x``, `unknown field `x``), if any.
+fn serde_field(message: &str) -> String {
+    message.split_once("field `").and_then(|(_, rest)| rest.split_once('`')).map(|(f, _)| f.to_string()).unwrap_or_default()
+}
+
+/// Rows converted from a list of dicts, with their positions in the caller's list.
+pub struct Rows<T> {
+    pub rows: Vec<T>,
+    /// `index[i]` is the caller's row number of `rows[i]`.
+    index: Vec<usize>,
+    /// Rows set aside during conversion (lenient mode).
+    rejected: Vec<RejectedRow>,
+}
+
+impl<T> Rows<T> {
+    /// Renumbers the core's rows to the caller's and merges the conversion rejections.
+    pub fn finish(&self, result: custfit::Result<IngestReport>) -> custfit::Result<IngestReport> {
+        let at = |r: usize| self.index.get(r).copied().unwrap_or(r);
+        match result {
+            Ok(mut rep) => {
+                for r in &mut rep.rejected {
+                    r.row = at(r.row);
+                }
+                rep.rejected.extend(self.rejected.iter().cloned());
+                rep.rejected.sort_by_key(|r| r.row);
+                Ok(rep)
+            }
+            Err(Error::Row { kind, entity, row, field, reason }) => Err(Error::Row { kind, entity, row: at(row), field, reason }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Reads a list of dicts into rows of `T`. A row that cannot be read is an error naming the row
+/// (strict mode) or a rejected row (lenient mode), like the core's own validation.
+pub fn rows_from_py<T: DeserializeOwned>(
+    data: &Bound<'_, PyAny>,
+    entity: Entity,
+    mode: IngestMode,
+) -> PyResult<Result<Rows<T>, Error>> {
+    let mut out = Rows { rows: Vec::new(), index: Vec::new(), rejected: Vec::new() };
+    for (i, row) in data.try_iter()?.enumerate() {
+        let row = row?;
+        let converted = row_to_json(&row, entity)?.and_then(|v| {
+            serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
+                let reason = e.inner().to_string();
+                let path = match e.path().to_string() {
+                    p if p == "." => serde_field(&reason),
+                    p => p,
+                };
+                Bad { kind: None, path, reason }
+            })
+        });
+        match converted {
+            Ok(v) => {
+                out.rows.push(v);
+                out.index.push(i);
+            }
+            Err(b) => {
+                let kind = b.kind.unwrap_or(row_kind(entity));
+                if mode == IngestMode::Strict {
+                    return Ok(Err(Error::Row { kind, entity, row: i, field: b.path, reason: b.reason }));
+                }
+                out.rejected.push(RejectedRow { row: i, field: b.path, code: kind.code().to_string(), reason: b.reason });
+            }
+        }
+    }
+    Ok(Ok(out))
+}
+
+/// A document argument (dict or JSON text) as JSON text, for the core's `from_json` readers.
+/// `name` is the argument's name in errors.
+pub fn document_json(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Result<String, Error>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Ok(s.to_cow()?.into_owned()));
+    }
+    if obj.cast::<PyDict>().is_err() && obj.cast::<PyMapping>().is_err() {
+        return Ok(Err(crate::error::invalid_argument(
+            name,
+            format!("expected a dict or a JSON string, got {}", type_name(obj)),
+        )));
+    }
+    Ok(match to_json(obj, "")? {
+        Ok(v) => Ok(v.to_string()),
+        Err(b) => Err(Error::Parse { what: name.to_string(), reason: format!("at `{}`: {}", b.path, b.reason) }),
+    })
+}

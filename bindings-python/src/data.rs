@@ -1,0 +1,341 @@
+//! `Dataset` (`custfit::data`): ingestion from lists of dicts or Arrow tables, counts, the rows
+//! back out. Snapshot, activity and file methods delegate to their modules' files.
+
+use std::path::PathBuf;
+
+use custfit::io::DataFiles;
+use custfit::{Account, AttributeValue, Dataset, Entity, Event, IngestOptions, IngestReport, PropertyValue, Subscription, User};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+use crate::convert::{document_json, rows_from_py};
+use crate::error::{detach, guard, invalid_argument, IntoPyResult};
+use crate::io::{read_input, Input};
+use crate::metrics::PySnapshot;
+use crate::time::to_datetime;
+
+/// Validated customer data, held columnar (accounts, users, subscriptions, events).
+///
+/// Every ``add_*`` call is all-or-nothing in strict mode (the default): on error the dataset
+/// is exactly as it was. Add accounts before the users, subscriptions and events that refer
+/// to them.
+#[pyclass(name = "Dataset", module = "custfit")]
+pub struct PyDataset {
+    pub inner: Dataset,
+}
+
+/// Reads the `options` argument (dict, JSON text or None) as `IngestOptions`.
+pub fn ingest_options(py: Python<'_>, options: Option<&Bound<'_, PyAny>>) -> PyResult<IngestOptions> {
+    let Some(obj) = options.filter(|o| !o.is_none()) else {
+        return Ok(IngestOptions::default());
+    };
+    let text = document_json(obj, "options")?.py(py)?;
+    serde_json::from_str::<IngestOptions>(&text).map_err(|e| invalid_argument("options", e.to_string())).py(py)
+}
+
+/// An `IngestReport` as `{"accepted", "rejected": [{"row", "field", "code", "reason"}], "duplicates_dropped"}`.
+pub fn report_dict<'py>(py: Python<'py>, r: &IngestReport) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("accepted", r.accepted)?;
+    let rejected = PyList::empty(py);
+    for x in &r.rejected {
+        let row = PyDict::new(py);
+        row.set_item("row", x.row)?;
+        row.set_item("field", &x.field)?;
+        row.set_item("code", &x.code)?;
+        row.set_item("reason", &x.reason)?;
+        rejected.append(row)?;
+    }
+    d.set_item("rejected", rejected)?;
+    d.set_item("duplicates_dropped", r.duplicates_dropped)?;
+    Ok(d)
+}
+
+fn account_dict<'py>(py: Python<'py>, a: &Account) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("id", &a.id)?;
+    d.set_item("name", &a.name)?;
+    d.set_item("created_at", to_datetime(py, a.created_at)?)?;
+    d.set_item("owner", &a.owner)?;
+    d.set_item("parent_id", &a.parent_id)?;
+    d.set_item("seats", a.seats)?;
+    let attrs = PyDict::new(py);
+    for (k, v) in &a.attributes {
+        match v {
+            AttributeValue::Bool(b) => attrs.set_item(k, *b)?,
+            AttributeValue::Number(x) => attrs.set_item(k, *x)?,
+            AttributeValue::String(s) => attrs.set_item(k, s)?,
+            AttributeValue::Date { date } => attrs.set_item(k, to_datetime(py, *date)?)?,
+        }
+    }
+    d.set_item("attributes", attrs)?;
+    Ok(d)
+}
+
+fn user_dict<'py>(py: Python<'py>, u: &User) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("id", &u.id)?;
+    d.set_item("account_id", &u.account_id)?;
+    d.set_item("role", u.role.as_str())?;
+    d.set_item("created_at", to_datetime(py, u.created_at)?)?;
+    d.set_item("deactivated_at", u.deactivated_at.map(|t| to_datetime(py, t)).transpose()?)?;
+    Ok(d)
+}
+
+fn subscription_dict<'py>(py: Python<'py>, s: &Subscription) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("account_id", &s.account_id)?;
+    d.set_item("plan", &s.plan)?;
+    d.set_item("start", to_datetime(py, s.start)?)?;
+    d.set_item("end", s.end.map(|t| to_datetime(py, t)).transpose()?)?;
+    let mrr = PyDict::new(py);
+    mrr.set_item("minor", s.mrr.minor)?;
+    mrr.set_item("currency", &s.mrr.currency)?;
+    d.set_item("mrr", mrr)?;
+    d.set_item("quantity", s.quantity)?;
+    d.set_item("status", s.status.as_str())?;
+    Ok(d)
+}
+
+fn event_dict<'py>(py: Python<'py>, e: &Event) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("account_id", &e.account_id)?;
+    d.set_item("user_id", &e.user_id)?;
+    d.set_item("timestamp", to_datetime(py, e.timestamp)?)?;
+    d.set_item("name", &e.name)?;
+    let props = PyDict::new(py);
+    for (k, v) in &e.properties {
+        match v {
+            PropertyValue::Bool(b) => props.set_item(k, *b)?,
+            PropertyValue::Number(x) => props.set_item(k, *x)?,
+            PropertyValue::String(s) => props.set_item(k, s)?,
+        }
+    }
+    d.set_item("properties", props)?;
+    Ok(d)
+}
+
+fn list_of<'py, T>(
+    py: Python<'py>,
+    rows: &[T],
+    f: impl Fn(Python<'py>, &T) -> PyResult<Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for r in rows {
+        out.append(f(py, r)?)?;
+    }
+    Ok(out)
+}
+
+/// Arrow batches or converted rows, ingested through the matching core call.
+macro_rules! ingest {
+    ($self:ident, $py:ident, $data:ident, $options:ident, $ty:ty, $entity:expr, $rows:ident, $arrow:ident, $run:path) => {{
+        let options = ingest_options($py, $options)?;
+        let ds = &mut $self.inner;
+        let report = match read_input($data)? {
+            Input::Arrow(batches) => $run($py, move || ds.$arrow(&batches, &options))?,
+            Input::Rows(list) => {
+                let rows = rows_from_py::<$ty>(&list, $entity, options.mode)?.py($py)?;
+                $run($py, || rows.finish(ds.$rows(&rows.rows, &options)))?
+            }
+        };
+        report_dict($py, &report)
+    }};
+}
+
+#[pymethods]
+impl PyDataset {
+    /// An empty dataset.
+    #[new]
+    fn new() -> Self {
+        PyDataset { inner: Dataset::new() }
+    }
+
+    /// Adds accounts. ``data`` is a list of dicts (the serde form: ``id``, ``name``,
+    /// ``created_at``, ``owner``, ``parent_id``, ``seats``, ``attributes``) or an Arrow table
+    /// with those columns, every other column being an attribute. Returns the ingest report.
+    #[pyo3(signature = (data, options=None))]
+    fn add_accounts<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        ingest!(self, py, data, options, Account, Entity::Account, add_accounts, add_accounts_arrow, guard)
+    }
+
+    /// Adds users (``id``, ``account_id``, ``role``, ``created_at``, ``deactivated_at``).
+    #[pyo3(signature = (data, options=None))]
+    fn add_users<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        ingest!(self, py, data, options, User, Entity::User, add_users, add_users_arrow, guard)
+    }
+
+    /// Adds subscriptions. Dicts use the serde form (``mrr: {"minor", "currency"}``); Arrow
+    /// tables the flat CSV layout (``mrr_minor``, ``currency``).
+    #[pyo3(signature = (data, options=None))]
+    fn add_subscriptions<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        ingest!(self, py, data, options, Subscription, Entity::Subscription, add_subscriptions, add_subscriptions_arrow, guard)
+    }
+
+    /// Adds events (``account_id``, ``user_id``, ``timestamp``, ``name``, ``properties``). Arrow
+    /// tables are read in place (every column other than those four is a property). Releases
+    /// the GIL.
+    #[pyo3(signature = (data, options=None))]
+    fn add_events<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        ingest!(self, py, data, options, Event, Entity::Event, add_events, add_events_arrow, detach)
+    }
+
+    /// Number of accounts.
+    #[getter]
+    fn account_count(&self) -> usize {
+        self.inner.account_count()
+    }
+
+    /// Number of users.
+    #[getter]
+    fn user_count(&self) -> usize {
+        self.inner.user_count()
+    }
+
+    /// Number of subscription rows.
+    #[getter]
+    fn subscription_count(&self) -> usize {
+        self.inner.subscription_count()
+    }
+
+    /// Number of events.
+    #[getter]
+    fn event_count(&self) -> usize {
+        self.inner.event_count()
+    }
+
+    /// The dataset's currency (set by the first subscription), or None.
+    #[getter]
+    fn currency(&self) -> Option<&str> {
+        self.inner.currency()
+    }
+
+    /// Bytes held, by part: ``event_bytes``, ``dictionary_bytes``, ``entity_bytes``, ``events``,
+    /// ``bytes_per_event``.
+    fn memory_usage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let m = self.inner.memory_usage();
+        let d = PyDict::new(py);
+        d.set_item("event_bytes", m.event_bytes)?;
+        d.set_item("dictionary_bytes", m.dictionary_bytes)?;
+        d.set_item("entity_bytes", m.entity_bytes)?;
+        d.set_item("events", m.events)?;
+        d.set_item("bytes_per_event", m.bytes_per_event)?;
+        Ok(d)
+    }
+
+    /// Accounts in insertion order, as dicts (valid input for ``add_accounts``).
+    fn accounts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, self.inner.accounts(), account_dict)
+    }
+
+    /// Users in insertion order, as dicts.
+    fn users<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, &self.inner.users(), user_dict)
+    }
+
+    /// Subscriptions sorted by account and start, as dicts.
+    fn subscriptions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        list_of(py, &self.inner.subscriptions(), subscription_dict)
+    }
+
+    /// Events sorted by account and time, as dicts.
+    fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let events = guard(py, || Ok(self.inner.events()))?;
+        list_of(py, &events, event_dict)
+    }
+
+    /// Loads a dataset from files (CSV, or JSON Lines for ``.jsonl``/``.ndjson``/``.json``),
+    /// one table per file, in the order accounts, users, subscriptions, events. Returns
+    /// ``(dataset, report)`` where ``report`` maps each table to its ingest report. Releases
+    /// the GIL.
+    #[staticmethod]
+    #[pyo3(signature = (accounts=None, users=None, subscriptions=None, events=None, options=None))]
+    fn from_files<'py>(
+        py: Python<'py>,
+        accounts: Option<PathBuf>,
+        users: Option<PathBuf>,
+        subscriptions: Option<PathBuf>,
+        events: Option<PathBuf>,
+        options: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let options = ingest_options(py, options)?;
+        let files = DataFiles { accounts, users, subscriptions, events };
+        let (ds, report) = crate::io::from_files(py, files, &options)?;
+        let report = crate::io::load_report_dict(py, &report)?;
+        PyTuple::new(py, [Bound::new(py, PyDataset { inner: ds })?.into_any(), report.into_any()])
+    }
+
+    /// Writes ``accounts.csv``, ``users.csv``, ``subscriptions.csv`` and ``events.csv`` into
+    /// ``dir`` (created if needed).
+    fn write_csv(&self, py: Python<'_>, dir: PathBuf) -> PyResult<()> {
+        crate::io::write_csv(py, &self.inner, dir)
+    }
+
+    /// Writes the four tables as JSON Lines (``accounts.jsonl`` …) into ``dir``.
+    fn write_jsonl(&self, py: Python<'_>, dir: PathBuf) -> PyResult<()> {
+        crate::io::write_jsonl(py, &self.inner, dir)
+    }
+
+    /// The snapshot as of ``as_of`` (datetime, date, str or int ms): one row per account
+    /// existing then, one column per metric. ``config`` is a SnapshotConfig as a dict or JSON
+    /// text. Releases the GIL.
+    #[pyo3(signature = (as_of, config=None))]
+    fn snapshot(&self, py: Python<'_>, as_of: &Bound<'_, PyAny>, config: Option<&Bound<'_, PyAny>>) -> PyResult<PySnapshot> {
+        crate::metrics::snapshot(py, &self.inner, as_of, config)
+    }
+
+    /// The last ``days`` UTC days of an account's activity ending with the day containing
+    /// ``end``, oldest first: dicts of ``day``, ``active_users``, ``events``, ``logins``.
+    fn daily_activity<'py>(
+        &self,
+        py: Python<'py>,
+        account_id: &str,
+        end: &Bound<'py, PyAny>,
+        days: u32,
+    ) -> PyResult<Bound<'py, PyList>> {
+        crate::activity::daily_activity(py, &self.inner, account_id, end, days)
+    }
+
+    /// A deep copy.
+    fn copy(&self) -> Self {
+        PyDataset { inner: self.inner.clone() }
+    }
+
+    fn __copy__(&self) -> Self {
+        self.copy()
+    }
+
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
+        self.copy()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Dataset(accounts={}, users={}, subscriptions={}, events={})",
+            self.inner.account_count(),
+            self.inner.user_count(),
+            self.inner.subscription_count(),
+            self.inner.event_count()
+        )
+    }
+}

@@ -1,0 +1,144 @@
+//! The simulator (`custfit::sim`).
+
+use custfit::sim::AccountTruth;
+use custfit::{Error, ErrorKind, Simulation, SimulationConfig, Timestamp};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::convert::{document_json, from_json};
+use crate::data::PyDataset;
+use crate::error::{detach, IntoPyResult};
+use crate::time::{timestamp_arg, to_datetime};
+
+/// A simulated customer base with its hidden ground truth.
+#[pyclass(name = "Simulation", module = "custfit", frozen)]
+pub struct PySimulation {
+    dataset: Py<PyDataset>,
+    start: Timestamp,
+    end: Timestamp,
+    truth: Vec<AccountTruth>,
+    config: SimulationConfig,
+}
+
+fn truth_dict<'py>(py: Python<'py>, t: &AccountTruth) -> PyResult<Bound<'py, PyDict>> {
+    let opt = |t: Option<Timestamp>| t.map(|t| to_datetime(py, t)).transpose();
+    let d = PyDict::new(py);
+    d.set_item("account_id", &t.account_id)?;
+    d.set_item("churned", t.churned)?;
+    d.set_item("churned_at", opt(t.churned_at)?)?;
+    d.set_item("decline_started_at", opt(t.decline_started_at)?)?;
+    d.set_item("champion_left_at", opt(t.champion_left_at)?)?;
+    let cadence = serde_json::to_value(t.cadence).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    d.set_item("cadence", cadence)?;
+    d.set_item("base_engagement", t.base_engagement)?;
+    d.set_item("onboarding_stuck", t.onboarding_stuck)?;
+    d.set_item("extraction_burst", t.extraction_burst)?;
+    d.set_item("confused", t.confused)?;
+    Ok(d)
+}
+
+#[pymethods]
+impl PySimulation {
+    /// The generated data (the same Dataset object on every access).
+    #[getter]
+    fn dataset(&self, py: Python<'_>) -> Py<PyDataset> {
+        self.dataset.clone_ref(py)
+    }
+
+    /// First simulated instant (UTC).
+    #[getter]
+    fn start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(to_datetime(py, self.start)?.into_any())
+    }
+
+    /// End of the simulated period (UTC): a natural ``as_of`` for snapshots.
+    #[getter]
+    fn end<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(to_datetime(py, self.end)?.into_any())
+    }
+
+    /// Ground truth per account, in account order: ``account_id``, ``churned``,
+    /// ``churned_at``, ``decline_started_at``, ``champion_left_at``, ``cadence``,
+    /// ``base_engagement``, ``onboarding_stuck``, ``extraction_burst``, ``confused``.
+    #[getter]
+    fn truth<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        for t in &self.truth {
+            out.append(truth_dict(py, t)?)?;
+        }
+        Ok(out)
+    }
+
+    /// The settings used, as a dict (valid input for ``simulate``).
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v = serde_json::to_value(&self.config).unwrap_or_default();
+        from_json(py, &v)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Simulation(accounts={}, seed={}, start={}, end={})",
+            self.config.accounts, self.config.seed, self.start, self.end
+        )
+    }
+}
+
+fn config_error(reason: impl Into<String>) -> Error {
+    Error::Config { kind: ErrorKind::InvalidConfig, path: "simulation".into(), reason: reason.into() }
+}
+
+/// Generates a seeded, deterministic customer base. ``config`` (a dict or JSON text of
+/// SimulationConfig) sets the starting values; keyword arguments override them. Releases the
+/// GIL.
+#[pyfunction]
+#[pyo3(signature = (config=None, *, accounts=None, seed=None, days=None, start=None, activity_scale=None, max_users_per_account=None, currency=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn simulate(
+    py: Python<'_>,
+    config: Option<&Bound<'_, PyAny>>,
+    accounts: Option<usize>,
+    seed: Option<u64>,
+    days: Option<u32>,
+    start: Option<&Bound<'_, PyAny>>,
+    activity_scale: Option<f64>,
+    max_users_per_account: Option<u32>,
+    currency: Option<String>,
+) -> PyResult<PySimulation> {
+    let mut cfg = match config.filter(|c| !c.is_none()) {
+        None => SimulationConfig::default(),
+        Some(obj) => {
+            let text = document_json(obj, "simulation config")?.py(py)?;
+            serde_json::from_str::<SimulationConfig>(&text).map_err(|e| config_error(e.to_string())).py(py)?
+        }
+    };
+    if let Some(v) = accounts {
+        cfg.accounts = v;
+    }
+    if let Some(v) = seed {
+        cfg.seed = v;
+    }
+    if let Some(v) = days {
+        cfg.days = v;
+    }
+    if let Some(v) = start {
+        cfg.start = timestamp_arg(v, "start")?;
+    }
+    if let Some(v) = activity_scale {
+        cfg.activity_scale = v;
+    }
+    if let Some(v) = max_users_per_account {
+        cfg.max_users_per_account = v;
+    }
+    if let Some(v) = currency {
+        cfg.currency = v;
+    }
+    let sim = detach(py, || Simulation::generate(&cfg))?;
+    Ok(PySimulation {
+        dataset: Py::new(py, PyDataset { inner: sim.dataset })?,
+        start: sim.start,
+        end: sim.end,
+        truth: sim.truth,
+        config: sim.config,
+    })
+}

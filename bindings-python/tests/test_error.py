@@ -1,0 +1,53 @@
+"""The exception tree and the shared list of stable codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import custfit
+import pytest
+from conftest import OPTS
+
+CODES = Path(__file__).resolve().parents[2] / "tests" / "cases" / "error_codes.json"
+
+
+def test_codes_match_the_shared_list():
+    assert custfit.error_codes() == json.loads(CODES.read_text())
+
+
+def test_exception_tree():
+    c = custfit
+    assert issubclass(c.CustfitError, Exception)
+    for cls, builtin in [
+        (c.InvalidInputError, ValueError),
+        (c.UnknownMetricError, KeyError),
+        (c.ParseError, ValueError),
+        (c.CustfitIOError, OSError),
+        (c.UnsupportedVersionError, ValueError),
+    ]:
+        assert issubclass(cls, c.CustfitError) and issubclass(cls, builtin)
+        assert cls.__module__ == "custfit" and cls.__doc__
+    assert c.CustfitError.code is None
+
+
+def test_row_error_attributes(full):
+    with pytest.raises(ValueError) as info:  # catchable as the builtin
+        full.add_users([{"id": "u9", "account_id": "zz", "created_at": "2024-01-01"}], OPTS)
+    err = info.value
+    assert isinstance(err, custfit.InvalidInputError)
+    assert (err.code, err.row, err.field, err.entity) == ("unknown_account", 0, "account_id", "user")
+    assert str(err) == "user row 0, field `account_id`: no account `zz` in the dataset"
+
+
+def test_errors_are_caught_by_except_exception(full):
+    try:
+        full.snapshot("never")
+    except Exception as e:  # noqa: BLE001 - the point of the test
+        assert isinstance(e, custfit.CustfitError)
+    else:
+        raise AssertionError("expected an error")
+
+
+def test_every_error_code_is_a_string():
+    assert all(isinstance(code, str) and code == code.lower() for code in custfit.error_codes())
