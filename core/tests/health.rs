@@ -322,3 +322,79 @@ proptest! {
         prop_assert!(card.band_of(score).is_some());
     }
 }
+
+// ---- user guide snippets (docs/src/health.md) ----
+
+#[test]
+fn guide_health() -> custfit::Result<()> {
+    // ANCHOR: score
+    use custfit::health::{health_snapshot, FlagConfig, Scorecard};
+    use custfit::{Simulation, SimulationConfig, SnapshotConfig};
+
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(80).with_days(200).with_seed(4).with_activity_scale(0.3))?;
+    // The metric snapshot plus the edge-case flag columns (flag_extraction_burst, …).
+    let snapshot = health_snapshot(&sim.dataset, sim.end, &SnapshotConfig::default(), &FlagConfig::default())?;
+    let card = Scorecard::starter();
+    let scores = card.score(&snapshot)?;
+    let row = scores.row(0).expect("an account");
+    println!("{} scores {:?} ({:?})", row.account_id, row.score, row.band);
+    for m in &row.measures {
+        println!("  {:24} value {:?} points {:?} contributes {:.2}", m.name, m.value, m.points, m.contribution);
+    }
+    // ANCHOR_END: score
+    // ANCHOR: config
+    let card = Scorecard::from_json(
+        r#"{
+          "version": 1,
+          "name": "smb",
+          "measures": [
+            {"name": "active", "metric": "active_days_30d", "scoring": {"type": "ramp", "low": 2, "high": 20}},
+            {"name": "logins", "metric": "logins_7d",
+             "scoring": {"type": "percentile", "peers": {"type": "bins", "column": "users", "edges": [5, 20]}}},
+            {"name": "tickets", "metric": "high_severity_tickets_60d", "direction": "lower_is_better",
+             "missing": {"type": "default", "points": 50},
+             "scoring": {"type": "tiers", "tiers": [
+               {"max": 1, "points": 100},
+               {"min": 1, "max": 3, "max_inclusive": true, "points": 50},
+               {"min": 3, "min_inclusive": false, "points": 0}]}}
+          ],
+          "penalties": [{"column": "flag_extraction_burst", "points": 20}]
+        }"#,
+    )?;
+    let scores = card.score(&snapshot)?;
+    // ANCHOR_END: config
+    // ANCHOR: why
+    let earlier = card.score(&health_snapshot(&sim.dataset, sim.end.add_days(-30), &SnapshotConfig::default(), &FlagConfig::default())?)?;
+    for change in scores.changes_since(&earlier).iter().take(3) {
+        println!("{}: {:.1} -> {:.1}", change.account_id, change.before, change.after);
+        for m in &change.by_measure {
+            println!("  {:24} {:+.2}", m.name, m.delta); // the deltas sum to after - before
+        }
+    }
+    // ANCHOR_END: why
+    // ANCHOR: flags
+    let flags = custfit::health::detect_flags(&sim.dataset, sim.end, &FlagConfig::default())?;
+    for f in flags.iter().filter(|f| !f.fired().is_empty()).take(3) {
+        println!("{} {:?} z={:?} events/user-day={:?}", f.account_id, f.fired(), f.extraction_burst.robust_z, f.confusion.events_per_user_day);
+    }
+    // ANCHOR_END: flags
+    // ANCHOR: backtest
+    use custfit::health::{backtest, BacktestConfig};
+    let dates = BacktestConfig::grid(sim.start.add_days(60), sim.end.add_days(-121), 30);
+    let report = backtest(&sim.dataset, &Scorecard::starter(), &BacktestConfig::new(dates))?;
+    println!("AUC {:?}", report.auc);
+    for b in &report.bands {
+        println!("{:7} {:5} accounts, churn {:?} (95% CI {:?}–{:?})", b.band, b.observations, b.churn_rate, b.ci_low, b.ci_high);
+    }
+    // ANCHOR_END: backtest
+    // ANCHOR: goals
+    use custfit::activity::{goal_progress, Goal, GoalMetric, GoalPeriod};
+    let goal = Goal::new("weekly active users", GoalMetric::ActiveUsers, GoalPeriod::Weekly, 3.0);
+    let progress = goal_progress(&sim.dataset, &sim.truth[0].account_id, &goal, sim.end, custfit::Window::days(84))?;
+    println!("streak {} (longest {}), best {:?}", progress.current_streak, progress.longest_streak, progress.personal_best);
+    for c in &progress.celebrations {
+        println!("celebrate {:?} in the week of {}", c.kind, c.period_start.date_string());
+    }
+    // ANCHOR_END: goals
+    Ok(())
+}
