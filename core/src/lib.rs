@@ -31,6 +31,7 @@ pub mod churn;
 pub mod data;
 pub mod error;
 pub mod expr;
+pub mod health;
 pub mod io;
 pub mod metrics;
 pub mod segment;
@@ -44,6 +45,10 @@ pub use data::{
 };
 pub use error::{Entity, Error, ErrorKind, Result};
 pub use expr::{Expr, ExprLimits, Frame};
+pub use health::{
+    backtest, detect_flags, health_snapshot, AccountFlags, AccountHealth, BacktestConfig, BacktestReport, FlagConfig,
+    HealthScores, Measure, Scorecard, ScorecardSet, Scoring,
+};
 pub use metrics::{Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
 pub use sim::{Simulation, SimulationConfig};
 pub use time::{TimeUnit, Timestamp, Window};

@@ -3,6 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod goal;
+pub use goal::{
+    goal_progress, goal_progress_all, Celebration, CelebrationKind, Goal, GoalMetric, GoalPeriod, GoalProgress, PeriodResult,
+    PersonalBest, GOAL_VERSION,
+};
+
 use crate::data::{event_name, Dataset, NO_USER};
 use crate::error::{Error, Result};
 use crate::metrics::ActivityRules;
