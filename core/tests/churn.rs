@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use custfit::churn::{
-    annual_to_monthly, backtest, build_training_set, evaluate, monthly_to_annual, BoostedTreesConfig, ChurnFeatures, ChurnModel,
-    ChurnModelConfig, LogisticConfig, LogisticModel, ModelConfig, PreprocessConfig, TrainingSet, TrainingSetConfig,
+    annual_to_monthly, backtest, build_training_set, evaluate, learn_weights, monthly_to_annual, BoostedTreesConfig,
+    ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig, LogisticModel, ModelConfig, PreprocessConfig, TrainingSet,
+    TrainingSetConfig,
 };
 use custfit::{Dataset, IngestOptions, Simulation, SimulationConfig, Timestamp, Window};
 use serde_json::Value;
@@ -67,6 +68,19 @@ fn run(case: &Value) -> Result<Value, custfit::Error> {
             let drivers =
                 m.explain(&x[..m.features.metrics.len()])?.drivers.into_iter().take(3).map(|d| d.feature).collect::<Vec<_>>();
             Ok(serde_json::json!({"probabilities": p, "top_drivers_first_row": drivers}))
+        }
+        "learn_weights" => {
+            let card = custfit::health::Scorecard::from_json(&config["scorecard"].to_string())?;
+            let logistic: LogisticConfig = serde_json::from_value(config["logistic"].clone()).map_err(bad)?;
+            let points: Vec<Vec<Option<f64>>> = serde_json::from_value(input["points"].clone()).map_err(bad)?;
+            let (learned, weights, intercept) = learn_weights(&card, &points, &labels(&input["y"]), &logistic)?;
+            Ok(serde_json::json!({
+                "shares_after": weights.iter().map(|w| w.share_after).collect::<Vec<_>>(),
+                "coefficients_per_10_points": weights.iter().map(|w| w.coefficient_per_10_points).collect::<Vec<_>>(),
+                "intercept": intercept,
+                "statuses": weights.iter().map(|w| w.status).collect::<Vec<_>>(),
+                "scorecard": learned,
+            }))
         }
         other => Err(custfit::Error::Parse { what: "case".into(), reason: format!("unknown operation `{other}`") }),
     }
@@ -336,5 +350,66 @@ fn guide_churn() -> TestResult {
     assert_eq!(ChurnModel::from_json(&saved)?.predict(&test.x)?, trees.predict(&test.x)?);
     // ANCHOR_END: forecast
     assert!(scores.roc_auc > 0.6);
+    Ok(())
+}
+
+/// Issue 4 item 9: weights learned from outcomes hand back an ordinary scorecard that ranks the
+/// hold-out at least as well as the hand-set starter weights.
+#[test]
+fn learned_scorecard_weights_hold_out() -> TestResult {
+    use custfit::churn::{learn_scorecard_weights, WeightLearningConfig, WeightStatus};
+    use custfit::health::{BacktestConfig, Scorecard};
+    // ANCHOR: learn_weights
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(600).with_days(420).with_seed(5))?;
+    let dates = BacktestConfig::grid(sim.start.add_days(90), sim.end.add_days(-121), 30); // monthly
+    let starter = Scorecard::starter();
+    let learned = learn_scorecard_weights(&sim.dataset, &starter, &WeightLearningConfig::new(dates.clone()))?;
+    for w in &learned.weights {
+        println!(
+            "{:18} {:.3} -> {:.3}  odds x{:.2} per +10 points  {:?}",
+            w.measure, w.share_before, w.share_after, w.odds_ratio_per_10_points, w.status
+        );
+    }
+    let before = learned.holdout_auc_before.ok_or("two classes")?;
+    let after = learned.holdout_auc_after.ok_or("two classes")?;
+    println!("hold-out ROC AUC {before:.3} (hand-set) vs {after:.3} (learned) on {} rows", learned.holdout_observations);
+    let card_json = learned.scorecard.to_json()?; // an ordinary scorecard, usable everywhere
+                                                  // ANCHOR_END: learn_weights
+    let _ = card_json;
+    assert!(after >= before - 0.02, "learned {after} vs starter {before}");
+    // From flat weights (every measure and group 1), learning recovers most of the ranking.
+    let mut flat = starter.clone();
+    flat.measures.iter_mut().for_each(|m| m.weight = 1.0);
+    flat.groups.iter_mut().for_each(|g| g.weight = 1.0);
+    let relearned = learn_scorecard_weights(&sim.dataset, &flat, &WeightLearningConfig::new(dates.clone()))?;
+    let (flat_before, flat_after) = (relearned.holdout_auc_before.ok_or("auc")?, relearned.holdout_auc_after.ok_or("auc")?);
+    eprintln!("flat weights: hold-out AUC {flat_before:.4} -> {flat_after:.4}");
+    assert!(flat_after >= flat_before - 0.005, "learned {flat_after} vs flat {flat_before}");
+    let total: f64 = learned.weights.iter().map(|w| w.share_after).sum();
+    assert!((total - 1.0).abs() < 1e-9);
+    assert!(learned.weights.iter().all(|w| w.share_after >= 0.0));
+    assert!(learned.weights.iter().any(|w| w.status == WeightStatus::Used));
+    // An ordinary scorecard: valid, JSON round-trips, scores a snapshot.
+    let again = Scorecard::from_json(&learned.scorecard.to_json()?)?;
+    assert_eq!(again, learned.scorecard);
+    assert_eq!(
+        custfit::churn::measure_shares(&again)
+            .iter()
+            .zip(&learned.weights)
+            .filter(|(a, w)| (*a - w.share_after).abs() > 1e-9)
+            .count(),
+        0
+    );
+    // Training dates' outcomes end before the first hold-out date.
+    let first_holdout = *learned.holdout_dates.first().ok_or("hold-out")?;
+    assert!(learned.train_dates.iter().all(|d| d.add_days(90 + 30) <= first_holdout.add_days(30)));
+    // Bad configs get codes.
+    let err =
+        learn_scorecard_weights(&sim.dataset, &starter, &WeightLearningConfig::new(vec![sim.end])).err().ok_or("censored")?;
+    assert_eq!(err.code(), "insufficient_data");
+    let err = learn_scorecard_weights(&sim.dataset, &starter, &WeightLearningConfig::new(dates).with_holdout_share(1.5))
+        .err()
+        .ok_or("bad share")?;
+    assert_eq!(err.code(), "invalid_config");
     Ok(())
 }

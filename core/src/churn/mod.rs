@@ -1,5 +1,6 @@
 //! Churn: definitions, labels, leakage-free training sets, preprocessing, logistic regression,
-//! boosted trees, evaluation, risk forecasts and the saved pipeline.
+//! boosted trees, evaluation, risk forecasts, the saved pipeline, and scorecard weights learned
+//! from outcomes ([`learn_scorecard_weights`]).
 //!
 //! The subscription-churn definition and outcome labels ([`churn_dates`], [`churn_labels`]) are
 //! shared with the health backtest.
@@ -31,6 +32,7 @@ mod logistic;
 mod model;
 mod preprocess;
 mod training;
+mod weights;
 
 pub use boosted::{BoostedTrees, BoostedTreesConfig, Tree};
 pub use definition::{
@@ -48,4 +50,8 @@ pub use preprocess::{FeatureGroup, FeatureTransform, Output, PreprocessConfig, P
 pub use training::{
     build_training_set, observation_dates, ChurnFeatures, TrainingSet, TrainingSetConfig, DEFAULT_FEATURES,
     TRAINING_CONFIG_VERSION,
+};
+pub use weights::{
+    learn_scorecard_weights, learn_weights, measure_shares, LearnedScorecard, LearnedWeight, WeightLearningConfig, WeightStatus,
+    WEIGHT_LEARNING_VERSION,
 };
