@@ -379,6 +379,20 @@ export interface IngestReport {
   duplicatesDropped: number
 }
 
+/**
+ * Learns a scorecard's weights from churn outcomes in `dataset` (config: `dates`, `horizon`,
+ * `lead`, `churn`, `knownAt`, `snapshot`, `flags`, `logistic`, `holdoutShare`, `refitOnAll`).
+ * Returns `{scorecard, weights, intercept, observations, churned, holdout_observations,
+ * holdout_auc_before, holdout_auc_after, train_dates, holdout_dates, skipped_dates}`.
+ */
+export declare function learnScorecardWeights(dataset: Dataset, scorecard: object | string, config: object | string): any
+
+/**
+ * Learns weights from measure points you already have: `points` rows × the scorecard's measures
+ * (0–100, `null` = missing), `churned` per row. Returns `{scorecard, weights, intercept}`.
+ */
+export declare function learnWeights(scorecard: object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string): any
+
 /** A dataset loaded from files and the report of each table. */
 export interface LoadedDataset {
   /** The data. */

@@ -32,6 +32,16 @@ function run(c) {
       const drivers = m.explain(input.rows[0]).drivers.slice(0, 3).map((d) => d.feature)
       return { probabilities: m.predict(input.rows), top_drivers_first_row: drivers }
     }
+    case 'learn_weights': {
+      const r = custfit.learnWeights(config.scorecard, input.points, bools(input.y), config.logistic)
+      return {
+        shares_after: r.weights.map((w) => w.share_after),
+        coefficients_per_10_points: r.weights.map((w) => w.coefficient_per_10_points),
+        intercept: r.intercept,
+        statuses: r.weights.map((w) => w.status),
+        scorecard: r.scorecard,
+      }
+    }
     default:
       throw new Error(`unknown operation ${c.operation}`)
   }
@@ -99,4 +109,31 @@ test('bad inputs carry codes', () => {
   assert.throws(() => custfit.monthlyToAnnual(2), (e) => e.code === 'invalid_argument')
   assert.throws(() => custfit.ChurnModel.fromJson('{not json'), (e) => e.code === 'parse_error')
   assert.throws(() => custfit.fitLogistic([[1], [2]], [true, false], { penalty: { type: 'l3' } }), (e) => e.code === 'invalid_config')
+})
+
+test('learnScorecardWeights: shares sum to 1, hold-out AUCs, coded errors', () => {
+  const sim = custfit.simulate({ accounts: 300, days: 400, seed: 5 })
+  const day = 86_400_000
+  const start = sim.start.getTime()
+  const last = sim.end.getTime() - 121 * day
+  const dates = []
+  for (let t = start + 90 * day; t <= last; t += 30 * day) dates.push(new Date(t).toISOString())
+  const ramp = (name, metric, low, high, direction = 'higher_is_better') => ({ name, metric, direction, scoring: { type: 'ramp', low, high } })
+  const card = {
+    measures: [
+      ramp('active_days', 'active_days_30d', 0, 20),
+      ramp('logins', 'logins_7d', 0, 30),
+      ramp('trend', 'usage_trend_30d', -50, 50),
+      ramp('tickets', 'support_tickets_60d', 0, 6, 'lower_is_better'),
+    ],
+  }
+  const r = custfit.learnScorecardWeights(sim.dataset, card, { dates })
+  const shares = r.weights.map((w) => w.share_after)
+  assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 1) < 1e-9)
+  assert.ok(shares.every((s) => s >= 0))
+  assert.equal(typeof r.holdout_auc_after, 'number')
+  assert.ok(r.observations > 0)
+  assert.throws(() => custfit.learnScorecardWeights(sim.dataset, card, { dates: [sim.end.toISOString()] }), (e) => e.code === 'insufficient_data')
+  assert.throws(() => custfit.learnScorecardWeights(sim.dataset, card, { dates, holdoutShare: 2 }), (e) => e.code === 'invalid_config')
+  assert.throws(() => custfit.learnScorecardWeights(sim.dataset, { measures: [] }, { dates }), (e) => e.code === 'invalid_config')
 })

@@ -383,3 +383,50 @@ pub fn choose_inactivity_window(
     };
     run().throw(env)
 }
+
+/// A required document argument (object or JSON text) as JSON text.
+fn document_text(value: &Unknown<'_>, name: &str) -> Result<String> {
+    let v: Value = doc(Some(value), name)?;
+    if v.is_null() {
+        return Err(invalid_argument(name, "expected an object or its JSON text"));
+    }
+    Ok(v.to_string())
+}
+
+/// Learns a scorecard's weights from churn outcomes in `dataset` (config: `dates`, `horizon`,
+/// `lead`, `churn`, `knownAt`, `snapshot`, `flags`, `logistic`, `holdoutShare`, `refitOnAll`).
+/// Returns `{scorecard, weights, intercept, observations, churned, holdout_observations,
+/// holdout_auc_before, holdout_auc_after, train_dates, holdout_dates, skipped_dates}`.
+#[napi(catch_unwind, ts_args_type = "dataset: Dataset, scorecard: object | string, config: object | string")]
+pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
+    let run = || {
+        let card = custfit::health::Scorecard::from_json(&document_text(&scorecard, "scorecard")?)?;
+        let cfg = churn::WeightLearningConfig::from_json(&document_text(&config, "config")?)?;
+        json(&churn::learn_scorecard_weights(&dataset.inner, &card, &cfg)?)
+    };
+    run().throw(env)
+}
+
+/// Learns weights from measure points you already have: `points` rows × the scorecard's measures
+/// (0–100, `null` = missing), `churned` per row. Returns `{scorecard, weights, intercept}`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "scorecard: object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string"
+)]
+pub fn learn_weights(
+    env: &Env,
+    scorecard: Unknown<'_>,
+    points: Vec<Vec<Option<f64>>>,
+    churned: Vec<bool>,
+    logistic: Option<Unknown<'_>>,
+) -> napi::Result<Value> {
+    let run = || {
+        let card = custfit::health::Scorecard::from_json(&document_text(&scorecard, "scorecard")?)?;
+        let cfg: LogisticConfig = doc(logistic.as_ref(), "logistic")?;
+        let points: Vec<Vec<Option<f64>>> =
+            points.into_iter().map(|r| r.into_iter().map(|v| v.filter(|x| !x.is_nan())).collect()).collect();
+        let (learned, weights, intercept) = churn::learn_weights(&card, &points, &churned, &cfg)?;
+        Ok(serde_json::json!({"scorecard": learned, "weights": weights, "intercept": intercept}))
+    };
+    run().throw(env)
+}

@@ -401,3 +401,48 @@ pub fn choose_inactivity_window<'py>(
     let c = detach(py, || churn::choose_inactivity_window(ds, &rules, share, custfit::Window::days(min_gap_days), k))?;
     out(py, &c)
 }
+
+fn scorecard_arg(py: Python<'_>, scorecard: &Bound<'_, PyAny>) -> PyResult<custfit::health::Scorecard> {
+    let text = document_json(scorecard, "scorecard")?.py(py)?;
+    guard(py, || custfit::health::Scorecard::from_json(&text))
+}
+
+/// Learns a scorecard's weights from churn outcomes in ``dataset`` (config: ``dates``,
+/// ``horizon``, ``lead``, ``churn``, ``known_at``, ``snapshot``, ``flags``, ``logistic``,
+/// ``holdout_share``, ``refit_on_all``). Returns ``{"scorecard", "weights", "intercept",
+/// "observations", "churned", "holdout_observations", "holdout_auc_before",
+/// "holdout_auc_after", "train_dates", "holdout_dates", "skipped_dates"}``. Releases the GIL.
+#[pyfunction]
+pub fn learn_scorecard_weights<'py>(
+    py: Python<'py>,
+    dataset: PyRef<'_, PyDataset>,
+    scorecard: &Bound<'py, PyAny>,
+    config: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let card = scorecard_arg(py, scorecard)?;
+    let text = document_json(config, "weight learning config")?.py(py)?;
+    let cfg = guard(py, || churn::WeightLearningConfig::from_json(&text))?;
+    let ds = &dataset.inner;
+    let learned = detach(py, || churn::learn_scorecard_weights(ds, &card, &cfg))?;
+    out(py, &learned)
+}
+
+/// Learns weights from measure points you already have: ``points`` rows × the scorecard's
+/// measures (0–100, None = missing), ``churned`` 0/1 per row. Returns ``{"scorecard",
+/// "weights", "intercept"}``.
+#[pyfunction]
+#[pyo3(signature = (scorecard, points, churned, logistic=None))]
+pub fn learn_weights<'py>(
+    py: Python<'py>,
+    scorecard: &Bound<'py, PyAny>,
+    points: Vec<Vec<Option<f64>>>,
+    churned: Vec<bool>,
+    logistic: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let card = scorecard_arg(py, scorecard)?;
+    let cfg: LogisticConfig = doc(py, logistic, "logistic config")?;
+    let points: Vec<Vec<Option<f64>>> =
+        points.into_iter().map(|r| r.into_iter().map(|v| v.filter(|x| !x.is_nan())).collect()).collect();
+    let (learned, weights, intercept) = detach(py, || churn::learn_weights(&card, &points, &churned, &cfg))?;
+    out(py, &serde_json::json!({"scorecard": learned, "weights": weights, "intercept": intercept}))
+}

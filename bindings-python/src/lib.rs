@@ -38,6 +38,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(churn::subscription_churn_dates, m)?)?;
     m.add_function(wrap_pyfunction!(churn::activity_churn_dates, m)?)?;
     m.add_function(wrap_pyfunction!(churn::choose_inactivity_window, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::learn_scorecard_weights, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::learn_weights, m)?)?;
     m.add_class::<expr::PyExpr>()?;
     m.add_function(wrap_pyfunction!(segment::segment_rules, m)?)?;
     m.add_function(wrap_pyfunction!(segment::pareto_tiers, m)?)?;

@@ -1,5 +1,6 @@
 """Churn models from Python: golden cases (tests/cases/churn), a simulator round trip, errors."""
 
+import datetime
 import json
 import math
 import pathlib
@@ -32,6 +33,15 @@ def run(case):
         m = custfit.ChurnModel.from_json(json.dumps(inp["model"]))
         drivers = [d["feature"] for d in m.explain(inp["rows"][0])["drivers"][:3]]
         return {"probabilities": m.predict(inp["rows"]), "top_drivers_first_row": drivers}
+    if op == "learn_weights":
+        r = custfit.learn_weights(cfg["scorecard"], inp["points"], [bool(v) for v in inp["y"]], cfg["logistic"])
+        return {
+            "shares_after": [w["share_after"] for w in r["weights"]],
+            "coefficients_per_10_points": [w["coefficient_per_10_points"] for w in r["weights"]],
+            "intercept": r["intercept"],
+            "statuses": [w["status"] for w in r["weights"]],
+            "scorecard": r["scorecard"],
+        }
     raise AssertionError(f"unknown operation {op}")
 
 
@@ -114,3 +124,36 @@ def test_bad_inputs_have_codes():
     with pytest.raises(custfit.CustfitError) as info:
         custfit.ChurnModel.from_json("{not json")
     assert info.value.code == "parse_error"
+
+
+def test_learn_scorecard_weights_from_simulation():
+    sim = custfit.simulate(accounts=300, days=400, seed=5)
+    end = sim.end
+    dates = [sim.start + datetime.timedelta(days=90 + 30 * k) for k in range(8)]
+    config = {"dates": [d.isoformat() for d in dates if d <= end - datetime.timedelta(days=121)]}
+    card = _small_card()
+    r = custfit.learn_scorecard_weights(sim.dataset, card, json.dumps(config))
+    shares = [w["share_after"] for w in r["weights"]]
+    assert abs(sum(shares) - 1) < 1e-9 and min(shares) >= 0
+    assert r["holdout_auc_after"] is not None and r["observations"] > 0
+    assert {w["status"] for w in r["weights"]} <= {"used", "wrong_sign", "constant", "no_data"}
+    with pytest.raises(custfit.CustfitError) as info:
+        custfit.learn_scorecard_weights(sim.dataset, card, {"dates": [end.isoformat()]})
+    assert info.value.code == "insufficient_data"
+    with pytest.raises(custfit.CustfitError) as info:
+        custfit.learn_scorecard_weights(sim.dataset, card, {"dates": config["dates"], "holdout_share": 2})
+    assert info.value.code == "invalid_config"
+
+
+def _small_card():
+    ramp = lambda name, metric, lo, hi, d="higher_is_better": {  # noqa: E731
+        "name": name, "metric": metric, "direction": d, "scoring": {"type": "ramp", "low": lo, "high": hi}
+    }
+    return {
+        "measures": [
+            ramp("active_days", "active_days_30d", 0, 20),
+            ramp("logins", "logins_7d", 0, 30),
+            ramp("trend", "usage_trend_30d", -50, 50),
+            ramp("tickets", "support_tickets_60d", 0, 6, "lower_is_better"),
+        ]
+    }

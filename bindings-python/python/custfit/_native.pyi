@@ -311,6 +311,16 @@ def subscription_churn_dates(
 def activity_churn_dates(
     dataset: Dataset, known_at: TimestampLike, config: Document | None = None
 ) -> dict[str, list[datetime]]: ...
+def learn_scorecard_weights(dataset: Dataset, scorecard: Document, config: Document) -> dict[str, Any]:
+    """Learns a scorecard's weights from churn outcomes: ``{"scorecard", "weights", "intercept",
+    "observations", "churned", "holdout_observations", "holdout_auc_before", "holdout_auc_after",
+    "train_dates", "holdout_dates", "skipped_dates"}``."""
+
+def learn_weights(
+    scorecard: Document, points: Matrix, churned: Sequence[bool], logistic: Document | None = None
+) -> dict[str, Any]:
+    """Learns weights from measure points (rows × measures, 0–100): ``{"scorecard", "weights", "intercept"}``."""
+
 def choose_inactivity_window(
     dataset: Dataset, known_at: TimestampLike, share: float = 0.9, min_gap_days: int = 7
 ) -> dict[str, Any]: ...
@@ -374,6 +384,8 @@ __all__ = [
     "churn_backtest",
     "evaluate_churn",
     "fit_logistic",
+    "learn_scorecard_weights",
+    "learn_weights",
     "monthly_to_annual",
     "mrr_churn",
     "subscription_churn_dates",
