@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR := never
 
-.PHONY: help test test-rust test-python test-node python node venv quickstart bench lint fmt docs clean
+.PHONY: help test test-rust test-python test-node python node venv quickstart bench bench-rust bench-peers lint fmt docs clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,9 +42,25 @@ test-node: node ## node:test (binding tests and golden cases)
 quickstart: ## the main job: simulate, snapshot, summarise
 	$(CARGO) run --release --example quickstart
 
-bench: venv ## benchmarks side by side with polars / DuckDB (see benches/README.md)
+bench: venv ## foundation benchmark side by side with polars / DuckDB (see benches/README.md)
 	$(CARGO) build --release -p custfit-benches
 	$(PY) benches/foundation.py
+
+bench-rust: ## Rust-only benches: health scoring (1M), conditions vs cel (1M), churn on the simulator
+	$(CARGO) build --release -p custfit-benches
+	./target/release/health
+	./target/release/expr
+	./target/release/churn_sim
+
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: benches/requirements.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r benches/requirements.txt
+	touch $@
+
+bench-peers: $(BENCH_VENV)/.installed ## churn models vs scikit-learn and LightGBM (1M x 30; see benches/churn.md)
+	$(CARGO) build --release -p custfit-benches
+	$(BENCH_VENV)/bin/python benches/churn.py
 
 lint: venv ## rustfmt, clippy and ruff
 	$(CARGO) fmt --all -- --check
@@ -56,4 +72,4 @@ fmt: ## format Rust code
 
 clean: ## remove build outputs
 	$(CARGO) clean
-	rm -rf $(VENV) bindings-node/node_modules
+	rm -rf $(VENV) $(BENCH_VENV) bindings-node/node_modules
