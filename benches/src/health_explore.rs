@@ -1,4 +1,6 @@
 //! Exploration: backtest scorecard files on the simulator (90-day horizon).
+//!
+//! `cargo run --release -p custfit-benches --bin health_explore [accounts] starter learned [card.json …]`
 use custfit::health::{backtest, BacktestConfig, Scorecard};
 use custfit::{Simulation, SimulationConfig};
 
@@ -8,6 +10,19 @@ fn main() -> Result<(), custfit::Error> {
     let sim = Simulation::generate(&SimulationConfig::default().with_accounts(accounts))?;
     let dates = BacktestConfig::grid(sim.start.add_days(90), sim.end.add_days(-121), 30);
     for path in &args[2..] {
+        if path == "learned" {
+            // Weights learned from outcomes, starting from the starter (time-ordered hold-out).
+            let cfg = custfit::churn::WeightLearningConfig::new(dates.clone());
+            let l = custfit::churn::learn_scorecard_weights(&sim.dataset, &Scorecard::starter(), &cfg)?;
+            println!(
+                "learned: hold-out auc starter {:.4} learned {:.4} on {} rows; shares {:?}",
+                l.holdout_auc_before.unwrap_or(f64::NAN),
+                l.holdout_auc_after.unwrap_or(f64::NAN),
+                l.holdout_observations,
+                l.weights.iter().map(|w| (w.measure.as_str(), (w.share_after * 1000.0).round() / 1000.0)).collect::<Vec<_>>()
+            );
+            continue;
+        }
         let card = if path == "starter" {
             Scorecard::starter()
         } else {
