@@ -5,12 +5,46 @@
 //! scoring alone; the starter scorecard is used as shipped (ramps, tiers, two percentile
 //! measures over peer bins, groups, penalties).
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use custfit::health::Scorecard;
 use custfit::sim::Rng;
 use custfit::{Column, ColumnData, Snapshot, Timestamp};
 
+/// The system allocator, counting the bytes currently held, so the bench can report what one
+/// `HealthScores` keeps per account.
+struct Counting;
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HELD.fetch_add(new_size, Ordering::Relaxed);
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
 fn main() -> Result<(), custfit::Error> {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let digest = std::env::args().any(|a| a == "--digest");
     let mut rng = Rng::new(42, 0);
     let mut int = |lo: i64, hi: i64, missing: f64| -> Vec<Option<i64>> {
         (0..n).map(|_| (!rng.chance(missing)).then(|| lo + rng.below((hi - lo + 1) as u64) as i64)).collect()
@@ -47,22 +81,97 @@ fn main() -> Result<(), custfit::Error> {
     cols.extend(floats.into_iter().map(|(k, v)| Column::new(k, ColumnData::Float(v))));
     cols.extend(flags.into_iter().map(|(k, v)| Column::new(k, ColumnData::Bool(v))));
     let ids = (0..n).map(|i| format!("acc{i:07}")).collect();
-    let snapshot = Snapshot::from_columns(Timestamp::from_millis(1_700_000_000_000)?, ids, cols)?;
+    let mut snapshot = Snapshot::from_columns(Timestamp::from_millis(1_700_000_000_000)?, ids, cols)?;
     let card = Scorecard::starter();
+    if digest {
+        return print_digest(&mut snapshot, &card);
+    }
     let mut times = Vec::new();
     let mut checksum = 0i64;
+    let mut held = 0;
     for _ in 0..7 {
+        let before = HELD.load(Ordering::Relaxed);
         let t = std::time::Instant::now();
         let scores = card.score(&snapshot)?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
+        held = HELD.load(Ordering::Relaxed).saturating_sub(before);
         checksum = (0..scores.len()).filter_map(|i| scores.score_micros(i)).sum::<i64>() / n as i64;
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "{{\"bench\": \"health_score_starter\", \"accounts\": {n}, \"measures\": {}, \"median_ms\": {:.1}, \"min_ms\": {:.1}, \"mean_score_micros\": {checksum}}}",
+        "{{\"bench\": \"health_score_starter\", \"accounts\": {n}, \"measures\": {}, \"median_ms\": {:.1}, \"min_ms\": {:.1}, \"bytes_per_account\": {:.1}, \"mean_score_micros\": {checksum}}}",
         card.measures.len(),
         times[times.len() / 2],
-        times[0]
+        times[0],
+        held as f64 / n as f64
     );
+    Ok(())
+}
+
+/// `--digest`: a hash of every output bit of the starter card, a variant (percentiles over
+/// floats, text-free integer peers, NaN and signed zeros, an override) and a scorecard set, so a
+/// faster implementation can be checked to give exactly the same results.
+fn print_digest(snapshot: &mut Snapshot, card: &Scorecard) -> Result<(), custfit::Error> {
+    use custfit::health::{Override, PeerGroup, ScorecardCase, ScorecardSet, Scoring};
+    use std::hash::{Hash, Hasher};
+    let n = snapshot.len();
+    let survey: Vec<Option<f64>> = (0..n)
+        .map(|i| match i % 97 {
+            0 => Some(f64::NAN),
+            1 => Some(-0.0),
+            2 => Some(0.0),
+            3 => None,
+            k => Some((k % 13) as f64 * 0.75),
+        })
+        .collect();
+    snapshot.add_column(Column::new("survey_nan", ColumnData::Float(survey)))?;
+    let mut variant = card.clone();
+    variant.name = "variant".into();
+    for m in &mut variant.measures {
+        match m.name.as_str() {
+            "trend" => m.scoring = Scoring::Percentile { peers: PeerGroup::Column { column: "users".into() } },
+            "survey" => {
+                m.metric = "survey_nan".into();
+                m.scoring = Scoring::Percentile { peers: PeerGroup::All };
+            }
+            "usual_gap" => m.scoring = Scoring::Percentile { peers: PeerGroup::All },
+            _ => {}
+        }
+    }
+    variant.overrides.push(Override {
+        account_id: "acc0000005".into(),
+        score: 12.5,
+        reason: "digest".into(),
+        set_by: None,
+        set_at: None,
+        expires_at: Timestamp::from_millis(1_800_000_000_000)?,
+    });
+    let set = ScorecardSet {
+        version: 1,
+        column: "features_used_30d".into(),
+        cases: vec![ScorecardCase { values: vec!["3".into(), "4".into(), "07".into()], scorecard: variant.clone() }],
+        default: card.clone(),
+    };
+    let a = card.score(snapshot)?;
+    let b = variant.score(snapshot)?;
+    let c = set.score(snapshot)?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for s in [&a, &b, &c] {
+        for r in s.rows() {
+            format!("{r:?}").hash(&mut h);
+            r.score.map(f64::to_bits).hash(&mut h);
+            for m in &r.measures {
+                (m.value.map(f64::to_bits), m.points.map(f64::to_bits), m.weight.to_bits(), m.contribution.to_bits())
+                    .hash(&mut h);
+            }
+        }
+        s.to_snapshot()?.to_json_value().to_string().hash(&mut h);
+        s.parts().hash(&mut h);
+        s.account_ids().hash(&mut h);
+    }
+    for ch in b.changes_since(&a).into_iter().chain(c.changes_since(&b)) {
+        format!("{ch:?}").hash(&mut h);
+    }
+    println!("{{\"accounts\": {n}, \"digest\": \"{:016x}\"}}", h.finish());
     Ok(())
 }
