@@ -19,6 +19,7 @@
 mod backtest;
 mod config;
 mod flags;
+mod rank;
 mod score;
 
 pub use backtest::{

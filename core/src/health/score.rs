@@ -3,8 +3,17 @@
 //!
 //! Contributions are held in millionths of a point (integers): the score is exactly the sum of
 //! its contributions, and a change between two dates is exactly the sum of its per-measure parts.
+//!
+//! Scoring runs in two parallel steps over scoped threads (no global pool, so safe under
+//! `fork()`): first each part's metric values are copied into compact columns and each
+//! percentile measure ranks its peers ([`super::rank`]); then the rows are split across threads
+//! and each row's points, weights and integer contributions are worked out. Only what cannot be
+//! worked out again cheaply is kept: the values, the percentile points and the contributions.
+//! A row's points and weights are recomputed from them, by the same code, when asked for.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use rustc_hash::FxHashMap;
 
@@ -14,35 +23,298 @@ use crate::error::{Error, Result};
 use crate::metrics::{Column, ColumnData, Snapshot};
 use crate::time::Timestamp;
 
-use super::config::{band_index, Band, Direction, MissingPolicy, Override, PeerGroup, Scorecard, ScorecardSet, Scoring};
+use super::config::{band_index, Band, Direction, MissingPolicy, Override, PeerGroup, Scorecard, ScorecardSet, Scoring, Tier};
+use super::rank::{group_keys, percentile_points, Peers, Rows, Source};
 
 /// Millionths of a point per point.
 pub const MICROS_PER_POINT: i64 = 1_000_000;
 const FULL: i64 = 100 * MICROS_PER_POINT;
+/// The computed score of a row without any measure value.
+const NO_SCORE: i32 = i32::MIN;
 
 fn to_points(micros: i64) -> f64 {
     micros as f64 / MICROS_PER_POINT as f64
 }
 
 /// Health scores of every account of a snapshot, held column-wise.
+///
+/// About 150 bytes per account for the starter scorecard: the account ids in one buffer, each
+/// part's metric values in the narrowest exact column (booleans as bits, whole numbers as
+/// `i32`), percentile points, contributions as `i32` millionths (row by row) and the computed
+/// score. Points and effective weights are recomputed from these by [`HealthScores::row`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthScores {
     as_of: Timestamp,
-    account_ids: Vec<String>,
+    account_ids: AccountIds,
     bands: Vec<Band>,
     scorecards: Vec<String>,
+    /// The scorecard of each row; empty when there is one scorecard.
     scorecard_of: Vec<u32>,
+    /// Each row's index among its scorecard's rows; empty when there is one scorecard.
+    local_row: Vec<u32>,
     /// The parts each scorecard uses.
     card_parts: Vec<Vec<usize>>,
+    /// How each scorecard turns values into points and weights.
+    plans: Vec<CardPlan>,
     /// Measure names, then `penalty:<column>` entries.
     parts: Vec<String>,
-    values: Vec<Vec<Option<f64>>>,
-    points: Vec<Vec<Option<f64>>>,
-    shares: Vec<Vec<f64>>,
-    contributions: Vec<Vec<i64>>,
-    computed: Vec<Option<i64>>,
+    /// The value of every part, one column per part.
+    values: Vec<ValueColumn>,
+    /// Percentile points per scorecard and measure, by [`HealthScores::local_row`] (empty
+    /// for other scorings).
+    percentiles: Vec<Vec<Vec<f64>>>,
+    /// Contributions in millionths of a point, row by row (`parts.len()` per row).
+    contributions: Vec<i32>,
+    /// The scorecard's score in millionths of a point, [`NO_SCORE`] when none.
+    computed: Vec<i32>,
     overrides: Vec<Override>,
-    override_of: Vec<Option<u32>>,
+    /// `(row, index into overrides)`, by row.
+    override_of: Vec<(usize, u32)>,
+}
+
+/// Account ids as one text buffer with end offsets: copying a million small strings would cost
+/// a million allocations. The `Vec<String>` of [`HealthScores::account_ids`] is built when
+/// first asked for.
+#[derive(Debug, Clone, Default)]
+struct AccountIds {
+    text: String,
+    ends: Vec<usize>,
+    list: OnceLock<Vec<String>>,
+}
+
+impl AccountIds {
+    fn new(ids: &[String]) -> Self {
+        let mut text = String::with_capacity(ids.iter().map(String::len).sum());
+        let mut ends = Vec::with_capacity(ids.len());
+        for id in ids {
+            text.push_str(id);
+            ends.push(text.len());
+        }
+        AccountIds { text, ends, list: OnceLock::new() }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) };
+        self.text.get(start..end)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i).unwrap_or(""))
+    }
+
+    fn list(&self) -> &[String] {
+        self.list.get_or_init(|| self.iter().map(String::from).collect())
+    }
+}
+
+impl PartialEq for AccountIds {
+    fn eq(&self, other: &Self) -> bool {
+        self.ends == other.ends && self.text == other.text
+    }
+}
+
+/// One bit per row.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: usize) -> Self {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    #[inline]
+    fn set(&mut self, i: usize, on: bool) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            if on {
+                *w |= 1 << (i % 64);
+            } else {
+                *w &= !(1 << (i % 64));
+            }
+        }
+    }
+}
+
+/// A part's values: which are present, and the numbers in the narrowest exact form.
+#[derive(Debug, Clone, PartialEq)]
+struct ValueColumn {
+    present: Bits,
+    data: Values,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Values {
+    /// 1 or 0.
+    Flags(Bits),
+    Int(Vec<i32>),
+    Float(Vec<f64>),
+}
+
+impl ValueColumn {
+    #[inline]
+    fn get(&self, i: usize) -> Option<f64> {
+        if !self.present.get(i) {
+            return None;
+        }
+        match &self.data {
+            Values::Flags(b) => Some(if b.get(i) { 1.0 } else { 0.0 }),
+            Values::Int(v) => v.get(i).map(|&x| f64::from(x)),
+            Values::Float(v) => v.get(i).copied(),
+        }
+    }
+
+    /// The values of a part: row `r` is read from `sources[card of r]` (`None`: the card has no
+    /// such part).
+    fn build(n: usize, sources: &[Option<Source<'_>>], card_of: &[u32]) -> ValueColumn {
+        let source = |r: usize| -> Option<Source<'_>> {
+            let c = if card_of.is_empty() { 0 } else { card_of.get(r).copied().unwrap_or(0) as usize };
+            sources.get(c).copied().flatten()
+        };
+        let used = || sources.iter().flatten();
+        let mut present = Bits::new(n);
+        if used().all(|s| matches!(s, Source::Bool(_))) {
+            let mut flags = Bits::new(n);
+            for r in 0..n {
+                if let Some(x) = source(r).and_then(|s| s.get(r)) {
+                    present.set(r, true);
+                    flags.set(r, x == 1.0);
+                }
+            }
+            return ValueColumn { present, data: Values::Flags(flags) };
+        }
+        if used().all(|s| matches!(s, Source::Int(_))) {
+            let ints = match sources {
+                [Some(Source::Int(v))] if card_of.is_empty() => narrow(v, &mut present),
+                _ => {
+                    let gathered: Vec<Option<i64>> = (0..n)
+                        .map(|r| match source(r) {
+                            Some(Source::Int(v)) => v.get(r).copied().flatten(),
+                            _ => None,
+                        })
+                        .collect();
+                    narrow(&gathered, &mut present)
+                }
+            };
+            if let Some(ints) = ints {
+                return ValueColumn { present, data: Values::Int(ints) };
+            }
+            present = Bits::new(n);
+        }
+        let mut floats = Vec::with_capacity(n);
+        for r in 0..n {
+            let x = source(r).and_then(|s| s.get(r));
+            present.set(r, x.is_some());
+            floats.push(x.unwrap_or(0.0));
+        }
+        ValueColumn { present, data: Values::Float(floats) }
+    }
+}
+
+/// Whole numbers as `i32` when they all fit.
+fn narrow(v: &[Option<i64>], present: &mut Bits) -> Option<Vec<i32>> {
+    let mut out = Vec::with_capacity(v.len());
+    for (r, x) in v.iter().enumerate() {
+        match x {
+            Some(x) => {
+                out.push(i32::try_from(*x).ok()?);
+                present.set(r, true);
+            }
+            None => out.push(0),
+        }
+    }
+    Some(out)
+}
+
+/// How one scorecard turns a row's values into points, weights and contributions.
+#[derive(Debug, Clone, PartialEq)]
+struct CardPlan {
+    measures: Vec<MeasurePlan>,
+    penalties: Vec<PenaltyPlan>,
+    group_weight: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct MeasurePlan {
+    part: usize,
+    weight: f64,
+    group: usize,
+    rule: Rule,
+    /// Points when the value is missing (or falls in no tier).
+    fill: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Rule {
+    Ramp { low: f64, high: f64, flip: bool },
+    Tiers(Vec<Tier>),
+    Percentile,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct PenaltyPlan {
+    part: usize,
+    points: f64,
+    micros: i64,
+}
+
+impl MeasurePlan {
+    /// Points (0–100) of a value; `percentile` is the row's percentile points for that rule.
+    #[inline]
+    fn points(&self, value: Option<f64>, percentile: impl FnOnce() -> f64) -> Option<f64> {
+        let p = match (&self.rule, value) {
+            (_, None) => None,
+            (Rule::Ramp { low, high, flip }, Some(x)) => {
+                let t = ((x - low) / (high - low)).clamp(0.0, 1.0) * 100.0;
+                Some(if *flip { 100.0 - t } else { t })
+            }
+            (Rule::Tiers(tiers), Some(x)) => tiers.iter().find(|t| t.contains(x)).map(|t| t.points),
+            (Rule::Percentile, Some(_)) => Some(percentile()),
+        };
+        p.or(self.fill)
+    }
+}
+
+impl CardPlan {
+    /// Effective weights (shares summing to 1) of the measures with points; false when none
+    /// has a positive weight (then no score).
+    fn shares(&self, has_points: impl Fn(usize) -> bool, wsum: &mut Vec<f64>, out: &mut [f64]) -> bool {
+        let ng = self.group_weight.len();
+        wsum.clear();
+        wsum.resize(ng, 0.0);
+        for (mi, m) in self.measures.iter().enumerate() {
+            if has_points(mi) {
+                if let Some(w) = wsum.get_mut(m.group) {
+                    *w += m.weight;
+                }
+            }
+        }
+        let gtotal: f64 = (0..ng).filter(|&g| wsum[g] > 0.0).map(|g| self.group_weight[g]).sum();
+        if gtotal <= 0.0 {
+            out.iter_mut().for_each(|s| *s = 0.0);
+            return false;
+        }
+        for (mi, (m, s)) in self.measures.iter().zip(out.iter_mut()).enumerate() {
+            let g = m.group;
+            *s = if has_points(mi) && wsum[g] > 0.0 { self.group_weight[g] / gtotal * m.weight / wsum[g] } else { 0.0 };
+        }
+        true
+    }
+}
+
+/// Which part of a scorecard a part is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Entry {
+    Measure(usize),
+    Penalty(usize),
 }
 
 /// One measure's (or penalty's) part of one account's score.
@@ -162,23 +434,109 @@ impl ScorecardSet {
     }
 }
 
-fn key_of(col: &ColumnData, i: usize) -> String {
+/// A row's key for matching a [`ScorecardSet`] case: the text of the selecting column's value
+/// (`""` when missing or not text, integer or boolean).
+enum CaseKey<'a> {
+    Text(&'a str),
+    Int(i64),
+    Bool(bool),
+    Empty,
+}
+
+fn case_key(col: &ColumnData, i: usize) -> CaseKey<'_> {
     match col {
-        ColumnData::Str(v) => v.get(i).cloned().flatten().unwrap_or_default(),
-        ColumnData::Int(v) => v.get(i).copied().flatten().map(|x| x.to_string()).unwrap_or_default(),
-        ColumnData::Bool(v) => v.get(i).copied().flatten().map(|x| x.to_string()).unwrap_or_default(),
-        _ => String::new(),
+        ColumnData::Str(v) => v.get(i).and_then(Option::as_deref).map_or(CaseKey::Empty, CaseKey::Text),
+        ColumnData::Int(v) => v.get(i).copied().flatten().map_or(CaseKey::Empty, CaseKey::Int),
+        ColumnData::Bool(v) => v.get(i).copied().flatten().map_or(CaseKey::Empty, CaseKey::Bool),
+        _ => CaseKey::Empty,
     }
 }
 
-fn numeric(snapshot: &Snapshot, name: &str, path: &str) -> Result<Vec<Option<f64>>> {
-    let col = snapshot.column(name)?;
-    match col {
-        ColumnData::Bool(v) => Ok(v.iter().map(|b| b.map(|b| if b { 1.0 } else { 0.0 })).collect()),
-        _ => col
-            .to_f64()
-            .ok_or_else(|| Error::config(path, format!("column `{name}` is {}, not numeric", col.data_type().as_str()))),
+/// A case's values, ready to compare with [`CaseKey`]s without formatting every row.
+struct CaseValues<'a> {
+    text: &'a [String],
+    ints: Vec<i64>,
+    bools: Vec<bool>,
+    empty: bool,
+}
+
+impl<'a> CaseValues<'a> {
+    fn new(values: &'a [String]) -> Self {
+        CaseValues {
+            text: values,
+            // Only a value written as the integer's own text matches it (`"07"` matches nothing).
+            ints: values.iter().filter_map(|v| v.parse::<i64>().ok().filter(|x| x.to_string() == *v)).collect(),
+            bools: values.iter().filter_map(|v| v.parse::<bool>().ok().filter(|x| x.to_string() == *v)).collect(),
+            empty: values.iter().any(String::is_empty),
+        }
     }
+
+    fn matches(&self, key: &CaseKey<'_>) -> bool {
+        match key {
+            CaseKey::Text(t) => self.text.iter().any(|v| v == t),
+            CaseKey::Int(x) => self.ints.contains(x),
+            CaseKey::Bool(b) => self.bools.contains(b),
+            CaseKey::Empty => self.empty,
+        }
+    }
+}
+
+/// A numeric column, or the `config` error naming `path`.
+fn source<'a>(snapshot: &'a Snapshot, name: &str, path: &str) -> Result<Source<'a>> {
+    let col = snapshot.column(name)?;
+    Source::of(col).ok_or_else(|| Error::config(path, format!("column `{name}` is {}, not numeric", col.data_type().as_str())))
+}
+
+fn numeric(snapshot: &Snapshot, name: &str, path: &str) -> Result<Vec<Option<f64>>> {
+    let s = source(snapshot, name, path)?;
+    Ok((0..snapshot.len()).map(|r| s.get(r)).collect())
+}
+
+/// Threads for one scoring: all cores (at most 8), one for small snapshots.
+fn threads(rows: usize) -> usize {
+    if rows < 16_384 {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+}
+
+/// Runs `tasks` on up to `threads` scoped threads, each taking the next task when done; the
+/// results come back in task order.
+fn run_tasks<'a, T: Send>(tasks: Vec<Box<dyn FnOnce() -> T + Send + 'a>>, threads: usize) -> Vec<T> {
+    let threads = threads.min(tasks.len());
+    if threads < 2 {
+        return tasks.into_iter().map(|t| t()).collect();
+    }
+    let queue: Vec<Mutex<Option<Box<dyn FnOnce() -> T + Send + 'a>>>> = tasks.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = queue.get(k) else { break };
+            let task = slot.lock().map(|mut t| t.take()).unwrap_or_else(|e| e.into_inner().take());
+            if let Some(task) = task {
+                done.push((k, task()));
+            }
+        }
+        done
+    };
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    done.sort_by_key(|d| d.0);
+    done.into_iter().map(|d| d.1).collect()
+}
+
+/// What the parallel steps read of one scorecard, resolved (and checked) against the snapshot.
+struct CardInput<'a> {
+    rows: Rows<'a>,
+    /// Per measure: the metric.
+    metrics: Vec<Source<'a>>,
+    /// Per measure: the peers of a percentile measure.
+    peers: Vec<Option<Peers<'a>>>,
+    flags: Vec<&'a [Option<bool>]>,
 }
 
 fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapshot) -> Result<HealthScores> {
@@ -186,24 +544,28 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
     for c in cards {
         c.validate()?;
     }
-    // Which card scores each row.
-    let mut card_of = vec![(cards.len() - 1) as u32; n];
+    // Which card scores each row (kept only when there are several).
+    let mut card_of: Vec<u32> = Vec::new();
     if let Some(set) = set {
         set.validate()?;
         let col = snapshot.column(&set.column)?;
-        for (i, slot) in card_of.iter_mut().enumerate() {
-            let k = key_of(col, i);
-            if let Some(c) = set.cases.iter().position(|c| c.values.contains(&k)) {
-                *slot = c as u32;
-            }
-        }
+        let cases: Vec<CaseValues<'_>> = set.cases.iter().map(|c| CaseValues::new(&c.values)).collect();
+        let default = (cards.len() - 1) as u32;
+        card_of = (0..n)
+            .map(|i| {
+                let key = case_key(col, i);
+                cases.iter().position(|c| c.matches(&key)).map_or(default, |c| c as u32)
+            })
+            .collect();
     }
     // The union of parts, in order of first appearance.
     let mut parts: Vec<String> = Vec::new();
     let mut part_index: HashMap<String, usize> = HashMap::new();
+    let names_of = |c: &Scorecard| -> Vec<String> {
+        c.measures.iter().map(|m| m.name.clone()).chain(c.penalties.iter().map(|p| format!("penalty:{}", p.column))).collect()
+    };
     for c in cards {
-        let names = c.measures.iter().map(|m| m.name.clone()).chain(c.penalties.iter().map(|p| format!("penalty:{}", p.column)));
-        for name in names {
+        for name in names_of(c) {
             if !part_index.contains_key(&name) {
                 part_index.insert(name.clone(), parts.len());
                 parts.push(name);
@@ -211,189 +573,276 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         }
     }
     let np = parts.len();
-    let mut out = HealthScores {
-        as_of: snapshot.as_of(),
-        account_ids: snapshot.account_ids().to_vec(),
-        bands: cards[0].bands.clone(),
-        scorecards: cards.iter().map(|c| c.name.clone()).collect(),
-        scorecard_of: card_of.clone(),
-        card_parts: cards
-            .iter()
-            .map(|c| {
-                c.measures
-                    .iter()
-                    .map(|m| m.name.clone())
-                    .chain(c.penalties.iter().map(|p| format!("penalty:{}", p.column)))
-                    .filter_map(|n| part_index.get(&n).copied())
-                    .collect()
-            })
-            .collect(),
-        parts,
-        values: vec![vec![None; n]; np],
-        points: vec![vec![None; n]; np],
-        shares: vec![vec![0.0; n]; np],
-        contributions: vec![vec![0; n]; np],
-        computed: vec![None; n],
-        overrides: Vec::new(),
-        override_of: vec![None; n],
-    };
+    let card_parts: Vec<Vec<usize>> =
+        cards.iter().map(|c| names_of(c).iter().filter_map(|n| part_index.get(n).copied()).collect()).collect();
+    let plans: Vec<CardPlan> = cards.iter().map(|c| plan(c, &part_index)).collect();
+
+    // Rows of each card, and each row's place among them.
+    let mut card_rows: Vec<Vec<usize>> = vec![Vec::new(); cards.len()];
+    let mut local_row: Vec<u32> = Vec::new();
+    if !card_of.is_empty() {
+        local_row.reserve(n);
+        for (r, &c) in card_of.iter().enumerate() {
+            let rows = &mut card_rows[c as usize];
+            local_row.push(rows.len() as u32);
+            rows.push(r);
+        }
+    }
+    let mut inputs: Vec<Option<CardInput<'_>>> = Vec::with_capacity(cards.len());
     for (ci, card) in cards.iter().enumerate() {
-        let rows: Vec<usize> =
-            if cards.len() == 1 { (0..n).collect() } else { (0..n).filter(|&i| card_of[i] == ci as u32).collect() };
-        if rows.is_empty() {
+        let rows = if card_of.is_empty() { Rows::All(n) } else { Rows::Some(&card_rows[ci]) };
+        if rows.len() == 0 {
             // Still check the names so a typo does not hide until a segment appears.
             for (mi, m) in card.measures.iter().enumerate() {
-                numeric(snapshot, &m.metric, &format!("measures[{mi}].metric"))?;
+                source(snapshot, &m.metric, &format!("measures[{mi}].metric"))?;
             }
+            inputs.push(None);
             continue;
         }
-        score_card(card, snapshot, &rows, &part_index, &mut out)?;
+        inputs.push(Some(card_input(card, snapshot, rows)?));
     }
+
+    // Step 1, in parallel: value columns and percentile points.
+    let threads = threads(n);
+    enum Done {
+        Values(ValueColumn),
+        Keys(Vec<u32>, usize),
+        Percentile(Vec<f64>),
+    }
+    let mut tasks: Vec<Box<dyn FnOnce() -> Done + Send + '_>> = Vec::new();
+    // Peer groups first (shared by the measures with the same peers of a card).
+    let mut key_task: Vec<Vec<Option<usize>>> = Vec::new();
+    for (ci, input) in inputs.iter().enumerate() {
+        let mut mine = vec![None; cards[ci].measures.len()];
+        if let Some(input) = input {
+            for (mi, peers) in input.peers.iter().enumerate() {
+                let Some(peers) = peers else { continue };
+                let same = (0..mi).find(|&k| {
+                    input.peers[k].is_some()
+                        && matches!((&cards[ci].measures[k].scoring, &cards[ci].measures[mi].scoring),
+                            (Scoring::Percentile { peers: a }, Scoring::Percentile { peers: b }) if a == b)
+                });
+                mine[mi] = match same.and_then(|k| mine[k]) {
+                    Some(t) => Some(t),
+                    None => {
+                        let rows = input.rows;
+                        tasks.push(Box::new(move || {
+                            let (keys, groups) = group_keys(peers, rows);
+                            Done::Keys(keys, groups)
+                        }));
+                        Some(tasks.len() - 1)
+                    }
+                };
+            }
+        }
+        key_task.push(mine);
+    }
+    let peer_keys: Vec<(Vec<u32>, usize)> =
+        run_tasks(tasks, threads).into_iter().map(|d| if let Done::Keys(k, g) = d { (k, g) } else { (Vec::new(), 0) }).collect();
+
+    let mut tasks: Vec<Box<dyn FnOnce() -> Done + Send + '_>> = Vec::new();
+    let mut percentile_task: Vec<Vec<Option<usize>>> = Vec::new();
+    for (ci, input) in inputs.iter().enumerate() {
+        let mut mine = vec![None; cards[ci].measures.len()];
+        if let Some(input) = input {
+            for (mi, m) in cards[ci].measures.iter().enumerate() {
+                let Some((keys, groups)) = key_task[ci][mi].and_then(|t| peer_keys.get(t)) else { continue };
+                let (metric, rows, flip) = (input.metrics[mi], input.rows, m.direction == Direction::LowerIsBetter);
+                tasks.push(Box::new(move || Done::Percentile(percentile_points(metric, rows, keys, *groups, flip))));
+                mine[mi] = Some(tasks.len() - 1);
+            }
+        }
+        percentile_task.push(mine);
+    }
+    let first_value_task = tasks.len();
+    for p in 0..np {
+        let sources: Vec<Option<Source<'_>>> = cards
+            .iter()
+            .zip(&inputs)
+            .map(|(card, input)| {
+                let input = input.as_ref()?;
+                let name = &parts[p];
+                if let Some(mi) = card.measures.iter().position(|m| &m.name == name) {
+                    return input.metrics.get(mi).copied();
+                }
+                card.penalties
+                    .iter()
+                    .position(|pen| name.strip_prefix("penalty:") == Some(pen.column.as_str()))
+                    .and_then(|pi| input.flags.get(pi).map(|f| Source::Bool(f)))
+            })
+            .collect();
+        let card_of = &card_of;
+        tasks.push(Box::new(move || Done::Values(ValueColumn::build(n, &sources, card_of))));
+    }
+    let mut done: Vec<Option<Done>> = run_tasks(tasks, threads).into_iter().map(Some).collect();
+    let percentiles: Vec<Vec<Vec<f64>>> = percentile_task
+        .iter()
+        .map(|card| {
+            card.iter()
+                .map(|t| match t.and_then(|t| done.get_mut(t)).and_then(Option::take) {
+                    Some(Done::Percentile(p)) => p,
+                    _ => Vec::new(),
+                })
+                .collect()
+        })
+        .collect();
+    let mut values: Vec<ValueColumn> = done
+        .drain(first_value_task..)
+        .map(|d| match d {
+            Some(Done::Values(v)) => v,
+            _ => ValueColumn { present: Bits::new(n), data: Values::Float(vec![0.0; n]) },
+        })
+        .collect();
+
+    // Step 2, in parallel over rows: points, weights, contributions.
+    let mut contributions = vec![0i32; n * np];
+    let mut computed = vec![NO_SCORE; n];
+    let flags: Vec<&[&[Option<bool>]]> = inputs.iter().map(|i| i.as_ref().map_or(&[][..], |i| &i.flags[..])).collect();
+    let ctx =
+        RowContext { plans: &plans, values: &values, percentiles: &percentiles, scorecard_of: &card_of, local_row: &local_row };
+    let chunk = n.div_ceil(threads).max(1);
+    if threads < 2 {
+        ctx.score_rows(0, &flags, &mut contributions, &mut computed);
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = contributions
+                .chunks_mut(chunk * np.max(1))
+                .zip(computed.chunks_mut(chunk))
+                .enumerate()
+                .map(|(k, (c, s))| {
+                    let (ctx, flags) = (&ctx, &flags);
+                    scope.spawn(move || ctx.score_rows(k * chunk, flags, c, s))
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            }
+        });
+    }
+    // A penalty's value is only kept for rows with a score (as the first version had it).
+    for (r, _) in computed.iter().enumerate().filter(|(_, &s)| s == NO_SCORE) {
+        let c = card_of.get(r).copied().unwrap_or(0) as usize;
+        for pen in plans.get(c).map_or(&[][..], |p| &p.penalties[..]) {
+            if let Some(v) = values.get_mut(pen.part) {
+                v.present.set(r, false);
+            }
+        }
+    }
+
     // Overrides (from every card; the set's default card is last).
     let as_of = snapshot.as_of();
-    let any_override = cards.iter().any(|c| !c.overrides.is_empty());
-    let mut by_account: FxHashMap<&str, usize> = FxHashMap::default();
-    if any_override {
-        by_account.reserve(n);
+    let mut overrides = Vec::new();
+    let mut override_of: Vec<(usize, u32)> = Vec::new();
+    if cards.iter().any(|c| !c.overrides.is_empty()) {
+        // The last row of each overridden account (few accounts: index them, not the snapshot).
+        let mut wanted: FxHashMap<&str, Option<usize>> = FxHashMap::default();
+        let mut applied: FxHashMap<usize, u32> = FxHashMap::default();
+        for o in cards.iter().flat_map(|c| &c.overrides) {
+            wanted.insert(o.account_id.as_str(), None);
+        }
         for (i, id) in snapshot.account_ids().iter().enumerate() {
-            by_account.insert(id.as_str(), i);
+            if let Some(row) = wanted.get_mut(id.as_str()) {
+                *row = Some(i);
+            }
         }
-    }
-    for card in cards {
-        for o in &card.overrides {
-            let live = o.set_at.is_none_or(|s| s <= as_of) && as_of < o.expires_at;
-            if let (true, Some(&row)) = (live, by_account.get(o.account_id.as_str())) {
-                if out.override_of[row].is_none() {
-                    out.override_of[row] = Some(out.overrides.len() as u32);
-                    out.overrides.push(o.clone());
+        for card in cards {
+            for o in &card.overrides {
+                let live = o.set_at.is_none_or(|s| s <= as_of) && as_of < o.expires_at;
+                if let (true, Some(&Some(row))) = (live, wanted.get(o.account_id.as_str())) {
+                    if let std::collections::hash_map::Entry::Vacant(e) = applied.entry(row) {
+                        e.insert(overrides.len() as u32);
+                        overrides.push(o.clone());
+                    }
                 }
             }
         }
+        override_of = applied.into_iter().collect();
+        override_of.sort_unstable();
     }
-    Ok(out)
+    Ok(HealthScores {
+        as_of,
+        account_ids: AccountIds::new(snapshot.account_ids()),
+        bands: cards[0].bands.clone(),
+        scorecards: cards.iter().map(|c| c.name.clone()).collect(),
+        scorecard_of: card_of,
+        local_row,
+        card_parts,
+        plans,
+        parts,
+        values,
+        percentiles,
+        contributions,
+        computed,
+        overrides,
+        override_of,
+    })
 }
 
-/// Points (0–100) of every row in `rows` for one measure, `None` when missing or uncovered.
-fn measure_points(
-    m: &super::config::Measure,
-    values: &[Option<f64>],
-    rows: &[usize],
-    snapshot: &Snapshot,
-    path: &str,
-) -> Result<Vec<Option<f64>>> {
-    let flip = m.direction == Direction::LowerIsBetter;
-    match &m.scoring {
-        Scoring::Ramp { low, high } => Ok(rows
-            .iter()
-            .map(|&r| {
-                values[r].map(|x| {
-                    let t = ((x - low) / (high - low)).clamp(0.0, 1.0) * 100.0;
-                    if flip {
-                        100.0 - t
-                    } else {
-                        t
-                    }
-                })
-            })
-            .collect()),
-        Scoring::Tiers { tiers } => {
-            Ok(rows.iter().map(|&r| values[r].and_then(|x| tiers.iter().find(|t| t.contains(x)).map(|t| t.points))).collect())
-        }
-        Scoring::Percentile { peers } => {
-            // Group rows by peer key, then rank within each group.
-            let keys: Vec<u32> = match peers {
-                PeerGroup::All => vec![0; rows.len()],
-                PeerGroup::Column { column } => {
-                    let col = snapshot.column(column)?;
-                    if matches!(col, ColumnData::Float(_) | ColumnData::Timestamp(_)) {
-                        return Err(Error::config(
-                            format!("{path}.scoring.peers.column"),
-                            format!("peer column `{column}` must be text, integer or boolean (use bins for numbers)"),
-                        ));
-                    }
-                    let mut ids: HashMap<String, u32> = HashMap::new();
-                    rows.iter()
-                        .map(|&r| {
-                            let k = key_of(col, r);
-                            let next = ids.len() as u32;
-                            *ids.entry(k).or_insert(next)
-                        })
-                        .collect()
+/// The scoring rules of a (validated) scorecard.
+fn plan(card: &Scorecard, part_index: &HashMap<String, usize>) -> CardPlan {
+    let measures = card
+        .measures
+        .iter()
+        .map(|m| MeasurePlan {
+            part: part_index.get(&m.name).copied().unwrap_or(0),
+            weight: m.weight,
+            group: m.group.as_ref().and_then(|g| card.groups.iter().position(|x| &x.name == g)).unwrap_or(0),
+            rule: match &m.scoring {
+                Scoring::Ramp { low, high } => {
+                    Rule::Ramp { low: *low, high: *high, flip: m.direction == Direction::LowerIsBetter }
                 }
-                PeerGroup::Bins { column, edges } => {
-                    let v = numeric(snapshot, column, &format!("{path}.scoring.peers.column"))?;
-                    rows.iter()
-                        .map(|&r| match v[r] {
-                            None => 0,
-                            Some(x) => 1 + edges.partition_point(|e| *e <= x) as u32,
-                        })
-                        .collect()
-                }
-            };
-            let groups = keys.iter().copied().max().map_or(0, |k| k as usize + 1);
-            let mut members: Vec<Vec<f64>> = vec![Vec::new(); groups];
-            for (j, &r) in rows.iter().enumerate() {
-                if let Some(x) = values[r] {
-                    members[keys[j] as usize].push(x);
-                }
-            }
-            for g in &mut members {
-                g.sort_unstable_by(f64::total_cmp);
-            }
-            Ok(rows
-                .iter()
-                .enumerate()
-                .map(|(j, &r)| {
-                    values[r].map(|x| {
-                        let g = &members[keys[j] as usize];
-                        let below = g.partition_point(|v| *v < x);
-                        let upto = g.partition_point(|v| *v <= x);
-                        let p = if g.len() <= 1 {
-                            50.0
-                        } else {
-                            (below as f64 + 0.5 * (upto - below) as f64) / g.len() as f64 * 100.0
-                        };
-                        if flip {
-                            100.0 - p
-                        } else {
-                            p
-                        }
-                    })
-                })
-                .collect())
-        }
-    }
+                Scoring::Tiers { tiers } => Rule::Tiers(tiers.clone()),
+                Scoring::Percentile { .. } => Rule::Percentile,
+            },
+            fill: match m.missing {
+                MissingPolicy::Renormalize => None,
+                MissingPolicy::Worst => Some(m.worst_points()),
+                MissingPolicy::Default { points } => Some(points),
+            },
+        })
+        .collect();
+    let penalties = card
+        .penalties
+        .iter()
+        .map(|p| PenaltyPlan {
+            part: part_index.get(&format!("penalty:{}", p.column)).copied().unwrap_or(0),
+            points: p.points,
+            micros: (p.points * MICROS_PER_POINT as f64).round() as i64,
+        })
+        .collect();
+    let group_weight = if card.groups.is_empty() { vec![1.0] } else { card.groups.iter().map(|g| g.weight).collect() };
+    CardPlan { measures, penalties, group_weight }
 }
 
-fn score_card(
-    card: &Scorecard,
-    snapshot: &Snapshot,
-    rows: &[usize],
-    part_index: &HashMap<String, usize>,
-    out: &mut HealthScores,
-) -> Result<()> {
-    let nm = card.measures.len();
-    let mut values = Vec::with_capacity(nm);
-    let mut points = Vec::with_capacity(nm);
+/// The columns a scorecard reads, checked in the order the first version checked them.
+fn card_input<'a>(card: &'a Scorecard, snapshot: &'a Snapshot, rows: Rows<'a>) -> Result<CardInput<'a>> {
+    let mut metrics = Vec::with_capacity(card.measures.len());
+    let mut peers = Vec::with_capacity(card.measures.len());
     for (mi, m) in card.measures.iter().enumerate() {
         let path = format!("measures[{mi}]");
-        let v = numeric(snapshot, &m.metric, &format!("{path}.metric"))?;
-        let mut p = measure_points(m, &v, rows, snapshot, &path)?;
-        let fill = match m.missing {
-            MissingPolicy::Renormalize => None,
-            MissingPolicy::Worst => Some(m.worst_points()),
-            MissingPolicy::Default { points } => Some(points),
-        };
-        if let Some(f) = fill {
-            p.iter_mut().filter(|x| x.is_none()).for_each(|x| *x = Some(f));
-        }
-        values.push(v);
-        points.push(p);
+        metrics.push(source(snapshot, &m.metric, &format!("{path}.metric"))?);
+        peers.push(match &m.scoring {
+            Scoring::Percentile { peers: PeerGroup::All } => Some(Peers::All),
+            Scoring::Percentile { peers: PeerGroup::Column { column } } => {
+                let col = snapshot.column(column)?;
+                if matches!(col, ColumnData::Float(_) | ColumnData::Timestamp(_)) {
+                    return Err(Error::config(
+                        format!("{path}.scoring.peers.column"),
+                        format!("peer column `{column}` must be text, integer or boolean (use bins for numbers)"),
+                    ));
+                }
+                Some(Peers::Column(col))
+            }
+            Scoring::Percentile { peers: PeerGroup::Bins { column, edges } } => {
+                Some(Peers::Bins(source(snapshot, column, &format!("{path}.scoring.peers.column"))?, edges))
+            }
+            _ => None,
+        });
     }
-    let mut penalty_cols = Vec::with_capacity(card.penalties.len());
+    let mut flags = Vec::with_capacity(card.penalties.len());
     for (pi, pen) in card.penalties.iter().enumerate() {
         match snapshot.column(&pen.column)? {
-            ColumnData::Bool(v) => penalty_cols.push(v),
+            ColumnData::Bool(v) => flags.push(&v[..]),
             other => {
                 return Err(Error::config(
                     format!("penalties[{pi}].column"),
@@ -402,73 +851,166 @@ fn score_card(
             }
         }
     }
-    // Group of each measure (index into card.groups, or 0 with one implicit group).
-    let group_of: Vec<usize> = card
-        .measures
-        .iter()
-        .map(|m| m.group.as_ref().and_then(|g| card.groups.iter().position(|x| &x.name == g)).unwrap_or(0))
-        .collect();
-    let group_weight: Vec<f64> = if card.groups.is_empty() { vec![1.0] } else { card.groups.iter().map(|g| g.weight).collect() };
-    let ng = group_weight.len();
-    let slots: Vec<usize> = card.measures.iter().map(|m| part_index.get(&m.name).copied().unwrap_or(0)).collect();
-    let pen_slots: Vec<usize> =
-        card.penalties.iter().map(|p| part_index.get(&format!("penalty:{}", p.column)).copied().unwrap_or(0)).collect();
+    Ok(CardInput { rows, metrics, peers, flags })
+}
 
-    let mut wsum = vec![0.0; ng];
-    let mut exact = vec![0.0; nm];
-    let mut micros = vec![0i64; nm];
-    for (j, &r) in rows.iter().enumerate() {
-        wsum.iter_mut().for_each(|w| *w = 0.0);
-        for mi in 0..nm {
-            if points[mi][j].is_some() {
-                wsum[group_of[mi]] += card.measures[mi].weight;
-            }
+/// What scoring a row reads (shared by the threads).
+struct RowContext<'a> {
+    plans: &'a [CardPlan],
+    values: &'a [ValueColumn],
+    percentiles: &'a [Vec<Vec<f64>>],
+    scorecard_of: &'a [u32],
+    local_row: &'a [u32],
+}
+
+/// Per-thread scratch space, and per scorecard the weights of each pattern of measures with
+/// points (a scorecard of up to 16 measures has at most 65,536 patterns, few of them seen).
+#[derive(Default)]
+struct Scratch {
+    points: Vec<f64>,
+    has: Vec<bool>,
+    exact: Vec<f64>,
+    micros: Vec<i64>,
+    wsum: Vec<f64>,
+    shares: Vec<f64>,
+    patterns: Vec<Patterns>,
+}
+
+#[derive(Default)]
+struct Patterns {
+    /// Pattern (bit `mi` set when measure `mi` has points) → index into `shares`, or `u32::MAX`.
+    index: Vec<u32>,
+    /// `measures` shares per pattern seen.
+    shares: Vec<f64>,
+    scored: Vec<bool>,
+}
+
+const PATTERN_MEASURES: usize = 16;
+
+impl RowContext<'_> {
+    fn card(&self, r: usize) -> (usize, usize) {
+        if self.scorecard_of.is_empty() {
+            (0, r)
+        } else {
+            (self.scorecard_of.get(r).copied().unwrap_or(0) as usize, self.local_row.get(r).copied().unwrap_or(0) as usize)
         }
-        let gtotal: f64 = (0..ng).filter(|&g| wsum[g] > 0.0).map(|g| group_weight[g]).sum();
-        for mi in 0..nm {
-            out.values[slots[mi]][r] = values[mi][r];
-            out.points[slots[mi]][r] = points[mi][j];
-        }
-        if gtotal <= 0.0 {
-            continue;
-        }
-        let mut total = 0.0;
-        for mi in 0..nm {
-            let g = group_of[mi];
-            let share = match points[mi][j] {
-                Some(_) if wsum[g] > 0.0 => group_weight[g] / gtotal * card.measures[mi].weight / wsum[g],
-                _ => 0.0,
-            };
-            exact[mi] = share * points[mi][j].unwrap_or(0.0) * MICROS_PER_POINT as f64;
-            total += exact[mi];
-            out.shares[slots[mi]][r] = share;
-        }
-        let mut score = (total.round() as i64).clamp(0, FULL);
-        allocate(&exact, score, &mut micros);
-        for mi in 0..nm {
-            out.contributions[slots[mi]][r] = micros[mi];
-        }
-        for (pi, pen) in card.penalties.iter().enumerate() {
-            let on = penalty_cols[pi].get(r).copied().flatten();
-            out.values[pen_slots[pi]][r] = on.map(|b| if b { 1.0 } else { 0.0 });
-            if on == Some(true) {
-                let take = ((pen.points * MICROS_PER_POINT as f64).round() as i64).min(score);
-                score -= take;
-                out.contributions[pen_slots[pi]][r] = -take;
-                out.points[pen_slots[pi]][r] = Some(pen.points);
-            }
-        }
-        out.computed[r] = Some(score);
     }
-    Ok(())
+
+    /// Points of every measure of row `r` into `points` (0 when none) and `has`.
+    #[inline]
+    fn points(&self, plan: &CardPlan, card: usize, r: usize, j: usize, points: &mut [f64], has: &mut [bool]) -> u64 {
+        let mut pattern = 0u64;
+        for (mi, m) in plan.measures.iter().enumerate() {
+            let value = self.values.get(m.part).and_then(|v| v.get(r));
+            let pct = || self.percentiles.get(card).and_then(|c| c.get(mi)).and_then(|c| c.get(j)).copied().unwrap_or(0.0);
+            let p = m.points(value, pct);
+            points[mi] = p.unwrap_or(0.0);
+            has[mi] = p.is_some();
+            if p.is_some() && mi < 64 {
+                pattern |= 1 << mi;
+            }
+        }
+        pattern
+    }
+
+    /// Scores rows `start..start + computed.len()`, writing their contributions (row by row)
+    /// and computed scores.
+    fn score_rows(&self, start: usize, flags: &[&[&[Option<bool>]]], contributions: &mut [i32], computed: &mut [i32]) {
+        let np = if computed.is_empty() { 0 } else { contributions.len() / computed.len() };
+        let most = self.plans.iter().map(|p| p.measures.len()).max().unwrap_or(0);
+        let mut s = Scratch {
+            points: vec![0.0; most],
+            has: vec![false; most],
+            exact: vec![0.0; most],
+            micros: vec![0; most],
+            shares: vec![0.0; most],
+            patterns: self.plans.iter().map(|_| Patterns::default()).collect(),
+            ..Scratch::default()
+        };
+        for (k, (score_out, out)) in computed.iter_mut().zip(contributions.chunks_mut(np.max(1))).enumerate() {
+            let r = start + k;
+            let (card, j) = self.card(r);
+            let Some(plan) = self.plans.get(card) else { continue };
+            let nm = plan.measures.len();
+            let pattern = self.points(plan, card, r, j, &mut s.points[..nm], &mut s.has[..nm]);
+            let scored = if nm <= PATTERN_MEASURES {
+                let pats = &mut s.patterns[card];
+                if pats.index.is_empty() {
+                    pats.index = vec![u32::MAX; 1 << nm];
+                }
+                let mut at = pats.index[pattern as usize];
+                if at == u32::MAX {
+                    at = pats.scored.len() as u32;
+                    let old = pats.shares.len();
+                    pats.shares.resize(old + nm, 0.0);
+                    let ok = plan.shares(|mi| pattern >> mi & 1 == 1, &mut s.wsum, &mut pats.shares[old..]);
+                    pats.scored.push(ok);
+                    pats.index[pattern as usize] = at;
+                }
+                let at = at as usize;
+                s.shares[..nm].copy_from_slice(&pats.shares[at * nm..(at + 1) * nm]);
+                pats.scored[at]
+            } else {
+                let has = &s.has;
+                plan.shares(|mi| has[mi], &mut s.wsum, &mut s.shares[..nm])
+            };
+            if !scored {
+                continue;
+            }
+            let mut total = 0.0;
+            for mi in 0..nm {
+                s.exact[mi] = s.shares[mi] * s.points[mi] * MICROS_PER_POINT as f64;
+                total += s.exact[mi];
+            }
+            let mut score = (total.round() as i64).clamp(0, FULL);
+            allocate(&s.exact[..nm], score, &mut s.micros[..nm]);
+            for (m, &c) in plan.measures.iter().zip(&s.micros[..nm]) {
+                if let Some(o) = out.get_mut(m.part) {
+                    *o = c as i32;
+                }
+            }
+            let row_flags = flags.get(card).copied().unwrap_or(&[]);
+            for (pi, pen) in plan.penalties.iter().enumerate() {
+                if row_flags.get(pi).and_then(|f| f.get(r)).copied().flatten() == Some(true) {
+                    let take = pen.micros.min(score);
+                    score -= take;
+                    if let Some(o) = out.get_mut(pen.part) {
+                        *o = -take as i32;
+                    }
+                }
+            }
+            *score_out = score as i32;
+        }
+    }
+}
+
+/// `x.floor()` without a call into the maths library (the baseline x86-64 target has no
+/// rounding instruction): exact for every float.
+#[inline]
+fn floor(x: f64) -> f64 {
+    if x.abs() < 4.0e15 {
+        let t = x as i64 as f64;
+        if t > x {
+            t - 1.0
+        } else {
+            t
+        }
+    } else {
+        x.floor()
+    }
 }
 
 /// Integer parts of `exact` summing to `total` (largest remainder; ties go to the earlier measure).
 fn allocate(exact: &[f64], total: i64, out: &mut [i64]) {
     let mut sum = 0i64;
-    for (o, e) in out.iter_mut().zip(exact) {
-        *o = e.floor() as i64;
+    let mut fraction = [0.0f64; 64];
+    for (i, (o, e)) in out.iter_mut().zip(exact).enumerate() {
+        let f = floor(*e);
+        *o = f as i64;
         sum += *o;
+        if let Some(x) = fraction.get_mut(i) {
+            *x = e - f;
+        }
     }
     let mut rest = total - sum;
     if out.is_empty() {
@@ -483,7 +1025,7 @@ fn allocate(exact: &[f64], total: i64, out: &mut [i64]) {
             if i < 64 && taken & (1 << i) != 0 {
                 continue;
             }
-            let f = e - e.floor();
+            let f = if i < 64 { fraction[i] } else { e - floor(*e) };
             if best.is_none_or(|b| f > b.1) {
                 best = Some((i, f));
             }
@@ -519,12 +1061,18 @@ impl HealthScores {
 
     /// True when no account was scored.
     pub fn is_empty(&self) -> bool {
-        self.account_ids.is_empty()
+        self.len() == 0
     }
 
-    /// Account ids, one per row.
+    /// Account ids, one per row (built on the first call; [`HealthScores::account_id`] reads
+    /// one without building them all).
     pub fn account_ids(&self) -> &[String] {
-        &self.account_ids
+        self.account_ids.list()
+    }
+
+    /// The account id of row `i`.
+    pub fn account_id(&self, i: usize) -> Option<&str> {
+        self.account_ids.get(i)
     }
 
     /// The bands used.
@@ -539,20 +1087,30 @@ impl HealthScores {
 
     /// Final score of row `i` in millionths of a point (override applied).
     pub fn score_micros(&self, i: usize) -> Option<i64> {
-        match self.override_of.get(i).copied().flatten() {
-            Some(o) => self.overrides.get(o as usize).map(|o| (o.score * MICROS_PER_POINT as f64).round() as i64),
-            None => self.computed.get(i).copied().flatten(),
+        match self.override_index(i) {
+            Some(o) => self.overrides.get(o).map(|o| (o.score * MICROS_PER_POINT as f64).round() as i64),
+            None => self.computed_micros(i),
         }
+    }
+
+    fn override_index(&self, i: usize) -> Option<usize> {
+        if self.override_of.is_empty() {
+            return None;
+        }
+        self.override_of.binary_search_by_key(&i, |x| x.0).ok().and_then(|k| self.override_of.get(k)).map(|x| x.1 as usize)
     }
 
     /// Score of row `i` computed by the scorecard (before any override), in millionths of a point.
     pub fn computed_micros(&self, i: usize) -> Option<i64> {
-        self.computed.get(i).copied().flatten()
+        self.computed.get(i).copied().filter(|&s| s != NO_SCORE).map(i64::from)
     }
 
     /// Contribution of part `p` to row `i`, in millionths of a point.
     pub fn contribution_micros(&self, p: usize, i: usize) -> i64 {
-        self.contributions.get(p).and_then(|c| c.get(i)).copied().unwrap_or(0)
+        if p >= self.parts.len() {
+            return 0;
+        }
+        self.contributions.get(i * self.parts.len() + p).map_or(0, |&c| i64::from(c))
     }
 
     /// Final scores (0–100), one per row.
@@ -575,34 +1133,77 @@ impl HealthScores {
         self.account_ids.iter().position(|a| a == account_id)
     }
 
+    /// The scorecard of row `i` and the row's place among that scorecard's rows.
+    fn card_of(&self, i: usize) -> (usize, usize) {
+        if self.scorecard_of.is_empty() {
+            (0, i)
+        } else {
+            (self.scorecard_of.get(i).copied().unwrap_or(0) as usize, self.local_row.get(i).copied().unwrap_or(0) as usize)
+        }
+    }
+
+    /// The value of part `p` in row `i`.
+    fn value(&self, p: usize, i: usize) -> Option<f64> {
+        self.values.get(p).and_then(|v| v.get(i))
+    }
+
+    /// Points of measure `mi` of scorecard `card` in row `i` (the `j`-th of its scorecard).
+    fn measure_points(&self, card: usize, mi: usize, i: usize, j: usize) -> Option<f64> {
+        let m = self.plans.get(card)?.measures.get(mi)?;
+        let pct = || self.percentiles.get(card).and_then(|c| c.get(mi)).and_then(|c| c.get(j)).copied().unwrap_or(0.0);
+        m.points(self.value(m.part, i), pct)
+    }
+
+    /// Points of a penalty part in row `i` (set only when the flag is set and the row has a score).
+    fn penalty_points(&self, pen: &PenaltyPlan, i: usize) -> Option<f64> {
+        (self.value(pen.part, i) == Some(1.0)).then_some(pen.points)
+    }
+
+    /// Which measure or penalty of scorecard `card` part `p` is.
+    fn entry(&self, card: usize, p: usize) -> Option<Entry> {
+        let plan = self.plans.get(card)?;
+        if let Some(pi) = plan.penalties.iter().position(|x| x.part == p) {
+            return Some(Entry::Penalty(pi));
+        }
+        plan.measures.iter().position(|x| x.part == p).map(Entry::Measure)
+    }
+
     /// Row `i` with its breakdown.
     pub fn row(&self, i: usize) -> Option<AccountHealth> {
         let id = self.account_ids.get(i)?;
-        let card = self.scorecard_of.get(i).copied().unwrap_or(0) as usize;
+        let (card, j) = self.card_of(i);
         let score = self.score_micros(i).map(to_points);
         let band = score.and_then(|s| band_index(&self.bands, s)).and_then(|b| self.bands.get(b));
-        let measures = self
-            .card_parts
-            .get(card)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        let plan = self.plans.get(card)?;
+        let points: Vec<Option<f64>> = (0..plan.measures.len()).map(|mi| self.measure_points(card, mi, i, j)).collect();
+        let mut shares = vec![0.0; points.len()];
+        plan.shares(|mi| points[mi].is_some(), &mut Vec::new(), &mut shares);
+        let parts = self.card_parts.get(card).map(Vec::as_slice).unwrap_or(&[]);
+        let measures = parts
             .iter()
-            .map(|&p| MeasureScore {
-                name: self.parts[p].clone(),
-                value: self.values[p][i],
-                points: self.points[p][i],
-                weight: self.shares[p][i],
-                contribution: to_points(self.contributions[p][i]),
+            .enumerate()
+            .map(|(k, &p)| {
+                let (points, weight) = match k.checked_sub(plan.measures.len()) {
+                    None => (points[k], shares[k]),
+                    Some(pi) => (plan.penalties.get(pi).and_then(|pen| self.penalty_points(pen, i)), 0.0),
+                };
+                MeasureScore {
+                    name: self.parts[p].clone(),
+                    value: self.value(p, i),
+                    points,
+                    weight,
+                    contribution: to_points(self.contribution_micros(p, i)),
+                }
             })
             .collect();
-        let r#override = self.override_of[i].and_then(|o| self.overrides.get(o as usize)).map(|o| AppliedOverride {
-            computed_score: self.computed[i].map(to_points),
+        let r#override = self.override_index(i).and_then(|o| self.overrides.get(o)).map(|o| AppliedOverride {
+            computed_score: self.computed_micros(i).map(to_points),
             reason: o.reason.clone(),
             set_by: o.set_by.clone(),
             expires_at: o.expires_at,
         });
         Some(AccountHealth {
-            account_id: id.clone(),
+            account_id: id.to_string(),
             score,
             band: band.map(|b| b.name.clone()),
             color: band.map(|b| b.color.clone()),
@@ -622,6 +1223,20 @@ impl HealthScores {
         (0..self.len()).filter_map(|i| self.row(i)).collect()
     }
 
+    /// Points of part `p`, one per row.
+    fn points_column(&self, p: usize) -> Vec<Option<f64>> {
+        let entries: Vec<Option<Entry>> = (0..self.plans.len()).map(|c| self.entry(c, p)).collect();
+        (0..self.len())
+            .map(|i| {
+                let (card, j) = self.card_of(i);
+                match entries.get(card).copied().flatten()? {
+                    Entry::Measure(mi) => self.measure_points(card, mi, i, j),
+                    Entry::Penalty(pi) => self.penalty_points(self.plans.get(card)?.penalties.get(pi)?, i),
+                }
+            })
+            .collect()
+    }
+
     /// A table: `account_id` plus `health_score`, `health_band`, and for every part
     /// `points:<name>` and `contribution:<name>`.
     pub fn to_snapshot(&self) -> Result<Snapshot> {
@@ -630,18 +1245,18 @@ impl HealthScores {
             Column::new("health_band", ColumnData::Str(self.band_names())),
         ];
         for (p, name) in self.parts.iter().enumerate() {
-            cols.push(Column::new(format!("points:{name}"), ColumnData::Float(self.points[p].clone())));
+            cols.push(Column::new(format!("points:{name}"), ColumnData::Float(self.points_column(p))));
             cols.push(Column::new(
                 format!("contribution:{name}"),
-                ColumnData::Float(self.contributions[p].iter().map(|&c| Some(to_points(c))).collect()),
+                ColumnData::Float((0..self.len()).map(|i| Some(to_points(self.contribution_micros(p, i)))).collect()),
             ));
         }
-        Snapshot::from_columns(self.as_of, self.account_ids.clone(), cols)
+        Snapshot::from_columns(self.as_of, self.account_ids().to_vec(), cols)
     }
 
     /// Adds `health_score` and `health_band` columns to `snapshot` (rows matched by account id).
     pub fn add_to_snapshot(&self, snapshot: &mut Snapshot) -> Result<()> {
-        let index: HashMap<&str, usize> = self.account_ids.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = self.account_ids.iter().enumerate().map(|(i, a)| (a, i)).collect();
         let scores = self.scores();
         let bands = self.band_names();
         let (s, b): (Vec<_>, Vec<_>) = snapshot
@@ -657,7 +1272,7 @@ impl HealthScores {
     /// scoring, `earlier` the earlier one. The per-measure deltas sum exactly (in millionths of a
     /// point) to the score delta; an override's effect is its own `override` part.
     pub fn changes_since(&self, earlier: &HealthScores) -> Vec<ScoreChange> {
-        let index: HashMap<&str, usize> = earlier.account_ids.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = earlier.account_ids.iter().enumerate().map(|(i, a)| (a, i)).collect();
         let mut names: Vec<String> = earlier.parts.clone();
         for p in &self.parts {
             if !names.contains(p) {
@@ -669,14 +1284,14 @@ impl HealthScores {
         let b_parts: Vec<Option<usize>> = names.iter().map(|n| part(self, n)).collect();
         let mut out = Vec::new();
         for (j, id) in self.account_ids.iter().enumerate() {
-            let Some(&i) = index.get(id.as_str()) else { continue };
+            let Some(&i) = index.get(id) else { continue };
             let (Some(sa), Some(sb)) = (earlier.score_micros(i), self.score_micros(j)) else { continue };
             let mut by: Vec<(i64, MeasureChange)> = Vec::new();
             for (k, name) in names.iter().enumerate() {
-                let ca = a_parts[k].map_or(0, |p| earlier.contributions[p][i]);
-                let cb = b_parts[k].map_or(0, |p| self.contributions[p][j]);
-                let va = a_parts[k].and_then(|p| earlier.values[p][i]);
-                let vb = b_parts[k].and_then(|p| self.values[p][j]);
+                let ca = a_parts[k].map_or(0, |p| earlier.contribution_micros(p, i));
+                let cb = b_parts[k].map_or(0, |p| self.contribution_micros(p, j));
+                let va = a_parts[k].and_then(|p| earlier.value(p, i));
+                let vb = b_parts[k].and_then(|p| self.value(p, j));
                 if ca == 0 && cb == 0 && va.is_none() && vb.is_none() {
                     continue;
                 }
@@ -692,8 +1307,8 @@ impl HealthScores {
                     },
                 ));
             }
-            let oa = sa - earlier.computed[i].unwrap_or(sa);
-            let ob = sb - self.computed[j].unwrap_or(sb);
+            let oa = sa - earlier.computed_micros(i).unwrap_or(sa);
+            let ob = sb - self.computed_micros(j).unwrap_or(sb);
             if oa != 0 || ob != 0 {
                 by.push((
                     ob - oa,
@@ -712,7 +1327,7 @@ impl HealthScores {
                 band_index(&h.bands, to_points(s)).and_then(|b| h.bands.get(b)).map(|b| b.name.clone())
             };
             out.push(ScoreChange {
-                account_id: id.clone(),
+                account_id: id.to_string(),
                 before: to_points(sa),
                 after: to_points(sb),
                 delta: to_points(sb - sa),
@@ -731,7 +1346,7 @@ impl HealthScores {
         let parent = snapshot.column("parent_id")?;
         let weights = numeric(snapshot, weight_column, "weight_column")?;
         let index: HashMap<&str, usize> = snapshot.account_ids().iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
-        let score_index: HashMap<&str, usize> = self.account_ids.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
+        let score_index: HashMap<&str, usize> = self.account_ids.iter().enumerate().map(|(i, a)| (a, i)).collect();
         let n = snapshot.len();
         // Each account's members: itself plus every descendant (walk up from each account).
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];

@@ -1,0 +1,379 @@
+//! Percentile-among-peers points: every value's mid-rank within its peer group, in linear time.
+//!
+//! A value's points are `(below + ties / 2) / n × 100` among the `n` present values of its group
+//! (50 when the group has one value), where `below` counts values strictly less and `ties` values
+//! equal (so `-0.0` ties with `0.0`). Whole numbers over a modest range are counted in one
+//! histogram; other values are radix sorted once by (group, value) and every run of equal values
+//! is given its points in one step. A value of NaN has no place in either order: such a column
+//! falls back to the sort-and-search of the first implementation, whose answer it keeps.
+
+use rustc_hash::FxHashMap;
+
+use crate::metrics::ColumnData;
+
+/// A numeric column of the snapshot, read in place (booleans read as 1 and 0).
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a> {
+    Int(&'a [Option<i64>]),
+    Float(&'a [Option<f64>]),
+    Bool(&'a [Option<bool>]),
+}
+
+impl<'a> Source<'a> {
+    /// The column as numbers, `None` for text and instants.
+    pub(crate) fn of(col: &'a ColumnData) -> Option<Source<'a>> {
+        match col {
+            ColumnData::Int(v) => Some(Source::Int(v)),
+            ColumnData::Float(v) => Some(Source::Float(v)),
+            ColumnData::Bool(v) => Some(Source::Bool(v)),
+            _ => None,
+        }
+    }
+
+    /// Row `r` as a float, exactly as `ColumnData::to_f64` (and 1 / 0 for booleans) gives it.
+    #[inline]
+    pub(crate) fn get(self, r: usize) -> Option<f64> {
+        match self {
+            Source::Int(v) => v.get(r).copied().flatten().map(|x| x as f64),
+            Source::Float(v) => v.get(r).copied().flatten(),
+            Source::Bool(v) => v.get(r).copied().flatten().map(|b| if b { 1.0 } else { 0.0 }),
+        }
+    }
+}
+
+/// The rows one scorecard scores: every row, or a list.
+#[derive(Clone, Copy)]
+pub(crate) enum Rows<'a> {
+    All(usize),
+    Some(&'a [usize]),
+}
+
+impl Rows<'_> {
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Rows::All(n) => n,
+            Rows::Some(r) => r.len(),
+        }
+    }
+
+    /// The snapshot row of the `j`-th scored row.
+    #[inline]
+    pub(crate) fn get(self, j: usize) -> usize {
+        match self {
+            Rows::All(_) => j,
+            Rows::Some(r) => r.get(j).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// Who is compared with whom, resolved against the snapshot.
+pub(crate) enum Peers<'a> {
+    All,
+    Column(&'a ColumnData),
+    Bins(Source<'a>, &'a [f64]),
+}
+
+/// The peer group of every scored row (dense ids from 0), and the number of groups.
+pub(crate) fn group_keys(peers: &Peers<'_>, rows: Rows<'_>) -> (Vec<u32>, usize) {
+    let m = rows.len();
+    let keys: Vec<u32> = match peers {
+        Peers::All => return (vec![0; m], usize::from(m > 0)),
+        // Group 0 holds a missing peer value, then one group per bin.
+        Peers::Bins(v, edges) => (0..m)
+            .map(|j| match v.get(rows.get(j)) {
+                None => 0,
+                Some(x) => 1 + edges.partition_point(|e| *e <= x) as u32,
+            })
+            .collect(),
+        // A missing value is its own group; for text it is the empty text (as the first version
+        // keyed groups by the value's text).
+        Peers::Column(ColumnData::Str(v)) => {
+            let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+            (0..m)
+                .map(|j| {
+                    let k = v.get(rows.get(j)).and_then(Option::as_deref).unwrap_or("");
+                    let next = ids.len() as u32;
+                    *ids.entry(k).or_insert(next)
+                })
+                .collect()
+        }
+        Peers::Column(ColumnData::Int(v)) => {
+            let mut ids: FxHashMap<Option<i64>, u32> = FxHashMap::default();
+            (0..m)
+                .map(|j| {
+                    let k = v.get(rows.get(j)).copied().flatten();
+                    let next = ids.len() as u32;
+                    *ids.entry(k).or_insert(next)
+                })
+                .collect()
+        }
+        Peers::Column(ColumnData::Bool(v)) => (0..m)
+            .map(|j| match v.get(rows.get(j)).copied().flatten() {
+                None => 0,
+                Some(false) => 1,
+                Some(true) => 2,
+            })
+            .collect(),
+        Peers::Column(_) => vec![0; m],
+    };
+    let groups = keys.iter().copied().max().map_or(0, |k| k as usize + 1);
+    (keys, groups)
+}
+
+/// Points of a value with `below` smaller and `upto - below` equal values among `len` peers.
+#[inline]
+fn rank_points(below: usize, upto: usize, len: usize, flip: bool) -> f64 {
+    let p = if len <= 1 { 50.0 } else { (below as f64 + 0.5 * (upto - below) as f64) / len as f64 * 100.0 };
+    if flip {
+        100.0 - p
+    } else {
+        p
+    }
+}
+
+/// Percentile points of every scored row (indexed like `rows`; rows without a value get 0 and
+/// are never read).
+pub(crate) fn percentile_points(values: Source<'_>, rows: Rows<'_>, keys: &[u32], groups: usize, flip: bool) -> Vec<f64> {
+    let m = rows.len();
+    let mut out = vec![0.0; m];
+    if m == 0 {
+        return out;
+    }
+    // One look at the values: any NaN, all whole numbers, and their range.
+    let (mut nan, mut whole) = (false, true);
+    let (mut lo, mut hi, mut present) = (i64::MAX, i64::MIN, 0usize);
+    for j in 0..m {
+        if let Some(x) = values.get(rows.get(j)) {
+            present += 1;
+            if x.is_nan() {
+                nan = true;
+                break;
+            }
+            let i = x as i64;
+            if i as f64 == x && x.abs() < 9.0e15 {
+                lo = lo.min(i);
+                hi = hi.max(i);
+            } else {
+                whole = false;
+            }
+        }
+    }
+    if nan {
+        by_search(values, rows, keys, groups, flip, &mut out);
+        return out;
+    }
+    if present == 0 {
+        return out;
+    }
+    // `lo..=hi` is only a range when every value was whole (then both are within ±9e15).
+    let span = if whole { hi.abs_diff(lo).saturating_add(1) } else { u64::MAX };
+    let cells = span.saturating_mul(groups.max(1) as u64);
+    if whole && cells <= (2 * m as u64).max(1 << 16) {
+        by_histogram(values, rows, keys, groups, flip, lo, span as usize, &mut out);
+    } else {
+        by_radix(values, rows, keys, groups, flip, &mut out);
+    }
+    out
+}
+
+/// Whole numbers: count each (group, value) cell; a cell's `below` is the running count of its
+/// group's smaller cells.
+#[allow(clippy::too_many_arguments)]
+fn by_histogram(
+    values: Source<'_>,
+    rows: Rows<'_>,
+    keys: &[u32],
+    groups: usize,
+    flip: bool,
+    lo: i64,
+    span: usize,
+    out: &mut [f64],
+) {
+    let cell = |j: usize, x: f64| keys.get(j).copied().unwrap_or(0) as usize * span + (x as i64 - lo) as usize;
+    let mut count = vec![0u32; groups.max(1) * span];
+    for j in 0..out.len() {
+        if let Some(x) = values.get(rows.get(j)) {
+            if let Some(c) = count.get_mut(cell(j, x)) {
+                *c += 1;
+            }
+        }
+    }
+    let mut below = vec![0u32; count.len()];
+    let mut len = vec![0usize; groups.max(1)];
+    for (g, size) in len.iter_mut().enumerate() {
+        let mut run = 0u32;
+        for k in g * span..(g + 1) * span {
+            below[k] = run;
+            run += count[k];
+        }
+        *size = run as usize;
+    }
+    for (j, o) in out.iter_mut().enumerate() {
+        if let Some(x) = values.get(rows.get(j)) {
+            let k = cell(j, x);
+            let b = below[k] as usize;
+            *o = rank_points(b, b + count[k] as usize, len[keys.get(j).copied().unwrap_or(0) as usize], flip);
+        }
+    }
+}
+
+/// An order-preserving unsigned key: equal keys for equal floats (`-0.0` is read as `0.0`).
+#[inline]
+fn sort_key(x: f64) -> u64 {
+    let b = (x + 0.0).to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | 1 << 63
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct Item {
+    key: u64,
+    row: u32,
+    group: u32,
+}
+
+const DIGIT: u32 = 11;
+
+/// Any values: a stable LSD radix sort on the key's varying 11-bit digits, then on the group;
+/// each run of equal keys within a group gets its points once.
+fn by_radix(values: Source<'_>, rows: Rows<'_>, keys: &[u32], groups: usize, flip: bool, out: &mut [f64]) {
+    let mut items: Vec<Item> = (0..out.len())
+        .filter_map(|j| {
+            values.get(rows.get(j)).map(|x| Item { key: sort_key(x), row: j as u32, group: keys.get(j).copied().unwrap_or(0) })
+        })
+        .collect();
+    let (all, any) = items.iter().fold((u64::MAX, 0u64), |(a, o), it| (a & it.key, o | it.key));
+    let varying = all ^ any;
+    let mut spare = vec![Item::default(); items.len()];
+    let mut shift = 0;
+    while shift < 64 {
+        let mask = (1u64 << DIGIT) - 1;
+        if (varying >> shift) & mask != 0 {
+            scatter(&items, &mut spare, 1 << DIGIT, |it| ((it.key >> shift) & mask) as usize);
+            std::mem::swap(&mut items, &mut spare);
+        }
+        shift += DIGIT;
+    }
+    if groups > 1 {
+        scatter(&items, &mut spare, groups, |it| it.group as usize);
+        std::mem::swap(&mut items, &mut spare);
+    }
+    let mut start = 0;
+    while start < items.len() {
+        let group = items[start].group;
+        let end = start + items[start..].iter().take_while(|it| it.group == group).count();
+        let len = end - start;
+        let mut a = start;
+        while a < end {
+            let key = items[a].key;
+            let b = a + items[a..end].iter().take_while(|it| it.key == key).count();
+            let p = rank_points(a - start, b - start, len, flip);
+            for it in &items[a..b] {
+                if let Some(o) = out.get_mut(it.row as usize) {
+                    *o = p;
+                }
+            }
+            a = b;
+        }
+        start = end;
+    }
+}
+
+/// One stable counting-sort pass of `from` into `to` by `digit` (< `buckets`).
+fn scatter(from: &[Item], to: &mut [Item], buckets: usize, digit: impl Fn(&Item) -> usize) {
+    let mut at = vec![0usize; buckets];
+    for it in from {
+        at[digit(it)] += 1;
+    }
+    let mut sum = 0;
+    for a in &mut at {
+        let c = *a;
+        *a = sum;
+        sum += c;
+    }
+    for it in from {
+        let d = digit(it);
+        to[at[d]] = *it;
+        at[d] += 1;
+    }
+}
+
+/// The first implementation: sort each group, binary search every value.
+fn by_search(values: Source<'_>, rows: Rows<'_>, keys: &[u32], groups: usize, flip: bool, out: &mut [f64]) {
+    let mut members: Vec<Vec<f64>> = vec![Vec::new(); groups];
+    for j in 0..out.len() {
+        if let (Some(x), Some(g)) = (values.get(rows.get(j)), keys.get(j).and_then(|&k| members.get_mut(k as usize))) {
+            g.push(x);
+        }
+    }
+    for g in &mut members {
+        g.sort_unstable_by(f64::total_cmp);
+    }
+    for (j, o) in out.iter_mut().enumerate() {
+        if let (Some(x), Some(g)) = (values.get(rows.get(j)), keys.get(j).and_then(|&k| members.get(k as usize))) {
+            let below = g.partition_point(|v| *v < x);
+            let upto = g.partition_point(|v| *v <= x);
+            *o = rank_points(below, upto, g.len(), flip);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(values: &[Option<f64>], keys: &[u32], groups: usize) -> Vec<f64> {
+        let mut out = vec![0.0; values.len()];
+        by_search(Source::Float(values), Rows::All(values.len()), keys, groups, false, &mut out);
+        out
+    }
+
+    fn check(values: Vec<Option<f64>>, keys: Vec<u32>, groups: usize) {
+        let want = reference(&values, &keys, groups);
+        let got = percentile_points(Source::Float(&values), Rows::All(values.len()), &keys, groups, false);
+        for (j, v) in values.iter().enumerate() {
+            if v.is_some() {
+                assert_eq!(got[j].to_bits(), want[j].to_bits(), "row {j} of {values:?}");
+            }
+        }
+        let mut out = vec![0.0; values.len()];
+        by_radix(Source::Float(&values), Rows::All(values.len()), &keys, groups, false, &mut out);
+        for (j, v) in values.iter().enumerate() {
+            if v.is_some() {
+                assert_eq!(out[j].to_bits(), want[j].to_bits(), "radix, row {j} of {values:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_sort_and_search() {
+        check(vec![Some(3.0), Some(1.0), Some(3.0), None, Some(-2.0), Some(0.0), Some(-0.0)], vec![0; 7], 1);
+        check(
+            vec![Some(0.25), Some(-1e300), Some(f64::INFINITY), Some(0.25), Some(f64::NEG_INFINITY), Some(-0.0), Some(7.5)],
+            vec![0, 1, 0, 0, 1, 1, 0],
+            2,
+        );
+        check(vec![Some(5.0)], vec![0], 1);
+        check(vec![Some(1e17), Some(-3.0), Some(1e17), None], vec![0, 0, 0, 0], 1);
+        let many: Vec<Option<f64>> = (0..5000).map(|i| (i % 7 != 0).then(|| ((i * 7919) % 613) as f64 * 0.37 - 40.0)).collect();
+        let keys: Vec<u32> = (0..5000).map(|i| (i % 5) as u32).collect();
+        check(many, keys, 5);
+        let whole: Vec<Option<f64>> = (0..5000).map(|i| Some(((i * 31) % 201) as f64)).collect();
+        let keys: Vec<u32> = (0..5000).map(|i| (i % 3) as u32).collect();
+        check(whole, keys, 3);
+    }
+
+    #[test]
+    fn nan_keeps_the_first_answer() {
+        let values = vec![Some(f64::NAN), Some(1.0), Some(2.0), Some(1.0)];
+        let keys = vec![0; 4];
+        let want = reference(&values, &keys, 1);
+        let got = percentile_points(Source::Float(&values), Rows::All(4), &keys, 1, true);
+        for j in 0..4 {
+            assert_eq!(got[j].to_bits(), (100.0 - want[j]).to_bits());
+        }
+    }
+}
