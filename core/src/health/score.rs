@@ -266,17 +266,31 @@ struct PenaltyPlan {
     micros: i64,
 }
 
+/// Ramp points: 0 at `low`, 100 at `high` (reversed with `flip`), linear between.
+#[inline]
+fn ramp(x: f64, low: f64, high: f64, flip: bool) -> f64 {
+    let t = ((x - low) / (high - low)).clamp(0.0, 1.0) * 100.0;
+    if flip {
+        100.0 - t
+    } else {
+        t
+    }
+}
+
+/// Points of the first tier holding `x`.
+#[inline]
+fn tier_points(tiers: &[Tier], x: f64) -> Option<f64> {
+    tiers.iter().find(|t| t.contains(x)).map(|t| t.points)
+}
+
 impl MeasurePlan {
     /// Points (0–100) of a value; `percentile` is the row's percentile points for that rule.
     #[inline]
     fn points(&self, value: Option<f64>, percentile: impl FnOnce() -> f64) -> Option<f64> {
         let p = match (&self.rule, value) {
             (_, None) => None,
-            (Rule::Ramp { low, high, flip }, Some(x)) => {
-                let t = ((x - low) / (high - low)).clamp(0.0, 1.0) * 100.0;
-                Some(if *flip { 100.0 - t } else { t })
-            }
-            (Rule::Tiers(tiers), Some(x)) => tiers.iter().find(|t| t.contains(x)).map(|t| t.points),
+            (Rule::Ramp { low, high, flip }, Some(x)) => Some(ramp(x, *low, *high, *flip)),
+            (Rule::Tiers(tiers), Some(x)) => tier_points(tiers, x),
             (Rule::Percentile, Some(_)) => Some(percentile()),
         };
         p.or(self.fill)
@@ -759,9 +773,10 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         override_of = applied.into_iter().collect();
         override_of.sort_unstable();
     }
+    let account_ids = AccountIds::new(snapshot.account_ids());
     Ok(HealthScores {
         as_of,
-        account_ids: AccountIds::new(snapshot.account_ids()),
+        account_ids,
         bands: cards[0].bands.clone(),
         scorecards: cards.iter().map(|c| c.name.clone()).collect(),
         scorecard_of: card_of,
@@ -869,6 +884,7 @@ struct RowContext<'a> {
 struct Scratch {
     points: Vec<f64>,
     has: Vec<bool>,
+    pattern: Vec<u64>,
     exact: Vec<f64>,
     micros: Vec<i64>,
     wsum: Vec<f64>,
@@ -896,92 +912,181 @@ impl RowContext<'_> {
         }
     }
 
-    /// Points of every measure of row `r` into `points` (0 when none) and `has`.
-    #[inline]
-    fn points(&self, plan: &CardPlan, card: usize, r: usize, j: usize, points: &mut [f64], has: &mut [bool]) -> u64 {
-        let mut pattern = 0u64;
-        for (mi, m) in plan.measures.iter().enumerate() {
-            let value = self.values.get(m.part).and_then(|v| v.get(r));
-            let pct = || self.percentiles.get(card).and_then(|c| c.get(mi)).and_then(|c| c.get(j)).copied().unwrap_or(0.0);
-            let p = m.points(value, pct);
-            points[mi] = p.unwrap_or(0.0);
-            has[mi] = p.is_some();
-            if p.is_some() && mi < 64 {
-                pattern |= 1 << mi;
+    /// Points of measure `mi` of scorecard `card` for rows `r0..r0 + len` (all of that
+    /// scorecard): row `r0 + k` goes to `points[k * stride + mi]` (0 when none) and `has`, and
+    /// sets bit `mi` of `pattern[k]` when it has points. One measure at a time, so each loop
+    /// reads one column and applies one rule.
+    #[allow(clippy::too_many_arguments)]
+    fn block_points(&self, card: usize, mi: usize, m: &MeasurePlan, r0: usize, stride: usize, s: &mut Block<'_>) {
+        let Some(column) = self.values.get(m.part) else {
+            self.block_rule(card, mi, m, r0, stride, s, |_| None);
+            return;
+        };
+        let present = &column.present;
+        match &column.data {
+            Values::Int(v) => {
+                self.block_rule(card, mi, m, r0, stride, s, |r| present.get(r).then(|| v.get(r).map_or(0.0, |&x| f64::from(x))))
+            }
+            Values::Float(v) => {
+                self.block_rule(card, mi, m, r0, stride, s, |r| present.get(r).then(|| v.get(r).copied().unwrap_or(0.0)))
+            }
+            Values::Flags(b) => {
+                self.block_rule(card, mi, m, r0, stride, s, |r| present.get(r).then(|| if b.get(r) { 1.0 } else { 0.0 }))
             }
         }
-        pattern
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn block_rule(
+        &self,
+        card: usize,
+        mi: usize,
+        m: &MeasurePlan,
+        r0: usize,
+        stride: usize,
+        s: &mut Block<'_>,
+        value: impl Fn(usize) -> Option<f64>,
+    ) {
+        let bit = if mi < 64 { 1u64 << mi } else { 0 };
+        let len = s.pattern.len();
+        let mut put = |k: usize, p: Option<f64>| {
+            let at = k * stride + mi;
+            if let (Some(o), Some(h)) = (s.points.get_mut(at), s.has.get_mut(at)) {
+                *o = p.unwrap_or(0.0);
+                *h = p.is_some();
+            }
+            if p.is_some() {
+                if let Some(b) = s.pattern.get_mut(k) {
+                    *b |= bit;
+                }
+            }
+        };
+        match &m.rule {
+            Rule::Ramp { low, high, flip } => {
+                for k in 0..len {
+                    put(k, value(r0 + k).map(|x| ramp(x, *low, *high, *flip)).or(m.fill));
+                }
+            }
+            Rule::Tiers(tiers) => {
+                for k in 0..len {
+                    put(k, value(r0 + k).and_then(|x| tier_points(tiers, x)).or(m.fill));
+                }
+            }
+            Rule::Percentile => {
+                let pct = self.percentiles.get(card).and_then(|c| c.get(mi)).map_or(&[][..], Vec::as_slice);
+                for k in 0..len {
+                    let r = r0 + k;
+                    put(k, value(r).map(|_| pct.get(self.card(r).1).copied().unwrap_or(0.0)).or(m.fill));
+                }
+            }
+        }
     }
 
     /// Scores rows `start..start + computed.len()`, writing their contributions (row by row)
-    /// and computed scores.
+    /// and computed scores: a block of rows of one scorecard at a time, measure by measure for
+    /// the points, then row by row for the weights and the integer contributions.
     fn score_rows(&self, start: usize, flags: &[&[&[Option<bool>]]], contributions: &mut [i32], computed: &mut [i32]) {
-        let np = if computed.is_empty() { 0 } else { contributions.len() / computed.len() };
+        let n = computed.len();
+        let np = if n == 0 { 0 } else { contributions.len() / n };
         let most = self.plans.iter().map(|p| p.measures.len()).max().unwrap_or(0);
         let mut s = Scratch {
-            points: vec![0.0; most],
-            has: vec![false; most],
+            points: vec![0.0; most * BLOCK],
+            has: vec![false; most * BLOCK],
+            pattern: vec![0; BLOCK],
             exact: vec![0.0; most],
             micros: vec![0; most],
             shares: vec![0.0; most],
             patterns: self.plans.iter().map(|_| Patterns::default()).collect(),
             ..Scratch::default()
         };
-        for (k, (score_out, out)) in computed.iter_mut().zip(contributions.chunks_mut(np.max(1))).enumerate() {
-            let r = start + k;
-            let (card, j) = self.card(r);
-            let Some(plan) = self.plans.get(card) else { continue };
-            let nm = plan.measures.len();
-            let pattern = self.points(plan, card, r, j, &mut s.points[..nm], &mut s.has[..nm]);
-            let scored = if nm <= PATTERN_MEASURES {
-                let pats = &mut s.patterns[card];
-                if pats.index.is_empty() {
-                    pats.index = vec![u32::MAX; 1 << nm];
-                }
-                let mut at = pats.index[pattern as usize];
-                if at == u32::MAX {
-                    at = pats.scored.len() as u32;
-                    let old = pats.shares.len();
-                    pats.shares.resize(old + nm, 0.0);
-                    let ok = plan.shares(|mi| pattern >> mi & 1 == 1, &mut s.wsum, &mut pats.shares[old..]);
-                    pats.scored.push(ok);
-                    pats.index[pattern as usize] = at;
-                }
-                let at = at as usize;
-                s.shares[..nm].copy_from_slice(&pats.shares[at * nm..(at + 1) * nm]);
-                pats.scored[at]
-            } else {
-                let has = &s.has;
-                plan.shares(|mi| has[mi], &mut s.wsum, &mut s.shares[..nm])
-            };
-            if !scored {
+        let mut k0 = 0;
+        while k0 < n {
+            let r0 = start + k0;
+            let card = self.card(r0).0;
+            let mut len = BLOCK.min(n - k0);
+            if !self.scorecard_of.is_empty() {
+                len = (1..len).find(|&k| self.card(r0 + k).0 != card).unwrap_or(len);
+            }
+            let Some(plan) = self.plans.get(card) else {
+                k0 += len;
                 continue;
-            }
-            let mut total = 0.0;
-            for mi in 0..nm {
-                s.exact[mi] = s.shares[mi] * s.points[mi] * MICROS_PER_POINT as f64;
-                total += s.exact[mi];
-            }
-            let mut score = (total.round() as i64).clamp(0, FULL);
-            allocate(&s.exact[..nm], score, &mut s.micros[..nm]);
-            for (m, &c) in plan.measures.iter().zip(&s.micros[..nm]) {
-                if let Some(o) = out.get_mut(m.part) {
-                    *o = c as i32;
+            };
+            let nm = plan.measures.len();
+            {
+                let pattern = &mut s.pattern[..len];
+                pattern.iter_mut().for_each(|p| *p = 0);
+                let mut block = Block { points: &mut s.points, has: &mut s.has, pattern };
+                for (mi, m) in plan.measures.iter().enumerate() {
+                    self.block_points(card, mi, m, r0, nm, &mut block);
                 }
             }
             let row_flags = flags.get(card).copied().unwrap_or(&[]);
-            for (pi, pen) in plan.penalties.iter().enumerate() {
-                if row_flags.get(pi).and_then(|f| f.get(r)).copied().flatten() == Some(true) {
-                    let take = pen.micros.min(score);
-                    score -= take;
-                    if let Some(o) = out.get_mut(pen.part) {
-                        *o = -take as i32;
+            for k in 0..len {
+                let r = r0 + k;
+                let points = &s.points[k * nm..(k + 1) * nm];
+                let pattern = s.pattern[k];
+                let scored = if nm <= PATTERN_MEASURES {
+                    let pats = &mut s.patterns[card];
+                    if pats.index.is_empty() {
+                        pats.index = vec![u32::MAX; 1 << nm];
+                    }
+                    let mut at = pats.index[pattern as usize];
+                    if at == u32::MAX {
+                        at = pats.scored.len() as u32;
+                        let old = pats.shares.len();
+                        pats.shares.resize(old + nm, 0.0);
+                        let ok = plan.shares(|mi| pattern >> mi & 1 == 1, &mut s.wsum, &mut pats.shares[old..]);
+                        pats.scored.push(ok);
+                        pats.index[pattern as usize] = at;
+                    }
+                    let at = at as usize;
+                    s.shares[..nm].copy_from_slice(&pats.shares[at * nm..(at + 1) * nm]);
+                    pats.scored[at]
+                } else {
+                    let has = &s.has[k * nm..(k + 1) * nm];
+                    plan.shares(|mi| has[mi], &mut s.wsum, &mut s.shares[..nm])
+                };
+                if !scored {
+                    continue;
+                }
+                let mut total = 0.0;
+                for mi in 0..nm {
+                    s.exact[mi] = s.shares[mi] * points[mi] * MICROS_PER_POINT as f64;
+                    total += s.exact[mi];
+                }
+                let mut score = (total.round() as i64).clamp(0, FULL);
+                allocate(&s.exact[..nm], score, &mut s.micros[..nm]);
+                let out = &mut contributions[(k0 + k) * np..(k0 + k + 1) * np];
+                for (m, &c) in plan.measures.iter().zip(&s.micros[..nm]) {
+                    if let Some(o) = out.get_mut(m.part) {
+                        *o = c as i32;
                     }
                 }
+                for (pi, pen) in plan.penalties.iter().enumerate() {
+                    if row_flags.get(pi).and_then(|f| f.get(r)).copied().flatten() == Some(true) {
+                        let take = pen.micros.min(score);
+                        score -= take;
+                        if let Some(o) = out.get_mut(pen.part) {
+                            *o = -take as i32;
+                        }
+                    }
+                }
+                computed[k0 + k] = score as i32;
             }
-            *score_out = score as i32;
+            k0 += len;
         }
     }
+}
+
+/// Rows per block of [`RowContext::score_rows`]: the block's points stay in the first-level cache.
+const BLOCK: usize = 256;
+
+/// The points of one block of rows.
+struct Block<'a> {
+    points: &'a mut [f64],
+    has: &'a mut [bool],
+    pattern: &'a mut [u64],
 }
 
 /// `x.floor()` without a call into the maths library (the baseline x86-64 target has no
@@ -1002,22 +1107,47 @@ fn floor(x: f64) -> f64 {
 
 /// Integer parts of `exact` summing to `total` (largest remainder; ties go to the earlier measure).
 fn allocate(exact: &[f64], total: i64, out: &mut [i64]) {
-    let mut sum = 0i64;
+    let n = exact.len();
     let mut fraction = [0.0f64; 64];
+    let mut sum = 0i64;
+    let mut finite = true;
     for (i, (o, e)) in out.iter_mut().zip(exact).enumerate() {
         let f = floor(*e);
         *o = f as i64;
         sum += *o;
         if let Some(x) = fraction.get_mut(i) {
             *x = e - f;
+            finite &= x.is_finite();
         }
     }
-    let mut rest = total - sum;
-    if out.is_empty() {
+    let rest = total - sum;
+    if n == 0 || rest == 0 {
         return;
     }
-    // `rest` is at most the number of measures: pick the largest remaining fractions one by one
-    // (no allocation: this runs once per account).
+    if rest < 0 || n > 64 || !finite {
+        return allocate_one_by_one(exact, rest, out);
+    }
+    // Handing out the `rest` millionths one by one to the largest remaining fraction (ties to
+    // the earlier measure, everyone once before anyone twice) gives every measure `rest / n`,
+    // plus one to the `rest % n` first in (fraction descending, index ascending) order. A
+    // measure's place in that order is counted without branches (the one-by-one loop
+    // mispredicted most of its comparisons).
+    let rest = rest as usize;
+    let (each, extra) = ((rest / n) as i64, rest % n);
+    let fraction = &fraction[..n];
+    for (i, o) in out.iter_mut().enumerate() {
+        let f = fraction[i];
+        let mut place = 0usize;
+        for (k, &g) in fraction.iter().enumerate() {
+            place += usize::from(g > f) + usize::from(k < i && g == f);
+        }
+        *o += each + i64::from(place < extra);
+    }
+}
+
+/// The one-by-one form of [`allocate`] after the floors: hands out `rest` (or takes back
+/// `-rest`) millionths.
+fn allocate_one_by_one(exact: &[f64], mut rest: i64, out: &mut [i64]) {
     let mut taken: u64 = 0;
     while rest > 0 {
         let mut best: Option<(usize, f64)> = None;
@@ -1025,7 +1155,7 @@ fn allocate(exact: &[f64], total: i64, out: &mut [i64]) {
             if i < 64 && taken & (1 << i) != 0 {
                 continue;
             }
-            let f = if i < 64 { fraction[i] } else { e - floor(*e) };
+            let f = e - floor(*e);
             if best.is_none_or(|b| f > b.1) {
                 best = Some((i, f));
             }
@@ -1045,6 +1175,58 @@ fn allocate(exact: &[f64], total: i64, out: &mut [i64]) {
         let (i, _) = out.iter().enumerate().max_by_key(|(_, v)| **v).unwrap_or((0, &0));
         out[i] -= 1;
         rest += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first version, kept to check [`allocate`] against.
+    fn allocate_reference(exact: &[f64], total: i64, out: &mut [i64]) {
+        let mut sum = 0i64;
+        for (o, e) in out.iter_mut().zip(exact) {
+            *o = e.floor() as i64;
+            sum += *o;
+        }
+        if out.is_empty() {
+            return;
+        }
+        allocate_one_by_one(exact, total - sum, out);
+    }
+
+    #[test]
+    fn allocate_matches_the_one_by_one_loop() {
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for case in 0..20_000 {
+            let n = 1 + case % 12;
+            let exact: Vec<f64> = (0..n)
+                .map(|k| match (case / 12 + k) % 5 {
+                    0 => (next() * 8.0).floor() * 0.25 * 1e6,
+                    1 => 0.0,
+                    _ => next() * 3e7,
+                })
+                .collect();
+            let sum: f64 = exact.iter().sum();
+            for total in [sum.round() as i64, sum.round() as i64 + n as i64 + 3, (sum.round() as i64 - 5).max(0)] {
+                let (mut a, mut b) = (vec![0; n], vec![0; n]);
+                allocate(&exact, total, &mut a);
+                allocate_reference(&exact, total, &mut b);
+                assert_eq!(a, b, "{exact:?} to {total}");
+                assert_eq!(a.iter().sum::<i64>(), total);
+            }
+        }
+    }
+
+    #[test]
+    fn floor_matches_the_library() {
+        for x in [0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.999_999, -2.000_001, 4.1e15, -4.1e15, 1e300, f64::INFINITY, f64::NAN] {
+            assert_eq!(floor(x).to_bits() & !(1 << 63), x.floor().to_bits() & !(1 << 63), "{x}");
+        }
     }
 }
 
