@@ -21,6 +21,7 @@ mod config;
 mod flags;
 mod rank;
 mod score;
+mod store;
 
 pub use backtest::{
     account_history, backtest, health_history, roc_auc, wilson_interval, BacktestConfig, BacktestReport, BandOutcome,

@@ -1,0 +1,170 @@
+//! Compact columns of [`super::HealthScores`]: the account ids in one text buffer, and each
+//! part's values with a presence bit per row, in the narrowest exact form (bits for flags, `i32`
+//! for whole numbers that fit, else `f64`).
+
+use std::sync::OnceLock;
+
+use super::rank::Source;
+
+/// Account ids as one text buffer with end offsets: copying a million small strings would cost
+/// a million allocations. The `Vec<String>` of [`super::HealthScores::account_ids`] is built when
+/// first asked for.
+#[derive(Debug, Clone, Default)]
+pub(super) struct AccountIds {
+    text: String,
+    ends: Vec<usize>,
+    list: OnceLock<Vec<String>>,
+}
+
+impl AccountIds {
+    pub(super) fn new(ids: &[String]) -> Self {
+        let mut text = String::with_capacity(ids.iter().map(String::len).sum());
+        let mut ends = Vec::with_capacity(ids.len());
+        for id in ids {
+            text.push_str(id);
+            ends.push(text.len());
+        }
+        AccountIds { text, ends, list: OnceLock::new() }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(super) fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) };
+        self.text.get(start..end)
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i).unwrap_or(""))
+    }
+
+    pub(super) fn list(&self) -> &[String] {
+        self.list.get_or_init(|| self.iter().map(String::from).collect())
+    }
+}
+
+impl PartialEq for AccountIds {
+    fn eq(&self, other: &Self) -> bool {
+        self.ends == other.ends && self.text == other.text
+    }
+}
+
+/// One bit per row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Bits(pub(super) Vec<u64>);
+
+impl Bits {
+    pub(super) fn new(n: usize) -> Self {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    #[inline]
+    pub(super) fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    #[inline]
+    pub(super) fn set(&mut self, i: usize, on: bool) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            if on {
+                *w |= 1 << (i % 64);
+            } else {
+                *w &= !(1 << (i % 64));
+            }
+        }
+    }
+}
+
+/// A part's values: which are present, and the numbers in the narrowest exact form.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ValueColumn {
+    pub(super) present: Bits,
+    pub(super) data: Values,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Values {
+    /// 1 or 0.
+    Flags(Bits),
+    Int(Vec<i32>),
+    Float(Vec<f64>),
+}
+
+impl ValueColumn {
+    #[inline]
+    pub(super) fn get(&self, i: usize) -> Option<f64> {
+        if !self.present.get(i) {
+            return None;
+        }
+        match &self.data {
+            Values::Flags(b) => Some(if b.get(i) { 1.0 } else { 0.0 }),
+            Values::Int(v) => v.get(i).map(|&x| f64::from(x)),
+            Values::Float(v) => v.get(i).copied(),
+        }
+    }
+
+    /// The values of a part: row `r` is read from `sources[card of r]` (`None`: the card has no
+    /// such part).
+    pub(super) fn build(n: usize, sources: &[Option<Source<'_>>], card_of: &[u32]) -> ValueColumn {
+        let source = |r: usize| -> Option<Source<'_>> {
+            let c = if card_of.is_empty() { 0 } else { card_of.get(r).copied().unwrap_or(0) as usize };
+            sources.get(c).copied().flatten()
+        };
+        let used = || sources.iter().flatten();
+        let mut present = Bits::new(n);
+        if used().all(|s| matches!(s, Source::Bool(_))) {
+            let mut flags = Bits::new(n);
+            for r in 0..n {
+                if let Some(x) = source(r).and_then(|s| s.get(r)) {
+                    present.set(r, true);
+                    flags.set(r, x == 1.0);
+                }
+            }
+            return ValueColumn { present, data: Values::Flags(flags) };
+        }
+        if used().all(|s| matches!(s, Source::Int(_))) {
+            let ints = match sources {
+                [Some(Source::Int(v))] if card_of.is_empty() => narrow(v, &mut present),
+                _ => {
+                    let gathered: Vec<Option<i64>> = (0..n)
+                        .map(|r| match source(r) {
+                            Some(Source::Int(v)) => v.get(r).copied().flatten(),
+                            _ => None,
+                        })
+                        .collect();
+                    narrow(&gathered, &mut present)
+                }
+            };
+            if let Some(ints) = ints {
+                return ValueColumn { present, data: Values::Int(ints) };
+            }
+            present = Bits::new(n);
+        }
+        let mut floats = Vec::with_capacity(n);
+        for r in 0..n {
+            let x = source(r).and_then(|s| s.get(r));
+            present.set(r, x.is_some());
+            floats.push(x.unwrap_or(0.0));
+        }
+        ValueColumn { present, data: Values::Float(floats) }
+    }
+}
+
+/// Whole numbers as `i32` when they all fit.
+fn narrow(v: &[Option<i64>], present: &mut Bits) -> Option<Vec<i32>> {
+    let mut out = Vec::with_capacity(v.len());
+    for (r, x) in v.iter().enumerate() {
+        match x {
+            Some(x) => {
+                out.push(i32::try_from(*x).ok()?);
+                present.set(r, true);
+            }
+            None => out.push(0),
+        }
+    }
+    Some(out)
+}
+
