@@ -66,6 +66,19 @@ impl Rows<'_> {
     }
 }
 
+/// Calls `f(j, value)` for every scored row `j` in order, with one tight loop per column type.
+#[inline]
+fn each(values: Source<'_>, rows: Rows<'_>, mut f: impl FnMut(usize, Option<f64>)) {
+    match (values, rows) {
+        (Source::Int(v), Rows::All(m)) => v.iter().take(m).enumerate().for_each(|(j, x)| f(j, x.map(|x| x as f64))),
+        (Source::Float(v), Rows::All(m)) => v.iter().take(m).enumerate().for_each(|(j, x)| f(j, *x)),
+        (Source::Bool(v), Rows::All(m)) => {
+            v.iter().take(m).enumerate().for_each(|(j, x)| f(j, x.map(|b| if b { 1.0 } else { 0.0 })))
+        }
+        (values, rows) => (0..rows.len()).for_each(|j| f(j, values.get(rows.get(j)))),
+    }
+}
+
 /// Who is compared with whom, resolved against the snapshot.
 pub(crate) enum Peers<'a> {
     All,
@@ -79,12 +92,20 @@ pub(crate) fn group_keys(peers: &Peers<'_>, rows: Rows<'_>) -> (Vec<u32>, usize)
     let keys: Vec<u32> = match peers {
         Peers::All => return (vec![0; m], usize::from(m > 0)),
         // Group 0 holds a missing peer value, then one group per bin.
-        Peers::Bins(v, edges) => (0..m)
-            .map(|j| match v.get(rows.get(j)) {
-                None => 0,
-                Some(x) => 1 + edges.partition_point(|e| *e <= x) as u32,
-            })
-            .collect(),
+        Peers::Bins(v, edges) => {
+            // Edges increase strictly: the bin is the number of edges at or below the value,
+            // counted without branches when there are few.
+            let bin = |x: f64| {
+                1 + if edges.len() <= 16 {
+                    edges.iter().map(|e| u32::from(*e <= x)).sum::<u32>()
+                } else {
+                    edges.partition_point(|e| *e <= x) as u32
+                }
+            };
+            let mut keys = Vec::with_capacity(m);
+            each(*v, rows, |_, x| keys.push(x.map_or(0, bin)));
+            keys
+        }
         // A missing value is its own group; for text it is the empty text (as the first version
         // keyed groups by the value's text).
         Peers::Column(ColumnData::Str(v)) => {
@@ -142,13 +163,10 @@ pub(crate) fn percentile_points(values: Source<'_>, rows: Rows<'_>, keys: &[u32]
     // One look at the values: any NaN, all whole numbers, and their range.
     let (mut nan, mut whole) = (false, true);
     let (mut lo, mut hi, mut present) = (i64::MAX, i64::MIN, 0usize);
-    for j in 0..m {
-        if let Some(x) = values.get(rows.get(j)) {
+    each(values, rows, |_, x| {
+        if let Some(x) = x {
             present += 1;
-            if x.is_nan() {
-                nan = true;
-                break;
-            }
+            nan |= x.is_nan();
             let i = x as i64;
             if i as f64 == x && x.abs() < 9.0e15 {
                 lo = lo.min(i);
@@ -157,7 +175,7 @@ pub(crate) fn percentile_points(values: Source<'_>, rows: Rows<'_>, keys: &[u32]
                 whole = false;
             }
         }
-    }
+    });
     if nan {
         by_search(values, rows, keys, groups, flip, &mut out);
         return out;
@@ -191,30 +209,30 @@ fn by_histogram(
 ) {
     let cell = |j: usize, x: f64| keys.get(j).copied().unwrap_or(0) as usize * span + (x as i64 - lo) as usize;
     let mut count = vec![0u32; groups.max(1) * span];
-    for j in 0..out.len() {
-        if let Some(x) = values.get(rows.get(j)) {
-            if let Some(c) = count.get_mut(cell(j, x)) {
-                *c += 1;
+    each(values, rows, |j, x| {
+        if let Some(c) = x.and_then(|x| count.get_mut(cell(j, x))) {
+            *c += 1;
+        }
+    });
+    // Every cell's points, worked out once: the rows then only look theirs up.
+    let mut points = vec![0.0; count.len()];
+    for g in 0..groups.max(1) {
+        let cells = g * span..(g + 1) * span;
+        let len: usize = count[cells.clone()].iter().map(|&c| c as usize).sum();
+        let mut below = 0usize;
+        for k in cells {
+            let c = count[k] as usize;
+            if c > 0 {
+                points[k] = rank_points(below, below + c, len, flip);
             }
+            below += c;
         }
     }
-    let mut below = vec![0u32; count.len()];
-    let mut len = vec![0usize; groups.max(1)];
-    for (g, size) in len.iter_mut().enumerate() {
-        let mut run = 0u32;
-        for k in g * span..(g + 1) * span {
-            below[k] = run;
-            run += count[k];
+    each(values, rows, |j, x| {
+        if let (Some(x), Some(o)) = (x, out.get_mut(j)) {
+            *o = points.get(cell(j, x)).copied().unwrap_or(0.0);
         }
-        *size = run as usize;
-    }
-    for (j, o) in out.iter_mut().enumerate() {
-        if let Some(x) = values.get(rows.get(j)) {
-            let k = cell(j, x);
-            let b = below[k] as usize;
-            *o = rank_points(b, b + count[k] as usize, len[keys.get(j).copied().unwrap_or(0) as usize], flip);
-        }
-    }
+    });
 }
 
 /// An order-preserving unsigned key: equal keys for equal floats (`-0.0` is read as `0.0`).
@@ -240,11 +258,12 @@ const DIGIT: u32 = 11;
 /// Any values: a stable LSD radix sort on the key's varying 11-bit digits, then on the group;
 /// each run of equal keys within a group gets its points once.
 fn by_radix(values: Source<'_>, rows: Rows<'_>, keys: &[u32], groups: usize, flip: bool, out: &mut [f64]) {
-    let mut items: Vec<Item> = (0..out.len())
-        .filter_map(|j| {
-            values.get(rows.get(j)).map(|x| Item { key: sort_key(x), row: j as u32, group: keys.get(j).copied().unwrap_or(0) })
-        })
-        .collect();
+    let mut items: Vec<Item> = Vec::with_capacity(out.len());
+    each(values, rows, |j, x| {
+        if let Some(x) = x {
+            items.push(Item { key: sort_key(x), row: j as u32, group: keys.get(j).copied().unwrap_or(0) });
+        }
+    });
     let (all, any) = items.iter().fold((u64::MAX, 0u64), |(a, o), it| (a & it.key, o | it.key));
     let varying = all ^ any;
     let mut spare = vec![Item::default(); items.len()];
