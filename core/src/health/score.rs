@@ -7,9 +7,9 @@
 //! Scoring runs in two parallel steps over scoped threads (no global pool, so safe under
 //! `fork()`): first each part's metric values are copied into compact columns and each
 //! percentile measure ranks its peers ([`super::rank`]); then the rows are split across threads
-//! and each row's points, weights and integer contributions are worked out. Only what cannot be
-//! worked out again cheaply is kept: the values, the percentile points and the contributions.
-//! A row's points and weights are recomputed from them, by the same code, when asked for.
+//! and each row's points, weights and score are worked out. Only what cannot be worked out again
+//! cheaply is kept: the values, the percentile points and the computed scores. A row's points,
+//! weights and integer contributions are recomputed from them, by the same code, when asked for.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,8 +41,9 @@ fn to_points(micros: i64) -> f64 {
 ///
 /// About 150 bytes per account for the starter scorecard: the account ids in one buffer, each
 /// part's metric values in the narrowest exact column (booleans as bits, whole numbers as
-/// `i32`), percentile points, contributions as `i32` millionths (row by row) and the computed
-/// score. Points and effective weights are recomputed from these by [`HealthScores::row`].
+/// `i32`), percentile points and the computed score. Points, effective weights and integer
+/// contributions are recomputed from these, exactly as scoring worked them out, when asked for
+/// ([`HealthScores::row`], [`HealthScores::contribution_micros`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthScores {
     as_of: Timestamp,
@@ -64,8 +65,6 @@ pub struct HealthScores {
     /// Percentile points per scorecard and measure, by [`HealthScores::local_row`] (empty
     /// for other scorings).
     percentiles: Vec<Vec<Vec<f64>>>,
-    /// Contributions in millionths of a point, row by row (`parts.len()` per row).
-    contributions: Vec<i32>,
     /// The scorecard's score in millionths of a point, [`NO_SCORE`] when none.
     computed: Vec<i32>,
     overrides: Vec<Override>,
@@ -353,14 +352,17 @@ fn threads(rows: usize) -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
 }
 
+/// One piece of work for [`run_tasks`].
+type Task<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
+
 /// Runs `tasks` on up to `threads` scoped threads, each taking the next task when done; the
 /// results come back in task order.
-fn run_tasks<'a, T: Send>(tasks: Vec<Box<dyn FnOnce() -> T + Send + 'a>>, threads: usize) -> Vec<T> {
+fn run_tasks<'a, T: Send>(tasks: Vec<Task<'a, T>>, threads: usize) -> Vec<T> {
     let threads = threads.min(tasks.len());
     if threads < 2 {
         return tasks.into_iter().map(|t| t()).collect();
     }
-    let queue: Vec<Mutex<Option<Box<dyn FnOnce() -> T + Send + 'a>>>> = tasks.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let queue: Vec<Mutex<Option<Task<'a, T>>>> = tasks.into_iter().map(|t| Mutex::new(Some(t))).collect();
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
@@ -425,7 +427,6 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
             }
         }
     }
-    let np = parts.len();
     let card_parts: Vec<Vec<usize>> =
         cards.iter().map(|c| names_of(c).iter().filter_map(|n| part_index.get(n).copied()).collect()).collect();
     let plans: Vec<CardPlan> = cards.iter().map(|c| plan(c, &part_index)).collect();
@@ -458,6 +459,7 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
     // Step 1, in parallel: value columns and percentile points.
     let threads = threads(n);
     enum Done {
+        Ids(AccountIds),
         Values(ValueColumn),
         Keys(Vec<u32>, usize),
         Percentile(Vec<f64>),
@@ -507,14 +509,16 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         }
         percentile_task.push(mine);
     }
+    // The account ids are copied alongside.
+    let ids_task = tasks.len();
+    tasks.push(Box::new(|| Done::Ids(AccountIds::new(snapshot.account_ids()))));
     let first_value_task = tasks.len();
-    for p in 0..np {
+    for name in &parts {
         let sources: Vec<Option<Source<'_>>> = cards
             .iter()
             .zip(&inputs)
             .map(|(card, input)| {
                 let input = input.as_ref()?;
-                let name = &parts[p];
                 if let Some(mi) = card.measures.iter().position(|m| &m.name == name) {
                     return input.metrics.get(mi).copied();
                 }
@@ -528,6 +532,10 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         tasks.push(Box::new(move || Done::Values(ValueColumn::build(n, &sources, card_of))));
     }
     let mut done: Vec<Option<Done>> = run_tasks(tasks, threads).into_iter().map(Some).collect();
+    let account_ids = match done.get_mut(ids_task).and_then(Option::take) {
+        Some(Done::Ids(ids)) => ids,
+        _ => AccountIds::new(snapshot.account_ids()),
+    };
     let percentiles: Vec<Vec<Vec<f64>>> = percentile_task
         .iter()
         .map(|card| {
@@ -547,24 +555,22 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         })
         .collect();
 
-    // Step 2, in parallel over rows: points, weights, contributions.
-    let mut contributions = vec![0i32; n * np];
+    // Step 2, in parallel over rows: points, weights, scores.
     let mut computed = vec![NO_SCORE; n];
     let flags: Vec<&[&[Option<bool>]]> = inputs.iter().map(|i| i.as_ref().map_or(&[][..], |i| &i.flags[..])).collect();
     let ctx =
         RowContext { plans: &plans, values: &values, percentiles: &percentiles, scorecard_of: &card_of, local_row: &local_row };
     let chunk = n.div_ceil(threads).max(1);
     if threads < 2 {
-        ctx.score_rows(0, &flags, &mut contributions, &mut computed);
+        ctx.score_rows(0, &flags, &mut computed);
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = contributions
-                .chunks_mut(chunk * np.max(1))
-                .zip(computed.chunks_mut(chunk))
+            let handles: Vec<_> = computed
+                .chunks_mut(chunk)
                 .enumerate()
-                .map(|(k, (c, s))| {
+                .map(|(k, s)| {
                     let (ctx, flags) = (&ctx, &flags);
-                    scope.spawn(move || ctx.score_rows(k * chunk, flags, c, s))
+                    scope.spawn(move || ctx.score_rows(k * chunk, flags, s))
                 })
                 .collect();
             for h in handles {
@@ -612,7 +618,6 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         override_of = applied.into_iter().collect();
         override_of.sort_unstable();
     }
-    let account_ids = AccountIds::new(snapshot.account_ids());
     Ok(HealthScores {
         as_of,
         account_ids,
@@ -625,7 +630,6 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         parts,
         values,
         percentiles,
-        contributions,
         computed,
         overrides,
         override_of,
@@ -717,30 +721,64 @@ struct RowContext<'a> {
     local_row: &'a [u32],
 }
 
-/// Per-thread scratch space, and per scorecard the weights of each pattern of measures with
-/// points (a scorecard of up to 16 measures has at most 65,536 patterns, few of them seen).
-#[derive(Default)]
+/// Rows per block of [`RowContext::score_rows`]: a block's points stay in the first-level cache.
+const BLOCK: usize = 256;
+
+/// Scorecards of up to this many measures look their weights up by pattern (which measures have
+/// points): at most 65,536 patterns, few of them ever seen.
+const PATTERN_MEASURES: usize = 16;
+
+/// Per-thread scratch space for one block of rows.
 struct Scratch {
+    /// Points, measure by measure: `points[mi * BLOCK + k]` (0 when none).
     points: Vec<f64>,
+    /// Whether a measure has points, like `points` (kept only past [`PATTERN_MEASURES`]).
     has: Vec<bool>,
+    /// Bit `mi` set when measure `mi` has points.
     pattern: Vec<u64>,
-    exact: Vec<f64>,
-    micros: Vec<i64>,
-    wsum: Vec<f64>,
+    /// Where each row's weights start in `Patterns::shares` (or in `shares` past
+    /// [`PATTERN_MEASURES`]).
+    at: Vec<usize>,
+    scored: Vec<bool>,
+    total: Vec<f64>,
+    /// Weights of each row of the block, past [`PATTERN_MEASURES`].
     shares: Vec<f64>,
+    wsum: Vec<f64>,
     patterns: Vec<Patterns>,
 }
 
+/// Per scorecard, the weights of each pattern seen.
 #[derive(Default)]
 struct Patterns {
-    /// Pattern (bit `mi` set when measure `mi` has points) → index into `shares`, or `u32::MAX`.
+    /// Pattern → index into `scored` (and `shares` / measures), or `u32::MAX`.
     index: Vec<u32>,
-    /// `measures` shares per pattern seen.
     shares: Vec<f64>,
     scored: Vec<bool>,
 }
 
-const PATTERN_MEASURES: usize = 16;
+impl Patterns {
+    /// Where the weights of `pattern` start in `shares`, and whether it gives a score.
+    #[inline]
+    fn get(&mut self, plan: &CardPlan, pattern: u64, wsum: &mut Vec<f64>) -> (usize, bool) {
+        let nm = plan.measures.len();
+        if self.index.is_empty() {
+            self.index = vec![u32::MAX; 1 << nm];
+        }
+        let slot = self.index.get(pattern as usize).copied().unwrap_or(u32::MAX);
+        if slot != u32::MAX {
+            let slot = slot as usize;
+            return (slot * nm, self.scored.get(slot).copied().unwrap_or(false));
+        }
+        let slot = self.scored.len();
+        self.shares.resize((slot + 1) * nm, 0.0);
+        let ok = plan.shares(|mi| pattern >> mi & 1 == 1, wsum, &mut self.shares[slot * nm..]);
+        self.scored.push(ok);
+        if let Some(x) = self.index.get_mut(pattern as usize) {
+            *x = slot as u32;
+        }
+        (slot * nm, ok)
+    }
+}
 
 impl RowContext<'_> {
     fn card(&self, r: usize) -> (usize, usize) {
@@ -751,27 +789,35 @@ impl RowContext<'_> {
         }
     }
 
-    /// Points of measure `mi` of scorecard `card` for rows `r0..r0 + len` (all of that
-    /// scorecard): row `r0 + k` goes to `points[k * stride + mi]` (0 when none) and `has`, and
-    /// sets bit `mi` of `pattern[k]` when it has points. One measure at a time, so each loop
-    /// reads one column and applies one rule.
+    /// Points of measure `mi` of scorecard `card` for the block's rows `r0..r0 + points.len()`
+    /// (all of that scorecard, the `j0`-th onwards among its rows): one column read and one rule
+    /// applied per loop.
     #[allow(clippy::too_many_arguments)]
-    fn block_points(&self, card: usize, mi: usize, m: &MeasurePlan, r0: usize, stride: usize, s: &mut Block<'_>) {
+    fn block_points(
+        &self,
+        card: usize,
+        mi: usize,
+        m: &MeasurePlan,
+        r0: usize,
+        j0: usize,
+        points: &mut [f64],
+        has: Option<&mut [bool]>,
+        pattern: &mut [u64],
+    ) {
         let Some(column) = self.values.get(m.part) else {
-            self.block_rule(card, mi, m, r0, stride, s, |_| None);
-            return;
+            return self.block_rule(card, mi, m, r0, j0, points, has, pattern, |_| None);
         };
         let present = &column.present;
         match &column.data {
-            Values::Int(v) => {
-                self.block_rule(card, mi, m, r0, stride, s, |r| present.get(r).then(|| v.get(r).map_or(0.0, |&x| f64::from(x))))
-            }
-            Values::Float(v) => {
-                self.block_rule(card, mi, m, r0, stride, s, |r| present.get(r).then(|| v.get(r).copied().unwrap_or(0.0)))
-            }
-            Values::Flags(b) => {
-                self.block_rule(card, mi, m, r0, stride, s, |r| present.get(r).then(|| if b.get(r) { 1.0 } else { 0.0 }))
-            }
+            Values::Int(v) => self.block_rule(card, mi, m, r0, j0, points, has, pattern, |r| {
+                present.get(r).then(|| v.get(r).map_or(0.0, |&x| f64::from(x)))
+            }),
+            Values::Float(v) => self.block_rule(card, mi, m, r0, j0, points, has, pattern, |r| {
+                present.get(r).then(|| v.get(r).copied().unwrap_or(0.0))
+            }),
+            Values::Flags(b) => self.block_rule(card, mi, m, r0, j0, points, has, pattern, |r| {
+                present.get(r).then(|| if b.get(r) { 1.0 } else { 0.0 })
+            }),
         }
     }
 
@@ -783,20 +829,20 @@ impl RowContext<'_> {
         mi: usize,
         m: &MeasurePlan,
         r0: usize,
-        stride: usize,
-        s: &mut Block<'_>,
+        j0: usize,
+        points: &mut [f64],
+        has: Option<&mut [bool]>,
+        pattern: &mut [u64],
         value: impl Fn(usize) -> Option<f64>,
     ) {
         let bit = if mi < 64 { 1u64 << mi } else { 0 };
-        let len = s.pattern.len();
+        let len = pattern.len();
         let mut put = |k: usize, p: Option<f64>| {
-            let at = k * stride + mi;
-            if let (Some(o), Some(h)) = (s.points.get_mut(at), s.has.get_mut(at)) {
+            if let Some(o) = points.get_mut(k) {
                 *o = p.unwrap_or(0.0);
-                *h = p.is_some();
             }
             if p.is_some() {
-                if let Some(b) = s.pattern.get_mut(k) {
+                if let Some(b) = pattern.get_mut(k) {
                     *b |= bit;
                 }
             }
@@ -815,34 +861,41 @@ impl RowContext<'_> {
             Rule::Percentile => {
                 let pct = self.percentiles.get(card).and_then(|c| c.get(mi)).map_or(&[][..], Vec::as_slice);
                 for k in 0..len {
-                    let r = r0 + k;
-                    put(k, value(r).map(|_| pct.get(self.card(r).1).copied().unwrap_or(0.0)).or(m.fill));
+                    put(k, value(r0 + k).map(|_| pct.get(j0 + k).copied().unwrap_or(0.0)).or(m.fill));
                 }
+            }
+        }
+        if let Some(has) = has {
+            for (k, h) in has.iter_mut().enumerate().take(len) {
+                *h = pattern.get(k).is_some_and(|p| p & bit != 0);
             }
         }
     }
 
-    /// Scores rows `start..start + computed.len()`, writing their contributions (row by row)
-    /// and computed scores: a block of rows of one scorecard at a time, measure by measure for
-    /// the points, then row by row for the weights and the integer contributions.
-    fn score_rows(&self, start: usize, flags: &[&[&[Option<bool>]]], contributions: &mut [i32], computed: &mut [i32]) {
+    /// Scores rows `start..start + computed.len()` into `computed`: a block of rows of one
+    /// scorecard at a time, measure by measure for the points and the weighted total, then row
+    /// by row for rounding and penalties. The integer contributions are not needed for the score
+    /// (it is the rounded total less the penalties): [`HealthScores::row_contributions`] works
+    /// them out when asked.
+    fn score_rows(&self, start: usize, flags: &[&[&[Option<bool>]]], computed: &mut [i32]) {
         let n = computed.len();
-        let np = if n == 0 { 0 } else { contributions.len() / n };
         let most = self.plans.iter().map(|p| p.measures.len()).max().unwrap_or(0);
+        let wide = most > PATTERN_MEASURES;
         let mut s = Scratch {
             points: vec![0.0; most * BLOCK],
-            has: vec![false; most * BLOCK],
+            has: if wide { vec![false; most * BLOCK] } else { Vec::new() },
             pattern: vec![0; BLOCK],
-            exact: vec![0.0; most],
-            micros: vec![0; most],
-            shares: vec![0.0; most],
+            at: vec![0; BLOCK],
+            scored: vec![false; BLOCK],
+            total: vec![0.0; BLOCK],
+            shares: if wide { vec![0.0; most * BLOCK] } else { Vec::new() },
+            wsum: Vec::new(),
             patterns: self.plans.iter().map(|_| Patterns::default()).collect(),
-            ..Scratch::default()
         };
         let mut k0 = 0;
         while k0 < n {
             let r0 = start + k0;
-            let card = self.card(r0).0;
+            let (card, j0) = self.card(r0);
             let mut len = BLOCK.min(n - k0);
             if !self.scorecard_of.is_empty() {
                 len = (1..len).find(|&k| self.card(r0 + k).0 != card).unwrap_or(len);
@@ -852,63 +905,48 @@ impl RowContext<'_> {
                 continue;
             };
             let nm = plan.measures.len();
-            {
-                let pattern = &mut s.pattern[..len];
-                pattern.iter_mut().for_each(|p| *p = 0);
-                let mut block = Block { points: &mut s.points, has: &mut s.has, pattern };
-                for (mi, m) in plan.measures.iter().enumerate() {
-                    self.block_points(card, mi, m, r0, nm, &mut block);
+            let wide = nm > PATTERN_MEASURES;
+            s.pattern[..len].iter_mut().for_each(|p| *p = 0);
+            for (mi, m) in plan.measures.iter().enumerate() {
+                let points = &mut s.points[mi * BLOCK..mi * BLOCK + len];
+                let has = if wide { Some(&mut s.has[mi * BLOCK..mi * BLOCK + len]) } else { None };
+                self.block_points(card, mi, m, r0, j0, points, has, &mut s.pattern[..len]);
+            }
+            // Weights: one lookup per row by pattern, or worked out row by row.
+            let shares: &[f64] = if wide {
+                for k in 0..len {
+                    let row = &mut s.shares[k * nm..(k + 1) * nm];
+                    let has = &s.has;
+                    s.scored[k] = plan.shares(|mi| has[mi * BLOCK + k], &mut s.wsum, row);
+                    s.at[k] = k * nm;
+                }
+                &s.shares
+            } else {
+                let pats = &mut s.patterns[card];
+                for k in 0..len {
+                    (s.at[k], s.scored[k]) = pats.get(plan, s.pattern[k], &mut s.wsum);
+                }
+                &pats.shares
+            };
+            // The weighted total, adding the measures in order as the first version did.
+            let total = &mut s.total[..len];
+            total.iter_mut().for_each(|t| *t = 0.0);
+            for mi in 0..nm {
+                let points = &s.points[mi * BLOCK..mi * BLOCK + len];
+                for ((t, &p), &at) in total.iter_mut().zip(points).zip(&s.at[..len]) {
+                    *t += shares.get(at + mi).copied().unwrap_or(0.0) * p * MICROS_PER_POINT as f64;
                 }
             }
             let row_flags = flags.get(card).copied().unwrap_or(&[]);
             for k in 0..len {
-                let r = r0 + k;
-                let points = &s.points[k * nm..(k + 1) * nm];
-                let pattern = s.pattern[k];
-                let scored = if nm <= PATTERN_MEASURES {
-                    let pats = &mut s.patterns[card];
-                    if pats.index.is_empty() {
-                        pats.index = vec![u32::MAX; 1 << nm];
-                    }
-                    let mut at = pats.index[pattern as usize];
-                    if at == u32::MAX {
-                        at = pats.scored.len() as u32;
-                        let old = pats.shares.len();
-                        pats.shares.resize(old + nm, 0.0);
-                        let ok = plan.shares(|mi| pattern >> mi & 1 == 1, &mut s.wsum, &mut pats.shares[old..]);
-                        pats.scored.push(ok);
-                        pats.index[pattern as usize] = at;
-                    }
-                    let at = at as usize;
-                    s.shares[..nm].copy_from_slice(&pats.shares[at * nm..(at + 1) * nm]);
-                    pats.scored[at]
-                } else {
-                    let has = &s.has[k * nm..(k + 1) * nm];
-                    plan.shares(|mi| has[mi], &mut s.wsum, &mut s.shares[..nm])
-                };
-                if !scored {
+                if !s.scored[k] {
                     continue;
                 }
-                let mut total = 0.0;
-                for mi in 0..nm {
-                    s.exact[mi] = s.shares[mi] * points[mi] * MICROS_PER_POINT as f64;
-                    total += s.exact[mi];
-                }
-                let mut score = (total.round() as i64).clamp(0, FULL);
-                allocate(&s.exact[..nm], score, &mut s.micros[..nm]);
-                let out = &mut contributions[(k0 + k) * np..(k0 + k + 1) * np];
-                for (m, &c) in plan.measures.iter().zip(&s.micros[..nm]) {
-                    if let Some(o) = out.get_mut(m.part) {
-                        *o = c as i32;
-                    }
-                }
+                let r = r0 + k;
+                let mut score = round(total[k]).clamp(0, FULL);
                 for (pi, pen) in plan.penalties.iter().enumerate() {
                     if row_flags.get(pi).and_then(|f| f.get(r)).copied().flatten() == Some(true) {
-                        let take = pen.micros.min(score);
-                        score -= take;
-                        if let Some(o) = out.get_mut(pen.part) {
-                            *o = -take as i32;
-                        }
+                        score -= pen.micros.min(score);
                     }
                 }
                 computed[k0 + k] = score as i32;
@@ -918,14 +956,19 @@ impl RowContext<'_> {
     }
 }
 
-/// Rows per block of [`RowContext::score_rows`]: the block's points stay in the first-level cache.
-const BLOCK: usize = 256;
-
-/// The points of one block of rows.
-struct Block<'a> {
-    points: &'a mut [f64],
-    has: &'a mut [bool],
-    pattern: &'a mut [u64],
+/// `x.round() as i64` without a call into the maths library.
+#[inline]
+fn round(x: f64) -> i64 {
+    if (0.0..4.0e15).contains(&x) {
+        let t = x as i64;
+        if x - t as f64 >= 0.5 {
+            t + 1
+        } else {
+            t
+        }
+    } else {
+        x.round() as i64
+    }
 }
 
 /// `x.floor()` without a call into the maths library (the baseline x86-64 target has no
@@ -1126,12 +1169,55 @@ impl HealthScores {
         self.computed.get(i).copied().filter(|&s| s != NO_SCORE).map(i64::from)
     }
 
-    /// Contribution of part `p` to row `i`, in millionths of a point.
+    /// Contribution of part `p` to row `i`, in millionths of a point (worked out again from the
+    /// row's points: for many parts of one row, [`HealthScores::row`] does it once).
     pub fn contribution_micros(&self, p: usize, i: usize) -> i64 {
         if p >= self.parts.len() {
             return 0;
         }
-        self.contributions.get(i * self.parts.len() + p).map_or(0, |&c| i64::from(c))
+        self.row_contributions(i).get(p).copied().unwrap_or(0)
+    }
+
+    /// The contribution of every part to row `i`, in millionths of a point, by part: the
+    /// integer split of the row's weighted total, exactly as scoring rounded it (0 for parts of
+    /// other scorecards and for rows without a score).
+    fn row_contributions(&self, i: usize) -> Vec<i64> {
+        let mut out = vec![0i64; self.parts.len()];
+        if self.computed_micros(i).is_none() {
+            return out;
+        }
+        let (card, j) = self.card_of(i);
+        let Some(plan) = self.plans.get(card) else { return out };
+        let nm = plan.measures.len();
+        let points: Vec<Option<f64>> = (0..nm).map(|mi| self.measure_points(card, mi, i, j)).collect();
+        let mut shares = vec![0.0; nm];
+        if !plan.shares(|mi| points[mi].is_some(), &mut Vec::new(), &mut shares) {
+            return out;
+        }
+        let mut exact = vec![0.0; nm];
+        let mut total = 0.0;
+        for mi in 0..nm {
+            exact[mi] = shares[mi] * points[mi].unwrap_or(0.0) * MICROS_PER_POINT as f64;
+            total += exact[mi];
+        }
+        let mut score = round(total).clamp(0, FULL);
+        let mut micros = vec![0i64; nm];
+        allocate(&exact, score, &mut micros);
+        for (m, &c) in plan.measures.iter().zip(&micros) {
+            if let Some(o) = out.get_mut(m.part) {
+                *o = c;
+            }
+        }
+        for pen in &plan.penalties {
+            if self.value(pen.part, i) == Some(1.0) {
+                let take = pen.micros.min(score);
+                score -= take;
+                if let Some(o) = out.get_mut(pen.part) {
+                    *o = -take;
+                }
+            }
+        }
+        out
     }
 
     /// Final scores (0–100), one per row.
@@ -1200,6 +1286,7 @@ impl HealthScores {
         let mut shares = vec![0.0; points.len()];
         plan.shares(|mi| points[mi].is_some(), &mut Vec::new(), &mut shares);
         let parts = self.card_parts.get(card).map(Vec::as_slice).unwrap_or(&[]);
+        let contributions = self.row_contributions(i);
         let measures = parts
             .iter()
             .enumerate()
@@ -1213,7 +1300,7 @@ impl HealthScores {
                     value: self.value(p, i),
                     points,
                     weight,
-                    contribution: to_points(self.contribution_micros(p, i)),
+                    contribution: to_points(contributions.get(p).copied().unwrap_or(0)),
                 }
             })
             .collect();
@@ -1265,12 +1352,15 @@ impl HealthScores {
             Column::new("health_score", ColumnData::Float(self.scores())),
             Column::new("health_band", ColumnData::Str(self.band_names())),
         ];
-        for (p, name) in self.parts.iter().enumerate() {
+        let mut contributions: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(self.len()); self.parts.len()];
+        for i in 0..self.len() {
+            for (column, c) in contributions.iter_mut().zip(self.row_contributions(i)) {
+                column.push(Some(to_points(c)));
+            }
+        }
+        for ((p, name), contribution) in self.parts.iter().enumerate().zip(contributions) {
             cols.push(Column::new(format!("points:{name}"), ColumnData::Float(self.points_column(p))));
-            cols.push(Column::new(
-                format!("contribution:{name}"),
-                ColumnData::Float((0..self.len()).map(|i| Some(to_points(self.contribution_micros(p, i)))).collect()),
-            ));
+            cols.push(Column::new(format!("contribution:{name}"), ColumnData::Float(contribution)));
         }
         Snapshot::from_columns(self.as_of, self.account_ids().to_vec(), cols)
     }
@@ -1308,9 +1398,10 @@ impl HealthScores {
             let Some(&i) = index.get(id) else { continue };
             let (Some(sa), Some(sb)) = (earlier.score_micros(i), self.score_micros(j)) else { continue };
             let mut by: Vec<(i64, MeasureChange)> = Vec::new();
+            let (row_a, row_b) = (earlier.row_contributions(i), self.row_contributions(j));
             for (k, name) in names.iter().enumerate() {
-                let ca = a_parts[k].map_or(0, |p| earlier.contribution_micros(p, i));
-                let cb = b_parts[k].map_or(0, |p| self.contribution_micros(p, j));
+                let ca = a_parts[k].and_then(|p| row_a.get(p)).copied().unwrap_or(0);
+                let cb = b_parts[k].and_then(|p| row_b.get(p)).copied().unwrap_or(0);
                 let va = a_parts[k].and_then(|p| earlier.value(p, i));
                 let vb = b_parts[k].and_then(|p| self.value(p, j));
                 if ca == 0 && cb == 0 && va.is_none() && vb.is_none() {
