@@ -160,29 +160,49 @@ impl ValueColumn {
     /// A whole column (one scorecard): straight loops the compiler can vectorise, 64 rows per
     /// presence word.
     fn of(s: Source<'_>) -> ValueColumn {
+        // 64 rows at a time: the snapshot column is read from memory once, the presence word and
+        // the values are taken from the chunk while it is in the first-level cache.
+        let words = |n: usize| Vec::with_capacity(n.div_ceil(64));
         match s {
             Source::Bool(v) => {
-                ValueColumn { present: bits(v, Option::is_some), data: Values::Flags(bits(v, |x| *x == Some(true))) }
+                let (mut present, mut flags) = (words(v.len()), words(v.len()));
+                for c in v.chunks(64) {
+                    present.push(word(c, Option::is_some));
+                    flags.push(word(c, |x| *x == Some(true)));
+                }
+                ValueColumn { present: Bits(present), data: Values::Flags(Bits(flags)) }
             }
             Source::Int(v) => {
-                let present = bits(v, Option::is_some);
-                let ints: Vec<i32> = v.iter().map(|x| x.map_or(0, |x| x as i32)).collect();
-                if v.iter().zip(&ints).all(|(x, &i)| x.is_none_or(|x| x == i64::from(i))) {
-                    return ValueColumn { present, data: Values::Int(ints) };
+                let (mut present, mut ints, mut fits) = (words(v.len()), Vec::with_capacity(v.len()), true);
+                for c in v.chunks(64) {
+                    present.push(word(c, Option::is_some));
+                    ints.extend(c.iter().map(|x| x.map_or(0, |x| x as i32)));
+                    fits &= c.iter().fold(true, |f, x| f & x.is_none_or(|x| i64::from(x as i32) == x));
                 }
-                ValueColumn { present, data: Values::Float(v.iter().map(|x| x.map_or(0.0, |x| x as f64)).collect()) }
+                if fits {
+                    return ValueColumn { present: Bits(present), data: Values::Int(ints) };
+                }
+                ValueColumn {
+                    present: Bits(present),
+                    data: Values::Float(v.iter().map(|x| x.map_or(0.0, |x| x as f64)).collect()),
+                }
             }
-            Source::Float(v) => ValueColumn {
-                present: bits(v, Option::is_some),
-                data: Values::Float(v.iter().map(|x| x.unwrap_or(0.0)).collect()),
-            },
+            Source::Float(v) => {
+                let (mut present, mut floats) = (words(v.len()), Vec::with_capacity(v.len()));
+                for c in v.chunks(64) {
+                    present.push(word(c, Option::is_some));
+                    floats.extend(c.iter().map(|x| x.unwrap_or(0.0)));
+                }
+                ValueColumn { present: Bits(present), data: Values::Float(floats) }
+            }
         }
     }
 }
 
-/// One bit per element: `on` of it.
-fn bits<T>(v: &[T], on: impl Fn(&T) -> bool) -> Bits {
-    Bits(v.chunks(64).map(|c| c.iter().enumerate().fold(0u64, |w, (k, x)| w | u64::from(on(x)) << k)).collect())
+/// One bit per element of a chunk of at most 64: `on` of it.
+#[inline]
+fn word<T>(c: &[T], on: impl Fn(&T) -> bool) -> u64 {
+    c.iter().enumerate().fold(0u64, |w, (k, x)| w | u64::from(on(x)) << k)
 }
 
 /// Whole numbers as `i32` when they all fit.
