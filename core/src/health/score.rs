@@ -961,11 +961,8 @@ impl RowContext<'_> {
 fn round(x: f64) -> i64 {
     if (0.0..4.0e15).contains(&x) {
         let t = x as i64;
-        if x - t as f64 >= 0.5 {
-            t + 1
-        } else {
-            t
-        }
+        // Without a branch: the half is up about as often as down.
+        t + i64::from(x - t as f64 >= 0.5)
     } else {
         x.round() as i64
     }
@@ -1101,6 +1098,13 @@ mod tests {
                 assert_eq!(a, b, "{exact:?} to {total}");
                 assert_eq!(a.iter().sum::<i64>(), total);
             }
+        }
+    }
+
+    #[test]
+    fn round_matches_the_library() {
+        for x in [0.0, -0.0, 0.5, 0.499_999_999_999_999_94, 1.5, 2.5, 99_999_999.5, 1e8, 4.1e15, -2.5, 1e300, f64::NAN] {
+            assert_eq!(round(x), x.round() as i64, "{x}");
         }
     }
 
