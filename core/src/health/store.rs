@@ -12,28 +12,66 @@ use super::rank::Source;
 #[derive(Debug, Clone, Default)]
 pub(super) struct AccountIds {
     text: String,
-    ends: Vec<usize>,
+    ends: Ends,
     list: OnceLock<Vec<String>>,
+}
+
+/// Where each id ends in the text: 4 bytes per id while the text is under 4 GiB.
+#[derive(Debug, Clone, PartialEq)]
+enum Ends {
+    Short(Vec<u32>),
+    Long(Vec<usize>),
+}
+
+impl Default for Ends {
+    fn default() -> Self {
+        Ends::Short(Vec::new())
+    }
 }
 
 impl AccountIds {
     pub(super) fn new(ids: &[String]) -> Self {
-        let mut text = String::with_capacity(ids.iter().map(String::len).sum());
-        let mut ends = Vec::with_capacity(ids.len());
-        for id in ids {
-            text.push_str(id);
-            ends.push(text.len());
-        }
+        let total: usize = ids.iter().map(String::len).sum();
+        let mut text = String::with_capacity(total);
+        let ends = if u32::try_from(total).is_ok() {
+            Ends::Short(
+                ids.iter()
+                    .map(|id| {
+                        text.push_str(id);
+                        text.len() as u32
+                    })
+                    .collect(),
+            )
+        } else {
+            Ends::Long(
+                ids.iter()
+                    .map(|id| {
+                        text.push_str(id);
+                        text.len()
+                    })
+                    .collect(),
+            )
+        };
         AccountIds { text, ends, list: OnceLock::new() }
     }
 
     pub(super) fn len(&self) -> usize {
-        self.ends.len()
+        match &self.ends {
+            Ends::Short(e) => e.len(),
+            Ends::Long(e) => e.len(),
+        }
+    }
+
+    fn end(&self, i: usize) -> Option<usize> {
+        match &self.ends {
+            Ends::Short(e) => e.get(i).map(|&x| x as usize),
+            Ends::Long(e) => e.get(i).copied(),
+        }
     }
 
     pub(super) fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) };
+        let end = self.end(i)?;
+        let start = if i == 0 { 0 } else { self.end(i - 1).unwrap_or(0) };
         self.text.get(start..end)
     }
 
@@ -218,4 +256,42 @@ fn narrow(v: &[Option<i64>], present: &mut Bits) -> Option<Vec<i32>> {
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_round_trip() {
+        let ids: Vec<String> = ["a", "", "ünï", "acc0000001", ""].iter().map(|s| s.to_string()).collect();
+        let packed = AccountIds::new(&ids);
+        assert_eq!(packed.len(), ids.len());
+        assert_eq!(packed.iter().collect::<Vec<_>>(), ids.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(packed.list(), &ids[..]);
+        assert_eq!(packed.get(ids.len()), None);
+        assert_eq!(packed, AccountIds::new(&ids));
+        assert_ne!(packed, AccountIds::new(&ids[1..]));
+    }
+
+    /// The whole-column path gives what the row-by-row path (used for scorecard sets) gives.
+    #[test]
+    fn whole_columns_match_row_by_row() {
+        let n = 200;
+        let ints: Vec<Option<i64>> = (0..n).map(|i| (i % 7 != 3).then_some(i as i64 * 1000 - 70_000)).collect();
+        let wide: Vec<Option<i64>> = (0..n).map(|i| (i % 5 != 0).then_some((i as i64) << 33)).collect();
+        let floats: Vec<Option<f64>> = (0..n).map(|i| (i % 3 != 0).then_some(i as f64 * -0.37)).collect();
+        let flags: Vec<Option<bool>> = (0..n).map(|i| (i % 4 != 1).then_some(i % 3 == 0)).collect();
+        let one_card = vec![0u32; n];
+        for s in [Source::Int(&ints), Source::Int(&wide), Source::Float(&floats), Source::Bool(&flags)] {
+            let whole = ValueColumn::build(n, &[Some(s)], &[]);
+            let by_row = ValueColumn::build(n, &[Some(s)], &one_card);
+            for r in 0..n {
+                assert_eq!(whole.get(r).map(f64::to_bits), s.get(r).map(f64::to_bits), "row {r}");
+                assert_eq!(by_row.get(r).map(f64::to_bits), s.get(r).map(f64::to_bits), "row {r}");
+            }
+        }
+        assert!(matches!(ValueColumn::build(n, &[Some(Source::Int(&ints))], &[]).data, Values::Int(_)));
+        assert!(matches!(ValueColumn::build(n, &[Some(Source::Int(&wide))], &[]).data, Values::Float(_)));
+    }
 }
