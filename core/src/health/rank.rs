@@ -7,6 +7,8 @@
 //! is given its points in one step. A value of NaN has no place in either order: such a column
 //! falls back to the sort-and-search of the first implementation, whose answer it keeps.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use crate::metrics::ColumnData;
@@ -87,10 +89,10 @@ pub(crate) enum Peers<'a> {
 }
 
 /// The peer group of every scored row (dense ids from 0), and the number of groups.
-pub(crate) fn group_keys(peers: &Peers<'_>, rows: Rows<'_>) -> (Vec<u32>, usize) {
+pub(crate) fn group_keys(peers: &Peers<'_>, rows: Rows<'_>) -> (Keys, usize) {
     let m = rows.len();
     let keys: Vec<u32> = match peers {
-        Peers::All => return (vec![0; m], usize::from(m > 0)),
+        Peers::All => return (Keys::One, usize::from(m > 0)),
         // Group 0 holds a missing peer value, then one group per bin.
         Peers::Bins(v, edges) => {
             // Edges increase strictly: the bin is the number of edges at or below the value,
@@ -102,6 +104,13 @@ pub(crate) fn group_keys(peers: &Peers<'_>, rows: Rows<'_>) -> (Vec<u32>, usize)
                     edges.partition_point(|e| *e <= x) as u32
                 }
             };
+            if edges.len() + 2 <= 1 << 8 {
+                // Straight into bytes (the usual case: a few cut points).
+                let mut keys = Vec::with_capacity(m);
+                each(*v, rows, |_, x| keys.push(x.map_or(0, bin) as u8));
+                let groups = keys.iter().copied().max().map_or(0, |k| usize::from(k) + 1);
+                return (if groups <= 1 { Keys::One } else { Keys::U8(keys) }, groups);
+            }
             let mut keys = Vec::with_capacity(m);
             each(*v, rows, |_, x| keys.push(x.map_or(0, bin)));
             keys
@@ -138,7 +147,7 @@ pub(crate) fn group_keys(peers: &Peers<'_>, rows: Rows<'_>) -> (Vec<u32>, usize)
         Peers::Column(_) => vec![0; m],
     };
     let groups = keys.iter().copied().max().map_or(0, |k| k as usize + 1);
-    (keys, groups)
+    (Keys::narrow(&keys, groups), groups)
 }
 
 /// Points of a value with `below` smaller and `upto - below` equal values among `len` peers.
@@ -152,13 +161,79 @@ fn rank_points(below: usize, upto: usize, len: usize, flip: bool) -> f64 {
     }
 }
 
-/// Percentile points of every scored row (indexed like `rows`; rows without a value get 0 and
-/// are never read).
-pub(crate) fn percentile_points(values: Source<'_>, rows: Rows<'_>, keys: &[u32], groups: usize, flip: bool) -> Vec<f64> {
+/// The peer group of every scored row, kept in the narrowest integer that holds the groups
+/// (nothing when there is one group).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Keys {
+    One,
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Keys {
+    /// `keys` (from [`group_keys`]) in the narrowest form for `groups` groups.
+    pub(crate) fn narrow(keys: &[u32], groups: usize) -> Keys {
+        if groups <= 1 {
+            Keys::One
+        } else if groups <= 1 << 8 {
+            Keys::U8(keys.iter().map(|&k| k as u8).collect())
+        } else if groups <= 1 << 16 {
+            Keys::U16(keys.iter().map(|&k| k as u16).collect())
+        } else {
+            Keys::U32(keys.to_vec())
+        }
+    }
+
+    /// The group of the `j`-th scored row.
+    #[inline]
+    fn get(&self, j: usize) -> usize {
+        match self {
+            Keys::One => 0,
+            Keys::U8(k) => k.get(j).map_or(0, |&g| usize::from(g)),
+            Keys::U16(k) => k.get(j).map_or(0, |&g| usize::from(g)),
+            Keys::U32(k) => k.get(j).map_or(0, |&g| g as usize),
+        }
+    }
+}
+
+/// One percentile measure's points, by scored row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Percentiles {
+    /// Whole numbers: the points of every (group, value) cell; a row's cell is its group times
+    /// `span` plus its value less `lo`. One byte or so per row (the group, shared by the
+    /// measures with the same peers) instead of eight.
+    Cells { keys: Arc<Keys>, lo: i64, span: usize, points: Vec<f64> },
+    /// The points of every row (rows without a value hold 0 and are never read).
+    Rows(Vec<f64>),
+}
+
+impl Default for Percentiles {
+    fn default() -> Self {
+        Percentiles::Rows(Vec::new())
+    }
+}
+
+impl Percentiles {
+    /// The points of the `j`-th scored row, whose value is `x`.
+    #[inline]
+    pub(crate) fn get(&self, j: usize, x: f64) -> f64 {
+        match self {
+            Percentiles::Cells { keys, lo, span, points } => {
+                let cell = keys.get(j).wrapping_mul(*span).wrapping_add((x as i64).wrapping_sub(*lo) as usize);
+                points.get(cell).copied().unwrap_or(0.0)
+            }
+            Percentiles::Rows(p) => p.get(j).copied().unwrap_or(0.0),
+        }
+    }
+}
+
+/// Percentile points of every scored row (indexed like `rows`); `keys` and `groups` come from
+/// [`group_keys`] (a table of cells keeps the keys).
+pub(crate) fn percentile_points(values: Source<'_>, rows: Rows<'_>, keys: &Arc<Keys>, groups: usize, flip: bool) -> Percentiles {
     let m = rows.len();
-    let mut out = vec![0.0; m];
     if m == 0 {
-        return out;
+        return Percentiles::default();
     }
     // One look at the values: any NaN, all whole numbers, and their range.
     let (mut nan, mut whole) = (false, true);
@@ -188,45 +263,36 @@ pub(crate) fn percentile_points(values: Source<'_>, rows: Rows<'_>, keys: &[u32]
             }
         }),
     }
+    let mut out = vec![0.0; m];
     if nan {
         by_search(values, rows, keys, groups, flip, &mut out);
-        return out;
+        return Percentiles::Rows(out);
     }
     if present == 0 {
-        return out;
+        return Percentiles::Rows(out);
     }
     // `lo..=hi` is only a range when every value was whole (then both are within ±9e15).
     let span = if whole { hi.abs_diff(lo).saturating_add(1) } else { u64::MAX };
     let cells = span.saturating_mul(groups.max(1) as u64);
     if whole && cells <= (2 * m as u64).max(1 << 16) {
-        by_histogram(values, rows, keys, groups, flip, lo, span as usize, &mut out);
-    } else {
-        by_radix(values, rows, keys, groups, flip, &mut out);
+        let points = by_histogram(values, rows, keys, groups, flip, lo, span as usize);
+        return Percentiles::Cells { keys: Arc::clone(keys), lo, span: span as usize, points };
     }
-    out
+    by_radix(values, rows, keys, groups, flip, &mut out);
+    Percentiles::Rows(out)
 }
 
 /// Whole numbers: count each (group, value) cell; a cell's `below` is the running count of its
-/// group's smaller cells.
-#[allow(clippy::too_many_arguments)]
-fn by_histogram(
-    values: Source<'_>,
-    rows: Rows<'_>,
-    keys: &[u32],
-    groups: usize,
-    flip: bool,
-    lo: i64,
-    span: usize,
-    out: &mut [f64],
-) {
-    let cell = |j: usize, x: f64| keys.get(j).copied().unwrap_or(0) as usize * span + (x as i64 - lo) as usize;
+/// group's smaller cells. Gives the points of every cell.
+fn by_histogram(values: Source<'_>, rows: Rows<'_>, keys: &Keys, groups: usize, flip: bool, lo: i64, span: usize) -> Vec<f64> {
+    let cell = |j: usize, x: f64| keys.get(j) * span + (x as i64 - lo) as usize;
     let mut count = vec![0u32; groups.max(1) * span];
     each(values, rows, |j, x| {
         if let Some(c) = x.and_then(|x| count.get_mut(cell(j, x))) {
             *c += 1;
         }
     });
-    // Every cell's points, worked out once: the rows then only look theirs up.
+    // Every cell's points, worked out once: the rows only look theirs up.
     let mut points = vec![0.0; count.len()];
     for g in 0..groups.max(1) {
         let cells = g * span..(g + 1) * span;
@@ -240,11 +306,7 @@ fn by_histogram(
             below += c;
         }
     }
-    each(values, rows, |j, x| {
-        if let (Some(x), Some(o)) = (x, out.get_mut(j)) {
-            *o = points.get(cell(j, x)).copied().unwrap_or(0.0);
-        }
-    });
+    points
 }
 
 /// An order-preserving unsigned key: equal keys for equal floats (`-0.0` is read as `0.0`).
@@ -269,11 +331,11 @@ const DIGIT: u32 = 11;
 
 /// Any values: a stable LSD radix sort on the key's varying 11-bit digits, then on the group;
 /// each run of equal keys within a group gets its points once.
-fn by_radix(values: Source<'_>, rows: Rows<'_>, keys: &[u32], groups: usize, flip: bool, out: &mut [f64]) {
+fn by_radix(values: Source<'_>, rows: Rows<'_>, keys: &Keys, groups: usize, flip: bool, out: &mut [f64]) {
     let mut items: Vec<Item> = Vec::with_capacity(out.len());
     each(values, rows, |j, x| {
         if let Some(x) = x {
-            items.push(Item { key: sort_key(x), row: j as u32, group: keys.get(j).copied().unwrap_or(0) });
+            items.push(Item { key: sort_key(x), row: j as u32, group: keys.get(j) as u32 });
         }
     });
     let (all, any) = items.iter().fold((u64::MAX, 0u64), |(a, o), it| (a & it.key, o | it.key));
@@ -333,10 +395,10 @@ fn scatter(from: &[Item], to: &mut [Item], buckets: usize, digit: impl Fn(&Item)
 }
 
 /// The first implementation: sort each group, binary search every value.
-fn by_search(values: Source<'_>, rows: Rows<'_>, keys: &[u32], groups: usize, flip: bool, out: &mut [f64]) {
+fn by_search(values: Source<'_>, rows: Rows<'_>, keys: &Keys, groups: usize, flip: bool, out: &mut [f64]) {
     let mut members: Vec<Vec<f64>> = vec![Vec::new(); groups];
     for j in 0..out.len() {
-        if let (Some(x), Some(g)) = (values.get(rows.get(j)), keys.get(j).and_then(|&k| members.get_mut(k as usize))) {
+        if let (Some(x), Some(g)) = (values.get(rows.get(j)), members.get_mut(keys.get(j))) {
             g.push(x);
         }
     }
@@ -344,7 +406,7 @@ fn by_search(values: Source<'_>, rows: Rows<'_>, keys: &[u32], groups: usize, fl
         g.sort_unstable_by(f64::total_cmp);
     }
     for (j, o) in out.iter_mut().enumerate() {
-        if let (Some(x), Some(g)) = (values.get(rows.get(j)), keys.get(j).and_then(|&k| members.get(k as usize))) {
+        if let (Some(x), Some(g)) = (values.get(rows.get(j)), members.get(keys.get(j))) {
             let below = g.partition_point(|v| *v < x);
             let upto = g.partition_point(|v| *v <= x);
             *o = rank_points(below, upto, g.len(), flip);
@@ -358,20 +420,37 @@ mod tests {
 
     fn reference(values: &[Option<f64>], keys: &[u32], groups: usize) -> Vec<f64> {
         let mut out = vec![0.0; values.len()];
-        by_search(Source::Float(values), Rows::All(values.len()), keys, groups, false, &mut out);
+        by_search(Source::Float(values), Rows::All(values.len()), &Keys::narrow(keys, groups), groups, false, &mut out);
         out
+    }
+
+    /// The points of every row with a value, read back through [`Percentiles::get`].
+    fn points(values: Source<'_>, keys: &[u32], groups: usize, flip: bool) -> Vec<Option<f64>> {
+        let m = keys.len();
+        let got = percentile_points(values, Rows::All(m), &Arc::new(Keys::narrow(keys, groups)), groups, flip);
+        (0..m).map(|j| values.get(j).map(|x| got.get(j, x))).collect()
     }
 
     fn check(values: Vec<Option<f64>>, keys: Vec<u32>, groups: usize) {
         let want = reference(&values, &keys, groups);
-        let got = percentile_points(Source::Float(&values), Rows::All(values.len()), &keys, groups, false);
+        let got = points(Source::Float(&values), &keys, groups, false);
         for (j, v) in values.iter().enumerate() {
             if v.is_some() {
-                assert_eq!(got[j].to_bits(), want[j].to_bits(), "row {j} of {values:?}");
+                assert_eq!(got[j].map(f64::to_bits), Some(want[j].to_bits()), "row {j} of {values:?}");
+            }
+        }
+        // The same numbers from an integer column, when they are whole.
+        if values.iter().flatten().all(|x| x.fract() == 0.0 && x.abs() < 1e15) {
+            let ints: Vec<Option<i64>> = values.iter().map(|x| x.map(|x| x as i64)).collect();
+            let got = points(Source::Int(&ints), &keys, groups, false);
+            for (j, v) in values.iter().enumerate() {
+                if v.is_some() {
+                    assert_eq!(got[j].map(f64::to_bits), Some(want[j].to_bits()), "int row {j} of {values:?}");
+                }
             }
         }
         let mut out = vec![0.0; values.len()];
-        by_radix(Source::Float(&values), Rows::All(values.len()), &keys, groups, false, &mut out);
+        by_radix(Source::Float(&values), Rows::All(values.len()), &Keys::narrow(&keys, groups), groups, false, &mut out);
         for (j, v) in values.iter().enumerate() {
             if v.is_some() {
                 assert_eq!(out[j].to_bits(), want[j].to_bits(), "radix, row {j} of {values:?}");
@@ -394,7 +473,10 @@ mod tests {
         check(many, keys, 5);
         let whole: Vec<Option<f64>> = (0..5000).map(|i| Some(((i * 31) % 201) as f64)).collect();
         let keys: Vec<u32> = (0..5000).map(|i| (i % 3) as u32).collect();
-        check(whole, keys, 3);
+        check(whole.clone(), keys, 3);
+        // More groups than a byte holds.
+        let keys: Vec<u32> = (0..5000).map(|i| (i % 300) as u32).collect();
+        check(whole, keys, 300);
     }
 
     #[test]
@@ -402,9 +484,9 @@ mod tests {
         let values = vec![Some(f64::NAN), Some(1.0), Some(2.0), Some(1.0)];
         let keys = vec![0; 4];
         let want = reference(&values, &keys, 1);
-        let got = percentile_points(Source::Float(&values), Rows::All(4), &keys, 1, true);
+        let got = points(Source::Float(&values), &keys, 1, true);
         for j in 0..4 {
-            assert_eq!(got[j].to_bits(), (100.0 - want[j]).to_bits());
+            assert_eq!(got[j].map(f64::to_bits), Some((100.0 - want[j]).to_bits()));
         }
     }
 }

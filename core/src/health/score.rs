@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
@@ -24,7 +24,7 @@ use crate::metrics::{Column, ColumnData, Snapshot};
 use crate::time::Timestamp;
 
 use super::config::{band_index, Band, Direction, MissingPolicy, Override, PeerGroup, Scorecard, ScorecardSet, Scoring, Tier};
-use super::rank::{group_keys, percentile_points, Peers, Rows, Source};
+use super::rank::{group_keys, percentile_points, Keys, Peers, Percentiles, Rows, Source};
 use super::store::{AccountIds, Bits, ValueColumn, Values};
 
 /// Millionths of a point per point.
@@ -64,7 +64,7 @@ pub struct HealthScores {
     values: Vec<ValueColumn>,
     /// Percentile points per scorecard and measure, by [`HealthScores::local_row`] (empty
     /// for other scorings).
-    percentiles: Vec<Vec<Vec<f64>>>,
+    percentiles: Vec<Vec<Percentiles>>,
     /// The scorecard's score in millionths of a point, [`NO_SCORE`] when none.
     computed: Vec<i32>,
     overrides: Vec<Override>,
@@ -122,14 +122,15 @@ fn tier_points(tiers: &[Tier], x: f64) -> Option<f64> {
 }
 
 impl MeasurePlan {
-    /// Points (0–100) of a value; `percentile` is the row's percentile points for that rule.
+    /// Points (0–100) of a value; `percentile` gives the row's percentile points of a value for
+    /// that rule.
     #[inline]
-    fn points(&self, value: Option<f64>, percentile: impl FnOnce() -> f64) -> Option<f64> {
+    fn points(&self, value: Option<f64>, percentile: impl FnOnce(f64) -> f64) -> Option<f64> {
         let p = match (&self.rule, value) {
             (_, None) => None,
             (Rule::Ramp { low, high, flip }, Some(x)) => Some(ramp(x, *low, *high, *flip)),
             (Rule::Tiers(tiers), Some(x)) => tier_points(tiers, x),
-            (Rule::Percentile, Some(_)) => Some(percentile()),
+            (Rule::Percentile, Some(x)) => Some(percentile(x)),
         };
         p.or(self.fill)
     }
@@ -461,8 +462,8 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
     enum Done {
         Ids(AccountIds),
         Values(ValueColumn),
-        Keys(Vec<u32>, usize),
-        Percentile(Vec<f64>),
+        Keys(Arc<Keys>, usize),
+        Percentile(Percentiles),
     }
     let mut tasks: Vec<Box<dyn FnOnce() -> Done + Send + '_>> = Vec::new();
     // Peer groups first (shared by the measures with the same peers of a card).
@@ -483,7 +484,7 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
                         let rows = input.rows;
                         tasks.push(Box::new(move || {
                             let (keys, groups) = group_keys(peers, rows);
-                            Done::Keys(keys, groups)
+                            Done::Keys(Arc::new(keys), groups)
                         }));
                         Some(tasks.len() - 1)
                     }
@@ -492,8 +493,10 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         }
         key_task.push(mine);
     }
-    let peer_keys: Vec<(Vec<u32>, usize)> =
-        run_tasks(tasks, threads).into_iter().map(|d| if let Done::Keys(k, g) = d { (k, g) } else { (Vec::new(), 0) }).collect();
+    let peer_keys: Vec<(Arc<Keys>, usize)> = run_tasks(tasks, threads)
+        .into_iter()
+        .map(|d| if let Done::Keys(k, g) = d { (k, g) } else { (Arc::new(Keys::One), 0) })
+        .collect();
 
     let mut tasks: Vec<Box<dyn FnOnce() -> Done + Send + '_>> = Vec::new();
     let mut percentile_task: Vec<Vec<Option<usize>>> = Vec::new();
@@ -536,13 +539,13 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
         Some(Done::Ids(ids)) => ids,
         _ => AccountIds::new(snapshot.account_ids()),
     };
-    let percentiles: Vec<Vec<Vec<f64>>> = percentile_task
+    let percentiles: Vec<Vec<Percentiles>> = percentile_task
         .iter()
         .map(|card| {
             card.iter()
                 .map(|t| match t.and_then(|t| done.get_mut(t)).and_then(Option::take) {
                     Some(Done::Percentile(p)) => p,
-                    _ => Vec::new(),
+                    _ => Percentiles::default(),
                 })
                 .collect()
         })
@@ -716,7 +719,7 @@ fn card_input<'a>(card: &'a Scorecard, snapshot: &'a Snapshot, rows: Rows<'a>) -
 struct RowContext<'a> {
     plans: &'a [CardPlan],
     values: &'a [ValueColumn],
-    percentiles: &'a [Vec<Vec<f64>>],
+    percentiles: &'a [Vec<Percentiles>],
     scorecard_of: &'a [u32],
     local_row: &'a [u32],
 }
@@ -859,9 +862,9 @@ impl RowContext<'_> {
                 }
             }
             Rule::Percentile => {
-                let pct = self.percentiles.get(card).and_then(|c| c.get(mi)).map_or(&[][..], Vec::as_slice);
+                let pct = self.percentiles.get(card).and_then(|c| c.get(mi));
                 for k in 0..len {
-                    put(k, value(r0 + k).map(|_| pct.get(j0 + k).copied().unwrap_or(0.0)).or(m.fill));
+                    put(k, value(r0 + k).map(|x| pct.map_or(0.0, |p| p.get(j0 + k, x))).or(m.fill));
                 }
             }
         }
@@ -1261,7 +1264,7 @@ impl HealthScores {
     /// Points of measure `mi` of scorecard `card` in row `i` (the `j`-th of its scorecard).
     fn measure_points(&self, card: usize, mi: usize, i: usize, j: usize) -> Option<f64> {
         let m = self.plans.get(card)?.measures.get(mi)?;
-        let pct = || self.percentiles.get(card).and_then(|c| c.get(mi)).and_then(|c| c.get(j)).copied().unwrap_or(0.0);
+        let pct = |x| self.percentiles.get(card).and_then(|c| c.get(mi)).map_or(0.0, |p| p.get(j, x));
         m.points(self.value(m.part, i), pct)
     }
 
