@@ -812,6 +812,12 @@ impl RowContext<'_> {
         };
         let present = &column.present;
         match &column.data {
+            Values::Int8(v) => self.block_rule(card, mi, m, r0, j0, points, has, pattern, |r| {
+                present.get(r).then(|| v.get(r).map_or(0.0, |&x| f64::from(x)))
+            }),
+            Values::Int16(v) => self.block_rule(card, mi, m, r0, j0, points, has, pattern, |r| {
+                present.get(r).then(|| v.get(r).map_or(0.0, |&x| f64::from(x)))
+            }),
             Values::Int(v) => self.block_rule(card, mi, m, r0, j0, points, has, pattern, |r| {
                 present.get(r).then(|| v.get(r).map_or(0.0, |&x| f64::from(x)))
             }),

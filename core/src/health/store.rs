@@ -127,6 +127,9 @@ pub(super) struct ValueColumn {
 pub(super) enum Values {
     /// 1 or 0.
     Flags(Bits),
+    /// Whole numbers, in the narrowest of these that holds them all.
+    Int8(Vec<i8>),
+    Int16(Vec<i16>),
     Int(Vec<i32>),
     Float(Vec<f64>),
 }
@@ -139,6 +142,8 @@ impl ValueColumn {
         }
         match &self.data {
             Values::Flags(b) => Some(if b.get(i) { 1.0 } else { 0.0 }),
+            Values::Int8(v) => v.get(i).map(|&x| f64::from(x)),
+            Values::Int16(v) => v.get(i).map(|&x| f64::from(x)),
             Values::Int(v) => v.get(i).map(|&x| f64::from(x)),
             Values::Float(v) => v.get(i).copied(),
         }
@@ -167,22 +172,15 @@ impl ValueColumn {
             return ValueColumn { present, data: Values::Flags(flags) };
         }
         if used().all(|s| matches!(s, Source::Int(_))) {
-            let ints = match sources {
-                [Some(Source::Int(v))] if card_of.is_empty() => narrow(v, &mut present),
-                _ => {
-                    let gathered: Vec<Option<i64>> = (0..n)
-                        .map(|r| match source(r) {
-                            Some(Source::Int(v)) => v.get(r).copied().flatten(),
-                            _ => None,
-                        })
-                        .collect();
-                    narrow(&gathered, &mut present)
-                }
-            };
-            if let Some(ints) = ints {
-                return ValueColumn { present, data: Values::Int(ints) };
+            let gathered: Vec<Option<i64>> = (0..n)
+                .map(|r| match source(r) {
+                    Some(Source::Int(v)) => v.get(r).copied().flatten(),
+                    _ => None,
+                })
+                .collect();
+            if let Some(data) = narrow(&gathered) {
+                return ValueColumn { present: bits(&gathered), data };
             }
-            present = Bits::new(n);
         }
         let mut floats = Vec::with_capacity(n);
         for r in 0..n {
@@ -211,19 +209,9 @@ impl ValueColumn {
                 ValueColumn { present: Bits(present), data: Values::Flags(Bits(flags)) }
             }
             Source::Int(v) => {
-                let (mut present, mut ints, mut fits) = (words(v.len()), Vec::with_capacity(v.len()), true);
-                for c in v.chunks(64) {
-                    present.push(word(c, Option::is_some));
-                    ints.extend(c.iter().map(|x| x.map_or(0, |x| x as i32)));
-                    fits &= c.iter().fold(true, |f, x| f & x.is_none_or(|x| i64::from(x as i32) == x));
-                }
-                if fits {
-                    return ValueColumn { present: Bits(present), data: Values::Int(ints) };
-                }
-                ValueColumn {
-                    present: Bits(present),
-                    data: Values::Float(v.iter().map(|x| x.map_or(0.0, |x| x as f64)).collect()),
-                }
+                let present = bits(v);
+                let data = narrow(v).unwrap_or_else(|| Values::Float(v.iter().map(|x| x.map_or(0.0, |x| x as f64)).collect()));
+                ValueColumn { present, data }
             }
             Source::Float(v) => {
                 let (mut present, mut floats) = (words(v.len()), Vec::with_capacity(v.len()));
@@ -237,25 +225,34 @@ impl ValueColumn {
     }
 }
 
+/// One presence bit per element.
+fn bits<T>(v: &[Option<T>]) -> Bits {
+    Bits(v.chunks(64).map(|c| word(c, Option::is_some)).collect())
+}
+
 /// One bit per element of a chunk of at most 64: `on` of it.
 #[inline]
 fn word<T>(c: &[T], on: impl Fn(&T) -> bool) -> u64 {
     c.iter().enumerate().fold(0u64, |w, (k, x)| w | u64::from(on(x)) << k)
 }
 
-/// Whole numbers as `i32` when they all fit.
-fn narrow(v: &[Option<i64>], present: &mut Bits) -> Option<Vec<i32>> {
-    let mut out = Vec::with_capacity(v.len());
-    for (r, x) in v.iter().enumerate() {
-        match x {
-            Some(x) => {
-                out.push(i32::try_from(*x).ok()?);
-                present.set(r, true);
-            }
-            None => out.push(0),
-        }
+/// Whole numbers in the narrowest of `i8`, `i16` and `i32` that holds them all (a missing one
+/// as 0); `None` when some do not fit in `i32`.
+fn narrow(v: &[Option<i64>]) -> Option<Values> {
+    let (lo, hi) = v.iter().fold((0i64, 0i64), |(lo, hi), x| {
+        let x = x.unwrap_or(0);
+        (lo.min(x), hi.max(x))
+    });
+    let within = |min: i64, max: i64| min <= lo && hi <= max;
+    if within(i8::MIN.into(), i8::MAX.into()) {
+        Some(Values::Int8(v.iter().map(|x| x.unwrap_or(0) as i8).collect()))
+    } else if within(i16::MIN.into(), i16::MAX.into()) {
+        Some(Values::Int16(v.iter().map(|x| x.unwrap_or(0) as i16).collect()))
+    } else if within(i32::MIN.into(), i32::MAX.into()) {
+        Some(Values::Int(v.iter().map(|x| x.unwrap_or(0) as i32).collect()))
+    } else {
+        None
     }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -292,6 +289,18 @@ mod tests {
             }
         }
         assert!(matches!(ValueColumn::build(n, &[Some(Source::Int(&ints))], &[]).data, Values::Int(_)));
+        let small: Vec<Option<i64>> = (0..n).map(|i| (i % 3 != 0).then_some(i as i64 - 100)).collect();
+        let medium: Vec<Option<i64>> = (0..n).map(|i| Some(i as i64 * 100)).collect();
+        for (v, want) in [(&small, "i8"), (&medium, "i16")] {
+            let c = ValueColumn::build(n, &[Some(Source::Int(v))], &[]);
+            let got = match c.data {
+                Values::Int8(_) => "i8",
+                Values::Int16(_) => "i16",
+                _ => "other",
+            };
+            assert_eq!(got, want);
+            assert!((0..n).all(|r| c.get(r) == Source::Int(v).get(r)));
+        }
         assert!(matches!(ValueColumn::build(n, &[Some(Source::Int(&wide))], &[]).data, Values::Float(_)));
     }
 }
