@@ -16,9 +16,11 @@ pub(super) struct AccountIds {
     list: OnceLock<Vec<String>>,
 }
 
-/// Where each id ends in the text: 4 bytes per id while the text is under 4 GiB.
+/// Where each id ends in the text: nothing when all ids have the same length (formatted ids
+/// usually do), else 4 bytes per id while the text is under 4 GiB.
 #[derive(Debug, Clone, PartialEq)]
 enum Ends {
+    Fixed { len: usize, count: usize },
     Short(Vec<u32>),
     Long(Vec<usize>),
 }
@@ -33,7 +35,11 @@ impl AccountIds {
     pub(super) fn new(ids: &[String]) -> Self {
         let total: usize = ids.iter().map(String::len).sum();
         let mut text = String::with_capacity(total);
-        let ends = if u32::try_from(total).is_ok() {
+        let first = ids.first().map_or(0, String::len);
+        let ends = if ids.iter().all(|id| id.len() == first) {
+            ids.iter().for_each(|id| text.push_str(id));
+            Ends::Fixed { len: first, count: ids.len() }
+        } else if u32::try_from(total).is_ok() {
             Ends::Short(
                 ids.iter()
                     .map(|id| {
@@ -57,6 +63,7 @@ impl AccountIds {
 
     pub(super) fn len(&self) -> usize {
         match &self.ends {
+            Ends::Fixed { count, .. } => *count,
             Ends::Short(e) => e.len(),
             Ends::Long(e) => e.len(),
         }
@@ -64,6 +71,7 @@ impl AccountIds {
 
     fn end(&self, i: usize) -> Option<usize> {
         match &self.ends {
+            Ends::Fixed { len, count } => (i < *count).then(|| (i + 1) * len),
             Ends::Short(e) => e.get(i).map(|&x| x as usize),
             Ends::Long(e) => e.get(i).copied(),
         }
@@ -262,6 +270,10 @@ mod tests {
     #[test]
     fn account_ids_round_trip() {
         let ids: Vec<String> = ["a", "", "ünï", "acc0000001", ""].iter().map(|s| s.to_string()).collect();
+        let same: Vec<String> = ["ab", "cd", "é"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(AccountIds::new(&same).list(), &same[..]);
+        assert_eq!(AccountIds::new(&same).get(3), None);
+        assert!(AccountIds::new(&[]).list().is_empty());
         let packed = AccountIds::new(&ids);
         assert_eq!(packed.len(), ids.len());
         assert_eq!(packed.iter().collect::<Vec<_>>(), ids.iter().map(String::as_str).collect::<Vec<_>>());
