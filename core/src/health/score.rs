@@ -563,7 +563,8 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
     let flags: Vec<&[&[Option<bool>]]> = inputs.iter().map(|i| i.as_ref().map_or(&[][..], |i| &i.flags[..])).collect();
     let ctx =
         RowContext { plans: &plans, values: &values, percentiles: &percentiles, scorecard_of: &card_of, local_row: &local_row };
-    let chunk = n.div_ceil(threads).max(1);
+    // Whole blocks per thread, so that blocks start on words of presence bits.
+    let chunk = n.div_ceil(threads).next_multiple_of(BLOCK).max(1);
     if threads < 2 {
         ctx.score_rows(0, &flags, &mut computed);
     } else {
@@ -811,6 +812,46 @@ impl RowContext<'_> {
             return self.block_rule(card, mi, m, r0, j0, points, has, pattern, |_| None);
         };
         let present = &column.present;
+        let len = points.len();
+        // A block starting on a word of presence bits (every block of one scorecard): the
+        // column's slice and the block's words, read without a branch per row.
+        let words = present.0.get(r0 / 64..(r0 + len).div_ceil(64)).filter(|_| r0 % 64 == 0 && len <= pattern.len() && mi < 64);
+        if let Some(words) = words {
+            let bit = if mi < 64 { 1u64 << mi } else { 0 };
+            let pct = self.percentiles.get(card).and_then(|c| c.get(mi));
+            let done = match &column.data {
+                Values::Int8(v) => {
+                    v.get(r0..r0 + len).map(|v| block_fast(m, pct, j0, words, |k| f64::from(v[k]), points, pattern, bit))
+                }
+                Values::Int16(v) => {
+                    v.get(r0..r0 + len).map(|v| block_fast(m, pct, j0, words, |k| f64::from(v[k]), points, pattern, bit))
+                }
+                Values::Int(v) => {
+                    v.get(r0..r0 + len).map(|v| block_fast(m, pct, j0, words, |k| f64::from(v[k]), points, pattern, bit))
+                }
+                Values::Float(v) => v.get(r0..r0 + len).map(|v| block_fast(m, pct, j0, words, |k| v[k], points, pattern, bit)),
+                Values::Flags(b) => b.0.get(r0 / 64..(r0 + len).div_ceil(64)).map(|b| {
+                    block_fast(
+                        m,
+                        pct,
+                        j0,
+                        words,
+                        |k| if b[k / 64] >> (k % 64) & 1 == 1 { 1.0 } else { 0.0 },
+                        points,
+                        pattern,
+                        bit,
+                    )
+                }),
+            };
+            if done.is_some() {
+                if let Some(has) = has {
+                    for (h, p) in has.iter_mut().zip(pattern.iter()) {
+                        *h = p & bit != 0;
+                    }
+                }
+                return;
+            }
+        }
         match &column.data {
             Values::Int8(v) => self.block_rule(card, mi, m, r0, j0, points, has, pattern, |r| {
                 present.get(r).then(|| v.get(r).map_or(0.0, |&x| f64::from(x)))
@@ -846,6 +887,7 @@ impl RowContext<'_> {
     ) {
         let bit = if mi < 64 { 1u64 << mi } else { 0 };
         let len = pattern.len();
+        let mut has = has;
         let mut put = |k: usize, p: Option<f64>| {
             if let Some(o) = points.get_mut(k) {
                 *o = p.unwrap_or(0.0);
@@ -854,6 +896,10 @@ impl RowContext<'_> {
                 if let Some(b) = pattern.get_mut(k) {
                     *b |= bit;
                 }
+            }
+            // Past 64 measures the pattern has no bit for this one.
+            if let Some(h) = has.as_deref_mut().and_then(|h| h.get_mut(k)) {
+                *h = p.is_some();
             }
         };
         match &m.rule {
@@ -874,13 +920,55 @@ impl RowContext<'_> {
                 }
             }
         }
-        if let Some(has) = has {
-            for (k, h) in has.iter_mut().enumerate().take(len) {
-                *h = pattern.get(k).is_some_and(|p| p & bit != 0);
+    }
+}
+
+/// [`RowContext::block_points`] for a block whose presence bits are `words` (row `k` of the
+/// block is bit `k % 64` of word `k / 64`) and whose values `value(k)` reads (0 when missing):
+/// every row is worked out the same way and the missing ones are then given the measure's
+/// fill, so the loops have no branch per row for ramps.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn block_fast(
+    m: &MeasurePlan,
+    pct: Option<&Percentiles>,
+    j0: usize,
+    words: &[u64],
+    value: impl Fn(usize) -> f64,
+    points: &mut [f64],
+    pattern: &mut [u64],
+    bit: u64,
+) {
+    let (fill, fill_has) = (m.fill.unwrap_or(0.0), u64::from(m.fill.is_some()));
+    let present = |k: usize| words.get(k / 64).is_some_and(|w| w >> (k % 64) & 1 == 1);
+    let rows = points.iter_mut().zip(pattern.iter_mut()).enumerate();
+    match &m.rule {
+        Rule::Ramp { low, high, flip } => {
+            for (k, (o, b)) in rows {
+                let p = ramp(value(k), *low, *high, *flip);
+                let (p, has) = if present(k) { (p, 1) } else { (fill, fill_has) };
+                *o = p;
+                *b |= bit * has;
+            }
+        }
+        Rule::Tiers(tiers) => {
+            for (k, (o, b)) in rows {
+                let p = if present(k) { tier_points(tiers, value(k)) } else { None }.or(m.fill);
+                *o = p.unwrap_or(0.0);
+                *b |= bit * u64::from(p.is_some());
+            }
+        }
+        Rule::Percentile => {
+            for (k, (o, b)) in rows {
+                let p = if present(k) { Some(pct.map_or(0.0, |p| p.get(j0 + k, value(k)))) } else { None }.or(m.fill);
+                *o = p.unwrap_or(0.0);
+                *b |= bit * u64::from(p.is_some());
             }
         }
     }
+}
 
+impl RowContext<'_> {
     /// Scores rows `start..start + computed.len()` into `computed`: a block of rows of one
     /// scorecard at a time, measure by measure for the points and the weighted total, then row
     /// by row for rounding and penalties. The integer contributions are not needed for the score
