@@ -815,7 +815,8 @@ impl RowContext<'_> {
         let len = points.len();
         // A block starting on a word of presence bits (every block of one scorecard): the
         // column's slice and the block's words, read without a branch per row.
-        let words = present.0.get(r0 / 64..(r0 + len).div_ceil(64)).filter(|_| r0 % 64 == 0 && len <= pattern.len() && mi < 64);
+        let words =
+            present.0.get(r0 / 64..(r0 + len).div_ceil(64)).filter(|_| r0.is_multiple_of(64) && len <= pattern.len() && mi < 64);
         if let Some(words) = words {
             let bit = if mi < 64 { 1u64 << mi } else { 0 };
             let pct = self.percentiles.get(card).and_then(|c| c.get(mi));
