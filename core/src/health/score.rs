@@ -5,11 +5,13 @@
 //! its contributions, and a change between two dates is exactly the sum of its per-measure parts.
 //!
 //! Scoring runs in two parallel steps over scoped threads (no global pool, so safe under
-//! `fork()`): first each part's metric values are copied into compact columns and each
-//! percentile measure ranks its peers ([`super::rank`]); then the rows are split across threads
-//! and each row's points, weights and score are worked out. Only what cannot be worked out again
-//! cheaply is kept: the values, the percentile points and the computed scores. A row's points,
-//! weights and integer contributions are recomputed from them, by the same code, when asked for.
+//! `fork()`): first each part's metric values are copied into compact columns
+//! ([`super::store`]), the account ids into one buffer, and each percentile measure ranks its
+//! peers ([`super::rank`]); then the rows are split across threads and each row's points,
+//! weights and score are worked out, 256 rows and one measure at a time. Only what cannot be
+//! worked out again cheaply is kept: the values, the percentile points and the computed scores.
+//! A row's points, weights and integer contributions are recomputed from them, by the same code,
+//! when asked for. `benches/health.md` has the figures.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,11 +41,12 @@ fn to_points(micros: i64) -> f64 {
 
 /// Health scores of every account of a snapshot, held column-wise.
 ///
-/// About 150 bytes per account for the starter scorecard: the account ids in one buffer, each
-/// part's metric values in the narrowest exact column (booleans as bits, whole numbers as
-/// `i32`), percentile points and the computed score. Points, effective weights and integer
-/// contributions are recomputed from these, exactly as scoring worked them out, when asked for
-/// ([`HealthScores::row`], [`HealthScores::contribution_micros`]).
+/// About 57 bytes per account for the starter scorecard and ids of ten characters: the account
+/// ids in one buffer, each part's metric values in the narrowest exact column (booleans as bits,
+/// whole numbers as `i8`, `i16` or `i32`, else `f64`, with a presence bit), percentile points
+/// (a table by peer group and value for whole numbers) and the computed score. Points, effective
+/// weights and integer contributions are recomputed from these, exactly as scoring worked them
+/// out, when asked for ([`HealthScores::row`], [`HealthScores::contribution_micros`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthScores {
     as_of: Timestamp,

@@ -217,9 +217,15 @@ impl ValueColumn {
                 ValueColumn { present: Bits(present), data: Values::Flags(Bits(flags)) }
             }
             Source::Int(v) => {
-                let present = bits(v);
-                let data = narrow(v).unwrap_or_else(|| Values::Float(v.iter().map(|x| x.map_or(0.0, |x| x as f64)).collect()));
-                ValueColumn { present, data }
+                // Presence and range in one read, then the values in the width the range allows.
+                let (mut present, mut range) = (words(v.len()), (0, 0));
+                for c in v.chunks(64) {
+                    present.push(word(c, Option::is_some));
+                    range = c.iter().fold(range, widen);
+                }
+                let data =
+                    narrow_to(v, range).unwrap_or_else(|| Values::Float(v.iter().map(|x| x.map_or(0.0, |x| x as f64)).collect()));
+                ValueColumn { present: Bits(present), data }
             }
             Source::Float(v) => {
                 let (mut present, mut floats) = (words(v.len()), Vec::with_capacity(v.len()));
@@ -247,10 +253,18 @@ fn word<T>(c: &[T], on: impl Fn(&T) -> bool) -> u64 {
 /// Whole numbers in the narrowest of `i8`, `i16` and `i32` that holds them all (a missing one
 /// as 0); `None` when some do not fit in `i32`.
 fn narrow(v: &[Option<i64>]) -> Option<Values> {
-    let (lo, hi) = v.iter().fold((0i64, 0i64), |(lo, hi), x| {
-        let x = x.unwrap_or(0);
-        (lo.min(x), hi.max(x))
-    });
+    narrow_to(v, v.iter().fold((0, 0), widen))
+}
+
+/// The range `(lo, hi)` widened to hold `x` (a missing value as 0).
+#[inline]
+fn widen((lo, hi): (i64, i64), x: &Option<i64>) -> (i64, i64) {
+    let x = x.unwrap_or(0);
+    (lo.min(x), hi.max(x))
+}
+
+/// [`narrow`] when the range of `v` is known.
+fn narrow_to(v: &[Option<i64>], (lo, hi): (i64, i64)) -> Option<Values> {
     let within = |min: i64, max: i64| min <= lo && hi <= max;
     if within(i8::MIN.into(), i8::MAX.into()) {
         Some(Values::Int8(v.iter().map(|x| x.unwrap_or(0) as i8).collect()))
