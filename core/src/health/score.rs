@@ -564,8 +564,31 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
     // Step 2, in parallel over rows: points, weights, scores.
     let mut computed = vec![NO_SCORE; n];
     let flags: Vec<&[&[Option<bool>]]> = inputs.iter().map(|i| i.as_ref().map_or(&[][..], |i| &i.flags[..])).collect();
-    let ctx =
-        RowContext { plans: &plans, values: &values, percentiles: &percentiles, scorecard_of: &card_of, local_row: &local_row };
+    let byte_points: Vec<Vec<Option<Vec<(f64, bool)>>>> = plans
+        .iter()
+        .map(|plan| {
+            plan.measures
+                .iter()
+                .map(|m| match (values.get(m.part).map(|v| &v.data), &m.rule) {
+                    (Some(Values::Int8(_)), Rule::Ramp { .. } | Rule::Tiers(_)) => Some(
+                        (i8::MIN..=i8::MAX)
+                            .map(|x| m.points(Some(f64::from(x)), |_| 0.0))
+                            .map(|p| (p.unwrap_or(0.0), p.is_some()))
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    let ctx = RowContext {
+        plans: &plans,
+        values: &values,
+        percentiles: &percentiles,
+        byte_points: &byte_points,
+        scorecard_of: &card_of,
+        local_row: &local_row,
+    };
     // Whole blocks per thread, so that blocks start on words of presence bits.
     let chunk = n.div_ceil(threads).next_multiple_of(BLOCK).max(1);
     if threads < 2 {
@@ -724,6 +747,9 @@ struct RowContext<'a> {
     plans: &'a [CardPlan],
     values: &'a [ValueColumn],
     percentiles: &'a [Vec<Percentiles>],
+    /// Per scorecard and measure, for a ramp or tiers over an `i8` column: the points (and
+    /// whether there are any) of each of the 256 values, worked out once.
+    byte_points: &'a [Vec<Option<Vec<(f64, bool)>>>],
     scorecard_of: &'a [u32],
     local_row: &'a [u32],
 }
@@ -824,9 +850,12 @@ impl RowContext<'_> {
             let bit = if mi < 64 { 1u64 << mi } else { 0 };
             let pct = self.percentiles.get(card).and_then(|c| c.get(mi));
             let done = match &column.data {
-                Values::Int8(v) => {
-                    v.get(r0..r0 + len).map(|v| block_fast(m, pct, j0, words, |k| f64::from(v[k]), points, pattern, bit))
-                }
+                Values::Int8(v) => v.get(r0..r0 + len).map(|v| {
+                    match self.byte_points.get(card).and_then(|c| c.get(mi)).and_then(Option::as_deref) {
+                        Some(table) => block_table(m, words, v, table, points, pattern, bit),
+                        None => block_fast(m, pct, j0, words, |k| f64::from(v[k]), points, pattern, bit),
+                    }
+                }),
                 Values::Int16(v) => {
                     v.get(r0..r0 + len).map(|v| block_fast(m, pct, j0, words, |k| f64::from(v[k]), points, pattern, bit))
                 }
@@ -969,6 +998,27 @@ fn block_fast(
                 *b |= bit * u64::from(p.is_some());
             }
         }
+    }
+}
+
+/// [`block_fast`] for an `i8` column whose points per value are in `table` (value + 128).
+#[inline(always)]
+fn block_table(
+    m: &MeasurePlan,
+    words: &[u64],
+    values: &[i8],
+    table: &[(f64, bool)],
+    points: &mut [f64],
+    pattern: &mut [u64],
+    bit: u64,
+) {
+    let (fill, fill_has) = (m.fill.unwrap_or(0.0), u64::from(m.fill.is_some()));
+    for (k, ((o, b), &x)) in points.iter_mut().zip(pattern.iter_mut()).zip(values).enumerate() {
+        let (p, has) = table.get((i16::from(x) + 128) as usize).copied().unwrap_or((0.0, false));
+        let (p, has) =
+            if words.get(k / 64).is_some_and(|w| w >> (k % 64) & 1 == 1) { (p, u64::from(has)) } else { (fill, fill_has) };
+        *o = p;
+        *b |= bit * has;
     }
 }
 
