@@ -564,7 +564,7 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
     // Step 2, in parallel over rows: points, weights, scores.
     let mut computed = vec![NO_SCORE; n];
     let flags: Vec<&[&[Option<bool>]]> = inputs.iter().map(|i| i.as_ref().map_or(&[][..], |i| &i.flags[..])).collect();
-    let byte_points: Vec<Vec<Option<Vec<(f64, bool)>>>> = plans
+    let byte_points: Vec<Vec<Option<ByteTable>>> = plans
         .iter()
         .map(|plan| {
             plan.measures
@@ -749,10 +749,13 @@ struct RowContext<'a> {
     percentiles: &'a [Vec<Percentiles>],
     /// Per scorecard and measure, for a ramp or tiers over an `i8` column: the points (and
     /// whether there are any) of each of the 256 values, worked out once.
-    byte_points: &'a [Vec<Option<Vec<(f64, bool)>>>],
+    byte_points: &'a [Vec<Option<ByteTable>>],
     scorecard_of: &'a [u32],
     local_row: &'a [u32],
 }
+
+/// Points, and whether there are any, of each `i8` value (at value + 128).
+type ByteTable = Vec<(f64, bool)>;
 
 /// Rows per block of [`RowContext::score_rows`]: a block's points stay in the first-level cache.
 const BLOCK: usize = 256;
