@@ -86,6 +86,9 @@ fn main() -> Result<(), custfit::Error> {
     if digest {
         return print_digest(&mut snapshot, &card);
     }
+    if std::env::args().any(|a| a == "--accessors") {
+        return print_accessors(&snapshot, &card);
+    }
     let mut times = Vec::new();
     let mut cpu = Vec::new();
     let mut faults = Vec::new();
@@ -115,6 +118,26 @@ fn main() -> Result<(), custfit::Error> {
         cpu[cpu.len() / 2],
         faults[faults.len() / 2],
         held as f64 / n as f64
+    );
+    Ok(())
+}
+
+/// `--accessors`: the time of the bulk readers of a scoring (which work points, weights and
+/// contributions out again from what scoring kept).
+fn print_accessors(snapshot: &Snapshot, card: &Scorecard) -> Result<(), custfit::Error> {
+    let n = snapshot.len();
+    let (a, b) = (card.score(snapshot)?, card.score(snapshot)?);
+    let time = |f: &mut dyn FnMut() -> usize| {
+        let t = std::time::Instant::now();
+        let k = f();
+        (t.elapsed().as_secs_f64() * 1000.0, k)
+    };
+    let (ids, _) = time(&mut || a.account_ids().len());
+    let (table, _) = time(&mut || a.to_snapshot().map_or(0, |s| s.columns().len()));
+    let (rows, _) = time(&mut || a.rows().len());
+    let (changes, _) = time(&mut || b.changes_since(&a).len());
+    println!(
+        "{{\"bench\": \"health_accessors\", \"accounts\": {n}, \"account_ids_ms\": {ids:.0}, \"to_snapshot_ms\": {table:.0}, \"rows_ms\": {rows:.0}, \"changes_since_ms\": {changes:.0}}}"
     );
     Ok(())
 }

@@ -166,6 +166,18 @@ impl CardPlan {
     }
 }
 
+/// One row's points and weights by measure and contributions by part, worked out again as
+/// scoring did ([`HealthScores::breakdown`]); the buffers are reused from row to row.
+#[derive(Default)]
+struct Breakdown {
+    points: Vec<Option<f64>>,
+    shares: Vec<f64>,
+    wsum: Vec<f64>,
+    exact: Vec<f64>,
+    micros: Vec<i64>,
+    contributions: Vec<i64>,
+}
+
 /// Which part of a scorecard a part is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Entry {
@@ -1029,7 +1041,7 @@ impl RowContext<'_> {
     /// Scores rows `start..start + computed.len()` into `computed`: a block of rows of one
     /// scorecard at a time, measure by measure for the points and the weighted total, then row
     /// by row for rounding and penalties. The integer contributions are not needed for the score
-    /// (it is the rounded total less the penalties): [`HealthScores::row_contributions`] works
+    /// (it is the rounded total less the penalties): [`HealthScores::breakdown`] works
     /// them out when asked.
     fn score_rows(&self, start: usize, flags: &[&[&[Option<bool>]]], computed: &mut [i32]) {
         let n = computed.len();
@@ -1330,39 +1342,43 @@ impl HealthScores {
     /// Contribution of part `p` to row `i`, in millionths of a point (worked out again from the
     /// row's points: for many parts of one row, [`HealthScores::row`] does it once).
     pub fn contribution_micros(&self, p: usize, i: usize) -> i64 {
-        if p >= self.parts.len() {
-            return 0;
-        }
-        self.row_contributions(i).get(p).copied().unwrap_or(0)
+        let mut b = Breakdown::default();
+        self.breakdown(i, &mut b);
+        b.contributions.get(p).copied().unwrap_or(0)
     }
 
-    /// The contribution of every part to row `i`, in millionths of a point, by part: the
-    /// integer split of the row's weighted total, exactly as scoring rounded it (0 for parts of
-    /// other scorecards and for rows without a score).
-    fn row_contributions(&self, i: usize) -> Vec<i64> {
-        let mut out = vec![0i64; self.parts.len()];
-        if self.computed_micros(i).is_none() {
-            return out;
-        }
+    /// Row `i`'s points and weights by measure and contributions by part (in millionths of a
+    /// point: the integer split of the row's weighted total, exactly as scoring rounded it; 0 for
+    /// parts of other scorecards and for rows without a score), into `b`. Gives the row's
+    /// scorecard.
+    fn breakdown(&self, i: usize, b: &mut Breakdown) -> Option<usize> {
+        b.contributions.clear();
+        b.contributions.resize(self.parts.len(), 0);
+        b.points.clear();
+        b.shares.clear();
         let (card, j) = self.card_of(i);
-        let Some(plan) = self.plans.get(card) else { return out };
+        let plan = self.plans.get(card)?;
         let nm = plan.measures.len();
-        let points: Vec<Option<f64>> = (0..nm).map(|mi| self.measure_points(card, mi, i, j)).collect();
-        let mut shares = vec![0.0; nm];
-        if !plan.shares(|mi| points[mi].is_some(), &mut Vec::new(), &mut shares) {
-            return out;
+        b.points.extend((0..nm).map(|mi| self.measure_points(card, mi, i, j)));
+        b.shares.resize(nm, 0.0);
+        let points = &b.points;
+        let scored = plan.shares(|mi| points[mi].is_some(), &mut b.wsum, &mut b.shares);
+        if !scored || self.computed_micros(i).is_none() {
+            return Some(card);
         }
-        let mut exact = vec![0.0; nm];
+        b.exact.clear();
         let mut total = 0.0;
-        for mi in 0..nm {
-            exact[mi] = shares[mi] * points[mi].unwrap_or(0.0) * MICROS_PER_POINT as f64;
-            total += exact[mi];
+        for (share, p) in b.shares.iter().zip(points) {
+            let exact = share * p.unwrap_or(0.0) * MICROS_PER_POINT as f64;
+            b.exact.push(exact);
+            total += exact;
         }
         let mut score = round(total).clamp(0, FULL);
-        let mut micros = vec![0i64; nm];
-        allocate(&exact, score, &mut micros);
-        for (m, &c) in plan.measures.iter().zip(&micros) {
-            if let Some(o) = out.get_mut(m.part) {
+        b.micros.clear();
+        b.micros.resize(nm, 0);
+        allocate(&b.exact, score, &mut b.micros);
+        for (m, &c) in plan.measures.iter().zip(&b.micros) {
+            if let Some(o) = b.contributions.get_mut(m.part) {
                 *o = c;
             }
         }
@@ -1370,12 +1386,12 @@ impl HealthScores {
             if self.value(pen.part, i) == Some(1.0) {
                 let take = pen.micros.min(score);
                 score -= take;
-                if let Some(o) = out.get_mut(pen.part) {
+                if let Some(o) = b.contributions.get_mut(pen.part) {
                     *o = -take;
                 }
             }
         }
-        out
+        Some(card)
     }
 
     /// Final scores (0–100), one per row.
@@ -1427,7 +1443,8 @@ impl HealthScores {
     /// Which measure or penalty of scorecard `card` part `p` is.
     fn entry(&self, card: usize, p: usize) -> Option<Entry> {
         let plan = self.plans.get(card)?;
-        if let Some(pi) = plan.penalties.iter().position(|x| x.part == p) {
+        // Two penalties on one column share the part: the last one's points show (as they did).
+        if let Some(pi) = plan.penalties.iter().rposition(|x| x.part == p) {
             return Some(Entry::Penalty(pi));
         }
         plan.measures.iter().position(|x| x.part == p).map(Entry::Measure)
@@ -1435,30 +1452,34 @@ impl HealthScores {
 
     /// Row `i` with its breakdown.
     pub fn row(&self, i: usize) -> Option<AccountHealth> {
+        self.row_with(i, &mut Breakdown::default())
+    }
+
+    /// [`HealthScores::row`] with buffers reused from row to row.
+    fn row_with(&self, i: usize, b: &mut Breakdown) -> Option<AccountHealth> {
         let id = self.account_ids.get(i)?;
-        let (card, j) = self.card_of(i);
+        let card = self.breakdown(i, b)?;
+        let plan = self.plans.get(card)?;
         let score = self.score_micros(i).map(to_points);
         let band = score.and_then(|s| band_index(&self.bands, s)).and_then(|b| self.bands.get(b));
-        let plan = self.plans.get(card)?;
-        let points: Vec<Option<f64>> = (0..plan.measures.len()).map(|mi| self.measure_points(card, mi, i, j)).collect();
-        let mut shares = vec![0.0; points.len()];
-        plan.shares(|mi| points[mi].is_some(), &mut Vec::new(), &mut shares);
         let parts = self.card_parts.get(card).map(Vec::as_slice).unwrap_or(&[]);
-        let contributions = self.row_contributions(i);
         let measures = parts
             .iter()
             .enumerate()
             .map(|(k, &p)| {
                 let (points, weight) = match k.checked_sub(plan.measures.len()) {
-                    None => (points[k], shares[k]),
-                    Some(pi) => (plan.penalties.get(pi).and_then(|pen| self.penalty_points(pen, i)), 0.0),
+                    None => (b.points.get(k).copied().flatten(), b.shares.get(k).copied().unwrap_or(0.0)),
+                    Some(_) => match self.entry(card, p) {
+                        Some(Entry::Penalty(pi)) => (plan.penalties.get(pi).and_then(|pen| self.penalty_points(pen, i)), 0.0),
+                        _ => (None, 0.0),
+                    },
                 };
                 MeasureScore {
                     name: self.parts[p].clone(),
                     value: self.value(p, i),
                     points,
                     weight,
-                    contribution: to_points(contributions.get(p).copied().unwrap_or(0)),
+                    contribution: to_points(b.contributions.get(p).copied().unwrap_or(0)),
                 }
             })
             .collect();
@@ -1486,21 +1507,8 @@ impl HealthScores {
 
     /// Every row with its breakdown.
     pub fn rows(&self) -> Vec<AccountHealth> {
-        (0..self.len()).filter_map(|i| self.row(i)).collect()
-    }
-
-    /// Points of part `p`, one per row.
-    fn points_column(&self, p: usize) -> Vec<Option<f64>> {
-        let entries: Vec<Option<Entry>> = (0..self.plans.len()).map(|c| self.entry(c, p)).collect();
-        (0..self.len())
-            .map(|i| {
-                let (card, j) = self.card_of(i);
-                match entries.get(card).copied().flatten()? {
-                    Entry::Measure(mi) => self.measure_points(card, mi, i, j),
-                    Entry::Penalty(pi) => self.penalty_points(self.plans.get(card)?.penalties.get(pi)?, i),
-                }
-            })
-            .collect()
+        let mut b = Breakdown::default();
+        (0..self.len()).filter_map(|i| self.row_with(i, &mut b)).collect()
     }
 
     /// A table: `account_id` plus `health_score`, `health_band`, and for every part
@@ -1510,17 +1518,54 @@ impl HealthScores {
             Column::new("health_score", ColumnData::Float(self.scores())),
             Column::new("health_band", ColumnData::Str(self.band_names())),
         ];
-        let mut contributions: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(self.len()); self.parts.len()];
-        for i in 0..self.len() {
-            for (column, c) in contributions.iter_mut().zip(self.row_contributions(i)) {
-                column.push(Some(to_points(c)));
+        // Which measure or penalty each part is, per scorecard.
+        let entries: Vec<Vec<Option<Entry>>> =
+            (0..self.plans.len()).map(|c| (0..self.parts.len()).map(|p| self.entry(c, p)).collect()).collect();
+        // Rows worked out again in parallel ranges, each giving its piece of every column.
+        let np = self.parts.len();
+        let piece = |rows: std::ops::Range<usize>| -> Vec<(Vec<Option<f64>>, Vec<Option<f64>>)> {
+            let mut out = vec![(Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len())); np];
+            let mut b = Breakdown::default();
+            for i in rows {
+                let card = self.breakdown(i, &mut b);
+                let plan = card.and_then(|c| self.plans.get(c));
+                let entries = card.and_then(|c| entries.get(c)).map_or(&[][..], Vec::as_slice);
+                for (p, ((points, contributions), &c)) in out.iter_mut().zip(&b.contributions).enumerate() {
+                    contributions.push(Some(to_points(c)));
+                    points.push(match entries.get(p).copied().flatten() {
+                        Some(Entry::Measure(mi)) => b.points.get(mi).copied().flatten(),
+                        Some(Entry::Penalty(pi)) => {
+                            plan.and_then(|plan| plan.penalties.get(pi)).and_then(|pen| self.penalty_points(pen, i))
+                        }
+                        None => None,
+                    });
+                }
+            }
+            out
+        };
+        let n = self.len();
+        let chunk = n.div_ceil(threads(n)).max(1);
+        let pieces: Vec<_> = if chunk >= n {
+            vec![piece(0..n)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..n).step_by(chunk).map(|a| scope.spawn(move || piece(a..(a + chunk).min(n)))).collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+            })
+        };
+        let mut pieces = pieces.into_iter();
+        let mut columns = pieces.next().unwrap_or_default();
+        for more in pieces {
+            for ((points, contributions), (p, c)) in columns.iter_mut().zip(more) {
+                points.extend(p);
+                contributions.extend(c);
             }
         }
-        for ((p, name), contribution) in self.parts.iter().enumerate().zip(contributions) {
-            cols.push(Column::new(format!("points:{name}"), ColumnData::Float(self.points_column(p))));
-            cols.push(Column::new(format!("contribution:{name}"), ColumnData::Float(contribution)));
+        for (name, (points, contributions)) in self.parts.iter().zip(columns) {
+            cols.push(Column::new(format!("points:{name}"), ColumnData::Float(points)));
+            cols.push(Column::new(format!("contribution:{name}"), ColumnData::Float(contributions)));
         }
-        Snapshot::from_columns(self.as_of, self.account_ids().to_vec(), cols)
+        Snapshot::from_columns(self.as_of, self.account_ids.to_vec(), cols)
     }
 
     /// Adds `health_score` and `health_band` columns to `snapshot` (rows matched by account id).
@@ -1552,11 +1597,14 @@ impl HealthScores {
         let a_parts: Vec<Option<usize>> = names.iter().map(|n| part(earlier, n)).collect();
         let b_parts: Vec<Option<usize>> = names.iter().map(|n| part(self, n)).collect();
         let mut out = Vec::new();
+        let (mut ba, mut bb) = (Breakdown::default(), Breakdown::default());
         for (j, id) in self.account_ids.iter().enumerate() {
             let Some(&i) = index.get(id) else { continue };
             let (Some(sa), Some(sb)) = (earlier.score_micros(i), self.score_micros(j)) else { continue };
             let mut by: Vec<(i64, MeasureChange)> = Vec::new();
-            let (row_a, row_b) = (earlier.row_contributions(i), self.row_contributions(j));
+            earlier.breakdown(i, &mut ba);
+            self.breakdown(j, &mut bb);
+            let (row_a, row_b) = (&ba.contributions, &bb.contributions);
             for (k, name) in names.iter().enumerate() {
                 let ca = a_parts[k].and_then(|p| row_a.get(p)).copied().unwrap_or(0);
                 let cb = b_parts[k].and_then(|p| row_b.get(p)).copied().unwrap_or(0);

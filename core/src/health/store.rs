@@ -87,6 +87,14 @@ impl AccountIds {
         (0..self.len()).map(|i| self.get(i).unwrap_or(""))
     }
 
+    /// The ids as strings (from the list when it is built).
+    pub(super) fn to_vec(&self) -> Vec<String> {
+        match self.list.get() {
+            Some(list) => list.clone(),
+            None => self.iter().map(String::from).collect(),
+        }
+    }
+
     pub(super) fn list(&self) -> &[String] {
         self.list.get_or_init(|| self.iter().map(String::from).collect())
     }
