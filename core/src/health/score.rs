@@ -766,6 +766,10 @@ struct RowContext<'a> {
     local_row: &'a [u32],
 }
 
+/// One part's `points:` and `contribution:` columns (or a piece of them) in
+/// [`HealthScores::to_snapshot`].
+type PartColumns = (Vec<Option<f64>>, Vec<Option<f64>>);
+
 /// Points, and whether there are any, of each `i8` value (at value + 128).
 type ByteTable = Vec<(f64, bool)>;
 
@@ -1523,7 +1527,8 @@ impl HealthScores {
             (0..self.plans.len()).map(|c| (0..self.parts.len()).map(|p| self.entry(c, p)).collect()).collect();
         // Rows worked out again in parallel ranges, each giving its piece of every column.
         let np = self.parts.len();
-        let piece = |rows: std::ops::Range<usize>| -> Vec<(Vec<Option<f64>>, Vec<Option<f64>>)> {
+        // Per part: the points and the contributions of the range's rows.
+        let piece = |rows: std::ops::Range<usize>| -> Vec<PartColumns> {
             let mut out = vec![(Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len())); np];
             let mut b = Breakdown::default();
             for i in rows {
