@@ -193,8 +193,6 @@ fn health_history_and_trend() {
     }
 }
 
-// ---- properties ----
-
 /// Scores on a snapshot large enough to be split across threads, with more than 64 measures
 /// (past the patterns of present measures the pass remembers), every column type and missing
 /// values: the score is exactly the sum of its contributions, in every row.
@@ -256,6 +254,8 @@ fn wide_scorecards_on_large_snapshots_add_up() {
         assert!(scored > 300);
     }
 }
+
+// ---- properties ----
 
 fn ramp_or_tiers() -> impl Strategy<Value = Scoring> {
     prop_oneof![
