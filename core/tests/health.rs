@@ -193,6 +193,68 @@ fn health_history_and_trend() {
     }
 }
 
+/// Scores on a snapshot large enough to be split across threads, with more than 64 measures
+/// (past the patterns of present measures the pass remembers), every column type and missing
+/// values: the score is exactly the sum of its contributions, in every row.
+#[test]
+fn wide_scorecards_on_large_snapshots_add_up() {
+    let n = 40_000;
+    let f = |i: usize, k: usize| ((i * 7919 + k * 104_729) % 1000) as f64;
+    let mut cols = vec![
+        Column::new("small", ColumnData::Int((0..n).map(|i| (i % 11 != 0).then_some((f(i, 1) as i64) % 100)).collect())),
+        Column::new("medium", ColumnData::Int((0..n).map(|i| (i % 13 != 0).then_some(f(i, 2) as i64 * 20)).collect())),
+        Column::new("large", ColumnData::Int((0..n).map(|i| (i % 17 != 0).then_some(f(i, 3) as i64 * 100_000)).collect())),
+        Column::new("ratio", ColumnData::Float((0..n).map(|i| (i % 7 != 0).then_some(f(i, 4) / 37.0)).collect())),
+        Column::new("flag", ColumnData::Bool((0..n).map(|i| (i % 5 != 0).then_some(i % 3 == 0)).collect())),
+        Column::new("plan", ColumnData::Str((0..n).map(|i| Some(["a", "b", "c"][i % 3].to_string())).collect())),
+    ];
+    // Columns missing in most rows, so that the far measures come and go.
+    for k in 0..4 {
+        let name = format!("sparse{k}");
+        cols.push(Column::new(name, ColumnData::Float((0..n).map(|i| (i % (3 + k) == 0).then_some(f(i, 10 + k))).collect())));
+    }
+    let ids = (0..n).map(|i| format!("a{i}")).collect();
+    let snap = Snapshot::from_columns(Timestamp::from_millis(0).expect("t"), ids, cols).expect("snapshot");
+    let metrics = ["small", "medium", "large", "ratio", "flag", "sparse0", "sparse1", "sparse2", "sparse3"];
+    let mut card = Scorecard::new("wide").with_penalty("flag", 7.0);
+    for k in 0..70 {
+        let metric = metrics[k % metrics.len()];
+        let scoring = match k % 4 {
+            0 => Scoring::Ramp { low: 10.0, high: 400.0 },
+            1 => Scoring::Tiers { tiers: vec![Tier::new(None, Some(50.0), 20.0), Tier::new(Some(50.0), Some(300.0), 60.0)] },
+            2 => Scoring::Percentile { peers: custfit::health::PeerGroup::All },
+            _ => Scoring::Percentile { peers: custfit::health::PeerGroup::Column { column: "plan".into() } },
+        };
+        let mut m = Measure::new(format!("m{k}"), metric, scoring).with_weight(1.0 + (k % 5) as f64);
+        if k % 9 == 4 {
+            m = m.with_missing(MissingPolicy::Default { points: 30.0 });
+        }
+        card = card.with_measure(m);
+    }
+    let small = Scorecard::new("small")
+        .with_measure(Measure::new("m0", "ratio", Scoring::Ramp { low: 0.0, high: 20.0 }))
+        .with_measure(Measure::new("m70", "sparse1", Scoring::Percentile { peers: custfit::health::PeerGroup::All }));
+    let set = ScorecardSet::new("plan", card.clone()).with_case(vec!["b".into()], small);
+    for scores in [card.score(&snap).expect("card"), set.score(&snap).expect("set")] {
+        let parts = scores.parts().len();
+        let mut scored = 0;
+        for i in (0..n).step_by(97) {
+            let sum: i64 = (0..parts).map(|p| scores.contribution_micros(p, i)).sum();
+            match scores.computed_micros(i) {
+                Some(s) => {
+                    scored += 1;
+                    assert_eq!(sum, s, "row {i}");
+                    let row = scores.row(i).expect("row");
+                    let weights: f64 = row.measures.iter().map(|m| m.weight).sum();
+                    assert!((weights - 1.0).abs() < 1e-9, "row {i}: weights {weights}");
+                }
+                None => assert_eq!(sum, 0, "row {i}"),
+            }
+        }
+        assert!(scored > 300);
+    }
+}
+
 // ---- properties ----
 
 fn ramp_or_tiers() -> impl Strategy<Value = Scoring> {

@@ -19,7 +19,9 @@
 mod backtest;
 mod config;
 mod flags;
+mod rank;
 mod score;
+mod store;
 
 pub use backtest::{
     account_history, backtest, health_history, roc_auc, wilson_interval, BacktestConfig, BacktestReport, BandOutcome,
