@@ -495,15 +495,15 @@ pub fn snapshot_from_json(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<
 /// ROC AUC of ``risk`` (higher = more likely positive) for ``labels``, ties counted half; None
 /// when either class is empty.
 #[pyfunction]
-pub fn roc_auc(risk: Vec<f64>, labels: Vec<bool>) -> Option<f64> {
-    health::roc_auc(&risk, &labels)
+pub fn roc_auc(py: Python<'_>, risk: Vec<f64>, labels: Vec<bool>) -> PyResult<Option<f64>> {
+    guard(py, || Ok(health::roc_auc(&risk, &labels)))
 }
 
 /// Wilson 95% score interval ``(low, high)`` for ``k`` successes in ``n`` trials; None when
 /// ``n`` is 0.
 #[pyfunction]
-pub fn wilson_interval(k: u64, n: u64) -> Option<(f64, f64)> {
-    health::wilson_interval(k, n)
+pub fn wilson_interval(py: Python<'_>, k: u64, n: u64) -> PyResult<Option<(f64, f64)>> {
+    guard(py, || Ok(health::wilson_interval(k, n)))
 }
 
 /// Adds the health classes and functions to the module.
