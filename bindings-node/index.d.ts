@@ -153,6 +153,121 @@ export declare class Expr {
   matches(snapshot: Snapshot): Array<boolean>
 }
 
+/**
+ * Health scores of every account of a snapshot: score 0–100, band, and per measure (and flag
+ * penalty) the points, effective weight and contribution. Contributions are held in
+ * millionths of a point and sum exactly to the score (`scoreMicros`, `contributionMicros`).
+ */
+export declare class HealthScores {
+  /** The as-of instant of the scored snapshot. */
+  get asOf(): Date
+  /** Number of rows (accounts). */
+  get length(): number
+  /** Account ids, one per row. */
+  get accountIds(): Array<string>
+  /** The bands used (`{name, color, min, max}`). */
+  get bands(): Array<{ name: string; color: string; min: number; max: number }>
+  /** Measure names, then `penalty:<column>` parts, in column order. */
+  get parts(): Array<string>
+  /** Final scores (0–100, override applied; `null` when no measure had a value), one per row. */
+  scores(): Array<number | undefined | null>
+  /** Band index (into `bands`) of every row. */
+  bandIndices(): Array<number | undefined | null>
+  /** Band names, one per row. */
+  bandNames(): Array<string | undefined | null>
+  /** Final score of row `i` in millionths of a point (override applied), or `null`. */
+  scoreMicros(i: number): number | null
+  /**
+   * Score of row `i` computed by the scorecard (before any override), in millionths of a
+   * point, or `null`.
+   */
+  computedMicros(i: number): number | null
+  /**
+   * Contribution of part `part` (index into `parts`) to row `i` in millionths of a point
+   * (0 out of range). The parts of a row sum exactly to `computedMicros(i)`.
+   */
+  contributionMicros(part: number, i: number): number
+  /** The row of an account, or `null`. */
+  rowOf(accountId: string): number | null
+  /**
+   * Row `i` with its breakdown (`{account_id, score, band, color, scorecard, measures,
+   * override}`), or `null`.
+   */
+  row(i: number): AccountHealth | null
+  /** One account's health with its breakdown, or `null`. */
+  account(accountId: string): AccountHealth | null
+  /** Every row with its breakdown. */
+  rows(): Array<AccountHealth>
+  /**
+   * Trend and why-changed versus an earlier scoring, for every account scored at both dates:
+   * `{account_id, before, after, delta, band_before, band_after, by_measure}` (largest change
+   * first; the `by_measure` deltas sum to `delta`).
+   */
+  changesSince(earlier: HealthScores): Array<ScoreChange>
+  /**
+   * Every parent (through `parent_id`) rolled up from itself and its descendants, weighted by
+   * `weightColumn` (default `'mrr'`): `{account_id, descendants, scored, weight, score, band}`.
+   */
+  rollup(snapshot: Snapshot, weightColumn?: string | undefined | null): Array<{ account_id: string; descendants: number; scored: number; weight: number; score: number | null; band: string | null }>
+  /**
+   * A table as a `Snapshot`: `account_id`, `health_score`, `health_band`, and for every part
+   * `points:<name>` and `contribution:<name>`.
+   */
+  toSnapshot(): Snapshot
+  /**
+   * A new snapshot: `snapshot` plus `health_score` and `health_band` columns (rows matched by
+   * account id). `snapshot` itself is not changed.
+   */
+  addToSnapshot(snapshot: Snapshot): Snapshot
+}
+
+/**
+ * A health scorecard: measures (tiers, ramp or percentile among peers), optional groups,
+ * bands, flag penalties and CSM overrides. Built from its JSON document (an object or its
+ * text) and validated: throws `invalid_config`, `parse_error` or `unsupported_version`.
+ */
+export declare class Scorecard {
+  /**
+   * A scorecard from its document, e.g. `{name: 'smb', measures: [{name: 'active', metric:
+   * 'active_days_30d', scoring: {type: 'ramp', low: 2, high: 20}}]}`.
+   */
+  constructor(config: object | string)
+  /**
+   * The starter scorecard shipped with custfit (ordinary config: engagement, breadth, trend,
+   * recency, sentiment and risk signals, with penalties for the burst and confusion flags).
+   */
+  static starter(): Scorecard
+  /** The scorecard's name. */
+  get name(): string
+  /** The bands (`{name, color, min, max}`). */
+  get bands(): Array<{ name: string; color: string; min: number; max: number }>
+  /** Index (into `bands`) of the band holding `score`, or `null`. */
+  bandOf(score: number): number | null
+  /** Scores every account of `snapshot`; throws `unknown_metric` for a measure naming no column. */
+  score(snapshot: Snapshot): HealthScores
+  /** The versioned document (`JSON.stringify(card)` is the file that works in Rust and Python). */
+  toJSON(): Record<string, any>
+  /** Whether `other` is the same scorecard (same document). */
+  equals(other: Scorecard): boolean
+}
+
+/**
+ * A scorecard per value of a segment or lifecycle-phase column (first matching case wins),
+ * with a default for every other account. All scorecards of a set share the same bands.
+ */
+export declare class ScorecardSet {
+  /** A set from its document (`{column, cases: [{values, scorecard}], default}`). */
+  constructor(config: object | string)
+  /** The column whose value selects the scorecard. */
+  get column(): string
+  /** Scores every account of `snapshot` with the scorecard its column value selects. */
+  score(snapshot: Snapshot): HealthScores
+  /** The versioned document. */
+  toJSON(): Record<string, any>
+  /** Whether `other` is the same set (same document). */
+  equals(other: ScorecardSet): boolean
+}
+
 /** One row per account, one column per metric, computed as of an instant (no look-ahead). */
 export declare class Snapshot {
   /** The as-of instant. */
@@ -205,6 +320,30 @@ export declare class TrainingSet {
   splitAt(cutoff: Date | string | number): Array<TrainingSet>
 }
 
+/** One account's health with its breakdown (the core's serde form, snake_case keys). */
+export interface AccountHealth {
+  /** The account. */
+  account_id: string
+  /** Score 0–100 (the override's when one applies); `null` when no measure had a value. */
+  score?: number | null
+  /** Band name. */
+  band?: string | null
+  /** Band colour. */
+  color?: string | null
+  /** The scorecard used. */
+  scorecard: string
+  /** Each measure's (and penalty's) part; contributions sum to the computed score. */
+  measures: Array<{ name: string; value: number | null; points: number | null; weight: number; contribution: number }>
+  /** The manual override in force. */
+  override: { computed_score: number | null; reason: string; set_by: string | null; expires_at: string } | null
+}
+
+/**
+ * One account's series out of a health history: `{as_of, score, band}` per date (`null` where
+ * the account was not scored).
+ */
+export declare function accountHistory(history: Array<HealthScores>, accountId: string): Array<{ as_of: string; score: number | null; band: string | null }>
+
 /** An account row (serde form of `custfit::Account`). */
 export interface AccountRow {
   /** Unique id. */
@@ -250,11 +389,37 @@ export interface AccountTruth {
 /** Activity-churn instants (ISO strings) per account id. */
 export declare function activityChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): any
 
+/**
+ * A new snapshot: `snapshot` plus the flag columns of `flags` (as `detectFlags` returns them),
+ * rows matched by account id. `snapshot` itself is not changed.
+ */
+export declare function addFlagColumns(snapshot: Snapshot, flags: Array<Record<string, any>>): Snapshot
+
 /** Monthly churn rate equivalent to an annual one. */
 export declare function annualToMonthly(annual: number): number
 
 /** Cluster numbers of every row for a fitted model. */
 export declare function assignClusters(snapshot: Snapshot, model: object | string): Array<number>
+
+/**
+ * Backtests a Scorecard, ScorecardSet or scorecard document on `dataset`: scores the base as of
+ * each of `config.dates` (a backtest config: `dates`, `horizon`, `lead`, `churn`, `known_at`,
+ * `snapshot`, `flags`) and joins churn within the horizon. Returns `{observations, churned,
+ * auc, bands, dates, transitions, skipped_dates}`.
+ */
+export declare function backtest(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): Record<string, any>
+
+/**
+ * `backtest` off the event loop: computed on libuv's thread pool from the data as it is now
+ * (later `add…` calls do not affect it). Every error rejects the promise.
+ */
+export declare function backtestAsync(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): Promise<Record<string, any>>
+
+/**
+ * Observation dates every `stepDays` days from `first` up to `last` inclusive, for a
+ * backtest's `dates`.
+ */
+export declare function backtestGrid(first: Date | string | number, last: Date | string | number, stepDays: number): Array<Date>
 
 /**
  * Builds a leakage-free training set (`config`: a TrainingSetConfig); `knownAt` (default: the
@@ -306,6 +471,16 @@ export interface DataFiles {
   events?: string
 }
 
+/** The default bands: green ≥ 75, yellow ≥ 50, orange ≥ 25, red. */
+export declare function defaultBands(): Array<{ name: string; color: string; min: number; max: number }>
+
+/**
+ * The edge-case flags (extraction burst, confusion, pricing interest, cadence inactivity) of
+ * every account existing at `asOf`, each with the numbers behind it and `fired` (the names of
+ * the flags that fired).
+ */
+export declare function detectFlags(dataset: Dataset, asOf: Date | string | number, config?: object | string | null): Array<Record<string, any>>
+
 /**
  * Every stable error code, in the core's order (`ErrorKind::ALL`). The Rust, Python and Node
  * suites check this list against `tests/cases/error_codes.json`.
@@ -348,6 +523,29 @@ export declare function fitClusters(snapshot: Snapshot, config?: object | string
 
 /** Bare logistic regression with scikit-learn's objective: `{coefficients, intercept, iterations, converged}`. */
 export declare function fitLogistic(x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string): any
+
+/** Names of the columns `healthSnapshot` and `addFlagColumns` add. */
+export declare function flagColumns(): Array<string>
+
+/**
+ * Progress of `accountId` towards an activity goal over the `lookback` window before `asOf`:
+ * `{account_id, goal, target, periods, current_streak, longest_streak, personal_best,
+ * celebrations, days}`. `goal` is a Goal document (`{metric: {type: 'logins'}, period: 'daily',
+ * target: 2}`), `lookback` a window such as `{amount: 12, unit: 'weeks'}`.
+ */
+export declare function goalProgress(dataset: Dataset, accountId: string, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string): Record<string, any>
+
+/** `goalProgress` for every account existing at `asOf` (dataset order). */
+export declare function goalProgressAll(dataset: Dataset, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string): Array<Record<string, any>>
+
+/** Scores as of every date of `dates`: one `HealthScores` per date (health history). */
+export declare function healthHistory(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, dates: Array<Date | string | number>, snapshotConfig?: SnapshotConfig | string | null, flagConfig?: object | string | null): Array<HealthScores>
+
+/**
+ * The metric snapshot as of `asOf` plus the edge-case flag columns (`flagColumns()`): the input
+ * of health scoring. `snapshotConfig` is a `SnapshotConfig`, `flagConfig` a flag config.
+ */
+export declare function healthSnapshot(dataset: Dataset, asOf: Date | string | number, snapshotConfig?: SnapshotConfig | string | null, flagConfig?: object | string | null): Snapshot
 
 /** Options of one ingestion call. camelCase or the serde names (`future_tolerance_hours`). */
 export interface IngestOptions {
@@ -467,6 +665,33 @@ export interface RejectedRow {
 /** RFM scores (1–5) and named RFM segments. */
 export declare function rfmScores(snapshot: Snapshot, config?: object | string): any
 
+/**
+ * ROC AUC of `risk` (higher = more likely positive) for `labels`, ties counted half; `null`
+ * when either class is empty.
+ */
+export declare function rocAuc(risk: Array<number>, labels: Array<boolean>): number | null
+
+/**
+ * How and why one account's score changed between two dates (the core's serde form,
+ * snake_case keys).
+ */
+export interface ScoreChange {
+  /** The account. */
+  account_id: string
+  /** Score at the earlier date. */
+  before: number
+  /** Score at the later date. */
+  after: number
+  /** `after - before`. */
+  delta: number
+  /** Band at the earlier date. */
+  band_before?: string | null
+  /** Band at the later date. */
+  band_after?: string | null
+  /** The delta split by measure (plus `override`), largest absolute change first. */
+  by_measure: Array<{ name: string; value_before: number | null; value_after: number | null; before: number; after: number; delta: number }>
+}
+
 /** Rule segments (`{segments: [{name, condition}], mode: 'first_match' | 'multi_label', default_segment}`). */
 export declare function segmentRules(snapshot: Snapshot, config: object | string): any
 
@@ -529,6 +754,13 @@ export interface SnapshotConfig {
   activity?: { non_activity_events?: string[]; pricing_pages?: string[]; high_severity?: string[]; high_severity_at_least?: number }
 }
 
+/**
+ * A snapshot from `{as_of, columns: {account_id: [...], name: [...], ...}}` (an object or its
+ * JSON text; column types inferred: all integers → int, numbers → float, booleans → bool,
+ * text → str, `null` = missing), the form of the health golden cases and of `toJSON()`.
+ */
+export declare function snapshotFromJson(value: object | string): Snapshot
+
 /** A Snapshot from `{as_of, account_ids, columns: [{name, type, values}]}` (object or JSON text). */
 export declare function snapshotFromTable(table: object | string): Snapshot
 
@@ -566,3 +798,6 @@ export interface UserRow {
   /** When the user was deactivated, if ever. */
   deactivated_at?: Date | string | number
 }
+
+/** Wilson 95% score interval `[low, high]` for `k` successes in `n` trials; `null` when `n` is 0. */
+export declare function wilsonInterval(k: number, n: number): [number, number] | null

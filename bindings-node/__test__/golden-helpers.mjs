@@ -1,4 +1,4 @@
-// Helpers of the expr and segment golden-case runners (not a test file itself).
+// Helpers of the golden-case runners: expr, segment, health, goals (not a test file itself).
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -29,3 +29,20 @@ export function caseFiles(domain) {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => [f, JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))])
 }
 
+/** Every key of an expected object matches (extra keys ignored; a missing key is null), arrays
+ * element by element with equal length, numbers within 1e-6. */
+export function subset(expected, actual, path = 'expected') {
+  if (Array.isArray(expected)) {
+    assert.ok(Array.isArray(actual), `${path}: expected an array, got ${JSON.stringify(actual)}`)
+    assert.equal(actual.length, expected.length, `${path}: ${JSON.stringify(actual)}`)
+    expected.forEach((e, i) => subset(e, actual[i], `${path}[${i}]`))
+  } else if (expected !== null && typeof expected === 'object') {
+    assert.ok(actual !== null && typeof actual === 'object', `${path}: expected an object, got ${JSON.stringify(actual)}`)
+    for (const [k, v] of Object.entries(expected)) subset(v, actual[k] ?? null, `${path}.${k}`)
+  } else if (typeof expected === 'number') {
+    assert.equal(typeof actual, 'number', `${path}: got ${JSON.stringify(actual)}`)
+    assert.ok(Math.abs(actual - expected) <= 1e-6, `${path}: expected ${expected}, got ${actual}`)
+  } else {
+    assert.equal(actual, expected, path)
+  }
+}

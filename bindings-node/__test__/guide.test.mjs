@@ -127,3 +127,80 @@ test('guide: async', async () => {
   // ANCHOR_END: async
   assert.equal(snap.length, 100)
 })
+
+test('guide: health scores, flags, backtest and goals', async () => {
+  // ANCHOR: health
+  const { simulate, healthSnapshot, Scorecard } = require('custfit')
+
+  const sim = simulate({ accounts: 80, days: 200, seed: 4, activityScale: 0.3 })
+  // The metric snapshot plus the edge-case flag columns (flag_extraction_burst, …).
+  const snap = healthSnapshot(sim.dataset, sim.end)
+  const scores = Scorecard.starter().score(snap)
+  const row = scores.row(0) // { account_id, score, band, color, scorecard, measures, override }
+  for (const m of row.measures) {
+    console.log(m.name, 'value', m.value, 'points', m.points, 'contributes', m.contribution.toFixed(2)) // they sum to the score
+  }
+  const table = scores.toSnapshot() // a Snapshot: health_score, health_band, points:<measure>, contribution:<measure>
+  // ANCHOR_END: health
+  assert.ok(Math.abs(row.measures.reduce((s, m) => s + m.contribution, 0) - row.score) < 1e-6)
+  assert.equal(table.length, snap.length)
+
+  // ANCHOR: health_config
+  const card = new Scorecard({
+    name: 'smb',
+    measures: [
+      { name: 'active', metric: 'active_days_30d', scoring: { type: 'ramp', low: 2, high: 20 } },
+      {
+        name: 'tickets',
+        metric: 'high_severity_tickets_60d',
+        direction: 'lower_is_better',
+        missing: { type: 'default', points: 50 },
+        scoring: { type: 'tiers', tiers: [{ max: 1, points: 100 }, { min: 1, points: 0 }] },
+      },
+    ],
+    penalties: [{ column: 'flag_extraction_burst', points: 20 }],
+  })
+  const text = JSON.stringify(card) // the same document works in Rust and Python
+  try {
+    new Scorecard({ measures: [{ name: 'a', metric: 'mau', weight: -1, scoring: { type: 'ramp', low: 0, high: 1 } }] })
+  } catch (err) {
+    // err.code === 'invalid_config'
+  }
+  // ANCHOR_END: health_config
+  assert.ok(new Scorecard(text).equals(card))
+
+  // ANCHOR: health_why
+  const earlier = card.score(healthSnapshot(sim.dataset, new Date(sim.end.getTime() - 30 * 86_400_000)))
+  for (const change of card.score(snap).changesSince(earlier).slice(0, 3)) {
+    console.log(change.account_id, change.before, '->', change.after)
+    for (const m of change.by_measure) console.log('  ', m.name, m.delta) // the deltas sum to after - before
+  }
+  // ANCHOR_END: health_why
+
+  // ANCHOR: health_flags
+  const { detectFlags } = require('custfit')
+  for (const f of detectFlags(sim.dataset, sim.end).filter((f) => f.fired.length > 0).slice(0, 3)) {
+    console.log(f.account_id, f.fired, f.extraction_burst.robust_z, f.confusion.events_per_user_day)
+  }
+  // ANCHOR_END: health_flags
+
+  // ANCHOR: health_backtest
+  const { backtestAsync, backtestGrid } = require('custfit')
+  const day = 86_400_000
+  const dates = backtestGrid(new Date(sim.start.getTime() + 60 * day), new Date(sim.end.getTime() - 121 * day), 30)
+  const report = await backtestAsync(sim.dataset, Scorecard.starter(), { dates }) // on libuv's thread pool
+  console.log('AUC', report.auc)
+  for (const b of report.bands) console.log(b.band, b.observations, 'accounts, churn', b.churn_rate, `(95% CI ${b.ci_low}–${b.ci_high})`)
+  // ANCHOR_END: health_backtest
+  assert.ok(report.observations > 0)
+
+  // ANCHOR: goals
+  const { goalProgress } = require('custfit')
+  const goal = { name: 'weekly active users', metric: { type: 'active_users' }, period: 'weekly', target: 3 }
+  const account = sim.truth[0].accountId
+  const progress = goalProgress(sim.dataset, account, goal, sim.end, { amount: 12, unit: 'weeks' })
+  console.log('streak', progress.current_streak, 'longest', progress.longest_streak, 'best', progress.personal_best)
+  for (const c of progress.celebrations) console.log('celebrate', c.kind, 'in the week of', c.period_start.slice(0, 10))
+  // ANCHOR_END: goals
+  assert.equal(progress.account_id, account)
+})

@@ -1,11 +1,18 @@
-//! Activity series: `ds.dailyActivity(accountId, end, days)`, the per-day "steps" of an account.
+//! Activity series and goals (`custfit::activity`): `ds.dailyActivity(accountId, end, days)`, the
+//! per-day "steps" of an account, and `goalProgress` / `goalProgressAll` towards an activity goal.
+//! Goals are the core's `Goal` documents (an object or its JSON text); progress comes back in the
+//! core's serde form (snake_case keys, instants as ISO strings), as in Rust and Python.
 
 use chrono::{DateTime, Utc};
+use custfit::activity::{self, Goal};
+use custfit::{Error, Window};
 use napi::bindgen_prelude::{Env, Unknown, ValueType};
 use napi_derive::napi;
+use serde_json::Value;
 
 use crate::data::{string_arg, Dataset};
-use crate::error::{invalid_argument, IntoCore, Throw};
+use crate::error::{invalid_argument, IntoCore, Result, Throw};
+use crate::health::{document, json};
 use crate::time::{date, timestamp_arg, type_name};
 
 /// One UTC calendar day of an account's activity.
@@ -53,4 +60,65 @@ impl Dataset {
         };
         run().throw(env)
     }
+}
+
+fn goal_arg(value: &Unknown<'_>) -> Result<Goal> {
+    Goal::from_json(&document(value, "goal")?)
+}
+
+/// A window document (`{amount: 12, unit: 'weeks'}`), validated.
+fn window_arg(value: &Unknown<'_>, name: &str) -> Result<Window> {
+    let w: Window =
+        serde_json::from_str(&document(value, name)?).map_err(|e| Error::Parse { what: name.into(), reason: e.to_string() })?;
+    w.validate(name)?;
+    Ok(w)
+}
+
+/// Progress of `accountId` towards an activity goal over the `lookback` window before `asOf`:
+/// `{account_id, goal, target, periods, current_streak, longest_streak, personal_best,
+/// celebrations, days}`. `goal` is a Goal document (`{metric: {type: 'logins'}, period: 'daily',
+/// target: 2}`), `lookback` a window such as `{amount: 12, unit: 'weeks'}`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, accountId: string, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string",
+    ts_return_type = "Record<string, any>"
+)]
+pub fn goal_progress(
+    env: &Env,
+    dataset: &Dataset,
+    account_id: Unknown<'_>,
+    goal: Unknown<'_>,
+    as_of: Unknown<'_>,
+    lookback: Unknown<'_>,
+) -> napi::Result<Value> {
+    let run = || {
+        let account_id = string_arg(&account_id, "accountId")?;
+        let goal = goal_arg(&goal)?;
+        let t = timestamp_arg(&as_of, "asOf")?;
+        let lookback = window_arg(&lookback, "lookback")?;
+        json(&activity::goal_progress(&dataset.inner, &account_id, &goal, t, lookback)?)
+    };
+    run().throw(env)
+}
+
+/// `goalProgress` for every account existing at `asOf` (dataset order).
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string",
+    ts_return_type = "Array<Record<string, any>>"
+)]
+pub fn goal_progress_all(
+    env: &Env,
+    dataset: &Dataset,
+    goal: Unknown<'_>,
+    as_of: Unknown<'_>,
+    lookback: Unknown<'_>,
+) -> napi::Result<Value> {
+    let run = || {
+        let goal = goal_arg(&goal)?;
+        let t = timestamp_arg(&as_of, "asOf")?;
+        let lookback = window_arg(&lookback, "lookback")?;
+        json(&activity::goal_progress_all(&dataset.inner, &goal, t, lookback)?)
+    };
+    run().throw(env)
 }

@@ -16,6 +16,7 @@ pub mod churn;
 pub mod data;
 pub mod error;
 pub mod expr;
+pub mod health;
 pub mod io;
 pub mod metrics;
 pub mod segment;

@@ -8,6 +8,7 @@ mod convert;
 mod data;
 mod error;
 mod expr;
+mod health;
 mod io;
 mod metrics;
 mod segment;
@@ -49,6 +50,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(segment::assign_clusters, m)?)?;
     m.add_function(wrap_pyfunction!(segment::capacity_plan, m)?)?;
     m.add_function(wrap_pyfunction!(segment::snapshot_from_table, m)?)?;
+    health::register(m)?;
+    activity::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -73,6 +73,15 @@ impl PySnapshot {
         let schema = batch.schema();
         PyTable::try_new(vec![batch], schema)
     }
+
+    /// The Arrow PyCapsule stream of the snapshot (shared with tables built from a snapshot).
+    pub(crate) fn arrow_c_stream<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Bound::new(py, self.table(py)?)?.call_method1("__arrow_c_stream__", (requested_schema,))
+    }
 }
 
 #[pymethods]
@@ -159,7 +168,7 @@ impl PySnapshot {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyCapsule>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.table(py)?)?.call_method1("__arrow_c_stream__", (requested_schema,))
+        self.arrow_c_stream(py, requested_schema)
     }
 
     fn __repr__(&self) -> String {

@@ -4,7 +4,10 @@ ANCHOR markers below, so every example in the guide runs here."""
 from __future__ import annotations
 
 import doctest
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 
 def test_quick_start():
@@ -115,3 +118,80 @@ def test_package_docstring_runs():
 
     assert doctest.testmod(custfit).failed == 0
     assert custfit._native.__doc__
+
+
+def test_health():
+    # ANCHOR: health_score
+    import custfit
+
+    sim = custfit.simulate(accounts=80, days=200, seed=4, activity_scale=0.3)
+    # The metric snapshot plus the edge-case flag columns (flag_extraction_burst, ...).
+    snap = custfit.health_snapshot(sim.dataset, sim.end)
+    scores = custfit.Scorecard.starter().score(snap)
+    row = scores.row(0)  # account_id, score, band, color, scorecard, measures, override
+    for m in row["measures"]:  # contributions sum to the score
+        print(f"{m['name']:24} value {m['value']} points {m['points']} contributes {m['contribution']:.2f}")
+    df = scores.to_snapshot().to_polars()  # health_score, health_band, points:<measure>, contribution:<measure>
+    # ANCHOR_END: health_score
+    assert abs(sum(m["contribution"] for m in row["measures"]) - row["score"]) < 1e-6
+    assert df.height == len(snap)
+
+    # ANCHOR: health_config
+    card = custfit.Scorecard(
+        {
+            "name": "smb",
+            "measures": [
+                {"name": "active", "metric": "active_days_30d", "scoring": {"type": "ramp", "low": 2, "high": 20}},
+                {
+                    "name": "tickets",
+                    "metric": "high_severity_tickets_60d",
+                    "direction": "lower_is_better",
+                    "missing": {"type": "default", "points": 50},
+                    "scoring": {"type": "tiers", "tiers": [{"max": 1, "points": 100}, {"min": 1, "points": 0}]},
+                },
+            ],
+            "penalties": [{"column": "flag_extraction_burst", "points": 20}],
+        }
+    )
+    assert custfit.Scorecard(card.to_json()) == card  # the same file works in Rust and Node
+    bad = {"measures": [{"name": "a", "metric": "mau", "weight": -1, "scoring": {"type": "ramp", "low": 0, "high": 1}}]}
+    try:
+        custfit.Scorecard(bad)
+    except custfit.InvalidInputError as err:  # also a ValueError
+        assert (err.code, err.field) == ("invalid_config", "measures[0].weight")
+    # ANCHOR_END: health_config
+    with pytest.raises(custfit.InvalidInputError):
+        custfit.Scorecard(bad)
+
+    # ANCHOR: health_why
+    earlier = card.score(custfit.health_snapshot(sim.dataset, sim.end - timedelta(days=30)))
+    for change in card.score(snap).changes_since(earlier)[:3]:
+        print(f"{change['account_id']}: {change['before']:.1f} -> {change['after']:.1f}")
+        for m in change["by_measure"]:  # the deltas sum to after - before
+            print(f"  {m['name']:24} {m['delta']:+.2f}")
+    # ANCHOR_END: health_why
+
+    # ANCHOR: health_flags
+    for f in custfit.detect_flags(sim.dataset, sim.end)[:5]:
+        if f["fired"]:
+            print(f["account_id"], f["fired"], f["extraction_burst"]["robust_z"], f["confusion"]["events_per_user_day"])
+    # ANCHOR_END: health_flags
+
+    # ANCHOR: health_backtest
+    dates = custfit.backtest_grid(sim.start + timedelta(days=60), sim.end - timedelta(days=121), 30)
+    report = custfit.backtest(sim.dataset, custfit.Scorecard.starter(), {"dates": dates})
+    print("AUC", report["auc"])
+    for b in report["bands"]:
+        print(f"{b['band']:7} {b['observations']:5} accounts, churn {b['churn_rate']} (95% CI {b['ci_low']}-{b['ci_high']})")
+    # ANCHOR_END: health_backtest
+    assert report["observations"] > 0
+
+    # ANCHOR: goals
+    goal = {"name": "weekly active users", "metric": {"type": "active_users"}, "period": "weekly", "target": 3}
+    account = sim.truth[0]["account_id"]
+    progress = custfit.goal_progress(sim.dataset, account, goal, sim.end, {"amount": 12, "unit": "weeks"})
+    print("streak", progress["current_streak"], "longest", progress["longest_streak"], "best", progress["personal_best"])
+    for c in progress["celebrations"]:
+        print("celebrate", c["kind"], "in the week of", c["period_start"][:10])
+    # ANCHOR_END: goals
+    assert progress["account_id"] == account

@@ -374,6 +374,216 @@ def capacity_plan(snapshot: Snapshot, config: Document | None = None, tiers: lis
 def snapshot_from_table(table: Document) -> Snapshot:
     """A Snapshot from ``{"as_of", "account_ids", "columns": [{"name", "type", "values"}]}``."""
 
+# --- health scoring (custfit::health) ---------------------------------------------------
+
+class Band(TypedDict):
+    name: str
+    color: str
+    min: float
+    max: float
+
+class MeasureScore(TypedDict):
+    name: str
+    value: float | None
+    points: float | None
+    weight: float
+    contribution: float
+
+class AppliedOverride(TypedDict):
+    computed_score: float | None
+    reason: str
+    set_by: str | None
+    expires_at: str
+
+class AccountHealth(TypedDict):
+    account_id: str
+    score: float | None
+    band: str | None
+    color: str | None
+    scorecard: str
+    measures: list[MeasureScore]
+    override: AppliedOverride | None
+
+class MeasureChange(TypedDict):
+    name: str
+    value_before: float | None
+    value_after: float | None
+    before: float
+    after: float
+    delta: float
+
+class ScoreChange(TypedDict):
+    account_id: str
+    before: float
+    after: float
+    delta: float
+    band_before: str | None
+    band_after: str | None
+    by_measure: list[MeasureChange]
+
+class Rollup(TypedDict):
+    account_id: str
+    descendants: int
+    scored: int
+    weight: float
+    score: float | None
+    band: str | None
+
+class HistoryPoint(TypedDict):
+    as_of: str
+    score: float | None
+    band: str | None
+
+class Scorecard:
+    """A health scorecard: measures (tiers, ramp or percentile among peers), optional groups,
+    bands, flag penalties and CSM overrides, built from its JSON document and validated.
+    Raises InvalidInputError (``invalid_config``), ParseError (``parse_error``) or
+    UnsupportedVersionError (``unsupported_version``)."""
+
+    def __init__(self, config: Document) -> None:
+        """A scorecard from its document (dict or JSON text)."""
+    @staticmethod
+    def starter() -> Scorecard:
+        """The starter scorecard shipped with custfit (ordinary config)."""
+    @property
+    def name(self) -> str:
+        """The scorecard's name."""
+    @property
+    def bands(self) -> list[Band]:
+        """The bands."""
+    def band_of(self, score: float) -> int | None:
+        """Index (into ``bands``) of the band holding ``score``."""
+    def score(self, snapshot: Snapshot) -> HealthScores:
+        """Scores every account of ``snapshot``. Releases the GIL."""
+    def to_json(self) -> str:
+        """The versioned JSON document."""
+    def to_dict(self) -> dict[str, Any]:
+        """The document as a dict."""
+    def __eq__(self, other: object) -> bool: ...
+
+class ScorecardSet:
+    """A scorecard per value of a segment or lifecycle-phase column, with a default."""
+
+    def __init__(self, config: Document) -> None:
+        """A scorecard set from its document (``column``, ``cases``, ``default``)."""
+    @property
+    def column(self) -> str:
+        """The column whose value selects the scorecard."""
+    def score(self, snapshot: Snapshot) -> HealthScores:
+        """Scores every account with the scorecard its column value selects. Releases the GIL."""
+    def to_json(self) -> str:
+        """The versioned JSON document."""
+    def to_dict(self) -> dict[str, Any]:
+        """The document as a dict."""
+    def __eq__(self, other: object) -> bool: ...
+
+class HealthScores:
+    """Health scores of every account of a snapshot, with per-measure contributions that sum
+    exactly (in millionths of a point) to the score. Any Arrow consumer reads it as the
+    ``to_snapshot()`` table."""
+
+    def __len__(self) -> int: ...
+    @property
+    def as_of(self) -> datetime:
+        """The as-of instant of the scored snapshot (aware, UTC)."""
+    @property
+    def account_ids(self) -> list[str]:
+        """Account ids, one per row."""
+    @property
+    def bands(self) -> list[Band]:
+        """The bands used."""
+    @property
+    def parts(self) -> list[str]:
+        """Measure names, then ``penalty:<column>`` parts."""
+    def scores(self) -> list[float | None]:
+        """Final scores (0-100, override applied), one per row."""
+    def band_indices(self) -> list[int | None]:
+        """Band index of every row."""
+    def band_names(self) -> list[str | None]:
+        """Band names, one per row."""
+    def score_micros(self, i: int) -> int | None:
+        """Final score of row ``i`` in millionths of a point."""
+    def computed_micros(self, i: int) -> int | None:
+        """Score of row ``i`` before any override, in millionths of a point."""
+    def contribution_micros(self, part: int, i: int) -> int:
+        """Contribution of part ``part`` to row ``i`` in millionths of a point."""
+    def row_of(self, account_id: str) -> int | None:
+        """The row of an account."""
+    def row(self, i: int) -> AccountHealth | None:
+        """Row ``i`` with its breakdown."""
+    def account(self, account_id: str) -> AccountHealth | None:
+        """One account's health with its breakdown."""
+    def rows(self) -> list[AccountHealth]:
+        """Every row with its breakdown."""
+    def changes_since(self, earlier: HealthScores) -> list[ScoreChange]:
+        """Trend and why-changed versus an earlier scoring (deltas sum to the score delta)."""
+    def rollup(self, snapshot: Snapshot, weight_column: str = "mrr") -> list[Rollup]:
+        """Parents rolled up from their descendants (through ``parent_id``), weighted."""
+    def to_snapshot(self) -> Snapshot:
+        """A table: ``health_score``, ``health_band``, ``points:<part>``, ``contribution:<part>``."""
+    def add_to_snapshot(self, snapshot: Snapshot) -> Snapshot:
+        """A copy of ``snapshot`` with ``health_score`` and ``health_band`` added."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The Arrow PyCapsule stream of the ``to_snapshot()`` table."""
+
+ScorecardLike: TypeAlias = Scorecard | ScorecardSet | Document
+
+def health_snapshot(
+    dataset: Dataset, as_of: TimestampLike, snapshot_config: Document | None = None, flag_config: Document | None = None
+) -> Snapshot:
+    """The metric snapshot plus the edge-case flag columns. Releases the GIL."""
+
+def detect_flags(dataset: Dataset, as_of: TimestampLike, config: Document | None = None) -> list[dict[str, Any]]:
+    """Edge-case flags of every account with the numbers behind them and ``fired``."""
+
+def add_flag_columns(snapshot: Snapshot, flags: Sequence[Mapping[str, Any]]) -> Snapshot:
+    """A copy of ``snapshot`` with the flag columns of ``flags`` added."""
+
+def flag_columns() -> list[str]:
+    """Names of the flag columns."""
+
+def default_bands() -> list[Band]:
+    """green >= 75, yellow >= 50, orange >= 25, red."""
+
+def backtest(dataset: Dataset, scorecard: ScorecardLike, config: Document) -> dict[str, Any]:
+    """Backtests a scorecard: churn per band with Wilson intervals, ROC AUC, transitions.
+    Releases the GIL."""
+
+def backtest_grid(first: TimestampLike, last: TimestampLike, step_days: int) -> list[datetime]:
+    """Observation dates every ``step_days`` days from ``first`` to ``last`` inclusive."""
+
+def health_history(
+    dataset: Dataset,
+    scorecard: ScorecardLike,
+    dates: Sequence[TimestampLike],
+    snapshot_config: Document | None = None,
+    flag_config: Document | None = None,
+) -> list[HealthScores]:
+    """Scores as of every date. Releases the GIL."""
+
+def account_history(history: Sequence[HealthScores], account_id: str) -> list[HistoryPoint]:
+    """One account's series out of a health history."""
+
+def snapshot_from_json(value: Document) -> Snapshot:
+    """A Snapshot from ``{"as_of", "columns": {"account_id": [...], ...}}`` (types inferred)."""
+
+def roc_auc(risk: Sequence[float], labels: Sequence[bool]) -> float | None:
+    """ROC AUC of ``risk`` for ``labels`` (ties half); None with one class."""
+
+def wilson_interval(k: int, n: int) -> tuple[float, float] | None:
+    """Wilson 95% interval for ``k`` of ``n``; None when ``n`` is 0."""
+
+# --- activity goals (custfit::activity) -------------------------------------------------
+
+def goal_progress(
+    dataset: Dataset, account_id: str, goal: Document, as_of: TimestampLike, lookback: Document
+) -> dict[str, Any]:
+    """Progress of one account towards an activity goal: periods, streaks, personal best,
+    celebrations and the daily series."""
+
+def goal_progress_all(dataset: Dataset, goal: Document, as_of: TimestampLike, lookback: Document) -> list[dict[str, Any]]:
+    """``goal_progress`` for every account existing at ``as_of``. Releases the GIL."""
+
 __all__ = [
     "ChurnModel",
     "TrainingSet",
@@ -410,4 +620,21 @@ __all__ = [
     "snapshot_from_table",
     "metric_catalog",
     "simulate",
+    "HealthScores",
+    "Scorecard",
+    "ScorecardSet",
+    "account_history",
+    "add_flag_columns",
+    "backtest",
+    "backtest_grid",
+    "default_bands",
+    "detect_flags",
+    "flag_columns",
+    "health_history",
+    "health_snapshot",
+    "roc_auc",
+    "snapshot_from_json",
+    "wilson_interval",
+    "goal_progress",
+    "goal_progress_all",
 ]

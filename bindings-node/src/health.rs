@@ -1,0 +1,679 @@
+//! Health scoring (`custfit::health`): `Scorecard`, `ScorecardSet`, `HealthScores` (scores with
+//! exact per-measure contributions, why-changed, roll-ups, tables), edge-case flags, health
+//! history and backtests (`backtestAsync` on libuv's pool).
+//!
+//! Configs are the core's JSON documents: an object (serde names; top-level camelCase accepted,
+//! as for the other configs) or its JSON text. Results are plain objects with the core's serde
+//! (snake_case) keys and instants as ISO strings — the shapes of the golden cases, the same in
+//! Rust and Python. Snapshots do not change: `addToSnapshot` and `addFlagColumns` return a new
+//! `Snapshot`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use custfit::health::{
+    self, AccountFlags, BacktestConfig, FlagConfig, HealthScores as CoreScores, Scorecard as CoreCard, ScorecardSet as CoreSet,
+    Scorer,
+};
+use custfit::{Dataset as CoreDataset, Error, SnapshotConfig, Timestamp};
+use napi::bindgen_prelude::{ClassInstance, Env, JavaScriptClassExt, PromiseRaw, ToNapiValue, TypeName, Unknown, ValueType};
+use napi::{JsValue, Task};
+use napi_derive::napi;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::data::{snake_case, to_json, Dataset};
+use crate::error::{guard, invalid_argument, throw, IntoCore, Result, Throw};
+use crate::metrics::{config_arg, Snapshot};
+use crate::time::{date, timestamp_arg, type_name};
+
+fn parse_error(what: &str, reason: impl std::fmt::Display) -> Error {
+    Error::Parse { what: what.into(), reason: reason.to_string() }
+}
+
+/// A result in its serde (JSON) form.
+pub(crate) fn json<T: Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| parse_error("result", e))
+}
+
+/// A document argument (an object or its JSON text) as JSON text; `None` when absent
+/// (`undefined` or `null`). Top-level camelCase keys are read as snake_case.
+pub(crate) fn optional_document(value: Option<&Unknown<'_>>, name: &str) -> Result<Option<String>> {
+    let Some(value) = value else { return Ok(None) };
+    match value.get_type().core()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        ValueType::String => crate::data::string_of(value).map(Some),
+        ValueType::Object if !value.is_array().core()? && !value.is_date().core()? => {
+            let v = to_json(value, "", 0).map_err(|u| parse_error(name, format!("at `{}`: {}", u.path, u.reason)))?;
+            let v = match v {
+                Some(Value::Object(map)) => Value::Object(map.into_iter().map(|(k, v)| (snake_case(&k), v)).collect()),
+                other => other.unwrap_or(Value::Null),
+            };
+            Ok(Some(v.to_string()))
+        }
+        other => Err(invalid_argument(name, format!("expected an object or its JSON text, got {}", type_name(other)))),
+    }
+}
+
+/// A required document argument.
+pub(crate) fn document(value: &Unknown<'_>, name: &str) -> Result<String> {
+    optional_document(Some(value), name)?
+        .ok_or_else(|| invalid_argument(name, "expected an object or its JSON text, got nothing"))
+}
+
+fn flag_config(value: Option<&Unknown<'_>>) -> Result<FlagConfig> {
+    match optional_document(value, "flagConfig")? {
+        Some(text) => FlagConfig::from_json(&text),
+        None => Ok(FlagConfig::default()),
+    }
+}
+
+/// A row index: negative, fractional or past the end is `None` (as the core's `Option`).
+fn index(i: f64) -> Option<usize> {
+    (i.fract() == 0.0 && i >= 0.0 && i <= u32::MAX as f64).then_some(i as usize)
+}
+
+fn instants(values: Vec<Unknown<'_>>, name: &str) -> Result<Vec<Timestamp>> {
+    values.iter().map(|d| timestamp_arg(d, name)).collect()
+}
+
+/// A health scorecard: measures (tiers, ramp or percentile among peers), optional groups,
+/// bands, flag penalties and CSM overrides. Built from its JSON document (an object or its
+/// text) and validated: throws `invalid_config`, `parse_error` or `unsupported_version`.
+#[napi]
+pub struct Scorecard {
+    pub(crate) inner: Arc<CoreCard>,
+}
+
+#[napi]
+impl Scorecard {
+    /// A scorecard from its document, e.g. `{name: 'smb', measures: [{name: 'active', metric:
+    /// 'active_days_30d', scoring: {type: 'ramp', low: 2, high: 20}}]}`.
+    #[napi(constructor, catch_unwind, ts_args_type = "config: object | string")]
+    pub fn new(env: Env, config: Unknown<'_>) -> napi::Result<Self> {
+        let run = || Ok(Scorecard { inner: Arc::new(CoreCard::from_json(&document(&config, "scorecard")?)?) });
+        run().throw(&env)
+    }
+
+    /// The starter scorecard shipped with custfit (ordinary config: engagement, breadth, trend,
+    /// recency, sentiment and risk signals, with penalties for the burst and confusion flags).
+    #[napi(factory, catch_unwind)]
+    pub fn starter() -> Self {
+        Scorecard { inner: Arc::new(CoreCard::starter()) }
+    }
+
+    /// The scorecard's name.
+    #[napi(getter, catch_unwind)]
+    pub fn name(&self) -> String {
+        self.inner.name.clone()
+    }
+
+    /// The bands (`{name, color, min, max}`).
+    #[napi(getter, catch_unwind, ts_return_type = "Array<{ name: string; color: string; min: number; max: number }>")]
+    pub fn bands(&self, env: &Env) -> napi::Result<Value> {
+        json(&self.inner.bands).throw(env)
+    }
+
+    /// Index (into `bands`) of the band holding `score`, or `null`.
+    #[napi(catch_unwind)]
+    pub fn band_of(&self, score: f64) -> Option<u32> {
+        self.inner.band_of(score).map(|b| b as u32)
+    }
+
+    /// Scores every account of `snapshot`; throws `unknown_metric` for a measure naming no column.
+    #[napi(catch_unwind)]
+    pub fn score(&self, env: &Env, snapshot: &Snapshot) -> napi::Result<HealthScores> {
+        self.inner.score(&snapshot.inner).map(HealthScores::new).throw(env)
+    }
+
+    /// The versioned document (`JSON.stringify(card)` is the file that works in Rust and Python).
+    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "Record<string, any>")]
+    pub fn to_json(&self, env: &Env) -> napi::Result<Value> {
+        json(&*self.inner).throw(env)
+    }
+
+    /// Whether `other` is the same scorecard (same document).
+    #[napi(catch_unwind)]
+    pub fn equals(&self, other: &Scorecard) -> bool {
+        self.inner == other.inner
+    }
+}
+
+/// A scorecard per value of a segment or lifecycle-phase column (first matching case wins),
+/// with a default for every other account. All scorecards of a set share the same bands.
+#[napi]
+pub struct ScorecardSet {
+    pub(crate) inner: Arc<CoreSet>,
+}
+
+#[napi]
+impl ScorecardSet {
+    /// A set from its document (`{column, cases: [{values, scorecard}], default}`).
+    #[napi(constructor, catch_unwind, ts_args_type = "config: object | string")]
+    pub fn new(env: Env, config: Unknown<'_>) -> napi::Result<Self> {
+        let run = || Ok(ScorecardSet { inner: Arc::new(CoreSet::from_json(&document(&config, "scorecardSet")?)?) });
+        run().throw(&env)
+    }
+
+    /// The column whose value selects the scorecard.
+    #[napi(getter, catch_unwind)]
+    pub fn column(&self) -> String {
+        self.inner.column.clone()
+    }
+
+    /// Scores every account of `snapshot` with the scorecard its column value selects.
+    #[napi(catch_unwind)]
+    pub fn score(&self, env: &Env, snapshot: &Snapshot) -> napi::Result<HealthScores> {
+        self.inner.score(&snapshot.inner).map(HealthScores::new).throw(env)
+    }
+
+    /// The versioned document.
+    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "Record<string, any>")]
+    pub fn to_json(&self, env: &Env) -> napi::Result<Value> {
+        json(&*self.inner).throw(env)
+    }
+
+    /// Whether `other` is the same set (same document).
+    #[napi(catch_unwind)]
+    pub fn equals(&self, other: &ScorecardSet) -> bool {
+        self.inner == other.inner
+    }
+}
+
+/// Health scores of every account of a snapshot: score 0–100, band, and per measure (and flag
+/// penalty) the points, effective weight and contribution. Contributions are held in
+/// millionths of a point and sum exactly to the score (`scoreMicros`, `contributionMicros`).
+#[napi]
+pub struct HealthScores {
+    pub(crate) inner: Arc<CoreScores>,
+}
+
+impl HealthScores {
+    fn new(inner: CoreScores) -> Self {
+        HealthScores { inner: Arc::new(inner) }
+    }
+}
+
+#[napi]
+impl HealthScores {
+    /// The as-of instant of the scored snapshot.
+    #[napi(getter, catch_unwind)]
+    pub fn as_of(&self) -> DateTime<Utc> {
+        date(self.inner.as_of())
+    }
+
+    /// Number of rows (accounts).
+    #[napi(getter, catch_unwind)]
+    pub fn length(&self) -> u32 {
+        self.inner.len() as u32
+    }
+
+    /// Account ids, one per row.
+    #[napi(getter, catch_unwind)]
+    pub fn account_ids(&self) -> Vec<String> {
+        self.inner.account_ids().to_vec()
+    }
+
+    /// The bands used (`{name, color, min, max}`).
+    #[napi(getter, catch_unwind, ts_return_type = "Array<{ name: string; color: string; min: number; max: number }>")]
+    pub fn bands(&self, env: &Env) -> napi::Result<Value> {
+        json(&self.inner.bands()).throw(env)
+    }
+
+    /// Measure names, then `penalty:<column>` parts, in column order.
+    #[napi(getter, catch_unwind)]
+    pub fn parts(&self) -> Vec<String> {
+        self.inner.parts().to_vec()
+    }
+
+    /// Final scores (0–100, override applied; `null` when no measure had a value), one per row.
+    #[napi(catch_unwind)]
+    pub fn scores(&self) -> Vec<Option<f64>> {
+        self.inner.scores()
+    }
+
+    /// Band index (into `bands`) of every row.
+    #[napi(catch_unwind)]
+    pub fn band_indices(&self) -> Vec<Option<u32>> {
+        self.inner.band_indices().into_iter().map(|b| b.map(|b| b as u32)).collect()
+    }
+
+    /// Band names, one per row.
+    #[napi(catch_unwind)]
+    pub fn band_names(&self) -> Vec<Option<String>> {
+        self.inner.band_names()
+    }
+
+    /// Final score of row `i` in millionths of a point (override applied), or `null`.
+    #[napi(catch_unwind)]
+    pub fn score_micros(&self, i: f64) -> Option<i64> {
+        index(i).and_then(|i| self.inner.score_micros(i))
+    }
+
+    /// Score of row `i` computed by the scorecard (before any override), in millionths of a
+    /// point, or `null`.
+    #[napi(catch_unwind)]
+    pub fn computed_micros(&self, i: f64) -> Option<i64> {
+        index(i).and_then(|i| self.inner.computed_micros(i))
+    }
+
+    /// Contribution of part `part` (index into `parts`) to row `i` in millionths of a point
+    /// (0 out of range). The parts of a row sum exactly to `computedMicros(i)`.
+    #[napi(catch_unwind)]
+    pub fn contribution_micros(&self, part: f64, i: f64) -> i64 {
+        match (index(part), index(i)) {
+            (Some(p), Some(i)) => self.inner.contribution_micros(p, i),
+            _ => 0,
+        }
+    }
+
+    /// The row of an account, or `null`.
+    #[napi(catch_unwind)]
+    pub fn row_of(&self, account_id: String) -> Option<u32> {
+        self.inner.row_of(&account_id).map(|r| r as u32)
+    }
+
+    /// Row `i` with its breakdown (`{account_id, score, band, color, scorecard, measures,
+    /// override}`), or `null`.
+    #[napi(catch_unwind, ts_return_type = "AccountHealth | null")]
+    pub fn row(&self, env: &Env, i: f64) -> napi::Result<Value> {
+        json(&index(i).and_then(|i| self.inner.row(i))).throw(env)
+    }
+
+    /// One account's health with its breakdown, or `null`.
+    #[napi(catch_unwind, ts_return_type = "AccountHealth | null")]
+    pub fn account(&self, env: &Env, account_id: String) -> napi::Result<Value> {
+        json(&self.inner.account(&account_id)).throw(env)
+    }
+
+    /// Every row with its breakdown.
+    #[napi(catch_unwind, ts_return_type = "Array<AccountHealth>")]
+    pub fn rows(&self, env: &Env) -> napi::Result<Value> {
+        json(&self.inner.rows()).throw(env)
+    }
+
+    /// Trend and why-changed versus an earlier scoring, for every account scored at both dates:
+    /// `{account_id, before, after, delta, band_before, band_after, by_measure}` (largest change
+    /// first; the `by_measure` deltas sum to `delta`).
+    #[napi(catch_unwind, ts_return_type = "Array<ScoreChange>")]
+    pub fn changes_since(&self, env: &Env, earlier: &HealthScores) -> napi::Result<Value> {
+        json(&self.inner.changes_since(&earlier.inner)).throw(env)
+    }
+
+    /// Every parent (through `parent_id`) rolled up from itself and its descendants, weighted by
+    /// `weightColumn` (default `'mrr'`): `{account_id, descendants, scored, weight, score, band}`.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Array<{ account_id: string; descendants: number; scored: number; weight: number; score: number | null; band: string | null }>"
+    )]
+    pub fn rollup(&self, env: &Env, snapshot: &Snapshot, weight_column: Option<String>) -> napi::Result<Value> {
+        let run = || json(&self.inner.rollup(&snapshot.inner, weight_column.as_deref().unwrap_or("mrr"))?);
+        run().throw(env)
+    }
+
+    /// A table as a `Snapshot`: `account_id`, `health_score`, `health_band`, and for every part
+    /// `points:<name>` and `contribution:<name>`.
+    #[napi(catch_unwind)]
+    pub fn to_snapshot(&self, env: &Env) -> napi::Result<Snapshot> {
+        self.inner.to_snapshot().map(|s| Snapshot { inner: Arc::new(s) }).throw(env)
+    }
+
+    /// A new snapshot: `snapshot` plus `health_score` and `health_band` columns (rows matched by
+    /// account id). `snapshot` itself is not changed.
+    #[napi(catch_unwind)]
+    pub fn add_to_snapshot(&self, env: &Env, snapshot: &Snapshot) -> napi::Result<Snapshot> {
+        let run = || {
+            let mut inner = (*snapshot.inner).clone();
+            self.inner.add_to_snapshot(&mut inner)?;
+            Ok(Snapshot { inner: Arc::new(inner) })
+        };
+        run().throw(env)
+    }
+}
+
+/// One account's health with its breakdown (the core's serde form, snake_case keys).
+#[napi(object, object_from_js = false)]
+pub struct AccountHealth {
+    /// The account.
+    #[napi(js_name = "account_id")]
+    pub account_id: String,
+    /// Score 0–100 (the override's when one applies); `null` when no measure had a value.
+    #[napi(ts_type = "number | null")]
+    pub score: Option<f64>,
+    /// Band name.
+    #[napi(ts_type = "string | null")]
+    pub band: Option<String>,
+    /// Band colour.
+    #[napi(ts_type = "string | null")]
+    pub color: Option<String>,
+    /// The scorecard used.
+    pub scorecard: String,
+    /// Each measure's (and penalty's) part; contributions sum to the computed score.
+    #[napi(
+        ts_type = "Array<{ name: string; value: number | null; points: number | null; weight: number; contribution: number }>"
+    )]
+    pub measures: Value,
+    /// The manual override in force.
+    #[napi(
+        js_name = "override",
+        ts_type = "{ computed_score: number | null; reason: string; set_by: string | null; expires_at: string } | null"
+    )]
+    pub override_: Value,
+}
+
+/// How and why one account's score changed between two dates (the core's serde form,
+/// snake_case keys).
+#[napi(object, object_from_js = false)]
+pub struct ScoreChange {
+    /// The account.
+    #[napi(js_name = "account_id")]
+    pub account_id: String,
+    /// Score at the earlier date.
+    pub before: f64,
+    /// Score at the later date.
+    pub after: f64,
+    /// `after - before`.
+    pub delta: f64,
+    /// Band at the earlier date.
+    #[napi(js_name = "band_before", ts_type = "string | null")]
+    pub band_before: Option<String>,
+    /// Band at the later date.
+    #[napi(js_name = "band_after", ts_type = "string | null")]
+    pub band_after: Option<String>,
+    /// The delta split by measure (plus `override`), largest absolute change first.
+    #[napi(
+        js_name = "by_measure",
+        ts_type = "Array<{ name: string; value_before: number | null; value_after: number | null; before: number; after: number; delta: number }>"
+    )]
+    pub by_measure: Value,
+}
+
+/// A Scorecard, a ScorecardSet, or a scorecard document.
+enum Card {
+    One(CoreCard),
+    Set(CoreSet),
+}
+
+impl Card {
+    fn scorer(&self) -> &(dyn Scorer + Sync) {
+        match self {
+            Card::One(c) => c,
+            Card::Set(s) => s,
+        }
+    }
+}
+
+fn card_arg(env: &Env, value: &Unknown<'_>) -> Result<Card> {
+    if value.get_type().core()? == ValueType::Object {
+        if Scorecard::instance_of(env, value).core()? {
+            // SAFETY: `instance_of` just confirmed the class.
+            let c: ClassInstance<'_, Scorecard> = unsafe { value.cast() }.core()?;
+            return Ok(Card::One((*c.inner).clone()));
+        }
+        if ScorecardSet::instance_of(env, value).core()? {
+            // SAFETY: `instance_of` just confirmed the class.
+            let c: ClassInstance<'_, ScorecardSet> = unsafe { value.cast() }.core()?;
+            return Ok(Card::Set((*c.inner).clone()));
+        }
+    }
+    Ok(Card::One(CoreCard::from_json(&document(value, "scorecard")?)?))
+}
+
+/// The metric snapshot as of `asOf` plus the edge-case flag columns (`flagColumns()`): the input
+/// of health scoring. `snapshotConfig` is a `SnapshotConfig`, `flagConfig` a flag config.
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, asOf: Date | string | number, snapshotConfig?: SnapshotConfig | string | null, flagConfig?: object | string | null"
+)]
+pub fn health_snapshot(
+    env: &Env,
+    dataset: &Dataset,
+    as_of: Unknown<'_>,
+    snapshot_config: Option<Unknown<'_>>,
+    flag_config: Option<Unknown<'_>>,
+) -> napi::Result<Snapshot> {
+    let run = || {
+        let t = timestamp_arg(&as_of, "asOf")?;
+        let sc: SnapshotConfig = config_arg(snapshot_config.as_ref())?;
+        let fc = self::flag_config(flag_config.as_ref())?;
+        Ok(Snapshot { inner: Arc::new(health::health_snapshot(&dataset.inner, t, &sc, &fc)?) })
+    };
+    run().throw(env)
+}
+
+/// The edge-case flags (extraction burst, confusion, pricing interest, cadence inactivity) of
+/// every account existing at `asOf`, each with the numbers behind it and `fired` (the names of
+/// the flags that fired).
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, asOf: Date | string | number, config?: object | string | null",
+    ts_return_type = "Array<Record<string, any>>"
+)]
+pub fn detect_flags(env: &Env, dataset: &Dataset, as_of: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
+    let run = || {
+        let t = timestamp_arg(&as_of, "asOf")?;
+        let fc = flag_config(config.as_ref())?;
+        let flags = health::detect_flags(&dataset.inner, t, &fc)?;
+        let mut out = Vec::with_capacity(flags.len());
+        for f in &flags {
+            let mut v = json(f)?;
+            if let Value::Object(map) = &mut v {
+                map.insert("fired".into(), Value::from(f.fired()));
+            }
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    };
+    run().throw(env)
+}
+
+/// A new snapshot: `snapshot` plus the flag columns of `flags` (as `detectFlags` returns them),
+/// rows matched by account id. `snapshot` itself is not changed.
+#[napi(catch_unwind, ts_args_type = "snapshot: Snapshot, flags: Array<Record<string, any>>")]
+pub fn add_flag_columns(env: &Env, snapshot: &Snapshot, flags: Unknown<'_>) -> napi::Result<Snapshot> {
+    let run = || {
+        let value =
+            to_json(&flags, "flags", 0).map_err(|u| invalid_argument("flags", format!("at `{}`: {}", u.path, u.reason)))?;
+        let flags: Vec<AccountFlags> =
+            serde_json::from_value(value.unwrap_or(Value::Null)).map_err(|e| parse_error("flags", e))?;
+        let mut inner = (*snapshot.inner).clone();
+        health::add_flag_columns(&mut inner, &flags)?;
+        Ok(Snapshot { inner: Arc::new(inner) })
+    };
+    run().throw(env)
+}
+
+/// Names of the columns `healthSnapshot` and `addFlagColumns` add.
+#[napi(catch_unwind)]
+pub fn flag_columns() -> Vec<String> {
+    health::FLAG_COLUMNS.iter().map(|c| c.to_string()).collect()
+}
+
+/// The default bands: green ≥ 75, yellow ≥ 50, orange ≥ 25, red.
+#[napi(catch_unwind, ts_return_type = "Array<{ name: string; color: string; min: number; max: number }>")]
+pub fn default_bands(env: &Env) -> napi::Result<Value> {
+    json(&health::default_bands()).throw(env)
+}
+
+fn backtest_job(env: &Env, scorecard: &Unknown<'_>, config: &Unknown<'_>) -> Result<(Card, BacktestConfig)> {
+    let card = card_arg(env, scorecard)?;
+    let cfg = BacktestConfig::from_json(&document(config, "config")?)?;
+    Ok((card, cfg))
+}
+
+/// Backtests a Scorecard, ScorecardSet or scorecard document on `dataset`: scores the base as of
+/// each of `config.dates` (a backtest config: `dates`, `horizon`, `lead`, `churn`, `known_at`,
+/// `snapshot`, `flags`) and joins churn within the horizon. Returns `{observations, churned,
+/// auc, bands, dates, transitions, skipped_dates}`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string",
+    ts_return_type = "Record<string, any>"
+)]
+pub fn backtest(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
+    let run = || {
+        let (card, cfg) = backtest_job(env, &scorecard, &config)?;
+        json(&health::backtest(&dataset.inner, card.scorer(), &cfg)?)
+    };
+    run().throw(env)
+}
+
+/// A backtest report as a plain object (the task's JS value).
+pub struct Report(Value);
+
+impl TypeName for Report {
+    fn type_name() -> &'static str {
+        "Object"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for Report {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> napi::Result<napi::sys::napi_value> {
+        // SAFETY: the caller passes a live env, as for any `ToNapiValue`.
+        unsafe { Value::to_napi_value(env, val.0) }
+    }
+}
+
+/// Runs a backtest on libuv's thread pool.
+pub struct BacktestTask {
+    dataset: Arc<CoreDataset>,
+    /// The parsed arguments, or the error to reject with.
+    job: Option<Result<(Card, BacktestConfig)>>,
+}
+
+impl Task for BacktestTask {
+    /// `None` when the arguments were bad (nothing to compute).
+    type Output = Option<custfit::Result<Value>>;
+    type JsValue = Report;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        match &self.job {
+            Some(Ok((card, cfg))) => {
+                let ds = &self.dataset;
+                guard(|| Some(health::backtest(ds, card.scorer(), cfg).and_then(|r| json(&r))))
+            }
+            // Argument errors are reported in `resolve`, on the JS thread.
+            _ => Ok(None),
+        }
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Report> {
+        if let Some(Err(e)) = self.job.take() {
+            return Err(throw(&env, &e));
+        }
+        match output {
+            Some(Ok(report)) => Ok(Report(report)),
+            Some(Err(e)) => Err(throw(&env, &e)),
+            None => Err(throw(&env, &invalid_argument("config", "backtest task started twice"))),
+        }
+    }
+}
+
+/// `backtest` off the event loop: computed on libuv's thread pool from the data as it is now
+/// (later `add…` calls do not affect it). Every error rejects the promise.
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string",
+    ts_return_type = "Promise<Record<string, any>>"
+)]
+pub fn backtest_async<'env>(
+    env: &'env Env,
+    dataset: &Dataset,
+    scorecard: Unknown<'_>,
+    config: Unknown<'_>,
+) -> napi::Result<PromiseRaw<'env, Report>> {
+    let job = backtest_job(env, &scorecard, &config);
+    let task = BacktestTask { dataset: Arc::clone(&dataset.inner), job: Some(job) };
+    Ok(env.spawn(task)?.promise_object())
+}
+
+/// Observation dates every `stepDays` days from `first` up to `last` inclusive, for a
+/// backtest's `dates`.
+#[napi(catch_unwind, ts_args_type = "first: Date | string | number, last: Date | string | number, stepDays: number")]
+pub fn backtest_grid(env: &Env, first: Unknown<'_>, last: Unknown<'_>, step_days: f64) -> napi::Result<Vec<DateTime<Utc>>> {
+    let run = || {
+        let (a, b) = (timestamp_arg(&first, "first")?, timestamp_arg(&last, "last")?);
+        if !(step_days.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&step_days)) {
+            return Err(invalid_argument("stepDays", format!("must be a whole number of days, got {step_days}")));
+        }
+        Ok(BacktestConfig::grid(a, b, step_days as u32).into_iter().map(date).collect())
+    };
+    run().throw(env)
+}
+
+/// Scores as of every date of `dates`: one `HealthScores` per date (health history).
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, dates: Array<Date | string | number>, snapshotConfig?: SnapshotConfig | string | null, flagConfig?: object | string | null"
+)]
+pub fn health_history(
+    env: &Env,
+    dataset: &Dataset,
+    scorecard: Unknown<'_>,
+    dates: Unknown<'_>,
+    snapshot_config: Option<Unknown<'_>>,
+    flag_config: Option<Unknown<'_>>,
+) -> napi::Result<Vec<HealthScores>> {
+    let run = || {
+        let card = card_arg(env, &scorecard)?;
+        if !dates.is_array().core()? {
+            return Err(invalid_argument("dates", "expected an array of instants"));
+        }
+        // SAFETY: the value was just checked to be an array.
+        let items: Vec<Unknown<'_>> = unsafe { dates.cast() }.core()?;
+        let dates = instants(items, "dates")?;
+        let sc = config_arg(snapshot_config.as_ref())?;
+        let fc = self::flag_config(flag_config.as_ref())?;
+        let hist = health::health_history(&dataset.inner, card.scorer(), &dates, &sc, &fc)?;
+        Ok(hist.into_iter().map(HealthScores::new).collect())
+    };
+    run().throw(env)
+}
+
+/// One account's series out of a health history: `{as_of, score, band}` per date (`null` where
+/// the account was not scored).
+#[napi(catch_unwind, ts_return_type = "Array<{ as_of: string; score: number | null; band: string | null }>")]
+pub fn account_history(env: &Env, history: Vec<&HealthScores>, account_id: String) -> napi::Result<Value> {
+    let hist: Vec<CoreScores> = history.iter().map(|h| (*h.inner).clone()).collect();
+    json(&health::account_history(&hist, &account_id)).throw(env)
+}
+
+/// A snapshot from `{as_of, columns: {account_id: [...], name: [...], ...}}` (an object or its
+/// JSON text; column types inferred: all integers → int, numbers → float, booleans → bool,
+/// text → str, `null` = missing), the form of the health golden cases and of `toJSON()`.
+#[napi(catch_unwind, ts_args_type = "value: object | string")]
+pub fn snapshot_from_json(env: &Env, value: Unknown<'_>) -> napi::Result<Snapshot> {
+    let run = || {
+        let text = document(&value, "snapshot")?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| parse_error("snapshot JSON", e))?;
+        Ok(Snapshot { inner: Arc::new(health::snapshot_from_json(&v)?) })
+    };
+    run().throw(env)
+}
+
+/// ROC AUC of `risk` (higher = more likely positive) for `labels`, ties counted half; `null`
+/// when either class is empty.
+#[napi(catch_unwind)]
+pub fn roc_auc(risk: Vec<f64>, labels: Vec<bool>) -> Option<f64> {
+    health::roc_auc(&risk, &labels)
+}
+
+/// Wilson 95% score interval `[low, high]` for `k` successes in `n` trials; `null` when `n` is 0.
+#[napi(catch_unwind, ts_return_type = "[number, number] | null")]
+pub fn wilson_interval(env: &Env, k: f64, n: f64) -> napi::Result<Option<Vec<f64>>> {
+    let run = || {
+        let count = |x: f64, name: &str| {
+            if x.fract() == 0.0 && (0.0..=9.0e15).contains(&x) {
+                Ok(x as u64)
+            } else {
+                Err(invalid_argument(name, format!("must be a whole non-negative number, got {x}")))
+            }
+        };
+        Ok(health::wilson_interval(count(k, "k")?, count(n, "n")?).map(|(lo, hi)| vec![lo, hi]))
+    };
+    run().throw(env)
+}
