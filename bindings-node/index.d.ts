@@ -666,8 +666,9 @@ export interface RejectedRow {
 export declare function rfmScores(snapshot: Snapshot, config?: object | string): any
 
 /**
- * ROC AUC of `risk` (higher = more likely positive) for `labels`, ties counted half; `null`
- * when either class is empty.
+ * ROC AUC of `risk` (higher = more likely positive; any finite scale) for `labels`, ties
+ * counted half; `null` when either class is empty. Throws `invalid_argument` when the lengths
+ * differ and `non_finite` for NaN or infinite risk.
  */
 export declare function rocAuc(risk: Array<number>, labels: Array<boolean>): number | null
 
@@ -799,5 +800,8 @@ export interface UserRow {
   deactivated_at?: Date | string | number
 }
 
-/** Wilson 95% score interval `[low, high]` for `k` successes in `n` trials; `null` when `n` is 0. */
+/**
+ * Wilson 95% score interval `[low, high]` for `k` successes in `n` trials; `null` when `n` is 0.
+ * Throws `invalid_argument` when `k` exceeds `n`.
+ */
 export declare function wilsonInterval(k: number, n: number): [number, number] | null

@@ -8,7 +8,7 @@ fn main() -> Result<(), custfit::Error> {
     let args: Vec<String> = std::env::args().collect();
     let accounts: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let sim = Simulation::generate(&SimulationConfig::default().with_accounts(accounts))?;
-    let dates = BacktestConfig::grid(sim.start.add_days(90), sim.end.add_days(-121), 30);
+    let dates = BacktestConfig::grid(sim.start.add_days(90), sim.end.add_days(-121), 30)?;
     for path in &args[2..] {
         if path == "learned" {
             // Weights learned from outcomes, starting from the starter (time-ordered hold-out).

@@ -155,7 +155,6 @@ describe('the simulator', () => {
     assert.equal(series.length, dates.length)
     series.forEach((p, k) => assert.equal(p.score, hist[k].account(id)?.score ?? null))
     assert.deepEqual(custfit.accountHistory(hist, 'nobody'), series.map((p) => ({ as_of: p.as_of, score: null, band: null })))
-    assert.deepEqual(custfit.backtestGrid('2024-01-01', '2024-01-10', 0), [])
   })
 
   test('backtest, sync and on the thread pool', async () => {
@@ -333,4 +332,15 @@ test('AUC and Wilson helpers', () => {
   const [lo, hi] = custfit.wilsonInterval(10, 100)
   assert.ok(Math.abs(lo - 0.0552) < 1e-3 && Math.abs(hi - 0.1744) < 1e-3)
   assert.equal(custfit.wilsonInterval(0, 0), null)
+  const bad = [
+    [() => custfit.rocAuc([0.1, 0.2], [true]), 'invalid_argument'],
+    [() => custfit.rocAuc([0.1, NaN], [true, false]), 'non_finite'],
+    [() => custfit.wilsonInterval(3, 2), 'invalid_argument'],
+    [() => custfit.backtestGrid('2024-01-01', '2024-02-01', 0), 'invalid_argument'],
+    [() => custfit.backtestGrid('2000-01-01', '2090-01-01', 1), 'invalid_argument'],
+  ]
+  for (const [call, code] of bad) {
+    assert.throws(call, (e) => e instanceof Error && e.code === code, code)
+  }
+  assert.deepEqual(custfit.backtestGrid('2024-02-01', '2024-01-01', 7), [])
 })

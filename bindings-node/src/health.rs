@@ -600,7 +600,7 @@ pub fn backtest_grid(env: &Env, first: Unknown<'_>, last: Unknown<'_>, step_days
         if !(step_days.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&step_days)) {
             return Err(invalid_argument("stepDays", format!("must be a whole number of days, got {step_days}")));
         }
-        Ok(BacktestConfig::grid(a, b, step_days as u32).into_iter().map(date).collect())
+        Ok(BacktestConfig::grid(a, b, step_days as u32)?.into_iter().map(date).collect())
     };
     run().throw(env)
 }
@@ -655,14 +655,16 @@ pub fn snapshot_from_json(env: &Env, value: Unknown<'_>) -> napi::Result<Snapsho
     run().throw(env)
 }
 
-/// ROC AUC of `risk` (higher = more likely positive) for `labels`, ties counted half; `null`
-/// when either class is empty.
+/// ROC AUC of `risk` (higher = more likely positive; any finite scale) for `labels`, ties
+/// counted half; `null` when either class is empty. Throws `invalid_argument` when the lengths
+/// differ and `non_finite` for NaN or infinite risk.
 #[napi(catch_unwind)]
-pub fn roc_auc(risk: Vec<f64>, labels: Vec<bool>) -> Option<f64> {
-    health::roc_auc(&risk, &labels)
+pub fn roc_auc(env: &Env, risk: Vec<f64>, labels: Vec<bool>) -> napi::Result<Option<f64>> {
+    health::roc_auc(&risk, &labels).throw(env)
 }
 
 /// Wilson 95% score interval `[low, high]` for `k` successes in `n` trials; `null` when `n` is 0.
+/// Throws `invalid_argument` when `k` exceeds `n`.
 #[napi(catch_unwind, ts_return_type = "[number, number] | null")]
 pub fn wilson_interval(env: &Env, k: f64, n: f64) -> napi::Result<Option<Vec<f64>>> {
     let run = || {
@@ -673,7 +675,7 @@ pub fn wilson_interval(env: &Env, k: f64, n: f64) -> napi::Result<Option<Vec<f64
                 Err(invalid_argument(name, format!("must be a whole non-negative number, got {x}")))
             }
         };
-        Ok(health::wilson_interval(count(k, "k")?, count(n, "n")?).map(|(lo, hi)| vec![lo, hi]))
+        Ok(health::wilson_interval(count(k, "k")?, count(n, "n")?)?.map(|(lo, hi)| vec![lo, hi]))
     };
     run().throw(env)
 }

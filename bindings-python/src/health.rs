@@ -442,7 +442,7 @@ pub fn backtest_grid<'py>(
     let step = u32::try_from(step_days)
         .map_err(|_| invalid_argument("step_days", format!("must be a whole number of days, got {step_days}")))
         .py(py)?;
-    let dates = BacktestConfig::grid(first, last, step);
+    let dates = guard(py, || BacktestConfig::grid(first, last, step))?;
     PyList::new(py, dates.into_iter().map(|t| to_datetime(py, t)).collect::<PyResult<Vec<_>>>()?)
 }
 
@@ -492,18 +492,19 @@ pub fn snapshot_from_json(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<
     Ok(PySnapshot { inner })
 }
 
-/// ROC AUC of ``risk`` (higher = more likely positive) for ``labels``, ties counted half; None
-/// when either class is empty.
+/// ROC AUC of ``risk`` (higher = more likely positive; any finite scale) for ``labels``, ties
+/// counted half; None when either class is empty. Raises ``invalid_argument`` when the lengths
+/// differ and ``non_finite`` for NaN or infinite risk.
 #[pyfunction]
 pub fn roc_auc(py: Python<'_>, risk: Vec<f64>, labels: Vec<bool>) -> PyResult<Option<f64>> {
-    guard(py, || Ok(health::roc_auc(&risk, &labels)))
+    guard(py, || health::roc_auc(&risk, &labels))
 }
 
 /// Wilson 95% score interval ``(low, high)`` for ``k`` successes in ``n`` trials; None when
-/// ``n`` is 0.
+/// ``n`` is 0. Raises ``invalid_argument`` when ``k`` exceeds ``n``.
 #[pyfunction]
 pub fn wilson_interval(py: Python<'_>, k: u64, n: u64) -> PyResult<Option<(f64, f64)>> {
-    guard(py, || Ok(health::wilson_interval(k, n)))
+    guard(py, || health::wilson_interval(k, n))
 }
 
 /// Adds the health classes and functions to the module.

@@ -236,7 +236,6 @@ def test_history_and_account_history(sim):
         row = h.account(account)
         assert point["score"] == (row["score"] if row else None)
     assert custfit.account_history(hist, "nobody") == [{"as_of": p["as_of"], "score": None, "band": None} for p in series]
-    assert custfit.backtest_grid("2024-01-01", "2024-01-10", 0) == []
 
 
 def test_backtest(sim):
@@ -266,6 +265,18 @@ def test_auc_and_wilson_helpers():
     lo, hi = custfit.wilson_interval(10, 100)
     assert abs(lo - 0.0552) < 1e-3 and abs(hi - 0.1744) < 1e-3
     assert custfit.wilson_interval(0, 0) is None
+    bad = [
+        (lambda: custfit.roc_auc([0.1, 0.2], [True]), "invalid_argument"),
+        (lambda: custfit.roc_auc([0.1, math.nan], [True, False]), "non_finite"),
+        (lambda: custfit.wilson_interval(3, 2), "invalid_argument"),
+        (lambda: custfit.backtest_grid("2024-01-01", "2024-02-01", 0), "invalid_argument"),
+        (lambda: custfit.backtest_grid("2000-01-01", "2090-01-01", 1), "invalid_argument"),
+    ]
+    for call, code in bad:
+        with pytest.raises(custfit.CustfitError) as info:
+            call()
+        assert info.value.code == code
+    assert custfit.backtest_grid("2024-02-01", "2024-01-01", 7) == []
 
 
 # ---- edge cases and bad input --------------------------------------------------------------

@@ -361,7 +361,7 @@ fn learned_scorecard_weights_hold_out() -> TestResult {
     use custfit::health::{BacktestConfig, Scorecard};
     // ANCHOR: learn_weights
     let sim = Simulation::generate(&SimulationConfig::default().with_accounts(600).with_days(420).with_seed(5))?;
-    let dates = BacktestConfig::grid(sim.start.add_days(90), sim.end.add_days(-121), 30); // monthly
+    let dates = BacktestConfig::grid(sim.start.add_days(90), sim.end.add_days(-121), 30)?; // monthly
     let starter = Scorecard::starter();
     let learned = learn_scorecard_weights(&sim.dataset, &starter, &WeightLearningConfig::new(dates.clone()))?;
     for w in &learned.weights {

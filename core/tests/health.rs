@@ -122,7 +122,7 @@ fn small_sim(seed: u64) -> Simulation {
 fn starter_separates_churners_and_flags_catch_truth() {
     let sim = small_sim(11);
     let ds = &sim.dataset;
-    let dates = BacktestConfig::grid(sim.start.add_days(90), sim.end.add_days(-121), 30);
+    let dates = BacktestConfig::grid(sim.start.add_days(90), sim.end.add_days(-121), 30).expect("grid");
     let report = backtest(ds, &Scorecard::starter(), &BacktestConfig::new(dates)).expect("backtest");
     let auc = report.auc.expect("two classes");
     assert!(auc >= 0.7, "starter AUC {auc}");
@@ -310,6 +310,45 @@ fn snapshot_of(cols: &[Vec<Option<f64>>]) -> Snapshot {
     Snapshot::from_columns(Timestamp::from_millis(0).expect("ts"), ids, columns).expect("snapshot")
 }
 
+#[test]
+fn scorecard_set_refuses_a_float_selecting_column() {
+    let card = Scorecard::new("c").with_measure(Measure::new("a", "c0", Scoring::Ramp { low: 0.0, high: 10.0 }));
+    let set = ScorecardSet::new("c1", card.clone()).with_case(vec!["1".into()], card);
+    let snap = snapshot_of(&[vec![Some(1.0), Some(2.0)], vec![Some(1.0), None]]);
+    let err = set.score(&snap).map(|_| ()).map_err(|e| (e.code(), e.to_string()));
+    assert!(matches!(&err, Err(("invalid_config", m)) if m.contains("c1")), "{err:?}");
+}
+
+#[test]
+fn nan_in_a_float_column_is_a_missing_value() {
+    let tiers = vec![
+        Tier { min: None, min_inclusive: true, max: Some(5.0), max_inclusive: false, points: 20.0 },
+        Tier { min: Some(5.0), min_inclusive: true, max: None, max_inclusive: false, points: 90.0 },
+    ];
+    let scorings = [
+        Scoring::Ramp { low: 0.0, high: 10.0 },
+        Scoring::Tiers { tiers },
+        Scoring::Percentile { peers: custfit::health::PeerGroup::All },
+    ];
+    let policies = [MissingPolicy::Renormalize, MissingPolicy::Worst, MissingPolicy::Default { points: 40.0 }];
+    let other = vec![Some(3.0), Some(7.0), Some(1.0), Some(9.0), None];
+    let with_nan = vec![Some(f64::NAN), Some(4.0), Some(f64::NAN), Some(8.0), Some(2.0)];
+    let with_none: Vec<Option<f64>> = with_nan.iter().map(|x| x.filter(|x| !x.is_nan())).collect();
+    for scoring in &scorings {
+        for policy in &policies {
+            let card = Scorecard::new("nan")
+                .with_measure(Measure::new("a", "c0", scoring.clone()).with_missing(*policy))
+                .with_measure(Measure::new("b", "c1", Scoring::Ramp { low: 0.0, high: 10.0 }));
+            let got = card.score(&snapshot_of(&[with_nan.clone(), other.clone()])).expect("score");
+            let want = card.score(&snapshot_of(&[with_none.clone(), other.clone()])).expect("score");
+            assert_eq!(got.rows(), want.rows(), "{scoring:?} {policy:?}");
+            for row in got.rows() {
+                assert!(row.score.is_none_or(f64::is_finite), "{row:?}");
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -451,7 +490,7 @@ fn guide_health() -> custfit::Result<()> {
     // ANCHOR_END: flags
     // ANCHOR: backtest
     use custfit::health::{backtest, BacktestConfig};
-    let dates = BacktestConfig::grid(sim.start.add_days(60), sim.end.add_days(-121), 30);
+    let dates = BacktestConfig::grid(sim.start.add_days(60), sim.end.add_days(-121), 30)?;
     let report = backtest(&sim.dataset, &Scorecard::starter(), &BacktestConfig::new(dates))?;
     println!("AUC {:?}", report.auc);
     for b in &report.bands {

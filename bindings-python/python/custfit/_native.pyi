@@ -550,7 +550,8 @@ def backtest(dataset: Dataset, scorecard: ScorecardLike, config: Document) -> di
     Releases the GIL."""
 
 def backtest_grid(first: TimestampLike, last: TimestampLike, step_days: int) -> list[datetime]:
-    """Observation dates every ``step_days`` days from ``first`` to ``last`` inclusive."""
+    """Observation dates every ``step_days`` days from ``first`` to ``last`` inclusive (empty when
+    ``last`` is before ``first``); ``invalid_argument`` for a step of 0 or more than 10,000 dates."""
 
 def health_history(
     dataset: Dataset,
@@ -568,10 +569,12 @@ def snapshot_from_json(value: Document) -> Snapshot:
     """A Snapshot from ``{"as_of", "columns": {"account_id": [...], ...}}`` (types inferred)."""
 
 def roc_auc(risk: Sequence[float], labels: Sequence[bool]) -> float | None:
-    """ROC AUC of ``risk`` for ``labels`` (ties half); None with one class."""
+    """ROC AUC of ``risk`` for ``labels`` (ties half); None with one class. Raises
+    ``invalid_argument`` for unequal lengths, ``non_finite`` for NaN or infinite risk."""
 
 def wilson_interval(k: int, n: int) -> tuple[float, float] | None:
-    """Wilson 95% interval for ``k`` of ``n``; None when ``n`` is 0."""
+    """Wilson 95% interval for ``k`` of ``n``; None when ``n`` is 0; ``invalid_argument`` when
+    ``k`` exceeds ``n``."""
 
 # --- activity goals (custfit::activity) -------------------------------------------------
 

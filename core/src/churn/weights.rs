@@ -486,8 +486,8 @@ pub fn learn_scorecard_weights(ds: &Dataset, scorecard: &Scorecard, config: &Wei
             }
         }
         holdout_observations = labels.len() as u64;
-        holdout_auc_before = roc_auc(&before, &labels);
-        holdout_auc_after = roc_auc(&after, &labels);
+        holdout_auc_before = roc_auc(&before, &labels)?;
+        holdout_auc_after = roc_auc(&after, &labels)?;
         Some((card, report, intercept, train_dates.len()))
     } else {
         None

@@ -18,6 +18,9 @@ use super::score::{HealthScores, Scorer};
 /// Version of the backtest configuration document.
 pub const BACKTEST_CONFIG_VERSION: u32 = 1;
 
+/// The most observation dates [`BacktestConfig::grid`] makes.
+pub const MAX_GRID_DATES: usize = 10_000;
+
 fn version_one() -> u32 {
     BACKTEST_CONFIG_VERSION
 }
@@ -75,15 +78,29 @@ impl BacktestConfig {
         }
     }
 
-    /// Observation dates every `step` days from `first` up to `last` inclusive.
-    pub fn grid(first: Timestamp, last: Timestamp, step_days: u32) -> Vec<Timestamp> {
+    /// Observation dates every `step_days` days from `first` up to `last` inclusive (empty when
+    /// `last` is before `first`).
+    ///
+    /// # Errors
+    /// `invalid_argument` when `step_days` is 0 or the grid would hold more than
+    /// [`MAX_GRID_DATES`] dates.
+    pub fn grid(first: Timestamp, last: Timestamp, step_days: u32) -> Result<Vec<Timestamp>> {
+        if step_days == 0 {
+            return Err(Error::argument("step_days", "must be at least 1 day"));
+        }
         let mut out = Vec::new();
         let mut t = first;
-        while t <= last && step_days > 0 && out.len() < 10_000 {
+        while t <= last {
+            if out.len() == MAX_GRID_DATES {
+                return Err(Error::argument(
+                    "step_days",
+                    format!("a grid from {first} to {last} every {step_days} days holds more than {MAX_GRID_DATES} dates"),
+                ));
+            }
             out.push(t);
             t = t.add_days(i64::from(step_days));
         }
-        out
+        Ok(out)
     }
 
     /// Sets the horizon.
@@ -205,10 +222,16 @@ pub struct BacktestReport {
     pub skipped_dates: Vec<Timestamp>,
 }
 
-/// Wilson score interval for `k` successes in `n` trials at z = 1.96.
-pub fn wilson_interval(k: u64, n: u64) -> Option<(f64, f64)> {
+/// Wilson score interval for `k` successes in `n` trials at z = 1.96; `None` when `n` is 0.
+///
+/// # Errors
+/// `invalid_argument` when `k` exceeds `n`.
+pub fn wilson_interval(k: u64, n: u64) -> Result<Option<(f64, f64)>> {
+    if k > n {
+        return Err(Error::argument("k", format!("{k} successes in {n} trials")));
+    }
     if n == 0 {
-        return None;
+        return Ok(None);
     }
     let z = 1.959_963_984_540_054_f64;
     let n_f = n as f64;
@@ -216,18 +239,32 @@ pub fn wilson_interval(k: u64, n: u64) -> Option<(f64, f64)> {
     let denom = 1.0 + z * z / n_f;
     let center = (p + z * z / (2.0 * n_f)) / denom;
     let half = z / denom * (p * (1.0 - p) / n_f + z * z / (4.0 * n_f * n_f)).sqrt();
-    Some(((center - half).max(0.0), (center + half).min(1.0)))
+    Ok(Some(((center - half).max(0.0), (center + half).min(1.0))))
 }
 
-/// ROC AUC of `risk` (higher = more likely positive) for `labels`, ties counted half
-/// (the Mann–Whitney statistic). `None` when either class is empty.
-pub fn roc_auc(risk: &[f64], labels: &[bool]) -> Option<f64> {
-    let mut idx: Vec<usize> = (0..risk.len().min(labels.len())).collect();
+/// ROC AUC of `risk` (higher = more likely positive; any finite scale) for `labels`, ties
+/// counted half (the Mann–Whitney statistic). `None` when either class is empty. For
+/// probabilities with the stricter checks of model evaluation see [`crate::churn::roc_auc`].
+///
+/// # Errors
+/// `invalid_argument` when the lengths differ; `non_finite` for a NaN or infinite risk.
+pub fn roc_auc(risk: &[f64], labels: &[bool]) -> Result<Option<f64>> {
+    if risk.len() != labels.len() {
+        return Err(Error::argument("risk", format!("{} risks for {} labels", risk.len(), labels.len())));
+    }
+    if let Some(i) = risk.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Argument {
+            kind: ErrorKind::NonFinite,
+            name: "risk".into(),
+            reason: format!("row {i} holds {}", risk[i]),
+        });
+    }
+    let mut idx: Vec<usize> = (0..risk.len()).collect();
     idx.sort_by(|&a, &b| risk[a].total_cmp(&risk[b]));
     let pos = idx.iter().filter(|&&i| labels[i]).count() as f64;
     let neg = idx.len() as f64 - pos;
     if pos == 0.0 || neg == 0.0 {
-        return None;
+        return Ok(None);
     }
     let mut rank_sum = 0.0;
     let mut i = 0;
@@ -240,7 +277,7 @@ pub fn roc_auc(risk: &[f64], labels: &[bool]) -> Option<f64> {
         rank_sum += (i..=j).filter(|&k| labels[idx[k]]).count() as f64 * mid;
         i = j + 1;
     }
-    Some((rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg))
+    Ok(Some((rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)))
 }
 
 /// Scores as of every date (health history); each element is one date's [`HealthScores`].
@@ -343,7 +380,7 @@ pub fn backtest(ds: &Dataset, scorer: &dyn Scorer, config: &BacktestConfig) -> R
             as_of: d,
             observations: l_d.len() as u64,
             churned: l_d.iter().filter(|&&l| l).count() as u64,
-            auc: roc_auc(&r_d, &l_d),
+            auc: roc_auc(&r_d, &l_d)?,
         });
         risk.extend(r_d);
         labels.extend(l_d);
@@ -358,12 +395,12 @@ pub fn backtest(ds: &Dataset, scorer: &dyn Scorer, config: &BacktestConfig) -> R
     Ok(BacktestReport {
         observations: labels.len() as u64,
         churned: labels.iter().filter(|&&l| l).count() as u64,
-        auc: roc_auc(&risk, &labels),
+        auc: roc_auc(&risk, &labels)?,
         bands: band_meta
             .iter()
             .zip(&band_obs)
             .map(|((name, color), &(n, k))| {
-                let ci = wilson_interval(k, n);
+                let ci = wilson_interval(k, n).ok().flatten();
                 BandOutcome {
                     band: name.clone(),
                     color: color.clone(),
@@ -386,12 +423,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn auc_and_wilson_match_hand_values() {
-        assert_eq!(roc_auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]), Some(0.75));
-        assert_eq!(roc_auc(&[1.0, 1.0], &[true, false]), Some(0.5));
-        assert_eq!(roc_auc(&[1.0], &[true]), None);
-        let (lo, hi) = wilson_interval(10, 100).unwrap_or((0.0, 0.0));
+    fn auc_and_wilson_match_hand_values() -> Result<()> {
+        assert_eq!(roc_auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true])?, Some(0.75));
+        assert_eq!(roc_auc(&[1.0, 1.0], &[true, false])?, Some(0.5));
+        assert_eq!(roc_auc(&[1.0], &[true])?, None);
+        assert_eq!(roc_auc(&[], &[])?, None);
+        let (lo, hi) = wilson_interval(10, 100)?.unwrap_or((0.0, 0.0));
         assert!((lo - 0.0552).abs() < 1e-3 && (hi - 0.1744).abs() < 1e-3, "{lo} {hi}");
-        assert_eq!(wilson_interval(0, 0), None);
+        assert_eq!(wilson_interval(0, 0)?, None);
+        assert_eq!(wilson_interval(5, 5)?.map(|c| c.1), Some(1.0));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_arguments_are_refused() -> Result<()> {
+        let code = |r: Result<Option<f64>>| r.map_err(|e| e.code());
+        assert_eq!(code(roc_auc(&[0.1, 0.2], &[true])), Err("invalid_argument"));
+        assert_eq!(code(roc_auc(&[0.1, f64::NAN], &[true, false])), Err("non_finite"));
+        assert_eq!(wilson_interval(3, 2).map_err(|e| e.code()), Err("invalid_argument"));
+        let t = Timestamp::from_ymd(2025, 1, 1)?;
+        assert_eq!(BacktestConfig::grid(t, t.add_days(10), 0).map_err(|e| e.code()), Err("invalid_argument"));
+        assert_eq!(BacktestConfig::grid(t, t.add_days(20_000), 1).map_err(|e| e.code()), Err("invalid_argument"));
+        assert_eq!(BacktestConfig::grid(t, t.add_days(-1), 7)?.len(), 0);
+        assert_eq!(BacktestConfig::grid(t, t.add_days(14), 7)?.len(), 3);
+        Ok(())
     }
 }

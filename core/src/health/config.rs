@@ -609,8 +609,10 @@ pub struct ScorecardCase {
     pub scorecard: Scorecard,
 }
 
-/// Different scorecards for different segments or lifecycle phases. Accounts whose `column` value
-/// matches no case use `default`.
+/// Different scorecards for different segments or lifecycle phases. `column` is a text, integer
+/// or boolean column of the snapshot (scoring errors with `invalid_config` for any other type);
+/// a case's values match its values' text. Accounts whose `column` value matches no case (or is
+/// missing, unless a case lists `""`) use `default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScorecardSet {

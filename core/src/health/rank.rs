@@ -4,8 +4,8 @@
 //! (50 when the group has one value), where `below` counts values strictly less and `ties` values
 //! equal (so `-0.0` ties with `0.0`). Whole numbers over a modest range are counted in one
 //! histogram; other values are radix sorted once by (group, value) and every run of equal values
-//! is given its points in one step. A value of NaN has no place in either order: such a column
-//! falls back to the sort-and-search of the first implementation, whose answer it keeps.
+//! is given its points in one step. A NaN in a float column is a missing value: it is neither
+//! ranked nor counted among its group's values.
 
 use std::sync::Arc;
 
@@ -32,12 +32,13 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// Row `r` as a float, exactly as `ColumnData::to_f64` (and 1 / 0 for booleans) gives it.
+    /// Row `r` as a float, as `ColumnData::to_f64` gives it (1 / 0 for booleans; a NaN is
+    /// missing).
     #[inline]
     pub(crate) fn get(self, r: usize) -> Option<f64> {
         match self {
             Source::Int(v) => v.get(r).copied().flatten().map(|x| x as f64),
-            Source::Float(v) => v.get(r).copied().flatten(),
+            Source::Float(v) => v.get(r).copied().flatten().filter(|x| !x.is_nan()),
             Source::Bool(v) => v.get(r).copied().flatten().map(|b| if b { 1.0 } else { 0.0 }),
         }
     }
@@ -73,7 +74,7 @@ impl Rows<'_> {
 fn each(values: Source<'_>, rows: Rows<'_>, mut f: impl FnMut(usize, Option<f64>)) {
     match (values, rows) {
         (Source::Int(v), Rows::All(m)) => v.iter().take(m).enumerate().for_each(|(j, x)| f(j, x.map(|x| x as f64))),
-        (Source::Float(v), Rows::All(m)) => v.iter().take(m).enumerate().for_each(|(j, x)| f(j, *x)),
+        (Source::Float(v), Rows::All(m)) => v.iter().take(m).enumerate().for_each(|(j, x)| f(j, x.filter(|x| !x.is_nan()))),
         (Source::Bool(v), Rows::All(m)) => {
             v.iter().take(m).enumerate().for_each(|(j, x)| f(j, x.map(|b| if b { 1.0 } else { 0.0 })))
         }
@@ -235,8 +236,8 @@ pub(crate) fn percentile_points(values: Source<'_>, rows: Rows<'_>, keys: &Arc<K
     if m == 0 {
         return Percentiles::default();
     }
-    // One look at the values: any NaN, all whole numbers, and their range.
-    let (mut nan, mut whole) = (false, true);
+    // One look at the values: all whole numbers, and their range.
+    let mut whole = true;
     let (mut lo, mut hi, mut present) = (i64::MAX, i64::MIN, 0usize);
     // An integer column is scanned as integers (the same answer, in a loop that vectorises).
     const WHOLE: i64 = 9_000_000_000_000_000;
@@ -252,7 +253,6 @@ pub(crate) fn percentile_points(values: Source<'_>, rows: Rows<'_>, keys: &Arc<K
         _ => each(values, rows, |_, x| {
             if let Some(x) = x {
                 present += 1;
-                nan |= x.is_nan();
                 let i = x as i64;
                 if i as f64 == x && x.abs() < WHOLE as f64 {
                     lo = lo.min(i);
@@ -264,10 +264,6 @@ pub(crate) fn percentile_points(values: Source<'_>, rows: Rows<'_>, keys: &Arc<K
         }),
     }
     let mut out = vec![0.0; m];
-    if nan {
-        by_search(values, rows, keys, groups, flip, &mut out);
-        return Percentiles::Rows(out);
-    }
     if present == 0 {
         return Percentiles::Rows(out);
     }
@@ -394,7 +390,8 @@ fn scatter(from: &[Item], to: &mut [Item], buckets: usize, digit: impl Fn(&Item)
     }
 }
 
-/// The first implementation: sort each group, binary search every value.
+/// The first implementation (the tests' reference): sort each group, binary search every value.
+#[cfg(test)]
 fn by_search(values: Source<'_>, rows: Rows<'_>, keys: &Keys, groups: usize, flip: bool, out: &mut [f64]) {
     let mut members: Vec<Vec<f64>> = vec![Vec::new(); groups];
     for j in 0..out.len() {
@@ -480,13 +477,16 @@ mod tests {
     }
 
     #[test]
-    fn nan_keeps_the_first_answer() {
-        let values = vec![Some(f64::NAN), Some(1.0), Some(2.0), Some(1.0)];
+    fn nan_is_missing() {
+        let with_nan = vec![Some(f64::NAN), Some(1.0), Some(2.0), Some(1.0)];
+        let without = vec![None, Some(1.0), Some(2.0), Some(1.0)];
         let keys = vec![0; 4];
-        let want = reference(&values, &keys, 1);
-        let got = points(Source::Float(&values), &keys, 1, true);
-        for j in 0..4 {
+        let want = reference(&without, &keys, 1);
+        let got = points(Source::Float(&with_nan), &keys, 1, true);
+        assert_eq!(got[0], None);
+        for j in 1..4 {
             assert_eq!(got[j].map(f64::to_bits), Some((100.0 - want[j]).to_bits()));
         }
+        assert_eq!(got, points(Source::Float(&without), &keys, 1, true));
     }
 }

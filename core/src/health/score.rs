@@ -303,7 +303,7 @@ impl ScorecardSet {
 }
 
 /// A row's key for matching a [`ScorecardSet`] case: the text of the selecting column's value
-/// (`""` when missing or not text, integer or boolean).
+/// (`""` when missing; the column is text, integer or boolean).
 enum CaseKey<'a> {
     Text(&'a str),
     Int(i64),
@@ -420,6 +420,16 @@ fn score_set(cards: &[&Scorecard], set: Option<&ScorecardSet>, snapshot: &Snapsh
     if let Some(set) = set {
         set.validate()?;
         let col = snapshot.column(&set.column)?;
+        if !matches!(col, ColumnData::Str(_) | ColumnData::Int(_) | ColumnData::Bool(_)) {
+            return Err(Error::config(
+                "column",
+                format!(
+                    "column `{}` is {}; a scorecard set chooses by text, integer or boolean values",
+                    set.column,
+                    col.data_type().as_str()
+                ),
+            ));
+        }
         let cases: Vec<CaseValues<'_>> = set.cases.iter().map(|c| CaseValues::new(&c.values)).collect();
         let default = (cards.len() - 1) as u32;
         card_of = (0..n)

@@ -200,7 +200,8 @@ impl ValueColumn {
         }
         let mut floats = Vec::with_capacity(n);
         for r in 0..n {
-            let x = source(r).and_then(|s| s.get(r));
+            // NaN (a float column's "no number") is a missing value.
+            let x = source(r).and_then(|s| s.get(r)).filter(|x| !x.is_nan());
             present.set(r, x.is_some());
             floats.push(x.unwrap_or(0.0));
         }
@@ -238,8 +239,9 @@ impl ValueColumn {
             Source::Float(v) => {
                 let (mut present, mut floats) = (words(v.len()), Vec::with_capacity(v.len()));
                 for c in v.chunks(64) {
-                    present.push(word(c, Option::is_some));
-                    floats.extend(c.iter().map(|x| x.unwrap_or(0.0)));
+                    // NaN (a float column's "no number") is a missing value.
+                    present.push(word(c, |x| x.is_some_and(|x| !x.is_nan())));
+                    floats.extend(c.iter().map(|x| x.filter(|x| !x.is_nan()).unwrap_or(0.0)));
                 }
                 ValueColumn { present: Bits(present), data: Values::Float(floats) }
             }
