@@ -7,8 +7,9 @@ use custfit::{Dataset, Error, Window};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::convert::Whole;
 use crate::data::PyDataset;
-use crate::error::{detach, guard};
+use crate::error::{detach, guard, IntoPyResult};
 use crate::health::{doc, to_py};
 use crate::time::{timestamp_arg, to_datetime};
 
@@ -18,9 +19,10 @@ pub fn daily_activity<'py>(
     ds: &Dataset,
     account_id: &str,
     end: &Bound<'py, PyAny>,
-    days: u32,
+    days: Whole,
 ) -> PyResult<Bound<'py, PyList>> {
     let end = timestamp_arg(end, "end")?;
+    let days = days.to_u32("days").py(py)?;
     let series = guard(py, || custfit::daily_activity(ds, account_id, end, days))?;
     let out = PyList::empty(py);
     for d in series {

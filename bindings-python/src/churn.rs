@@ -12,7 +12,7 @@ use pyo3::types::PyList;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::convert::{document_json, from_json};
+use crate::convert::{document_json, from_json, Whole};
 use crate::data::PyDataset;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
@@ -252,15 +252,16 @@ impl PyChurnModel {
 
     /// The ranked risk list as of ``as_of``: every active account's churn probability, next
     /// renewal (``opportunity_at``) and ``top`` drivers. Releases the GIL.
-    #[pyo3(signature = (dataset, as_of, top=3))]
+    #[pyo3(signature = (dataset, as_of, top=Whole::of(3)), text_signature = "($self, dataset, as_of, top=3)")]
     fn forecast<'py>(
         &self,
         py: Python<'py>,
         dataset: PyRef<'_, PyDataset>,
         as_of: &Bound<'py, PyAny>,
-        top: usize,
+        top: Whole,
     ) -> PyResult<Bound<'py, PyAny>> {
         let as_of = timestamp_arg(as_of, "as_of")?;
+        let top = top.to_usize("top").py(py)?;
         let model = &self.inner;
         let ds = &dataset.inner;
         let r = detach(py, || model.forecast(ds, as_of, top))?;
@@ -279,13 +280,14 @@ impl PyChurnModel {
 
 /// Rolling, time-ordered backtest over the last ``folds`` observation dates. Releases the GIL.
 #[pyfunction]
-#[pyo3(signature = (training_set, config=None, folds=3))]
+#[pyo3(signature = (training_set, config=None, folds=Whole::of(3)), text_signature = "(training_set, config=None, folds=3)")]
 pub fn churn_backtest<'py>(
     py: Python<'py>,
     training_set: &PyTrainingSet,
     config: Option<&Bound<'py, PyAny>>,
-    folds: usize,
+    folds: Whole,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let folds = folds.to_usize("folds").py(py)?;
     let cfg = model_config(py, config)?;
     let set = &training_set.inner;
     let features = ChurnFeatures::new(&set.feature_names);
@@ -387,15 +389,16 @@ pub fn activity_churn_dates<'py>(
 /// The shortest inactivity window within which ``share`` of observed returns after a gap of at
 /// least ``min_gap_days`` happened.
 #[pyfunction]
-#[pyo3(signature = (dataset, known_at, share=0.9, min_gap_days=7))]
+#[pyo3(signature = (dataset, known_at, share=0.9, min_gap_days=Whole::of(7)), text_signature = "(dataset, known_at, share=0.9, min_gap_days=7)")]
 pub fn choose_inactivity_window<'py>(
     py: Python<'py>,
     dataset: PyRef<'_, PyDataset>,
     known_at: &Bound<'py, PyAny>,
     share: f64,
-    min_gap_days: u32,
+    min_gap_days: Whole,
 ) -> PyResult<Bound<'py, PyAny>> {
     let k = timestamp_arg(known_at, "known_at")?;
+    let min_gap_days = min_gap_days.to_u32("min_gap_days").py(py)?;
     let ds = &dataset.inner;
     let rules = custfit::metrics::ActivityRules::default();
     let c = detach(py, || churn::choose_inactivity_window(ds, &rules, share, custfit::Window::days(min_gap_days), k))?;

@@ -293,3 +293,55 @@ pub fn document_json(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Result<Stri
         Err(b) => Err(Error::Parse { what: name.to_string(), reason: format!("at `{}`: {}", b.path, b.reason) }),
     })
 }
+
+/// A whole-number argument taken as any Python int, so that a negative or huge value gets a
+/// coded `invalid_argument` naming the parameter instead of a bare `OverflowError`. A value
+/// that is not an int (a bool included) is a `TypeError`, as for any other int parameter.
+pub struct Whole {
+    value: Option<i128>,
+    text: String,
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Whole {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+            let got = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!("expected an int, got {got}")));
+        }
+        let value = match obj.extract::<i64>() {
+            Ok(i) => Some(i128::from(i)),
+            Err(_) => obj.extract::<u64>().ok().map(i128::from),
+        };
+        Ok(Whole { value, text: obj.str()?.to_cow()?.into_owned() })
+    }
+}
+
+impl Whole {
+    /// A default value.
+    pub fn of(value: u32) -> Self {
+        Whole { value: Some(i128::from(value)), text: value.to_string() }
+    }
+
+    fn within<T: TryFrom<i128>>(&self, name: &str, max: u128) -> custfit::Result<T> {
+        self.value.and_then(|v| T::try_from(v).ok()).ok_or_else(|| {
+            crate::error::invalid_argument(name, format!("must be a whole number from 0 to {max}, got {}", self.text))
+        })
+    }
+
+    /// The value as a `u32`, or `invalid_argument` naming `name`.
+    pub fn to_u32(&self, name: &str) -> custfit::Result<u32> {
+        self.within(name, u128::from(u32::MAX))
+    }
+
+    /// The value as a `u64`, or `invalid_argument` naming `name`.
+    pub fn to_u64(&self, name: &str) -> custfit::Result<u64> {
+        self.within(name, u128::from(u64::MAX))
+    }
+
+    /// The value as a `usize`, or `invalid_argument` naming `name`.
+    pub fn to_usize(&self, name: &str) -> custfit::Result<usize> {
+        self.within(name, usize::MAX as u128)
+    }
+}

@@ -8,7 +8,7 @@ use custfit::{Account, AttributeValue, Dataset, Entity, Event, IngestOptions, In
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
-use crate::convert::{document_json, rows_from_py};
+use crate::convert::{document_json, rows_from_py, Whole};
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::io::{read_input, Input};
 use crate::metrics::PySnapshot;
@@ -311,7 +311,7 @@ impl PyDataset {
         py: Python<'py>,
         account_id: &str,
         end: &Bound<'py, PyAny>,
-        days: u32,
+        days: Whole,
     ) -> PyResult<Bound<'py, PyList>> {
         crate::activity::daily_activity(py, &self.inner, account_id, end, days)
     }

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyList, PyString};
 use serde::Serialize;
 
-use crate::convert::{document_json, from_json, to_json};
+use crate::convert::{document_json, from_json, to_json, Whole};
 use crate::data::PyDataset;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::metrics::PySnapshot;
@@ -503,7 +503,8 @@ pub fn roc_auc(py: Python<'_>, risk: Vec<f64>, labels: Vec<bool>) -> PyResult<Op
 /// Wilson 95% score interval ``(low, high)`` for ``k`` successes in ``n`` trials; None when
 /// ``n`` is 0. Raises ``invalid_argument`` when ``k`` exceeds ``n``.
 #[pyfunction]
-pub fn wilson_interval(py: Python<'_>, k: u64, n: u64) -> PyResult<Option<(f64, f64)>> {
+pub fn wilson_interval(py: Python<'_>, k: Whole, n: Whole) -> PyResult<Option<(f64, f64)>> {
+    let (k, n) = (k.to_u64("k").py(py)?, n.to_u64("n").py(py)?);
     guard(py, || health::wilson_interval(k, n))
 }
 

@@ -5,7 +5,7 @@ use custfit::{Error, ErrorKind, Simulation, SimulationConfig, Timestamp};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::{document_json, from_json};
+use crate::convert::{document_json, from_json, Whole};
 use crate::data::PyDataset;
 use crate::error::{detach, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
@@ -97,12 +97,12 @@ fn config_error(reason: impl Into<String>) -> Error {
 pub fn simulate(
     py: Python<'_>,
     config: Option<&Bound<'_, PyAny>>,
-    accounts: Option<usize>,
-    seed: Option<u64>,
-    days: Option<u32>,
+    accounts: Option<Whole>,
+    seed: Option<Whole>,
+    days: Option<Whole>,
     start: Option<&Bound<'_, PyAny>>,
     activity_scale: Option<f64>,
-    max_users_per_account: Option<u32>,
+    max_users_per_account: Option<Whole>,
     currency: Option<String>,
 ) -> PyResult<PySimulation> {
     let mut cfg = match config.filter(|c| !c.is_none()) {
@@ -113,13 +113,13 @@ pub fn simulate(
         }
     };
     if let Some(v) = accounts {
-        cfg.accounts = v;
+        cfg.accounts = v.to_usize("accounts").py(py)?;
     }
     if let Some(v) = seed {
-        cfg.seed = v;
+        cfg.seed = v.to_u64("seed").py(py)?;
     }
     if let Some(v) = days {
-        cfg.days = v;
+        cfg.days = v.to_u32("days").py(py)?;
     }
     if let Some(v) = start {
         cfg.start = timestamp_arg(v, "start")?;
@@ -128,7 +128,7 @@ pub fn simulate(
         cfg.activity_scale = v;
     }
     if let Some(v) = max_users_per_account {
-        cfg.max_users_per_account = v;
+        cfg.max_users_per_account = v.to_u32("max_users_per_account").py(py)?;
     }
     if let Some(v) = currency {
         cfg.currency = v;

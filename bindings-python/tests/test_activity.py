@@ -24,5 +24,6 @@ def test_daily_activity_errors(full):
     with pytest.raises(custfit.InvalidInputError) as info:
         full.daily_activity("a1", "2024-03-01", 0)
     assert (info.value.code, info.value.field) == ("invalid_argument", "days")
-    with pytest.raises(OverflowError):
+    with pytest.raises(custfit.InvalidInputError) as info:
         full.daily_activity("a1", "2024-03-01", -1)
+    assert (info.value.code, info.value.field) == ("invalid_argument", "days")

@@ -51,3 +51,29 @@ def test_errors_are_caught_by_except_exception(full):
 
 def test_every_error_code_is_a_string():
     assert all(isinstance(code, str) and code == code.lower() for code in custfit.error_codes())
+
+
+@pytest.mark.parametrize("value", [-1, 10**12, 10**40])
+def test_whole_number_arguments_out_of_range_are_coded(full, value):
+    # A negative or huge count is invalid_argument naming the parameter, not a bare OverflowError.
+    calls = {
+        "days": lambda: full.daily_activity("a1", "2024-03-01", value),
+        "k": lambda: custfit.wilson_interval(value, 10),
+        "accounts": lambda: custfit.simulate(accounts=value),
+    }
+    for name, call in calls.items():
+        with pytest.raises(custfit.InvalidInputError) as info:
+            call()
+        # out of the binding's integer range: invalid_argument; in range but refused by the
+        # core (e.g. more accounts than the simulator allows): the core's own code
+        assert info.value.code in ("invalid_argument", "invalid_config")
+        assert f"`{name}`" in str(info.value)
+
+
+def test_whole_number_arguments_refuse_other_types(full):
+    with pytest.raises(TypeError):
+        full.daily_activity("a1", "2024-03-01", 7.5)
+    with pytest.raises(TypeError):
+        custfit.simulate(days=True)
+    # the largest seed still fits
+    assert custfit.simulate(accounts=3, days=20, seed=2**64 - 1).dataset.account_count == 3
