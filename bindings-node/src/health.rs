@@ -127,7 +127,7 @@ impl Scorecard {
     }
 
     /// The versioned document (`JSON.stringify(card)` is the file that works in Rust and Python).
-    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "Record<string, any>")]
+    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "ScorecardDocument")]
     pub fn to_json(&self, env: &Env) -> napi::Result<Value> {
         json(&*self.inner).throw(env)
     }
@@ -168,7 +168,7 @@ impl ScorecardSet {
     }
 
     /// The versioned document.
-    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "Record<string, any>")]
+    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "ScorecardSetDocument")]
     pub fn to_json(&self, env: &Env) -> napi::Result<Value> {
         json(&*self.inner).throw(env)
     }
@@ -447,7 +447,7 @@ pub fn health_snapshot(
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, asOf: Date | string | number, config?: object | string | null",
-    ts_return_type = "Array<Record<string, any>>"
+    ts_return_type = "Array<AccountFlags>"
 )]
 pub fn detect_flags(env: &Env, dataset: &Dataset, as_of: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
     let run = || {
@@ -508,7 +508,7 @@ fn backtest_job(env: &Env, scorecard: &Unknown<'_>, config: &Unknown<'_>) -> Res
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string",
-    ts_return_type = "Record<string, any>"
+    ts_return_type = "HealthBacktest"
 )]
 pub fn backtest(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
     let run = || {
@@ -578,7 +578,7 @@ impl Task for BacktestTask {
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string",
-    ts_return_type = "Promise<Record<string, any>>"
+    ts_return_type = "Promise<HealthBacktest>"
 )]
 pub fn backtest_async<'env>(
     env: &'env Env,
