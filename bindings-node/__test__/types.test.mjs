@@ -182,7 +182,7 @@ test('typed results: runtime keys match the declared interfaces', async () => {
   run('ChurnModel.evaluate', gb.evaluate(ts))
   run('ChurnModel.forecast', gb.forecast(ds, sim.end, 2))
   run('churnBacktest', custfit.churnBacktest(ts, null, 2))
-  run('fitLogistic', custfit.fitLogistic([[0], [1], [2], [3], [4], [5], [6], [7], [8], [9], [null], [2]], [true, true, false, true, false, true, false, false, false, false, true, false]))
+  run('fitLogistic', custfit.fitLogistic([[0], [1], [2], [3], [4], [5], [6], [7], [8], [9], [1], [2]], [true, true, false, true, false, true, false, false, false, false, true, false]))
   run('evaluateChurn', custfit.evaluateChurn(lr.predict(ts.x), ts.y))
   run('mrrChurn', custfit.mrrChurn(ds, sim.start, sim.end))
   run('subscriptionChurnDates', custfit.subscriptionChurnDates(ds, sim.end))

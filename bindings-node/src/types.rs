@@ -400,6 +400,8 @@ pub struct BurstFlag {
     pub day: Option<String>,
     #[napi(js_name = "baseline_median")]
     pub baseline_median: Option<f64>,
+    #[napi(js_name = "baseline_p90")]
+    pub baseline_p90: Option<f64>,
     #[napi(js_name = "robust_z")]
     pub robust_z: Option<f64>,
 }
