@@ -465,6 +465,7 @@ export interface BurstFlag {
   /** ISO string. */
   day: string | null
   baseline_median: number | null
+  baseline_p90: number | null
   robust_z: number | null
 }
 
