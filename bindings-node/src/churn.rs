@@ -271,7 +271,11 @@ impl ChurnModel {
 }
 
 /// Rolling, time-ordered backtest over the last `folds` (default 3) observation dates.
-#[napi(catch_unwind, ts_args_type = "trainingSet: TrainingSet, config?: object | string, folds?: number", ts_return_type = "ChurnBacktest")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "trainingSet: TrainingSet, config?: object | string, folds?: number",
+    ts_return_type = "ChurnBacktest"
+)]
 pub fn churn_backtest(
     env: &Env,
     training_set: &TrainingSet,
@@ -287,7 +291,11 @@ pub fn churn_backtest(
 }
 
 /// Bare logistic regression with scikit-learn's objective: `{coefficients, intercept, iterations, converged}`.
-#[napi(catch_unwind, ts_args_type = "x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string", ts_return_type = "LogisticFit")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string",
+    ts_return_type = "LogisticFit"
+)]
 pub fn fit_logistic(env: &Env, x: Vec<Vec<Option<f64>>>, y: Vec<bool>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
     let run = || {
         let cfg: LogisticConfig = doc(config.as_ref(), "config")?;
@@ -317,7 +325,11 @@ pub fn annual_to_monthly(env: &Env, annual: f64) -> napi::Result<f64> {
 }
 
 /// MRR churn between two instants: churned and downgraded MRR, rates.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, start: Date | string | number, end: Date | string | number", ts_return_type = "MrrChurn")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, start: Date | string | number, end: Date | string | number",
+    ts_return_type = "MrrChurn"
+)]
 pub fn mrr_churn(env: &Env, dataset: &Dataset, start: Unknown<'_>, end: Unknown<'_>) -> napi::Result<Value> {
     let run = || json(&churn::mrr_churn(&dataset.inner, timestamp_arg(&start, "start")?, timestamp_arg(&end, "end")?)?);
     run().throw(env)
@@ -334,7 +346,11 @@ fn dates_object(ds: &custfit::Dataset, dates: Vec<Vec<Timestamp>>) -> Value {
 }
 
 /// Subscription-churn instants (ISO strings) per account id, known by `knownAt`.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string", ts_return_type = "Record<string, Array<string>>")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string",
+    ts_return_type = "Record<string, Array<string>>"
+)]
 pub fn subscription_churn_dates(
     env: &Env,
     dataset: &Dataset,
@@ -350,7 +366,11 @@ pub fn subscription_churn_dates(
 }
 
 /// Activity-churn instants (ISO strings) per account id.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string", ts_return_type = "Record<string, Array<string>>")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string",
+    ts_return_type = "Record<string, Array<string>>"
+)]
 pub fn activity_churn_dates(
     env: &Env,
     dataset: &Dataset,
@@ -366,7 +386,11 @@ pub fn activity_churn_dates(
 
 /// The shortest inactivity window within which `share` (default 0.9) of observed returns after
 /// a gap of at least `minGapDays` (default 7) happened.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, knownAt: Date | string | number, share?: number, minGapDays?: number", ts_return_type = "InactivityWindowChoice")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, knownAt: Date | string | number, share?: number, minGapDays?: number",
+    ts_return_type = "InactivityWindowChoice"
+)]
 pub fn choose_inactivity_window(
     env: &Env,
     dataset: &Dataset,
@@ -401,7 +425,11 @@ fn document_text(value: &Unknown<'_>, name: &str) -> Result<String> {
 /// `lead`, `churn`, `knownAt`, `snapshot`, `flags`, `logistic`, `holdoutShare`, `refitOnAll`).
 /// Returns `{scorecard, weights, intercept, observations, churned, holdout_observations,
 /// holdout_auc_before, holdout_auc_after, train_dates, holdout_dates, skipped_dates}`.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, scorecard: object | string, config: object | string", ts_return_type = "LearnedScorecard")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, scorecard: object | string, config: object | string",
+    ts_return_type = "LearnedScorecard"
+)]
 pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
     let run = || {
         let card = custfit::health::Scorecard::from_json(&document_text(&scorecard, "scorecard")?)?;
