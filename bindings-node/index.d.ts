@@ -336,11 +336,11 @@ export interface AccountHealth {
   /** The account. */
   account_id: string
   /** Score 0–100 (the override's when one applies); `null` when no measure had a value. */
-  score?: number | null
+  score: number | null
   /** Band name. */
-  band?: string | null
+  band: string | null
   /** Band colour. */
-  color?: string | null
+  color: string | null
   /** The scorecard used. */
   scorecard: string
   /** Each measure's (and penalty's) part; contributions sum to the computed score. */
@@ -1150,9 +1150,9 @@ export interface ScoreChange {
   /** `after - before`. */
   delta: number
   /** Band at the earlier date. */
-  band_before?: string | null
+  band_before: string | null
   /** Band at the later date. */
-  band_after?: string | null
+  band_after: string | null
   /** The delta split by measure (plus `override`), largest absolute change first. */
   by_measure: Array<{ name: string; value_before: number | null; value_after: number | null; before: number; after: number; delta: number }>
 }

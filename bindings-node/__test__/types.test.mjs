@@ -199,6 +199,11 @@ test('typed results: runtime keys match the declared interfaces', async () => {
 
   const starter = Scorecard.starter()
   run('Scorecard.toJSON', starter.toJSON())
+  const scores = starter.score(custfit.healthSnapshot(ds, sim.end))
+  run('HealthScores.rows', scores.rows())
+  run('HealthScores.row', scores.row(0))
+  run('HealthScores.account', scores.account('nobody'))
+  run('HealthScores.changesSince', scores.changesSince(starter.score(custfit.healthSnapshot(ds, new Date(sim.end.getTime() - 30 * 86_400_000)))))
   const withOverride = { ...starter.toJSON(), overrides: [{ account_id: 'a', score: 50, reason: 'call', set_by: 'csm', expires_at: '2030-01-01T00:00:00Z' }] }
   run('Scorecard.toJSON', new Scorecard(withOverride).toJSON())
   const set = new ScorecardSet({ column: 'plan', cases: [{ values: ['pro'], scorecard: learned.scorecard }], default: starter.toJSON() })

@@ -332,19 +332,16 @@ impl HealthScores {
 }
 
 /// One account's health with its breakdown (the core's serde form, snake_case keys).
-#[napi(object, object_from_js = false)]
+#[napi(object, object_from_js = false, use_nullable = true)]
 pub struct AccountHealth {
     /// The account.
     #[napi(js_name = "account_id")]
     pub account_id: String,
     /// Score 0–100 (the override's when one applies); `null` when no measure had a value.
-    #[napi(ts_type = "number | null")]
     pub score: Option<f64>,
     /// Band name.
-    #[napi(ts_type = "string | null")]
     pub band: Option<String>,
     /// Band colour.
-    #[napi(ts_type = "string | null")]
     pub color: Option<String>,
     /// The scorecard used.
     pub scorecard: String,
@@ -363,7 +360,7 @@ pub struct AccountHealth {
 
 /// How and why one account's score changed between two dates (the core's serde form,
 /// snake_case keys).
-#[napi(object, object_from_js = false)]
+#[napi(object, object_from_js = false, use_nullable = true)]
 pub struct ScoreChange {
     /// The account.
     #[napi(js_name = "account_id")]
@@ -375,10 +372,10 @@ pub struct ScoreChange {
     /// `after - before`.
     pub delta: f64,
     /// Band at the earlier date.
-    #[napi(js_name = "band_before", ts_type = "string | null")]
+    #[napi(js_name = "band_before")]
     pub band_before: Option<String>,
     /// Band at the later date.
-    #[napi(js_name = "band_after", ts_type = "string | null")]
+    #[napi(js_name = "band_after")]
     pub band_after: Option<String>,
     /// The delta split by measure (plus `override`), largest absolute change first.
     #[napi(
