@@ -489,7 +489,7 @@ export interface CapacityPlan {
   tiers: Array<TierCapacity>
   total_csms: number
   books: Array<CsmBook>
-  /** Accounts without a tier. */
+  /** Accounts of tiers served without a CSM. */
   unassigned: Array<string>
 }
 
@@ -742,7 +742,7 @@ export interface GoalPeriodResult {
   /** `value / target`. */
   attainment: number
   met: boolean
-  /** Whether the period ended by `asOf`. */
+  /** False for the period still running at `asOf`. */
   complete: boolean
 }
 
@@ -782,7 +782,7 @@ export declare function goalProgressAll(dataset: Dataset, goal: object | string,
 export interface HealthBacktest {
   observations: number
   churned: number
-  /** ROC AUC of risk = −score, pooled. */
+  /** ROC AUC of the score for churn over all account-dates (`null` with one class). */
   auc: number | null
   bands: Array<BandOutcome>
   dates: Array<DateOutcome>
@@ -1004,7 +1004,7 @@ export interface ParetoTiers {
   metric: string
   total_revenue: number
   tiers: Array<TierSummary>
-  /** Each row's tier index. */
+  /** Per row: the index of its tier in `tiers`. */
   assignment: Array<number>
   chart: ParetoChart
 }
@@ -1030,7 +1030,7 @@ export interface QuantileBuckets {
   metric: string
   /** Each row's bucket (`null` when the value is missing). */
   bucket: Array<number | null>
-  /** Bucket edges. */
+  /** The k + 1 quantiles of the non-missing values (empty when all are missing). */
   edges: Array<number>
   counts: Array<SegmentCount>
 }
@@ -1170,11 +1170,11 @@ export interface ScoreOverride {
 /** Rule segments of every row (`segmentRules`). */
 export interface SegmentAssignment {
   mode: 'first_match' | 'multi_label'
-  /** Segment names, in rule order (plus the default segment). */
+  /** Segment names in rule order. */
   segments: Array<string>
-  /** Each row's segment (`null` when unmatched without a default). */
+  /** Per row: the first matching segment (or the default segment, or `null`). */
   label: Array<string | null>
-  /** `membership[row][segment]`. */
+  /** `membership[segment][row]` (rule order). */
   membership: Array<Array<boolean>>
   counts: Array<SegmentCount>
   unmatched: number

@@ -380,7 +380,7 @@ pub struct TransitionMatrix {
 pub struct HealthBacktest {
     pub observations: f64,
     pub churned: f64,
-    /// ROC AUC of risk = −score, pooled.
+    /// ROC AUC of the score for churn over all account-dates (`null` with one class).
     pub auc: Option<f64>,
     pub bands: Vec<BandOutcome>,
     pub dates: Vec<DateOutcome>,
@@ -465,7 +465,7 @@ pub struct GoalPeriodResult {
     /// `value / target`.
     pub attainment: f64,
     pub met: bool,
-    /// Whether the period ended by `asOf`.
+    /// False for the period still running at `asOf`.
     pub complete: bool,
 }
 
@@ -534,12 +534,12 @@ pub struct SegmentCount {
 pub struct SegmentAssignment {
     #[napi(ts_type = "'first_match' | 'multi_label'")]
     pub mode: String,
-    /// Segment names, in rule order (plus the default segment).
+    /// Segment names in rule order.
     pub segments: Vec<String>,
-    /// Each row's segment (`null` when unmatched without a default).
+    /// Per row: the first matching segment (or the default segment, or `null`).
     #[napi(ts_type = "Array<string | null>")]
     pub label: Vec<String>,
-    /// `membership[row][segment]`.
+    /// `membership[segment][row]` (rule order).
     pub membership: Vec<Vec<bool>>,
     pub counts: Vec<SegmentCount>,
     pub unmatched: u32,
@@ -584,7 +584,7 @@ pub struct ParetoTiers {
     #[napi(js_name = "total_revenue")]
     pub total_revenue: f64,
     pub tiers: Vec<TierSummary>,
-    /// Each row's tier index.
+    /// Per row: the index of its tier in `tiers`.
     pub assignment: Vec<u32>,
     pub chart: ParetoChart,
 }
@@ -596,7 +596,7 @@ pub struct QuantileBuckets {
     /// Each row's bucket (`null` when the value is missing).
     #[napi(ts_type = "Array<number | null>")]
     pub bucket: Vec<u32>,
-    /// Bucket edges.
+    /// The k + 1 quantiles of the non-missing values (empty when all are missing).
     pub edges: Vec<f64>,
     pub counts: Vec<SegmentCount>,
 }
@@ -690,6 +690,6 @@ pub struct CapacityPlan {
     #[napi(js_name = "total_csms")]
     pub total_csms: u32,
     pub books: Vec<CsmBook>,
-    /// Accounts without a tier.
+    /// Accounts of tiers served without a CSM.
     pub unassigned: Vec<String>,
 }
