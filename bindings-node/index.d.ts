@@ -36,19 +36,19 @@ export declare class ChurnModel {
   /** Churn probabilities of raw feature rows (in `featureNames` order; `null` = missing). */
   predict(rows: Array<Array<number | undefined | null>>): Array<number>
   /** Probability, log-odds, bias and every feature's signed contribution for one row. */
-  explain(row: Array<number | undefined | null>): any
+  explain(row: Array<number | undefined | null>): ChurnExplanation
   /**
    * Logistic models: per feature `coefficient`, `odds_ratio`, `retention_impact_per_sd`;
    * `null` for boosted trees.
    */
-  coefficients(): any
+  coefficients(): Array<ChurnCoefficient> | null
   /** ROC AUC, PR AUC, log loss, Brier, top-decile lift and calibration on a training set. */
-  evaluate(trainingSet: TrainingSet): any
+  evaluate(trainingSet: TrainingSet): ChurnEvaluation
   /**
    * Ranked risk list as of `asOf`: every active account's probability, next renewal and `top`
    * (default 3) drivers.
    */
-  forecast(dataset: Dataset, asOf: Date | string | number, top?: number): any
+  forecast(dataset: Dataset, asOf: Date | string | number, top?: number): Array<RiskEntry>
 }
 
 /**
@@ -246,7 +246,7 @@ export declare class Scorecard {
   /** Scores every account of `snapshot`; throws `unknown_metric` for a measure naming no column. */
   score(snapshot: Snapshot): HealthScores
   /** The versioned document (`JSON.stringify(card)` is the file that works in Rust and Python). */
-  toJSON(): Record<string, any>
+  toJSON(): ScorecardDocument
   /** Whether `other` is the same scorecard (same document). */
   equals(other: Scorecard): boolean
 }
@@ -263,7 +263,7 @@ export declare class ScorecardSet {
   /** Scores every account of `snapshot` with the scorecard its column value selects. */
   score(snapshot: Snapshot): HealthScores
   /** The versioned document. */
-  toJSON(): Record<string, any>
+  toJSON(): ScorecardSetDocument
   /** Whether `other` is the same set (same document). */
   equals(other: ScorecardSet): boolean
 }
@@ -320,16 +320,27 @@ export declare class TrainingSet {
   splitAt(cutoff: Date | string | number): Array<TrainingSet>
 }
 
+/** One account's edge-case flags (`detectFlags`). */
+export interface AccountFlags {
+  account_id: string
+  extraction_burst: BurstFlag
+  confusion: ConfusionFlag
+  pricing_interest: PricingFlag
+  cadence_inactivity: InactivityFlag
+  /** Names of the flags that fired. */
+  fired: Array<'extraction_burst' | 'confusion' | 'pricing_interest' | 'cadence_inactivity'>
+}
+
 /** One account's health with its breakdown (the core's serde form, snake_case keys). */
 export interface AccountHealth {
   /** The account. */
   account_id: string
   /** Score 0–100 (the override's when one applies); `null` when no measure had a value. */
-  score?: number | null
+  score: number | null
   /** Band name. */
-  band?: string | null
+  band: string | null
   /** Band colour. */
-  color?: string | null
+  color: string | null
   /** The scorecard used. */
   scorecard: string
   /** Each measure's (and penalty's) part; contributions sum to the computed score. */
@@ -387,7 +398,7 @@ export interface AccountTruth {
 }
 
 /** Activity-churn instants (ISO strings) per account id. */
-export declare function activityChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): any
+export declare function activityChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): Record<string, Array<string>>
 
 /**
  * A new snapshot: `snapshot` plus the flag columns of `flags` (as `detectFlags` returns them),
@@ -407,13 +418,13 @@ export declare function assignClusters(snapshot: Snapshot, model: object | strin
  * `snapshot`, `flags`) and joins churn within the horizon. Returns `{observations, churned,
  * auc, bands, dates, transitions, skipped_dates}`.
  */
-export declare function backtest(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): Record<string, any>
+export declare function backtest(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): HealthBacktest
 
 /**
  * `backtest` off the event loop: computed on libuv's thread pool from the data as it is now
  * (later `add…` calls do not affect it). Every error rejects the promise.
  */
-export declare function backtestAsync(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): Promise<Record<string, any>>
+export declare function backtestAsync(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): Promise<HealthBacktest>
 
 /**
  * Observation dates every `stepDays` days from `first` up to `last` inclusive, for a
@@ -421,23 +432,176 @@ export declare function backtestAsync(dataset: Dataset, scorecard: Scorecard | S
  */
 export declare function backtestGrid(first: Date | string | number, last: Date | string | number, stepDays: number): Array<Date>
 
+/** A named score range `[min, max)` (the band reaching 100 holds 100). */
+export interface Band {
+  name: string
+  color: string
+  min: number
+  max: number
+}
+
+/** Churn within one band. */
+export interface BandOutcome {
+  band: string
+  color: string
+  observations: number
+  churned: number
+  churn_rate: number | null
+  /** Wilson 95% interval. */
+  ci_low: number | null
+  ci_high: number | null
+}
+
 /**
  * Builds a leakage-free training set (`config`: a TrainingSetConfig); `knownAt` (default: the
  * last event) bounds what labels may use.
  */
 export declare function buildTrainingSet(dataset: Dataset, config?: object | string, knownAt?: Date | string | number): TrainingSet
 
+/** An extraction burst: one day far above the account's baseline. */
+export interface BurstFlag {
+  flagged: boolean
+  max_day_events: number
+  /** ISO string. */
+  day: string | null
+  baseline_median: number | null
+  baseline_p90: number | null
+  robust_z: number | null
+}
+
+/** One row of a calibration table: predictions in `[lower, upper)` (the last bin includes 1). */
+export interface CalibrationBin {
+  lower: number
+  upper: number
+  /** Rows in the bin. */
+  count: number
+  /** Mean predicted probability (0 when empty). */
+  mean_predicted: number
+  /** Observed churn rate (0 when empty). */
+  observed_rate: number
+}
+
 /** CSM capacity plan; tiers from `tiers` (one name per row) when given, else the config's `tier_column`. */
-export declare function capacityPlan(snapshot: Snapshot, config?: object | string, tiers?: Array<string | undefined | null> | undefined | null): any
+export declare function capacityPlan(snapshot: Snapshot, config?: object | string, tiers?: Array<string | undefined | null> | undefined | null): CapacityPlan
+
+/** A CSM capacity plan (`capacityPlan`). */
+export interface CapacityPlan {
+  tiers: Array<TierCapacity>
+  total_csms: number
+  books: Array<CsmBook>
+  /** Accounts of tiers served without a CSM. */
+  unassigned: Array<string>
+}
 
 /**
  * The shortest inactivity window within which `share` (default 0.9) of observed returns after
  * a gap of at least `minGapDays` (default 7) happened.
  */
-export declare function chooseInactivityWindow(dataset: Dataset, knownAt: Date | string | number, share?: number, minGapDays?: number): any
+export declare function chooseInactivityWindow(dataset: Dataset, knownAt: Date | string | number, share?: number, minGapDays?: number): InactivityWindowChoice
 
 /** Rolling, time-ordered backtest over the last `folds` (default 3) observation dates. */
-export declare function churnBacktest(trainingSet: TrainingSet, config?: object | string, folds?: number): any
+export declare function churnBacktest(trainingSet: TrainingSet, config?: object | string, folds?: number): ChurnBacktest
+
+/** A rolling, time-ordered churn backtest (`churnBacktest`). */
+export interface ChurnBacktest {
+  /** Folds in time order. */
+  folds: Array<ChurnBacktestFold>
+  /** Scores over all test rows pooled. */
+  pooled: ChurnEvaluation
+}
+
+/** One fold of a rolling churn backtest. */
+export interface ChurnBacktestFold {
+  /** The test observation date (ISO string). */
+  cutoff: string
+  train_rows: number
+  test_rows: number
+  /** Scores on the test rows. */
+  evaluation: ChurnEvaluation
+}
+
+/** A coefficient of a logistic churn model, on the standardised scale. */
+export interface ChurnCoefficient {
+  /** Feature or group name. */
+  feature: string
+  /** Change in churn log-odds per +1 standard deviation. */
+  coefficient: number
+  /** Churn odds multiplier per +1 standard deviation. */
+  odds_ratio: number
+  /** Change in retention probability when the feature moves +1 standard deviation. */
+  retention_impact_per_sd: number
+}
+
+/** One feature's signed contribution to one prediction, in log-odds. */
+export interface ChurnDriver {
+  /** Feature or group name. */
+  feature: string
+  /** Raw input value (`null` for groups and missing values). */
+  value: number | null
+  /** Value after preprocessing. */
+  transformed: number
+  /** Contribution to the churn log-odds (positive raises risk). */
+  contribution: number
+}
+
+/** Scores of churn probabilities against outcomes. */
+export interface ChurnEvaluation {
+  /** Rows scored. */
+  rows: number
+  /** Churned rows. */
+  positives: number
+  roc_auc: number
+  /** Average precision. */
+  pr_auc: number
+  log_loss: number
+  brier: number
+  top_decile_lift: number
+  /** Expected calibration error. */
+  calibration_error: number
+  /** Ten equal-width bins of predicted probability. */
+  calibration: Array<CalibrationBin>
+}
+
+/** A prediction with its explanation (`ChurnModel.explain`). */
+export interface ChurnExplanation {
+  /** Probability of churn within the horizon. */
+  probability: number
+  /** Log-odds of churn: `bias + Σ contributions`. */
+  log_odds: number
+  /** The part of the log-odds not attributed to a feature. */
+  bias: number
+  /** Every feature's contribution, largest absolute first. */
+  drivers: Array<ChurnDriver>
+}
+
+/** k-means clusters (`fitClusters`). */
+export interface Clustering {
+  model: ClusterModel
+  k: number
+  /** Each row's cluster. */
+  labels: Array<number>
+  scores: Array<KScore>
+  profiles: Array<ClusterProfile>
+}
+
+/** A fitted k-means model (the document `assignClusters` takes). */
+export interface ClusterModel {
+  version: number
+  metrics: Array<string>
+  means: Array<number>
+  stds: Array<number>
+  centroids: Array<Array<number>>
+}
+
+/** One cluster's profile. */
+export interface ClusterProfile {
+  cluster: number
+  count: number
+  share: number
+  /** Mean of each metric (`null` when no member has it). */
+  means: Array<number | null>
+  z_scores: Array<number>
+}
 
 /** The type and name of a snapshot column. */
 export interface ColumnSchema {
@@ -445,6 +609,24 @@ export interface ColumnSchema {
   name: string
   /** `'int' | 'float' | 'bool' | 'str' | 'timestamp'`. */
   dataType: 'int' | 'float' | 'bool' | 'str' | 'timestamp'
+}
+
+/** Confusion: many events per user-day on few features. */
+export interface ConfusionFlag {
+  flagged: boolean
+  events_per_user_day: number | null
+  distinct_features: number
+  active_user_days: number
+}
+
+/** One CSM's book of accounts. */
+export interface CsmBook {
+  csm: string
+  tier: string
+  account_ids: Array<string>
+  accounts: number
+  arr: number
+  hours_per_year: number
 }
 
 /** One UTC calendar day of an account's activity. */
@@ -471,6 +653,15 @@ export interface DataFiles {
   events?: string
 }
 
+/** Outcomes of one observation date. */
+export interface DateOutcome {
+  /** ISO string. */
+  as_of: string
+  observations: number
+  churned: number
+  auc: number | null
+}
+
 /** The default bands: green ≥ 75, yellow ≥ 50, orange ≥ 25, red. */
 export declare function defaultBands(): Array<{ name: string; color: string; min: number; max: number }>
 
@@ -479,7 +670,7 @@ export declare function defaultBands(): Array<{ name: string; color: string; min
  * every account existing at `asOf`, each with the numbers behind it and `fired` (the names of
  * the flags that fired).
  */
-export declare function detectFlags(dataset: Dataset, asOf: Date | string | number, config?: object | string | null): Array<Record<string, any>>
+export declare function detectFlags(dataset: Dataset, asOf: Date | string | number, config?: object | string | null): Array<AccountFlags>
 
 /**
  * Every stable error code, in the core's order (`ErrorKind::ALL`). The Rust, Python and Node
@@ -488,7 +679,7 @@ export declare function detectFlags(dataset: Dataset, asOf: Date | string | numb
 export declare function errorCodes(): Array<string>
 
 /** Scores probabilities against outcomes: ROC AUC, PR AUC, log loss, Brier, lift, calibration. */
-export declare function evaluateChurn(probabilities: Array<number>, labels: Array<boolean>): any
+export declare function evaluateChurn(probabilities: Array<number>, labels: Array<boolean>): ChurnEvaluation
 
 /** Events as column arrays, one value per event (no JS object per row). */
 export interface EventColumns {
@@ -519,13 +710,47 @@ export interface EventRow {
 }
 
 /** k-means clusters (k-means++, seeded) on standardised metrics, k chosen by silhouette. */
-export declare function fitClusters(snapshot: Snapshot, config?: object | string): any
+export declare function fitClusters(snapshot: Snapshot, config?: object | string): Clustering
 
 /** Bare logistic regression with scikit-learn's objective: `{coefficients, intercept, iterations, converged}`. */
-export declare function fitLogistic(x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string): any
+export declare function fitLogistic(x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string): LogisticFit
 
 /** Names of the columns `healthSnapshot` and `addFlagColumns` add. */
 export declare function flagColumns(): Array<string>
+
+/** A moment worth celebrating. */
+export interface GoalCelebration {
+  kind: 'first_week_at_goal' | 'new_longest_streak' | 'new_personal_best'
+  period_start: string
+  value: number
+  streak: number
+}
+
+/** One UTC day of activity in the serde form (`day` an ISO string). */
+export interface GoalDay {
+  day: string
+  active_users: number
+  events: number
+  logins: number
+}
+
+/** One period of a goal (ISO strings). */
+export interface GoalPeriodResult {
+  start: string
+  end: string
+  value: number
+  /** `value / target`. */
+  attainment: number
+  met: boolean
+  /** False for the period still running at `asOf`. */
+  complete: boolean
+}
+
+/** The best period so far. */
+export interface GoalPersonalBest {
+  value: number
+  period_start: string
+}
 
 /**
  * Progress of `accountId` towards an activity goal over the `lookback` window before `asOf`:
@@ -533,10 +758,38 @@ export declare function flagColumns(): Array<string>
  * celebrations, days}`. `goal` is a Goal document (`{metric: {type: 'logins'}, period: 'daily',
  * target: 2}`), `lookback` a window such as `{amount: 12, unit: 'weeks'}`.
  */
-export declare function goalProgress(dataset: Dataset, accountId: string, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string): Record<string, any>
+export declare function goalProgress(dataset: Dataset, accountId: string, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string): GoalProgress
+
+/** Progress of one account towards an activity goal (`goalProgress`). */
+export interface GoalProgress {
+  account_id: string
+  /** The goal's name. */
+  goal: string
+  /** The account's target. */
+  target: number
+  periods: Array<GoalPeriodResult>
+  current_streak: number
+  longest_streak: number
+  personal_best: GoalPersonalBest | null
+  celebrations: Array<GoalCelebration>
+  days: Array<GoalDay>
+}
 
 /** `goalProgress` for every account existing at `asOf` (dataset order). */
-export declare function goalProgressAll(dataset: Dataset, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string): Array<Record<string, any>>
+export declare function goalProgressAll(dataset: Dataset, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string): Array<GoalProgress>
+
+/** A health-score backtest (`backtest`, `backtestAsync`). */
+export interface HealthBacktest {
+  observations: number
+  churned: number
+  /** ROC AUC of the score for churn over all account-dates (`null` with one class). */
+  auc: number | null
+  bands: Array<BandOutcome>
+  dates: Array<DateOutcome>
+  transitions: TransitionMatrix
+  /** ISO strings. */
+  skipped_dates: Array<string>
+}
 
 /** Scores as of every date of `dates`: one `HealthScores` per date (health history). */
 export declare function healthHistory(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, dates: Array<Date | string | number>, snapshotConfig?: SnapshotConfig | string | null, flagConfig?: object | string | null): Array<HealthScores>
@@ -546,6 +799,24 @@ export declare function healthHistory(dataset: Dataset, scorecard: Scorecard | S
  * of health scoring. `snapshotConfig` is a `SnapshotConfig`, `flagConfig` a flag config.
  */
 export declare function healthSnapshot(dataset: Dataset, asOf: Date | string | number, snapshotConfig?: SnapshotConfig | string | null, flagConfig?: object | string | null): Snapshot
+
+/** Cadence inactivity: a silence long for the account's usual gaps. */
+export interface InactivityFlag {
+  flagged: boolean
+  days_since_last_activity: number | null
+  usual_gap_days: number | null
+  ratio: number | null
+}
+
+/** What `chooseInactivityWindow` found. */
+export interface InactivityWindowChoice {
+  /** The chosen window (whole days). */
+  window: TimeWindow
+  /** Share of observed returns within the window. */
+  share_covered: number
+  /** Returns after a gap observed. */
+  returns_observed: number
+}
 
 /** Options of one ingestion call. camelCase or the serde names (`future_tolerance_hours`). */
 export interface IngestOptions {
@@ -577,19 +848,64 @@ export interface IngestReport {
   duplicatesDropped: number
 }
 
+/** The score of one candidate k. */
+export interface KScore {
+  k: number
+  silhouette: number | null
+  inertia: number
+}
+
+/** A scorecard with learned weights and the evidence behind them (`learnScorecardWeights`). */
+export interface LearnedScorecard {
+  /** The input scorecard with new weights. */
+  scorecard: ScorecardDocument
+  /** One entry per measure, in the scorecard's order. */
+  weights: Array<LearnedWeight>
+  intercept: number
+  observations: number
+  churned: number
+  holdout_observations: number
+  holdout_auc_before: number | null
+  holdout_auc_after: number | null
+  /** ISO strings. */
+  train_dates: Array<string>
+  holdout_dates: Array<string>
+  skipped_dates: Array<string>
+}
+
+/** One measure's learned weight. */
+export interface LearnedWeight {
+  /** Measure name. */
+  measure: string
+  /** Effective share of the score before (group weights folded in). */
+  share_before: number
+  share_after: number
+  coefficient_per_10_points: number
+  odds_ratio_per_10_points: number
+  /** Why the measure got its weight. */
+  status: 'used' | 'wrong_sign' | 'constant' | 'no_data'
+}
+
+/** Weights learned from measure points (`learnWeights`). */
+export interface LearnedWeights {
+  scorecard: ScorecardDocument
+  weights: Array<LearnedWeight>
+  intercept: number
+}
+
 /**
  * Learns a scorecard's weights from churn outcomes in `dataset` (config: `dates`, `horizon`,
  * `lead`, `churn`, `knownAt`, `snapshot`, `flags`, `logistic`, `holdoutShare`, `refitOnAll`).
  * Returns `{scorecard, weights, intercept, observations, churned, holdout_observations,
  * holdout_auc_before, holdout_auc_after, train_dates, holdout_dates, skipped_dates}`.
  */
-export declare function learnScorecardWeights(dataset: Dataset, scorecard: object | string, config: object | string): any
+export declare function learnScorecardWeights(dataset: Dataset, scorecard: object | string, config: object | string): LearnedScorecard
 
 /**
  * Learns weights from measure points you already have: `points` rows × the scorecard's measures
  * (0–100, `null` = missing), `churned` per row. Returns `{scorecard, weights, intercept}`.
  */
-export declare function learnWeights(scorecard: object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string): any
+export declare function learnWeights(scorecard: object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string): LearnedWeights
 
 /** A dataset loaded from files and the report of each table. */
 export interface LoadedDataset {
@@ -609,6 +925,23 @@ export interface LoadReport {
   subscriptions: IngestReport
   /** Events. */
   events: IngestReport
+}
+
+/** A fitted logistic regression (`fitLogistic`). */
+export interface LogisticFit {
+  /** One coefficient per input column. */
+  coefficients: Array<number>
+  intercept: number
+  /** Newton iterations used. */
+  iterations: number
+  /** Whether the step tolerance was reached. */
+  converged: boolean
+}
+
+/** A group of measures with its own weight. */
+export interface MeasureGroup {
+  name: string
+  weight: number
 }
 
 /** Bytes held by a dataset, by part. */
@@ -642,13 +975,65 @@ export interface MetricInfo {
 export declare function monthlyToAnnual(monthly: number): number
 
 /** MRR churn between two instants: churned and downgraded MRR, rates. */
-export declare function mrrChurn(dataset: Dataset, start: Date | string | number, end: Date | string | number): any
+export declare function mrrChurn(dataset: Dataset, start: Date | string | number, end: Date | string | number): MrrChurn
+
+/** MRR churn over a period (`mrrChurn`; amounts in minor units). */
+export interface MrrChurn {
+  starting_mrr_minor: number
+  churned_mrr_minor: number
+  downgraded_mrr_minor: number
+  starting_accounts: number
+  churned_accounts: number
+  mrr_churn_rate: number
+  logo_churn_rate: number
+}
+
+/** The Pareto curve, accounts by descending value. */
+export interface ParetoChart {
+  account_ids: Array<string>
+  values: Array<number>
+  cumulative_customer_share: Array<number>
+  cumulative_revenue_share: Array<number>
+}
 
 /** Pareto revenue tiers (default: top 10% of customers, next 20%, the rest, by `mrr`). */
-export declare function paretoTiers(snapshot: Snapshot, config?: object | string): any
+export declare function paretoTiers(snapshot: Snapshot, config?: object | string): ParetoTiers
+
+/** Pareto revenue tiers (`paretoTiers`). */
+export interface ParetoTiers {
+  metric: string
+  total_revenue: number
+  tiers: Array<TierSummary>
+  /** Per row: the index of its tier in `tiers`. */
+  assignment: Array<number>
+  chart: ParetoChart
+}
+
+/** Points taken off when a boolean column is true. */
+export interface Penalty {
+  column: string
+  points: number
+}
+
+/** Pricing interest: pricing-page views. */
+export interface PricingFlag {
+  flagged: boolean
+  views: number
+  users: number
+}
 
 /** Equal-count buckets of one metric (default: quartiles of `mrr`). */
-export declare function quantileBuckets(snapshot: Snapshot, config?: object | string): any
+export declare function quantileBuckets(snapshot: Snapshot, config?: object | string): QuantileBuckets
+
+/** Equal-count buckets of one metric (`quantileBuckets`). */
+export interface QuantileBuckets {
+  metric: string
+  /** Each row's bucket (`null` when the value is missing). */
+  bucket: Array<number | null>
+  /** The k + 1 quantiles of the non-missing values (empty when all are missing). */
+  edges: Array<number>
+  counts: Array<SegmentCount>
+}
 
 /** A row that lenient ingestion set aside. */
 export interface RejectedRow {
@@ -663,7 +1048,35 @@ export interface RejectedRow {
 }
 
 /** RFM scores (1–5) and named RFM segments. */
-export declare function rfmScores(snapshot: Snapshot, config?: object | string): any
+export declare function rfmScores(snapshot: Snapshot, config?: object | string): RfmScores
+
+/** RFM scores (1–5) and segments of every row (`rfmScores`). */
+export interface RfmScores {
+  recency: Array<number>
+  frequency: Array<number>
+  monetary: Array<number>
+  /** E.g. `'545'`. */
+  code: Array<string>
+  segment: Array<string>
+  counts: Array<SegmentCount>
+}
+
+/** One line of the risk list (`ChurnModel.forecast`). */
+export interface RiskEntry {
+  /** 1 = highest risk. */
+  rank: number
+  account_id: string
+  /** Probability of churn within the model's horizon (after its lead). */
+  probability: number
+  /** The next renewal, or `as_of + lead + horizon` without one (ISO string). */
+  opportunity_at: string
+  /** Whether `opportunity_at` is a contract renewal. */
+  renewal: boolean
+  /** MRR in force (minor units). */
+  mrr_minor: number
+  /** Top drivers, largest absolute contribution first. */
+  drivers: Array<ChurnDriver>
+}
 
 /**
  * ROC AUC of `risk` (higher = more likely positive; any finite scale) for `labels`, ties
@@ -671,6 +1084,57 @@ export declare function rfmScores(snapshot: Snapshot, config?: object | string):
  * differ and `non_finite` for NaN or infinite risk.
  */
 export declare function rocAuc(risk: Array<number>, labels: Array<boolean>): number | null
+
+/** A scorecard chosen by values of the selecting column. */
+export interface ScorecardCase {
+  values: Array<string>
+  scorecard: ScorecardDocument
+}
+
+/** A scorecard document (`Scorecard.toJSON()`); empty lists are left out. */
+export interface ScorecardDocument {
+  version: number
+  name: string
+  measures: Array<ScorecardMeasure>
+  groups?: Array<MeasureGroup>
+  bands: Array<Band>
+  penalties?: Array<Penalty>
+  overrides?: Array<ScoreOverride>
+}
+
+/** One scored measure of a scorecard document. */
+export interface ScorecardMeasure {
+  name: string
+  /** The snapshot column scored. */
+  metric: string
+  /** Weight within its group (left out when 1). */
+  weight?: number
+  direction: 'higher_is_better' | 'lower_is_better'
+  /** How the value becomes points. */
+  scoring: { type: 'tiers'; tiers: Array<ScorecardTier> } | { type: 'ramp'; low: number; high: number } | { type: 'percentile'; peers: { type: 'all' } | { type: 'column'; column: string } | { type: 'bins'; column: string; edges: Array<number> } }
+  /** Missing-value policy. */
+  missing: { type: 'renormalize' } | { type: 'worst' } | { type: 'default'; points: number }
+  /** The measure's group (left out without one). */
+  group?: string
+}
+
+/** A scorecard set document (`ScorecardSet.toJSON()`). */
+export interface ScorecardSetDocument {
+  version: number
+  /** The selecting column. */
+  column: string
+  cases: Array<ScorecardCase>
+  default: ScorecardDocument
+}
+
+/** A scoring tier: values in `[min, max)` (bounds as the flags say) earn `points`. */
+export interface ScorecardTier {
+  min: number | null
+  min_inclusive: boolean
+  max: number | null
+  max_inclusive: boolean
+  points: number
+}
 
 /**
  * How and why one account's score changed between two dates (the core's serde form,
@@ -686,15 +1150,46 @@ export interface ScoreChange {
   /** `after - before`. */
   delta: number
   /** Band at the earlier date. */
-  band_before?: string | null
+  band_before: string | null
   /** Band at the later date. */
-  band_after?: string | null
+  band_after: string | null
   /** The delta split by measure (plus `override`), largest absolute change first. */
   by_measure: Array<{ name: string; value_before: number | null; value_after: number | null; before: number; after: number; delta: number }>
 }
 
+/** A manual score in force until `expires_at` (ISO strings). */
+export interface ScoreOverride {
+  account_id: string
+  score: number
+  reason: string
+  set_by?: string
+  set_at?: string
+  expires_at: string
+}
+
+/** Rule segments of every row (`segmentRules`). */
+export interface SegmentAssignment {
+  mode: 'first_match' | 'multi_label'
+  /** Segment names in rule order. */
+  segments: Array<string>
+  /** Per row: the first matching segment (or the default segment, or `null`). */
+  label: Array<string | null>
+  /** `membership[segment][row]` (rule order). */
+  membership: Array<Array<boolean>>
+  counts: Array<SegmentCount>
+  unmatched: number
+}
+
+/** Members of one segment. */
+export interface SegmentCount {
+  name: string
+  count: number
+  /** Share of all accounts (0–1). */
+  share: number
+}
+
 /** Rule segments (`{segments: [{name, condition}], mode: 'first_match' | 'multi_label', default_segment}`). */
-export declare function segmentRules(snapshot: Snapshot, config: object | string): any
+export declare function segmentRules(snapshot: Snapshot, config: object | string): SegmentAssignment
 
 /**
  * Generates a customer base (deterministic for a given seed). Throws `invalid_config` for
@@ -766,7 +1261,7 @@ export declare function snapshotFromJson(value: object | string): Snapshot
 export declare function snapshotFromTable(table: object | string): Snapshot
 
 /** Subscription-churn instants (ISO strings) per account id, known by `knownAt`. */
-export declare function subscriptionChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): any
+export declare function subscriptionChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): Record<string, Array<string>>
 
 /** A subscription row (serde form of `custfit::Subscription`). */
 export interface SubscriptionRow {
@@ -784,6 +1279,42 @@ export interface SubscriptionRow {
   quantity?: number
   /** Row status (default `'active'`). */
   status?: 'active' | 'trial' | 'canceled' | 'past_due'
+}
+
+/** CSM capacity of one tier. */
+export interface TierCapacity {
+  tier: string
+  accounts: number
+  account_hours_per_year: number
+  hours_per_year: number
+  csms_exact: number
+  csms: number
+  arr: number
+}
+
+/** One Pareto tier. */
+export interface TierSummary {
+  name: string
+  count: number
+  customer_share: number
+  revenue: number
+  revenue_share: number
+  mrr_floor: number | null
+  mrr_ceiling: number | null
+  cumulative_customer_share: number
+  cumulative_revenue_share: number
+}
+
+/** A trailing window such as 30 days. */
+export interface TimeWindow {
+  amount: number
+  unit: 'days' | 'weeks' | 'months'
+}
+
+/** Band-to-band moves between consecutive dates: `counts[from][to]`. */
+export interface TransitionMatrix {
+  bands: Array<string>
+  counts: Array<Array<number>>
 }
 
 /** A user row (serde form of `custfit::User`). */

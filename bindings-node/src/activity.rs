@@ -81,7 +81,7 @@ fn window_arg(value: &Unknown<'_>, name: &str) -> Result<Window> {
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, accountId: string, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string",
-    ts_return_type = "Record<string, any>"
+    ts_return_type = "GoalProgress"
 )]
 pub fn goal_progress(
     env: &Env,
@@ -105,7 +105,7 @@ pub fn goal_progress(
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string",
-    ts_return_type = "Array<Record<string, any>>"
+    ts_return_type = "Array<GoalProgress>"
 )]
 pub fn goal_progress_all(
     env: &Env,

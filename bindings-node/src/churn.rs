@@ -234,7 +234,7 @@ impl ChurnModel {
     }
 
     /// Probability, log-odds, bias and every feature's signed contribution for one row.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "ChurnExplanation")]
     pub fn explain(&self, env: &Env, row: Vec<Option<f64>>) -> napi::Result<Value> {
         let run = || json(&self.inner.explain(&row.iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<_>>())?);
         run().throw(env)
@@ -242,13 +242,13 @@ impl ChurnModel {
 
     /// Logistic models: per feature `coefficient`, `odds_ratio`, `retention_impact_per_sd`;
     /// `null` for boosted trees.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "Array<ChurnCoefficient> | null")]
     pub fn coefficients(&self, env: &Env) -> napi::Result<Value> {
         json(&self.inner.coefficients()).throw(env)
     }
 
     /// ROC AUC, PR AUC, log loss, Brier, top-decile lift and calibration on a training set.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "ChurnEvaluation")]
     pub fn evaluate(&self, env: &Env, training_set: &TrainingSet) -> napi::Result<Value> {
         let run = || json(&self.inner.evaluate(&training_set.inner)?);
         run().throw(env)
@@ -256,7 +256,11 @@ impl ChurnModel {
 
     /// Ranked risk list as of `asOf`: every active account's probability, next renewal and `top`
     /// (default 3) drivers.
-    #[napi(catch_unwind, ts_args_type = "dataset: Dataset, asOf: Date | string | number, top?: number")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "dataset: Dataset, asOf: Date | string | number, top?: number",
+        ts_return_type = "Array<RiskEntry>"
+    )]
     pub fn forecast(&self, env: &Env, dataset: &Dataset, as_of: Unknown<'_>, top: Option<u32>) -> napi::Result<Value> {
         let run = || {
             let t = timestamp_arg(&as_of, "asOf")?;
@@ -267,7 +271,11 @@ impl ChurnModel {
 }
 
 /// Rolling, time-ordered backtest over the last `folds` (default 3) observation dates.
-#[napi(catch_unwind, ts_args_type = "trainingSet: TrainingSet, config?: object | string, folds?: number")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "trainingSet: TrainingSet, config?: object | string, folds?: number",
+    ts_return_type = "ChurnBacktest"
+)]
 pub fn churn_backtest(
     env: &Env,
     training_set: &TrainingSet,
@@ -283,7 +291,11 @@ pub fn churn_backtest(
 }
 
 /// Bare logistic regression with scikit-learn's objective: `{coefficients, intercept, iterations, converged}`.
-#[napi(catch_unwind, ts_args_type = "x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string",
+    ts_return_type = "LogisticFit"
+)]
 pub fn fit_logistic(env: &Env, x: Vec<Vec<Option<f64>>>, y: Vec<bool>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
     let run = || {
         let cfg: LogisticConfig = doc(config.as_ref(), "config")?;
@@ -294,7 +306,7 @@ pub fn fit_logistic(env: &Env, x: Vec<Vec<Option<f64>>>, y: Vec<bool>, config: O
 }
 
 /// Scores probabilities against outcomes: ROC AUC, PR AUC, log loss, Brier, lift, calibration.
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "ChurnEvaluation")]
 pub fn evaluate_churn(env: &Env, probabilities: Vec<f64>, labels: Vec<bool>) -> napi::Result<Value> {
     let run = || json(&churn::evaluate(&probabilities, &labels)?);
     run().throw(env)
@@ -313,7 +325,11 @@ pub fn annual_to_monthly(env: &Env, annual: f64) -> napi::Result<f64> {
 }
 
 /// MRR churn between two instants: churned and downgraded MRR, rates.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, start: Date | string | number, end: Date | string | number")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, start: Date | string | number, end: Date | string | number",
+    ts_return_type = "MrrChurn"
+)]
 pub fn mrr_churn(env: &Env, dataset: &Dataset, start: Unknown<'_>, end: Unknown<'_>) -> napi::Result<Value> {
     let run = || json(&churn::mrr_churn(&dataset.inner, timestamp_arg(&start, "start")?, timestamp_arg(&end, "end")?)?);
     run().throw(env)
@@ -330,7 +346,11 @@ fn dates_object(ds: &custfit::Dataset, dates: Vec<Vec<Timestamp>>) -> Value {
 }
 
 /// Subscription-churn instants (ISO strings) per account id, known by `knownAt`.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string",
+    ts_return_type = "Record<string, Array<string>>"
+)]
 pub fn subscription_churn_dates(
     env: &Env,
     dataset: &Dataset,
@@ -346,7 +366,11 @@ pub fn subscription_churn_dates(
 }
 
 /// Activity-churn instants (ISO strings) per account id.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string",
+    ts_return_type = "Record<string, Array<string>>"
+)]
 pub fn activity_churn_dates(
     env: &Env,
     dataset: &Dataset,
@@ -362,7 +386,11 @@ pub fn activity_churn_dates(
 
 /// The shortest inactivity window within which `share` (default 0.9) of observed returns after
 /// a gap of at least `minGapDays` (default 7) happened.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, knownAt: Date | string | number, share?: number, minGapDays?: number")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, knownAt: Date | string | number, share?: number, minGapDays?: number",
+    ts_return_type = "InactivityWindowChoice"
+)]
 pub fn choose_inactivity_window(
     env: &Env,
     dataset: &Dataset,
@@ -397,7 +425,11 @@ fn document_text(value: &Unknown<'_>, name: &str) -> Result<String> {
 /// `lead`, `churn`, `knownAt`, `snapshot`, `flags`, `logistic`, `holdoutShare`, `refitOnAll`).
 /// Returns `{scorecard, weights, intercept, observations, churned, holdout_observations,
 /// holdout_auc_before, holdout_auc_after, train_dates, holdout_dates, skipped_dates}`.
-#[napi(catch_unwind, ts_args_type = "dataset: Dataset, scorecard: object | string, config: object | string")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "dataset: Dataset, scorecard: object | string, config: object | string",
+    ts_return_type = "LearnedScorecard"
+)]
 pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
     let run = || {
         let card = custfit::health::Scorecard::from_json(&document_text(&scorecard, "scorecard")?)?;
@@ -411,7 +443,8 @@ pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<
 /// (0–100, `null` = missing), `churned` per row. Returns `{scorecard, weights, intercept}`.
 #[napi(
     catch_unwind,
-    ts_args_type = "scorecard: object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string"
+    ts_args_type = "scorecard: object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string",
+    ts_return_type = "LearnedWeights"
 )]
 pub fn learn_weights(
     env: &Env,

@@ -127,7 +127,7 @@ impl Scorecard {
     }
 
     /// The versioned document (`JSON.stringify(card)` is the file that works in Rust and Python).
-    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "Record<string, any>")]
+    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "ScorecardDocument")]
     pub fn to_json(&self, env: &Env) -> napi::Result<Value> {
         json(&*self.inner).throw(env)
     }
@@ -168,7 +168,7 @@ impl ScorecardSet {
     }
 
     /// The versioned document.
-    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "Record<string, any>")]
+    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "ScorecardSetDocument")]
     pub fn to_json(&self, env: &Env) -> napi::Result<Value> {
         json(&*self.inner).throw(env)
     }
@@ -332,19 +332,16 @@ impl HealthScores {
 }
 
 /// One account's health with its breakdown (the core's serde form, snake_case keys).
-#[napi(object, object_from_js = false)]
+#[napi(object, object_from_js = false, use_nullable = true)]
 pub struct AccountHealth {
     /// The account.
     #[napi(js_name = "account_id")]
     pub account_id: String,
     /// Score 0–100 (the override's when one applies); `null` when no measure had a value.
-    #[napi(ts_type = "number | null")]
     pub score: Option<f64>,
     /// Band name.
-    #[napi(ts_type = "string | null")]
     pub band: Option<String>,
     /// Band colour.
-    #[napi(ts_type = "string | null")]
     pub color: Option<String>,
     /// The scorecard used.
     pub scorecard: String,
@@ -363,7 +360,7 @@ pub struct AccountHealth {
 
 /// How and why one account's score changed between two dates (the core's serde form,
 /// snake_case keys).
-#[napi(object, object_from_js = false)]
+#[napi(object, object_from_js = false, use_nullable = true)]
 pub struct ScoreChange {
     /// The account.
     #[napi(js_name = "account_id")]
@@ -375,10 +372,10 @@ pub struct ScoreChange {
     /// `after - before`.
     pub delta: f64,
     /// Band at the earlier date.
-    #[napi(js_name = "band_before", ts_type = "string | null")]
+    #[napi(js_name = "band_before")]
     pub band_before: Option<String>,
     /// Band at the later date.
-    #[napi(js_name = "band_after", ts_type = "string | null")]
+    #[napi(js_name = "band_after")]
     pub band_after: Option<String>,
     /// The delta split by measure (plus `override`), largest absolute change first.
     #[napi(
@@ -447,7 +444,7 @@ pub fn health_snapshot(
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, asOf: Date | string | number, config?: object | string | null",
-    ts_return_type = "Array<Record<string, any>>"
+    ts_return_type = "Array<AccountFlags>"
 )]
 pub fn detect_flags(env: &Env, dataset: &Dataset, as_of: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
     let run = || {
@@ -508,7 +505,7 @@ fn backtest_job(env: &Env, scorecard: &Unknown<'_>, config: &Unknown<'_>) -> Res
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string",
-    ts_return_type = "Record<string, any>"
+    ts_return_type = "HealthBacktest"
 )]
 pub fn backtest(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
     let run = || {
@@ -578,7 +575,7 @@ impl Task for BacktestTask {
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string",
-    ts_return_type = "Promise<Record<string, any>>"
+    ts_return_type = "Promise<HealthBacktest>"
 )]
 pub fn backtest_async<'env>(
     env: &'env Env,

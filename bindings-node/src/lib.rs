@@ -22,3 +22,4 @@ pub mod metrics;
 pub mod segment;
 pub mod sim;
 pub mod time;
+pub mod types;

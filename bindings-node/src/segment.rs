@@ -17,7 +17,7 @@ fn json<T: serde::Serialize>(v: Result<T>) -> Result<serde_json::Value> {
 }
 
 /// Rule segments (`{segments: [{name, condition}], mode: 'first_match' | 'multi_label', default_segment}`).
-#[napi(catch_unwind, ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "SegmentAssignment")]
 pub fn segment_rules(
     env: Env,
     snapshot: &Snapshot,
@@ -28,7 +28,7 @@ pub fn segment_rules(
 }
 
 /// Pareto revenue tiers (default: top 10% of customers, next 20%, the rest, by `mrr`).
-#[napi(catch_unwind, ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "ParetoTiers")]
 pub fn pareto_tiers(
     env: Env,
     snapshot: &Snapshot,
@@ -39,7 +39,7 @@ pub fn pareto_tiers(
 }
 
 /// Equal-count buckets of one metric (default: quartiles of `mrr`).
-#[napi(catch_unwind, ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "QuantileBuckets")]
 pub fn quantile_buckets(
     env: Env,
     snapshot: &Snapshot,
@@ -50,7 +50,7 @@ pub fn quantile_buckets(
 }
 
 /// RFM scores (1–5) and named RFM segments.
-#[napi(catch_unwind, ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "RfmScores")]
 pub fn rfm_scores(
     env: Env,
     snapshot: &Snapshot,
@@ -61,7 +61,7 @@ pub fn rfm_scores(
 }
 
 /// k-means clusters (k-means++, seeded) on standardised metrics, k chosen by silhouette.
-#[napi(catch_unwind, ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "Clustering")]
 pub fn fit_clusters(
     env: Env,
     snapshot: &Snapshot,
@@ -90,7 +90,7 @@ pub fn assign_clusters(
 }
 
 /// CSM capacity plan; tiers from `tiers` (one name per row) when given, else the config's `tier_column`.
-#[napi(catch_unwind, ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "CapacityPlan")]
 pub fn capacity_plan(
     env: Env,
     snapshot: &Snapshot,

@@ -1,0 +1,124 @@
+// Compile-only: `tsc -p __test__/types` (see ../types.test.mjs) proves that the typed results of
+// index.d.ts are usable under `strict`. Never run; the runtime shapes are checked by types.test.mjs.
+import {
+  simulate,
+  buildTrainingSet,
+  ChurnModel,
+  churnBacktest,
+  fitLogistic,
+  evaluateChurn,
+  mrrChurn,
+  subscriptionChurnDates,
+  activityChurnDates,
+  chooseInactivityWindow,
+  learnScorecardWeights,
+  learnWeights,
+  segmentRules,
+  paretoTiers,
+  quantileBuckets,
+  rfmScores,
+  fitClusters,
+  capacityPlan,
+  detectFlags,
+  backtest,
+  backtestAsync,
+  goalProgress,
+  goalProgressAll,
+  Scorecard,
+  ScorecardSet,
+} from '../../index.js'
+import type {
+  AccountFlags,
+  CapacityPlan,
+  ChurnBacktest,
+  ChurnCoefficient,
+  ChurnEvaluation,
+  ChurnExplanation,
+  Clustering,
+  GoalProgress,
+  HealthBacktest,
+  InactivityWindowChoice,
+  LearnedScorecard,
+  LearnedWeights,
+  LogisticFit,
+  MrrChurn,
+  ParetoTiers,
+  QuantileBuckets,
+  RfmScores,
+  RiskEntry,
+  ScorecardDocument,
+  ScorecardSetDocument,
+  SegmentAssignment,
+} from '../../index.js'
+
+const sim = simulate({ accounts: 50, days: 120, seed: 1 })
+const ts = buildTrainingSet(sim.dataset, { features: { metrics: ['active_days_30d'] } }, sim.end)
+const model = ChurnModel.fit(ts)
+
+const why: ChurnExplanation = model.explain([1])
+const top: string = why.drivers[0].feature
+const raw: number | null = why.drivers[0].value
+const logOdds: number = why.log_odds
+const coefficients: Array<ChurnCoefficient> | null = model.coefficients()
+const oddsRatio: number | undefined = coefficients?.[0].odds_ratio
+const evaluation: ChurnEvaluation = model.evaluate(ts)
+const observed: number = evaluation.calibration[0].observed_rate
+const risk: Array<RiskEntry> = model.forecast(sim.dataset, sim.end)
+const renewal: string = risk[0].opportunity_at
+const folds: ChurnBacktest = churnBacktest(ts, undefined, 2)
+const pooledAuc: number = folds.pooled.roc_auc
+const fit: LogisticFit = fitLogistic([[0], [1]], [false, true])
+const converged: boolean = fit.converged
+const scored: ChurnEvaluation = evaluateChurn([0.1, 0.9], [false, true])
+const mrr: MrrChurn = mrrChurn(sim.dataset, sim.start, sim.end)
+const lost: number = mrr.churned_mrr_minor
+const subscriptionDates: Record<string, Array<string>> = subscriptionChurnDates(sim.dataset, sim.end)
+const activityDates: Record<string, Array<string>> = activityChurnDates(sim.dataset, sim.end)
+const window: InactivityWindowChoice = chooseInactivityWindow(sim.dataset, sim.end)
+const unit: 'days' | 'weeks' | 'months' = window.window.unit
+
+const card: ScorecardDocument = Scorecard.starter().toJSON()
+const firstMeasure: string = card.measures[0].name
+const scoring = card.measures[0].scoring
+const rampLow: number | undefined = scoring.type === 'ramp' ? scoring.low : undefined
+const set: ScorecardSetDocument = new ScorecardSet({ column: 'plan', cases: [], default: card }).toJSON()
+const fallback: ScorecardDocument = set.default
+const learned: LearnedScorecard = learnScorecardWeights(sim.dataset, card, { dates: [] })
+const aucAfter: number | null = learned.holdout_auc_after
+const status: 'used' | 'wrong_sign' | 'constant' | 'no_data' = learned.weights[0].status
+const weights: LearnedWeights = learnWeights(card, [[50]], [false])
+const intercept: number = weights.intercept
+
+const snap = sim.dataset.snapshot(sim.end)
+const rules: SegmentAssignment = segmentRules(snap, { segments: [] })
+const label: string | null = rules.label[0]
+const tiers: ParetoTiers = paretoTiers(snap)
+const floor: number | null = tiers.tiers[0].mrr_floor
+const buckets: QuantileBuckets = quantileBuckets(snap)
+const bucket: number | null = buckets.bucket[0]
+const rfm: RfmScores = rfmScores(snap)
+const code: string = rfm.code[0]
+const clusters: Clustering = fitClusters(snap)
+const silhouette: number | null = clusters.scores[0].silhouette
+const plan: CapacityPlan = capacityPlan(snap)
+const csms: number = plan.total_csms
+
+const flags: Array<AccountFlags> = detectFlags(sim.dataset, sim.end)
+const fired: Array<'extraction_burst' | 'confusion' | 'pricing_interest' | 'cadence_inactivity'> = flags[0].fired
+const burstDay: string | null = flags[0].extraction_burst.day
+const report: HealthBacktest = backtest(sim.dataset, Scorecard.starter(), { dates: [] })
+const ciLow: number | null = report.bands[0].ci_low
+const later: Promise<HealthBacktest> = backtestAsync(sim.dataset, card, { dates: [] })
+const goal = { metric: { type: 'logins' }, period: 'weekly', target: 3 }
+const progress: GoalProgress = goalProgress(sim.dataset, 'acc-1', goal, sim.end, { amount: 4, unit: 'weeks' })
+const best: number | undefined = progress.personal_best?.value
+const everyone: Array<GoalProgress> = goalProgressAll(sim.dataset, goal, sim.end, '{"amount": 4, "unit": "weeks"}')
+
+// @ts-expect-error a wrong property is a compile error, not `any`
+const misspelled = model.evaluate(ts).rocAuc
+
+export {
+  top, raw, logOdds, oddsRatio, observed, renewal, pooledAuc, converged, scored, lost, subscriptionDates, activityDates,
+  unit, firstMeasure, rampLow, fallback, aucAfter, status, intercept, label, floor, bucket, code, silhouette, csms,
+  fired, burstDay, ciLow, later, best, everyone, misspelled,
+}
