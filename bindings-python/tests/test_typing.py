@@ -53,12 +53,13 @@ def test_mypy_strict_on_the_check_script(tmp_path):
 def test_mypy_catches_a_wrong_key(tmp_path):
     """The check script's ignores are needed: without them mypy reports the wrong keys."""
     text = CHECK.read_text()
-    assert text.count("# type: ignore[typeddict-item]") >= 2
+    mark = "  # type: ignore[typeddict-item]\n"
+    assert text.count(mark) >= 2
     broken = tmp_path / "broken.py"
-    broken.write_text(text.replace("# type: ignore[typeddict-item]", ""))
+    broken.write_text(text.replace(mark, "\n"))
     r = run_mypy(tmp_path, str(broken))
     assert r.returncode == 1
-    assert r.stdout.count("[typeddict-item]") == text.count("# type: ignore[typeddict-item]"), r.stdout
+    assert r.stdout.count("error:") == r.stdout.count("[typeddict-item]") == text.count(mark), r.stdout
 
 
 def test_stubtest(tmp_path):
@@ -157,7 +158,7 @@ def small_card() -> dict[str, Any]:
     }
 
 
-def full_card() -> dict[str, Any]:
+def full_card(overridden: tuple[str, str] = ("x", "y")) -> dict[str, Any]:
     """A scorecard with every optional part (groups, weights, penalties, overrides)."""
     return {
         "name": "full",
@@ -181,10 +182,39 @@ def full_card() -> dict[str, Any]:
         "groups": [{"name": "usage", "weight": 3}, {"name": "money", "weight": 1}],
         "penalties": [{"column": "flag_extraction_burst", "points": 20}],
         "overrides": [
-            {"account_id": "x", "score": 10, "reason": "r", "set_by": "csm", "set_at": "2024-01-01", "expires_at": "2099-01-01"},
-            {"account_id": "y", "score": 10, "reason": "r", "expires_at": "2099-01-01"},
+            {"account_id": overridden[0], "score": 10, "reason": "r", "set_by": "csm", "set_at": "2024-01-01", "expires_at": "2099-01-01"},
+            {"account_id": overridden[1], "score": 10, "reason": "r", "expires_at": "2099-01-01"},
         ],
     }
+
+
+def family() -> custfit.Dataset:
+    """A parent with two children (for rollups), attributes of every kind, one user per role."""
+    ds = custfit.Dataset()
+    opts = {"now": "2024-03-10T00:00:00Z"}
+    attributes = {"since": dt.date(2023, 1, 1), "employees": 40, "region": "EMEA", "partner": True}
+    ds.add_accounts(
+        [
+            {"id": "p", "name": "Parent", "created_at": "2024-01-01", "owner": "csm", "seats": 5},
+            {"id": "c1", "name": "Child 1", "created_at": "2024-01-01", "parent_id": "p", "attributes": attributes},
+            {"id": "c2", "name": "Child 2", "created_at": "2024-01-01", "parent_id": "p"},
+        ],
+        opts,
+    )
+    roles = ["admin", "champion", "executive", "member"]
+    ds.add_users(
+        [{"id": r, "account_id": "c1", "role": r, "created_at": "2024-01-02", "deactivated_at": "2024-02-01"} for r in roles],
+        opts,
+    )
+    ds.add_subscriptions(
+        [
+            {"account_id": "c1", "plan": "a", "start": "2024-01-01", "end": "2025-01-01", "mrr": {"minor": 1000, "currency": "USD"}},
+            {"account_id": "c2", "plan": "b", "start": "2024-01-01", "mrr": {"minor": 500, "currency": "USD"}, "status": "trial"},
+        ],
+        opts,
+    )
+    ds.add_events([{"account_id": "c1", "timestamp": "2024-02-01", "name": "x", "properties": {"n": 1, "s": "t", "b": False}}], opts)
+    return ds
 
 
 def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
@@ -211,10 +241,11 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     add("Dataset.add_subscriptions", custfit.Dataset().add_subscriptions([]), T.IngestReport)
     add("Dataset.add_events", custfit.Dataset().add_events([]), T.IngestReport)
     add("Dataset.memory_usage", ds.memory_usage(), T.MemoryUsage)
-    add("Dataset.accounts", ds.accounts() + mixed.accounts(), list[T.AccountRow])
-    add("Dataset.users", ds.users(), list[T.UserRow])
-    add("Dataset.subscriptions", ds.subscriptions(), list[T.SubscriptionRow])
-    add("Dataset.events", ds.events(), list[T.EventRow])
+    fam = family()
+    add("Dataset.accounts", ds.accounts() + fam.accounts(), list[T.AccountRow])
+    add("Dataset.users", ds.users() + fam.users(), list[T.UserRow])
+    add("Dataset.subscriptions", ds.subscriptions() + fam.subscriptions(), list[T.SubscriptionRow])
+    add("Dataset.events", ds.events() + fam.events(), list[T.EventRow])
     add("Dataset.daily_activity", ds.daily_activity(first, end, 14), list[T.DailyActivity])
     add("Simulation.truth", sim.truth, list[T.AccountTruth])
     add("Simulation.config", sim.config, T.SimulationConfig)
@@ -234,7 +265,8 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     add("ChurnModel.evaluate", gb.evaluate(test), T.Evaluation)
     add("ChurnModel.forecast", gb.forecast(ds, end, top=2), list[T.RiskEntry])
     add("churn_backtest", custfit.churn_backtest(ts, None, folds=2), T.ChurnBacktest)
-    add("fit_logistic", custfit.fit_logistic([[0.0], [1.0], [2.0], [3.0]], [False, False, True, True]), T.LogisticFit)
+    xs = [[float(i)] for i in range(12)]
+    add("fit_logistic", custfit.fit_logistic(xs, [i % 2 == 0 for i in range(12)]), T.LogisticFit)
     p = lr.predict(test.x)
     add("evaluate_churn", custfit.evaluate_churn(p, test.y), T.Evaluation)
     add("mrr_churn", custfit.mrr_churn(ds, sim.start, end), T.MrrChurn)
@@ -268,11 +300,13 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     add("HealthScores.bands", scores.bands, list[T.Band])
     add("HealthScores.row", [scores.row(0), scores.row(10**6)], list[Union[T.AccountHealth, None]])
     add("HealthScores.account", [scores.account(first), scores.account("nobody")], list[Union[T.AccountHealth, None]])
-    overridden = full.score(custfit.snapshot_from_json({"as_of": "2024-06-01", "columns": {"account_id": ["x"], "mrr": [5.0]}}))
-    add("HealthScores.rows", scores.rows() + overridden.rows(), list[T.AccountHealth])
-    assert overridden.rows()[0]["override"] is not None
+    ids = snap.account_ids
+    overridden = custfit.Scorecard(full_card((ids[0], ids[1]))).score(snap).rows()
+    add("HealthScores.rows", scores.rows() + overridden, list[T.AccountHealth])
+    assert overridden[0]["override"] is not None and overridden[2]["override"] is None
     add("HealthScores.changes_since", scores.changes_since(earlier), list[T.ScoreChange])
-    add("HealthScores.rollup", scores.rollup(snap), list[T.Rollup])
+    fam_snap = custfit.health_snapshot(fam, "2024-03-01")
+    add("HealthScores.rollup", starter.score(fam_snap).rollup(fam_snap), list[T.Rollup])
     flags = custfit.detect_flags(ds, end)
     add("detect_flags", flags, list[T.AccountFlags])
     add("default_bands", custfit.default_bands(), list[T.Band])
@@ -302,6 +336,7 @@ def typed_functions() -> set[str]:
         for node in tree.body
         if isinstance(node, ast.ImportFrom) and node.module == "custfit.types"
         for a in node.names
+        if typing.is_typeddict(getattr(T, a.name))
     }
 
     def typed(fn: ast.FunctionDef) -> bool:

@@ -3,9 +3,9 @@
 import os
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, final
 
-from typing_extensions import TypeAlias
+from typing_extensions import Self, TypeAlias
 
 from custfit.types import (
     AccountFlags,
@@ -89,6 +89,7 @@ class CustfitIOError(CustfitError, OSError):
 class UnsupportedVersionError(CustfitError, ValueError):
     """A saved document has a version this build cannot read."""
 
+@final
 class Dataset:
     """Validated customer data, held columnar (accounts, users, subscriptions, events).
 
@@ -161,6 +162,7 @@ class Dataset:
     def __copy__(self) -> Dataset: ...
     def __deepcopy__(self, memo: Any, /) -> Dataset: ...
 
+@final
 class Snapshot:
     """One row per account, one column per metric, as of an instant. The first column is
     ``account_id``. Any Arrow consumer can read it through ``__arrow_c_stream__``."""
@@ -176,7 +178,7 @@ class Snapshot:
     def column_names(self) -> list[str]:
         """Column names, ``account_id`` excluded."""
     @property
-    def schema(self) -> dict[str, Literal["int", "float", "bool", "str", "timestamp"]]:
+    def schema(self) -> dict[str, DataTypeName]:
         """``{name: type}`` for every column including ``account_id``."""
     def column(self, name: str) -> list[CellValue]:
         """The named column (None for missing values). Raises UnknownMetricError."""
@@ -193,6 +195,7 @@ class Snapshot:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The Arrow PyCapsule stream interface."""
 
+@final
 class Simulation:
     """A simulated customer base with its hidden ground truth."""
 
@@ -237,6 +240,7 @@ def error_codes() -> list[str]:
 
 Matrix: TypeAlias = Sequence[Sequence[float | None]]
 
+@final
 class TrainingSet:
     """Rows for a churn model: features as of observation dates, labels = churned within a horizon."""
 
@@ -266,6 +270,7 @@ def build_training_set(
 ) -> TrainingSet:
     """Builds a leakage-free training set (TrainingSetConfig as dict or JSON)."""
 
+@final
 class ChurnModel:
     """A fitted churn pipeline (features + preprocessing + model), saved as versioned JSON."""
 
@@ -333,13 +338,14 @@ def choose_inactivity_window(
 
 # --- expressions and segmentation (custfit::expr, custfit::segment) ---------------------
 
+@final
 class Expr:
     """A compiled condition or value expression (a subset of CEL), compiled once against a
     schema and evaluated over whole columns. Unknown names raise UnknownMetricError (code
     ``unknown_name``), syntax errors ParseError (``expr_syntax``), type errors and sandbox limits
     InvalidInputError (``expr_type``, ``expr_limit``); all carry ``.position`` and ``.suggestion``."""
 
-    def __init__(self, source: str, schema: Snapshot | Mapping[str, DataTypeName], limits: Document | None = None) -> None: ...
+    def __new__(cls, source: str, schema: Snapshot | Mapping[str, DataTypeName], limits: Document | None = None) -> Self: ...
     @property
     def source(self) -> str:
         """The source text."""
@@ -380,13 +386,14 @@ def snapshot_from_table(table: Document) -> Snapshot:
 
 # --- health scoring (custfit::health) ---------------------------------------------------
 
+@final
 class Scorecard:
     """A health scorecard: measures (tiers, ramp or percentile among peers), optional groups,
     bands, flag penalties and CSM overrides, built from its JSON document and validated.
     Raises InvalidInputError (``invalid_config``), ParseError (``parse_error``) or
     UnsupportedVersionError (``unsupported_version``)."""
 
-    def __init__(self, config: Document) -> None:
+    def __new__(cls, config: Document) -> Self:
         """A scorecard from its document (dict or JSON text)."""
     @staticmethod
     def starter() -> Scorecard:
@@ -405,12 +412,13 @@ class Scorecard:
         """The versioned JSON document."""
     def to_dict(self) -> ScorecardDocument:
         """The document as a dict."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
+@final
 class ScorecardSet:
     """A scorecard per value of a segment or lifecycle-phase column, with a default."""
 
-    def __init__(self, config: Document) -> None:
+    def __new__(cls, config: Document) -> Self:
         """A scorecard set from its document (``column``, ``cases``, ``default``)."""
     @property
     def column(self) -> str:
@@ -421,8 +429,9 @@ class ScorecardSet:
         """The versioned JSON document."""
     def to_dict(self) -> ScorecardSetDocument:
         """The document as a dict."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
+@final
 class HealthScores:
     """Health scores of every account of a snapshot, with per-measure contributions that sum
     exactly (in millionths of a point) to the score. Any Arrow consumer reads it as the
@@ -534,6 +543,7 @@ def goal_progress_all(dataset: Dataset, goal: Document, as_of: TimestampLike, lo
     """``goal_progress`` for every account existing at ``as_of``. Releases the GIL."""
 
 __all__ = [
+    "__version__",
     "ChurnModel",
     "TrainingSet",
     "activity_churn_dates",
