@@ -177,12 +177,25 @@ def full_card(overridden: tuple[str, str] = ("x", "y")) -> dict[str, Any]:
                 "missing": {"type": "default", "points": 50},
                 "scoring": {"type": "percentile", "peers": {"type": "bins", "column": "mrr", "edges": [100, 1000]}},
             },
-            {"name": "mrr", "metric": "mrr", "group": "money", "missing": {"type": "worst"}, "scoring": {"type": "ramp", "low": 0, "high": 1e5}},
+            {
+                "name": "mrr",
+                "metric": "mrr",
+                "group": "money",
+                "missing": {"type": "worst"},
+                "scoring": {"type": "ramp", "low": 0, "high": 1e5},
+            },
         ],
         "groups": [{"name": "usage", "weight": 3}, {"name": "money", "weight": 1}],
         "penalties": [{"column": "flag_extraction_burst", "points": 20}],
         "overrides": [
-            {"account_id": overridden[0], "score": 10, "reason": "r", "set_by": "csm", "set_at": "2024-01-01", "expires_at": "2099-01-01"},
+            {
+                "account_id": overridden[0],
+                "score": 10,
+                "reason": "r",
+                "set_by": "csm",
+                "set_at": "2024-01-01",
+                "expires_at": "2099-01-01",
+            },
             {"account_id": overridden[1], "score": 10, "reason": "r", "expires_at": "2099-01-01"},
         ],
     }
@@ -208,12 +221,20 @@ def family() -> custfit.Dataset:
     )
     ds.add_subscriptions(
         [
-            {"account_id": "c1", "plan": "a", "start": "2024-01-01", "end": "2025-01-01", "mrr": {"minor": 1000, "currency": "USD"}},
+            {
+                "account_id": "c1",
+                "plan": "a",
+                "start": "2024-01-01",
+                "end": "2025-01-01",
+                "mrr": {"minor": 1000, "currency": "USD"},
+            },
             {"account_id": "c2", "plan": "b", "start": "2024-01-01", "mrr": {"minor": 500, "currency": "USD"}, "status": "trial"},
         ],
         opts,
     )
-    ds.add_events([{"account_id": "c1", "timestamp": "2024-02-01", "name": "x", "properties": {"n": 1, "s": "t", "b": False}}], opts)
+    ds.add_events(
+        [{"account_id": "c1", "timestamp": "2024-02-01", "name": "x", "properties": {"n": 1, "s": "t", "b": False}}], opts
+    )
     return ds
 
 
@@ -278,7 +299,11 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     add("learn_weights", custfit.learn_weights(small_card(), points, [i % 3 == 0 for i in range(60)]), T.LearnedWeights)
 
     # segmentation
-    add("segment_rules", custfit.segment_rules(snap, {"segments": [{"name": "quiet", "condition": "logins_30d == 0"}]}), T.RuleSegments)
+    add(
+        "segment_rules",
+        custfit.segment_rules(snap, {"segments": [{"name": "quiet", "condition": "logins_30d == 0"}]}),
+        T.RuleSegments,
+    )
     tiers = custfit.pareto_tiers(snap)
     add("pareto_tiers", tiers, T.ParetoTiers)
     add("quantile_buckets", custfit.quantile_buckets(snap, {"metric": "usage_trend_30d"}), T.QuantileBuckets)
@@ -294,8 +319,14 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     scores = starter.score(snap)
     earlier = starter.score(custfit.health_snapshot(ds, end - dt.timedelta(days=30)))
     add("Scorecard.bands", starter.bands, list[T.Band])
-    add("Scorecard.to_dict", [starter.to_dict(), full.to_dict(), custfit.Scorecard(small_card()).to_dict()], list[T.ScorecardDocument])
-    card_set = custfit.ScorecardSet({"column": "plan", "cases": [{"values": ["growth"], "scorecard": full_card()}], "default": small_card()})
+    add(
+        "Scorecard.to_dict",
+        [starter.to_dict(), full.to_dict(), custfit.Scorecard(small_card()).to_dict()],
+        list[T.ScorecardDocument],
+    )
+    card_set = custfit.ScorecardSet(
+        {"column": "plan", "cases": [{"values": ["growth"], "scorecard": full_card()}], "default": small_card()}
+    )
     add("ScorecardSet.to_dict", card_set.to_dict(), T.ScorecardSetDocument)
     add("HealthScores.bands", scores.bands, list[T.Band])
     add("HealthScores.row", [scores.row(0), scores.row(10**6)], list[Union[T.AccountHealth, None]])
@@ -402,4 +433,3 @@ def test_exported_types_are_typeddicts_or_aliases():
         assert typing.is_typeddict(obj) or get_origin(obj) in (Union, Literal), name
         if typing.is_typeddict(obj):
             assert obj.__required_keys__ | obj.__optional_keys__ == set(get_type_hints(obj)), name
-
