@@ -15,13 +15,17 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import typing
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, Union, get_args, get_origin
 
 import custfit
 import custfit.types as T
 import pytest
+
+if sys.version_info >= (3, 11):
+    from typing import get_type_hints, is_typeddict
+else:  # NotRequired comes from typing_extensions there
+    from typing_extensions import get_type_hints, is_typeddict
 
 HERE = Path(__file__).resolve().parent
 PACKAGE_DIR = HERE.parent / "python"
@@ -89,7 +93,7 @@ def mismatches(value: Any, tp: Any, path: str = "$") -> list[str]:
         return [f"{path}: {value!r} matches no member of {tp}"] + [m for a in attempts for m in a]
     if origin is Literal:
         return [] if value in get_args(tp) else [f"{path}: {value!r} is not one of {get_args(tp)}"]
-    if typing.is_typeddict(tp):
+    if is_typeddict(tp):
         if not isinstance(value, dict):
             return [f"{path}: expected a dict ({tp.__name__}), got {type(value).__name__}"]
         keys, required, optional = set(value), set(tp.__required_keys__), set(tp.__optional_keys__)
@@ -367,7 +371,7 @@ def typed_functions() -> set[str]:
         for node in tree.body
         if isinstance(node, ast.ImportFrom) and node.module == "custfit.types"
         for a in node.names
-        if typing.is_typeddict(getattr(T, a.name))
+        if is_typeddict(getattr(T, a.name))
     }
 
     def typed(fn: ast.FunctionDef) -> bool:
@@ -403,7 +407,7 @@ def test_every_optional_key_is_met(checked):
             for t in get_args(tp):
                 if not mismatches(value, t):
                     walk(value, t)
-        elif typing.is_typeddict(tp) and isinstance(value, dict):
+        elif is_typeddict(tp) and isinstance(value, dict):
             for k in tp.__optional_keys__:
                 seen.setdefault((tp.__name__, k), set()).add(k in value)
             hints = get_type_hints(tp)
@@ -415,7 +419,7 @@ def test_every_optional_key_is_met(checked):
 
     for value, tp in checked.values():
         walk(value, tp)
-    optional = {(t.__name__, k) for t in vars(T).values() if typing.is_typeddict(t) for k in t.__optional_keys__}
+    optional = {(t.__name__, k) for t in vars(T).values() if is_typeddict(t) for k in t.__optional_keys__}
     assert optional and {k for k, v in seen.items() if v == {True, False}} == optional, seen
 
 
@@ -430,6 +434,6 @@ def test_from_files_report(tmp_path, sim):
 def test_exported_types_are_typeddicts_or_aliases():
     for name in T.__all__:
         obj = getattr(T, name)
-        assert typing.is_typeddict(obj) or get_origin(obj) in (Union, Literal), name
-        if typing.is_typeddict(obj):
+        assert is_typeddict(obj) or get_origin(obj) in (Union, Literal), name
+        if is_typeddict(obj):
             assert obj.__required_keys__ | obj.__optional_keys__ == set(get_type_hints(obj)), name

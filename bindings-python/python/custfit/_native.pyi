@@ -1,4 +1,5 @@
-"""Type stubs of ``custfit._native`` (checked against the built module by tests/test_stubs.py)."""
+"""Type stubs of ``custfit._native`` (checked against the built module by tests/test_stubs.py and,
+with stubtest, tests/test_typing.py). Result shapes are the TypedDicts of ``custfit.types``."""
 
 import os
 from collections.abc import Mapping, Sequence
