@@ -195,3 +195,16 @@ def test_health():
         print("celebrate", c["kind"], "in the week of", c["period_start"][:10])
     # ANCHOR_END: goals
     assert progress["account_id"] == account
+
+
+def test_typed_results():
+    # ANCHOR: typed_results
+    import custfit
+    from custfit.types import ParetoTiers, TierSummary
+
+    sim = custfit.simulate(accounts=50, days=60, seed=3)
+    tiers: ParetoTiers = custfit.pareto_tiers(sim.dataset.snapshot(sim.end))
+    top: TierSummary = tiers["tiers"][0]
+    print(top["name"], top["count"], top["mrr_floor"])  # mrr_floor: float | None
+    # ANCHOR_END: typed_results
+    assert set(top) == TierSummary.__required_keys__

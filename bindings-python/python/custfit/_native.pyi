@@ -1,11 +1,53 @@
-"""Type stubs of ``custfit._native`` (checked against the built module by tests/test_stubs.py)."""
+"""Type stubs of ``custfit._native`` (checked against the built module by tests/test_stubs.py and,
+with stubtest, tests/test_typing.py). Result shapes are the TypedDicts of ``custfit.types``."""
 
 import os
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, final
 
-from typing_extensions import TypeAlias
+from typing_extensions import Self, TypeAlias
+
+from custfit.types import (
+    AccountFlags,
+    AccountHealth,
+    AccountRow,
+    AccountTruth,
+    BacktestReport,
+    Band,
+    CapacityPlan,
+    ChurnBacktest,
+    Clustering,
+    CoefficientReport,
+    DailyActivity,
+    DataTypeName,
+    Evaluation,
+    EventRow,
+    Explanation,
+    GoalProgress,
+    HistoryPoint,
+    InactivityWindowChoice,
+    IngestReport,
+    LearnedScorecard,
+    LearnedWeights,
+    LoadReport,
+    LogisticFit,
+    MemoryUsage,
+    MetricInfo,
+    MrrChurn,
+    ParetoTiers,
+    QuantileBuckets,
+    RfmScores,
+    RiskEntry,
+    Rollup,
+    RuleSegments,
+    ScorecardDocument,
+    ScorecardSetDocument,
+    ScoreChange,
+    SimulationConfig,
+    SubscriptionRow,
+    UserRow,
+)
 
 __version__: str
 
@@ -21,41 +63,6 @@ Document: TypeAlias = Mapping[str, Any] | str
 """A dict, or the same document as JSON text."""
 
 PathLike: TypeAlias = str | os.PathLike[str]
-
-class RejectedRow(TypedDict):
-    row: int
-    field: str
-    code: str
-    reason: str
-
-class IngestReport(TypedDict):
-    accepted: int
-    rejected: list[RejectedRow]
-    duplicates_dropped: int
-
-class LoadReport(TypedDict):
-    accounts: IngestReport
-    users: IngestReport
-    subscriptions: IngestReport
-    events: IngestReport
-
-class MemoryUsage(TypedDict):
-    event_bytes: int
-    dictionary_bytes: int
-    entity_bytes: int
-    events: int
-    bytes_per_event: float
-
-class DailyActivity(TypedDict):
-    day: datetime
-    active_users: int
-    events: int
-    logins: int
-
-class MetricInfo(TypedDict):
-    name: str
-    data_type: Literal["int", "float", "bool", "str", "timestamp"]
-    description: str
 
 CellValue: TypeAlias = int | float | bool | str | datetime | None
 
@@ -83,6 +90,7 @@ class CustfitIOError(CustfitError, OSError):
 class UnsupportedVersionError(CustfitError, ValueError):
     """A saved document has a version this build cannot read."""
 
+@final
 class Dataset:
     """Validated customer data, held columnar (accounts, users, subscriptions, events).
 
@@ -125,13 +133,13 @@ class Dataset:
         """The dataset's currency (set by the first subscription), or None."""
     def memory_usage(self) -> MemoryUsage:
         """Bytes held, by part."""
-    def accounts(self) -> list[dict[str, Any]]:
+    def accounts(self) -> list[AccountRow]:
         """Accounts in insertion order, as dicts (valid input for ``add_accounts``)."""
-    def users(self) -> list[dict[str, Any]]:
+    def users(self) -> list[UserRow]:
         """Users in insertion order, as dicts."""
-    def subscriptions(self) -> list[dict[str, Any]]:
+    def subscriptions(self) -> list[SubscriptionRow]:
         """Subscriptions sorted by account and start, as dicts."""
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[EventRow]:
         """Events sorted by account and time, as dicts."""
     @staticmethod
     def from_files(
@@ -155,6 +163,7 @@ class Dataset:
     def __copy__(self) -> Dataset: ...
     def __deepcopy__(self, memo: Any, /) -> Dataset: ...
 
+@final
 class Snapshot:
     """One row per account, one column per metric, as of an instant. The first column is
     ``account_id``. Any Arrow consumer can read it through ``__arrow_c_stream__``."""
@@ -170,7 +179,7 @@ class Snapshot:
     def column_names(self) -> list[str]:
         """Column names, ``account_id`` excluded."""
     @property
-    def schema(self) -> dict[str, Literal["int", "float", "bool", "str", "timestamp"]]:
+    def schema(self) -> dict[str, DataTypeName]:
         """``{name: type}`` for every column including ``account_id``."""
     def column(self, name: str) -> list[CellValue]:
         """The named column (None for missing values). Raises UnknownMetricError."""
@@ -187,6 +196,7 @@ class Snapshot:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The Arrow PyCapsule stream interface."""
 
+@final
 class Simulation:
     """A simulated customer base with its hidden ground truth."""
 
@@ -200,10 +210,10 @@ class Simulation:
     def end(self) -> datetime:
         """End of the simulated period (UTC)."""
     @property
-    def truth(self) -> list[dict[str, Any]]:
+    def truth(self) -> list[AccountTruth]:
         """Ground truth per account, in account order."""
     @property
-    def config(self) -> dict[str, Any]:
+    def config(self) -> SimulationConfig:
         """The settings used (valid input for ``simulate``)."""
 
 def simulate(
@@ -231,6 +241,7 @@ def error_codes() -> list[str]:
 
 Matrix: TypeAlias = Sequence[Sequence[float | None]]
 
+@final
 class TrainingSet:
     """Rows for a churn model: features as of observation dates, labels = churned within a horizon."""
 
@@ -260,6 +271,7 @@ def build_training_set(
 ) -> TrainingSet:
     """Builds a leakage-free training set (TrainingSetConfig as dict or JSON)."""
 
+@final
 class ChurnModel:
     """A fitted churn pipeline (features + preprocessing + model), saved as versioned JSON."""
 
@@ -282,60 +294,59 @@ class ChurnModel:
     def model_feature_names(self) -> list[str]: ...
     def predict(self, rows: Matrix) -> list[float]:
         """Churn probabilities of raw feature rows (None = missing)."""
-    def explain(self, row: Sequence[float | None]) -> dict[str, Any]:
+    def explain(self, row: Sequence[float | None]) -> Explanation:
         """Probability, log-odds, bias and signed drivers of one row."""
-    def coefficients(self) -> list[dict[str, Any]] | None:
+    def coefficients(self) -> list[CoefficientReport] | None:
         """Logistic models: coefficient, odds ratio, retention impact per +1 SD."""
-    def evaluate(self, training_set: TrainingSet) -> dict[str, Any]:
+    def evaluate(self, training_set: TrainingSet) -> Evaluation:
         """ROC AUC, PR AUC, log loss, Brier, top-decile lift, calibration."""
-    def forecast(self, dataset: Dataset, as_of: TimestampLike, top: int = 3) -> list[dict[str, Any]]:
+    def forecast(self, dataset: Dataset, as_of: TimestampLike, top: int = 3) -> list[RiskEntry]:
         """Ranked risk list of active accounts with their top drivers."""
 
 def churn_backtest(
     training_set: TrainingSet, config: Document | None = None, folds: int = 3
-) -> dict[str, Any]:
+) -> ChurnBacktest:
     """Rolling, time-ordered backtest."""
 
-def fit_logistic(x: Matrix, y: Sequence[bool], config: Document | None = None) -> dict[str, Any]:
+def fit_logistic(x: Matrix, y: Sequence[bool], config: Document | None = None) -> LogisticFit:
     """Bare logistic regression with scikit-learn's objective."""
 
-def evaluate_churn(probabilities: Sequence[float], labels: Sequence[bool]) -> dict[str, Any]:
+def evaluate_churn(probabilities: Sequence[float], labels: Sequence[bool]) -> Evaluation:
     """Scores probabilities against outcomes."""
 
 def monthly_to_annual(monthly: float) -> float: ...
 def annual_to_monthly(annual: float) -> float: ...
-def mrr_churn(dataset: Dataset, start: TimestampLike, end: TimestampLike) -> dict[str, Any]: ...
+def mrr_churn(dataset: Dataset, start: TimestampLike, end: TimestampLike) -> MrrChurn: ...
 def subscription_churn_dates(
     dataset: Dataset, known_at: TimestampLike, config: Document | None = None
 ) -> dict[str, list[datetime]]: ...
 def activity_churn_dates(
     dataset: Dataset, known_at: TimestampLike, config: Document | None = None
 ) -> dict[str, list[datetime]]: ...
-def learn_scorecard_weights(dataset: Dataset, scorecard: Document, config: Document) -> dict[str, Any]:
+def learn_scorecard_weights(dataset: Dataset, scorecard: Document, config: Document) -> LearnedScorecard:
     """Learns a scorecard's weights from churn outcomes: ``{"scorecard", "weights", "intercept",
     "observations", "churned", "holdout_observations", "holdout_auc_before", "holdout_auc_after",
     "train_dates", "holdout_dates", "skipped_dates"}``."""
 
 def learn_weights(
     scorecard: Document, points: Matrix, churned: Sequence[bool], logistic: Document | None = None
-) -> dict[str, Any]:
+) -> LearnedWeights:
     """Learns weights from measure points (rows × measures, 0–100): ``{"scorecard", "weights", "intercept"}``."""
 
 def choose_inactivity_window(
     dataset: Dataset, known_at: TimestampLike, share: float = 0.9, min_gap_days: int = 7
-) -> dict[str, Any]: ...
+) -> InactivityWindowChoice: ...
 
 # --- expressions and segmentation (custfit::expr, custfit::segment) ---------------------
 
-DataTypeName: TypeAlias = Literal["int", "float", "bool", "str", "timestamp"]
-
+@final
 class Expr:
     """A compiled condition or value expression (a subset of CEL), compiled once against a
     schema and evaluated over whole columns. Unknown names raise UnknownMetricError (code
     ``unknown_name``), syntax errors ParseError (``expr_syntax``), type errors and sandbox limits
     InvalidInputError (``expr_type``, ``expr_limit``); all carry ``.position`` and ``.suggestion``."""
 
-    def __init__(self, source: str, schema: Snapshot | Mapping[str, DataTypeName], limits: Document | None = None) -> None: ...
+    def __new__(cls, source: str, schema: Snapshot | Mapping[str, DataTypeName], limits: Document | None = None) -> Self: ...
     @property
     def source(self) -> str:
         """The source text."""
@@ -345,30 +356,30 @@ class Expr:
     @property
     def columns(self) -> dict[str, DataTypeName]:
         """The columns the expression reads."""
-    def evaluate(self, snapshot: Snapshot) -> list[Any]:
+    def evaluate(self, snapshot: Snapshot) -> list[CellValue]:
         """The value for every row (None where missing)."""
     def matches(self, snapshot: Snapshot) -> list[bool]:
         """For a condition: True where it is true (missing and false give False)."""
 
-def segment_rules(snapshot: Snapshot, config: Document) -> dict[str, Any]:
+def segment_rules(snapshot: Snapshot, config: Document) -> RuleSegments:
     """Rule segments (first match wins, or multi-label): labels, membership and counts."""
 
-def pareto_tiers(snapshot: Snapshot, config: Document | None = None) -> dict[str, Any]:
+def pareto_tiers(snapshot: Snapshot, config: Document | None = None) -> ParetoTiers:
     """Pareto revenue tiers with per-tier shares and MRR floors, plus Pareto chart data."""
 
-def quantile_buckets(snapshot: Snapshot, config: Document | None = None) -> dict[str, Any]:
+def quantile_buckets(snapshot: Snapshot, config: Document | None = None) -> QuantileBuckets:
     """Equal-count buckets of one metric."""
 
-def rfm_scores(snapshot: Snapshot, config: Document | None = None) -> dict[str, Any]:
+def rfm_scores(snapshot: Snapshot, config: Document | None = None) -> RfmScores:
     """RFM scores (1-5) and named RFM segments."""
 
-def fit_clusters(snapshot: Snapshot, config: Document | None = None) -> dict[str, Any]:
+def fit_clusters(snapshot: Snapshot, config: Document | None = None) -> Clustering:
     """k-means clusters (k-means++, seeded) on standardised metrics, k chosen by silhouette."""
 
 def assign_clusters(snapshot: Snapshot, model: Document) -> list[int]:
     """Cluster numbers of every row for a fitted model."""
 
-def capacity_plan(snapshot: Snapshot, config: Document | None = None, tiers: list[str | None] | None = None) -> dict[str, Any]:
+def capacity_plan(snapshot: Snapshot, config: Document | None = None, tiers: list[str | None] | None = None) -> CapacityPlan:
     """CSMs needed per tier and a balanced book of business per CSM."""
 
 def snapshot_from_table(table: Document) -> Snapshot:
@@ -376,71 +387,14 @@ def snapshot_from_table(table: Document) -> Snapshot:
 
 # --- health scoring (custfit::health) ---------------------------------------------------
 
-class Band(TypedDict):
-    name: str
-    color: str
-    min: float
-    max: float
-
-class MeasureScore(TypedDict):
-    name: str
-    value: float | None
-    points: float | None
-    weight: float
-    contribution: float
-
-class AppliedOverride(TypedDict):
-    computed_score: float | None
-    reason: str
-    set_by: str | None
-    expires_at: str
-
-class AccountHealth(TypedDict):
-    account_id: str
-    score: float | None
-    band: str | None
-    color: str | None
-    scorecard: str
-    measures: list[MeasureScore]
-    override: AppliedOverride | None
-
-class MeasureChange(TypedDict):
-    name: str
-    value_before: float | None
-    value_after: float | None
-    before: float
-    after: float
-    delta: float
-
-class ScoreChange(TypedDict):
-    account_id: str
-    before: float
-    after: float
-    delta: float
-    band_before: str | None
-    band_after: str | None
-    by_measure: list[MeasureChange]
-
-class Rollup(TypedDict):
-    account_id: str
-    descendants: int
-    scored: int
-    weight: float
-    score: float | None
-    band: str | None
-
-class HistoryPoint(TypedDict):
-    as_of: str
-    score: float | None
-    band: str | None
-
+@final
 class Scorecard:
     """A health scorecard: measures (tiers, ramp or percentile among peers), optional groups,
     bands, flag penalties and CSM overrides, built from its JSON document and validated.
     Raises InvalidInputError (``invalid_config``), ParseError (``parse_error``) or
     UnsupportedVersionError (``unsupported_version``)."""
 
-    def __init__(self, config: Document) -> None:
+    def __new__(cls, config: Document) -> Self:
         """A scorecard from its document (dict or JSON text)."""
     @staticmethod
     def starter() -> Scorecard:
@@ -457,14 +411,15 @@ class Scorecard:
         """Scores every account of ``snapshot``. Releases the GIL."""
     def to_json(self) -> str:
         """The versioned JSON document."""
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ScorecardDocument:
         """The document as a dict."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
+@final
 class ScorecardSet:
     """A scorecard per value of a segment or lifecycle-phase column, with a default."""
 
-    def __init__(self, config: Document) -> None:
+    def __new__(cls, config: Document) -> Self:
         """A scorecard set from its document (``column``, ``cases``, ``default``)."""
     @property
     def column(self) -> str:
@@ -473,10 +428,11 @@ class ScorecardSet:
         """Scores every account with the scorecard its column value selects. Releases the GIL."""
     def to_json(self) -> str:
         """The versioned JSON document."""
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ScorecardSetDocument:
         """The document as a dict."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
+@final
 class HealthScores:
     """Health scores of every account of a snapshot, with per-measure contributions that sum
     exactly (in millionths of a point) to the score. Any Arrow consumer reads it as the
@@ -533,7 +489,7 @@ def health_snapshot(
 ) -> Snapshot:
     """The metric snapshot plus the edge-case flag columns. Releases the GIL."""
 
-def detect_flags(dataset: Dataset, as_of: TimestampLike, config: Document | None = None) -> list[dict[str, Any]]:
+def detect_flags(dataset: Dataset, as_of: TimestampLike, config: Document | None = None) -> list[AccountFlags]:
     """Edge-case flags of every account with the numbers behind them and ``fired``."""
 
 def add_flag_columns(snapshot: Snapshot, flags: Sequence[Mapping[str, Any]]) -> Snapshot:
@@ -545,7 +501,7 @@ def flag_columns() -> list[str]:
 def default_bands() -> list[Band]:
     """green >= 75, yellow >= 50, orange >= 25, red."""
 
-def backtest(dataset: Dataset, scorecard: ScorecardLike, config: Document) -> dict[str, Any]:
+def backtest(dataset: Dataset, scorecard: ScorecardLike, config: Document) -> BacktestReport:
     """Backtests a scorecard: churn per band with Wilson intervals, ROC AUC, transitions.
     Releases the GIL."""
 
@@ -580,14 +536,15 @@ def wilson_interval(k: int, n: int) -> tuple[float, float] | None:
 
 def goal_progress(
     dataset: Dataset, account_id: str, goal: Document, as_of: TimestampLike, lookback: Document
-) -> dict[str, Any]:
+) -> GoalProgress:
     """Progress of one account towards an activity goal: periods, streaks, personal best,
     celebrations and the daily series."""
 
-def goal_progress_all(dataset: Dataset, goal: Document, as_of: TimestampLike, lookback: Document) -> list[dict[str, Any]]:
+def goal_progress_all(dataset: Dataset, goal: Document, as_of: TimestampLike, lookback: Document) -> list[GoalProgress]:
     """``goal_progress`` for every account existing at ``as_of``. Releases the GIL."""
 
 __all__ = [
+    "__version__",
     "ChurnModel",
     "TrainingSet",
     "activity_churn_dates",

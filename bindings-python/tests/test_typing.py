@@ -1,0 +1,439 @@
+"""The typed results (custfit.types) are right and usable:
+
+* ``mypy --strict`` accepts the package (stubs included) and tests/typecheck/check_types.py,
+  which uses the API through annotated variables (and proves a wrong key is an error);
+* ``stubtest`` finds the stub of ``custfit._native`` consistent with the built module;
+* every function whose stub returns a ``custfit.types`` type really returns that shape on a
+  simulated customer base: keys (required ⊆ keys ⊆ required + optional) and value types,
+  recursively.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import custfit
+import custfit.types as T
+import pytest
+
+if sys.version_info >= (3, 11):
+    from typing import get_type_hints, is_typeddict
+else:  # NotRequired comes from typing_extensions there
+    from typing_extensions import get_type_hints, is_typeddict
+
+HERE = Path(__file__).resolve().parent
+PACKAGE_DIR = HERE.parent / "python"
+STUB = PACKAGE_DIR / "custfit" / "_native.pyi"
+CHECK = HERE / "typecheck" / "check_types.py"
+ALLOWLIST = HERE / "typecheck" / "stubtest-allowlist.txt"
+
+
+# --- static checks ---------------------------------------------------------------------------
+
+
+def run_mypy(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MYPYPATH": str(PACKAGE_DIR)}
+    cmd = [sys.executable, "-m", "mypy", "--strict", "--warn-unused-ignores", "--no-error-summary", "--config-file", os.devnull]
+    cmd += ["--cache-dir", str(tmp_path / "mypy-cache"), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+
+
+def test_mypy_strict_on_the_package(tmp_path):
+    r = run_mypy(tmp_path, "-p", "custfit")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mypy_strict_on_the_check_script(tmp_path):
+    r = run_mypy(tmp_path, str(CHECK))
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mypy_catches_a_wrong_key(tmp_path):
+    """The check script's ignores are needed: without them mypy reports the wrong keys."""
+    text = CHECK.read_text()
+    mark = "  # type: ignore[typeddict-item]\n"
+    assert text.count(mark) >= 2
+    broken = tmp_path / "broken.py"
+    broken.write_text(text.replace(mark, "\n"))
+    r = run_mypy(tmp_path, str(broken))
+    assert r.returncode == 1
+    assert r.stdout.count("error:") == r.stdout.count("[typeddict-item]") == text.count(mark), r.stdout
+
+
+def test_stubtest(tmp_path):
+    cmd = [sys.executable, "-m", "mypy.stubtest", "custfit._native", "--allowlist", str(ALLOWLIST)]
+    cmd += ["--mypy-config-file", os.devnull]
+    env = {**os.environ, "MYPYPATH": str(PACKAGE_DIR)}
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+# --- runtime shapes --------------------------------------------------------------------------
+
+LIST_CAP = 300  # elements of a list checked (enough to meet every variant on the simulator)
+
+
+def mismatches(value: Any, tp: Any, path: str = "$") -> list[str]:
+    """Where ``value`` does not have type ``tp`` (empty when it does)."""
+    origin = get_origin(tp)
+    if tp is Any:
+        return []
+    if tp is None or tp is type(None):
+        return [] if value is None else [f"{path}: expected None, got {value!r}"]
+    if origin is Union:
+        attempts = [mismatches(value, t, path) for t in get_args(tp)]
+        if any(not a for a in attempts):
+            return []
+        return [f"{path}: {value!r} matches no member of {tp}"] + [m for a in attempts for m in a]
+    if origin is Literal:
+        return [] if value in get_args(tp) else [f"{path}: {value!r} is not one of {get_args(tp)}"]
+    if is_typeddict(tp):
+        if not isinstance(value, dict):
+            return [f"{path}: expected a dict ({tp.__name__}), got {type(value).__name__}"]
+        keys, required, optional = set(value), set(tp.__required_keys__), set(tp.__optional_keys__)
+        out = []
+        if not required <= keys:
+            out.append(f"{path}: {tp.__name__} misses {sorted(required - keys)}")
+        if not keys <= required | optional:
+            out.append(f"{path}: {tp.__name__} has unexpected {sorted(keys - required - optional)}")
+        hints = get_type_hints(tp)
+        for k in keys & set(hints):
+            out += mismatches(value[k], hints[k], f"{path}.{k}")
+        return out
+    if origin is list:
+        if not isinstance(value, list):
+            return [f"{path}: expected a list, got {type(value).__name__}"]
+        (item,) = get_args(tp)
+        return [m for i, v in enumerate(value[:LIST_CAP]) for m in mismatches(v, item, f"{path}[{i}]")]
+    if origin is dict:
+        if not isinstance(value, dict):
+            return [f"{path}: expected a dict, got {type(value).__name__}"]
+        kt, vt = get_args(tp)
+        return [m for k, v in value.items() for m in mismatches(k, kt, f"{path}<key>") + mismatches(v, vt, f"{path}[{k!r}]")]
+    if tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is float:
+        ok = isinstance(value, float)
+    elif tp is dt.datetime:
+        ok = isinstance(value, dt.datetime) and value.tzinfo is not None
+    else:
+        ok = isinstance(value, tp)
+    return [] if ok else [f"{path}: expected {getattr(tp, '__name__', tp)}, got {value!r}"]
+
+
+def test_the_checker_can_fail():
+    good: T.Band = {"name": "green", "color": "#0a0", "min": 75.0, "max": 100.0}
+    assert mismatches(good, T.Band) == []
+    assert mismatches({**good, "extra": 1}, T.Band)
+    assert mismatches({k: v for k, v in good.items() if k != "max"}, T.Band)
+    assert mismatches({**good, "min": 75}, T.Band)  # an int where a float is declared
+    assert mismatches([good, {**good, "name": None}], list[T.Band])
+    assert mismatches({"score": True}, dict[str, int])
+    assert mismatches("red", Literal["green", "yellow"])
+    # NotRequired keys may be absent, but not wrong.
+    doc = custfit.Scorecard.starter().to_dict()
+    assert mismatches({**doc, "groups": "x"}, T.ScorecardDocument)
+    naive = {"day": dt.datetime(2024, 1, 1), "active_users": 0, "events": 0, "logins": 0}
+    assert mismatches(naive, T.DailyActivity)  # datetimes are aware
+
+
+@pytest.fixture(scope="module")
+def sim() -> custfit.Simulation:
+    return custfit.simulate(accounts=120, days=300, seed=4, activity_scale=0.3)
+
+
+def small_card() -> dict[str, Any]:
+    def ramp(name: str, metric: str, lo: float, hi: float, d: str = "higher_is_better") -> dict[str, Any]:
+        return {"name": name, "metric": metric, "direction": d, "scoring": {"type": "ramp", "low": lo, "high": hi}}
+
+    return {
+        "name": "small",
+        "measures": [
+            ramp("active", "active_days_30d", 0, 20),
+            ramp("trend", "usage_trend_30d", -1, 1),
+            ramp("tickets", "support_tickets_60d", 0, 5, "lower_is_better"),
+        ],
+    }
+
+
+def full_card(overridden: tuple[str, str] = ("x", "y")) -> dict[str, Any]:
+    """A scorecard with every optional part (groups, weights, penalties, overrides)."""
+    return {
+        "name": "full",
+        "measures": [
+            {
+                "name": "active",
+                "metric": "active_days_30d",
+                "weight": 2,
+                "group": "usage",
+                "scoring": {"type": "tiers", "tiers": [{"max": 5, "points": 0}, {"min": 5, "points": 100}]},
+            },
+            {
+                "name": "logins",
+                "metric": "logins_30d",
+                "group": "usage",
+                "missing": {"type": "default", "points": 50},
+                "scoring": {"type": "percentile", "peers": {"type": "bins", "column": "mrr", "edges": [100, 1000]}},
+            },
+            {
+                "name": "mrr",
+                "metric": "mrr",
+                "group": "money",
+                "missing": {"type": "worst"},
+                "scoring": {"type": "ramp", "low": 0, "high": 1e5},
+            },
+        ],
+        "groups": [{"name": "usage", "weight": 3}, {"name": "money", "weight": 1}],
+        "penalties": [{"column": "flag_extraction_burst", "points": 20}],
+        "overrides": [
+            {
+                "account_id": overridden[0],
+                "score": 10,
+                "reason": "r",
+                "set_by": "csm",
+                "set_at": "2024-01-01",
+                "expires_at": "2099-01-01",
+            },
+            {"account_id": overridden[1], "score": 10, "reason": "r", "expires_at": "2099-01-01"},
+        ],
+    }
+
+
+def family() -> custfit.Dataset:
+    """A parent with two children (for rollups), attributes of every kind, one user per role."""
+    ds = custfit.Dataset()
+    opts = {"now": "2024-03-10T00:00:00Z"}
+    attributes = {"since": dt.date(2023, 1, 1), "employees": 40, "region": "EMEA", "partner": True}
+    ds.add_accounts(
+        [
+            {"id": "p", "name": "Parent", "created_at": "2024-01-01", "owner": "csm", "seats": 5},
+            {"id": "c1", "name": "Child 1", "created_at": "2024-01-01", "parent_id": "p", "attributes": attributes},
+            {"id": "c2", "name": "Child 2", "created_at": "2024-01-01", "parent_id": "p"},
+        ],
+        opts,
+    )
+    roles = ["admin", "champion", "executive", "member"]
+    ds.add_users(
+        [{"id": r, "account_id": "c1", "role": r, "created_at": "2024-01-02", "deactivated_at": "2024-02-01"} for r in roles],
+        opts,
+    )
+    ds.add_subscriptions(
+        [
+            {
+                "account_id": "c1",
+                "plan": "a",
+                "start": "2024-01-01",
+                "end": "2025-01-01",
+                "mrr": {"minor": 1000, "currency": "USD"},
+            },
+            {"account_id": "c2", "plan": "b", "start": "2024-01-01", "mrr": {"minor": 500, "currency": "USD"}, "status": "trial"},
+        ],
+        opts,
+    )
+    ds.add_events(
+        [{"account_id": "c1", "timestamp": "2024-02-01", "name": "x", "properties": {"n": 1, "s": "t", "b": False}}], opts
+    )
+    return ds
+
+
+def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
+    """``{name: (value, declared type)}`` for every function and method with a typed result."""
+    ds = sim.dataset
+    end = sim.end
+    snap = custfit.health_snapshot(ds, end)
+    first = ds.accounts()[0]["id"]
+    out: dict[str, tuple[Any, Any]] = {}
+
+    def add(name: str, value: Any, tp: Any) -> None:
+        out[name] = (value, tp)
+
+    # data and simulator
+    add("Dataset.add_accounts", custfit.Dataset().add_accounts(ds.accounts()[:3]), T.IngestReport)
+    mixed = custfit.Dataset()
+    mixed.add_accounts([{"id": "a", "name": "A", "created_at": "2024-01-01", "seats": 3, "owner": "o"}])
+    rep = mixed.add_users(
+        [{"id": "u", "account_id": "a", "created_at": "2024-01-02"}, {"id": "v", "account_id": "zz", "created_at": "x"}],
+        {"mode": "lenient"},
+    )
+    assert rep["rejected"], rep
+    add("Dataset.add_users", rep, T.IngestReport)
+    add("Dataset.add_subscriptions", custfit.Dataset().add_subscriptions([]), T.IngestReport)
+    add("Dataset.add_events", custfit.Dataset().add_events([]), T.IngestReport)
+    add("Dataset.memory_usage", ds.memory_usage(), T.MemoryUsage)
+    fam = family()
+    add("Dataset.accounts", ds.accounts() + fam.accounts(), list[T.AccountRow])
+    add("Dataset.users", ds.users() + fam.users(), list[T.UserRow])
+    add("Dataset.subscriptions", ds.subscriptions() + fam.subscriptions(), list[T.SubscriptionRow])
+    add("Dataset.events", ds.events() + fam.events(), list[T.EventRow])
+    add("Dataset.daily_activity", ds.daily_activity(first, end, 14), list[T.DailyActivity])
+    add("Simulation.truth", sim.truth, list[T.AccountTruth])
+    add("Simulation.config", sim.config, T.SimulationConfig)
+    add("metric_catalog", custfit.metric_catalog(), list[T.MetricInfo])
+
+    # churn
+    features = ["active_days_30d", "usage_trend_30d", "days_to_renewal", "support_tickets_60d"]
+    ts = custfit.build_training_set(
+        ds, {"features": {"metrics": features}, "horizon": {"amount": 60, "unit": "days"}}, known_at=end
+    )
+    train, test = ts.time_split(0.3)
+    lr = custfit.ChurnModel.fit(train)
+    gb = custfit.ChurnModel.fit(train, {"model": {"type": "boosted_trees", "settings": {"trees": 10}}})
+    add("ChurnModel.explain", lr.explain([3.0, None, 30.0, 1.0]), T.Explanation)
+    add("ChurnModel.coefficients", lr.coefficients(), Union[list[T.CoefficientReport], None])
+    assert gb.coefficients() is None
+    add("ChurnModel.evaluate", gb.evaluate(test), T.Evaluation)
+    add("ChurnModel.forecast", gb.forecast(ds, end, top=2), list[T.RiskEntry])
+    add("churn_backtest", custfit.churn_backtest(ts, None, folds=2), T.ChurnBacktest)
+    xs = [[float(i)] for i in range(12)]
+    add("fit_logistic", custfit.fit_logistic(xs, [i % 2 == 0 for i in range(12)]), T.LogisticFit)
+    p = lr.predict(test.x)
+    add("evaluate_churn", custfit.evaluate_churn(p, test.y), T.Evaluation)
+    add("mrr_churn", custfit.mrr_churn(ds, sim.start, end), T.MrrChurn)
+    add("choose_inactivity_window", custfit.choose_inactivity_window(ds, end, 0.9, 3), T.InactivityWindowChoice)
+    dates = [sim.start + dt.timedelta(days=60 + 30 * k) for k in range(4)]
+    learned = custfit.learn_scorecard_weights(ds, small_card(), {"dates": dates, "horizon": {"amount": 60, "unit": "days"}})
+    add("learn_scorecard_weights", learned, T.LearnedScorecard)
+    points = [[float(i % 100), float((i * 7) % 100), None] for i in range(60)]
+    add("learn_weights", custfit.learn_weights(small_card(), points, [i % 3 == 0 for i in range(60)]), T.LearnedWeights)
+
+    # segmentation
+    add(
+        "segment_rules",
+        custfit.segment_rules(snap, {"segments": [{"name": "quiet", "condition": "logins_30d == 0"}]}),
+        T.RuleSegments,
+    )
+    tiers = custfit.pareto_tiers(snap)
+    add("pareto_tiers", tiers, T.ParetoTiers)
+    add("quantile_buckets", custfit.quantile_buckets(snap, {"metric": "usage_trend_30d"}), T.QuantileBuckets)
+    add("rfm_scores", custfit.rfm_scores(snap), T.RfmScores)
+    add("fit_clusters", custfit.fit_clusters(snap, {"metrics": ["logins_30d", "events_30d", "mrr"], "seed": 1}), T.Clustering)
+    labels = [tiers["tiers"][i]["name"] for i in tiers["assignment"]]
+    plan = {"account_hours_per_year": {"tier_1": 60, "tier_2": 15, "tier_3": 0}, "csm_hours_per_year": 1500}
+    add("capacity_plan", custfit.capacity_plan(snap, plan, tiers=labels), T.CapacityPlan)
+
+    # health
+    starter = custfit.Scorecard.starter()
+    full = custfit.Scorecard(full_card())
+    scores = starter.score(snap)
+    earlier = starter.score(custfit.health_snapshot(ds, end - dt.timedelta(days=30)))
+    add("Scorecard.bands", starter.bands, list[T.Band])
+    add(
+        "Scorecard.to_dict",
+        [starter.to_dict(), full.to_dict(), custfit.Scorecard(small_card()).to_dict()],
+        list[T.ScorecardDocument],
+    )
+    card_set = custfit.ScorecardSet(
+        {"column": "plan", "cases": [{"values": ["growth"], "scorecard": full_card()}], "default": small_card()}
+    )
+    add("ScorecardSet.to_dict", card_set.to_dict(), T.ScorecardSetDocument)
+    add("HealthScores.bands", scores.bands, list[T.Band])
+    add("HealthScores.row", [scores.row(0), scores.row(10**6)], list[Union[T.AccountHealth, None]])
+    add("HealthScores.account", [scores.account(first), scores.account("nobody")], list[Union[T.AccountHealth, None]])
+    ids = snap.account_ids
+    overridden = custfit.Scorecard(full_card((ids[0], ids[1]))).score(snap).rows()
+    add("HealthScores.rows", scores.rows() + overridden, list[T.AccountHealth])
+    assert overridden[0]["override"] is not None and overridden[2]["override"] is None
+    add("HealthScores.changes_since", scores.changes_since(earlier), list[T.ScoreChange])
+    fam_snap = custfit.health_snapshot(fam, "2024-03-01")
+    add("HealthScores.rollup", starter.score(fam_snap).rollup(fam_snap), list[T.Rollup])
+    flags = custfit.detect_flags(ds, end)
+    add("detect_flags", flags, list[T.AccountFlags])
+    add("default_bands", custfit.default_bands(), list[T.Band])
+    grid = custfit.backtest_grid(sim.start + dt.timedelta(days=60), end - dt.timedelta(days=91), 30)
+    add("backtest", custfit.backtest(ds, starter, {"dates": [*grid, end]}), T.BacktestReport)
+    hist = custfit.health_history(ds, starter, grid[:2])
+    add("account_history", custfit.account_history(hist, first) + custfit.account_history(hist, "nobody"), list[T.HistoryPoint])
+
+    # goals and ingestion reports
+    goal = {"name": "weekly logins", "metric": {"type": "logins"}, "period": "weekly", "target": 2}
+    lookback = {"amount": 12, "unit": "weeks"}
+    add("goal_progress", custfit.goal_progress(ds, first, goal, end, lookback), T.GoalProgress)
+    add("goal_progress_all", custfit.goal_progress_all(ds, goal, end, lookback), list[T.GoalProgress])
+    return out
+
+
+@pytest.fixture(scope="module")
+def checked(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
+    return results(sim)
+
+
+def typed_functions() -> set[str]:
+    """Functions and methods of the stub whose result mentions a custfit.types name."""
+    tree = ast.parse(STUB.read_text())
+    types_names = {
+        a.asname or a.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "custfit.types"
+        for a in node.names
+        if is_typeddict(getattr(T, a.name))
+    }
+
+    def typed(fn: ast.FunctionDef) -> bool:
+        return fn.returns is not None and any(isinstance(n, ast.Name) and n.id in types_names for n in ast.walk(fn.returns))
+
+    out = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and typed(n)}
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        out |= {f"{cls.name}.{m.name}" for m in cls.body if isinstance(m, ast.FunctionDef) and typed(m)}
+    return out
+
+
+def test_every_typed_function_is_checked(checked):
+    assert len(typed_functions()) > 40
+    # Dataset.from_files returns (Dataset, LoadReport): checked in test_from_files_report.
+    assert set(checked) | {"Dataset.from_files"} == typed_functions()
+
+
+@pytest.mark.parametrize("name", sorted(typed_functions() - {"Dataset.from_files"}))
+def test_result_shape(checked, name):
+    value, tp = checked[name]
+    problems = mismatches(value, tp)
+    assert not problems, "\n".join(problems[:20])
+    if isinstance(value, list):
+        assert value, f"{name} returned an empty list: nothing was checked"
+
+
+def test_every_optional_key_is_met(checked):
+    """Each NotRequired key is both present and absent somewhere in the checked results."""
+    seen: dict[tuple[str, str], set[bool]] = {}
+
+    def walk(value: Any, tp: Any) -> None:
+        if get_origin(tp) is Union:
+            for t in get_args(tp):
+                if not mismatches(value, t):
+                    walk(value, t)
+        elif is_typeddict(tp) and isinstance(value, dict):
+            for k in tp.__optional_keys__:
+                seen.setdefault((tp.__name__, k), set()).add(k in value)
+            hints = get_type_hints(tp)
+            for k, v in value.items():
+                walk(v, hints[k])
+        elif get_origin(tp) is list and isinstance(value, list):
+            for v in value[:LIST_CAP]:
+                walk(v, get_args(tp)[0])
+
+    for value, tp in checked.values():
+        walk(value, tp)
+    optional = {(t.__name__, k) for t in vars(T).values() if is_typeddict(t) for k in t.__optional_keys__}
+    assert optional and {k for k, v in seen.items() if v == {True, False}} == optional, seen
+
+
+def test_from_files_report(tmp_path, sim):
+    small = custfit.simulate(accounts=5, days=20, seed=1).dataset
+    small.write_csv(tmp_path)
+    ds, report = custfit.Dataset.from_files(*(tmp_path / f"{t}.csv" for t in ("accounts", "users", "subscriptions", "events")))
+    assert isinstance(ds, custfit.Dataset)
+    assert mismatches(report, T.LoadReport) == []
+
+
+def test_exported_types_are_typeddicts_or_aliases():
+    for name in T.__all__:
+        obj = getattr(T, name)
+        assert is_typeddict(obj) or get_origin(obj) in (Union, Literal), name
+        if is_typeddict(obj):
+            assert obj.__required_keys__ | obj.__optional_keys__ == set(get_type_hints(obj)), name

@@ -1,0 +1,175 @@
+"""Type-checked use of the API (``mypy --strict --warn-unused-ignores``, run by test_typing.py).
+
+Not collected by pytest: it is only checked, never run. Every annotated variable below must be
+accepted; each ``# type: ignore[typeddict-item]`` marks a deliberate mistake mypy must report
+(``--warn-unused-ignores`` fails if it does not).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import custfit
+from custfit.types import (
+    AccountFlags,
+    AccountHealth,
+    AccountRow,
+    AccountTruth,
+    BacktestReport,
+    Band,
+    CapacityPlan,
+    ChurnBacktest,
+    Clustering,
+    CoefficientReport,
+    DailyActivity,
+    Evaluation,
+    EventRow,
+    Explanation,
+    GoalProgress,
+    HistoryPoint,
+    InactivityWindowChoice,
+    IngestReport,
+    LearnedScorecard,
+    LearnedWeights,
+    LoadReport,
+    LogisticFit,
+    MemoryUsage,
+    MetricInfo,
+    MrrChurn,
+    ParetoTiers,
+    QuantileBuckets,
+    RfmScores,
+    RiskEntry,
+    Rollup,
+    RuleSegments,
+    ScorecardDocument,
+    ScorecardSetDocument,
+    ScoreChange,
+    SimulationConfig,
+    SubscriptionRow,
+    UserRow,
+)
+
+
+def data(sim: custfit.Simulation) -> None:
+    ds = sim.dataset
+    report: IngestReport = custfit.Dataset().add_accounts(ds.accounts())
+    rows: int = report["accepted"] + len(report["rejected"])
+    accounts: list[AccountRow] = ds.accounts()
+    seats: int | None = accounts[0]["seats"]
+    created: datetime = accounts[0]["created_at"]
+    users: list[UserRow] = ds.users()
+    subs: list[SubscriptionRow] = ds.subscriptions()
+    minor: int = subs[0]["mrr"]["minor"]
+    events: list[EventRow] = ds.events()
+    user: str | None = events[0]["user_id"]
+    memory: MemoryUsage = ds.memory_usage()
+    days: list[DailyActivity] = ds.daily_activity(accounts[0]["id"], sim.end, 7)
+    day: datetime = days[0]["day"]
+    truth: list[AccountTruth] = sim.truth
+    churned_at: datetime | None = truth[0]["churned_at"]
+    config: SimulationConfig = sim.config
+    again = custfit.simulate(config)
+    catalog: list[MetricInfo] = custfit.metric_catalog()
+    loaded: tuple[custfit.Dataset, LoadReport] = custfit.Dataset.from_files(accounts="accounts.csv")
+    print(rows, seats, created, users, minor, user, memory, day, churned_at, again, catalog, loaded)
+
+
+def churn(sim: custfit.Simulation) -> None:
+    ts = custfit.build_training_set(sim.dataset, {"features": {"metrics": ["active_days_30d"]}}, known_at=sim.end)
+    train, test = ts.time_split(0.3)
+    model = custfit.ChurnModel.fit(train)
+    why: Explanation = model.explain([3.0])
+    top: str = why["drivers"][0]["feature"]
+    value: float | None = why["drivers"][0]["value"]
+    coefficients: list[CoefficientReport] | None = model.coefficients()
+    if coefficients is not None:
+        odds: float = coefficients[0]["odds_ratio"]
+        print(odds)
+    evaluation: Evaluation = model.evaluate(test)
+    auc: float = evaluation["roc_auc"]
+    risk: list[RiskEntry] = model.forecast(sim.dataset, sim.end, top=2)
+    renewal: str = risk[0]["opportunity_at"]  # RFC 3339 text
+    backtest: ChurnBacktest = custfit.churn_backtest(ts, None, folds=2)
+    pooled: Evaluation = backtest["pooled"]
+    fit: LogisticFit = custfit.fit_logistic([[0.0], [1.0]], [False, True])
+    scored: Evaluation = custfit.evaluate_churn([0.1, 0.9], [False, True])
+    mrr: MrrChurn = custfit.mrr_churn(sim.dataset, sim.start, sim.end)
+    window: InactivityWindowChoice = custfit.choose_inactivity_window(sim.dataset, sim.end)
+    unit: str = window["window"]["unit"]
+    learned: LearnedScorecard = custfit.learn_scorecard_weights(sim.dataset, custfit.Scorecard.starter().to_dict(), {"dates": []})
+    auc_after: float | None = learned["holdout_auc_after"]
+    card: ScorecardDocument = learned["scorecard"]
+    weights: LearnedWeights = custfit.learn_weights(card, [[50.0]], [True])
+    print(top, value, auc, renewal, pooled, fit, scored, mrr, unit, auc_after, weights)
+    print(evaluation["roc_aux"])  # type: ignore[typeddict-item]
+
+
+def segments(snap: custfit.Snapshot) -> None:
+    rules: RuleSegments = custfit.segment_rules(snap, {"segments": []})
+    label: str | None = rules["label"][0]
+    tiers: ParetoTiers = custfit.pareto_tiers(snap)
+    names: list[str] = [tiers["tiers"][i]["name"] for i in tiers["assignment"]]
+    floor: float | None = tiers["tiers"][0]["mrr_floor"]
+    buckets: QuantileBuckets = custfit.quantile_buckets(snap)
+    bucket: int | None = buckets["bucket"][0]
+    rfm: RfmScores = custfit.rfm_scores(snap)
+    clusters: Clustering = custfit.fit_clusters(snap)
+    assigned: list[int] = custfit.assign_clusters(snap, clusters["model"])
+    plan: CapacityPlan = custfit.capacity_plan(snap, None, tiers=list(names))
+    csms: int = plan["total_csms"]
+    print(label, floor, bucket, rfm, assigned, csms)
+    print(tiers["tier"])  # type: ignore[typeddict-item]
+
+
+def health(sim: custfit.Simulation) -> None:
+    snap = custfit.health_snapshot(sim.dataset, sim.end)
+    card = custfit.Scorecard.starter()
+    document: ScorecardDocument = card.to_dict()
+    penalties = document.get("penalties", [])
+    set_document: ScorecardSetDocument = custfit.ScorecardSet({"column": "plan", "cases": [], "default": document}).to_dict()
+    bands: list[Band] = card.bands
+    scores = card.score(snap)
+    row: AccountHealth | None = scores.row(0)
+    if row is not None:
+        score: float | None = row["score"]
+        contribution: float = row["measures"][0]["contribution"]
+        if row["override"] is not None:
+            expires: str = row["override"]["expires_at"]
+            print(expires)
+        print(score, contribution)
+    rows: list[AccountHealth] = scores.rows()
+    earlier = card.score(custfit.health_snapshot(sim.dataset, sim.end - timedelta(days=30)))
+    changes: list[ScoreChange] = scores.changes_since(earlier)
+    rollup: list[Rollup] = scores.rollup(snap)
+    flags: list[AccountFlags] = custfit.detect_flags(sim.dataset, sim.end)
+    fired: list[str] = flags[0]["fired"]
+    z: float | None = flags[0]["extraction_burst"]["robust_z"]
+    with_flags = custfit.add_flag_columns(snap, flags)
+    report: BacktestReport = custfit.backtest(sim.dataset, card, {"dates": custfit.backtest_grid(sim.start, sim.end, 30)})
+    churn_rate: float | None = report["bands"][0]["churn_rate"]
+    history: list[HistoryPoint] = custfit.account_history(custfit.health_history(sim.dataset, card, [sim.end]), "a")
+    when: str = history[0]["as_of"]
+    print(penalties, set_document, bands, rows, changes, rollup, fired, z, with_flags, churn_rate, when)
+
+
+def goals(sim: custfit.Simulation) -> None:
+    goal = {"metric": {"type": "logins"}, "period": "weekly", "target": 2}
+    progress: GoalProgress = custfit.goal_progress(sim.dataset, "a", goal, sim.end, {"amount": 4, "unit": "weeks"})
+    everyone: list[GoalProgress] = custfit.goal_progress_all(sim.dataset, goal, sim.end, {"amount": 4, "unit": "weeks"})
+    streak: int = progress["current_streak"]
+    best = progress["personal_best"]
+    if best is not None:
+        start: str = best["period_start"]
+        print(start)
+    day: str = progress["days"][0]["day"]  # RFC 3339 text here, a datetime in daily_activity
+    print(everyone, streak, day)
+
+
+def main() -> None:
+    sim = custfit.simulate(accounts=50, days=120, seed=1)
+    data(sim)
+    churn(sim)
+    segments(sim.dataset.snapshot(sim.end))
+    health(sim)
+    goals(sim)
