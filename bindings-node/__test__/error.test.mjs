@@ -51,3 +51,19 @@ test('a thrown error can be caught and the dataset used again', () => {
   }
   assert.equal(ds.snapshot('2024-03-01').length, 2)
 })
+
+test('whole-number arguments: negative, fractional, NaN or huge values are invalid_argument, never wrapped or truncated', () => {
+  const sim = simulate({ accounts: 30, days: 90, seed: 5 })
+  const ds = sim.dataset
+  const id = ds.snapshot(sim.end).accountIds[0]
+  for (const bad of [-1, 2.5, NaN, 1e12]) {
+    const calls = {
+      days: () => ds.dailyActivity(id, sim.end, bad),
+      minGapDays: () => custfit.chooseInactivityWindow(ds, sim.end, 0.9, bad),
+      stepDays: () => custfit.backtestGrid('2024-01-01', '2024-03-01', bad),
+    }
+    for (const [name, call] of Object.entries(calls)) {
+      assert.throws(call, (e) => e.code === 'invalid_argument' && e.message.includes(`\`${name}\``), `${name}=${bad}`)
+    }
+  }
+})

@@ -11,7 +11,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::data::{string_arg, Dataset};
-use crate::error::{invalid_argument, IntoCore, Result, Throw};
+use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
 use crate::health::{document, json};
 use crate::time::{date, timestamp_arg, type_name};
 
@@ -49,10 +49,7 @@ impl Dataset {
                 ValueType::Number => unsafe { days.cast::<f64>() }.core()?,
                 other => return Err(invalid_argument("days", format!("expected a number, got {}", type_name(other)))),
             };
-            if !(days.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&days)) {
-                return Err(invalid_argument("days", format!("{days} is not a whole number of days")));
-            }
-            let series = custfit::daily_activity(&self.inner, &account_id, end, days as u32)?;
+            let series = custfit::daily_activity(&self.inner, &account_id, end, whole_u32(days, "days")?)?;
             Ok(series
                 .into_iter()
                 .map(|d| DailyActivity { day: date(d.day), active_users: d.active_users, events: d.events, logins: d.logins })

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::data::{options_object, string_of, Dataset};
-use crate::error::{invalid_argument, IntoCore, Result, Throw};
+use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
 use crate::time::{date, timestamp_arg};
 
 /// A config argument: an object (serde names; top-level camelCase accepted) or its JSON text.
@@ -261,10 +261,11 @@ impl ChurnModel {
         ts_args_type = "dataset: Dataset, asOf: Date | string | number, top?: number",
         ts_return_type = "Array<RiskEntry>"
     )]
-    pub fn forecast(&self, env: &Env, dataset: &Dataset, as_of: Unknown<'_>, top: Option<u32>) -> napi::Result<Value> {
+    pub fn forecast(&self, env: &Env, dataset: &Dataset, as_of: Unknown<'_>, top: Option<f64>) -> napi::Result<Value> {
         let run = || {
             let t = timestamp_arg(&as_of, "asOf")?;
-            json(&self.inner.forecast(&dataset.inner, t, top.unwrap_or(3) as usize)?)
+            let top = whole_u32(top.unwrap_or(3.0), "top")?;
+            json(&self.inner.forecast(&dataset.inner, t, top as usize)?)
         };
         run().throw(env)
     }
@@ -280,12 +281,13 @@ pub fn churn_backtest(
     env: &Env,
     training_set: &TrainingSet,
     config: Option<Unknown<'_>>,
-    folds: Option<u32>,
+    folds: Option<f64>,
 ) -> napi::Result<Value> {
     let run = || {
+        let folds = whole_u32(folds.unwrap_or(3.0), "folds")?;
         let cfg = model_config(config.as_ref())?;
         let set = &training_set.inner;
-        json(&churn::backtest(set, &ChurnFeatures::new(&set.feature_names), &cfg, folds.unwrap_or(3) as usize)?)
+        json(&churn::backtest(set, &ChurnFeatures::new(&set.feature_names), &cfg, folds as usize)?)
     };
     run().throw(env)
 }
@@ -396,16 +398,17 @@ pub fn choose_inactivity_window(
     dataset: &Dataset,
     known_at: Unknown<'_>,
     share: Option<f64>,
-    min_gap_days: Option<u32>,
+    min_gap_days: Option<f64>,
 ) -> napi::Result<Value> {
     let run = || {
         let k = timestamp_arg(&known_at, "knownAt")?;
+        let min_gap_days = whole_u32(min_gap_days.unwrap_or(7.0), "minGapDays")?;
         let rules = custfit::metrics::ActivityRules::default();
         json(&churn::choose_inactivity_window(
             &dataset.inner,
             &rules,
             share.unwrap_or(0.9),
-            custfit::Window::days(min_gap_days.unwrap_or(7)),
+            custfit::Window::days(min_gap_days),
             k,
         )?)
     };

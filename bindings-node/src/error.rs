@@ -55,6 +55,17 @@ pub fn invalid_argument(name: &str, reason: impl Into<String>) -> Error {
     argument(ErrorKind::InvalidArgument, name, reason)
 }
 
+/// A JS number that must be a whole number from 0 to `u32::MAX` (a count of days, folds, ...):
+/// anything else (negative, fractional, NaN, huge) is `invalid_argument` naming `name`, never a
+/// silent wrap or truncation.
+pub fn whole_u32(value: f64, name: &str) -> Result<u32> {
+    if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(invalid_argument(name, format!("must be a whole number from 0 to {}, got {value}", u32::MAX)))
+    }
+}
+
 /// A core `Error::Argument` of any kind (e.g. `invalid_timestamp` for an `asOf`).
 pub fn argument(kind: ErrorKind, name: &str, reason: impl Into<String>) -> Error {
     Error::Argument { kind, name: name.to_string(), reason: reason.into() }

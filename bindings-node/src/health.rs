@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::data::{snake_case, to_json, Dataset};
-use crate::error::{guard, invalid_argument, throw, IntoCore, Result, Throw};
+use crate::error::{guard, invalid_argument, throw, whole_u32, IntoCore, Result, Throw};
 use crate::metrics::{config_arg, Snapshot};
 use crate::time::{date, timestamp_arg, type_name};
 
@@ -594,10 +594,7 @@ pub fn backtest_async<'env>(
 pub fn backtest_grid(env: &Env, first: Unknown<'_>, last: Unknown<'_>, step_days: f64) -> napi::Result<Vec<DateTime<Utc>>> {
     let run = || {
         let (a, b) = (timestamp_arg(&first, "first")?, timestamp_arg(&last, "last")?);
-        if !(step_days.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&step_days)) {
-            return Err(invalid_argument("stepDays", format!("must be a whole number of days, got {step_days}")));
-        }
-        Ok(BacktestConfig::grid(a, b, step_days as u32)?.into_iter().map(date).collect())
+        Ok(BacktestConfig::grid(a, b, whole_u32(step_days, "stepDays")?)?.into_iter().map(date).collect())
     };
     run().throw(env)
 }
