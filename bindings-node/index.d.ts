@@ -899,13 +899,13 @@ export interface LearnedWeights {
  * Returns `{scorecard, weights, intercept, observations, churned, holdout_observations,
  * holdout_auc_before, holdout_auc_after, train_dates, holdout_dates, skipped_dates}`.
  */
-export declare function learnScorecardWeights(dataset: Dataset, scorecard: object | string, config: object | string): LearnedScorecard
+export declare function learnScorecardWeights(dataset: Dataset, scorecard: Scorecard | object | string, config: object | string): LearnedScorecard
 
 /**
  * Learns weights from measure points you already have: `points` rows × the scorecard's measures
  * (0–100, `null` = missing), `churned` per row. Returns `{scorecard, weights, intercept}`.
  */
-export declare function learnWeights(scorecard: object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string): LearnedWeights
+export declare function learnWeights(scorecard: Scorecard | object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string): LearnedWeights
 
 /** A dataset loaded from files and the report of each table. */
 export interface LoadedDataset {

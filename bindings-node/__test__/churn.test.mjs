@@ -133,6 +133,10 @@ test('learnScorecardWeights: shares sum to 1, hold-out AUCs, coded errors', () =
   assert.ok(shares.every((s) => s >= 0))
   assert.equal(typeof r.holdout_auc_after, 'number')
   assert.ok(r.observations > 0)
+  // a Scorecard instance is taken as well as its document, with the same answer; a set is refused
+  assert.deepEqual(custfit.learnScorecardWeights(sim.dataset, new custfit.Scorecard(card), { dates }), r)
+  const set = new custfit.ScorecardSet({ column: 'plan', cases: [], default: card })
+  assert.throws(() => custfit.learnScorecardWeights(sim.dataset, set, { dates }), (e) => e.code === 'invalid_argument' && /ScorecardSet/.test(e.message))
   assert.throws(() => custfit.learnScorecardWeights(sim.dataset, card, { dates: [sim.end.toISOString()] }), (e) => e.code === 'insufficient_data')
   assert.throws(() => custfit.learnScorecardWeights(sim.dataset, card, { dates, holdoutShare: 2 }), (e) => e.code === 'invalid_config')
   assert.throws(() => custfit.learnScorecardWeights(sim.dataset, { measures: [] }, { dates }), (e) => e.code === 'invalid_config')

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::data::{options_object, string_of, Dataset};
 use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
+use crate::health::single_card_arg;
 use crate::time::{date, timestamp_arg};
 
 /// A config argument: an object (serde names; top-level camelCase accepted) or its JSON text.
@@ -430,12 +431,12 @@ fn document_text(value: &Unknown<'_>, name: &str) -> Result<String> {
 /// holdout_auc_before, holdout_auc_after, train_dates, holdout_dates, skipped_dates}`.
 #[napi(
     catch_unwind,
-    ts_args_type = "dataset: Dataset, scorecard: object | string, config: object | string",
+    ts_args_type = "dataset: Dataset, scorecard: Scorecard | object | string, config: object | string",
     ts_return_type = "LearnedScorecard"
 )]
 pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
     let run = || {
-        let card = custfit::health::Scorecard::from_json(&document_text(&scorecard, "scorecard")?)?;
+        let card = single_card_arg(env, &scorecard, "scorecard")?;
         let cfg = churn::WeightLearningConfig::from_json(&document_text(&config, "config")?)?;
         json(&churn::learn_scorecard_weights(&dataset.inner, &card, &cfg)?)
     };
@@ -446,7 +447,7 @@ pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<
 /// (0–100, `null` = missing), `churned` per row. Returns `{scorecard, weights, intercept}`.
 #[napi(
     catch_unwind,
-    ts_args_type = "scorecard: object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string",
+    ts_args_type = "scorecard: Scorecard | object | string, points: Array<Array<number | null>>, churned: Array<boolean>, logistic?: object | string",
     ts_return_type = "LearnedWeights"
 )]
 pub fn learn_weights(
@@ -457,7 +458,7 @@ pub fn learn_weights(
     logistic: Option<Unknown<'_>>,
 ) -> napi::Result<Value> {
     let run = || {
-        let card = custfit::health::Scorecard::from_json(&document_text(&scorecard, "scorecard")?)?;
+        let card = single_card_arg(env, &scorecard, "scorecard")?;
         let cfg: LogisticConfig = doc(logistic.as_ref(), "logistic")?;
         let points: Vec<Vec<Option<f64>>> =
             points.into_iter().map(|r| r.into_iter().map(|v| v.filter(|x| !x.is_nan())).collect()).collect();

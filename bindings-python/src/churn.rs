@@ -405,7 +405,15 @@ pub fn choose_inactivity_window<'py>(
     out(py, &c)
 }
 
+/// A Scorecard or a scorecard document (a ScorecardSet has no single set of weights to learn).
 fn scorecard_arg(py: Python<'_>, scorecard: &Bound<'_, PyAny>) -> PyResult<custfit::health::Scorecard> {
+    if let Ok(c) = scorecard.cast::<crate::health::PyScorecard>() {
+        return Ok(c.get().inner.clone());
+    }
+    if scorecard.is_instance_of::<crate::health::PyScorecardSet>() {
+        let e = invalid_argument("scorecard", "expected a Scorecard or a scorecard document, got a ScorecardSet");
+        return Err(e).py(py);
+    }
     let text = document_json(scorecard, "scorecard")?.py(py)?;
     guard(py, || custfit::health::Scorecard::from_json(&text))
 }

@@ -137,6 +137,12 @@ def test_learn_scorecard_weights_from_simulation():
     assert abs(sum(shares) - 1) < 1e-9 and min(shares) >= 0
     assert r["holdout_auc_after"] is not None and r["observations"] > 0
     assert {w["status"] for w in r["weights"]} <= {"used", "wrong_sign", "constant", "no_data"}
+    # a Scorecard object is taken as well as its document, with the same answer
+    assert custfit.learn_scorecard_weights(sim.dataset, custfit.Scorecard(card), config) == r
+    cards = custfit.ScorecardSet({"column": "plan", "cases": [], "default": card})
+    with pytest.raises(custfit.CustfitError) as info:
+        custfit.learn_scorecard_weights(sim.dataset, cards, config)
+    assert info.value.code == "invalid_argument"
     with pytest.raises(custfit.CustfitError) as info:
         custfit.learn_scorecard_weights(sim.dataset, card, {"dates": [end.isoformat()]})
     assert info.value.code == "insufficient_data"

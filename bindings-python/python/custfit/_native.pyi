@@ -323,13 +323,13 @@ def subscription_churn_dates(
 def activity_churn_dates(
     dataset: Dataset, known_at: TimestampLike, config: Document | None = None
 ) -> dict[str, list[datetime]]: ...
-def learn_scorecard_weights(dataset: Dataset, scorecard: Document, config: Document) -> LearnedScorecard:
+def learn_scorecard_weights(dataset: Dataset, scorecard: Scorecard | Document, config: Document) -> LearnedScorecard:
     """Learns a scorecard's weights from churn outcomes: ``{"scorecard", "weights", "intercept",
     "observations", "churned", "holdout_observations", "holdout_auc_before", "holdout_auc_after",
     "train_dates", "holdout_dates", "skipped_dates"}``."""
 
 def learn_weights(
-    scorecard: Document, points: Matrix, churned: Sequence[bool], logistic: Document | None = None
+    scorecard: Scorecard | Document, points: Matrix, churned: Sequence[bool], logistic: Document | None = None
 ) -> LearnedWeights:
     """Learns weights from measure points (rows × measures, 0–100): ``{"scorecard", "weights", "intercept"}``."""
 
