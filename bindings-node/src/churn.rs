@@ -12,7 +12,6 @@ use custfit::{Error, ErrorKind, Timestamp};
 use napi::bindgen_prelude::{Env, Unknown, ValueType};
 use napi_derive::napi;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::data::{options_object, string_of, Dataset};
@@ -38,9 +37,8 @@ fn doc<T: DeserializeOwned + Default>(value: Option<&Unknown<'_>>, name: &str) -
     })
 }
 
-fn json<T: Serialize>(v: &T) -> Result<Value> {
-    serde_json::to_value(v).map_err(|e| invalid_argument("result", e.to_string()))
-}
+/// Results in their serde (JSON) form, the same way for every module.
+use crate::health::json;
 
 fn matrix(rows: Vec<Vec<Option<f64>>>) -> Result<(Vec<f64>, usize)> {
     let p = rows.first().map_or(0, Vec::len);

@@ -13,7 +13,7 @@ use crate::expr::document;
 use crate::metrics::Snapshot;
 
 fn json<T: serde::Serialize>(v: Result<T>) -> Result<serde_json::Value> {
-    v.map(|x| serde_json::to_value(x).unwrap_or_default())
+    v.and_then(|x| crate::health::json(&x))
 }
 
 /// Rule segments (`{segments: [{name, condition}], mode: 'first_match' | 'multi_label', default_segment}`).

@@ -10,9 +10,8 @@ use custfit::{Error, Timestamp};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
-use crate::convert::{document_json, from_json, Whole};
+use crate::convert::{document_json, Whole};
 use crate::data::PyDataset;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
@@ -25,9 +24,8 @@ fn doc<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyA
         .py(py)
 }
 
-fn out<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
-    from_json(py, &serde_json::to_value(v).unwrap_or_default())
-}
+/// Results in their serde (JSON) form, the same way for every module.
+use crate::health::to_py as out;
 
 /// Rows of numbers (None or NaN = missing) as a row-major vector and the width.
 fn matrix(rows: Vec<Vec<Option<f64>>>) -> custfit::Result<(Vec<f64>, usize)> {

@@ -102,8 +102,7 @@ impl PyExpr {
     fn evaluate<'py>(&self, py: Python<'py>, snapshot: &PySnapshot) -> PyResult<Bound<'py, PyList>> {
         let col = guard(py, || self.inner.evaluate(&snapshot.inner))?;
         let values: Vec<custfit::Value> = (0..col.len()).map(|i| col.value(i)).collect();
-        let json = serde_json::to_value(&values).unwrap_or_default();
-        let out = crate::convert::from_json(py, &json)?;
+        let out = crate::health::to_py(py, &values)?;
         Ok(out.cast_into::<PyList>()?)
     }
 

@@ -4,9 +4,8 @@
 use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
-use crate::convert::{document_json, from_json};
+use crate::convert::document_json;
 use crate::error::{detach, guard, IntoPyResult};
 use crate::metrics::PySnapshot;
 
@@ -18,9 +17,8 @@ fn config<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, 
     guard(py, || serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: what.into(), reason: e.to_string() }))
 }
 
-fn out<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
-    from_json(py, &serde_json::to_value(v).unwrap_or_default())
-}
+/// Results in their serde (JSON) form, the same way for every module.
+use crate::health::to_py as out;
 
 /// Rule segments: ``config`` is a RuleSegmentation document
 /// (``{"segments": [{"name", "condition"}], "mode": "first_match" | "multi_label", "default_segment"}``).

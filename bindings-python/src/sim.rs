@@ -5,7 +5,7 @@ use custfit::{Error, ErrorKind, Simulation, SimulationConfig, Timestamp};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::{document_json, from_json, Whole};
+use crate::convert::{document_json, Whole};
 use crate::data::PyDataset;
 use crate::error::{detach, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
@@ -72,8 +72,7 @@ impl PySimulation {
     /// The settings used, as a dict (valid input for ``simulate``).
     #[getter]
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let v = serde_json::to_value(&self.config).unwrap_or_default();
-        from_json(py, &v)
+        crate::health::to_py(py, &self.config)
     }
 
     fn __repr__(&self) -> String {
