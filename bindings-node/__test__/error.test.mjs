@@ -67,3 +67,61 @@ test('whole-number arguments: negative, fractional, NaN or huge values are inval
     }
   }
 })
+
+// napi-rs refuses a value of the wrong JS type before custfit runs, with its own status code.
+const NAPI_TYPE_CODES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected'])
+
+test('junk arguments: every export and method throws a coded error or a napi type error, never crashes', async () => {
+  const sim = simulate({ accounts: 30, days: 90, seed: 2 })
+  const ds = sim.dataset
+  const end = sim.end
+  const snap = ds.snapshot(end)
+  const card = custfit.Scorecard.starter()
+  const scores = card.score(custfit.healthSnapshot(ds, end))
+  const junk = [undefined, null, '', 'x', '{', '[]', -1, 0, 2 ** 70, NaN, Infinity, [], [null], {}, { a: 1 }, 'ü🙂',
+    new Uint8Array(3), () => 1, ds, snap, end, true, [[NaN]], Symbol('s'), 10n]
+  const codes = new Set(errorCodes())
+  const escaped = []
+  const pending = []
+  let calls = 0
+  const check = (e, label) => {
+    if (!(e instanceof Error) || !(codes.has(e.code) || NAPI_TYPE_CODES.has(e.code))) escaped.push(`${label}: ${e?.code} ${e?.message ?? e}`)
+  }
+  const call = (f, self, args, label) => {
+    calls += 1
+    try {
+      const r = f.apply(self, args)
+      if (r && typeof r.then === 'function') pending.push(r.catch((e) => check(e, label)))
+    } catch (e) {
+      check(e, label)
+    }
+  }
+  const onSnapshot = /^(pareto|quantile|rfm|fitClusters|capacity|segment|addFlag|assign)/
+  for (const [name, f] of Object.entries(custfit)) {
+    if (typeof f !== 'function' || /^[A-Z]/.test(name) || name.startsWith('simulate')) continue
+    const base = onSnapshot.test(name) ? [snap, {}, {}] : [ds, end, {}, {}]
+    for (const j of junk) {
+      for (let pos = 0; pos < 4; pos++) {
+        const args = base.slice()
+        args[pos] = j
+        call(f, null, args.slice(0, Math.max(pos + 1, f.length)), `${name}[${pos}]=${String(j).slice(0, 20)}`)
+      }
+    }
+  }
+  const first = snap.accountIds[0]
+  for (const [oname, o] of Object.entries({ dataset: ds, snapshot: snap, scorecard: card, scores, simulation: sim })) {
+    const proto = Object.getPrototypeOf(o)
+    if (proto === Object.prototype) continue
+    for (const m of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, m)
+      // (the row dumps take no arguments and only cost time)
+      if (m === 'constructor' || /^(write|save)|^(accounts|users|subscriptions|events)$/.test(m) || typeof d?.value !== 'function') continue
+      for (const j of junk) {
+        for (const args of [[j], [j, j], [j, end, 7], [first, j, 7], [first, end, j]]) call(d.value, o, args, `${oname}.${m}`)
+      }
+    }
+  }
+  await Promise.all(pending)
+  assert.ok(calls > 5000, `${calls} calls`)
+  assert.deepEqual(escaped, [])
+})

@@ -330,6 +330,11 @@ impl Whole {
         })
     }
 
+    /// The value as a row index; `None` when negative or too large for one.
+    pub fn index(&self) -> Option<usize> {
+        self.value.and_then(|v| usize::try_from(v).ok())
+    }
+
     /// The value as a `u32`, or `invalid_argument` naming `name`.
     pub fn to_u32(&self, name: &str) -> custfit::Result<u32> {
         self.within(name, u128::from(u32::MAX))

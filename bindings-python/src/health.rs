@@ -44,8 +44,8 @@ fn flag_config(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<FlagC
 }
 
 /// A row index argument: negative or past the end is `None` (as the core's `Option`).
-fn index(i: i64) -> Option<usize> {
-    usize::try_from(i).ok()
+fn index(i: Whole) -> Option<usize> {
+    i.index()
 }
 
 /// A list of timestamps (a str is refused rather than read as its characters).
@@ -223,19 +223,19 @@ impl PyHealthScores {
     }
 
     /// Final score of row ``i`` in millionths of a point (override applied), or None.
-    fn score_micros(&self, i: i64) -> Option<i64> {
+    fn score_micros(&self, i: Whole) -> Option<i64> {
         index(i).and_then(|i| self.inner.score_micros(i))
     }
 
     /// Score of row ``i`` computed by the scorecard (before any override), in millionths of a
     /// point, or None.
-    fn computed_micros(&self, i: i64) -> Option<i64> {
+    fn computed_micros(&self, i: Whole) -> Option<i64> {
         index(i).and_then(|i| self.inner.computed_micros(i))
     }
 
     /// Contribution of part ``part`` (index into ``parts``) to row ``i``, in millionths of a
     /// point (0 out of range). The parts of a row sum exactly to ``computed_micros(i)``.
-    fn contribution_micros(&self, part: i64, i: i64) -> i64 {
+    fn contribution_micros(&self, part: Whole, i: Whole) -> i64 {
         match (index(part), index(i)) {
             (Some(p), Some(i)) => self.inner.contribution_micros(p, i),
             _ => 0,
@@ -249,7 +249,7 @@ impl PyHealthScores {
 
     /// Row ``i`` with its breakdown (``account_id``, ``score``, ``band``, ``color``,
     /// ``scorecard``, ``measures``, ``override``), or None.
-    fn row<'py>(&self, py: Python<'py>, i: i64) -> PyResult<Bound<'py, PyAny>> {
+    fn row<'py>(&self, py: Python<'py>, i: Whole) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &index(i).and_then(|i| self.inner.row(i)))
     }
 
@@ -436,12 +436,10 @@ pub fn backtest_grid<'py>(
     py: Python<'py>,
     first: &Bound<'py, PyAny>,
     last: &Bound<'py, PyAny>,
-    step_days: i64,
+    step_days: Whole,
 ) -> PyResult<Bound<'py, PyList>> {
     let (first, last) = (timestamp_arg(first, "first")?, timestamp_arg(last, "last")?);
-    let step = u32::try_from(step_days)
-        .map_err(|_| invalid_argument("step_days", format!("must be a whole number of days, got {step_days}")))
-        .py(py)?;
+    let step = step_days.to_u32("step_days").py(py)?;
     let dates = guard(py, || BacktestConfig::grid(first, last, step))?;
     PyList::new(py, dates.into_iter().map(|t| to_datetime(py, t)).collect::<PyResult<Vec<_>>>()?)
 }

@@ -77,3 +77,57 @@ def test_whole_number_arguments_refuse_other_types(full):
         custfit.simulate(days=True)
     # the largest seed still fits
     assert custfit.simulate(accounts=3, days=20, seed=2**64 - 1).dataset.account_count == 3
+
+
+def test_junk_arguments_never_escape_as_anything_but_coded_or_type_errors():
+    # Every public function and method, each argument in turn replaced by junk (wrong types,
+    # NaN, inf, huge ints, unicode, the wrong custfit object): the only exceptions allowed are a
+    # coded CustfitError or a TypeError for a wrong Python type. No panic, no OverflowError,
+    # no SystemError.
+    import inspect
+
+    sim = custfit.simulate(accounts=30, days=90, seed=2)
+    ds, end = sim.dataset, sim.end
+    snap = ds.snapshot(end)
+    card = custfit.Scorecard.starter()
+    junk = [None, "", "x", "{", "[]", -1, 0, 2**70, float("nan"), float("inf"), [], [None], {},
+            {"a": 1}, "ü🙂", b"\x00", object(), ds, snap, end, True, [[float("nan")]]]
+    escaped, calls = [], 0
+
+    def call(f, args, label):
+        nonlocal calls
+        calls += 1
+        try:
+            f(*args)
+        except (custfit.CustfitError, TypeError) as e:
+            if isinstance(e, custfit.CustfitError):
+                assert e.code in custfit.error_codes(), label
+        except BaseException as e:  # noqa: BLE001 - the point is to see everything
+            escaped.append(f"{label}: {type(e).__name__}: {e}")
+
+    on_snapshot = ("pareto", "quantile", "rfm", "fit_clusters", "capacity", "segment", "add_flag", "assign")
+    for name in dir(custfit):
+        f = getattr(custfit, name)
+        if name.startswith("_") or name == "simulate" or not callable(f) or inspect.isclass(f):
+            continue
+        params = inspect.signature(f).parameters.values()
+        required = sum(p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
+        base = [snap, {}, {}] if name.startswith(on_snapshot) else [ds, end, {}, {}, {}]
+        for j in junk:
+            for pos in range(max(required, 1)):
+                args = base[:required]
+                args[pos:pos + 1] = [j]
+                call(f, args, f"{name}[{pos}]={j!r:.30}")
+    objects = {"dataset": ds, "snapshot": snap, "scorecard": card, "simulation": sim,
+               "scores": card.score(custfit.health_snapshot(ds, end)), "expr": custfit.Expr("mrr > 1", snap)}
+    first = snap.account_ids[0]
+    for oname, o in objects.items():
+        for m in dir(o):
+            method = getattr(o, m)
+            if m.startswith("_") or not callable(method) or m in ("write_csv", "write_jsonl"):
+                continue
+            for j in junk:
+                for args in ([j], [j, j], [j, end, 7], [first, j, 7], [first, end, j]):
+                    call(method, args, f"{oname}.{m}{tuple(args)!r:.60}")
+    assert calls > 5000
+    assert escaped == []
