@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::data::{options_object, string_of, Dataset};
 use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
-use crate::health::single_card_arg;
+use crate::health::{json, single_card_arg};
 use crate::time::{date, timestamp_arg};
 
 /// A config argument: an object (serde names; top-level camelCase accepted) or its JSON text.
@@ -36,9 +36,6 @@ fn doc<T: DeserializeOwned + Default>(value: Option<&Unknown<'_>>, name: &str) -
         other => other,
     })
 }
-
-/// Results in their serde (JSON) form, the same way for every module.
-use crate::health::json;
 
 fn matrix(rows: Vec<Vec<Option<f64>>>) -> Result<(Vec<f64>, usize)> {
     let p = rows.first().map_or(0, Vec::len);

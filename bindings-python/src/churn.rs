@@ -15,6 +15,8 @@ use crate::convert::{document_json, Whole};
 use crate::data::PyDataset;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
+// results go back in their serde (JSON) form, the same way in every module
+use crate::health::to_py as out;
 
 fn doc<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<T> {
     let Some(obj) = obj.filter(|c| !c.is_none()) else { return Ok(T::default()) };
@@ -23,9 +25,6 @@ fn doc<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyA
         .map_err(|e| Error::Config { kind: custfit::ErrorKind::InvalidConfig, path: name.into(), reason: e.to_string() })
         .py(py)
 }
-
-/// Results in their serde (JSON) form, the same way for every module.
-use crate::health::to_py as out;
 
 /// Rows of numbers (None or NaN = missing) as a row-major vector and the width.
 fn matrix(rows: Vec<Vec<Option<f64>>>) -> custfit::Result<(Vec<f64>, usize)> {

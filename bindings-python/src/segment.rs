@@ -8,6 +8,8 @@ use serde::de::DeserializeOwned;
 use crate::convert::document_json;
 use crate::error::{detach, guard, IntoPyResult};
 use crate::metrics::PySnapshot;
+// results go back in their serde (JSON) form, the same way in every module
+use crate::health::to_py as out;
 
 fn config<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<T> {
     let Some(obj) = obj.filter(|c| !c.is_none()) else {
@@ -16,9 +18,6 @@ fn config<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, 
     let text = document_json(obj, what)?.py(py)?;
     guard(py, || serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: what.into(), reason: e.to_string() }))
 }
-
-/// Results in their serde (JSON) form, the same way for every module.
-use crate::health::to_py as out;
 
 /// Rule segments: ``config`` is a RuleSegmentation document
 /// (``{"segments": [{"name", "condition"}], "mode": "first_match" | "multi_label", "default_segment"}``).
