@@ -431,7 +431,7 @@ fn document_text(value: &Unknown<'_>, name: &str) -> Result<String> {
 )]
 pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
     let run = || {
-        let card = single_card_arg(env, &scorecard, "scorecard")?;
+        let card = single_card_arg(env, &scorecard)?;
         let cfg = churn::WeightLearningConfig::from_json(&document_text(&config, "config")?)?;
         json(&churn::learn_scorecard_weights(&dataset.inner, &card, &cfg)?)
     };
@@ -453,7 +453,7 @@ pub fn learn_weights(
     logistic: Option<Unknown<'_>>,
 ) -> napi::Result<Value> {
     let run = || {
-        let card = single_card_arg(env, &scorecard, "scorecard")?;
+        let card = single_card_arg(env, &scorecard)?;
         let cfg: LogisticConfig = doc(logistic.as_ref(), "logistic")?;
         let points: Vec<Vec<Option<f64>>> =
             points.into_iter().map(|r| r.into_iter().map(|v| v.filter(|x| !x.is_nan())).collect()).collect();

@@ -418,18 +418,11 @@ fn card_arg(env: &Env, value: &Unknown<'_>) -> Result<Card> {
 
 /// A `Scorecard` instance or a scorecard document (object or JSON text); a `ScorecardSet` is
 /// refused (it has no single set of weights).
-pub fn single_card_arg(env: &Env, value: &Unknown<'_>, name: &str) -> Result<CoreCard> {
-    if value.get_type().core()? == ValueType::Object {
-        if Scorecard::instance_of(env, value).core()? {
-            // SAFETY: `instance_of` just confirmed the class.
-            let c: ClassInstance<'_, Scorecard> = unsafe { value.cast() }.core()?;
-            return Ok((*c.inner).clone());
-        }
-        if ScorecardSet::instance_of(env, value).core()? {
-            return Err(invalid_argument(name, "expected a Scorecard or a scorecard document, got a ScorecardSet"));
-        }
+pub fn single_card_arg(env: &Env, value: &Unknown<'_>) -> Result<CoreCard> {
+    match card_arg(env, value)? {
+        Card::One(card) => Ok(card),
+        Card::Set(_) => Err(invalid_argument("scorecard", "expected a Scorecard or a scorecard document, got a ScorecardSet")),
     }
-    CoreCard::from_json(&document(value, name)?)
 }
 
 /// The metric snapshot as of `asOf` plus the edge-case flag columns (`flagColumns()`): the input

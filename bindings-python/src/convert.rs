@@ -298,8 +298,8 @@ pub fn document_json(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Result<Stri
 /// coded `invalid_argument` naming the parameter instead of a bare `OverflowError`. A value
 /// that is not an int (a bool included) is a `TypeError`, as for any other int parameter.
 pub struct Whole {
-    value: Option<i128>,
-    text: String,
+    /// The value, or its text when it is beyond even `u64` (only an error message needs it).
+    value: Result<i128, String>,
 }
 
 impl<'a, 'py> FromPyObject<'a, 'py> for Whole {
@@ -311,28 +311,35 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Whole {
             return Err(pyo3::exceptions::PyTypeError::new_err(format!("expected an int, got {got}")));
         }
         let value = match obj.extract::<i64>() {
-            Ok(i) => Some(i128::from(i)),
-            Err(_) => obj.extract::<u64>().ok().map(i128::from),
+            Ok(i) => Ok(i128::from(i)),
+            Err(_) => match obj.extract::<u64>() {
+                Ok(u) => Ok(i128::from(u)),
+                Err(_) => Err(obj.str()?.to_cow()?.into_owned()),
+            },
         };
-        Ok(Whole { value, text: obj.str()?.to_cow()?.into_owned() })
+        Ok(Whole { value })
     }
 }
 
 impl Whole {
     /// A default value.
     pub fn of(value: u32) -> Self {
-        Whole { value: Some(i128::from(value)), text: value.to_string() }
+        Whole { value: Ok(i128::from(value)) }
     }
 
     fn within<T: TryFrom<i128>>(&self, name: &str, max: u128) -> custfit::Result<T> {
-        self.value.and_then(|v| T::try_from(v).ok()).ok_or_else(|| {
-            crate::error::invalid_argument(name, format!("must be a whole number from 0 to {max}, got {}", self.text))
-        })
+        let out_of_range = |got: &dyn std::fmt::Display| {
+            crate::error::invalid_argument(name, format!("must be a whole number from 0 to {max}, got {got}"))
+        };
+        match &self.value {
+            Ok(v) => T::try_from(*v).map_err(|_| out_of_range(v)),
+            Err(text) => Err(out_of_range(text)),
+        }
     }
 
     /// The value as a row index; `None` when negative or too large for one.
     pub fn index(&self) -> Option<usize> {
-        self.value.and_then(|v| usize::try_from(v).ok())
+        self.value.as_ref().ok().and_then(|&v| usize::try_from(v).ok())
     }
 
     /// The value as a `u32`, or `invalid_argument` naming `name`.

@@ -43,11 +43,6 @@ fn flag_config(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<FlagC
     }
 }
 
-/// A row index argument: negative or past the end is `None` (as the core's `Option`).
-fn index(i: Whole) -> Option<usize> {
-    i.index()
-}
-
 /// A list of timestamps (a str is refused rather than read as its characters).
 fn timestamps(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<Timestamp>> {
     if obj.is_instance_of::<PyString>() {
@@ -224,19 +219,19 @@ impl PyHealthScores {
 
     /// Final score of row ``i`` in millionths of a point (override applied), or None.
     fn score_micros(&self, i: Whole) -> Option<i64> {
-        index(i).and_then(|i| self.inner.score_micros(i))
+        i.index().and_then(|i| self.inner.score_micros(i))
     }
 
     /// Score of row ``i`` computed by the scorecard (before any override), in millionths of a
     /// point, or None.
     fn computed_micros(&self, i: Whole) -> Option<i64> {
-        index(i).and_then(|i| self.inner.computed_micros(i))
+        i.index().and_then(|i| self.inner.computed_micros(i))
     }
 
     /// Contribution of part ``part`` (index into ``parts``) to row ``i``, in millionths of a
     /// point (0 out of range). The parts of a row sum exactly to ``computed_micros(i)``.
     fn contribution_micros(&self, part: Whole, i: Whole) -> i64 {
-        match (index(part), index(i)) {
+        match (part.index(), i.index()) {
             (Some(p), Some(i)) => self.inner.contribution_micros(p, i),
             _ => 0,
         }
@@ -250,7 +245,7 @@ impl PyHealthScores {
     /// Row ``i`` with its breakdown (``account_id``, ``score``, ``band``, ``color``,
     /// ``scorecard``, ``measures``, ``override``), or None.
     fn row<'py>(&self, py: Python<'py>, i: Whole) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &index(i).and_then(|i| self.inner.row(i)))
+        to_py(py, &i.index().and_then(|i| self.inner.row(i)))
     }
 
     /// One account's health with its breakdown, or None.
