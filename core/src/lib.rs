@@ -34,8 +34,10 @@ pub mod expr;
 pub mod health;
 pub mod io;
 pub mod metrics;
+pub mod outcome;
 pub mod segment;
 pub mod sim;
+pub mod stats;
 pub mod time;
 
 pub use activity::{daily_activity, DailyActivity};

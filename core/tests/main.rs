@@ -8,6 +8,7 @@ mod expr;
 mod goals;
 mod guide;
 mod health;
+mod layers;
 mod metrics;
 mod properties;
 mod segment;

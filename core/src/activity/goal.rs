@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, NO_USER};
+use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::metrics::ActivityRules;
 use crate::time::{Timestamp, Window, MS_PER_DAY};
@@ -262,16 +262,12 @@ fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: 
         (0..n_days).map(|d| DailyActivity { day: first_day.add_days(d as i64), active_users: 0, events: 0, logins: 0 }).collect();
     let mut named = vec![0u32; n_days];
     let mut user_days: Vec<(u32, u32)> = Vec::new();
-    let r = ds.events.range(a);
-    let ts = &ds.events.ts[r.clone()];
-    let lo = r.start + ts.partition_point(|&t| t < first_day.millis());
-    let hi = r.start + ts.partition_point(|&t| t <= as_of.millis());
-    for i in lo..hi {
-        let d = ((ds.events.ts[i] - first_day.millis()) / MS_PER_DAY) as usize;
+    for e in ds.scan(a, first_day.millis(), as_of.millis()).iter() {
+        let d = e.days_after(first_day.millis());
         if d >= n_days {
             continue;
         }
-        let name = ds.events.name[i];
+        let name = e.name;
         if Some(name) == counted {
             named[d] += 1;
         }
@@ -282,8 +278,8 @@ fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: 
             continue;
         }
         days[d].events += 1;
-        if ds.events.user[i] != NO_USER {
-            user_days.push((d as u32, ds.events.user[i]));
+        if let Some(u) = e.user {
+            user_days.push((d as u32, u));
         }
     }
     user_days.sort_unstable();

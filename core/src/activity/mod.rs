@@ -9,10 +9,10 @@ pub use goal::{
     PersonalBest, GOAL_VERSION,
 };
 
-use crate::data::{event_name, Dataset, NO_USER};
+use crate::data::{event_name, Dataset};
 use crate::error::{Error, Result};
 use crate::metrics::ActivityRules;
-use crate::time::{Timestamp, MS_PER_DAY};
+use crate::time::Timestamp;
 
 /// One UTC calendar day of an account's activity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,14 +51,10 @@ pub fn daily_activity_with(
         (0..days).map(|d| DailyActivity { day: first.add_days(i64::from(d)), active_users: 0, events: 0, logins: 0 }).collect();
     let non_activity: Vec<Option<u32>> = rules.non_activity_events.iter().map(|n| ds.name_id(n)).collect();
     let login = ds.name_id(event_name::LOGIN);
-    let r = ds.events.range(a);
-    let ts = &ds.events.ts[r.clone()];
-    let lo = r.start + ts.partition_point(|&t| t < first.millis());
-    let hi = r.start + ts.partition_point(|&t| t <= end.millis());
     let mut users: Vec<(usize, u32)> = Vec::new();
-    for i in lo..hi {
-        let d = ((ds.events.ts[i] - first.millis()) / MS_PER_DAY) as usize;
-        let name = ds.events.name[i];
+    for e in ds.scan(a, first.millis(), end.millis()).iter() {
+        let d = e.days_after(first.millis());
+        let name = e.name;
         if Some(name) == login {
             out[d].logins += 1;
         }
@@ -66,8 +62,7 @@ pub fn daily_activity_with(
             continue;
         }
         out[d].events += 1;
-        let u = ds.events.user[i];
-        if u != NO_USER {
+        if let Some(u) = e.user {
             users.push((d, u));
         }
     }

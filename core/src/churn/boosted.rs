@@ -220,30 +220,17 @@ fn bin_edges(col: &mut [f64], max_bins: usize) -> Vec<f64> {
     edges
 }
 
-fn threads() -> usize {
-    std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1).clamp(1, 8)
-}
-
 /// Adds the histogram of `rows` into `hist` (layout: feature-major, bin, then g/h).
 fn build_hist(bins: &[u8], f: usize, gh: &[(f64, f64)], rows: &[u32], hist: &mut [f64]) {
-    let t = if rows.len() < 50_000 { 1 } else { threads() };
+    let t = if rows.len() < 50_000 { 1 } else { crate::stats::max_threads() };
     if t == 1 {
         hist_range(bins, f, gh, rows, hist);
         return;
     }
-    let size = rows.len().div_ceil(t);
-    let parts: Vec<Vec<f64>> = std::thread::scope(|s| {
-        let hs: Vec<_> = rows
-            .chunks(size)
-            .map(|chunk| {
-                s.spawn(move || {
-                    let mut h = vec![0.0; f * BINS * 2];
-                    hist_range(bins, f, gh, chunk, &mut h);
-                    h
-                })
-            })
-            .collect();
-        hs.into_iter().filter_map(|h| h.join().ok()).collect()
+    let parts: Vec<Vec<f64>> = crate::stats::map_ranges(rows.len(), t, |r| {
+        let mut h = vec![0.0; f * BINS * 2];
+        hist_range(bins, f, gh, &rows[r], &mut h);
+        h
     });
     for p in parts {
         hist.iter_mut().zip(&p).for_each(|(a, b)| *a += b);

@@ -82,28 +82,9 @@ fn by_risk(p: &[f64]) -> Vec<usize> {
 
 /// ROC AUC with ties counted half.
 pub fn roc_auc(p: &[f64], y: &[bool]) -> Result<f64> {
-    let pos = check(p, y)? as f64;
-    let neg = p.len() as f64 - pos;
-    let idx = by_risk(p);
-    // Walk groups of tied scores from the top; each negative beats nothing above it.
-    let (mut tp, mut area) = (0.0, 0.0);
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        let (mut gp, mut gn) = (0.0, 0.0);
-        while j < idx.len() && p[idx[j]] == p[idx[i]] {
-            if y[idx[j]] {
-                gp += 1.0;
-            } else {
-                gn += 1.0;
-            }
-            j += 1;
-        }
-        area += gn * (tp + 0.5 * gp);
-        tp += gp;
-        i = j;
-    }
-    Ok(area / (pos * neg))
+    check(p, y)?;
+    // `check` saw both classes, so the rank AUC is defined.
+    crate::stats::rank_auc(p, y).ok_or_else(|| insufficient("AUC needs both classes"))
 }
 
 /// Average precision: `Σ (Rₖ − Rₖ₋₁)·Pₖ` over distinct thresholds.

@@ -343,7 +343,7 @@ impl LogisticModel {
     pub fn fit(x: &[f64], p: usize, y: &[bool], config: &LogisticConfig) -> Result<LogisticModel> {
         config.validate()?;
         check_xy(x, p, y)?;
-        let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1).clamp(1, 8);
+        let threads = crate::stats::max_threads();
         let prob = Problem { x, p, y, w: class_weights(config.class_weight, y), intercept: config.fit_intercept, threads };
         let (c, l1, l2) = config.lambdas();
         let d = prob.dim();

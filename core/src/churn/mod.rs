@@ -2,8 +2,8 @@
 //! boosted trees, evaluation, risk forecasts, the saved pipeline, and scorecard weights learned
 //! from outcomes ([`learn_scorecard_weights`]).
 //!
-//! The subscription-churn definition and outcome labels ([`churn_dates`], [`churn_labels`]) are
-//! shared with the health backtest.
+//! The churn definitions and outcome labels ([`churn_dates`], [`churn_labels`], activity and
+//! MRR churn) live in [`crate::outcome`], below both churn and health; they are re-exported here.
 //!
 //! ```
 //! use custfit::churn::{build_training_set, ChurnFeatures, ChurnModel, ChurnModelConfig, ModelConfig, TrainingSetConfig};
@@ -25,9 +25,7 @@
 //! ```
 
 mod boosted;
-mod definition;
 mod evaluate;
-mod label;
 mod logistic;
 mod model;
 mod preprocess;
@@ -35,12 +33,12 @@ mod training;
 mod weights;
 
 pub use boosted::{BoostedTrees, BoostedTreesConfig, Tree};
-pub use definition::{
+pub use crate::outcome::{
     activity_churn_dates, annual_to_monthly, choose_inactivity_window, monthly_to_annual, mrr_churn, ActivityChurn,
     InactivityWindowChoice, MrrChurn,
 };
 pub use evaluate::{brier_score, calibration_table, evaluate, lift, log_loss, pr_auc, roc_auc, CalibrationBin, Evaluation};
-pub use label::{churn_dates, churn_labels, is_active, SubscriptionChurn};
+pub use crate::outcome::{churn_dates, churn_labels, is_active, SubscriptionChurn};
 pub use logistic::{sigmoid, ClassWeight, LogisticConfig, LogisticModel, Penalty, MIN_ROWS};
 pub use model::{
     backtest, Backtest, BacktestFold, ChurnModel, ChurnModelConfig, CoefficientReport, Driver, Explanation, FittedModel,

@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::boosted::{BoostedTrees, BoostedTreesConfig};
 use super::evaluate::{evaluate, Evaluation};
-use super::label::is_active;
+use crate::outcome::{in_force, is_active};
 use super::logistic::{sigmoid, LogisticConfig, LogisticModel};
 use super::preprocess::{Output, PreprocessConfig, Preprocessor};
 use super::training::{forward, ChurnFeatures, TrainingSet};
-use crate::data::{Dataset, SubscriptionStatus};
+use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::time::{Timestamp, Window};
 
@@ -362,7 +362,6 @@ impl ChurnModel {
         let index: rustc_hash::FxHashMap<&str, usize> =
             snap.account_ids().iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
         let fallback = forward(forward(as_of, self.training.lead), self.training.horizon);
-        let t = as_of.millis();
         let mut out = Vec::new();
         for a in 0..ds.account_count() {
             if !is_active(ds, a, as_of) {
@@ -372,23 +371,14 @@ impl ChurnModel {
             let Some(&r) = index.get(id) else { continue };
             let mut e = self.explain(&x[r * p..(r + 1) * p])?;
             e.drivers.truncate(top);
-            let in_force: Vec<_> = ds
-                .subscription_rows(a)
-                .iter()
-                .filter(|s| s.status != SubscriptionStatus::Trial && s.start <= t && s.end.is_none_or(|end| t < end))
-                .collect();
-            let renewal_ms = in_force.iter().filter_map(|s| s.end).min();
-            let opportunity_at = match renewal_ms {
-                Some(ms) => Timestamp::from_millis(ms)?,
-                None => fallback,
-            };
+            let now = in_force(ds, a, as_of);
             out.push(RiskEntry {
                 rank: 0,
                 account_id: id.to_string(),
                 probability: e.probability,
-                opportunity_at,
-                renewal: renewal_ms.is_some(),
-                mrr_minor: in_force.iter().map(|s| s.mrr_minor).fold(0i64, i64::saturating_add),
+                opportunity_at: now.renewal.unwrap_or(fallback),
+                renewal: now.renewal.is_some(),
+                mrr_minor: now.mrr_minor,
                 drivers: e.drivers,
             });
         }

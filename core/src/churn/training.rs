@@ -9,8 +9,8 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::definition::window_millis;
-use super::label::{churn_dates, churn_labels, SubscriptionChurn};
+use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
+pub(crate) use crate::outcome::forward;
 use crate::data::Dataset;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::{ColumnData, Snapshot, SnapshotConfig};
@@ -218,11 +218,6 @@ impl TrainingSetConfig {
         }
         Ok(())
     }
-}
-
-/// `t + w` (calendar-aware for months: the span that `w` covers when ending at `t`).
-pub(crate) fn forward(t: Timestamp, w: Window) -> Timestamp {
-    t.add_millis(window_millis(w, t))
 }
 
 /// A training set: one row per (observation date, account active at that date).

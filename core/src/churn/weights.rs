@@ -27,7 +27,7 @@ use crate::health::{health_snapshot, roc_auc, FlagConfig, Scorecard};
 use crate::metrics::{Snapshot, SnapshotConfig};
 use crate::time::{Timestamp, Window};
 
-use super::label::{churn_dates, churn_labels, SubscriptionChurn};
+use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
 use super::logistic::{LogisticConfig, LogisticModel};
 
 /// Version of the weight-learning configuration document.

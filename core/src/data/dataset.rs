@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Entity, Error, ErrorKind, Result};
-use crate::time::{Timestamp, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS};
+use crate::time::{Timestamp, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, MS_PER_DAY};
 
 use super::entity::{Account, AttributeValue, Event, Money, Role, Subscription, SubscriptionStatus, User};
 use super::ingest::{DuplicatePolicy, EventSource, FieldError, IngestMode, IngestOptions, IngestReport, PropRef, RejectedRow};
@@ -73,6 +73,54 @@ impl EventStore {
             name: Vec::with_capacity(events),
             props: Vec::with_capacity(events),
         }
+    }
+}
+
+/// One account's events within a time range, as parallel slices sorted by time: the one way
+/// modules outside `data` and `metrics` read events (see [`Dataset::scan`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventScan<'a> {
+    ts: &'a [i64],
+    name: &'a [u32],
+    user: &'a [u32],
+    props: &'a [u32],
+}
+
+/// One event of an [`EventScan`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScannedEvent {
+    pub(crate) ts: i64,
+    /// Interned event name (compare with [`Dataset::name_id`]).
+    pub(crate) name: u32,
+    /// Interned user, if the event has one.
+    pub(crate) user: Option<u32>,
+    /// Interned property set.
+    pub(crate) props: u32,
+}
+
+impl ScannedEvent {
+    /// Whole 24-hour buckets between the event and a later instant `t` (`(t - ts) / day`): the
+    /// "days ago" bucket counted back from `t`.
+    pub(crate) fn days_before(&self, t: i64) -> usize {
+        ((t - self.ts) / MS_PER_DAY) as usize
+    }
+
+    /// Whole 24-hour buckets from `t0` forward to the event; `t0` must not be later than it.
+    pub(crate) fn days_after(&self, t0: i64) -> usize {
+        ((self.ts - t0) / MS_PER_DAY) as usize
+    }
+}
+
+impl<'a> EventScan<'a> {
+    /// The events, oldest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = ScannedEvent> + 'a {
+        let (ts, name, user, props) = (self.ts, self.name, self.user, self.props);
+        (0..ts.len()).map(move |i| ScannedEvent {
+            ts: ts[i],
+            name: name[i],
+            user: (user[i] != NO_USER).then_some(user[i]),
+            props: props[i],
+        })
     }
 }
 
@@ -346,7 +394,7 @@ impl Dataset {
     pub fn add_accounts(&mut self, rows: &[Account], options: &IngestOptions) -> Result<IngestReport> {
         let mut out = Outcome::new(options.mode, Entity::Account);
         let latest = options.latest_allowed();
-        let reserved = crate::metrics::reserved_column_names();
+        let reserved = super::reserved_column_names();
         let mut keep = vec![false; rows.len()];
         let mut batch_ids: HashMap<&str, usize> = HashMap::new();
         let mut attr_types: BTreeMap<String, &'static str> = self.attribute_types.clone();
@@ -755,6 +803,21 @@ impl Dataset {
         match key {
             None => vec![None; self.prop_sets.len()],
             Some(k) => (0..self.prop_sets.len() as u32).map(|id| self.prop_sets.lookup(id, k)).collect(),
+        }
+    }
+
+    /// The events of account `account` (dataset position) with `from <= timestamp <= to`
+    /// (milliseconds), found by binary search in the account's time-sorted block.
+    pub(crate) fn scan(&self, account: usize, from: i64, to: i64) -> EventScan<'_> {
+        let r = self.events.range(account);
+        let ts = &self.events.ts[r.clone()];
+        let lo = r.start + ts.partition_point(|&x| x < from);
+        let hi = r.start + ts.partition_point(|&x| x <= to).max(lo - r.start);
+        EventScan {
+            ts: &self.events.ts[lo..hi],
+            name: &self.events.name[lo..hi],
+            user: &self.events.user[lo..hi],
+            props: &self.events.props[lo..hi],
         }
     }
 

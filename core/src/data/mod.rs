@@ -6,14 +6,17 @@ mod entity;
 mod ingest;
 mod intern;
 mod props;
+mod schema;
 
 pub use dataset::{Dataset, MemoryUsage};
 pub use entity::{
     currency_exponent, event_name, Account, AttributeValue, Event, Money, PropertyValue, Role, Subscription, SubscriptionStatus,
     User,
 };
+pub use schema::{builtin_names, DataType, MetricInfo, BUILTIN_METRICS};
 pub use ingest::{DuplicatePolicy, IngestMode, IngestOptions, IngestReport, RejectedRow};
 
 pub(crate) use dataset::NO_USER;
 pub(crate) use ingest::{EventSource, FieldError, PropRef};
 pub(crate) use props::Stored;
+pub(crate) use schema::{reserved_column_names, FIXED_COLUMNS};

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::churn::{churn_dates, churn_labels, SubscriptionChurn};
+use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
 use crate::data::Dataset;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::SnapshotConfig;
+use crate::stats::wilson_interval;
 use crate::time::{Timestamp, Window};
 
 use super::flags::{health_snapshot, FlagConfig};
@@ -222,29 +223,9 @@ pub struct BacktestReport {
     pub skipped_dates: Vec<Timestamp>,
 }
 
-/// Wilson score interval for `k` successes in `n` trials at z = 1.96; `None` when `n` is 0.
-///
-/// # Errors
-/// `invalid_argument` when `k` exceeds `n`.
-pub fn wilson_interval(k: u64, n: u64) -> Result<Option<(f64, f64)>> {
-    if k > n {
-        return Err(Error::argument("k", format!("{k} successes in {n} trials")));
-    }
-    if n == 0 {
-        return Ok(None);
-    }
-    let z = 1.959_963_984_540_054_f64;
-    let n_f = n as f64;
-    let p = k as f64 / n_f;
-    let denom = 1.0 + z * z / n_f;
-    let center = (p + z * z / (2.0 * n_f)) / denom;
-    let half = z / denom * (p * (1.0 - p) / n_f + z * z / (4.0 * n_f * n_f)).sqrt();
-    Ok(Some(((center - half).max(0.0), (center + half).min(1.0))))
-}
-
 /// ROC AUC of `risk` (higher = more likely positive; any finite scale) for `labels`, ties
 /// counted half (the Mann–Whitney statistic). `None` when either class is empty. For
-/// probabilities with the stricter checks of model evaluation see [`crate::churn::roc_auc`].
+/// probabilities with the stricter checks of model evaluation see `churn::roc_auc`.
 ///
 /// # Errors
 /// `invalid_argument` when the lengths differ; `non_finite` for a NaN or infinite risk.
@@ -259,25 +240,7 @@ pub fn roc_auc(risk: &[f64], labels: &[bool]) -> Result<Option<f64>> {
             reason: format!("row {i} holds {}", risk[i]),
         });
     }
-    let mut idx: Vec<usize> = (0..risk.len()).collect();
-    idx.sort_by(|&a, &b| risk[a].total_cmp(&risk[b]));
-    let pos = idx.iter().filter(|&&i| labels[i]).count() as f64;
-    let neg = idx.len() as f64 - pos;
-    if pos == 0.0 || neg == 0.0 {
-        return Ok(None);
-    }
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && risk[idx[j + 1]] == risk[idx[i]] {
-            j += 1;
-        }
-        let mid = (i + j) as f64 / 2.0 + 1.0;
-        rank_sum += (i..=j).filter(|&k| labels[idx[k]]).count() as f64 * mid;
-        i = j + 1;
-    }
-    Ok(Some((rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)))
+    Ok(crate::stats::rank_auc(risk, labels))
 }
 
 /// Scores as of every date (health history); each element is one date's [`HealthScores`].

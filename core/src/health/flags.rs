@@ -22,9 +22,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{event_name, Dataset, Stored, NO_USER};
+use crate::data::{event_name, Dataset, Stored};
 use crate::error::{Error, Result};
 use crate::metrics::{ActivityRules, Column, ColumnData, Snapshot, SnapshotConfig};
+use crate::stats::quantile_sorted;
 use crate::time::{Timestamp, Window, MS_PER_DAY};
 
 /// Version of the flag configuration document.
@@ -290,17 +291,6 @@ impl AccountFlags {
     }
 }
 
-fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    let frac = pos - lo as f64;
-    Some(sorted[lo] + (sorted[hi.min(sorted.len() - 1)] - sorted[lo]) * frac)
-}
-
 /// The edge-case flags of every account that exists at `as_of` (dataset order, as in the snapshot).
 pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Result<Vec<AccountFlags>> {
     config.validate()?;
@@ -349,30 +339,22 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
         features.clear();
         pricing_users.clear();
         let mut pricing_views = 0u32;
-        let r = ds.events.range(a);
-        let ts = &ds.events.ts[r.clone()];
-        let from = r.start + ts.partition_point(|&x| x <= lo_t);
-        let to = r.start + ts.partition_point(|&x| x <= t);
-        for i in from..to {
-            let k = ((t - ds.events.ts[i]) / MS_PER_DAY) as usize;
+        for e in ds.scan(a, lo_t + 1, t).iter() {
+            let k = e.days_before(t);
             if k >= span {
                 continue;
             }
-            let name = ds.events.name[i];
-            let set = ds.events.props[i] as usize;
+            let (name, set) = (e.name, e.props as usize);
             if Some(name) == page_view && k < price_days && pricing_set.get(set).copied().unwrap_or(false) {
                 pricing_views += 1;
-                if ds.events.user[i] != NO_USER {
-                    pricing_users.push(ds.events.user[i]);
-                }
+                pricing_users.extend(e.user);
             }
             if !is_activity.get(name as usize).copied().unwrap_or(true) {
                 continue;
             }
             events[k] += 1;
             if k < conf_days {
-                let u = ds.events.user[i];
-                if u != NO_USER {
+                if let Some(u) = e.user {
                     user_days.push((k as u32, u));
                 }
                 if Some(name) == feature_used {
@@ -393,12 +375,12 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
         let mut base: Vec<f64> = events.iter().skip(recent).take(baseline).filter(|&&x| x > 0).map(|&x| f64::from(x)).collect();
         base.sort_unstable_by(f64::total_cmp);
         let (median, p90, z) = if base.len() >= 5 {
-            let med = quantile(&base, 0.5).unwrap_or(0.0);
+            let med = quantile_sorted(&base, 0.5).unwrap_or(0.0);
             let mut dev: Vec<f64> = base.iter().map(|x| (x - med).abs()).collect();
             dev.sort_unstable_by(f64::total_cmp);
-            let mad = quantile(&dev, 0.5).unwrap_or(0.0);
+            let mad = quantile_sorted(&dev, 0.5).unwrap_or(0.0);
             let scale = (1.4826 * mad).max(med.sqrt()).max(1.0);
-            (Some(med), quantile(&base, 0.9), Some((f64::from(max_x) - med) / scale))
+            (Some(med), quantile_sorted(&base, 0.9), Some((f64::from(max_x) - med) / scale))
         } else {
             (None, None, None)
         };
@@ -442,7 +424,7 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
         let mut gaps: Vec<f64> = active.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
         gaps.sort_unstable_by(f64::total_cmp);
         let usual =
-            if gaps.len() >= config.inactivity.min_gaps as usize { quantile(&gaps, config.inactivity.quantile) } else { None };
+            if gaps.len() >= config.inactivity.min_gaps as usize { quantile_sorted(&gaps, config.inactivity.quantile) } else { None };
         let ratio = match (since, usual) {
             (Some(s), Some(u)) if u > 0.0 => Some(f64::from(s) / u),
             _ => None,

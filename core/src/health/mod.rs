@@ -24,9 +24,10 @@ mod score;
 mod store;
 
 pub use backtest::{
-    account_history, backtest, health_history, roc_auc, wilson_interval, BacktestConfig, BacktestReport, BandOutcome,
+    account_history, backtest, health_history, roc_auc, BacktestConfig, BacktestReport, BandOutcome,
     DateOutcome, HistoryPoint, TransitionMatrix, BACKTEST_CONFIG_VERSION,
 };
+pub use crate::stats::wilson_interval;
 pub use config::{
     default_bands, Band, Direction, Measure, MeasureGroup, MissingPolicy, Override, PeerGroup, Penalty, Scorecard, ScorecardCase,
     ScorecardSet, Scoring, Tier, SCORECARD_VERSION,

@@ -14,8 +14,7 @@
 //! when asked for. `benches/health.md` has the figures.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -23,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::metrics::{Column, ColumnData, Snapshot};
+use crate::stats::run_tasks;
 use crate::time::Timestamp;
 
 use super::config::{band_index, Band, Direction, MissingPolicy, Override, PeerGroup, Scorecard, ScorecardSet, Scoring, Tier};
@@ -365,39 +365,7 @@ fn threads(rows: usize) -> usize {
     if rows < 16_384 {
         return 1;
     }
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
-}
-
-/// One piece of work for [`run_tasks`].
-type Task<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
-
-/// Runs `tasks` on up to `threads` scoped threads, each taking the next task when done; the
-/// results come back in task order.
-fn run_tasks<'a, T: Send>(tasks: Vec<Task<'a, T>>, threads: usize) -> Vec<T> {
-    let threads = threads.min(tasks.len());
-    if threads < 2 {
-        return tasks.into_iter().map(|t| t()).collect();
-    }
-    let queue: Vec<Mutex<Option<Task<'a, T>>>> = tasks.into_iter().map(|t| Mutex::new(Some(t))).collect();
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let k = next.fetch_add(1, Ordering::Relaxed);
-            let Some(slot) = queue.get(k) else { break };
-            let task = slot.lock().map(|mut t| t.take()).unwrap_or_else(|e| e.into_inner().take());
-            if let Some(task) = task {
-                done.push((k, task()));
-            }
-        }
-        done
-    };
-    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    });
-    done.sort_by_key(|d| d.0);
-    done.into_iter().map(|d| d.1).collect()
+    crate::stats::max_threads()
 }
 
 /// What the parallel steps read of one scorecard, resolved (and checked) against the snapshot.
@@ -1559,15 +1527,7 @@ impl HealthScores {
             out
         };
         let n = self.len();
-        let chunk = n.div_ceil(threads(n)).max(1);
-        let pieces: Vec<_> = if chunk >= n {
-            vec![piece(0..n)]
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..n).step_by(chunk).map(|a| scope.spawn(move || piece(a..(a + chunk).min(n)))).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-            })
-        };
+        let pieces: Vec<_> = crate::stats::map_ranges(n, threads(n), piece);
         let mut pieces = pieces.into_iter();
         let mut columns = pieces.next().unwrap_or_default();
         for more in pieces {

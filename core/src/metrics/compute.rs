@@ -394,8 +394,8 @@ pub(crate) fn compute(ds: &Dataset, as_of: Timestamp, cfg: &SnapshotConfig) -> R
         }
     }
     let n_custom = plan.custom.len();
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    let chunk = if rows.len() < 4096 || threads < 2 { rows.len().max(1) } else { rows.len().div_ceil(threads) };
+    let threads = crate::stats::max_threads();
+    let threads = if rows.len() < 4096 { 1 } else { threads };
     let work = |part: &[usize]| -> (Vec<Row>, Vec<f64>) {
         let mut s = plan.scratch();
         let mut out = vec![Row::default(); part.len()];
@@ -405,14 +405,7 @@ pub(crate) fn compute(ds: &Dataset, as_of: Timestamp, cfg: &SnapshotConfig) -> R
         }
         (out, custom)
     };
-    let parts: Vec<(Vec<Row>, Vec<f64>)> = if chunk >= rows.len() {
-        vec![work(&rows)]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = rows.chunks(chunk).map(|part| scope.spawn(move || work(part))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-        })
-    };
+    let parts: Vec<(Vec<Row>, Vec<f64>)> = crate::stats::map_ranges(rows.len(), threads, |r| work(&rows[r]));
     let mut out_rows = Vec::with_capacity(rows.len());
     let mut custom = Vec::with_capacity(rows.len() * n_custom);
     for (r, c) in parts {
@@ -519,7 +512,7 @@ fn assemble(
         ("current_plan", ColumnData::Str(out.iter().map(|r| r.plan.clone()).collect())),
         ("days_to_renewal", int(&|r| r.days_to_renewal)),
     ];
-    debug_assert_eq!(builtins.len(), super::catalog::BUILTIN_METRICS.len());
+    debug_assert_eq!(builtins.len(), crate::data::BUILTIN_METRICS.len());
     for (name, data) in builtins {
         cols.push(Column::new(name, data));
     }

@@ -6,7 +6,7 @@ use crate::data::PropertyValue;
 use crate::error::{Error, ErrorKind, Result};
 use crate::time::Window;
 
-use super::catalog::{builtin_names, FIXED_COLUMNS};
+use crate::data::{builtin_names, FIXED_COLUMNS};
 
 /// Current version of [`SnapshotConfig`] documents.
 pub const SNAPSHOT_CONFIG_VERSION: u32 = 1;
@@ -244,7 +244,7 @@ impl SnapshotConfig {
                 MetricDef::Ratio { numerator, denominator, .. } => {
                     for (field, r) in [("numerator", numerator), ("denominator", denominator)] {
                         let non_numeric =
-                            super::catalog::BUILTIN_METRICS.iter().any(|b| b.name == r && !b.data_type.is_numeric());
+                            crate::data::BUILTIN_METRICS.iter().any(|b| b.name == r && !b.data_type.is_numeric());
                         if non_numeric {
                             return Err(Error::config(format!("{path}.{field}"), format!("`{r}` is not numeric")));
                         }

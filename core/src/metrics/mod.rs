@@ -2,16 +2,14 @@
 //! known at the as-of instant (no look-ahead). The built-in catalog is listed in
 //! [`BUILTIN_METRICS`]; user-defined metrics are [`MetricDef`] values in a [`SnapshotConfig`].
 
-mod catalog;
 mod compute;
 mod config;
 mod snapshot;
 
-pub use catalog::{builtin_names, MetricInfo, BUILTIN_METRICS};
+pub use crate::data::{builtin_names, MetricInfo, BUILTIN_METRICS};
 pub use config::{ActivityRules, MetricDef, PropertyFilter, SnapshotConfig, SNAPSHOT_CONFIG_VERSION};
 pub use snapshot::{Column, ColumnData, DataType, Snapshot, Value};
 
-pub(crate) use catalog::reserved_column_names;
 
 use crate::data::Dataset;
 use crate::error::Result;

@@ -4,42 +4,9 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::data::DataType;
 use crate::error::{Error, ErrorKind, Result};
 use crate::time::Timestamp;
-
-/// The type of a [`Column`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DataType {
-    /// 64-bit signed integers.
-    Int,
-    /// 64-bit floats.
-    Float,
-    /// Booleans.
-    Bool,
-    /// UTF-8 text.
-    Str,
-    /// UTC instants (millisecond precision).
-    Timestamp,
-}
-
-impl DataType {
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DataType::Int => "int",
-            DataType::Float => "float",
-            DataType::Bool => "bool",
-            DataType::Str => "str",
-            DataType::Timestamp => "timestamp",
-        }
-    }
-
-    /// Int or Float.
-    pub fn is_numeric(self) -> bool {
-        matches!(self, DataType::Int | DataType::Float)
-    }
-}
 
 /// One cell value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::{Column, ColumnData, Snapshot};
-use crate::sim::Rng;
+use crate::stats::Rng;
 
 use super::{check_version, numeric, SEGMENT_VERSION};
 

@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::Snapshot;
+pub(crate) use crate::stats::quantile_sorted;
 
 /// Version of every segmentation config and fitted model document.
 pub const SEGMENT_VERSION: u32 = 1;
@@ -101,18 +102,6 @@ pub(crate) fn rank_buckets(values: &[Option<f64>], k: usize, descending: bool) -
             })
         })
         .collect()
-}
-
-/// Quantile with linear interpolation (type 7) of sorted values.
-pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    let (a, b) = (sorted.get(lo)?, sorted.get(hi)?);
-    Some(a + (b - a) * (h - lo as f64))
 }
 
 #[cfg(test)]

@@ -11,9 +11,8 @@
 //! Accounts are generated independently from their own random stream, so the result depends on
 //! the seed only, not on threading.
 
-mod rng;
 
-pub use rng::Rng;
+pub use crate::stats::Rng;
 
 use serde::{Deserialize, Serialize};
 
@@ -296,18 +295,8 @@ impl Simulation {
     pub fn generate(config: &SimulationConfig) -> Result<Simulation> {
         config.validate()?;
         let n = config.accounts;
-        let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1).clamp(1, 8);
-        let chunk = if n < 256 { n } else { n.div_ceil(threads) };
-        let parts: Vec<Generated> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..n)
-                .step_by(chunk)
-                .map(|lo| {
-                    let hi = (lo + chunk).min(n);
-                    scope.spawn(move || generate_range(config, lo, hi))
-                })
-                .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
+        let threads = if n < 256 { 1 } else { crate::stats::max_threads() };
+        let parts: Vec<Generated> = crate::stats::map_ranges(n, threads, |r| generate_range(config, r.start, r.end));
         let mut g = Generated {
             accounts: vec![],
             users: vec![],

@@ -10,6 +10,8 @@ use crate::data::{Dataset, SubscriptionStatus};
 use crate::error::Result;
 use crate::time::{Timestamp, Window};
 
+use super::forward;
+
 /// Subscription churn: coverage ended and was not renewed within `gap_tolerance`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -89,6 +91,37 @@ pub fn is_active(ds: &Dataset, a: usize, as_of: Timestamp) -> bool {
     ds.subscription_rows(a).iter().any(|r| r.status != SubscriptionStatus::Trial && r.start <= t && r.end.is_none_or(|e| t < e))
 }
 
+/// What account `a` has in force at an instant: its non-trial subscription rows with
+/// `start <= t < end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InForce {
+    /// Rows in force.
+    pub subscriptions: usize,
+    /// Their MRR summed (minor units, saturating).
+    pub mrr_minor: i64,
+    /// The next renewal: the earliest end among them (`None` when none ends or none is in force).
+    pub renewal: Option<Timestamp>,
+}
+
+/// The subscriptions account `a` (dataset position) has in force at `at`, and its next renewal.
+pub fn in_force(ds: &Dataset, a: usize, at: Timestamp) -> InForce {
+    let t = at.millis();
+    let mut out = InForce { subscriptions: 0, mrr_minor: 0, renewal: None };
+    let mut renewal: Option<i64> = None;
+    for r in ds.subscription_rows(a) {
+        if r.status != SubscriptionStatus::Trial && r.start <= t && r.end.is_none_or(|e| t < e) {
+            out.subscriptions += 1;
+            out.mrr_minor = out.mrr_minor.saturating_add(r.mrr_minor);
+            renewal = match (renewal, r.end) {
+                (Some(x), Some(e)) => Some(x.min(e)),
+                (x, e) => x.or(e),
+            };
+        }
+    }
+    out.renewal = renewal.and_then(|ms| Timestamp::from_millis(ms).ok());
+    out
+}
+
 /// Outcome labels at `as_of` (dataset order): `None` for accounts not active at `as_of`;
 /// `Some(true)` when the account churns in `(as_of + lead, as_of + lead + horizon]`.
 /// `churn_dates` must come from [`churn_dates`] with a `known_at` covering the horizon.
@@ -99,13 +132,6 @@ pub fn churn_labels(
     lead: Window,
     horizon: Window,
 ) -> Vec<Option<bool>> {
-    let forward = |t: Timestamp, w: Window| -> Timestamp {
-        if w.amount == 0 {
-            return t;
-        }
-        let back = w.start(t);
-        t.add_millis(t.millis() - back.millis())
-    };
     let from = forward(as_of, lead);
     let to = forward(from, horizon);
     (0..ds.account_count())

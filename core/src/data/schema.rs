@@ -1,8 +1,43 @@
-//! The built-in metric catalog: names, types and meanings.
+//! What a snapshot row of an account can hold: the column types, the fixed account columns and
+//! the catalog of built-in metrics (names, types and meanings). It lives with the data because
+//! ingestion refuses attributes that would shadow these names; `metrics` computes the values.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::snapshot::DataType;
+/// The type of a snapshot column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataType {
+    /// 64-bit signed integers.
+    Int,
+    /// 64-bit floats.
+    Float,
+    /// Booleans.
+    Bool,
+    /// UTF-8 text.
+    Str,
+    /// UTC instants (millisecond precision).
+    Timestamp,
+}
+
+impl DataType {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataType::Int => "int",
+            DataType::Float => "float",
+            DataType::Bool => "bool",
+            DataType::Str => "str",
+            DataType::Timestamp => "timestamp",
+        }
+    }
+
+    /// Int or Float.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, DataType::Int | DataType::Float)
+    }
+}
+
 
 /// A documented snapshot column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,14 +1,15 @@
-//! Churn definitions beyond subscription churn: activity churn (with a data-driven inactivity
-//! window), MRR churn, and conversion of churn rates between monthly and annual periods.
+//! Outcomes beyond subscription churn: activity churn (with a data-driven inactivity window), MRR
+//! churn, and conversion of churn rates between monthly and annual periods.
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, SubscriptionStatus};
+use crate::data::Dataset;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::ActivityRules;
-use crate::time::{Timestamp, Window};
+use crate::time::{Timestamp, Window, MS_PER_DAY};
 
-const MS_PER_DAY: i64 = 86_400_000;
+use super::in_force;
+
 
 /// Activity churn: an account that shows no activity for `inactivity` has churned, at the instant
 /// of its last activity plus the window.
@@ -51,8 +52,7 @@ pub(crate) fn window_millis(w: Window, at: Timestamp) -> i64 {
 /// Timestamps of activity events of account `a`, ascending, up to `known_at`.
 fn activity_times(ds: &Dataset, a: usize, rules: &ActivityRules, known_at: i64) -> Vec<i64> {
     let non_activity: Vec<u32> = rules.non_activity_events.iter().filter_map(|n| ds.name_id(n)).collect();
-    let r = ds.events.range(a);
-    r.filter(|&i| ds.events.ts[i] <= known_at && !non_activity.contains(&ds.events.name[i])).map(|i| ds.events.ts[i]).collect()
+    ds.scan(a, i64::MIN, known_at).iter().filter(|e| !non_activity.contains(&e.name)).map(|e| e.ts).collect()
 }
 
 /// Activity-churn instants of every account (dataset order): each silence of at least the window
@@ -151,14 +151,6 @@ pub struct MrrChurn {
     pub logo_churn_rate: f64,
 }
 
-fn mrr_at(ds: &Dataset, a: usize, t: i64) -> i64 {
-    ds.subscription_rows(a)
-        .iter()
-        .filter(|r| r.status != SubscriptionStatus::Trial && r.start <= t && r.end.is_none_or(|e| t < e))
-        .map(|r| r.mrr_minor)
-        .fold(0i64, i64::saturating_add)
-}
-
 /// MRR churn between `from` and `to` (MRR in force at each instant, per account).
 pub fn mrr_churn(ds: &Dataset, from: Timestamp, to: Timestamp) -> Result<MrrChurn> {
     if to <= from {
@@ -174,11 +166,11 @@ pub fn mrr_churn(ds: &Dataset, from: Timestamp, to: Timestamp) -> Result<MrrChur
         logo_churn_rate: 0.0,
     };
     for a in 0..ds.account_count() {
-        let before = mrr_at(ds, a, from.millis());
+        let before = in_force(ds, a, from).mrr_minor;
         if before <= 0 {
             continue;
         }
-        let after = mrr_at(ds, a, to.millis());
+        let after = in_force(ds, a, to).mrr_minor;
         m.starting_accounts += 1;
         m.starting_mrr_minor = m.starting_mrr_minor.saturating_add(before);
         if after <= 0 {
@@ -222,7 +214,7 @@ pub fn annual_to_monthly(annual: f64) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Account, Event, IngestOptions, Money, Subscription};
+    use crate::data::{Account, Event, IngestOptions, Money, Subscription, SubscriptionStatus};
 
     fn ts(s: &str) -> Timestamp {
         Timestamp::parse(s).unwrap_or_else(|_| Timestamp::now())
