@@ -2,12 +2,14 @@
 //! (`to_arrow`, `__arrow_c_stream__`), or as Python lists for small uses.
 
 use custfit::metrics::BUILTIN_METRICS;
-use custfit::{ColumnData, Dataset, Snapshot, SnapshotConfig, Value};
+use custfit::{AccountColumns, ColumnData, Dataset, Snapshot, SnapshotConfig, ToColumns, Value};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList};
 use pyo3_arrow::PyTable;
 
-use crate::convert::document_json;
+use crate::convert::{document_json, to_json};
+use crate::health::PyHealthScores;
+use crate::io::{read_input, Input};
 use crate::error::{detach, guard, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
 
@@ -171,6 +173,34 @@ impl PySnapshot {
         self.arrow_c_stream(py, requested_schema)
     }
 
+    /// A new snapshot with columns added, for conditions, scorecard sets and plays to read.
+    ///
+    /// ``source`` is a per-account result — ``HealthScores`` (``{name}_score``,
+    /// ``{name}_band``; name ``health``), the dicts of ``pareto_tiers`` (``tier``),
+    /// ``segment_rules`` (``segment`` and ``segment_<name>``), ``fit_clusters`` (``cluster``),
+    /// ``quantile_buckets`` (``bucket``), ``rfm_scores`` (``rfm_r`` …) or the list of
+    /// ``ChurnModel.forecast`` (``churn_probability``, ``churn_rank``, ``churn_top_driver``,
+    /// ``churn_opportunity_at``) —, another ``Snapshot``, a dict of column name to list, or any
+    /// Arrow table (pyarrow, polars, pandas). ``name`` renames a result's columns. Rows match
+    /// by an ``account_id`` column when there is one, else by position.
+    #[pyo3(signature = (source, name=None))]
+    fn with_columns(&self, py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>) -> PyResult<PySnapshot> {
+        let add = if let Ok(other) = source.cast::<PySnapshot>() {
+            other.get().inner.account_columns("")
+        } else if let Ok(scores) = source.cast::<PyHealthScores>() {
+            scores.get().inner.account_columns(name.unwrap_or("health"))
+        } else if source.is_instance_of::<PyDict>() {
+            columns_from_py(py, source, name)?
+        } else {
+            match read_input(source)? {
+                Input::Arrow(batches) => detach(py, || custfit::io::arrow::columns_from_arrow(&batches))?,
+                Input::Rows(rows) => columns_from_py(py, &rows, name)?,
+            }
+        };
+        let inner = detach(py, || self.inner.with_columns(add))?;
+        Ok(PySnapshot { inner })
+    }
+
     fn __repr__(&self) -> String {
         format!("Snapshot(as_of={}, rows={}, columns={})", self.inner.as_of(), self.inner.len(), self.inner.columns().len() + 1)
     }
@@ -188,4 +218,10 @@ pub fn metric_catalog(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
         out.append(d)?;
     }
     Ok(out)
+}
+
+/// A result dict or list (or a dict of columns) through its JSON form.
+fn columns_from_py(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>) -> PyResult<AccountColumns> {
+    let json = to_json(source, "")?.map_err(|b| crate::error::invalid_argument("source", format!("at `{}`: {}", b.path, b.reason)));
+    guard(py, || custfit::frame::columns_from_json(&json?, name))
 }

@@ -31,6 +31,7 @@ pub mod churn;
 pub mod data;
 pub mod error;
 pub mod expr;
+pub mod frame;
 pub mod health;
 pub mod io;
 pub mod metrics;
@@ -51,7 +52,7 @@ pub use health::{
     backtest, detect_flags, health_snapshot, AccountFlags, AccountHealth, BacktestConfig, BacktestReport, FlagConfig,
     HealthScores, Measure, Scorecard, ScorecardSet, Scoring,
 };
-pub use metrics::{Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
+pub use metrics::{AccountColumns, ToColumns, Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
 pub use sim::{Simulation, SimulationConfig};
 pub use time::{TimeUnit, Timestamp, Window};
 

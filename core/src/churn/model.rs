@@ -10,6 +10,7 @@ use super::logistic::{sigmoid, LogisticConfig, LogisticModel};
 use super::preprocess::{Output, PreprocessConfig, Preprocessor};
 use super::training::{forward, ChurnFeatures, TrainingSet};
 use crate::data::Dataset;
+use crate::metrics::{AccountColumns, Column, ColumnData, ToColumns};
 use crate::error::{Error, Result};
 use crate::time::{Timestamp, Window};
 
@@ -457,4 +458,27 @@ pub fn backtest(set: &TrainingSet, features: &ChurnFeatures, config: &ChurnModel
         out.push(BacktestFold { cutoff, train_rows: train.len(), test_rows: test.len(), evaluation });
     }
     Ok(Backtest { folds: out, pooled: evaluate(&all_p, &all_y)? })
+}
+
+impl ToColumns for [RiskEntry] {
+    /// `{name}_probability` (float), `{name}_rank` (1 = highest risk), `{name}_top_driver` (the
+    /// feature with the largest contribution, missing when none was kept) and
+    /// `{name}_opportunity_at` (timestamp), keyed by account id.
+    fn account_columns(&self, name: &str) -> AccountColumns {
+        AccountColumns::by_account(
+            self.iter().map(|e| e.account_id.clone()).collect(),
+            vec![
+                Column::new(format!("{name}_probability"), ColumnData::Float(self.iter().map(|e| Some(e.probability)).collect())),
+                Column::new(format!("{name}_rank"), ColumnData::Int(self.iter().map(|e| i64::try_from(e.rank).ok()).collect())),
+                Column::new(
+                    format!("{name}_top_driver"),
+                    ColumnData::Str(self.iter().map(|e| e.drivers.first().map(|d| d.feature.clone())).collect()),
+                ),
+                Column::new(
+                    format!("{name}_opportunity_at"),
+                    ColumnData::Timestamp(self.iter().map(|e| Some(e.opportunity_at)).collect()),
+                ),
+            ],
+        )
+    }
 }

@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::metrics::{Column, ColumnData, Snapshot};
+use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot, ToColumns};
 use crate::stats::run_tasks;
 use crate::time::Timestamp;
 
@@ -1202,6 +1202,21 @@ fn allocate_one_by_one(exact: &[f64], mut rest: i64, out: &mut [i64]) {
         let (i, _) = out.iter().enumerate().max_by_key(|(_, v)| **v).unwrap_or((0, &0));
         out[i] -= 1;
         rest += 1;
+    }
+}
+
+
+impl ToColumns for HealthScores {
+    /// `{name}_score` (0–100, float) and `{name}_band` (text), keyed by account id; `health`
+    /// gives the names of [`HealthScores::to_snapshot`].
+    fn account_columns(&self, name: &str) -> AccountColumns {
+        AccountColumns::by_account(
+            self.account_ids().to_vec(),
+            vec![
+                Column::new(format!("{name}_score"), ColumnData::Float(self.scores())),
+                Column::new(format!("{name}_band"), ColumnData::Str(self.band_names())),
+            ],
+        )
     }
 }
 

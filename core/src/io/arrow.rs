@@ -43,7 +43,7 @@ use crate::data::{
     SubscriptionStatus, User,
 };
 use crate::error::{Entity, Error, ErrorKind, Result};
-use crate::metrics::{ColumnData, Snapshot};
+use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot};
 use crate::time::{Timestamp, MS_PER_DAY};
 
 // ------------------------------------------------------------------------------------------ out
@@ -705,6 +705,111 @@ pub fn subscriptions_from_arrow(batches: &[RecordBatch]) -> Result<Vec<Subscript
         }
     }
     Ok(out)
+}
+
+/// Snapshot columns from record batches (a table the caller brings, to add with
+/// [`Snapshot::add_columns`]): an `account_id` text column, if present, keys the rows; every
+/// other column becomes a snapshot column — integer types → int, float types → float (NaN =
+/// missing), `Boolean` → bool, text (any layout, dictionaries included) → str, `Timestamp` /
+/// `Date32` / `Date64` → timestamp, `Null` → an all-missing float column.
+///
+/// # Errors
+/// `parse_error` naming the column for any other type or an unsigned value beyond `i64`;
+/// `invalid_timestamp` for an instant outside the supported years; `invalid_argument` when the
+/// batches disagree on their columns or an account id is null.
+pub fn columns_from_arrow(batches: &[RecordBatch]) -> Result<AccountColumns> {
+    let Some(first) = batches.first() else {
+        return Ok(AccountColumns::by_row(Vec::new()));
+    };
+    let schema = first.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let has_ids = names.contains(&"account_id");
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let mut ids: Vec<String> = Vec::with_capacity(if has_ids { rows } else { 0 });
+    let mut columns: Vec<Option<ColumnData>> = vec![None; names.len()];
+    let mut base = 0usize;
+    for batch in batches {
+        let here: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
+        if here != names {
+            return Err(Error::argument("columns", "every record batch must have the same columns"));
+        }
+        for (k, name) in names.iter().enumerate() {
+            let array = batch.column(k).as_ref();
+            if *name == "account_id" {
+                let text = TextCol::new(array).ok_or_else(|| unsupported("columns", name, array.data_type(), TEXT_TYPES))?;
+                for i in 0..batch.num_rows() {
+                    let id = text.get(i).ok_or_else(|| {
+                        Error::argument("account_id", format!("row {} has no account id", base + i))
+                    })?;
+                    ids.push(id.to_string());
+                }
+                continue;
+            }
+            let col = ExtraCol::new(array, true)
+                .ok_or_else(|| unsupported("columns", name, array.data_type(), "a number, bool, text or timestamp type"))?;
+            let integer = array.data_type().is_integer();
+            let slot = &mut columns[k];
+            let n = batch.num_rows();
+            let out_of_range = |i: usize| Error::Parse {
+                what: "columns Arrow table".into(),
+                reason: format!("column `{name}` row {}: value beyond the 64-bit integer range", base + i),
+            };
+            match col {
+                ExtraCol::Num(c) if integer => {
+                    let data = slot.get_or_insert_with(|| ColumnData::Int(Vec::with_capacity(rows)));
+                    let ColumnData::Int(v) = data else { return Err(mixed_batches(name)) };
+                    for i in 0..n {
+                        v.push(match c.get(i) {
+                            None => None,
+                            Some(x) => Some(x.as_int().and_then(|x| i64::try_from(x).ok()).ok_or_else(|| out_of_range(i))?),
+                        });
+                    }
+                }
+                ExtraCol::Num(c) => {
+                    let data = slot.get_or_insert_with(|| ColumnData::Float(Vec::with_capacity(rows)));
+                    let ColumnData::Float(v) = data else { return Err(mixed_batches(name)) };
+                    v.extend((0..n).map(|i| c.get(i).map(Num::as_f64).filter(|x| !x.is_nan())));
+                }
+                ExtraCol::Null => {
+                    let data = slot.get_or_insert_with(|| ColumnData::Float(Vec::with_capacity(rows)));
+                    let ColumnData::Float(v) = data else { return Err(mixed_batches(name)) };
+                    v.extend(std::iter::repeat_n(None, n));
+                }
+                ExtraCol::Bool(b) => {
+                    let data = slot.get_or_insert_with(|| ColumnData::Bool(Vec::with_capacity(rows)));
+                    let ColumnData::Bool(v) = data else { return Err(mixed_batches(name)) };
+                    v.extend((0..n).map(|i| b.is_valid(i).then(|| b.value(i))));
+                }
+                ExtraCol::Text(t) => {
+                    let data = slot.get_or_insert_with(|| ColumnData::Str(Vec::with_capacity(rows)));
+                    let ColumnData::Str(v) = data else { return Err(mixed_batches(name)) };
+                    v.extend((0..n).map(|i| t.get(i).map(str::to_string)));
+                }
+                ExtraCol::Time(t) => {
+                    let data = slot.get_or_insert_with(|| ColumnData::Timestamp(Vec::with_capacity(rows)));
+                    let ColumnData::Timestamp(v) = data else { return Err(mixed_batches(name)) };
+                    for i in 0..n {
+                        v.push(t.timestamp(i, name).map_err(|e| Error::Argument {
+                            kind: e.kind,
+                            name: e.field,
+                            reason: format!("row {}: {}", base + i, e.reason),
+                        })?);
+                    }
+                }
+            }
+        }
+        base += batch.num_rows();
+    }
+    let columns = names
+        .iter()
+        .zip(columns)
+        .filter_map(|(name, data)| data.map(|d| Column::new(*name, d)))
+        .collect();
+    Ok(AccountColumns { account_ids: has_ids.then_some(ids), columns })
+}
+
+fn mixed_batches(name: &str) -> Error {
+    Error::argument(name, "has different types in different record batches")
 }
 
 impl Dataset {

@@ -2,11 +2,13 @@
 //! known at the as-of instant (no look-ahead). The built-in catalog is listed in
 //! [`BUILTIN_METRICS`]; user-defined metrics are [`MetricDef`] values in a [`SnapshotConfig`].
 
+mod columns;
 mod compute;
 mod config;
 mod snapshot;
 
 pub use crate::data::{builtin_names, MetricInfo, BUILTIN_METRICS};
+pub use columns::{AccountColumns, ToColumns};
 pub use config::{ActivityRules, MetricDef, PropertyFilter, SnapshotConfig, SNAPSHOT_CONFIG_VERSION};
 pub use snapshot::{Column, ColumnData, DataType, Snapshot, Value};
 

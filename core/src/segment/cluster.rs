@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::metrics::{Column, ColumnData, Snapshot};
+use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot, ToColumns};
 use crate::stats::Rng;
 
 use super::{check_version, numeric, SEGMENT_VERSION};
@@ -402,6 +402,14 @@ impl ClusterConfig {
             })
             .collect();
         Ok(Clustering { model, k, labels, scores, profiles })
+    }
+}
+
+
+impl ToColumns for Clustering {
+    /// One integer column `name` with each account's cluster, in snapshot row order.
+    fn account_columns(&self, name: &str) -> AccountColumns {
+        AccountColumns::by_row(vec![self.to_column(name)])
     }
 }
 

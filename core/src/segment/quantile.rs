@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::metrics::{Column, ColumnData, Snapshot};
+use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot, ToColumns};
 
 use super::{check_version, numeric, quantile_sorted, rank_buckets, SegmentCount, SEGMENT_VERSION};
 
@@ -87,6 +87,15 @@ impl QuantileConfig {
             (1..=k).map(|b| SegmentCount::new(&format!("q{b}"), bucket.iter().filter(|x| **x == Some(b)).count(), n)).collect();
         counts.push(SegmentCount::new("missing", bucket.iter().filter(|x| x.is_none()).count(), n));
         Ok(QuantileBuckets { metric: self.metric.clone(), bucket, edges, counts })
+    }
+}
+
+
+impl ToColumns for QuantileBuckets {
+    /// One integer column `name` with each account's bucket (missing when its value is), in
+    /// snapshot row order.
+    fn account_columns(&self, name: &str) -> AccountColumns {
+        AccountColumns::by_row(vec![self.to_column(name)])
     }
 }
 

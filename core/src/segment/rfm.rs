@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::metrics::{Column, ColumnData, Snapshot};
+use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot, ToColumns};
 
 use super::{check_version, numeric, rank_buckets, SegmentCount, SEGMENT_VERSION};
 
@@ -135,6 +135,15 @@ impl RfmConfig {
         let segment: Vec<String> = (0..n).map(|i| rfm_segment(recency[i], frequency[i]).to_string()).collect();
         let counts = RFM_SEGMENTS.iter().map(|s| SegmentCount::new(s, segment.iter().filter(|x| x == s).count(), n)).collect();
         Ok(RfmScores { recency, frequency, monetary, code, segment, counts })
+    }
+}
+
+
+impl ToColumns for RfmScores {
+    /// `{name}_r`, `{name}_f`, `{name}_m` (1–5), `{name}_code` and `{name}_segment`, in snapshot
+    /// row order.
+    fn account_columns(&self, name: &str) -> AccountColumns {
+        AccountColumns::by_row(self.to_columns(&format!("{name}_")))
     }
 }
 

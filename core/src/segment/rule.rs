@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::expr::{Expr, ExprLimits, Frame};
-use crate::metrics::{Column, ColumnData, Snapshot};
+use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot, ToColumns};
 
 use super::{check_version, SegmentCount, SEGMENT_VERSION};
 
@@ -229,6 +229,15 @@ fn with_segment(e: Error, name: &str) -> Error {
             Error::Expr { kind, position, message: format!("segment `{name}`: {message}"), suggestion }
         }
         other => other,
+    }
+}
+
+
+impl ToColumns for SegmentAssignment {
+    /// The text column `name` (each account's segment; with several labels, the first) and one
+    /// bool column `{name}_{segment}` per segment, in snapshot row order.
+    fn account_columns(&self, name: &str) -> AccountColumns {
+        AccountColumns::by_row(self.to_columns(name))
     }
 }
 

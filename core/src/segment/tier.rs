@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::metrics::{Column, ColumnData, Snapshot};
+use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot, ToColumns};
 
 use super::{check_version, numeric, SEGMENT_VERSION};
 
@@ -255,6 +255,14 @@ impl ParetoConfig {
             cumulative_revenue_share: cum,
         };
         Ok(ParetoTiers { metric: self.metric.clone(), total_revenue: total, tiers, assignment, chart })
+    }
+}
+
+
+impl ToColumns for ParetoTiers {
+    /// One text column `name` with each account's tier, in snapshot row order.
+    fn account_columns(&self, name: &str) -> AccountColumns {
+        AccountColumns::by_row(vec![self.to_column(name)])
     }
 }
 

@@ -1,0 +1,113 @@
+"""Frames: per-account results added to a snapshot as columns, then read by conditions and
+scorecard sets (custfit.frame in Rust; Snapshot.with_columns here, withColumns in Node)."""
+
+from __future__ import annotations
+
+import custfit
+import pyarrow as pa
+import pytest
+
+TIER_SET = {
+    "version": 1,
+    "column": "tier",
+    "cases": [
+        {
+            "values": ["tier_1"],
+            "scorecard": {
+                "name": "high_touch",
+                "measures": [{"name": "active", "metric": "active_days_30d", "scoring": {"type": "ramp", "low": 0, "high": 25}}],
+            },
+        }
+    ],
+    "default": {
+        "name": "tech_touch",
+        "measures": [{"name": "active", "metric": "active_days_30d", "scoring": {"type": "ramp", "low": 0, "high": 10}}],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return custfit.simulate(accounts=200, days=240, seed=3, activity_scale=0.3)
+
+
+def test_pareto_tiers_key_a_scorecard_set(sim):
+    snap = sim.dataset.snapshot(sim.end)
+    tiers = custfit.pareto_tiers(snap)
+    framed = snap.with_columns(tiers)
+    assert "tier" not in snap.column_names  # the original is unchanged
+    tier = framed.column("tier")
+    assert set(tier) == {"tier_1", "tier_2", "tier_3"}
+    scores = custfit.ScorecardSet(TIER_SET).score(framed)
+    rows = [scores.row(i) for i in range(len(scores))]
+    by_card = {r["scorecard"] for r in rows}
+    assert by_card == {"high_touch", "tech_touch"}
+    for r, t in zip(rows, tier):
+        assert r["scorecard"] == ("high_touch" if t == "tier_1" else "tech_touch")
+    # Without the tier column the set cannot choose a scorecard.
+    with pytest.raises(custfit.CustfitError) as err:
+        custfit.ScorecardSet(TIER_SET).score(snap)
+    assert err.value.code == "unknown_metric"
+
+
+def test_churn_risk_and_health_band_in_one_condition(sim):
+    ts = custfit.build_training_set(
+        sim.dataset,
+        {"features": {"metrics": ["active_days_30d", "usage_trend_30d", "days_to_renewal"]}, "horizon": {"amount": 60, "unit": "days"}},
+        known_at=sim.end,
+    )
+    model = custfit.ChurnModel.fit(ts)
+    risk = model.forecast(sim.dataset, sim.end, top=2)
+    snap = sim.dataset.snapshot(sim.end)
+    health = custfit.Scorecard.starter().score(custfit.health_snapshot(sim.dataset, sim.end))
+    frame = snap.with_columns(risk).with_columns(health)
+    for name in ["churn_probability", "churn_rank", "churn_top_driver", "churn_opportunity_at", "health_score", "health_band"]:
+        assert name in frame.column_names
+    at_risk = custfit.Expr('churn_probability > 0.2 && health_band in ["red", "orange"]', frame).matches(frame)
+    ids = frame.account_ids
+    p = dict(zip(ids, frame.column("churn_probability")))
+    band = dict(zip(ids, frame.column("health_band")))
+    expected = [p[i] is not None and p[i] > 0.2 and band[i] in ("red", "orange") for i in ids]
+    assert at_risk == expected
+    # Accounts without a subscription in force have no forecast: missing, not zero.
+    assert len(risk) <= len(ids)
+    assert sum(v is None for v in frame.column("churn_probability")) == len(ids) - len(risk)
+
+
+def test_arrow_pandas_polars_and_dicts(sim):
+    snap = sim.dataset.snapshot(sim.end)
+    ids = snap.account_ids
+    table = pa.table({"account_id": ids[::-1], "score": [float(i) for i in range(len(ids))], "vip": [i % 2 == 0 for i in range(len(ids))]})
+    a = snap.with_columns(table)
+    assert a.value(ids[-1], "score") == 0.0 and a.value(ids[-1], "vip") is True
+    b = snap.with_columns(table.to_pandas())
+    assert b.column("score") == a.column("score")
+    pl = pytest.importorskip("polars")
+    c = snap.with_columns(pl.from_arrow(table))
+    assert c.column("vip") == a.column("vip")
+    d = snap.with_columns({"flagged": [True] * len(ids)})
+    assert d.column("flagged") == [True] * len(ids)
+    e = snap.with_columns({"account_id": [ids[0]], "note": ["call"]})
+    assert e.column("note")[0] == "call" and e.column("note")[1:] == [None] * (len(ids) - 1)
+    # A frame is still a snapshot: Arrow out works, and the added columns are there.
+    assert "note" in e.to_arrow().column_names
+
+
+def test_bad_columns_have_codes(sim):
+    snap = sim.dataset.snapshot(sim.end)
+    ids = snap.account_ids
+
+    def code(source, name=None):
+        with pytest.raises(custfit.CustfitError) as err:
+            snap.with_columns(source, name)
+        return err.value.code
+
+    assert code({"account_id": ["nope"], "x": [1]}) == "unknown_account"
+    assert code({"account_id": [ids[0], ids[0]], "x": [1, 2]}) == "duplicate_id"
+    assert code({"mau": [1] * len(ids)}) == "duplicate_metric"
+    assert code({"x": [1, 2]}) == "invalid_argument"
+    assert code({"x": [1, "a"] + [None] * (len(ids) - 2)}) == "invalid_argument"
+    assert code({"assignment": 3, "tiers": [], "chart": {}}) == "parse_error"
+    assert code([1, 2, 3]) == "invalid_argument"
+    with pytest.raises(TypeError):
+        snap.with_columns(42)
