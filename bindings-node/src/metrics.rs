@@ -9,12 +9,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use custfit::metrics::BUILTIN_METRICS;
-use custfit::{ColumnData, Dataset as CoreDataset, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, Value};
-use napi::bindgen_prelude::{Either4, Env, Object, PromiseRaw, Unknown, ValueType};
+use custfit::{ColumnData, Dataset as CoreDataset, ToColumns, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, Value};
+use napi::bindgen_prelude::{ClassInstance, Either4, Env, JavaScriptClassExt, Object, PromiseRaw, Unknown, ValueType};
 use napi::{JsValue, Task};
 use napi_derive::napi;
 
 use crate::data::{string_arg, to_json, Dataset};
+use crate::health::HealthScores;
 use crate::error::{argument, guard, invalid_argument, throw, IntoCore, Result, Throw};
 use crate::time::{date, timestamp_arg, type_name};
 
@@ -218,6 +219,45 @@ impl Snapshot {
             self.inner.value(&account_id, &column).map(cell)
         };
         run().throw(env)
+    }
+
+    /// A new snapshot with columns added, for conditions, scorecard sets and plays to read.
+    ///
+    /// `source` is a per-account result — `HealthScores` (`{name}_score`, `{name}_band`; name
+    /// `health`), the objects of `paretoTiers` (`tier`), `segmentRules` (`segment` and
+    /// `segment_<name>`), `fitClusters` (`cluster`), `quantileBuckets` (`bucket`), `rfmScores`
+    /// (`rfm_r` …) or the array of `ChurnModel.forecast` (`churn_probability`, `churn_rank`,
+    /// `churn_top_driver`, `churn_opportunity_at`) —, another `Snapshot`, or an object of column
+    /// name to array. `name` renames a result's columns. Rows match by an `account_id` array
+    /// when there is one, else by position. Throws `unknown_account`, `duplicate_id`,
+    /// `duplicate_metric`, `invalid_argument` or `parse_error`; the snapshot is unchanged.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "source: HealthScores | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string"
+    )]
+    pub fn with_columns(&self, env: &Env, source: Unknown<'_>, name: Option<Unknown<'_>>) -> napi::Result<Snapshot> {
+        let run = || -> Result<CoreSnapshot> {
+            let name = match &name {
+                Some(n) if !matches!(n.get_type().core()?, ValueType::Undefined | ValueType::Null) => Some(string_arg(n, "name")?),
+                _ => None,
+            };
+            let add = if source.get_type().core()? == ValueType::Object && Snapshot::instance_of(env, &source).core()? {
+                // SAFETY: `instance_of` just confirmed the class.
+                let other: ClassInstance<'_, Snapshot> = unsafe { source.cast() }.core()?;
+                other.inner.account_columns("")
+            } else if source.get_type().core()? == ValueType::Object && HealthScores::instance_of(env, &source).core()? {
+                // SAFETY: `instance_of` just confirmed the class.
+                let scores: ClassInstance<'_, HealthScores> = unsafe { source.cast() }.core()?;
+                scores.inner.account_columns(name.as_deref().unwrap_or("health"))
+            } else {
+                let json = to_json(&source, "", 0)
+                    .map_err(|u| invalid_argument("source", format!("at `{}`: {}", u.path, u.reason)))?
+                    .unwrap_or(serde_json::Value::Null);
+                custfit::frame::columns_from_json(&json, name.as_deref())?
+            };
+            self.inner.with_columns(add)
+        };
+        run().map(|inner| Snapshot { inner: Arc::new(inner) }).throw(env)
     }
 
     /// The core's JSON document `{as_of, columns: {account_id: […], …}}` (instants as ISO

@@ -193,6 +193,24 @@ class Snapshot:
         """The snapshot as a ``polars.DataFrame``."""
     def to_pandas(self) -> Any:
         """The snapshot as a ``pandas.DataFrame`` (timestamps UTC-aware)."""
+    def with_columns(
+        self,
+        source: HealthScores
+        | Snapshot
+        | ParetoTiers
+        | RuleSegments
+        | Clustering
+        | QuantileBuckets
+        | RfmScores
+        | Sequence[RiskEntry]
+        | Mapping[str, Sequence[CellValue]]
+        | TableLike,
+        name: str | None = None,
+    ) -> Snapshot:
+        """A new snapshot with columns added from a per-account result (health scores, tiers,
+        segments, clusters, buckets, RFM scores, a churn forecast), another snapshot, a dict of
+        column name to list, or an Arrow table; rows match by ``account_id`` when given, else by
+        position. ``name`` renames a result's columns."""
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The Arrow PyCapsule stream interface."""
 

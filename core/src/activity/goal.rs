@@ -103,9 +103,7 @@ impl Goal {
 
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<Goal> {
-        let g: Goal = serde_json::from_str(text).map_err(|e| Error::parse("goal JSON", e))?;
-        g.validate()?;
-        Ok(g)
+        <Goal as crate::document::Document>::from_json_str(text)
     }
 
     /// Pretty JSON.
@@ -400,4 +398,8 @@ fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: 
         celebrations,
         days,
     })
+}
+
+crate::document::document! {
+    Goal => "goal", GOAL_VERSION;
 }

@@ -10,6 +10,7 @@ use super::logistic::{sigmoid, LogisticConfig, LogisticModel};
 use super::preprocess::{Output, PreprocessConfig, Preprocessor};
 use super::training::{forward, ChurnFeatures, TrainingSet};
 use crate::data::Dataset;
+use crate::document::Document;
 use crate::metrics::{AccountColumns, Column, ColumnData, ToColumns};
 use crate::error::{Error, Result};
 use crate::time::{Timestamp, Window};
@@ -82,9 +83,7 @@ impl ChurnModelConfig {
     }
     /// Parses and validates JSON.
     pub fn from_json(text: &str) -> Result<Self> {
-        let c: Self = serde_json::from_str(text).map_err(|e| Error::parse("churn model config JSON", e))?;
-        c.validate()?;
-        Ok(c)
+        <Self as crate::document::Document>::from_json_str(text)
     }
     /// JSON text.
     pub fn to_json(&self) -> String {
@@ -395,19 +394,14 @@ impl ChurnModel {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Loads from JSON, checking the version and internal consistency.
+    /// Loads from JSON, checking the version and internal consistency (see [`Document`]).
     pub fn from_json(text: &str) -> Result<ChurnModel> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::parse("churn model JSON", e))?;
-        if let Some(found) = v.get("version").and_then(serde_json::Value::as_u64) {
-            if found != u64::from(CHURN_MODEL_VERSION) {
-                return Err(Error::UnsupportedVersion {
-                    what: "churn model".into(),
-                    found: u32::try_from(found).unwrap_or(u32::MAX),
-                    supported: CHURN_MODEL_VERSION,
-                });
-            }
-        }
-        let m: ChurnModel = serde_json::from_value(v).map_err(|e| Error::parse("churn model JSON", e))?;
+        <ChurnModel as Document>::from_json_str(text)
+    }
+
+    /// Checks that the parts of a loaded model fit together.
+    pub fn validate(&self) -> Result<()> {
+        let m = self;
         m.features.validate()?;
         m.preprocessor.check()?;
         if m.preprocessor.transforms.len() != m.features.metrics.len() {
@@ -426,7 +420,7 @@ impl ChurnModel {
             }
             _ => {}
         }
-        Ok(m)
+        Ok(())
     }
 
     /// Saves to a file atomically (write to a temporary file, then rename).
@@ -481,4 +475,9 @@ impl ToColumns for [RiskEntry] {
             ],
         )
     }
+}
+
+crate::document::document! {
+    ChurnModelConfig => "churn model config", CHURN_MODEL_VERSION;
+    ChurnModel => "churn model", CHURN_MODEL_VERSION;
 }

@@ -185,9 +185,7 @@ impl TrainingSetConfig {
 
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<Self> {
-        let c: Self = serde_json::from_str(text).map_err(|e| Error::parse("training set config JSON", e))?;
-        c.validate()?;
-        Ok(c)
+        <Self as crate::document::Document>::from_json_str(text)
     }
 
     /// JSON text of this config.
@@ -439,4 +437,8 @@ pub fn build_training_set(ds: &Dataset, config: &TrainingSetConfig, known_at: Ti
         }
     }
     Ok(set)
+}
+
+crate::document::document! {
+    TrainingSetConfig => "training set config", TRAINING_CONFIG_VERSION;
 }

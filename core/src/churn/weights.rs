@@ -132,9 +132,7 @@ impl WeightLearningConfig {
 
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<Self> {
-        let cfg: WeightLearningConfig = serde_json::from_str(text).map_err(|e| Error::parse("weight learning config JSON", e))?;
-        cfg.validate()?;
-        Ok(cfg)
+        <WeightLearningConfig as crate::document::Document>::from_json_str(text)
     }
 
     /// Pretty JSON.
@@ -518,4 +516,8 @@ pub fn learn_scorecard_weights(ds: &Dataset, scorecard: &Scorecard, config: &Wei
         holdout_dates,
         skipped_dates: skipped,
     })
+}
+
+crate::document::document! {
+    WeightLearningConfig => "weight learning config", WEIGHT_LEARNING_VERSION;
 }

@@ -124,9 +124,7 @@ impl BacktestConfig {
 
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<Self> {
-        let cfg: BacktestConfig = serde_json::from_str(text).map_err(|e| Error::parse("backtest config JSON", e))?;
-        cfg.validate()?;
-        Ok(cfg)
+        <BacktestConfig as crate::document::Document>::from_json_str(text)
     }
 
     /// Pretty JSON.
@@ -379,6 +377,11 @@ pub fn backtest(ds: &Dataset, scorer: &dyn Scorer, config: &BacktestConfig) -> R
         transitions: TransitionMatrix { bands: band_meta.into_iter().map(|b| b.0).collect(), counts: transitions },
         skipped_dates: skipped,
     })
+}
+
+
+crate::document::document! {
+    BacktestConfig => "backtest config", BACKTEST_CONFIG_VERSION;
 }
 
 #[cfg(test)]

@@ -396,9 +396,7 @@ impl Scorecard {
 
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<Scorecard> {
-        let card: Scorecard = serde_json::from_str(text).map_err(|e| Error::parse("scorecard JSON", e))?;
-        card.validate()?;
-        Ok(card)
+        <Scorecard as crate::document::Document>::from_json_str(text)
     }
 
     /// Pretty JSON.
@@ -641,9 +639,7 @@ impl ScorecardSet {
 
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<ScorecardSet> {
-        let set: ScorecardSet = serde_json::from_str(text).map_err(|e| Error::parse("scorecard set JSON", e))?;
-        set.validate()?;
-        Ok(set)
+        <ScorecardSet as crate::document::Document>::from_json_str(text)
     }
 
     /// Pretty JSON.
@@ -677,4 +673,9 @@ impl ScorecardSet {
         }
         Ok(())
     }
+}
+
+crate::document::document! {
+    Scorecard => "scorecard", SCORECARD_VERSION;
+    ScorecardSet => "scorecard set", SCORECARD_VERSION;
 }

@@ -164,9 +164,7 @@ fn positive(path: &str, x: f64) -> Result<()> {
 impl FlagConfig {
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<FlagConfig> {
-        let cfg: FlagConfig = serde_json::from_str(text).map_err(|e| Error::parse("flag config JSON", e))?;
-        cfg.validate()?;
-        Ok(cfg)
+        <FlagConfig as crate::document::Document>::from_json_str(text)
     }
 
     /// Pretty JSON.
@@ -487,4 +485,8 @@ pub fn health_snapshot(ds: &Dataset, as_of: Timestamp, snapshot: &SnapshotConfig
     let f = detect_flags(ds, as_of, flags)?;
     add_flag_columns(&mut snap, &f)?;
     Ok(snap)
+}
+
+crate::document::document! {
+    FlagConfig => "flag config", FLAG_CONFIG_VERSION;
 }

@@ -188,9 +188,7 @@ impl SnapshotConfig {
 
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<Self> {
-        let cfg: SnapshotConfig = serde_json::from_str(text).map_err(|e| Error::parse("snapshot config JSON", e))?;
-        cfg.validate()?;
-        Ok(cfg)
+        <SnapshotConfig as crate::document::Document>::from_json_str(text)
     }
 
     /// Serialises to JSON.
@@ -291,4 +289,8 @@ fn check_filter(filter: &Option<PropertyFilter>, path: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+crate::document::document! {
+    SnapshotConfig => "snapshot config", SNAPSHOT_CONFIG_VERSION;
 }

@@ -104,6 +104,16 @@ pub(crate) fn rank_buckets(values: &[Option<f64>], k: usize, descending: bool) -
         .collect()
 }
 
+
+crate::document::document! {
+    RuleSegmentation => "rule segmentation", SEGMENT_VERSION;
+    ParetoConfig => "pareto config", SEGMENT_VERSION;
+    QuantileConfig => "quantile config", SEGMENT_VERSION;
+    RfmConfig => "rfm config", SEGMENT_VERSION;
+    ClusterConfig => "cluster config", SEGMENT_VERSION;
+    CapacityConfig => "capacity config", SEGMENT_VERSION;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

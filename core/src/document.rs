@@ -1,0 +1,92 @@
+//! Versioned documents: every config and fitted model is a JSON document with a `version` field,
+//! read the same way in Rust, Python and Node, so the same bad file gets the same error code in
+//! all three.
+//!
+//! Reading a document goes through three steps, each with its own code:
+//! 1. the text is JSON with an object at the top, at most [`MAX_DOCUMENT_BYTES`] long and nested
+//!    at most 128 deep (`parse_error`);
+//! 2. its `version`, when given, is one this build reads (`unsupported_version`) — checked before
+//!    the fields, so a newer file with new fields says so instead of naming a field;
+//! 3. the fields deserialise (`parse_error` naming the field: unknown keys, wrong types, bad
+//!    enum tags) and the document is valid (`invalid_config` or the check's own code).
+//!
+//! ```
+//! use custfit::document::Document;
+//! use custfit::Scorecard;
+//!
+//! let card = Scorecard::from_json_str(r#"{"version": 1, "measures": [{"name": "active",
+//!     "metric": "active_days_30d", "scoring": {"type": "ramp", "low": 0, "high": 20}}]}"#)?;
+//! assert_eq!(Scorecard::from_json_str(&card.to_json_string())?, card);
+//! let newer = Scorecard::from_json_str(r#"{"version": 9, "wholly_new": true}"#).unwrap_err();
+//! assert_eq!(newer.code(), "unsupported_version");
+//! # Ok::<(), custfit::Error>(())
+//! ```
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The longest document text read (64 MiB): far above any config or fitted model, and a bound
+/// on the work a caller can ask for before anything is checked.
+pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
+
+/// A versioned JSON document: a config or a fitted model.
+pub trait Document: Serialize + DeserializeOwned {
+    /// The document's name in errors (`"scorecard"`, `"snapshot config"` …).
+    const KIND: &'static str;
+    /// The version this build reads and writes.
+    const VERSION: u32;
+
+    /// Checks the document beyond its shape.
+    fn check(&self) -> Result<()>;
+
+    /// Reads, version-checks, deserialises and checks a document given as JSON.
+    fn from_json_value(value: Value) -> Result<Self> {
+        if !value.is_object() {
+            return Err(Error::parse(Self::KIND, "a document is a JSON object"));
+        }
+        if let Some(v) = value.get("version") {
+            let found = v
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| Error::parse(Self::KIND, format!("`version` must be a whole number, got {v}")))?;
+            if found != Self::VERSION {
+                return Err(Error::UnsupportedVersion { what: Self::KIND.into(), found, supported: Self::VERSION });
+            }
+        }
+        let doc: Self = serde_json::from_value(value).map_err(|e| Error::parse(format!("{} JSON", Self::KIND), e))?;
+        doc.check()?;
+        Ok(doc)
+    }
+
+    /// Reads a document from JSON text (see [`Document::from_json_value`]).
+    fn from_json_str(text: &str) -> Result<Self> {
+        if text.len() > MAX_DOCUMENT_BYTES {
+            return Err(Error::parse(Self::KIND, format!("longer than {MAX_DOCUMENT_BYTES} bytes")));
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::parse(format!("{} JSON", Self::KIND), e))?;
+        Self::from_json_value(value)
+    }
+
+    /// Pretty JSON text.
+    fn to_json_string(&self) -> String {
+        // Documents are plain data (string keys, finite numbers): serialising cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Implements [`Document`] for a type whose inherent `validate()` is the check.
+macro_rules! document {
+    ($($ty:ty => $kind:literal, $version:expr;)*) => {
+        $(impl $crate::document::Document for $ty {
+            const KIND: &'static str = $kind;
+            const VERSION: u32 = $version;
+            fn check(&self) -> $crate::error::Result<()> {
+                <$ty>::validate(self)
+            }
+        })*
+    };
+}
+pub(crate) use document;
