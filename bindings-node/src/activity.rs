@@ -5,14 +5,15 @@
 
 use chrono::{DateTime, Utc};
 use custfit::activity::{self, Goal};
-use custfit::{Error, Window};
+use custfit::Window;
 use napi::bindgen_prelude::{Env, Unknown, ValueType};
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::data::{string_arg, Dataset};
 use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
-use crate::health::{document, json};
+use crate::document::{document, part};
+use crate::health::json;
 use crate::time::{date, timestamp_arg, type_name};
 
 /// One UTC calendar day of an account's activity.
@@ -60,13 +61,13 @@ impl Dataset {
 }
 
 fn goal_arg(value: &Unknown<'_>) -> Result<Goal> {
-    Goal::from_json(&document(value, "goal")?)
+    document(value, "goal")
 }
 
 /// A window document (`{amount: 12, unit: 'weeks'}`), validated.
 fn window_arg(value: &Unknown<'_>, name: &str) -> Result<Window> {
-    let w: Window =
-        serde_json::from_str(&document(value, name)?).map_err(|e| Error::Parse { what: name.into(), reason: e.to_string() })?;
+    let w: Option<Window> = part(Some(value), name)?;
+    let w = w.ok_or_else(|| invalid_argument(name, "expected a window such as {amount: 12, unit: 'weeks'}"))?;
     w.validate(name)?;
     Ok(w)
 }

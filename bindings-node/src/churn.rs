@@ -8,34 +8,17 @@ use custfit::churn::{
     self, ActivityChurn, ChurnFeatures, ChurnModel as CoreModel, ChurnModelConfig, LogisticConfig, LogisticModel,
     SubscriptionChurn, TrainingSet as CoreSet, TrainingSetConfig,
 };
-use custfit::{Error, ErrorKind, Timestamp};
+use custfit::Timestamp;
 use napi::bindgen_prelude::{Env, Unknown, ValueType};
 use napi_derive::napi;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::data::{options_object, string_of, Dataset};
+use crate::data::Dataset;
+use crate::document::{document, optional_document, part};
 use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
 use crate::health::{json, single_card_arg};
 use crate::time::{date, timestamp_arg};
 
-/// A config argument: an object (serde names; top-level camelCase accepted) or its JSON text.
-fn doc<T: DeserializeOwned + Default>(value: Option<&Unknown<'_>>, name: &str) -> Result<T> {
-    if let Some(v) = value {
-        if v.get_type().core()? == ValueType::String {
-            let text = string_of(v)?;
-            return serde_json::from_str(&text).map_err(|e| Error::Config {
-                kind: ErrorKind::InvalidConfig,
-                path: name.into(),
-                reason: e.to_string(),
-            });
-        }
-    }
-    options_object(value, name).map_err(|e| match e {
-        Error::Argument { reason, .. } => Error::Config { kind: ErrorKind::InvalidConfig, path: name.into(), reason },
-        other => other,
-    })
-}
 
 fn matrix(rows: Vec<Vec<Option<f64>>>) -> Result<(Vec<f64>, usize)> {
     let p = rows.first().map_or(0, Vec::len);
@@ -46,9 +29,7 @@ fn matrix(rows: Vec<Vec<Option<f64>>>) -> Result<(Vec<f64>, usize)> {
 }
 
 fn model_config(value: Option<&Unknown<'_>>) -> Result<ChurnModelConfig> {
-    let cfg: ChurnModelConfig = doc(value, "config")?;
-    cfg.validate()?;
-    Ok(cfg)
+    optional_document(value, "config")
 }
 
 /// Rows for a churn model: features as of observation dates, labels = churned within a horizon.
@@ -142,7 +123,7 @@ pub fn build_training_set(
     known_at: Option<Unknown<'_>>,
 ) -> napi::Result<TrainingSet> {
     let run = || {
-        let cfg: TrainingSetConfig = doc(config.as_ref(), "config")?;
+        let cfg: TrainingSetConfig = optional_document(config.as_ref(), "config")?;
         let ds = &dataset.inner;
         let known = match known_at.as_ref() {
             Some(k) if !matches!(k.get_type().core()?, ValueType::Undefined | ValueType::Null) => timestamp_arg(k, "knownAt")?,
@@ -296,7 +277,7 @@ pub fn churn_backtest(
 )]
 pub fn fit_logistic(env: &Env, x: Vec<Vec<Option<f64>>>, y: Vec<bool>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
     let run = || {
-        let cfg: LogisticConfig = doc(config.as_ref(), "config")?;
+        let cfg: LogisticConfig = part(config.as_ref(), "config")?;
         let (x, p) = matrix(x)?;
         json(&LogisticModel::fit(&x, p, &y, &cfg)?)
     };
@@ -356,7 +337,7 @@ pub fn subscription_churn_dates(
     config: Option<Unknown<'_>>,
 ) -> napi::Result<Value> {
     let run = || {
-        let def: SubscriptionChurn = doc(config.as_ref(), "config")?;
+        let def: SubscriptionChurn = part(config.as_ref(), "config")?;
         def.validate()?;
         Ok(dates_object(&dataset.inner, churn::churn_dates(&dataset.inner, &def, timestamp_arg(&known_at, "knownAt")?)))
     };
@@ -376,7 +357,7 @@ pub fn activity_churn_dates(
     config: Option<Unknown<'_>>,
 ) -> napi::Result<Value> {
     let run = || {
-        let def: ActivityChurn = doc(config.as_ref(), "config")?;
+        let def: ActivityChurn = part(config.as_ref(), "config")?;
         Ok(dates_object(&dataset.inner, churn::activity_churn_dates(&dataset.inner, &def, timestamp_arg(&known_at, "knownAt")?)?))
     };
     run().throw(env)
@@ -411,15 +392,6 @@ pub fn choose_inactivity_window(
     run().throw(env)
 }
 
-/// A required document argument (object or JSON text) as JSON text.
-fn document_text(value: &Unknown<'_>, name: &str) -> Result<String> {
-    let v: Value = doc(Some(value), name)?;
-    if v.is_null() {
-        return Err(invalid_argument(name, "expected an object or its JSON text"));
-    }
-    Ok(v.to_string())
-}
-
 /// Learns a scorecard's weights from churn outcomes in `dataset` (config: `dates`, `horizon`,
 /// `lead`, `churn`, `knownAt`, `snapshot`, `flags`, `logistic`, `holdoutShare`, `refitOnAll`).
 /// Returns `{scorecard, weights, intercept, observations, churned, holdout_observations,
@@ -432,7 +404,7 @@ fn document_text(value: &Unknown<'_>, name: &str) -> Result<String> {
 pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
     let run = || {
         let card = single_card_arg(env, &scorecard)?;
-        let cfg = churn::WeightLearningConfig::from_json(&document_text(&config, "config")?)?;
+        let cfg: churn::WeightLearningConfig = document(&config, "config")?;
         json(&churn::learn_scorecard_weights(&dataset.inner, &card, &cfg)?)
     };
     run().throw(env)
@@ -454,7 +426,7 @@ pub fn learn_weights(
 ) -> napi::Result<Value> {
     let run = || {
         let card = single_card_arg(env, &scorecard)?;
-        let cfg: LogisticConfig = doc(logistic.as_ref(), "logistic")?;
+        let cfg: LogisticConfig = part(logistic.as_ref(), "logistic")?;
         let points: Vec<Vec<Option<f64>>> =
             points.into_iter().map(|r| r.into_iter().map(|v| v.filter(|x| !x.is_nan())).collect()).collect();
         let (learned, weights, intercept) = churn::learn_weights(&card, &points, &churned, &cfg)?;

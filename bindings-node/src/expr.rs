@@ -8,19 +8,8 @@ use napi::bindgen_prelude::Env;
 use napi_derive::napi;
 
 use crate::error::{invalid_argument, Result, Throw};
+use crate::document::part_value;
 use crate::metrics::Snapshot;
-
-/// Reads a config document: absent or null → defaults; JSON text or an object → parsed.
-pub(crate) fn document<T: serde::de::DeserializeOwned + Default>(value: Option<serde_json::Value>, what: &str) -> Result<T> {
-    let value = match value {
-        None | Some(serde_json::Value::Null) => return Ok(T::default()),
-        Some(serde_json::Value::String(text)) => {
-            serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: what.into(), reason: e.to_string() })?
-        }
-        Some(v) => v,
-    };
-    serde_json::from_value(value).map_err(|e| custfit::Error::Parse { what: what.into(), reason: e.to_string() })
-}
 
 fn schema_from(value: serde_json::Value) -> Result<Vec<(String, DataType)>> {
     let serde_json::Value::Object(map) = value else {
@@ -67,7 +56,7 @@ impl Expr {
     ) -> napi::Result<Self> {
         let run = || {
             let schema = schema_from(schema)?;
-            let limits: ExprLimits = document(limits, "limits")?;
+            let limits: ExprLimits = part_value(limits, "limits")?;
             Ok(Expr { inner: Arc::new(CoreExpr::compile_with(&source, &schema, &limits)?) })
         };
         run().throw(&env)
@@ -83,7 +72,7 @@ impl Expr {
         limits: Option<serde_json::Value>,
     ) -> napi::Result<Self> {
         let run = || {
-            let limits: ExprLimits = document(limits, "limits")?;
+            let limits: ExprLimits = part_value(limits, "limits")?;
             Ok(Expr { inner: Arc::new(CoreExpr::compile_with(&source, &snapshot.inner.schema(), &limits)?) })
         };
         run().throw(&env)

@@ -22,7 +22,8 @@ use napi_derive::napi;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::data::{snake_case, to_json, Dataset};
+use crate::data::{to_json, Dataset};
+use crate::document::{document, optional_document};
 use crate::error::{guard, invalid_argument, throw, whole_u32, IntoCore, Result, Throw};
 use crate::metrics::{config_arg, Snapshot};
 use crate::time::{date, timestamp_arg, type_name};
@@ -36,36 +37,20 @@ pub(crate) fn json<T: Serialize>(v: &T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| parse_error("result", e))
 }
 
-/// A document argument (an object or its JSON text) as JSON text; `None` when absent
-/// (`undefined` or `null`). Top-level camelCase keys are read as snake_case.
-pub(crate) fn optional_document(value: Option<&Unknown<'_>>, name: &str) -> Result<Option<String>> {
-    let Some(value) = value else { return Ok(None) };
+/// A document argument as JSON text, for readers that are not `Document`s (a snapshot table).
+fn json_text(value: &Unknown<'_>, name: &str) -> Result<String> {
     match value.get_type().core()? {
-        ValueType::Undefined | ValueType::Null => Ok(None),
-        ValueType::String => crate::data::string_of(value).map(Some),
-        ValueType::Object if !value.is_array().core()? && !value.is_date().core()? => {
+        ValueType::String => crate::data::string_of(value),
+        ValueType::Object if !value.is_array().core()? => {
             let v = to_json(value, "", 0).map_err(|u| parse_error(name, format!("at `{}`: {}", u.path, u.reason)))?;
-            let v = match v {
-                Some(Value::Object(map)) => Value::Object(map.into_iter().map(|(k, v)| (snake_case(&k), v)).collect()),
-                other => other.unwrap_or(Value::Null),
-            };
-            Ok(Some(v.to_string()))
+            Ok(v.unwrap_or(Value::Null).to_string())
         }
         other => Err(invalid_argument(name, format!("expected an object or its JSON text, got {}", type_name(other)))),
     }
 }
 
-/// A required document argument.
-pub(crate) fn document(value: &Unknown<'_>, name: &str) -> Result<String> {
-    optional_document(Some(value), name)?
-        .ok_or_else(|| invalid_argument(name, "expected an object or its JSON text, got nothing"))
-}
-
 fn flag_config(value: Option<&Unknown<'_>>) -> Result<FlagConfig> {
-    match optional_document(value, "flagConfig")? {
-        Some(text) => FlagConfig::from_json(&text),
-        None => Ok(FlagConfig::default()),
-    }
+    optional_document(value, "flagConfig")
 }
 
 /// A row index: negative, fractional or past the end is `None` (as the core's `Option`).
@@ -91,7 +76,7 @@ impl Scorecard {
     /// 'active_days_30d', scoring: {type: 'ramp', low: 2, high: 20}}]}`.
     #[napi(constructor, catch_unwind, ts_args_type = "config: object | string")]
     pub fn new(env: Env, config: Unknown<'_>) -> napi::Result<Self> {
-        let run = || Ok(Scorecard { inner: Arc::new(CoreCard::from_json(&document(&config, "scorecard")?)?) });
+        let run = || Ok(Scorecard { inner: Arc::new(document(&config, "scorecard")?) });
         run().throw(&env)
     }
 
@@ -151,7 +136,7 @@ impl ScorecardSet {
     /// A set from its document (`{column, cases: [{values, scorecard}], default}`).
     #[napi(constructor, catch_unwind, ts_args_type = "config: object | string")]
     pub fn new(env: Env, config: Unknown<'_>) -> napi::Result<Self> {
-        let run = || Ok(ScorecardSet { inner: Arc::new(CoreSet::from_json(&document(&config, "scorecardSet")?)?) });
+        let run = || Ok(ScorecardSet { inner: Arc::new(document(&config, "scorecardSet")?) });
         run().throw(&env)
     }
 
@@ -413,7 +398,7 @@ fn card_arg(env: &Env, value: &Unknown<'_>) -> Result<Card> {
             return Ok(Card::Set((*c.inner).clone()));
         }
     }
-    Ok(Card::One(CoreCard::from_json(&document(value, "scorecard")?)?))
+    Ok(Card::One(document(value, "scorecard")?))
 }
 
 /// A `Scorecard` instance or a scorecard document (object or JSON text); a `ScorecardSet` is
@@ -503,7 +488,7 @@ pub fn default_bands(env: &Env) -> napi::Result<Value> {
 
 fn backtest_job(env: &Env, scorecard: &Unknown<'_>, config: &Unknown<'_>) -> Result<(Card, BacktestConfig)> {
     let card = card_arg(env, scorecard)?;
-    let cfg = BacktestConfig::from_json(&document(config, "config")?)?;
+    let cfg: BacktestConfig = document(config, "config")?;
     Ok((card, cfg))
 }
 
@@ -651,7 +636,7 @@ pub fn account_history(env: &Env, history: Vec<&HealthScores>, account_id: Strin
 #[napi(catch_unwind, ts_args_type = "value: object | string")]
 pub fn snapshot_from_json(env: &Env, value: Unknown<'_>) -> napi::Result<Snapshot> {
     let run = || {
-        let text = document(&value, "snapshot")?;
+        let text = json_text(&value, "snapshot")?;
         let v: Value = serde_json::from_str(&text).map_err(|e| parse_error("snapshot JSON", e))?;
         Ok(Snapshot { inner: Arc::new(health::snapshot_from_json(&v)?) })
     };

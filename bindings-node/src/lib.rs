@@ -14,6 +14,7 @@
 pub mod activity;
 pub mod churn;
 pub mod data;
+pub mod document;
 pub mod error;
 pub mod expr;
 pub mod health;

@@ -11,13 +11,13 @@ use chrono::{DateTime, Utc};
 use custfit::metrics::BUILTIN_METRICS;
 use custfit::{ColumnData, Dataset as CoreDataset, ToColumns, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, Value};
 use napi::bindgen_prelude::{ClassInstance, Either4, Env, JavaScriptClassExt, Object, PromiseRaw, Unknown, ValueType};
-use napi::{JsValue, Task};
+use napi::Task;
 use napi_derive::napi;
 
 use crate::data::{string_arg, to_json, Dataset};
 use crate::health::HealthScores;
 use crate::error::{argument, guard, invalid_argument, throw, IntoCore, Result, Throw};
-use crate::time::{date, timestamp_arg, type_name};
+use crate::time::{date, timestamp_arg};
 
 /// A column's values: one array type per column type.
 pub type Cells = Either4<Vec<Option<f64>>, Vec<Option<String>>, Vec<Option<bool>>, Vec<Option<DateTime<Utc>>>>;
@@ -48,22 +48,7 @@ pub struct SnapshotConfigJs {
 /// Reads a snapshot config: absent → defaults; a JSON string or an object → parsed and validated
 /// by the core (`parse_error`, `invalid_config`, `unknown_metric`, `duplicate_metric`, …).
 pub fn config_arg(value: Option<&Unknown<'_>>) -> Result<SnapshotConfig> {
-    let Some(value) = value else { return Ok(SnapshotConfig::default()) };
-    let text = match value.get_type().core()? {
-        ValueType::Undefined | ValueType::Null => return Ok(SnapshotConfig::default()),
-        ValueType::String => string_arg(value, "config")?,
-        ValueType::Object if !value.is_array().core()? => {
-            let json = to_json(value, "", 0).map_err(|u| invalid_argument("config", format!("{}: {}", u.path, u.reason)))?;
-            json.unwrap_or_default().to_string()
-        }
-        other => {
-            return Err(invalid_argument(
-                "config",
-                format!("expected a SnapshotConfig object or JSON text, got {}", type_name(other)),
-            ))
-        }
-    };
-    SnapshotConfig::from_json(&text)
+    crate::document::optional_document(value, "config")
 }
 
 /// The type and name of a snapshot column.

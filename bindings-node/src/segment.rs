@@ -9,7 +9,7 @@ use napi::bindgen_prelude::Env;
 use napi_derive::napi;
 
 use crate::error::{Result, Throw};
-use crate::expr::document;
+use crate::document::from_value as document;
 use crate::metrics::Snapshot;
 
 fn json<T: serde::Serialize>(v: Result<T>) -> Result<serde_json::Value> {

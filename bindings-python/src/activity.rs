@@ -7,7 +7,7 @@ use custfit::{Dataset, Error, Window};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::Whole;
+use crate::convert::{document, Whole};
 use crate::data::PyDataset;
 use crate::error::{detach, guard, IntoPyResult};
 use crate::health::{doc, to_py};
@@ -37,8 +37,7 @@ pub fn daily_activity<'py>(
 }
 
 fn goal_arg(py: Python<'_>, goal: &Bound<'_, PyAny>) -> PyResult<Goal> {
-    let text = doc(py, goal, "goal")?;
-    guard(py, || Goal::from_json(&text))
+    document(py, goal, "goal")
 }
 
 /// A window document (``{"amount": 12, "unit": "weeks"}``), validated.

@@ -6,24 +6,24 @@ use custfit::churn::{
     self, ActivityChurn, ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig, LogisticModel, SubscriptionChurn,
     TrainingSet, TrainingSetConfig,
 };
-use custfit::{Error, Timestamp};
+use custfit::Timestamp;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use serde::de::DeserializeOwned;
 
-use crate::convert::{document_json, Whole};
+use crate::convert::{document, optional_document, part, Whole};
 use crate::data::PyDataset;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
 // results go back in their serde (JSON) form, the same way in every module
 use crate::health::to_py as out;
 
+/// An unversioned part (features, a logistic or churn-definition config), or its default.
 fn doc<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<T> {
-    let Some(obj) = obj.filter(|c| !c.is_none()) else { return Ok(T::default()) };
-    let text = document_json(obj, name)?.py(py)?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::Config { kind: custfit::ErrorKind::InvalidConfig, path: name.into(), reason: e.to_string() })
-        .py(py)
+    match obj.filter(|c| !c.is_none()) {
+        None => Ok(T::default()),
+        Some(obj) => part(py, obj, name),
+    }
 }
 
 /// Rows of numbers (None or NaN = missing) as a row-major vector and the width.
@@ -36,9 +36,7 @@ fn matrix(rows: Vec<Vec<Option<f64>>>) -> custfit::Result<(Vec<f64>, usize)> {
 }
 
 fn model_config(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<ChurnModelConfig> {
-    let cfg: ChurnModelConfig = doc(py, config, "churn model config")?;
-    guard(py, || cfg.validate())?;
-    Ok(cfg)
+    optional_document(py, config, "churn model config")
 }
 
 /// Rows for a churn model: features as of observation dates, labels = churned within a horizon.
@@ -134,7 +132,7 @@ pub fn build_training_set(
     config: Option<&Bound<'_, PyAny>>,
     known_at: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTrainingSet> {
-    let cfg: TrainingSetConfig = doc(py, config, "training set config")?;
+    let cfg: TrainingSetConfig = optional_document(py, config, "training set config")?;
     let ds = &dataset.inner;
     let known = match known_at.filter(|k| !k.is_none()) {
         Some(k) => timestamp_arg(k, "known_at")?,
@@ -411,8 +409,7 @@ fn scorecard_arg(py: Python<'_>, scorecard: &Bound<'_, PyAny>) -> PyResult<custf
         let e = invalid_argument("scorecard", "expected a Scorecard or a scorecard document, got a ScorecardSet");
         return Err(e).py(py);
     }
-    let text = document_json(scorecard, "scorecard")?.py(py)?;
-    guard(py, || custfit::health::Scorecard::from_json(&text))
+    document(py, scorecard, "scorecard")
 }
 
 /// Learns a scorecard's weights from churn outcomes in ``dataset`` (config: ``dates``,
@@ -428,8 +425,7 @@ pub fn learn_scorecard_weights<'py>(
     config: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let card = scorecard_arg(py, scorecard)?;
-    let text = document_json(config, "weight learning config")?.py(py)?;
-    let cfg = guard(py, || churn::WeightLearningConfig::from_json(&text))?;
+    let cfg: churn::WeightLearningConfig = document(py, config, "weight learning config")?;
     let ds = &dataset.inner;
     let learned = detach(py, || churn::learn_scorecard_weights(ds, &card, &cfg))?;
     out(py, &learned)

@@ -9,10 +9,10 @@
 use custfit::health::{self, AccountFlags, BacktestConfig, FlagConfig, HealthScores, Scorecard, ScorecardSet, Scorer};
 use custfit::{Error, SnapshotConfig, Timestamp};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyList, PyString};
+use pyo3::types::{PyCapsule, PyDict, PyList, PyMapping, PyString};
 use serde::Serialize;
 
-use crate::convert::{document_json, from_json, to_json, Whole};
+use crate::convert::{document, document_json, from_json, optional_document, to_json, Whole};
 use crate::data::PyDataset;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::metrics::PySnapshot;
@@ -34,13 +34,7 @@ pub fn doc(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Strin
 }
 
 fn flag_config(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<FlagConfig> {
-    match obj.filter(|o| !o.is_none()) {
-        None => Ok(FlagConfig::default()),
-        Some(o) => {
-            let text = doc(py, o, "flag_config")?;
-            guard(py, || FlagConfig::from_json(&text))
-        }
-    }
+    optional_document(py, obj, "flag_config")
 }
 
 /// A list of timestamps (a str is refused rather than read as its characters).
@@ -68,8 +62,7 @@ pub struct PyScorecard {
 impl PyScorecard {
     #[new]
     fn new(py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let text = doc(py, config, "scorecard")?;
-        Ok(PyScorecard { inner: guard(py, || Scorecard::from_json(&text))? })
+        Ok(PyScorecard { inner: document(py, config, "scorecard")? })
     }
 
     /// The starter scorecard shipped with custfit (ordinary config: engagement, breadth, trend,
@@ -130,8 +123,7 @@ pub struct PyScorecardSet {
 impl PyScorecardSet {
     #[new]
     fn new(py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let text = doc(py, config, "scorecard_set")?;
-        Ok(PyScorecardSet { inner: guard(py, || ScorecardSet::from_json(&text))? })
+        Ok(PyScorecardSet { inner: document(py, config, "scorecard_set")? })
     }
 
     /// The column whose value selects the scorecard.
@@ -326,10 +318,11 @@ fn card_arg(py: Python<'_>, scorecard: &Bound<'_, PyAny>) -> PyResult<Card> {
     if let Ok(c) = scorecard.cast::<PyScorecardSet>() {
         return Ok(Card::Set(c.get().inner.clone()));
     }
-    let text = document_json(scorecard, "scorecard")?
-        .map_err(|_| invalid_argument("scorecard", "expected a Scorecard, a ScorecardSet or a scorecard document"))
-        .py(py)?;
-    Ok(Card::One(guard(py, || Scorecard::from_json(&text))?))
+    if !(scorecard.is_instance_of::<PyString>() || scorecard.is_instance_of::<PyDict>() || scorecard.cast::<PyMapping>().is_ok()) {
+        let e = invalid_argument("scorecard", "expected a Scorecard, a ScorecardSet or a scorecard document");
+        return Err(e).py(py);
+    }
+    Ok(Card::One(document(py, scorecard, "scorecard")?))
 }
 
 /// The metric snapshot as of ``as_of`` plus the edge-case flag columns (``flag_columns()``):
@@ -417,8 +410,7 @@ pub fn backtest<'py>(
     config: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let card = card_arg(py, scorecard)?;
-    let text = doc(py, config, "backtest config")?;
-    let cfg = guard(py, || BacktestConfig::from_json(&text))?;
+    let cfg: BacktestConfig = document(py, config, "backtest config")?;
     let (ds, scorer) = (&dataset.inner, card.scorer());
     let report = detach(py, || health::backtest(ds, scorer, &cfg))?;
     to_py(py, &report)

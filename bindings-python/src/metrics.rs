@@ -7,19 +7,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList};
 use pyo3_arrow::PyTable;
 
-use crate::convert::{document_json, to_json};
+use crate::convert::{optional_document, to_json};
 use crate::health::PyHealthScores;
 use crate::io::{read_input, Input};
-use crate::error::{detach, guard, IntoPyResult};
+use crate::error::{detach, guard};
 use crate::time::{timestamp_arg, to_datetime};
 
 /// Reads the `config` argument (dict, JSON text or None) as a validated `SnapshotConfig`.
 pub fn snapshot_config(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<SnapshotConfig> {
-    let Some(obj) = config.filter(|c| !c.is_none()) else {
-        return Ok(SnapshotConfig::default());
-    };
-    let text = document_json(obj, "snapshot config")?.py(py)?;
-    guard(py, || SnapshotConfig::from_json(&text))
+    optional_document(py, config, "snapshot config")
 }
 
 /// `Dataset.snapshot`: GIL released while the core computes.

@@ -3,20 +3,16 @@
 
 use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
 use pyo3::prelude::*;
-use serde::de::DeserializeOwned;
+use custfit::document::Document;
 
-use crate::convert::document_json;
+use crate::convert::{document_json, optional_document};
 use crate::error::{detach, guard, IntoPyResult};
 use crate::metrics::PySnapshot;
 // results go back in their serde (JSON) form, the same way in every module
 use crate::health::to_py as out;
 
-fn config<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<T> {
-    let Some(obj) = obj.filter(|c| !c.is_none()) else {
-        return Ok(T::default());
-    };
-    let text = document_json(obj, what)?.py(py)?;
-    guard(py, || serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: what.into(), reason: e.to_string() }))
+fn config<T: Document + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<T> {
+    optional_document(py, obj, what)
 }
 
 /// Rule segments: ``config`` is a RuleSegmentation document

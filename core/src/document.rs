@@ -19,6 +19,8 @@
 //! assert_eq!(Scorecard::from_json_str(&card.to_json_string())?, card);
 //! let newer = Scorecard::from_json_str(r#"{"version": 9, "wholly_new": true}"#).unwrap_err();
 //! assert_eq!(newer.code(), "unsupported_version");
+//! let camel = custfit::health::BacktestConfig::from_json_str(r#"{"dates": [], "knownAt": null}"#).unwrap_err();
+//! assert!(camel.to_string().contains("documents use snake_case keys: `known_at`"));
 //! # Ok::<(), custfit::Error>(())
 //! ```
 
@@ -56,7 +58,7 @@ pub trait Document: Serialize + DeserializeOwned {
                 return Err(Error::UnsupportedVersion { what: Self::KIND.into(), found, supported: Self::VERSION });
             }
         }
-        let doc: Self = serde_json::from_value(value).map_err(|e| Error::parse(format!("{} JSON", Self::KIND), e))?;
+        let doc: Self = serde_json::from_value(value).map_err(|e| Error::parse(format!("{} JSON", Self::KIND), hint(&e.to_string())))?;
         doc.check()?;
         Ok(doc)
     }
@@ -74,6 +76,27 @@ pub trait Document: Serialize + DeserializeOwned {
     fn to_json_string(&self) -> String {
         // Documents are plain data (string keys, finite numbers): serialising cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Documents use snake_case keys in every language; a camelCase key (as a JavaScript caller may
+/// write) gets the key it should have been.
+fn hint(message: &str) -> String {
+    let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next());
+    match unknown {
+        Some(key) if key.chars().any(|c| c.is_ascii_uppercase()) => {
+            let mut snake = String::with_capacity(key.len() + 4);
+            for c in key.chars() {
+                if c.is_ascii_uppercase() {
+                    snake.push('_');
+                    snake.push(c.to_ascii_lowercase());
+                } else {
+                    snake.push(c);
+                }
+            }
+            format!("{message} (documents use snake_case keys: `{snake}`)")
+        }
+        _ => message.to_string(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 /// Layers from the bottom. Modules on one layer do not use each other.
 const LAYERS: &[&[&str]] = &[
     &["error"],
-    &["time", "stats"],
+    &["time", "stats", "document"],
     &["data"],
     &["metrics", "sim"],
     &["expr", "io", "activity", "outcome"],
