@@ -290,6 +290,19 @@ export declare class Snapshot {
   /** One cell (`null` = missing). Throws `unknown_account` / `unknown_metric`. */
   value(accountId: string, column: string): number | string | boolean | Date | null
   /**
+   * A new snapshot with columns added, for conditions, scorecard sets and plays to read.
+   *
+   * `source` is a per-account result — `HealthScores` (`{name}_score`, `{name}_band`; name
+   * `health`), the objects of `paretoTiers` (`tier`), `segmentRules` (`segment` and
+   * `segment_<name>`), `fitClusters` (`cluster`), `quantileBuckets` (`bucket`), `rfmScores`
+   * (`rfm_r` …) or the array of `ChurnModel.forecast` (`churn_probability`, `churn_rank`,
+   * `churn_top_driver`, `churn_opportunity_at`) —, another `Snapshot`, or an object of column
+   * name to array. `name` renames a result's columns. Rows match by an `account_id` array
+   * when there is one, else by position. Throws `unknown_account`, `duplicate_id`,
+   * `duplicate_metric`, `invalid_argument` or `parse_error`; the snapshot is unchanged.
+   */
+  withColumns(source: HealthScores | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
+  /**
    * The core's JSON document `{as_of, columns: {account_id: […], …}}` (instants as ISO
    * strings), so `JSON.stringify(snapshot)` matches the Rust and Python output.
    */

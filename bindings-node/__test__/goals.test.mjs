@@ -58,11 +58,16 @@ describe('the simulator', () => {
     const days = sim.dataset.dailyActivity(one.account_id, sim.end, 91)
     assert.deepEqual(days.map((d) => d.logins), one.days.map((d) => d.logins))
     assert.deepEqual(days.map((d) => d.day.toISOString().replace('.000Z', 'Z')), one.days.map((d) => d.day))
-    // Per-account targets (camelCase accepted at the top level); the goal as JSON text.
+    // Per-account targets; the goal as JSON text.
     const mine = custfit.goalProgress(sim.dataset, one.account_id, JSON.stringify({ ...goal, account_targets: { [one.account_id]: 1 } }), sim.end, JSON.stringify(lookback))
     assert.equal(mine.target, 1)
-    const camel = custfit.goalProgress(sim.dataset, one.account_id, { ...goal, accountTargets: { [one.account_id]: 2 } }, sim.end, lookback)
-    assert.equal(camel.target, 2)
+    const object = custfit.goalProgress(sim.dataset, one.account_id, { ...goal, account_targets: { [one.account_id]: 2 } }, sim.end, lookback)
+    assert.equal(object.target, 2)
+    // Documents are snake_case in every language: a camelCase key names the one it should be.
+    assert.throws(
+      () => custfit.goalProgress(sim.dataset, one.account_id, { ...goal, accountTargets: { [one.account_id]: 2 } }, sim.end, lookback),
+      (e) => e.code === 'parse_error' && /account_targets/.test(e.message),
+    )
   })
 
   test('bad input leaves the dataset unchanged', () => {

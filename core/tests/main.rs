@@ -4,6 +4,7 @@
 mod cases;
 mod churn;
 mod data;
+mod document;
 mod expr;
 mod goals;
 mod guide;
