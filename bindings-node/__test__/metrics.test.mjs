@@ -110,7 +110,7 @@ describe('bad configs and names', () => {
     assertRejects(ds, () => ds.snapshot(AS_OF, { version: 2 }), 'unsupported_version')
     assertRejects(ds, () => ds.snapshot(AS_OF, { metrics: [{ type: 'count', name: 'c', window: { amount: 0, unit: 'days' } }] }), 'invalid_config')
     assertRejects(ds, () => ds.snapshot(AS_OF, { metrics: [{ type: 'count', name: 'mau', window: { amount: 1, unit: 'days' } }] }), 'duplicate_metric')
-    assertRejects(ds, () => ds.snapshot(AS_OF, { activity: { high_severity_at_least: NaN } }), 'invalid_argument')
+    assertRejects(ds, () => ds.snapshot(AS_OF, { activity: { high_severity_at_least: NaN } }), 'parse_error')
     assertRejects(ds, () => ds.snapshot(AS_OF, 42), 'invalid_argument')
     assertRejects(ds, () => ds.snapshot(AS_OF, [1]), 'invalid_argument')
   })
