@@ -303,10 +303,11 @@ export declare class Snapshot {
    */
   withColumns(source: HealthScores | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
   /**
-   * The core's JSON document `{as_of, columns: {account_id: […], …}}` (instants as ISO
-   * strings), so `JSON.stringify(snapshot)` matches the Rust and Python output.
+   * The snapshot's JSON form `{as_of, columns: {account_id: […], …}, types: {name: type}}`
+   * (instants as ISO strings), so `JSON.stringify(snapshot)` matches the Rust and Python
+   * output and `snapshotFromJson` reads it back.
    */
-  toJSON(): { as_of: string; columns: Record<string, Array<number | string | boolean | null>> }
+  toJSON(): { as_of: string; columns: Record<string, Array<number | string | boolean | null>>; types: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> }
 }
 
 /** Rows for a churn model: features as of observation dates, labels = churned within a horizon. */
@@ -1264,14 +1265,12 @@ export interface SnapshotConfig {
 }
 
 /**
- * A snapshot from `{as_of, columns: {account_id: [...], name: [...], ...}}` (an object or its
- * JSON text; column types inferred: all integers → int, numbers → float, booleans → bool,
- * text → str, `null` = missing), the form of the health golden cases and of `toJSON()`.
+ * A snapshot from its JSON form (an object or its JSON text), the one `toJSON()` writes in every
+ * language: `{as_of, columns: {account_id: [...], name: [...]}, types: {name: 'int' | 'float' |
+ * 'bool' | 'str' | 'timestamp'}}`. `types` may be partial or absent (types are then inferred
+ * from the values; timestamps need theirs); `null` is a missing value.
  */
-export declare function snapshotFromJson(value: object | string): Snapshot
-
-/** A Snapshot from `{as_of, account_ids, columns: [{name, type, values}]}` (object or JSON text). */
-export declare function snapshotFromTable(table: object | string): Snapshot
+export declare function snapshotFromJson(value: { as_of: string | Date; columns: Record<string, Array<number | string | boolean | null>>; types?: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> } | string): Snapshot
 
 /** Subscription-churn instants (ISO strings) per account id, known by `knownAt`. */
 export declare function subscriptionChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): Record<string, Array<string>>

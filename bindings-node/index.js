@@ -879,6 +879,5 @@ module.exports.segmentRules = nativeBinding.segmentRules
 module.exports.simulate = nativeBinding.simulate
 module.exports.simulateAsync = nativeBinding.simulateAsync
 module.exports.snapshotFromJson = nativeBinding.snapshotFromJson
-module.exports.snapshotFromTable = nativeBinding.snapshotFromTable
 module.exports.subscriptionChurnDates = nativeBinding.subscriptionChurnDates
 module.exports.wilsonInterval = nativeBinding.wilsonInterval

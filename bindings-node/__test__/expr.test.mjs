@@ -16,7 +16,7 @@ describe('golden cases: expr', () => {
   for (const [name, c] of files) {
     test(name, () => {
       assert.deepEqual(Object.keys(c).filter((k) => !KEYS.includes(k)), [])
-      const snap = custfit.snapshotFromTable(c.input)
+      const snap = custfit.snapshotFromJson(c.input)
       let expr, values
       try {
         expr = custfit.Expr.compile(c.expression, snap, c.limits)
@@ -35,15 +35,12 @@ describe('golden cases: expr', () => {
 
 test('guide: expressions', () => {
   // ANCHOR: expr_node
-  const { Expr, snapshotFromTable } = require('custfit')
+  const { Expr, snapshotFromJson } = require('custfit')
 
-  const snap = snapshotFromTable({
+  const snap = snapshotFromJson({
     as_of: '2024-06-01T00:00:00Z',
-    account_ids: ['a', 'b', 'c'],
-    columns: [
-      { name: 'mrr', type: 'float', values: [6000, 80, null] },
-      { name: 'plan', type: 'str', values: ['enterprise', 'starter', 'enterprise'] },
-    ],
+    columns: { account_id: ['a', 'b', 'c'], mrr: [6000, 80, null], plan: ['enterprise', 'starter', 'enterprise'] },
+    types: { mrr: 'float' },
   })
   const rule = Expr.compile('mrr >= 5000 && plan == "enterprise"', snap)
   assert.deepEqual(rule.evaluate(snap), [true, false, null]) // missing mrr → missing result

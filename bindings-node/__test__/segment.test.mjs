@@ -23,7 +23,7 @@ describe('golden cases: segment', () => {
   for (const [name, c] of files) {
     test(name, () => {
       assert.deepEqual(Object.keys(c).filter((k) => !KEYS.includes(k)), [])
-      const snap = custfit.snapshotFromTable(c.input)
+      const snap = custfit.snapshotFromJson(c.input)
       let result
       try {
         result = RUN[c.kind](snap, c.config)

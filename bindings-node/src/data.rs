@@ -9,7 +9,8 @@
 
 use std::sync::Arc;
 
-use custfit::{Dataset as CoreDataset, Entity, Error, ErrorKind, Event, IngestMode, IngestOptions, PropertyValue, RejectedRow};
+use custfit::data::RowInput;
+use custfit::{Dataset as CoreDataset, Entity, Error, Event, IngestOptions, PropertyValue};
 use napi::bindgen_prelude::{Array, BigInt, Env, Float64Array, Object, Unknown, ValueType};
 use napi::JsDate;
 use napi::JsValue;
@@ -20,8 +21,6 @@ use serde_json::{Map, Number, Value};
 use crate::error::{invalid_argument, IntoCore, Result, Throw};
 use crate::time::type_name;
 
-/// Fields that hold instants: a bad value there is `invalid_timestamp`.
-const TIMESTAMP_FIELDS: &[&str] = &["created_at", "deactivated_at", "start", "end", "timestamp", "date", "now"];
 /// Deepest nesting accepted in a row or config (rows are two levels deep).
 const MAX_DEPTH: usize = 64;
 
@@ -161,50 +160,17 @@ pub fn snake_case(key: &str) -> String {
 
 // ------------------------------------------------------------------ rows
 
-/// Rows that converted, their positions in the caller's batch, and the rows that did not.
-pub struct Parsed<T> {
-    rows: Vec<T>,
-    positions: Vec<usize>,
-    rejected: Vec<(usize, Error)>,
-}
-
-impl<T> Parsed<T> {
-    fn new(capacity: usize) -> Self {
-        Parsed { rows: Vec::with_capacity(capacity), positions: Vec::with_capacity(capacity), rejected: Vec::new() }
-    }
-
-    fn push(&mut self, position: usize, row: T) {
-        self.rows.push(row);
-        self.positions.push(position);
-    }
-}
-
-fn entity_kind(entity: Entity) -> ErrorKind {
-    match entity {
-        Entity::Account => ErrorKind::InvalidAccount,
-        Entity::User => ErrorKind::InvalidUser,
-        Entity::Subscription => ErrorKind::InvalidSubscription,
-        _ => ErrorKind::InvalidEvent,
-    }
-}
-
-/// The error of a row that could not be read: `invalid_timestamp` for a bad instant, otherwise
-/// the entity's `invalid_*` code (as the core's CSV reader does).
-fn row_error(entity: Entity, row: usize, field: String, reason: String, timestamp_ok: bool) -> Error {
-    let last = field.rsplit(['.', '[']).next().unwrap_or("");
-    let kind = if timestamp_ok && TIMESTAMP_FIELDS.contains(&last) { ErrorKind::InvalidTimestamp } else { entity_kind(entity) };
-    Error::Row { kind, entity, row, field, reason }
-}
-
-/// Converts a JS array of row objects into the core's row type `T`, one row at a time.
-fn parse_rows<T: DeserializeOwned>(rows: &Unknown<'_>, entity: Entity) -> Result<Parsed<T>> {
+/// A JS array of row objects in the serde form the core reads (`Dataset::add_json_rows`, which
+/// owns strict/lenient handling, codes and positions); a row that is not an object, or holds a
+/// value JSON cannot express, is handed over as unreadable.
+fn parse_rows(rows: &Unknown<'_>, entity: Entity) -> Result<Vec<RowInput>> {
     if !rows.is_array().core()? {
         let t = rows.get_type().core()?;
         return Err(invalid_argument("rows", format!("expected an array of {entity} objects, got {}", type_name(t))));
     }
     // SAFETY: `is_array` was checked.
     let arr = unsafe { rows.cast::<Array<'_>>() }.core()?;
-    let mut out = Parsed::new(arr.len() as usize);
+    let mut out = Vec::with_capacity(arr.len() as usize);
     for i in 0..arr.len() {
         let item = arr.get::<Unknown<'_>>(i).core()?;
         let is_object = match &item {
@@ -214,68 +180,21 @@ fn parse_rows<T: DeserializeOwned>(rows: &Unknown<'_>, entity: Entity) -> Result
         let (Some(item), true) = (item, is_object) else {
             let t = item.map(|v| v.get_type()).transpose().core()?.unwrap_or(ValueType::Undefined);
             let reason = format!("expected an object, got {}", type_name(t));
-            out.rejected.push((i as usize, row_error(entity, i as usize, String::new(), reason, false)));
+            out.push(RowInput::Unreadable { field: String::new(), reason, timestamp: false });
             continue;
         };
-        let json = match to_json(&item, "", 0) {
-            Ok(v) => v.unwrap_or(Value::Null),
-            Err(u) => {
-                out.rejected.push((i as usize, row_error(entity, i as usize, u.path, u.reason, true)));
-                continue;
-            }
-        };
-        match serde_path_to_error::deserialize::<_, T>(json) {
-            Ok(row) => out.push(i as usize, row),
-            Err(e) => {
-                let reason = e.inner().to_string();
-                let path = e.path().to_string();
-                let (field, timestamp_ok) = if path == "." {
-                    // Missing or unknown field: the message names it.
-                    (reason.split('`').nth(1).unwrap_or("").to_string(), false)
-                } else {
-                    (path, true)
-                };
-                out.rejected.push((i as usize, row_error(entity, i as usize, field, reason, timestamp_ok)));
-            }
-        }
+        out.push(match to_json(&item, "", 0) {
+            Ok(v) => RowInput::Json(v.unwrap_or(Value::Null)),
+            Err(u) => RowInput::Unreadable { field: u.path, reason: u.reason, timestamp: false },
+        });
     }
     Ok(out)
 }
 
-/// Runs one core `add_*` call on converted rows and reports positions in the caller's batch.
-/// Strict mode: the first unreadable row throws and the dataset is untouched. Lenient mode:
-/// unreadable rows join the core's `rejected` list.
-fn ingest<T>(
-    dataset: &mut Arc<CoreDataset>,
-    mut parsed: Parsed<T>,
-    options: &IngestOptions,
-    add: impl FnOnce(&mut CoreDataset, &[T], &IngestOptions) -> custfit::Result<custfit::IngestReport>,
-) -> Result<IngestReport> {
-    if options.mode == IngestMode::Strict && !parsed.rejected.is_empty() {
-        return Err(parsed.rejected.swap_remove(0).1);
-    }
-    // Copy-on-write: a snapshot still computing on another thread keeps the old data.
-    let ds = Arc::make_mut(dataset);
-    let mut report = add(ds, &parsed.rows, options).map_err(|e| match e {
-        // Strict mode: nothing was set aside, so positions already match; remap anyway.
-        Error::Row { kind, entity, row, field, reason } => {
-            let row = parsed.positions.get(row).copied().unwrap_or(row);
-            Error::Row { kind, entity, row, field, reason }
-        }
-        other => other,
-    })?;
-    for r in &mut report.rejected {
-        r.row = parsed.positions.get(r.row).copied().unwrap_or(r.row);
-    }
-    for (row, e) in parsed.rejected {
-        let (field, reason) = match &e {
-            Error::Row { field, reason, .. } => (field.clone(), reason.clone()),
-            other => (String::new(), other.to_string()),
-        };
-        report.rejected.push(RejectedRow { row, field, code: e.code().to_string(), reason });
-    }
-    report.rejected.sort_by_key(|r| r.row);
-    Ok(IngestReport::from(report))
+/// Runs the core's row ingestion on the dataset (copy-on-write: a snapshot still computing on
+/// another thread keeps the old data).
+fn ingest(dataset: &mut Arc<CoreDataset>, entity: Entity, rows: Vec<RowInput>, options: &IngestOptions) -> Result<IngestReport> {
+    Ok(IngestReport::from(Arc::make_mut(dataset).add_json_rows(entity, rows, options)?))
 }
 
 // ------------------------------------------------------------------ event columns
@@ -333,7 +252,7 @@ fn reason_of(e: &Error) -> String {
 }
 
 /// Builds events from column arrays (no JS object per row).
-fn parse_event_columns(columns: &Unknown<'_>) -> Result<Parsed<Event>> {
+fn parse_event_columns(columns: &Unknown<'_>) -> Result<Vec<RowInput>> {
     if columns.get_type().core()? != ValueType::Object || columns.is_array().core()? {
         return Err(invalid_argument("columns", "expected an object of column arrays {accountId, timestamp, name, …}"));
     }
@@ -387,7 +306,7 @@ fn parse_event_columns(columns: &Unknown<'_>) -> Result<Parsed<Event>> {
             }
         }
     }
-    let mut out = Parsed::new(n as usize);
+    let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
         let row = (|| -> Result<Event, (String, String)> {
             let account_id = text_cell(&account, i, "account_id", false)?.unwrap_or_default();
@@ -420,13 +339,10 @@ fn parse_event_columns(columns: &Unknown<'_>) -> Result<Parsed<Event>> {
             }
             Ok(event)
         })();
-        match row {
-            Ok(e) => out.push(i as usize, e),
-            Err((field, reason)) => {
-                let timestamp_ok = field == "timestamp";
-                out.rejected.push((i as usize, row_error(Entity::Event, i as usize, field, reason, timestamp_ok)));
-            }
-        }
+        out.push(match row.and_then(|e| serde_json::to_value(e).map_err(|e| (String::new(), e.to_string()))) {
+            Ok(json) => RowInput::Json(json),
+            Err((field, reason)) => RowInput::Unreadable { field, reason, timestamp: false },
+        });
     }
     Ok(out)
 }
@@ -646,8 +562,8 @@ impl Dataset {
     pub fn add_accounts(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
         let mut run = || {
             let options: IngestOptions = options_object(options.as_ref(), "options")?;
-            let parsed = parse_rows(&rows, Entity::Account)?;
-            ingest(&mut self.inner, parsed, &options, |ds, rows, o| ds.add_accounts(rows, o))
+            let rows = parse_rows(&rows, Entity::Account)?;
+            ingest(&mut self.inner, Entity::Account, rows, &options)
         };
         run().throw(env)
     }
@@ -657,8 +573,8 @@ impl Dataset {
     pub fn add_users(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
         let mut run = || {
             let options: IngestOptions = options_object(options.as_ref(), "options")?;
-            let parsed = parse_rows(&rows, Entity::User)?;
-            ingest(&mut self.inner, parsed, &options, |ds, rows, o| ds.add_users(rows, o))
+            let rows = parse_rows(&rows, Entity::User)?;
+            ingest(&mut self.inner, Entity::User, rows, &options)
         };
         run().throw(env)
     }
@@ -673,8 +589,8 @@ impl Dataset {
     ) -> napi::Result<IngestReport> {
         let mut run = || {
             let options: IngestOptions = options_object(options.as_ref(), "options")?;
-            let parsed = parse_rows(&rows, Entity::Subscription)?;
-            ingest(&mut self.inner, parsed, &options, |ds, rows, o| ds.add_subscriptions(rows, o))
+            let rows = parse_rows(&rows, Entity::Subscription)?;
+            ingest(&mut self.inner, Entity::Subscription, rows, &options)
         };
         run().throw(env)
     }
@@ -684,8 +600,8 @@ impl Dataset {
     pub fn add_events(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
         let mut run = || {
             let options: IngestOptions = options_object(options.as_ref(), "options")?;
-            let parsed = parse_rows(&rows, Entity::Event)?;
-            ingest(&mut self.inner, parsed, &options, |ds, rows, o| ds.add_events(rows, o))
+            let rows = parse_rows(&rows, Entity::Event)?;
+            ingest(&mut self.inner, Entity::Event, rows, &options)
         };
         run().throw(env)
     }
@@ -701,8 +617,8 @@ impl Dataset {
     ) -> napi::Result<IngestReport> {
         let mut run = || {
             let options: IngestOptions = options_object(options.as_ref(), "options")?;
-            let parsed = parse_event_columns(&columns)?;
-            ingest(&mut self.inner, parsed, &options, |ds, rows, o| ds.add_events(rows, o))
+            let rows = parse_event_columns(&columns)?;
+            ingest(&mut self.inner, Entity::Event, rows, &options)
         };
         run().throw(env)
     }

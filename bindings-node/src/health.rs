@@ -26,7 +26,7 @@ use crate::data::{to_json, Dataset};
 use crate::document::{document, optional_document};
 use crate::error::{guard, invalid_argument, throw, whole_u32, IntoCore, Result, Throw};
 use crate::metrics::{config_arg, Snapshot};
-use crate::time::{date, timestamp_arg, type_name};
+use crate::time::{date, timestamp_arg};
 
 fn parse_error(what: &str, reason: impl std::fmt::Display) -> Error {
     Error::Parse { what: what.into(), reason: reason.to_string() }
@@ -35,18 +35,6 @@ fn parse_error(what: &str, reason: impl std::fmt::Display) -> Error {
 /// A result in its serde (JSON) form.
 pub(crate) fn json<T: Serialize>(v: &T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| parse_error("result", e))
-}
-
-/// A document argument as JSON text, for readers that are not `Document`s (a snapshot table).
-fn json_text(value: &Unknown<'_>, name: &str) -> Result<String> {
-    match value.get_type().core()? {
-        ValueType::String => crate::data::string_of(value),
-        ValueType::Object if !value.is_array().core()? => {
-            let v = to_json(value, "", 0).map_err(|u| parse_error(name, format!("at `{}`: {}", u.path, u.reason)))?;
-            Ok(v.unwrap_or(Value::Null).to_string())
-        }
-        other => Err(invalid_argument(name, format!("expected an object or its JSON text, got {}", type_name(other)))),
-    }
 }
 
 fn flag_config(value: Option<&Unknown<'_>>) -> Result<FlagConfig> {
@@ -630,18 +618,6 @@ pub fn account_history(env: &Env, history: Vec<&HealthScores>, account_id: Strin
     json(&health::account_history(&hist, &account_id)).throw(env)
 }
 
-/// A snapshot from `{as_of, columns: {account_id: [...], name: [...], ...}}` (an object or its
-/// JSON text; column types inferred: all integers → int, numbers → float, booleans → bool,
-/// text → str, `null` = missing), the form of the health golden cases and of `toJSON()`.
-#[napi(catch_unwind, ts_args_type = "value: object | string")]
-pub fn snapshot_from_json(env: &Env, value: Unknown<'_>) -> napi::Result<Snapshot> {
-    let run = || {
-        let text = json_text(&value, "snapshot")?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| parse_error("snapshot JSON", e))?;
-        Ok(Snapshot { inner: Arc::new(health::snapshot_from_json(&v)?) })
-    };
-    run().throw(env)
-}
 
 /// ROC AUC of `risk` (higher = more likely positive; any finite scale) for `labels`, ties
 /// counted half; `null` when either class is empty. Throws `invalid_argument` when the lengths

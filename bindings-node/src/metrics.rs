@@ -3,7 +3,8 @@
 //!
 //! Cells come out as JS values: numbers (ints and floats) as `number`, text as `string`,
 //! booleans as `boolean`, instants as `Date`, missing as `null`. `toJSON()` is the core's JSON
-//! document (`{as_of, columns}`, instants as ISO strings), the same in every language.
+//! form (`{as_of, columns, types}`, instants as ISO strings), the same in every language, read
+//! back by `snapshotFromJson`.
 
 use std::sync::Arc;
 
@@ -245,12 +246,13 @@ impl Snapshot {
         run().map(|inner| Snapshot { inner: Arc::new(inner) }).throw(env)
     }
 
-    /// The core's JSON document `{as_of, columns: {account_id: […], …}}` (instants as ISO
-    /// strings), so `JSON.stringify(snapshot)` matches the Rust and Python output.
+    /// The snapshot's JSON form `{as_of, columns: {account_id: […], …}, types: {name: type}}`
+    /// (instants as ISO strings), so `JSON.stringify(snapshot)` matches the Rust and Python
+    /// output and `snapshotFromJson` reads it back.
     #[napi(
         js_name = "toJSON",
         catch_unwind,
-        ts_return_type = "{ as_of: string; columns: Record<string, Array<number | string | boolean | null>> }"
+        ts_return_type = "{ as_of: string; columns: Record<string, Array<number | string | boolean | null>>; types: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> }"
     )]
     pub fn to_json(&self) -> serde_json::Value {
         self.inner.to_json_value()
@@ -328,4 +330,26 @@ impl Dataset {
         let task = SnapshotTask { dataset: Arc::clone(&self.inner), job: Some(job) };
         Ok(env.spawn(task)?.promise_object())
     }
+}
+
+/// A snapshot from its JSON form (an object or its JSON text), the one `toJSON()` writes in every
+/// language: `{as_of, columns: {account_id: [...], name: [...]}, types: {name: 'int' | 'float' |
+/// 'bool' | 'str' | 'timestamp'}}`. `types` may be partial or absent (types are then inferred
+/// from the values; timestamps need theirs); `null` is a missing value.
+#[napi(catch_unwind, ts_args_type = "value: { as_of: string | Date; columns: Record<string, Array<number | string | boolean | null>>; types?: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> } | string")]
+pub fn snapshot_from_json(env: &Env, value: Unknown<'_>) -> napi::Result<Snapshot> {
+    let run = || {
+        let v = match value.get_type().core()? {
+            ValueType::String => {
+                let text = string_arg(&value, "value")?;
+                serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: "snapshot JSON".into(), reason: e.to_string() })?
+            }
+            ValueType::Object => to_json(&value, "", 0)
+                .map_err(|u| custfit::Error::Parse { what: "snapshot JSON".into(), reason: format!("at `{}`: {}", u.path, u.reason) })?
+                .unwrap_or_default(),
+            other => return Err(invalid_argument("value", format!("expected a snapshot object or its JSON text, got {}", crate::time::type_name(other)))),
+        };
+        Ok(Snapshot { inner: Arc::new(CoreSnapshot::from_json_value(&v)?) })
+    };
+    run().throw(env)
 }

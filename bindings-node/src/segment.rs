@@ -2,7 +2,6 @@
 //! (object or JSON text, snake_case keys: the same JSON as in Rust and Python) and returns the
 //! result as a plain object.
 
-use std::sync::Arc;
 
 use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
 use napi::bindgen_prelude::Env;
@@ -107,19 +106,3 @@ pub fn capacity_plan(
     run().throw(&env)
 }
 
-/// A Snapshot from `{as_of, account_ids, columns: [{name, type, values}]}` (object or JSON text).
-#[napi(catch_unwind)]
-pub fn snapshot_from_table(
-    env: Env,
-    #[napi(ts_arg_type = "object | string")] table: serde_json::Value,
-) -> napi::Result<Snapshot> {
-    let run = || {
-        let v = match table {
-            serde_json::Value::String(text) => serde_json::from_str(&text)
-                .map_err(|e| custfit::Error::Parse { what: "snapshot table".into(), reason: e.to_string() })?,
-            v => v,
-        };
-        Ok(Snapshot { inner: Arc::new(custfit::expr::snapshot_from_table(&v)?) })
-    };
-    run().throw(&env)
-}

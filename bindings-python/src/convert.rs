@@ -3,7 +3,8 @@
 //! except which ones hold timestamps).
 
 use custfit::document::Document;
-use custfit::{Entity, Error, ErrorKind, IngestMode, IngestReport, RejectedRow};
+use custfit::data::RowInput;
+use custfit::{Entity, Error};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDate, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde::de::DeserializeOwned;
@@ -14,14 +15,15 @@ use crate::time::try_timestamp;
 
 /// A value that could not be converted: where, why, and (if not the table's own kind) what kind.
 pub struct Bad {
-    pub kind: Option<ErrorKind>,
+    /// The value was meant as an instant (`invalid_timestamp` when it is a row's).
+    pub timestamp: bool,
     pub path: String,
     pub reason: String,
 }
 
 impl Bad {
     fn new(path: &str, reason: impl Into<String>) -> Self {
-        Bad { kind: None, path: path.to_string(), reason: reason.into() }
+        Bad { timestamp: false, path: path.to_string(), reason: reason.into() }
     }
 }
 
@@ -77,7 +79,7 @@ fn value_to_json(obj: &Bound<'_, PyAny>, path: &str, dates: bool) -> PyResult<Re
     if obj.is_instance_of::<PyDate>() {
         return Ok(match try_timestamp(obj, path)? {
             Some(Ok(t)) => Ok(Value::from(t.millis())),
-            Some(Err(e)) => Err(Bad { kind: Some(ErrorKind::InvalidTimestamp), path: path.to_string(), reason: e.to_string() }),
+            Some(Err(e)) => Err(Bad { timestamp: true, path: path.to_string(), reason: e.to_string() }),
             None => Err(Bad::new(path, "unreadable date")),
         });
     }
@@ -156,32 +158,12 @@ pub fn from_json<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>>
     })
 }
 
-/// The fields of each table that hold timestamps (read with the timestamp rules, so that a bad
-/// one is `invalid_timestamp` rather than a shape error).
-fn timestamp_fields(entity: Entity) -> &'static [&'static str] {
-    match entity {
-        Entity::Account => &["created_at"],
-        Entity::User => &["created_at", "deactivated_at"],
-        Entity::Subscription => &["start", "end"],
-        Entity::Event => &["timestamp"],
-    }
-}
-
-fn row_kind(entity: Entity) -> ErrorKind {
-    match entity {
-        Entity::Account => ErrorKind::InvalidAccount,
-        Entity::User => ErrorKind::InvalidUser,
-        Entity::Subscription => ErrorKind::InvalidSubscription,
-        Entity::Event => ErrorKind::InvalidEvent,
-    }
-}
-
 /// One row dict as the serde form of its table.
 fn row_to_json(row: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Result<Value, Bad>> {
     if row.cast::<PyDict>().is_err() && row.cast::<PyMapping>().is_err() {
         return Ok(Err(Bad::new("", format!("each row must be a dict, got {}", type_name(row)))));
     }
-    let ts_fields = timestamp_fields(entity);
+    let ts_fields = entity.timestamp_fields();
     map_to_json(row, "", |key, value, path| {
         if value.is_none() {
             return Ok(Ok(Value::Null));
@@ -190,7 +172,7 @@ fn row_to_json(row: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Result<Value,
             return Ok(match try_timestamp(value, path)? {
                 Some(Ok(t)) => Ok(Value::from(t.millis())),
                 Some(Err(e)) => {
-                    Err(Bad { kind: Some(ErrorKind::InvalidTimestamp), path: path.to_string(), reason: e.to_string() })
+                    Err(Bad { timestamp: true, path: path.to_string(), reason: e.to_string() })
                 }
                 None => Err(Bad::new(path, format!("expected a datetime, date, str or int, got {}", type_name(value)))),
             });
@@ -208,74 +190,18 @@ fn row_to_json(row: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Result<Value,
     })
 }
 
-/// The field a serde message names (`missing field `x``, `unknown field `x``), if any.
-fn serde_field(message: &str) -> String {
-    message.split_once("field `").and_then(|(_, rest)| rest.split_once('`')).map(|(f, _)| f.to_string()).unwrap_or_default()
-}
-
-/// Rows converted from a list of dicts, with their positions in the caller's list.
-pub struct Rows<T> {
-    pub rows: Vec<T>,
-    /// `index[i]` is the caller's row number of `rows[i]`.
-    index: Vec<usize>,
-    /// Rows set aside during conversion (lenient mode).
-    rejected: Vec<RejectedRow>,
-}
-
-impl<T> Rows<T> {
-    /// Renumbers the core's rows to the caller's and merges the conversion rejections.
-    pub fn finish(&self, result: custfit::Result<IngestReport>) -> custfit::Result<IngestReport> {
-        let at = |r: usize| self.index.get(r).copied().unwrap_or(r);
-        match result {
-            Ok(mut rep) => {
-                for r in &mut rep.rejected {
-                    r.row = at(r.row);
-                }
-                rep.rejected.extend(self.rejected.iter().cloned());
-                rep.rejected.sort_by_key(|r| r.row);
-                Ok(rep)
-            }
-            Err(Error::Row { kind, entity, row, field, reason }) => Err(Error::Row { kind, entity, row: at(row), field, reason }),
-            Err(e) => Err(e),
-        }
-    }
-}
-
-/// Reads a list of dicts into rows of `T`. A row that cannot be read is an error naming the row
-/// (strict mode) or a rejected row (lenient mode), like the core's own validation.
-pub fn rows_from_py<T: DeserializeOwned>(
-    data: &Bound<'_, PyAny>,
-    entity: Entity,
-    mode: IngestMode,
-) -> PyResult<Result<Rows<T>, Error>> {
-    let mut out = Rows { rows: Vec::new(), index: Vec::new(), rejected: Vec::new() };
-    for (i, row) in data.try_iter()?.enumerate() {
-        let row = row?;
-        let converted = row_to_json(&row, entity)?.and_then(|v| {
-            serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
-                let reason = e.inner().to_string();
-                let path = match e.path().to_string() {
-                    p if p == "." => serde_field(&reason),
-                    p => p,
-                };
-                Bad { kind: None, path, reason }
-            })
+/// A list of row dicts in the serde form the core reads (`Dataset::add_json_rows`, which owns
+/// strict/lenient handling, codes and positions); a row that cannot be expressed in JSON is
+/// handed over as unreadable, with its field and reason.
+pub fn rows_from_py(data: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Vec<RowInput>> {
+    let mut out = Vec::new();
+    for row in data.try_iter()? {
+        out.push(match row_to_json(&row?, entity)? {
+            Ok(v) => RowInput::Json(v),
+            Err(b) => RowInput::Unreadable { field: b.path, reason: b.reason, timestamp: b.timestamp },
         });
-        match converted {
-            Ok(v) => {
-                out.rows.push(v);
-                out.index.push(i);
-            }
-            Err(b) => {
-                let kind = b.kind.unwrap_or(row_kind(entity));
-                if mode == IngestMode::Strict {
-                    return Ok(Err(Error::Row { kind, entity, row: i, field: b.path, reason: b.reason }));
-                }
-                out.rejected.push(RejectedRow { row: i, field: b.path, code: kind.code().to_string(), reason: b.reason });
-            }
-        }
     }
-    Ok(Ok(out))
+    Ok(out)
 }
 
 /// A document argument (dict or JSON text) as JSON text. `name` is the argument's name in errors.

@@ -129,14 +129,14 @@ fn list_of<'py, T>(
 
 /// Arrow batches or converted rows, ingested through the matching core call.
 macro_rules! ingest {
-    ($self:ident, $py:ident, $data:ident, $options:ident, $ty:ty, $entity:expr, $rows:ident, $arrow:ident, $run:path) => {{
+    ($self:ident, $py:ident, $data:ident, $options:ident, $entity:expr, $arrow:ident, $run:path) => {{
         let options = ingest_options($py, $options)?;
         let ds = &mut $self.inner;
         let report = match read_input($data)? {
             Input::Arrow(batches) => $run($py, move || ds.$arrow(&batches, &options))?,
             Input::Rows(list) => {
-                let rows = rows_from_py::<$ty>(&list, $entity, options.mode)?.py($py)?;
-                $run($py, || rows.finish(ds.$rows(&rows.rows, &options)))?
+                let rows = rows_from_py(&list, $entity)?;
+                $run($py, move || ds.add_json_rows($entity, rows, &options))?
             }
         };
         report_dict($py, &report)
@@ -161,7 +161,7 @@ impl PyDataset {
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        ingest!(self, py, data, options, Account, Entity::Account, add_accounts, add_accounts_arrow, guard)
+        ingest!(self, py, data, options, Entity::Account, add_accounts_arrow, guard)
     }
 
     /// Adds users (``id``, ``account_id``, ``role``, ``created_at``, ``deactivated_at``).
@@ -172,7 +172,7 @@ impl PyDataset {
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        ingest!(self, py, data, options, User, Entity::User, add_users, add_users_arrow, guard)
+        ingest!(self, py, data, options, Entity::User, add_users_arrow, guard)
     }
 
     /// Adds subscriptions. Dicts use the serde form (``mrr: {"minor", "currency"}``); Arrow
@@ -184,7 +184,7 @@ impl PyDataset {
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        ingest!(self, py, data, options, Subscription, Entity::Subscription, add_subscriptions, add_subscriptions_arrow, guard)
+        ingest!(self, py, data, options, Entity::Subscription, add_subscriptions_arrow, guard)
     }
 
     /// Adds events (``account_id``, ``user_id``, ``timestamp``, ``name``, ``properties``). Arrow
@@ -197,7 +197,7 @@ impl PyDataset {
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        ingest!(self, py, data, options, Event, Entity::Event, add_events, add_events_arrow, detach)
+        ingest!(self, py, data, options, Entity::Event, add_events_arrow, detach)
     }
 
     /// Number of accounts.

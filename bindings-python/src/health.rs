@@ -464,19 +464,6 @@ pub fn account_history<'py>(
     to_py(py, &health::account_history(&hist, account_id))
 }
 
-/// A Snapshot from ``{"as_of": ..., "columns": {"account_id": [...], name: [...], ...}}`` (a
-/// dict or JSON text; column types inferred: all integers → int, numbers → float, booleans →
-/// bool, text → str, None = missing), the form of the health golden cases.
-#[pyfunction]
-pub fn snapshot_from_json(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<PySnapshot> {
-    let text = doc(py, value, "snapshot")?;
-    let inner = guard(py, || {
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| parse_error("snapshot JSON", e))?;
-        health::snapshot_from_json(&v)
-    })?;
-    Ok(PySnapshot { inner })
-}
-
 /// ROC AUC of ``risk`` (higher = more likely positive; any finite scale) for ``labels``, ties
 /// counted half; None when either class is empty. Raises ``invalid_argument`` when the lengths
 /// differ and ``non_finite`` for NaN or infinite risk.
@@ -507,7 +494,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(backtest_grid, m)?)?;
     m.add_function(wrap_pyfunction!(health_history, m)?)?;
     m.add_function(wrap_pyfunction!(account_history, m)?)?;
-    m.add_function(wrap_pyfunction!(snapshot_from_json, m)?)?;
     m.add_function(wrap_pyfunction!(roc_auc, m)?)?;
     m.add_function(wrap_pyfunction!(wilson_interval, m)?)?;
     Ok(())

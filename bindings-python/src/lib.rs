@@ -25,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<metrics::PySnapshot>()?;
     m.add_class::<sim::PySimulation>()?;
     m.add_function(wrap_pyfunction!(metrics::metric_catalog, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::snapshot_from_json, m)?)?;
     m.add_function(wrap_pyfunction!(sim::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
     m.add_class::<churn::PyTrainingSet>()?;
@@ -49,7 +50,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(segment::fit_clusters, m)?)?;
     m.add_function(wrap_pyfunction!(segment::assign_clusters, m)?)?;
     m.add_function(wrap_pyfunction!(segment::capacity_plan, m)?)?;
-    m.add_function(wrap_pyfunction!(segment::snapshot_from_table, m)?)?;
     health::register(m)?;
     activity::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -7,10 +7,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList};
 use pyo3_arrow::PyTable;
 
-use crate::convert::{optional_document, to_json};
+use crate::convert::{document_json, optional_document, to_json};
 use crate::health::PyHealthScores;
 use crate::io::{read_input, Input};
-use crate::error::{detach, guard};
+use crate::error::{detach, guard, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
 
 /// Reads the `config` argument (dict, JSON text or None) as a validated `SnapshotConfig`.
@@ -220,4 +220,19 @@ pub fn metric_catalog(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
 fn columns_from_py(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>) -> PyResult<AccountColumns> {
     let json = to_json(source, "")?.map_err(|b| crate::error::invalid_argument("source", format!("at `{}`: {}", b.path, b.reason)));
     guard(py, || custfit::frame::columns_from_json(&json?, name))
+}
+
+/// A Snapshot from its JSON form (a dict or JSON text), the one written by ``to_json()`` in
+/// every language: ``{"as_of", "columns": {"account_id": [...], name: [...]}, "types": {name:
+/// "int" | "float" | "bool" | "str" | "timestamp"}}``. ``types`` may be partial or absent (types
+/// are then inferred from the values; timestamps need theirs); None is a missing value.
+#[pyfunction]
+pub fn snapshot_from_json(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<PySnapshot> {
+    let text = document_json(value, "snapshot")?.py(py)?;
+    let inner = guard(py, || {
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: "snapshot JSON".into(), reason: e.to_string() })?;
+        Snapshot::from_json_value(&v)
+    })?;
+    Ok(PySnapshot { inner })
 }

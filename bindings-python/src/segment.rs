@@ -105,15 +105,3 @@ pub fn capacity_plan<'py>(
     out(py, &r)
 }
 
-/// A Snapshot from a table document
-/// ``{"as_of", "account_ids", "columns": [{"name", "type", "values"}]}`` (dict or JSON).
-#[pyfunction]
-pub fn snapshot_from_table(py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<PySnapshot> {
-    let text = document_json(table, "snapshot table")?.py(py)?;
-    let inner = guard(py, || {
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| custfit::Error::Parse { what: "snapshot table".into(), reason: e.to_string() })?;
-        custfit::expr::snapshot_from_table(&v)
-    })?;
-    Ok(PySnapshot { inner })
-}

@@ -48,7 +48,7 @@ def test_there_are_cases():
 def test_golden_case(path):
     case = json.loads(path.read_text())
     assert set(case) <= CASE_KEYS, f"unknown keys {set(case) - CASE_KEYS}"
-    snap = custfit.snapshot_from_table(case["input"])
+    snap = custfit.snapshot_from_json(case["input"])
     try:
         expr = custfit.Expr(case["expression"], snap, limits=case.get("limits"))
         values = [plain(v) for v in expr.evaluate(snap)]
@@ -63,14 +63,10 @@ def test_golden_case(path):
 
 # ANCHOR: expr_python
 def test_guide_expr():
-    snap = custfit.snapshot_from_table(
+    snap = custfit.snapshot_from_json(
         {
             "as_of": "2024-06-01T00:00:00Z",
-            "account_ids": ["a", "b", "c"],
-            "columns": [
-                {"name": "mrr", "type": "float", "values": [6000.0, 80.0, None]},
-                {"name": "plan", "type": "str", "values": ["enterprise", "starter", "enterprise"]},
-            ],
+            "columns": {"account_id": ["a", "b", "c"], "mrr": [6000.0, 80.0, None], "plan": ["enterprise", "starter", "enterprise"]},
         }
     )
     rule = custfit.Expr('mrr >= 5000 && plan == "enterprise"', snap)

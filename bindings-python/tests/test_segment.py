@@ -30,7 +30,7 @@ def test_there_are_cases():
 def test_golden_case(path):
     case = json.loads(path.read_text())
     assert set(case) <= CASE_KEYS, f"unknown keys {set(case) - CASE_KEYS}"
-    snap = custfit.snapshot_from_table(case["input"])
+    snap = custfit.snapshot_from_json(case["input"])
     try:
         result = RUNNERS[case["kind"]](snap, case["config"])
     except custfit.CustfitError as err:
@@ -80,7 +80,7 @@ def test_guide_segment():
 
 
 def test_bad_config_is_rejected():
-    snap = custfit.snapshot_from_table({"as_of": "2024-01-01", "account_ids": ["a"], "columns": []})
+    snap = custfit.snapshot_from_json({"as_of": "2024-01-01", "columns": {"account_id": ["a"]}})
     with pytest.raises(custfit.CustfitError) as info:
         custfit.pareto_tiers(snap, {"metrc": "mrr"})
     assert info.value.code == "parse_error"

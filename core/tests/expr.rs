@@ -32,7 +32,7 @@ pub fn cases(domain: &str) -> Vec<(String, Json)> {
 
 /// A snapshot from the cases' table format (see tests/cases/expr/README.md).
 pub fn snapshot_from_json(v: &Json) -> Snapshot {
-    custfit::expr::snapshot_from_table(v).expect("valid snapshot table")
+    Snapshot::from_json_value(v).expect("valid snapshot JSON")
 }
 
 /// `{"type", "values"}` of a column, as the cases write it.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use custfit::health::{
-    backtest, detect_flags, snapshot_from_json, BacktestConfig, Band, FlagConfig, Measure, MissingPolicy, Scorecard,
+    backtest, detect_flags, BacktestConfig, Band, FlagConfig, Measure, MissingPolicy, Scorecard,
     ScorecardSet, Scoring, Tier,
 };
 use custfit::{Column, ColumnData, Simulation, SimulationConfig, Snapshot, SnapshotConfig, Timestamp, Window};
@@ -46,7 +46,7 @@ pub fn subset_match(expected: &Value, actual: &Value, path: &str) -> Result<(), 
 
 fn run_health_case(case: &Value) -> custfit::Result<Value> {
     let input = &case["input"];
-    let snapshot = snapshot_from_json(&input["snapshot"])?;
+    let snapshot = Snapshot::from_json_value(&input["snapshot"])?;
     let config = &case["config"];
     let scores = if let Some(card) = config.get("scorecard") {
         Scorecard::from_json(&card.to_string())?.score(&snapshot)?
@@ -56,9 +56,9 @@ fn run_health_case(case: &Value) -> custfit::Result<Value> {
     let mut out = serde_json::json!({ "rows": scores.rows() });
     if let Some(earlier) = input.get("earlier") {
         let before = if let Some(card) = config.get("scorecard") {
-            Scorecard::from_json(&card.to_string())?.score(&snapshot_from_json(earlier)?)?
+            Scorecard::from_json(&card.to_string())?.score(&Snapshot::from_json_value(earlier)?)?
         } else {
-            ScorecardSet::from_json(&config["scorecard_set"].to_string())?.score(&snapshot_from_json(earlier)?)?
+            ScorecardSet::from_json(&config["scorecard_set"].to_string())?.score(&Snapshot::from_json_value(earlier)?)?
         };
         out["changes"] = serde_json::to_value(scores.changes_since(&before)).unwrap_or_default();
     }

@@ -62,7 +62,6 @@ from ._native import (
     segment_rules,
     simulate,
     snapshot_from_json,
-    snapshot_from_table,
     subscription_churn_dates,
     wilson_interval,
 )
@@ -100,7 +99,6 @@ __all__ = [
     "quantile_buckets",
     "rfm_scores",
     "segment_rules",
-    "snapshot_from_table",
     "error_codes",
     "metric_catalog",
     "simulate",

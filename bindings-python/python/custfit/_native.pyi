@@ -400,9 +400,6 @@ def assign_clusters(snapshot: Snapshot, model: Document) -> list[int]:
 def capacity_plan(snapshot: Snapshot, config: Document | None = None, tiers: list[str | None] | None = None) -> CapacityPlan:
     """CSMs needed per tier and a balanced book of business per CSM."""
 
-def snapshot_from_table(table: Document) -> Snapshot:
-    """A Snapshot from ``{"as_of", "account_ids", "columns": [{"name", "type", "values"}]}``."""
-
 # --- health scoring (custfit::health) ---------------------------------------------------
 
 @final
@@ -540,7 +537,8 @@ def account_history(history: Sequence[HealthScores], account_id: str) -> list[Hi
     """One account's series out of a health history."""
 
 def snapshot_from_json(value: Document) -> Snapshot:
-    """A Snapshot from ``{"as_of", "columns": {"account_id": [...], ...}}`` (types inferred)."""
+    """A Snapshot from its JSON form ``{"as_of", "columns": {"account_id": [...], ...}, "types":
+    {...}}`` (``types`` optional: inferred from the values, timestamps need theirs)."""
 
 def roc_auc(risk: Sequence[float], labels: Sequence[bool]) -> float | None:
     """ROC AUC of ``risk`` for ``labels`` (ties half); None with one class. Raises
@@ -595,7 +593,6 @@ __all__ = [
     "quantile_buckets",
     "rfm_scores",
     "segment_rules",
-    "snapshot_from_table",
     "metric_catalog",
     "simulate",
     "HealthScores",

@@ -6,6 +6,7 @@ mod entity;
 mod ingest;
 mod intern;
 mod props;
+mod rows;
 mod schema;
 
 pub use dataset::{Dataset, MemoryUsage};
@@ -14,6 +15,7 @@ pub use entity::{
     User,
 };
 pub use schema::{builtin_names, DataType, MetricInfo, BUILTIN_METRICS};
+pub use rows::RowInput;
 pub use ingest::{DuplicatePolicy, IngestMode, IngestOptions, IngestReport, RejectedRow};
 
 pub(crate) use dataset::NO_USER;

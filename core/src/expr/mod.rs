@@ -35,7 +35,6 @@ mod compile;
 mod eval;
 mod parse;
 mod reference;
-mod table;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -49,7 +48,6 @@ use compile::{Compiler, Node};
 use eval::{Bound, Ctx};
 
 pub use compile::{FUNCTIONS, METHODS};
-pub use table::snapshot_from_table;
 
 /// Sandbox limits of the conditions language. Every limit is checked before any work it bounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

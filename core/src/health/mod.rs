@@ -37,6 +37,6 @@ pub use flags::{
     FlagConfig, InactivityFlag, InactivityRule, PricingFlag, PricingRule, FLAG_COLUMNS, FLAG_CONFIG_VERSION,
 };
 pub use score::{
-    snapshot_from_json, AccountHealth, AppliedOverride, HealthScores, MeasureChange, MeasureScore, Rollup, ScoreChange, Scorer,
+    AccountHealth, AppliedOverride, HealthScores, MeasureChange, MeasureScore, Rollup, ScoreChange, Scorer,
     MICROS_PER_POINT,
 };

@@ -5,6 +5,7 @@
 mod columns;
 mod compute;
 mod config;
+mod json;
 mod snapshot;
 
 pub use crate::data::{builtin_names, MetricInfo, BUILTIN_METRICS};

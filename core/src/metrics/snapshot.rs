@@ -258,18 +258,6 @@ impl Snapshot {
         Snapshot { as_of: self.as_of, account_ids: ids, columns: cols, index: self.index.clone() }
     }
 
-    /// `{"as_of": …, "columns": {"account_id": […], name: […], …}}` with nulls for missing values.
-    pub fn to_json_value(&self) -> serde_json::Value {
-        let mut cols = serde_json::Map::new();
-        cols.insert("account_id".into(), serde_json::json!(self.account_ids));
-        for c in &self.columns {
-            let vals: Vec<serde_json::Value> =
-                (0..self.len()).map(|i| serde_json::to_value(c.data.value(i)).unwrap_or(serde_json::Value::Null)).collect();
-            cols.insert(c.name.clone(), serde_json::Value::Array(vals));
-        }
-        serde_json::json!({ "as_of": self.as_of, "columns": cols })
-    }
-
     /// The schema: `(name, type)` for every column including `account_id`.
     pub fn schema(&self) -> Vec<(String, DataType)> {
         let mut out = vec![("account_id".to_string(), DataType::Str)];
