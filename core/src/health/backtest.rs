@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
 use crate::data::Dataset;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::SnapshotConfig;
+use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
 use crate::stats::wilson_interval;
 use crate::time::{Timestamp, Window};
 
@@ -378,7 +378,6 @@ pub fn backtest(ds: &Dataset, scorer: &dyn Scorer, config: &BacktestConfig) -> R
         skipped_dates: skipped,
     })
 }
-
 
 crate::document::document! {
     BacktestConfig => "backtest config", BACKTEST_CONFIG_VERSION;

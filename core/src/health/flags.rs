@@ -421,8 +421,11 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
         let since = active.first().map(|&k| k as u32);
         let mut gaps: Vec<f64> = active.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
         gaps.sort_unstable_by(f64::total_cmp);
-        let usual =
-            if gaps.len() >= config.inactivity.min_gaps as usize { quantile_sorted(&gaps, config.inactivity.quantile) } else { None };
+        let usual = if gaps.len() >= config.inactivity.min_gaps as usize {
+            quantile_sorted(&gaps, config.inactivity.quantile)
+        } else {
+            None
+        };
         let ratio = match (since, usual) {
             (Some(s), Some(u)) if u > 0.0 => Some(f64::from(s) / u),
             _ => None,

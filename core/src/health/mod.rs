@@ -20,14 +20,15 @@ mod backtest;
 mod config;
 mod flags;
 mod rank;
+mod result;
 mod score;
 mod store;
 
-pub use backtest::{
-    account_history, backtest, health_history, roc_auc, BacktestConfig, BacktestReport, BandOutcome,
-    DateOutcome, HistoryPoint, TransitionMatrix, BACKTEST_CONFIG_VERSION,
-};
 pub use crate::stats::wilson_interval;
+pub use backtest::{
+    account_history, backtest, health_history, roc_auc, BacktestConfig, BacktestReport, BandOutcome, DateOutcome, HistoryPoint,
+    TransitionMatrix, BACKTEST_CONFIG_VERSION,
+};
 pub use config::{
     default_bands, Band, Direction, Measure, MeasureGroup, MissingPolicy, Override, PeerGroup, Penalty, Scorecard, ScorecardCase,
     ScorecardSet, Scoring, Tier, SCORECARD_VERSION,
@@ -36,7 +37,5 @@ pub use flags::{
     add_flag_columns, detect_flags, health_snapshot, AccountFlags, BurstFlag, BurstRule, ConfusionFlag, ConfusionRule,
     FlagConfig, InactivityFlag, InactivityRule, PricingFlag, PricingRule, FLAG_COLUMNS, FLAG_CONFIG_VERSION,
 };
-pub use score::{
-    AccountHealth, AppliedOverride, HealthScores, MeasureChange, MeasureScore, Rollup, ScoreChange, Scorer,
-    MICROS_PER_POINT,
-};
+pub use result::{AccountHealth, AppliedOverride, MeasureChange, MeasureScore, Rollup, ScoreChange};
+pub use score::{HealthScores, Scorer, MICROS_PER_POINT};
