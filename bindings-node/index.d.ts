@@ -23,8 +23,11 @@ export declare class ChurnModel {
   static fromJson(text: string): ChurnModel
   /** Loads a saved model from a file. */
   static load(path: string): ChurnModel
-  /** The model as versioned JSON text. */
-  toJson(): string
+  /**
+   * The model's versioned JSON document, so `JSON.stringify(model)` writes the file that
+   * `ChurnModel.fromJson` (and Rust and Python) read back.
+   */
+  toJSON(): Record<string, unknown>
   /** Saves atomically to a file. */
   save(path: string): void
   /** `'logistic'` or `'boosted_trees'`. */
@@ -36,14 +39,14 @@ export declare class ChurnModel {
   /** Churn probabilities of raw feature rows (in `featureNames` order; `null` = missing). */
   predict(rows: Array<Array<number | undefined | null>>): Array<number>
   /** Probability, log-odds, bias and every feature's signed contribution for one row. */
-  explain(row: Array<number | undefined | null>): ChurnExplanation
+  explain(row: Array<number | undefined | null>): Explanation
   /**
    * Logistic models: per feature `coefficient`, `odds_ratio`, `retention_impact_per_sd`;
    * `null` for boosted trees.
    */
-  coefficients(): Array<ChurnCoefficient> | null
+  coefficients(): Array<CoefficientReport> | null
   /** ROC AUC, PR AUC, log loss, Brier, top-decile lift and calibration on a training set. */
-  evaluate(trainingSet: TrainingSet): ChurnEvaluation
+  evaluate(trainingSet: TrainingSet): Evaluation
   /**
    * Ranked risk list as of `asOf`: every active account's probability, next renewal and `top`
    * (default 3) drivers.
@@ -430,21 +433,44 @@ export declare function assignClusters(snapshot: Snapshot, model: object | strin
  * Backtests a Scorecard, ScorecardSet or scorecard document on `dataset`: scores the base as of
  * each of `config.dates` (a backtest config: `dates`, `horizon`, `lead`, `churn`, `known_at`,
  * `snapshot`, `flags`) and joins churn within the horizon. Returns `{observations, churned,
- * auc, bands, dates, transitions, skipped_dates}`.
+ * roc_auc, bands, dates, transitions, skipped_dates}`.
  */
-export declare function backtest(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): HealthBacktest
+export declare function backtest(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): BacktestReport
 
 /**
  * `backtest` off the event loop: computed on libuv's thread pool from the data as it is now
  * (later `add…` calls do not affect it). Every error rejects the promise.
  */
-export declare function backtestAsync(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): Promise<HealthBacktest>
+export declare function backtestAsync(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string): Promise<BacktestReport>
+
+/** One fold of a rolling churn backtest. */
+export interface BacktestFold {
+  /** The test observation date (ISO string). */
+  cutoff: string
+  train_rows: number
+  test_rows: number
+  /** Scores on the test rows. */
+  evaluation: Evaluation
+}
 
 /**
  * Observation dates every `stepDays` days from `first` up to `last` inclusive, for a
  * backtest's `dates`.
  */
 export declare function backtestGrid(first: Date | string | number, last: Date | string | number, stepDays: number): Array<Date>
+
+/** A health-score backtest (`backtest`, `backtestAsync`). */
+export interface BacktestReport {
+  observations: number
+  churned: number
+  /** ROC AUC of the score for churn over all account-dates (`null` with one class). */
+  roc_auc: number | null
+  bands: Array<BandOutcome>
+  dates: Array<DateOutcome>
+  transitions: TransitionMatrix
+  /** ISO strings. */
+  skipped_dates: Array<string>
+}
 
 /** A named score range `[min, max)` (the band reaching 100 holds 100). */
 export interface Band {
@@ -464,6 +490,16 @@ export interface BandOutcome {
   /** Wilson 95% interval. */
   ci_low: number | null
   ci_high: number | null
+}
+
+/** One CSM's book of accounts. */
+export interface Book {
+  csm: string
+  tier: string
+  account_ids: Array<string>
+  accounts: number
+  arr: number
+  hours_per_year: number
 }
 
 /**
@@ -502,9 +538,17 @@ export declare function capacityPlan(snapshot: Snapshot, config?: object | strin
 export interface CapacityPlan {
   tiers: Array<TierCapacity>
   total_csms: number
-  books: Array<CsmBook>
+  books: Array<Book>
   /** Accounts of tiers served without a CSM. */
   unassigned: Array<string>
+}
+
+/** A moment worth celebrating. */
+export interface Celebration {
+  kind: 'first_week_at_goal' | 'new_longest_streak' | 'new_personal_best'
+  period_start: string
+  value: number
+  streak: number
 }
 
 /**
@@ -519,74 +563,13 @@ export declare function churnBacktest(trainingSet: TrainingSet, config?: object 
 /** A rolling, time-ordered churn backtest (`churnBacktest`). */
 export interface ChurnBacktest {
   /** Folds in time order. */
-  folds: Array<ChurnBacktestFold>
+  folds: Array<BacktestFold>
   /** Scores over all test rows pooled. */
-  pooled: ChurnEvaluation
+  pooled: Evaluation
 }
 
-/** One fold of a rolling churn backtest. */
-export interface ChurnBacktestFold {
-  /** The test observation date (ISO string). */
-  cutoff: string
-  train_rows: number
-  test_rows: number
-  /** Scores on the test rows. */
-  evaluation: ChurnEvaluation
-}
-
-/** A coefficient of a logistic churn model, on the standardised scale. */
-export interface ChurnCoefficient {
-  /** Feature or group name. */
-  feature: string
-  /** Change in churn log-odds per +1 standard deviation. */
-  coefficient: number
-  /** Churn odds multiplier per +1 standard deviation. */
-  odds_ratio: number
-  /** Change in retention probability when the feature moves +1 standard deviation. */
-  retention_impact_per_sd: number
-}
-
-/** One feature's signed contribution to one prediction, in log-odds. */
-export interface ChurnDriver {
-  /** Feature or group name. */
-  feature: string
-  /** Raw input value (`null` for groups and missing values). */
-  value: number | null
-  /** Value after preprocessing. */
-  transformed: number
-  /** Contribution to the churn log-odds (positive raises risk). */
-  contribution: number
-}
-
-/** Scores of churn probabilities against outcomes. */
-export interface ChurnEvaluation {
-  /** Rows scored. */
-  rows: number
-  /** Churned rows. */
-  positives: number
-  roc_auc: number
-  /** Average precision. */
-  pr_auc: number
-  log_loss: number
-  brier: number
-  top_decile_lift: number
-  /** Expected calibration error. */
-  calibration_error: number
-  /** Ten equal-width bins of predicted probability. */
-  calibration: Array<CalibrationBin>
-}
-
-/** A prediction with its explanation (`ChurnModel.explain`). */
-export interface ChurnExplanation {
-  /** Probability of churn within the horizon. */
-  probability: number
-  /** Log-odds of churn: `bias + Σ contributions`. */
-  log_odds: number
-  /** The part of the log-odds not attributed to a feature. */
-  bias: number
-  /** Every feature's contribution, largest absolute first. */
-  drivers: Array<ChurnDriver>
-}
+/** Subscription-churn instants (ISO strings) per account id, known by `knownAt`. */
+export declare function churnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): Record<string, Array<string>>
 
 /** k-means clusters (`fitClusters`). */
 export interface Clustering {
@@ -617,6 +600,18 @@ export interface ClusterProfile {
   z_scores: Array<number>
 }
 
+/** A coefficient of a logistic churn model, on the standardised scale. */
+export interface CoefficientReport {
+  /** Feature or group name. */
+  feature: string
+  /** Change in churn log-odds per +1 standard deviation. */
+  coefficient: number
+  /** Churn odds multiplier per +1 standard deviation. */
+  odds_ratio: number
+  /** Change in retention probability when the feature moves +1 standard deviation. */
+  retention_impact_per_sd: number
+}
+
 /** The type and name of a snapshot column. */
 export interface ColumnSchema {
   /** Column name. */
@@ -631,16 +626,6 @@ export interface ConfusionFlag {
   events_per_user_day: number | null
   distinct_features: number
   active_user_days: number
-}
-
-/** One CSM's book of accounts. */
-export interface CsmBook {
-  csm: string
-  tier: string
-  account_ids: Array<string>
-  accounts: number
-  arr: number
-  hours_per_year: number
 }
 
 /** One UTC calendar day of an account's activity. */
@@ -673,7 +658,7 @@ export interface DateOutcome {
   as_of: string
   observations: number
   churned: number
-  auc: number | null
+  roc_auc: number | null
 }
 
 /** The default bands: green ≥ 75, yellow ≥ 50, orange ≥ 25, red. */
@@ -686,6 +671,18 @@ export declare function defaultBands(): Array<{ name: string; color: string; min
  */
 export declare function detectFlags(dataset: Dataset, asOf: Date | string | number, config?: object | string | null): Array<AccountFlags>
 
+/** One feature's signed contribution to one prediction, in log-odds. */
+export interface Driver {
+  /** Feature or group name. */
+  feature: string
+  /** Raw input value (`null` for groups and missing values). */
+  value: number | null
+  /** Value after preprocessing. */
+  transformed: number
+  /** Contribution to the churn log-odds (positive raises risk). */
+  contribution: number
+}
+
 /**
  * Every stable error code, in the core's order (`ErrorKind::ALL`). The Rust, Python and Node
  * suites check this list against `tests/cases/error_codes.json`.
@@ -693,7 +690,25 @@ export declare function detectFlags(dataset: Dataset, asOf: Date | string | numb
 export declare function errorCodes(): Array<string>
 
 /** Scores probabilities against outcomes: ROC AUC, PR AUC, log loss, Brier, lift, calibration. */
-export declare function evaluateChurn(probabilities: Array<number>, labels: Array<boolean>): ChurnEvaluation
+export declare function evaluateChurn(probabilities: Array<number>, labels: Array<boolean>): Evaluation
+
+/** Scores of churn probabilities against outcomes. */
+export interface Evaluation {
+  /** Rows scored. */
+  rows: number
+  /** Churned rows. */
+  positives: number
+  roc_auc: number
+  /** Average precision. */
+  pr_auc: number
+  log_loss: number
+  brier: number
+  top_decile_lift: number
+  /** Expected calibration error. */
+  calibration_error: number
+  /** Ten equal-width bins of predicted probability. */
+  calibration: Array<CalibrationBin>
+}
 
 /** Events as column arrays, one value per event (no JS object per row). */
 export interface EventColumns {
@@ -723,6 +738,18 @@ export interface EventRow {
   properties?: Record<string, string | number | boolean>
 }
 
+/** A prediction with its explanation (`ChurnModel.explain`). */
+export interface Explanation {
+  /** Probability of churn within the horizon. */
+  probability: number
+  /** Log-odds of churn: `bias + Σ contributions`. */
+  log_odds: number
+  /** The part of the log-odds not attributed to a feature. */
+  bias: number
+  /** Every feature's contribution, largest absolute first. */
+  drivers: Array<Driver>
+}
+
 /** k-means clusters (k-means++, seeded) on standardised metrics, k chosen by silhouette. */
 export declare function fitClusters(snapshot: Snapshot, config?: object | string): Clustering
 
@@ -732,38 +759,12 @@ export declare function fitLogistic(x: Array<Array<number | null>>, y: Array<boo
 /** Names of the columns `healthSnapshot` and `addFlagColumns` add. */
 export declare function flagColumns(): Array<string>
 
-/** A moment worth celebrating. */
-export interface GoalCelebration {
-  kind: 'first_week_at_goal' | 'new_longest_streak' | 'new_personal_best'
-  period_start: string
-  value: number
-  streak: number
-}
-
 /** One UTC day of activity in the serde form (`day` an ISO string). */
 export interface GoalDay {
   day: string
   active_users: number
   events: number
   logins: number
-}
-
-/** One period of a goal (ISO strings). */
-export interface GoalPeriodResult {
-  start: string
-  end: string
-  value: number
-  /** `value / target`. */
-  attainment: number
-  met: boolean
-  /** False for the period still running at `asOf`. */
-  complete: boolean
-}
-
-/** The best period so far. */
-export interface GoalPersonalBest {
-  value: number
-  period_start: string
 }
 
 /**
@@ -781,29 +782,16 @@ export interface GoalProgress {
   goal: string
   /** The account's target. */
   target: number
-  periods: Array<GoalPeriodResult>
+  periods: Array<PeriodResult>
   current_streak: number
   longest_streak: number
-  personal_best: GoalPersonalBest | null
-  celebrations: Array<GoalCelebration>
+  personal_best: PersonalBest | null
+  celebrations: Array<Celebration>
   days: Array<GoalDay>
 }
 
 /** `goalProgress` for every account existing at `asOf` (dataset order). */
 export declare function goalProgressAll(dataset: Dataset, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string): Array<GoalProgress>
-
-/** A health-score backtest (`backtest`, `backtestAsync`). */
-export interface HealthBacktest {
-  observations: number
-  churned: number
-  /** ROC AUC of the score for churn over all account-dates (`null` with one class). */
-  auc: number | null
-  bands: Array<BandOutcome>
-  dates: Array<DateOutcome>
-  transitions: TransitionMatrix
-  /** ISO strings. */
-  skipped_dates: Array<string>
-}
 
 /** Scores as of every date of `dates`: one `HealthScores` per date (health history). */
 export declare function healthHistory(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, dates: Array<Date | string | number>, snapshotConfig?: SnapshotConfig | string | null, flagConfig?: object | string | null): Array<HealthScores>
@@ -825,7 +813,7 @@ export interface InactivityFlag {
 /** What `chooseInactivityWindow` found. */
 export interface InactivityWindowChoice {
   /** The chosen window (whole days). */
-  window: TimeWindow
+  window: Window
   /** Share of observed returns within the window. */
   share_covered: number
   /** Returns after a gap observed. */
@@ -952,6 +940,22 @@ export interface LogisticFit {
   converged: boolean
 }
 
+/** One scored measure of a scorecard document. */
+export interface MeasureDocument {
+  name: string
+  /** The snapshot column scored. */
+  metric: string
+  /** Weight within its group (left out when 1). */
+  weight?: number
+  direction: 'higher_is_better' | 'lower_is_better'
+  /** How the value becomes points. */
+  scoring: { type: 'tiers'; tiers: Array<Tier> } | { type: 'ramp'; low: number; high: number } | { type: 'percentile'; peers: { type: 'all' } | { type: 'column'; column: string } | { type: 'bins'; column: string; edges: Array<number> } }
+  /** Missing-value policy. */
+  missing: { type: 'renormalize' } | { type: 'worst' } | { type: 'default'; points: number }
+  /** The measure's group (left out without one). */
+  group?: string
+}
+
 /** A group of measures with its own weight. */
 export interface MeasureGroup {
   name: string
@@ -1002,6 +1006,16 @@ export interface MrrChurn {
   logo_churn_rate: number
 }
 
+/** A manual score in force until `expires_at` (ISO strings). */
+export interface OverrideDocument {
+  account_id: string
+  score: number
+  reason: string
+  set_by?: string
+  set_at?: string
+  expires_at: string
+}
+
 /** The Pareto curve, accounts by descending value. */
 export interface ParetoChart {
   account_ids: Array<string>
@@ -1024,9 +1038,27 @@ export interface ParetoTiers {
 }
 
 /** Points taken off when a boolean column is true. */
-export interface Penalty {
+export interface PenaltyDocument {
   column: string
   points: number
+}
+
+/** One period of a goal (ISO strings). */
+export interface PeriodResult {
+  start: string
+  end: string
+  value: number
+  /** `value / target`. */
+  attainment: number
+  met: boolean
+  /** False for the period still running at `asOf`. */
+  complete: boolean
+}
+
+/** The best period so far. */
+export interface PersonalBest {
+  value: number
+  period_start: string
 }
 
 /** Pricing interest: pricing-page views. */
@@ -1089,7 +1121,7 @@ export interface RiskEntry {
   /** MRR in force (minor units). */
   mrr_minor: number
   /** Top drivers, largest absolute contribution first. */
-  drivers: Array<ChurnDriver>
+  drivers: Array<Driver>
 }
 
 /**
@@ -1109,27 +1141,11 @@ export interface ScorecardCase {
 export interface ScorecardDocument {
   version: number
   name: string
-  measures: Array<ScorecardMeasure>
+  measures: Array<MeasureDocument>
   groups?: Array<MeasureGroup>
   bands: Array<Band>
-  penalties?: Array<Penalty>
-  overrides?: Array<ScoreOverride>
-}
-
-/** One scored measure of a scorecard document. */
-export interface ScorecardMeasure {
-  name: string
-  /** The snapshot column scored. */
-  metric: string
-  /** Weight within its group (left out when 1). */
-  weight?: number
-  direction: 'higher_is_better' | 'lower_is_better'
-  /** How the value becomes points. */
-  scoring: { type: 'tiers'; tiers: Array<ScorecardTier> } | { type: 'ramp'; low: number; high: number } | { type: 'percentile'; peers: { type: 'all' } | { type: 'column'; column: string } | { type: 'bins'; column: string; edges: Array<number> } }
-  /** Missing-value policy. */
-  missing: { type: 'renormalize' } | { type: 'worst' } | { type: 'default'; points: number }
-  /** The measure's group (left out without one). */
-  group?: string
+  penalties?: Array<PenaltyDocument>
+  overrides?: Array<OverrideDocument>
 }
 
 /** A scorecard set document (`ScorecardSet.toJSON()`). */
@@ -1139,15 +1155,6 @@ export interface ScorecardSetDocument {
   column: string
   cases: Array<ScorecardCase>
   default: ScorecardDocument
-}
-
-/** A scoring tier: values in `[min, max)` (bounds as the flags say) earn `points`. */
-export interface ScorecardTier {
-  min: number | null
-  min_inclusive: boolean
-  max: number | null
-  max_inclusive: boolean
-  points: number
 }
 
 /**
@@ -1169,16 +1176,6 @@ export interface ScoreChange {
   band_after: string | null
   /** The delta split by measure (plus `override`), largest absolute change first. */
   by_measure: Array<{ name: string; value_before: number | null; value_after: number | null; before: number; after: number; delta: number }>
-}
-
-/** A manual score in force until `expires_at` (ISO strings). */
-export interface ScoreOverride {
-  account_id: string
-  score: number
-  reason: string
-  set_by?: string
-  set_at?: string
-  expires_at: string
 }
 
 /** Rule segments of every row (`segmentRules`). */
@@ -1272,9 +1269,6 @@ export interface SnapshotConfig {
  */
 export declare function snapshotFromJson(value: { as_of: string | Date; columns: Record<string, Array<number | string | boolean | null>>; types?: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> } | string): Snapshot
 
-/** Subscription-churn instants (ISO strings) per account id, known by `knownAt`. */
-export declare function subscriptionChurnDates(dataset: Dataset, knownAt: Date | string | number, config?: object | string): Record<string, Array<string>>
-
 /** A subscription row (serde form of `custfit::Subscription`). */
 export interface SubscriptionRow {
   /** The subscribing account. */
@@ -1291,6 +1285,15 @@ export interface SubscriptionRow {
   quantity?: number
   /** Row status (default `'active'`). */
   status?: 'active' | 'trial' | 'canceled' | 'past_due'
+}
+
+/** A scoring tier: values in `[min, max)` (bounds as the flags say) earn `points`. */
+export interface Tier {
+  min: number | null
+  min_inclusive: boolean
+  max: number | null
+  max_inclusive: boolean
+  points: number
 }
 
 /** CSM capacity of one tier. */
@@ -1315,12 +1318,6 @@ export interface TierSummary {
   mrr_ceiling: number | null
   cumulative_customer_share: number
   cumulative_revenue_share: number
-}
-
-/** A trailing window such as 30 days. */
-export interface TimeWindow {
-  amount: number
-  unit: 'days' | 'weeks' | 'months'
 }
 
 /** Band-to-band moves between consecutive dates: `counts[from][to]`. */
@@ -1348,3 +1345,9 @@ export interface UserRow {
  * Throws `invalid_argument` when `k` exceeds `n`.
  */
 export declare function wilsonInterval(k: number, n: number): [number, number] | null
+
+/** A trailing window such as 30 days. */
+export interface Window {
+  amount: number
+  unit: 'days' | 'weeks' | 'months'
+}

@@ -35,8 +35,8 @@ fn main() -> Result<(), custfit::Error> {
             bt.bands.iter().map(|b| format!("{}:{}/{:.3}", b.band, b.observations, b.churn_rate.unwrap_or(f64::NAN))).collect();
         println!(
             "{path}: auc {:.4} per-date {:?} {}",
-            bt.auc.unwrap_or(f64::NAN),
-            bt.dates.iter().map(|d| (d.auc.unwrap_or(0.0) * 1000.0).round() / 1000.0).collect::<Vec<_>>(),
+            bt.roc_auc.unwrap_or(f64::NAN),
+            bt.dates.iter().map(|d| (d.roc_auc.unwrap_or(0.0) * 1000.0).round() / 1000.0).collect::<Vec<_>>(),
             rates.join(" ")
         );
     }

@@ -1,7 +1,115 @@
-// Activity series: ds.dailyActivity(accountId, end, days).
-import { test } from 'node:test'
+// Activity from Node: the daily steps series (ds.dailyActivity), and goals with the golden cases
+// of tests/cases/activity (the files the Rust and Python suites run; format:
+// tests/cases/activity/README.md), checks on the simulator, and bad input
+// (stable `.code`, nothing changed).
+import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { baseDataset, assertRejects } from './fixtures.mjs'
+import { assertRejects, baseDataset, custfit } from './fixtures.mjs'
+import { caseFiles, subset } from './golden-helpers.mjs'
+
+const CASE_KEYS = ['description', 'input', 'config', 'expected', 'error']
+const INPUT_KEYS = ['accounts', 'users', 'events', 'account_id', 'as_of', 'lookback']
+
+function runCase(c) {
+  const { input } = c
+  const ds = new custfit.Dataset()
+  ds.addAccounts(input.accounts)
+  if (input.users) ds.addUsers(input.users)
+  ds.addEvents(input.events)
+  return custfit.goalProgress(ds, input.account_id, c.config.goal, input.as_of, input.lookback)
+}
+
+describe('golden cases: activity', () => {
+  const files = caseFiles('activity')
+  test('there are cases', () => assert.ok(files.length >= 3))
+  for (const [name, c] of files) {
+    test(name, () => {
+      assert.deepEqual(Object.keys(c).filter((k) => !CASE_KEYS.includes(k)), [])
+      assert.deepEqual(Object.keys(c.input).filter((k) => !INPUT_KEYS.includes(k)), [])
+      assert.ok(('expected' in c) !== ('error' in c))
+      if (c.error) {
+        assert.throws(() => runCase(c), (e) => e instanceof Error && e.code === c.error.code)
+      } else {
+        subset(c.expected, runCase(c))
+      }
+    })
+  }
+})
+
+describe('the simulator', () => {
+  let sim
+  before(() => {
+    sim = custfit.simulate({ accounts: 40, days: 120, seed: 2, activityScale: 0.5 })
+  })
+
+  test('progress of every account', () => {
+    const goal = { name: 'weekly logins', metric: { type: 'logins' }, period: 'weekly', target: 5 }
+    const lookback = { amount: 90, unit: 'days' }
+    const everyone = custfit.goalProgressAll(sim.dataset, goal, sim.end, lookback)
+    assert.deepEqual(everyone.map((p) => p.account_id), sim.dataset.snapshot(sim.end).accountIds)
+    for (const p of everyone) {
+      assert.equal(p.goal, 'weekly logins')
+      assert.equal(p.days.length, 91)
+      assert.ok(p.current_streak <= Math.max(p.longest_streak, 1))
+      assert.ok(p.periods.every((x) => Math.abs(x.attainment - x.value / p.target) < 1e-12))
+    }
+    assert.ok(everyone.some((p) => p.celebrations.some((c) => c.kind === 'first_week_at_goal')))
+    // The steps chart is the series dailyActivity gives (there with Dates).
+    const one = everyone[0]
+    const days = sim.dataset.dailyActivity(one.account_id, sim.end, 91)
+    assert.deepEqual(days.map((d) => d.logins), one.days.map((d) => d.logins))
+    assert.deepEqual(days.map((d) => d.day.toISOString().replace('.000Z', 'Z')), one.days.map((d) => d.day))
+    // Per-account targets; the goal as JSON text.
+    const mine = custfit.goalProgress(sim.dataset, one.account_id, JSON.stringify({ ...goal, account_targets: { [one.account_id]: 1 } }), sim.end, JSON.stringify(lookback))
+    assert.equal(mine.target, 1)
+    const object = custfit.goalProgress(sim.dataset, one.account_id, { ...goal, account_targets: { [one.account_id]: 2 } }, sim.end, lookback)
+    assert.equal(object.target, 2)
+    // Documents are snake_case in every language: a camelCase key names the one it should be.
+    assert.throws(
+      () => custfit.goalProgress(sim.dataset, one.account_id, { ...goal, accountTargets: { [one.account_id]: 2 } }, sim.end, lookback),
+      (e) => e.code === 'parse_error' && /account_targets/.test(e.message),
+    )
+  })
+
+  test('bad input leaves the dataset unchanged', () => {
+    const ds = sim.dataset
+    const counts = [ds.accountCount, ds.eventCount]
+    const account = ds.accounts()[0].id
+    const goal = { metric: { type: 'events' }, period: 'daily', target: 3 }
+    const week = { amount: 1, unit: 'weeks' }
+    const cases = [
+      [() => custfit.goalProgress(ds, account, { ...goal, target: 0 }, sim.end, week), 'invalid_config'],
+      [() => custfit.goalProgress(ds, account, { ...goal, target: NaN }, sim.end, week), 'parse_error'],
+      [() => custfit.goalProgress(ds, account, { ...goal, version: 7 }, sim.end, week), 'unsupported_version'],
+      [() => custfit.goalProgress(ds, account, { ...goal, metric: { type: 'steps' } }, sim.end, week), 'parse_error'],
+      [() => custfit.goalProgress(ds, '日本', goal, sim.end, week), 'unknown_account'],
+      [() => custfit.goalProgress(ds, account, goal, 'yesterday', week), 'invalid_timestamp'],
+      [() => custfit.goalProgress(ds, account, goal, sim.end, { amount: 0, unit: 'days' }), 'invalid_config'],
+      [() => custfit.goalProgress(ds, account, goal, sim.end, 7), 'invalid_argument'],
+      [() => custfit.goalProgress(ds, 42, goal, sim.end, week), 'invalid_argument'],
+      [() => custfit.goalProgressAll(ds, ['not', 'a', 'goal'], sim.end, week), 'invalid_argument'],
+    ]
+    for (const [call, code] of cases) {
+      assert.throws(call, (e) => e instanceof Error && e.code === code, code)
+    }
+    assert.deepEqual([ds.accountCount, ds.eventCount], counts)
+  })
+})
+
+test('unicode account and event names', () => {
+  const ds = new custfit.Dataset()
+  const id = 'Büro 日本 🚀'
+  ds.addAccounts([{ id, name: 'Büro', created_at: '2024-01-01' }])
+  ds.addEvents([
+    { account_id: id, timestamp: '2024-03-04T09:00:00Z', name: 'rapport_créé' },
+    { account_id: id, timestamp: '2024-03-05T09:00:00Z', name: 'rapport_créé' },
+  ])
+  const goal = { metric: { type: 'event_count', name: 'rapport_créé' }, period: 'daily', target: 1 }
+  const p = custfit.goalProgress(ds, id, goal, '2024-03-05T12:00:00Z', { amount: 1, unit: 'days' })
+  assert.equal(p.account_id, id)
+  assert.deepEqual(p.periods.map((x) => x.met), [true, true])
+  assert.equal(p.current_streak, 2)
+})
 
 test('one entry per UTC day, oldest first, empty days included', () => {
   const ds = baseDataset()

@@ -189,7 +189,7 @@ test('guide: health scores, flags, backtest and goals', async () => {
   const day = 86_400_000
   const dates = backtestGrid(new Date(sim.start.getTime() + 60 * day), new Date(sim.end.getTime() - 121 * day), 30)
   const report = await backtestAsync(sim.dataset, Scorecard.starter(), { dates }) // on libuv's thread pool
-  console.log('AUC', report.auc)
+  console.log('AUC', report.roc_auc)
   for (const b of report.bands) console.log(b.band, b.observations, 'accounts, churn', b.churn_rate, `(95% CI ${b.ci_low}–${b.ci_high})`)
   // ANCHOR_END: health_backtest
   assert.ok(report.observations > 0)

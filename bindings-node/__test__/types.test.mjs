@@ -185,7 +185,7 @@ test('typed results: runtime keys match the declared interfaces', async () => {
   run('fitLogistic', custfit.fitLogistic([[0], [1], [2], [3], [4], [5], [6], [7], [8], [9], [1], [2]], [true, true, false, true, false, true, false, false, false, false, true, false]))
   run('evaluateChurn', custfit.evaluateChurn(lr.predict(ts.x), ts.y))
   run('mrrChurn', custfit.mrrChurn(ds, sim.start, sim.end))
-  run('subscriptionChurnDates', custfit.subscriptionChurnDates(ds, sim.end))
+  run('churnDates', custfit.churnDates(ds, sim.end))
   run('activityChurnDates', custfit.activityChurnDates(ds, sim.end))
   run('chooseInactivityWindow', custfit.chooseInactivityWindow(ds, sim.end, 0.9, 3))
 

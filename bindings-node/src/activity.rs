@@ -11,8 +11,8 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::data::{string_arg, Dataset};
-use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
 use crate::document::{document, part};
+use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
 use crate::health::json;
 use crate::time::{date, timestamp_arg, type_name};
 

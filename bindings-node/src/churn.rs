@@ -19,7 +19,6 @@ use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
 use crate::health::{json, single_card_arg};
 use crate::time::{date, timestamp_arg};
 
-
 fn matrix(rows: Vec<Vec<Option<f64>>>) -> Result<(Vec<f64>, usize)> {
     let p = rows.first().map_or(0, Vec::len);
     if let Some(i) = rows.iter().position(|r| r.len() != p) {
@@ -167,10 +166,13 @@ impl ChurnModel {
         Ok(ChurnModel { inner: CoreModel::load(&path).throw(env)? })
     }
 
-    /// The model as versioned JSON text.
-    #[napi(catch_unwind)]
-    pub fn to_json(&self) -> String {
-        self.inner.to_json()
+    /// The model's versioned JSON document, so `JSON.stringify(model)` writes the file that
+    /// `ChurnModel.fromJson` (and Rust and Python) read back.
+    #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "Record<string, unknown>")]
+    pub fn to_json(&self, env: &Env) -> napi::Result<Value> {
+        serde_json::to_value(&self.inner)
+            .map_err(|e| custfit::Error::Parse { what: "churn model".into(), reason: e.to_string() })
+            .throw(env)
     }
 
     /// Saves atomically to a file.
@@ -211,7 +213,7 @@ impl ChurnModel {
     }
 
     /// Probability, log-odds, bias and every feature's signed contribution for one row.
-    #[napi(catch_unwind, ts_return_type = "ChurnExplanation")]
+    #[napi(catch_unwind, ts_return_type = "Explanation")]
     pub fn explain(&self, env: &Env, row: Vec<Option<f64>>) -> napi::Result<Value> {
         let run = || json(&self.inner.explain(&row.iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<_>>())?);
         run().throw(env)
@@ -219,13 +221,13 @@ impl ChurnModel {
 
     /// Logistic models: per feature `coefficient`, `odds_ratio`, `retention_impact_per_sd`;
     /// `null` for boosted trees.
-    #[napi(catch_unwind, ts_return_type = "Array<ChurnCoefficient> | null")]
+    #[napi(catch_unwind, ts_return_type = "Array<CoefficientReport> | null")]
     pub fn coefficients(&self, env: &Env) -> napi::Result<Value> {
         json(&self.inner.coefficients()).throw(env)
     }
 
     /// ROC AUC, PR AUC, log loss, Brier, top-decile lift and calibration on a training set.
-    #[napi(catch_unwind, ts_return_type = "ChurnEvaluation")]
+    #[napi(catch_unwind, ts_return_type = "Evaluation")]
     pub fn evaluate(&self, env: &Env, training_set: &TrainingSet) -> napi::Result<Value> {
         let run = || json(&self.inner.evaluate(&training_set.inner)?);
         run().throw(env)
@@ -285,7 +287,7 @@ pub fn fit_logistic(env: &Env, x: Vec<Vec<Option<f64>>>, y: Vec<bool>, config: O
 }
 
 /// Scores probabilities against outcomes: ROC AUC, PR AUC, log loss, Brier, lift, calibration.
-#[napi(catch_unwind, ts_return_type = "ChurnEvaluation")]
+#[napi(catch_unwind, ts_return_type = "Evaluation")]
 pub fn evaluate_churn(env: &Env, probabilities: Vec<f64>, labels: Vec<bool>) -> napi::Result<Value> {
     let run = || json(&churn::evaluate(&probabilities, &labels)?);
     run().throw(env)
@@ -330,12 +332,7 @@ fn dates_object(ds: &custfit::Dataset, dates: Vec<Vec<Timestamp>>) -> Value {
     ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string",
     ts_return_type = "Record<string, Array<string>>"
 )]
-pub fn subscription_churn_dates(
-    env: &Env,
-    dataset: &Dataset,
-    known_at: Unknown<'_>,
-    config: Option<Unknown<'_>>,
-) -> napi::Result<Value> {
+pub fn churn_dates(env: &Env, dataset: &Dataset, known_at: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
     let run = || {
         let def: SubscriptionChurn = part(config.as_ref(), "config")?;
         def.validate()?;

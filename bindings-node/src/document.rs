@@ -32,7 +32,8 @@ fn arg(value: Option<&Unknown<'_>>, name: &str) -> Result<Arg> {
         ValueType::Undefined | ValueType::Null => Ok(Arg::Absent),
         ValueType::String => string_of(value).map(Arg::Text),
         ValueType::Object if !value.is_array().core()? && !value.is_date().core()? => {
-            let v = to_json(value, "", 0).map_err(|u| Error::Parse { what: name.into(), reason: format!("at `{}`: {}", u.path, u.reason) })?;
+            let v = to_json(value, "", 0)
+                .map_err(|u| Error::Parse { what: name.into(), reason: format!("at `{}`: {}", u.path, u.reason) })?;
             Ok(v.map_or(Arg::Absent, Arg::Json))
         }
         other => Err(invalid_argument(name, format!("expected an object or its JSON text, got {}", type_name(other)))),

@@ -7,8 +7,8 @@ use custfit::{DataType, Expr as CoreExpr, ExprLimits};
 use napi::bindgen_prelude::Env;
 use napi_derive::napi;
 
-use crate::error::{invalid_argument, Result, Throw};
 use crate::document::part_value;
+use crate::error::{invalid_argument, Result, Throw};
 use crate::metrics::Snapshot;
 
 fn schema_from(value: serde_json::Value) -> Result<Vec<(String, DataType)>> {

@@ -483,11 +483,11 @@ fn backtest_job(env: &Env, scorecard: &Unknown<'_>, config: &Unknown<'_>) -> Res
 /// Backtests a Scorecard, ScorecardSet or scorecard document on `dataset`: scores the base as of
 /// each of `config.dates` (a backtest config: `dates`, `horizon`, `lead`, `churn`, `known_at`,
 /// `snapshot`, `flags`) and joins churn within the horizon. Returns `{observations, churned,
-/// auc, bands, dates, transitions, skipped_dates}`.
+/// roc_auc, bands, dates, transitions, skipped_dates}`.
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string",
-    ts_return_type = "HealthBacktest"
+    ts_return_type = "BacktestReport"
 )]
 pub fn backtest(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
     let run = || {
@@ -557,7 +557,7 @@ impl Task for BacktestTask {
 #[napi(
     catch_unwind,
     ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string",
-    ts_return_type = "Promise<HealthBacktest>"
+    ts_return_type = "Promise<BacktestReport>"
 )]
 pub fn backtest_async<'env>(
     env: &'env Env,
@@ -617,7 +617,6 @@ pub fn account_history(env: &Env, history: Vec<&HealthScores>, account_id: Strin
     let hist: Vec<CoreScores> = history.iter().map(|h| (*h.inner).clone()).collect();
     json(&health::account_history(&hist, &account_id)).throw(env)
 }
-
 
 /// ROC AUC of `risk` (higher = more likely positive; any finite scale) for `labels`, ties
 /// counted half; `null` when either class is empty. Throws `invalid_argument` when the lengths

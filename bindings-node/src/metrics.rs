@@ -10,14 +10,16 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use custfit::metrics::BUILTIN_METRICS;
-use custfit::{ColumnData, Dataset as CoreDataset, ToColumns, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, Value};
+use custfit::{
+    ColumnData, Dataset as CoreDataset, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, ToColumns, Value,
+};
 use napi::bindgen_prelude::{ClassInstance, Either4, Env, JavaScriptClassExt, Object, PromiseRaw, Unknown, ValueType};
 use napi::Task;
 use napi_derive::napi;
 
 use crate::data::{string_arg, to_json, Dataset};
-use crate::health::HealthScores;
 use crate::error::{argument, guard, invalid_argument, throw, IntoCore, Result, Throw};
+use crate::health::HealthScores;
 use crate::time::{date, timestamp_arg};
 
 /// A column's values: one array type per column type.
@@ -224,7 +226,9 @@ impl Snapshot {
     pub fn with_columns(&self, env: &Env, source: Unknown<'_>, name: Option<Unknown<'_>>) -> napi::Result<Snapshot> {
         let run = || -> Result<CoreSnapshot> {
             let name = match &name {
-                Some(n) if !matches!(n.get_type().core()?, ValueType::Undefined | ValueType::Null) => Some(string_arg(n, "name")?),
+                Some(n) if !matches!(n.get_type().core()?, ValueType::Undefined | ValueType::Null) => {
+                    Some(string_arg(n, "name")?)
+                }
                 _ => None,
             };
             let add = if source.get_type().core()? == ValueType::Object && Snapshot::instance_of(env, &source).core()? {
@@ -336,18 +340,30 @@ impl Dataset {
 /// language: `{as_of, columns: {account_id: [...], name: [...]}, types: {name: 'int' | 'float' |
 /// 'bool' | 'str' | 'timestamp'}}`. `types` may be partial or absent (types are then inferred
 /// from the values; timestamps need theirs); `null` is a missing value.
-#[napi(catch_unwind, ts_args_type = "value: { as_of: string | Date; columns: Record<string, Array<number | string | boolean | null>>; types?: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> } | string")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "value: { as_of: string | Date; columns: Record<string, Array<number | string | boolean | null>>; types?: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> } | string"
+)]
 pub fn snapshot_from_json(env: &Env, value: Unknown<'_>) -> napi::Result<Snapshot> {
     let run = || {
         let v = match value.get_type().core()? {
             ValueType::String => {
                 let text = string_arg(&value, "value")?;
-                serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: "snapshot JSON".into(), reason: e.to_string() })?
+                serde_json::from_str(&text)
+                    .map_err(|e| custfit::Error::Parse { what: "snapshot JSON".into(), reason: e.to_string() })?
             }
             ValueType::Object => to_json(&value, "", 0)
-                .map_err(|u| custfit::Error::Parse { what: "snapshot JSON".into(), reason: format!("at `{}`: {}", u.path, u.reason) })?
+                .map_err(|u| custfit::Error::Parse {
+                    what: "snapshot JSON".into(),
+                    reason: format!("at `{}`: {}", u.path, u.reason),
+                })?
                 .unwrap_or_default(),
-            other => return Err(invalid_argument("value", format!("expected a snapshot object or its JSON text, got {}", crate::time::type_name(other)))),
+            other => {
+                return Err(invalid_argument(
+                    "value",
+                    format!("expected a snapshot object or its JSON text, got {}", crate::time::type_name(other)),
+                ))
+            }
         };
         Ok(Snapshot { inner: Arc::new(CoreSnapshot::from_json_value(&v)?) })
     };

@@ -2,13 +2,12 @@
 //! (object or JSON text, snake_case keys: the same JSON as in Rust and Python) and returns the
 //! result as a plain object.
 
-
 use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
 use napi::bindgen_prelude::Env;
 use napi_derive::napi;
 
-use crate::error::{Result, Throw};
 use crate::document::from_value as document;
+use crate::error::{Result, Throw};
 use crate::metrics::Snapshot;
 
 fn json<T: serde::Serialize>(v: Result<T>) -> Result<serde_json::Value> {
@@ -105,4 +104,3 @@ pub fn capacity_plan(
     };
     run().throw(&env)
 }
-

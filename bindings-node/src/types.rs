@@ -10,7 +10,7 @@ use napi_derive::napi;
 
 /// One feature's signed contribution to one prediction, in log-odds.
 #[napi(object, object_from_js = false, use_nullable = true)]
-pub struct ChurnDriver {
+pub struct Driver {
     /// Feature or group name.
     pub feature: String,
     /// Raw input value (`null` for groups and missing values).
@@ -23,7 +23,7 @@ pub struct ChurnDriver {
 
 /// A prediction with its explanation (`ChurnModel.explain`).
 #[napi(object, object_from_js = false)]
-pub struct ChurnExplanation {
+pub struct Explanation {
     /// Probability of churn within the horizon.
     pub probability: f64,
     /// Log-odds of churn: `bias + Σ contributions`.
@@ -32,12 +32,12 @@ pub struct ChurnExplanation {
     /// The part of the log-odds not attributed to a feature.
     pub bias: f64,
     /// Every feature's contribution, largest absolute first.
-    pub drivers: Vec<ChurnDriver>,
+    pub drivers: Vec<Driver>,
 }
 
 /// A coefficient of a logistic churn model, on the standardised scale.
 #[napi(object, object_from_js = false)]
-pub struct ChurnCoefficient {
+pub struct CoefficientReport {
     /// Feature or group name.
     pub feature: String,
     /// Change in churn log-odds per +1 standard deviation.
@@ -67,7 +67,7 @@ pub struct CalibrationBin {
 
 /// Scores of churn probabilities against outcomes.
 #[napi(object, object_from_js = false)]
-pub struct ChurnEvaluation {
+pub struct Evaluation {
     /// Rows scored.
     pub rows: u32,
     /// Churned rows.
@@ -107,12 +107,12 @@ pub struct RiskEntry {
     #[napi(js_name = "mrr_minor")]
     pub mrr_minor: i64,
     /// Top drivers, largest absolute contribution first.
-    pub drivers: Vec<ChurnDriver>,
+    pub drivers: Vec<Driver>,
 }
 
 /// One fold of a rolling churn backtest.
 #[napi(object, object_from_js = false)]
-pub struct ChurnBacktestFold {
+pub struct BacktestFold {
     /// The test observation date (ISO string).
     pub cutoff: String,
     #[napi(js_name = "train_rows")]
@@ -120,16 +120,16 @@ pub struct ChurnBacktestFold {
     #[napi(js_name = "test_rows")]
     pub test_rows: u32,
     /// Scores on the test rows.
-    pub evaluation: ChurnEvaluation,
+    pub evaluation: Evaluation,
 }
 
 /// A rolling, time-ordered churn backtest (`churnBacktest`).
 #[napi(object, object_from_js = false)]
 pub struct ChurnBacktest {
     /// Folds in time order.
-    pub folds: Vec<ChurnBacktestFold>,
+    pub folds: Vec<BacktestFold>,
     /// Scores over all test rows pooled.
-    pub pooled: ChurnEvaluation,
+    pub pooled: Evaluation,
 }
 
 /// A fitted logistic regression (`fitLogistic`).
@@ -165,7 +165,7 @@ pub struct MrrChurn {
 
 /// A trailing window such as 30 days.
 #[napi(object, object_from_js = false)]
-pub struct TimeWindow {
+pub struct Window {
     pub amount: u32,
     #[napi(ts_type = "'days' | 'weeks' | 'months'")]
     pub unit: String,
@@ -175,7 +175,7 @@ pub struct TimeWindow {
 #[napi(object, object_from_js = false)]
 pub struct InactivityWindowChoice {
     /// The chosen window (whole days).
-    pub window: TimeWindow,
+    pub window: Window,
     /// Share of observed returns within the window.
     #[napi(js_name = "share_covered")]
     pub share_covered: f64,
@@ -240,7 +240,7 @@ pub struct LearnedWeights {
 
 /// A scoring tier: values in `[min, max)` (bounds as the flags say) earn `points`.
 #[napi(object, object_from_js = false, use_nullable = true)]
-pub struct ScorecardTier {
+pub struct Tier {
     pub min: Option<f64>,
     #[napi(js_name = "min_inclusive")]
     pub min_inclusive: bool,
@@ -252,7 +252,7 @@ pub struct ScorecardTier {
 
 /// One scored measure of a scorecard document.
 #[napi(object, object_from_js = false)]
-pub struct ScorecardMeasure {
+pub struct MeasureDocument {
     pub name: String,
     /// The snapshot column scored.
     pub metric: String,
@@ -262,7 +262,7 @@ pub struct ScorecardMeasure {
     pub direction: String,
     /// How the value becomes points.
     #[napi(
-        ts_type = "{ type: 'tiers'; tiers: Array<ScorecardTier> } | { type: 'ramp'; low: number; high: number } | { type: 'percentile'; peers: { type: 'all' } | { type: 'column'; column: string } | { type: 'bins'; column: string; edges: Array<number> } }"
+        ts_type = "{ type: 'tiers'; tiers: Array<Tier> } | { type: 'ramp'; low: number; high: number } | { type: 'percentile'; peers: { type: 'all' } | { type: 'column'; column: string } | { type: 'bins'; column: string; edges: Array<number> } }"
     )]
     pub scoring: String,
     /// Missing-value policy.
@@ -290,14 +290,14 @@ pub struct Band {
 
 /// Points taken off when a boolean column is true.
 #[napi(object, object_from_js = false)]
-pub struct Penalty {
+pub struct PenaltyDocument {
     pub column: String,
     pub points: f64,
 }
 
 /// A manual score in force until `expires_at` (ISO strings).
 #[napi(object, object_from_js = false)]
-pub struct ScoreOverride {
+pub struct OverrideDocument {
     #[napi(js_name = "account_id")]
     pub account_id: String,
     pub score: f64,
@@ -315,11 +315,11 @@ pub struct ScoreOverride {
 pub struct ScorecardDocument {
     pub version: u32,
     pub name: String,
-    pub measures: Vec<ScorecardMeasure>,
+    pub measures: Vec<MeasureDocument>,
     pub groups: Option<Vec<MeasureGroup>>,
     pub bands: Vec<Band>,
-    pub penalties: Option<Vec<Penalty>>,
-    pub overrides: Option<Vec<ScoreOverride>>,
+    pub penalties: Option<Vec<PenaltyDocument>>,
+    pub overrides: Option<Vec<OverrideDocument>>,
 }
 
 /// A scorecard chosen by values of the selecting column.
@@ -365,7 +365,8 @@ pub struct DateOutcome {
     pub as_of: String,
     pub observations: f64,
     pub churned: f64,
-    pub auc: Option<f64>,
+    #[napi(js_name = "roc_auc")]
+    pub roc_auc: Option<f64>,
 }
 
 /// Band-to-band moves between consecutive dates: `counts[from][to]`.
@@ -377,11 +378,12 @@ pub struct TransitionMatrix {
 
 /// A health-score backtest (`backtest`, `backtestAsync`).
 #[napi(object, object_from_js = false, use_nullable = true)]
-pub struct HealthBacktest {
+pub struct BacktestReport {
     pub observations: f64,
     pub churned: f64,
     /// ROC AUC of the score for churn over all account-dates (`null` with one class).
-    pub auc: Option<f64>,
+    #[napi(js_name = "roc_auc")]
+    pub roc_auc: Option<f64>,
     pub bands: Vec<BandOutcome>,
     pub dates: Vec<DateOutcome>,
     pub transitions: TransitionMatrix,
@@ -458,7 +460,7 @@ pub struct AccountFlags {
 
 /// One period of a goal (ISO strings).
 #[napi(object, object_from_js = false)]
-pub struct GoalPeriodResult {
+pub struct PeriodResult {
     pub start: String,
     pub end: String,
     pub value: f64,
@@ -471,7 +473,7 @@ pub struct GoalPeriodResult {
 
 /// A moment worth celebrating.
 #[napi(object, object_from_js = false)]
-pub struct GoalCelebration {
+pub struct Celebration {
     #[napi(ts_type = "'first_week_at_goal' | 'new_longest_streak' | 'new_personal_best'")]
     pub kind: String,
     #[napi(js_name = "period_start")]
@@ -482,7 +484,7 @@ pub struct GoalCelebration {
 
 /// The best period so far.
 #[napi(object, object_from_js = false)]
-pub struct GoalPersonalBest {
+pub struct PersonalBest {
     pub value: f64,
     #[napi(js_name = "period_start")]
     pub period_start: String,
@@ -507,14 +509,14 @@ pub struct GoalProgress {
     pub goal: String,
     /// The account's target.
     pub target: f64,
-    pub periods: Vec<GoalPeriodResult>,
+    pub periods: Vec<PeriodResult>,
     #[napi(js_name = "current_streak")]
     pub current_streak: u32,
     #[napi(js_name = "longest_streak")]
     pub longest_streak: u32,
     #[napi(js_name = "personal_best")]
-    pub personal_best: Option<GoalPersonalBest>,
-    pub celebrations: Vec<GoalCelebration>,
+    pub personal_best: Option<PersonalBest>,
+    pub celebrations: Vec<Celebration>,
     pub days: Vec<GoalDay>,
 }
 
@@ -672,7 +674,7 @@ pub struct TierCapacity {
 
 /// One CSM's book of accounts.
 #[napi(object, object_from_js = false)]
-pub struct CsmBook {
+pub struct Book {
     pub csm: String,
     pub tier: String,
     #[napi(js_name = "account_ids")]
@@ -689,7 +691,7 @@ pub struct CapacityPlan {
     pub tiers: Vec<TierCapacity>,
     #[napi(js_name = "total_csms")]
     pub total_csms: u32,
-    pub books: Vec<CsmBook>,
+    pub books: Vec<Book>,
     /// Accounts of tiers served without a CSM.
     pub unassigned: Vec<String>,
 }

@@ -353,7 +353,7 @@ fn dates_dict<'py>(py: Python<'py>, ds: &custfit::Dataset, dates: Vec<Vec<Timest
 /// ``known_at``.
 #[pyfunction]
 #[pyo3(signature = (dataset, known_at, config=None))]
-pub fn subscription_churn_dates<'py>(
+pub fn churn_dates<'py>(
     py: Python<'py>,
     dataset: PyRef<'_, PyDataset>,
     known_at: &Bound<'py, PyAny>,

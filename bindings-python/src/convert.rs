@@ -2,8 +2,8 @@
 //! core's row types through their serde forms (so the binding never restates their fields,
 //! except which ones hold timestamps).
 
-use custfit::document::Document;
 use custfit::data::RowInput;
+use custfit::document::Document;
 use custfit::{Entity, Error};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDate, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
@@ -171,9 +171,7 @@ fn row_to_json(row: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Result<Value,
         if ts_fields.contains(&key) {
             return Ok(match try_timestamp(value, path)? {
                 Some(Ok(t)) => Ok(Value::from(t.millis())),
-                Some(Err(e)) => {
-                    Err(Bad { timestamp: true, path: path.to_string(), reason: e.to_string() })
-                }
+                Some(Err(e)) => Err(Bad { timestamp: true, path: path.to_string(), reason: e.to_string() }),
                 None => Err(Bad::new(path, format!("expected a datetime, date, str or int, got {}", type_name(value)))),
             });
         }

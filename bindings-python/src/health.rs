@@ -318,7 +318,8 @@ fn card_arg(py: Python<'_>, scorecard: &Bound<'_, PyAny>) -> PyResult<Card> {
     if let Ok(c) = scorecard.cast::<PyScorecardSet>() {
         return Ok(Card::Set(c.get().inner.clone()));
     }
-    if !(scorecard.is_instance_of::<PyString>() || scorecard.is_instance_of::<PyDict>() || scorecard.cast::<PyMapping>().is_ok()) {
+    if !(scorecard.is_instance_of::<PyString>() || scorecard.is_instance_of::<PyDict>() || scorecard.cast::<PyMapping>().is_ok())
+    {
         let e = invalid_argument("scorecard", "expected a Scorecard, a ScorecardSet or a scorecard document");
         return Err(e).py(py);
     }
@@ -400,7 +401,7 @@ pub fn default_bands(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 /// Backtests a Scorecard, ScorecardSet or scorecard document on ``dataset``: scores the base as
 /// of each of ``config["dates"]`` (a BacktestConfig: ``dates``, ``horizon``, ``lead``,
 /// ``churn``, ``known_at``, ``snapshot``, ``flags``) and joins churn within the horizon. Returns
-/// ``{"observations", "churned", "auc", "bands", "dates", "transitions", "skipped_dates"}``.
+/// ``{"observations", "churned", "roc_auc", "bands", "dates", "transitions", "skipped_dates"}``.
 /// Releases the GIL.
 #[pyfunction]
 pub fn backtest<'py>(

@@ -37,7 +37,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(churn::monthly_to_annual, m)?)?;
     m.add_function(wrap_pyfunction!(churn::annual_to_monthly, m)?)?;
     m.add_function(wrap_pyfunction!(churn::mrr_churn, m)?)?;
-    m.add_function(wrap_pyfunction!(churn::subscription_churn_dates, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::churn_dates, m)?)?;
     m.add_function(wrap_pyfunction!(churn::activity_churn_dates, m)?)?;
     m.add_function(wrap_pyfunction!(churn::choose_inactivity_window, m)?)?;
     m.add_function(wrap_pyfunction!(churn::learn_scorecard_weights, m)?)?;

@@ -8,9 +8,9 @@ use pyo3::types::{PyCapsule, PyDict, PyList};
 use pyo3_arrow::PyTable;
 
 use crate::convert::{document_json, optional_document, to_json};
+use crate::error::{detach, guard, IntoPyResult};
 use crate::health::PyHealthScores;
 use crate::io::{read_input, Input};
-use crate::error::{detach, guard, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
 
 /// Reads the `config` argument (dict, JSON text or None) as a validated `SnapshotConfig`.
@@ -218,7 +218,8 @@ pub fn metric_catalog(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
 
 /// A result dict or list (or a dict of columns) through its JSON form.
 fn columns_from_py(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>) -> PyResult<AccountColumns> {
-    let json = to_json(source, "")?.map_err(|b| crate::error::invalid_argument("source", format!("at `{}`: {}", b.path, b.reason)));
+    let json =
+        to_json(source, "")?.map_err(|b| crate::error::invalid_argument("source", format!("at `{}`: {}", b.path, b.reason)));
     guard(py, || custfit::frame::columns_from_json(&json?, name))
 }
 
@@ -230,8 +231,8 @@ fn columns_from_py(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>
 pub fn snapshot_from_json(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<PySnapshot> {
     let text = document_json(value, "snapshot")?.py(py)?;
     let inner = guard(py, || {
-        let v: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: "snapshot JSON".into(), reason: e.to_string() })?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| custfit::Error::Parse { what: "snapshot JSON".into(), reason: e.to_string() })?;
         Snapshot::from_json_value(&v)
     })?;
     Ok(PySnapshot { inner })

@@ -1,9 +1,9 @@
 //! Segmentation (`custfit::segment`): each function takes a Snapshot and a config document
 //! (dict or JSON text, the same JSON as in Rust and Node) and returns the result as a dict.
 
+use custfit::document::Document;
 use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
 use pyo3::prelude::*;
-use custfit::document::Document;
 
 use crate::convert::{document_json, optional_document};
 use crate::error::{detach, guard, IntoPyResult};
@@ -104,4 +104,3 @@ pub fn capacity_plan<'py>(
     })?;
     out(py, &r)
 }
-

@@ -111,7 +111,7 @@ def test_definitions():
     sim = custfit.simulate(accounts=60, days=120, seed=5, activity_scale=0.3)
     m = custfit.mrr_churn(sim.dataset, sim.start, sim.end)
     assert 0 <= m["mrr_churn_rate"] <= 1
-    dates = custfit.subscription_churn_dates(sim.dataset, sim.end)
+    dates = custfit.churn_dates(sim.dataset, sim.end)
     assert len(dates) == sim.dataset.account_count
     w = custfit.choose_inactivity_window(sim.dataset, sim.end, share=0.9, min_gap_days=3)
     assert w["window"]["unit"] == "days" and w["share_covered"] >= 0.9

@@ -180,7 +180,7 @@ def test_health():
     # ANCHOR: health_backtest
     dates = custfit.backtest_grid(sim.start + timedelta(days=60), sim.end - timedelta(days=121), 30)
     report = custfit.backtest(sim.dataset, custfit.Scorecard.starter(), {"dates": dates})
-    print("AUC", report["auc"])
+    print("AUC", report["roc_auc"])
     for b in report["bands"]:
         print(f"{b['band']:7} {b['observations']:5} accounts, churn {b['churn_rate']} (95% CI {b['ci_low']}-{b['ci_high']})")
     # ANCHOR_END: health_backtest

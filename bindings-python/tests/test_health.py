@@ -245,7 +245,7 @@ def test_backtest(sim):
     )
     assert report["observations"] == sum(d["observations"] for d in report["dates"])
     assert report["churned"] == sum(b["churned"] for b in report["bands"])
-    assert report["auc"] is None or 0 <= report["auc"] <= 1
+    assert report["roc_auc"] is None or 0 <= report["roc_auc"] <= 1
     for b in report["bands"]:
         if b["observations"]:
             lo, hi = custfit.wilson_interval(b["churned"], b["observations"])

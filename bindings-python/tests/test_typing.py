@@ -306,7 +306,7 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     add(
         "segment_rules",
         custfit.segment_rules(snap, {"segments": [{"name": "quiet", "condition": "logins_30d == 0"}]}),
-        T.RuleSegments,
+        T.SegmentAssignment,
     )
     tiers = custfit.pareto_tiers(snap)
     add("pareto_tiers", tiers, T.ParetoTiers)

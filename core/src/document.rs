@@ -58,7 +58,8 @@ pub trait Document: Serialize + DeserializeOwned {
                 return Err(Error::UnsupportedVersion { what: Self::KIND.into(), found, supported: Self::VERSION });
             }
         }
-        let doc: Self = serde_json::from_value(value).map_err(|e| Error::parse(format!("{} JSON", Self::KIND), hint(&e.to_string())))?;
+        let doc: Self =
+            serde_json::from_value(value).map_err(|e| Error::parse(format!("{} JSON", Self::KIND), hint(&e.to_string())))?;
         doc.check()?;
         Ok(doc)
     }

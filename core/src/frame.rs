@@ -138,7 +138,10 @@ mod tests {
 
     #[test]
     fn column_maps_infer_types_and_refuse_mixes() -> Result<()> {
-        let c = columns_from_json(&json!({"a": [1, null], "b": [1.5, 2], "c": ["x", null], "d": [null, null], "e": [true, false]}), None)?;
+        let c = columns_from_json(
+            &json!({"a": [1, null], "b": [1.5, 2], "c": ["x", null], "d": [null, null], "e": [true, false]}),
+            None,
+        )?;
         let types: Vec<&str> = c.columns.iter().map(|c| c.data.data_type().as_str()).collect();
         assert_eq!(types, ["int", "float", "str", "float", "bool"]);
         assert!(c.account_ids.is_none());

@@ -53,7 +53,9 @@ pub use health::{
     backtest, detect_flags, health_snapshot, AccountFlags, AccountHealth, BacktestConfig, BacktestReport, FlagConfig,
     HealthScores, Measure, Scorecard, ScorecardSet, Scoring,
 };
-pub use metrics::{AccountColumns, ToColumns, Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, Value};
+pub use metrics::{
+    AccountColumns, Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, ToColumns, Value,
+};
 pub use sim::{Simulation, SimulationConfig};
 pub use time::{TimeUnit, Timestamp, Window};
 

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use custfit::health::{
-    backtest, detect_flags, BacktestConfig, Band, FlagConfig, Measure, MissingPolicy, Scorecard,
-    ScorecardSet, Scoring, Tier,
+    backtest, detect_flags, BacktestConfig, Band, FlagConfig, Measure, MissingPolicy, Scorecard, ScorecardSet, Scoring, Tier,
 };
 use custfit::{Column, ColumnData, Simulation, SimulationConfig, Snapshot, SnapshotConfig, Timestamp, Window};
 use proptest::prelude::*;
@@ -124,7 +123,7 @@ fn starter_separates_churners_and_flags_catch_truth() {
     let ds = &sim.dataset;
     let dates = BacktestConfig::grid(sim.start.add_days(90), sim.end.add_days(-121), 30).expect("grid");
     let report = backtest(ds, &Scorecard::starter(), &BacktestConfig::new(dates)).expect("backtest");
-    let auc = report.auc.expect("two classes");
+    let auc = report.roc_auc.expect("two classes");
     assert!(auc >= 0.7, "starter AUC {auc}");
     // Churn rate falls from red to green.
     let rate = |name: &str| report.bands.iter().find(|b| b.band == name).and_then(|b| b.churn_rate).unwrap_or(0.0);
@@ -492,7 +491,7 @@ fn guide_health() -> custfit::Result<()> {
     use custfit::health::{backtest, BacktestConfig};
     let dates = BacktestConfig::grid(sim.start.add_days(60), sim.end.add_days(-121), 30)?;
     let report = backtest(&sim.dataset, &Scorecard::starter(), &BacktestConfig::new(dates))?;
-    println!("AUC {:?}", report.auc);
+    println!("AUC {:?}", report.roc_auc);
     for b in &report.bands {
         println!("{:7} {:5} accounts, churn {:?} (95% CI {:?}–{:?})", b.band, b.observations, b.churn_rate, b.ci_low, b.ci_high);
     }

@@ -1,12 +1,13 @@
 //! Integration tests: one binary. Golden cases from ../tests/cases are run by `cases` (foundation),
 //! `expr` and `segment`.
 
+mod activity;
 mod cases;
 mod churn;
 mod data;
 mod document;
+mod exports;
 mod expr;
-mod goals;
 mod guide;
 mod health;
 mod layers;

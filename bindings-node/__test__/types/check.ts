@@ -8,7 +8,7 @@ import {
   fitLogistic,
   evaluateChurn,
   mrrChurn,
-  subscriptionChurnDates,
+  churnDates,
   activityChurnDates,
   chooseInactivityWindow,
   learnScorecardWeights,
@@ -31,12 +31,12 @@ import type {
   AccountFlags,
   CapacityPlan,
   ChurnBacktest,
-  ChurnCoefficient,
-  ChurnEvaluation,
-  ChurnExplanation,
+  CoefficientReport,
+  Evaluation,
+  Explanation,
   Clustering,
   GoalProgress,
-  HealthBacktest,
+  BacktestReport,
   InactivityWindowChoice,
   LearnedScorecard,
   LearnedWeights,
@@ -55,13 +55,13 @@ const sim = simulate({ accounts: 50, days: 120, seed: 1 })
 const ts = buildTrainingSet(sim.dataset, { features: { metrics: ['active_days_30d'] } }, sim.end)
 const model = ChurnModel.fit(ts)
 
-const why: ChurnExplanation = model.explain([1])
+const why: Explanation = model.explain([1])
 const top: string = why.drivers[0].feature
 const raw: number | null = why.drivers[0].value
 const logOdds: number = why.log_odds
-const coefficients: Array<ChurnCoefficient> | null = model.coefficients()
+const coefficients: Array<CoefficientReport> | null = model.coefficients()
 const oddsRatio: number | undefined = coefficients?.[0].odds_ratio
-const evaluation: ChurnEvaluation = model.evaluate(ts)
+const evaluation: Evaluation = model.evaluate(ts)
 const observed: number = evaluation.calibration[0].observed_rate
 const risk: Array<RiskEntry> = model.forecast(sim.dataset, sim.end)
 const renewal: string = risk[0].opportunity_at
@@ -69,10 +69,10 @@ const folds: ChurnBacktest = churnBacktest(ts, undefined, 2)
 const pooledAuc: number = folds.pooled.roc_auc
 const fit: LogisticFit = fitLogistic([[0], [1]], [false, true])
 const converged: boolean = fit.converged
-const scored: ChurnEvaluation = evaluateChurn([0.1, 0.9], [false, true])
+const scored: Evaluation = evaluateChurn([0.1, 0.9], [false, true])
 const mrr: MrrChurn = mrrChurn(sim.dataset, sim.start, sim.end)
 const lost: number = mrr.churned_mrr_minor
-const subscriptionDates: Record<string, Array<string>> = subscriptionChurnDates(sim.dataset, sim.end)
+const subscriptionDates: Record<string, Array<string>> = churnDates(sim.dataset, sim.end)
 const activityDates: Record<string, Array<string>> = activityChurnDates(sim.dataset, sim.end)
 const window: InactivityWindowChoice = chooseInactivityWindow(sim.dataset, sim.end)
 const unit: 'days' | 'weeks' | 'months' = window.window.unit
@@ -106,9 +106,9 @@ const csms: number = plan.total_csms
 const flags: Array<AccountFlags> = detectFlags(sim.dataset, sim.end)
 const fired: Array<'extraction_burst' | 'confusion' | 'pricing_interest' | 'cadence_inactivity'> = flags[0].fired
 const burstDay: string | null = flags[0].extraction_burst.day
-const report: HealthBacktest = backtest(sim.dataset, Scorecard.starter(), { dates: [] })
+const report: BacktestReport = backtest(sim.dataset, Scorecard.starter(), { dates: [] })
 const ciLow: number | null = report.bands[0].ci_low
-const later: Promise<HealthBacktest> = backtestAsync(sim.dataset, card, { dates: [] })
+const later: Promise<BacktestReport> = backtestAsync(sim.dataset, card, { dates: [] })
 const goal = { metric: { type: 'logins' }, period: 'weekly', target: 3 }
 const progress: GoalProgress = goalProgress(sim.dataset, 'acc-1', goal, sim.end, { amount: 4, unit: 'weeks' })
 const best: number | undefined = progress.personal_best?.value

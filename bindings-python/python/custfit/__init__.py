@@ -62,7 +62,7 @@ from ._native import (
     segment_rules,
     simulate,
     snapshot_from_json,
-    subscription_churn_dates,
+    churn_dates,
     wilson_interval,
 )
 
@@ -80,7 +80,7 @@ __all__ = [
     "learn_weights",
     "monthly_to_annual",
     "mrr_churn",
-    "subscription_churn_dates",
+    "churn_dates",
     "CustfitError",
     "CustfitIOError",
     "Dataset",

@@ -40,7 +40,7 @@ from custfit.types import (
     RfmScores,
     RiskEntry,
     Rollup,
-    RuleSegments,
+    SegmentAssignment,
     ScorecardDocument,
     ScorecardSetDocument,
     ScoreChange,
@@ -198,7 +198,7 @@ class Snapshot:
         source: HealthScores
         | Snapshot
         | ParetoTiers
-        | RuleSegments
+        | SegmentAssignment
         | Clustering
         | QuantileBuckets
         | RfmScores
@@ -335,7 +335,7 @@ def evaluate_churn(probabilities: Sequence[float], labels: Sequence[bool]) -> Ev
 def monthly_to_annual(monthly: float) -> float: ...
 def annual_to_monthly(annual: float) -> float: ...
 def mrr_churn(dataset: Dataset, start: TimestampLike, end: TimestampLike) -> MrrChurn: ...
-def subscription_churn_dates(
+def churn_dates(
     dataset: Dataset, known_at: TimestampLike, config: Document | None = None
 ) -> dict[str, list[datetime]]: ...
 def activity_churn_dates(
@@ -379,7 +379,7 @@ class Expr:
     def matches(self, snapshot: Snapshot) -> list[bool]:
         """For a condition: True where it is true (missing and false give False)."""
 
-def segment_rules(snapshot: Snapshot, config: Document) -> RuleSegments:
+def segment_rules(snapshot: Snapshot, config: Document) -> SegmentAssignment:
     """Rule segments (first match wins, or multi-label): labels, membership and counts."""
 
 def pareto_tiers(snapshot: Snapshot, config: Document | None = None) -> ParetoTiers:
@@ -574,7 +574,7 @@ __all__ = [
     "learn_weights",
     "monthly_to_annual",
     "mrr_churn",
-    "subscription_churn_dates",
+    "churn_dates",
     "CustfitError",
     "CustfitIOError",
     "Dataset",

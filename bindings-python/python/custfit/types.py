@@ -566,7 +566,7 @@ class DateOutcome(TypedDict):
     as_of: str
     observations: int
     churned: int
-    auc: Optional[float]
+    roc_auc: Optional[float]
 
 
 class TransitionMatrix(TypedDict):
@@ -581,7 +581,7 @@ class BacktestReport(TypedDict):
 
     observations: int
     churned: int
-    auc: Optional[float]
+    roc_auc: Optional[float]
     bands: list[BandOutcome]
     dates: list[DateOutcome]
     transitions: TransitionMatrix
@@ -621,7 +621,7 @@ class SegmentCount(TypedDict):
     share: float
 
 
-class RuleSegments(TypedDict):
+class SegmentAssignment(TypedDict):
     """``segment_rules()``: ``label`` per row (first match), ``membership[row][segment]``."""
 
     mode: Literal["first_match", "multi_label"]
@@ -869,7 +869,7 @@ __all__ = [
     "RfmScores",
     "RiskEntry",
     "Rollup",
-    "RuleSegments",
+    "SegmentAssignment",
     "ScoreChange",
     "ScorecardCase",
     "ScorecardDocument",

@@ -41,7 +41,7 @@ from custfit.types import (
     RfmScores,
     RiskEntry,
     Rollup,
-    RuleSegments,
+    SegmentAssignment,
     ScorecardDocument,
     ScorecardSetDocument,
     ScoreChange,
@@ -106,7 +106,7 @@ def churn(sim: custfit.Simulation) -> None:
 
 
 def segments(snap: custfit.Snapshot) -> None:
-    rules: RuleSegments = custfit.segment_rules(snap, {"segments": []})
+    rules: SegmentAssignment = custfit.segment_rules(snap, {"segments": []})
     label: str | None = rules["label"][0]
     tiers: ParetoTiers = custfit.pareto_tiers(snap)
     names: list[str] = [tiers["tiers"][i]["name"] for i in tiers["assignment"]]

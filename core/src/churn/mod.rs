@@ -32,13 +32,13 @@ mod preprocess;
 mod training;
 mod weights;
 
-pub use boosted::{BoostedTrees, BoostedTreesConfig, Tree};
 pub use crate::outcome::{
     activity_churn_dates, annual_to_monthly, choose_inactivity_window, monthly_to_annual, mrr_churn, ActivityChurn,
     InactivityWindowChoice, MrrChurn,
 };
-pub use evaluate::{brier_score, calibration_table, evaluate, lift, log_loss, pr_auc, roc_auc, CalibrationBin, Evaluation};
 pub use crate::outcome::{churn_dates, churn_labels, is_active, SubscriptionChurn};
+pub use boosted::{BoostedTrees, BoostedTreesConfig, Tree};
+pub use evaluate::{brier_score, calibration_table, evaluate, lift, log_loss, pr_auc, roc_auc, CalibrationBin, Evaluation};
 pub use logistic::{sigmoid, ClassWeight, LogisticConfig, LogisticModel, Penalty, MIN_ROWS};
 pub use model::{
     backtest, Backtest, BacktestFold, ChurnModel, ChurnModelConfig, CoefficientReport, Driver, Explanation, FittedModel,

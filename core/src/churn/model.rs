@@ -5,14 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use super::boosted::{BoostedTrees, BoostedTreesConfig};
 use super::evaluate::{evaluate, Evaluation};
-use crate::outcome::{in_force, is_active};
 use super::logistic::{sigmoid, LogisticConfig, LogisticModel};
 use super::preprocess::{Output, PreprocessConfig, Preprocessor};
 use super::training::{forward, ChurnFeatures, TrainingSet};
 use crate::data::Dataset;
 use crate::document::Document;
-use crate::metrics::{AccountColumns, Column, ColumnData, ToColumns};
 use crate::error::{Error, Result};
+use crate::metrics::{AccountColumns, Column, ColumnData, ToColumns};
+use crate::outcome::{in_force, is_active};
 use crate::time::{Timestamp, Window};
 
 /// Version of saved churn models and churn model configs.

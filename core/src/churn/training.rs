@@ -9,11 +9,11 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
-pub(crate) use crate::outcome::forward;
 use crate::data::Dataset;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::{ColumnData, Snapshot, SnapshotConfig};
+pub(crate) use crate::outcome::forward;
+use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
 use crate::time::{Timestamp, Window};
 
 /// Version of the training-set config document.

@@ -27,8 +27,8 @@ use crate::health::{health_snapshot, roc_auc, FlagConfig, Scorecard};
 use crate::metrics::{Snapshot, SnapshotConfig};
 use crate::time::{Timestamp, Window};
 
-use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
 use super::logistic::{LogisticConfig, LogisticModel};
+use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
 
 /// Version of the weight-learning configuration document.
 pub const WEIGHT_LEARNING_VERSION: u32 = 1;

@@ -14,9 +14,9 @@ pub use entity::{
     currency_exponent, event_name, Account, AttributeValue, Event, Money, PropertyValue, Role, Subscription, SubscriptionStatus,
     User,
 };
-pub use schema::{builtin_names, DataType, MetricInfo, BUILTIN_METRICS};
-pub use rows::RowInput;
 pub use ingest::{DuplicatePolicy, IngestMode, IngestOptions, IngestReport, RejectedRow};
+pub use rows::RowInput;
+pub use schema::{builtin_names, DataType, MetricInfo, BUILTIN_METRICS};
 
 pub(crate) use dataset::NO_USER;
 pub(crate) use ingest::{EventSource, FieldError, PropRef};

@@ -75,7 +75,8 @@ struct Read<T> {
 }
 
 fn read<T: DeserializeOwned>(entity: Entity, input: Vec<RowInput>, mode: IngestMode) -> Result<Read<T>> {
-    let mut out = Read { rows: Vec::with_capacity(input.len()), positions: Vec::with_capacity(input.len()), rejected: Vec::new() };
+    let mut out =
+        Read { rows: Vec::with_capacity(input.len()), positions: Vec::with_capacity(input.len()), rejected: Vec::new() };
     for (i, row) in input.into_iter().enumerate() {
         let problem = match row {
             RowInput::Unreadable { field, reason, timestamp } => (field, reason, timestamp),

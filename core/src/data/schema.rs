@@ -38,7 +38,6 @@ impl DataType {
     }
 }
 
-
 /// A documented snapshot column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct MetricInfo {

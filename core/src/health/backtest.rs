@@ -189,7 +189,7 @@ pub struct DateOutcome {
     /// Of which churned within the horizon.
     pub churned: u64,
     /// The score's ROC AUC at this date (missing with one class).
-    pub auc: Option<f64>,
+    pub roc_auc: Option<f64>,
 }
 
 /// Band-to-band moves between consecutive observation dates.
@@ -210,7 +210,7 @@ pub struct BacktestReport {
     pub churned: u64,
     /// ROC AUC of the score for churn over all account-dates (low score = churn risk; 0.5 = no
     /// better than chance). Missing with one class.
-    pub auc: Option<f64>,
+    pub roc_auc: Option<f64>,
     /// Churn per band.
     pub bands: Vec<BandOutcome>,
     /// Per observation date.
@@ -341,7 +341,7 @@ pub fn backtest(ds: &Dataset, scorer: &dyn Scorer, config: &BacktestConfig) -> R
             as_of: d,
             observations: l_d.len() as u64,
             churned: l_d.iter().filter(|&&l| l).count() as u64,
-            auc: roc_auc(&r_d, &l_d)?,
+            roc_auc: roc_auc(&r_d, &l_d)?,
         });
         risk.extend(r_d);
         labels.extend(l_d);
@@ -356,7 +356,7 @@ pub fn backtest(ds: &Dataset, scorer: &dyn Scorer, config: &BacktestConfig) -> R
     Ok(BacktestReport {
         observations: labels.len() as u64,
         churned: labels.iter().filter(|&&l| l).count() as u64,
-        auc: roc_auc(&risk, &labels)?,
+        roc_auc: roc_auc(&risk, &labels)?,
         bands: band_meta
             .iter()
             .zip(&band_obs)

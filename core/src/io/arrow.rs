@@ -738,9 +738,9 @@ pub fn columns_from_arrow(batches: &[RecordBatch]) -> Result<AccountColumns> {
             if *name == "account_id" {
                 let text = TextCol::new(array).ok_or_else(|| unsupported("columns", name, array.data_type(), TEXT_TYPES))?;
                 for i in 0..batch.num_rows() {
-                    let id = text.get(i).ok_or_else(|| {
-                        Error::argument("account_id", format!("row {} has no account id", base + i))
-                    })?;
+                    let id = text
+                        .get(i)
+                        .ok_or_else(|| Error::argument("account_id", format!("row {} has no account id", base + i)))?;
                     ids.push(id.to_string());
                 }
                 continue;
@@ -800,11 +800,7 @@ pub fn columns_from_arrow(batches: &[RecordBatch]) -> Result<AccountColumns> {
         }
         base += batch.num_rows();
     }
-    let columns = names
-        .iter()
-        .zip(columns)
-        .filter_map(|(name, data)| data.map(|d| Column::new(*name, d)))
-        .collect();
+    let columns = names.iter().zip(columns).filter_map(|(name, data)| data.map(|d| Column::new(*name, d))).collect();
     Ok(AccountColumns { account_ids: has_ids.then_some(ids), columns })
 }
 

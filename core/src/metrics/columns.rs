@@ -103,8 +103,7 @@ impl Snapshot {
         let rows: Option<Vec<usize>> = match &add.account_ids {
             None => None,
             Some(ids) => {
-                let index: HashMap<&str, usize> =
-                    self.account_ids().iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+                let index: HashMap<&str, usize> = self.account_ids().iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
                 let mut seen = vec![false; n];
                 let mut rows = Vec::with_capacity(ids.len());
                 for id in ids {
@@ -149,7 +148,11 @@ mod tests {
 
     fn snap() -> Result<Snapshot> {
         let ids = vec!["a".to_string(), "b".to_string(), "c".to_string()];
-        Snapshot::from_columns(Timestamp::from_millis(0)?, ids, vec![Column::new("x", ColumnData::Int(vec![Some(1), None, Some(3)]))])
+        Snapshot::from_columns(
+            Timestamp::from_millis(0)?,
+            ids,
+            vec![Column::new("x", ColumnData::Int(vec![Some(1), None, Some(3)]))],
+        )
     }
 
     #[test]
@@ -166,7 +169,8 @@ mod tests {
         let code = |r: Result<Snapshot>| r.err().map(|e| e.code());
         let unknown = AccountColumns::by_account(vec!["zz".into()], vec![Column::new("y", ColumnData::Int(vec![Some(1)]))]);
         assert_eq!(code(s.with_columns(unknown)), Some("unknown_account"));
-        let twice = AccountColumns::by_account(vec!["a".into(), "a".into()], vec![Column::new("y", ColumnData::Int(vec![None, None]))]);
+        let twice =
+            AccountColumns::by_account(vec!["a".into(), "a".into()], vec![Column::new("y", ColumnData::Int(vec![None, None]))]);
         assert_eq!(code(s.with_columns(twice)), Some("duplicate_id"));
         let short = AccountColumns::by_row(vec![Column::new("y", ColumnData::Int(vec![None]))]);
         assert_eq!(code(s.with_columns(short)), Some("invalid_argument"));

@@ -241,8 +241,7 @@ impl SnapshotConfig {
                 }
                 MetricDef::Ratio { numerator, denominator, .. } => {
                     for (field, r) in [("numerator", numerator), ("denominator", denominator)] {
-                        let non_numeric =
-                            crate::data::BUILTIN_METRICS.iter().any(|b| b.name == r && !b.data_type.is_numeric());
+                        let non_numeric = crate::data::BUILTIN_METRICS.iter().any(|b| b.name == r && !b.data_type.is_numeric());
                         if non_numeric {
                             return Err(Error::config(format!("{path}.{field}"), format!("`{r}` is not numeric")));
                         }

@@ -97,10 +97,13 @@ impl Snapshot {
             }
             let Json::Array(values) = values else { return Err(bad(format!("column `{name}` must be a list"))) };
             let ty = match types.get(name) {
-                Some(t) => t.as_str().and_then(data_type).ok_or_else(|| {
-                    bad(format!("column `{name}`: unknown type {t} (int, float, bool, str, timestamp)"))
-                })?,
-                None => infer(values).ok_or_else(|| bad(format!("column `{name}` mixes value types; give its type in `types`")))?,
+                Some(t) => t
+                    .as_str()
+                    .and_then(data_type)
+                    .ok_or_else(|| bad(format!("column `{name}`: unknown type {t} (int, float, bool, str, timestamp)")))?,
+                None => {
+                    infer(values).ok_or_else(|| bad(format!("column `{name}` mixes value types; give its type in `types`")))?
+                }
             };
             let data = match ty {
                 DataType::Int => ColumnData::Int(cells(values, name, ty, Json::as_i64)?),
@@ -126,8 +129,7 @@ impl Snapshot {
         let mut types = Map::new();
         cols.insert("account_id".into(), serde_json::json!(self.account_ids()));
         for c in self.columns() {
-            let vals: Vec<Json> =
-                (0..self.len()).map(|i| serde_json::to_value(c.data.value(i)).unwrap_or(Json::Null)).collect();
+            let vals: Vec<Json> = (0..self.len()).map(|i| serde_json::to_value(c.data.value(i)).unwrap_or(Json::Null)).collect();
             cols.insert(c.name.clone(), Json::Array(vals));
             types.insert(c.name.clone(), Json::String(c.data.data_type().as_str().into()));
         }

@@ -13,7 +13,6 @@ pub use columns::{AccountColumns, ToColumns};
 pub use config::{ActivityRules, MetricDef, PropertyFilter, SnapshotConfig, SNAPSHOT_CONFIG_VERSION};
 pub use snapshot::{Column, ColumnData, DataType, Snapshot, Value};
 
-
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::time::Timestamp;

@@ -10,7 +10,6 @@ use crate::time::{Timestamp, Window, MS_PER_DAY};
 
 use super::in_force;
 
-
 /// Activity churn: an account that shows no activity for `inactivity` has churned, at the instant
 /// of its last activity plus the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

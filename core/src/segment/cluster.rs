@@ -405,7 +405,6 @@ impl ClusterConfig {
     }
 }
 
-
 impl ToColumns for Clustering {
     /// One integer column `name` with each account's cluster, in snapshot row order.
     fn account_columns(&self, name: &str) -> AccountColumns {

@@ -104,7 +104,6 @@ pub(crate) fn rank_buckets(values: &[Option<f64>], k: usize, descending: bool) -
         .collect()
 }
 
-
 crate::document::document! {
     RuleSegmentation => "rule segmentation", SEGMENT_VERSION;
     ParetoConfig => "pareto config", SEGMENT_VERSION;

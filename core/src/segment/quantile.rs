@@ -90,7 +90,6 @@ impl QuantileConfig {
     }
 }
 
-
 impl ToColumns for QuantileBuckets {
     /// One integer column `name` with each account's bucket (missing when its value is), in
     /// snapshot row order.

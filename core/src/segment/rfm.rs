@@ -138,7 +138,6 @@ impl RfmConfig {
     }
 }
 
-
 impl ToColumns for RfmScores {
     /// `{name}_r`, `{name}_f`, `{name}_m` (1–5), `{name}_code` and `{name}_segment`, in snapshot
     /// row order.

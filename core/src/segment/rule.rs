@@ -232,7 +232,6 @@ fn with_segment(e: Error, name: &str) -> Error {
     }
 }
 
-
 impl ToColumns for SegmentAssignment {
     /// The text column `name` (each account's segment; with several labels, the first) and one
     /// bool column `{name}_{segment}` per segment, in snapshot row order.

@@ -258,7 +258,6 @@ impl ParetoConfig {
     }
 }
 
-
 impl ToColumns for ParetoTiers {
     /// One text column `name` with each account's tier, in snapshot row order.
     fn account_columns(&self, name: &str) -> AccountColumns {

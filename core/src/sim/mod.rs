@@ -11,7 +11,6 @@
 //! Accounts are generated independently from their own random stream, so the result depends on
 //! the seed only, not on threading.
 
-
 pub use crate::stats::Rng;
 
 use serde::{Deserialize, Serialize};

@@ -26,8 +26,7 @@ where
     let chunk = n.div_ceil(threads);
     let work = &work;
     std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            (0..n).step_by(chunk).map(|lo| scope.spawn(move || work(lo..(lo + chunk).min(n)))).collect();
+        let handles: Vec<_> = (0..n).step_by(chunk).map(|lo| scope.spawn(move || work(lo..(lo + chunk).min(n)))).collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     })
 }

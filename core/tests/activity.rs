@@ -1,4 +1,4 @@
-//! Activity goals: golden cases (tests/cases/goals) and checks on the simulator.
+//! Activity (`custfit::activity`): goal golden cases (tests/cases/activity) and checks on the simulator.
 
 use custfit::activity::{goal_progress, goal_progress_all, CelebrationKind, Goal, GoalMetric, GoalPeriod};
 use custfit::{Account, Dataset, Event, IngestOptions, Simulation, SimulationConfig, Timestamp, Window};
@@ -31,7 +31,7 @@ fn run_goal_case(case: &Value) -> custfit::Result<Value> {
 
 #[test]
 fn golden_goal_cases() {
-    run_cases("goals", run_goal_case);
+    run_cases("activity", run_goal_case);
 }
 
 #[test]
