@@ -36,8 +36,13 @@ export declare class ChurnModel {
   get featureNames(): Array<string>
   /** Names the model sees after preprocessing (correlated groups named by their members). */
   get modelFeatureNames(): Array<string>
-  /** Churn probabilities of raw feature rows (in `featureNames` order; `null` = missing). */
-  predict(rows: Array<Array<number | undefined | null>>): Array<number>
+  /**
+   * Churn probabilities of raw feature rows (in `featureNames` order; `null` or `NaN` =
+   * missing). A `Float64Array` holds the rows one after another (`featureNames.length` values
+   * each), is read without a JS value per cell, and gives a `Float64Array` back; an array of
+   * rows gives an array.
+   */
+  predict(x: Float64Array | Array<Array<number | null>>): Float64Array | Array<number>
   /** Probability, log-odds, bias and every feature's signed contribution for one row. */
   explain(row: Array<number | undefined | null>): Explanation
   /**
@@ -321,6 +326,11 @@ export declare class TrainingSet {
   get featureNames(): Array<string>
   /** Feature rows (`NaN` = missing). */
   get x(): Array<Array<number>>
+  /**
+   * The feature rows one after another in a `Float64Array` (`featureNames.length` values per
+   * row, `NaN` = missing): what `ChurnModel.predict` reads fastest.
+   */
+  get matrix(): Float64Array
   /** Labels. */
   get y(): Array<boolean>
   /** Account of each row. */

@@ -141,3 +141,18 @@ test('learnScorecardWeights: shares sum to 1, hold-out AUCs, coded errors', () =
   assert.throws(() => custfit.learnScorecardWeights(sim.dataset, card, { dates, holdout_share: 2 }), (e) => e.code === 'invalid_config')
   assert.throws(() => custfit.learnScorecardWeights(sim.dataset, { measures: [] }, { dates }), (e) => e.code === 'invalid_config')
 })
+
+test('matrices cross as typed arrays', () => {
+  const sim = custfit.simulate({ accounts: 120, days: 200, seed: 4, activityScale: 0.3 })
+  const features = ['active_days_30d', 'usage_trend_30d', 'days_to_renewal']
+  const ts = custfit.buildTrainingSet(sim.dataset, { features: { metrics: features } }, sim.end)
+  const m = ts.matrix
+  assert.ok(m instanceof Float64Array)
+  assert.equal(m.length, ts.length * features.length)
+  const model = custfit.ChurnModel.fit(ts)
+  const p = model.predict(m)
+  assert.ok(p instanceof Float64Array)
+  assert.deepEqual(Array.from(p), model.predict(ts.x))
+  assert.throws(() => model.predict(new Float64Array(7)), { code: 'invalid_argument' })
+  assert.throws(() => model.predict([[1, 2, 3, 4]]), { code: 'invalid_argument' })
+})

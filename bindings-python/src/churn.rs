@@ -1,14 +1,17 @@
 //! Churn models (`custfit::churn`): definitions, training sets, the fitted pipeline, evaluation
-//! and the risk list. Configs and results cross as dicts (their JSON forms); matrices as lists
-//! of rows (anything iterable, numpy included) with `None`/NaN for missing values.
+//! and the risk list. Configs and results cross as dicts (their JSON forms). Matrices cross as
+//! NumPy arrays, read in place (a float64 C-contiguous array is not copied; anything else
+//! `numpy.ascontiguousarray` accepts, a pandas DataFrame included, is converted once), or as
+//! lists of rows; NaN or None is a missing value.
 
 use custfit::churn::{
     self, ActivityChurn, ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig, LogisticModel, SubscriptionChurn,
     TrainingSet, TrainingSetConfig,
 };
 use custfit::Timestamp;
+use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyTuple};
 use serde::de::DeserializeOwned;
 
 use crate::convert::{document, optional_document, part, Whole};
@@ -35,6 +38,45 @@ fn matrix(rows: Vec<Vec<Option<f64>>>) -> custfit::Result<(Vec<f64>, usize)> {
     Ok((rows.into_iter().flatten().map(|v| v.unwrap_or(f64::NAN)).collect(), p))
 }
 
+/// A matrix argument: a 2-D float64 NumPy array (read in place) or rows of numbers.
+enum Matrix<'py> {
+    Array(PyReadonlyArray2<'py, f64>),
+    Rows(Vec<Vec<Option<f64>>>),
+}
+
+impl<'py> Matrix<'py> {
+    fn from_py(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+            return Ok(Matrix::Rows(obj.extract()?));
+        }
+        if !obj.hasattr("__array__")? {
+            return Ok(Matrix::Rows(obj.extract()?));
+        }
+        // No copy for a float64 C-contiguous array; one conversion otherwise (ints, a DataFrame).
+        let array = obj.py().import("numpy")?.call_method1("ascontiguousarray", (obj, "float64"))?;
+        Ok(Matrix::Array(array.extract()?))
+    }
+
+    /// Runs `f` on the row-major values and the width, with the GIL released.
+    fn with<T: Send>(self, py: Python<'_>, f: impl FnOnce(&[f64], usize) -> custfit::Result<T> + Send) -> PyResult<T> {
+        match self {
+            Matrix::Array(a) => {
+                let width = a.shape().get(1).copied().unwrap_or(0);
+                let values = a.as_slice().map_err(|e| invalid_argument("x", e.to_string())).py(py)?;
+                detach(py, || f(values, width))
+            }
+            Matrix::Rows(rows) => detach(py, || {
+                let (x, p) = matrix(rows)?;
+                f(&x, p)
+            }),
+        }
+    }
+
+    fn is_array(&self) -> bool {
+        matches!(self, Matrix::Array(_))
+    }
+}
+
 fn model_config(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<ChurnModelConfig> {
     optional_document(py, config, "churn model config")
 }
@@ -47,13 +89,11 @@ pub struct PyTrainingSet {
 
 #[pymethods]
 impl PyTrainingSet {
-    /// A training set from a matrix (rows of numbers, None = missing) and 0/1 labels.
+    /// A training set from a matrix (a 2-D NumPy array or rows of numbers; NaN or None =
+    /// missing) and 0/1 labels.
     #[staticmethod]
-    fn from_matrix(py: Python<'_>, feature_names: Vec<String>, x: Vec<Vec<Option<f64>>>, y: Vec<bool>) -> PyResult<Self> {
-        let inner = guard(py, || {
-            let (x, _) = matrix(x)?;
-            TrainingSet::from_matrix(feature_names, x, y)
-        })?;
+    fn from_matrix(py: Python<'_>, feature_names: Vec<String>, x: &Bound<'_, PyAny>, y: Vec<bool>) -> PyResult<Self> {
+        let inner = Matrix::from_py(x)?.with(py, |x, _| TrainingSet::from_matrix(feature_names, x.to_vec(), y))?;
         Ok(PyTrainingSet { inner })
     }
 
@@ -63,16 +103,18 @@ impl PyTrainingSet {
         self.inner.feature_names.clone()
     }
 
-    /// Feature rows (NaN = missing).
+    /// Feature rows as a 2-D float64 NumPy array (NaN = missing), one column per feature.
     #[getter]
-    fn x(&self) -> Vec<Vec<f64>> {
-        self.inner.x.chunks(self.inner.width().max(1)).map(<[f64]>::to_vec).collect()
+    fn x<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let width = self.inner.width();
+        let rows = if width == 0 { 0 } else { self.inner.x.len() / width };
+        Ok(self.inner.x.clone().into_pyarray(py).reshape([rows, width])?.into_any())
     }
 
-    /// Labels.
+    /// Labels as a NumPy bool array.
     #[getter]
-    fn y(&self) -> Vec<bool> {
-        self.inner.y.clone()
+    fn y<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        self.inner.y.clone().into_pyarray(py).into_any()
     }
 
     /// Account of each row.
@@ -216,13 +258,15 @@ impl PyChurnModel {
         self.inner.model_feature_names()
     }
 
-    /// Churn probabilities of raw feature rows (in ``feature_names`` order; None = missing).
-    fn predict(&self, py: Python<'_>, rows: Vec<Vec<Option<f64>>>) -> PyResult<Vec<f64>> {
+    /// Churn probabilities of raw feature rows (in ``feature_names`` order; NaN or None =
+    /// missing): a NumPy array for a NumPy (or DataFrame) input, read in place; a list for a list
+    /// of rows. Releases the GIL.
+    fn predict<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let model = &self.inner;
-        detach(py, || {
-            let (x, _) = matrix(rows)?;
-            model.predict(&x)
-        })
+        let m = Matrix::from_py(x)?;
+        let array = m.is_array();
+        let p = m.with(py, |x, width| model.predict_matrix(x, width))?;
+        Ok(if array { p.into_pyarray(py).into_any() } else { PyList::new(py, p)?.into_any() })
     }
 
     /// Probability, log-odds, bias and every feature's signed contribution for one row.
@@ -296,15 +340,12 @@ pub fn churn_backtest<'py>(
 #[pyo3(signature = (x, y, config=None))]
 pub fn fit_logistic<'py>(
     py: Python<'py>,
-    x: Vec<Vec<Option<f64>>>,
+    x: &Bound<'py, PyAny>,
     y: Vec<bool>,
     config: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let cfg: LogisticConfig = doc(py, config, "logistic config")?;
-    let m = detach(py, || {
-        let (x, p) = matrix(x)?;
-        LogisticModel::fit(&x, p, &y, &cfg)
-    })?;
+    let m = Matrix::from_py(x)?.with(py, |x, p| LogisticModel::fit(x, p, &y, &cfg))?;
     out(py, &m)
 }
 

@@ -102,7 +102,8 @@ def test_simulator_round_trip(tmp_path):
     path = tmp_path / "model.json"
     gb.save(str(path))
     again = custfit.ChurnModel.load(str(path))
-    assert again.predict(test.x) == gb.predict(test.x)
+    assert again.predict(test.x).tolist() == gb.predict(test.x).tolist()
+    assert again.predict(test.x.tolist()) == gb.predict(test.x).tolist()  # rows in, a list out
     bt = custfit.churn_backtest(ts, None, folds=2)
     assert len(bt["folds"]) == 2
 
@@ -163,3 +164,29 @@ def _small_card():
             ramp("tickets", "support_tickets_60d", 0, 6, "lower_is_better"),
         ]
     }
+
+
+def test_matrices_cross_as_numpy():
+    np = pytest.importorskip("numpy")
+    sim = custfit.simulate(accounts=120, days=200, seed=4, activity_scale=0.3)
+    features = ["active_days_30d", "usage_trend_30d", "days_to_renewal"]
+    ts = custfit.build_training_set(sim.dataset, {"features": {"metrics": features}}, known_at=sim.end)
+    assert isinstance(ts.x, np.ndarray) and ts.x.dtype == np.float64 and ts.x.shape == (len(ts), 3)
+    assert ts.y.dtype == np.bool_ and ts.y.shape == (len(ts),)
+    model = custfit.ChurnModel.fit(ts)
+    p = model.predict(ts.x)
+    assert isinstance(p, np.ndarray) and p.shape == (len(ts),)
+    # The same numbers from every form of the matrix: rows, Fortran order, ints, a view.
+    assert p.tolist() == model.predict(ts.x.tolist())
+    assert np.array_equal(model.predict(np.asfortranarray(ts.x)), p, equal_nan=True)
+    filled = np.nan_to_num(ts.x)
+    assert np.array_equal(model.predict(filled.astype(np.int64)), model.predict(np.trunc(filled)))
+    assert np.array_equal(model.predict(ts.x[::2]), p[::2])
+    # A matrix of the wrong width is refused instead of read misaligned.
+    with pytest.raises(custfit.InvalidInputError) as err:
+        model.predict(np.zeros((4, 6)))
+    assert err.value.code == "invalid_argument" and "3 values" in str(err.value)
+    again = custfit.TrainingSet.from_matrix(features, ts.x, ts.y.tolist())
+    assert np.array_equal(again.x, ts.x, equal_nan=True)
+    fit = custfit.fit_logistic(np.nan_to_num(ts.x), ts.y.tolist())
+    assert len(fit["coefficients"]) == 3

@@ -4,8 +4,10 @@ with stubtest, tests/test_typing.py). Result shapes are the TypedDicts of ``cust
 import os
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Literal, final
+from typing import Any, Literal, final, overload
 
+import numpy as np
+from numpy.typing import NDArray
 from typing_extensions import Self, TypeAlias
 
 from custfit.types import (
@@ -257,7 +259,11 @@ def error_codes() -> list[str]:
 
 # --- churn (custfit::churn) -------------------------------------------------------------
 
-Matrix: TypeAlias = Sequence[Sequence[float | None]]
+Rows: TypeAlias = Sequence[Sequence[float | None]]
+"""Rows of numbers (None or NaN = missing)."""
+Matrix: TypeAlias = NDArray[Any] | Rows | Any
+"""A 2-D NumPy array (float64 C-contiguous arrays are read in place; anything
+``numpy.ascontiguousarray`` takes, a pandas DataFrame included, is converted once) or rows."""
 
 @final
 class TrainingSet:
@@ -265,13 +271,15 @@ class TrainingSet:
 
     @staticmethod
     def from_matrix(feature_names: list[str], x: Matrix, y: Sequence[bool]) -> TrainingSet:
-        """A training set from rows of numbers (None = missing) and 0/1 labels."""
+        """A training set from a matrix (NaN or None = missing) and 0/1 labels."""
     @property
     def feature_names(self) -> list[str]: ...
     @property
-    def x(self) -> list[list[float]]: ...
+    def x(self) -> NDArray[np.float64]:
+        """Features as a 2-D float64 array (NaN = missing), one column per feature."""
     @property
-    def y(self) -> list[bool]: ...
+    def y(self) -> NDArray[np.bool_]:
+        """Labels."""
     @property
     def account_ids(self) -> list[str]: ...
     @property
@@ -310,8 +318,12 @@ class ChurnModel:
     def feature_names(self) -> list[str]: ...
     @property
     def model_feature_names(self) -> list[str]: ...
-    def predict(self, rows: Matrix) -> list[float]:
-        """Churn probabilities of raw feature rows (None = missing)."""
+    @overload
+    def predict(self, x: Rows) -> list[float]:
+        """Churn probabilities of raw feature rows (NaN or None = missing): a list for a list of
+        rows; a NumPy array for an array (or DataFrame) input, which is read in place."""
+    @overload
+    def predict(self, x: NDArray[Any]) -> NDArray[np.float64]: ...
     def explain(self, row: Sequence[float | None]) -> Explanation:
         """Probability, log-odds, bias and signed drivers of one row."""
     def coefficients(self) -> list[CoefficientReport] | None:

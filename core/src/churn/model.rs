@@ -299,6 +299,19 @@ impl ChurnModel {
             .collect()
     }
 
+    /// [`ChurnModel::predict`] for a row-major matrix of `width` columns: a width other than
+    /// the model's feature count is `invalid_argument` (rather than rows read misaligned).
+    pub fn predict_matrix(&self, x: &[f64], width: usize) -> Result<Vec<f64>> {
+        let p = self.preprocessor.transforms.len();
+        if width != p && !x.is_empty() {
+            return Err(Error::argument(
+                "x",
+                format!("expected rows of {p} values ({}), got rows of {width}", self.features.metrics.join(", ")),
+            ));
+        }
+        self.predict(x)
+    }
+
     /// Explains one raw feature row.
     pub fn explain(&self, row: &[f64]) -> Result<Explanation> {
         let mut z = Vec::new();
