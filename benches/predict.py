@@ -39,7 +39,10 @@ def main() -> None:
     y = rng.random(ROWS) < 1 / (1 + np.exp(-(x @ beta - 1.0)))
     names = [f"f{j}" for j in range(FEATURES)]
     train = custfit.TrainingSet.from_matrix(names, x[:50_000], y[:50_000].tolist())
-    model = custfit.ChurnModel.fit(train, {"preprocess": {"skew_threshold": None, "standardize": False, "correlation_threshold": None}})
+    model = custfit.ChurnModel.fit(
+        train,
+        {"model": {"type": "logistic"}, "preprocess": {"skew_threshold": None, "standardize": False, "correlation_threshold": None}},
+    )
     coef = {r["feature"]: r["coefficient"] for r in model.coefficients()}
     rows = x[:200_000].tolist()  # the list path, on a fifth of the rows (it is slow)
 

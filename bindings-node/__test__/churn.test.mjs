@@ -146,11 +146,13 @@ test('matrices cross as typed arrays', () => {
   const sim = custfit.simulate({ accounts: 120, days: 200, seed: 4, activityScale: 0.3 })
   const features = ['active_days_30d', 'usage_trend_30d', 'days_to_renewal']
   const ts = custfit.buildTrainingSet(sim.dataset, { features: { metrics: features } }, sim.end)
-  const m = ts.matrix
+  // ANCHOR: typed_predict
+  const m = ts.matrix // Float64Array, rows one after another
+  const model = custfit.ChurnModel.fit(ts)
+  const p = model.predict(m) // Float64Array of probabilities
+  // ANCHOR_END: typed_predict
   assert.ok(m instanceof Float64Array)
   assert.equal(m.length, ts.length * features.length)
-  const model = custfit.ChurnModel.fit(ts)
-  const p = model.predict(m)
   assert.ok(p instanceof Float64Array)
   assert.deepEqual(Array.from(p), model.predict(ts.x))
   assert.throws(() => model.predict(new Float64Array(7)), { code: 'invalid_argument' })

@@ -26,13 +26,15 @@ const sim = custfit.simulate({ accounts: 200, days: 240, seed: 3, activityScale:
 
 describe('frames', () => {
   test('pareto tiers key a scorecard set', () => {
+    // ANCHOR: frame_node
     const snap = sim.dataset.snapshot(sim.end)
     const tiers = custfit.paretoTiers(snap)
-    const framed = snap.withColumns(tiers)
+    const framed = snap.withColumns(tiers) // a new snapshot with a `tier` column
+    const scores = new custfit.ScorecardSet(TIER_SET).score(framed) // a scorecard per tier
+    // ANCHOR_END: frame_node
     assert.ok(!snap.columnNames.includes('tier'), 'the original is unchanged')
     const tier = framed.column('tier')
     assert.deepEqual([...new Set(tier)].sort(), ['tier_1', 'tier_2', 'tier_3'])
-    const scores = new custfit.ScorecardSet(TIER_SET).score(framed)
     for (let i = 0; i < scores.length; i++) {
       assert.equal(scores.row(i).scorecard, tier[i] === 'tier_1' ? 'high_touch' : 'tech_touch')
     }

@@ -173,8 +173,10 @@ def test_matrices_cross_as_numpy():
     ts = custfit.build_training_set(sim.dataset, {"features": {"metrics": features}}, known_at=sim.end)
     assert isinstance(ts.x, np.ndarray) and ts.x.dtype == np.float64 and ts.x.shape == (len(ts), 3)
     assert ts.y.dtype == np.bool_ and ts.y.shape == (len(ts),)
+    # ANCHOR: numpy_predict
     model = custfit.ChurnModel.fit(ts)
-    p = model.predict(ts.x)
+    p = model.predict(ts.x)  # ts.x: a 2-D float64 array, read in place; p: a float64 array
+    # ANCHOR_END: numpy_predict
     assert isinstance(p, np.ndarray) and p.shape == (len(ts),)
     # The same numbers from every form of the matrix: rows, Fortran order, ints, a view.
     assert p.tolist() == model.predict(ts.x.tolist())

@@ -32,13 +32,15 @@ def sim():
 
 
 def test_pareto_tiers_key_a_scorecard_set(sim):
+    # ANCHOR: frame_python
     snap = sim.dataset.snapshot(sim.end)
     tiers = custfit.pareto_tiers(snap)
-    framed = snap.with_columns(tiers)
+    framed = snap.with_columns(tiers)  # a new snapshot with a "tier" column
+    scores = custfit.ScorecardSet(TIER_SET).score(framed)  # a scorecard per tier
+    # ANCHOR_END: frame_python
     assert "tier" not in snap.column_names  # the original is unchanged
     tier = framed.column("tier")
     assert set(tier) == {"tier_1", "tier_2", "tier_3"}
-    scores = custfit.ScorecardSet(TIER_SET).score(framed)
     rows = [scores.row(i) for i in range(len(scores))]
     by_card = {r["scorecard"] for r in rows}
     assert by_card == {"high_touch", "tech_touch"}
@@ -60,7 +62,9 @@ def test_churn_risk_and_health_band_in_one_condition(sim):
     risk = model.forecast(sim.dataset, sim.end, top=2)
     snap = sim.dataset.snapshot(sim.end)
     health = custfit.Scorecard.starter().score(custfit.health_snapshot(sim.dataset, sim.end))
-    frame = snap.with_columns(risk).with_columns(health)
+    # ANCHOR: frame_python_risk
+    frame = snap.with_columns(risk).with_columns(health)  # churn_probability, health_band, ...
+    # ANCHOR_END: frame_python_risk
     for name in ["churn_probability", "churn_rank", "churn_top_driver", "churn_opportunity_at", "health_score", "health_band"]:
         assert name in frame.column_names
     at_risk = custfit.Expr('churn_probability > 0.2 && health_band in ["red", "orange"]', frame).matches(frame)
