@@ -3,6 +3,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { custfit } from './fixtures.mjs'
+import { caseFiles, close } from './golden-helpers.mjs'
 
 const TIER_SET = {
   version: 1,
@@ -81,4 +82,23 @@ describe('frames', () => {
     assert.throws(() => snap.withColumns(42), { code: 'invalid_argument' })
     code([1, 2])
   })
+})
+
+describe('golden cases: frame', () => {
+  const files = caseFiles('frame')
+  test('there are cases', () => assert.ok(files.length >= 10))
+  for (const [name, c] of files) {
+    test(name, () => {
+      const snap = custfit.snapshotFromJson(c.input)
+      if (c.error) {
+        assert.throws(() => snap.withColumns(c.source, c.name), (e) => {
+          assert.equal(e.code, c.error.code, e.message)
+          return true
+        })
+        return
+      }
+      const out = snap.withColumns(c.source, c.name).toJSON()
+      assert.ok(close(c.expected, out), `${name}: ${JSON.stringify(out)}`)
+    })
+  }
 })

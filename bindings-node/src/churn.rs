@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use custfit::churn::{
-    self, ActivityChurn, ChurnFeatures, ChurnModel as CoreModel, ChurnModelConfig, LogisticConfig, LogisticModel,
-    SubscriptionChurn, TrainingSet as CoreSet, TrainingSetConfig,
+    self, ChurnFeatures, ChurnModel as CoreModel, ChurnModelConfig, LogisticConfig, LogisticModel, TrainingSet as CoreSet,
+    TrainingSetConfig,
 };
 use custfit::Timestamp;
 use napi::bindgen_prelude::{Either, Env, Float64Array, Unknown, ValueType};
@@ -317,102 +317,6 @@ pub fn fit_logistic(env: &Env, x: Vec<Vec<Option<f64>>>, y: Vec<bool>, config: O
 #[napi(catch_unwind, ts_return_type = "Evaluation")]
 pub fn evaluate_churn(env: &Env, probabilities: Vec<f64>, labels: Vec<bool>) -> napi::Result<Value> {
     let run = || json(&churn::evaluate(&probabilities, &labels)?);
-    run().throw(env)
-}
-
-/// Annual churn rate equivalent to a monthly one.
-#[napi(catch_unwind)]
-pub fn monthly_to_annual(env: &Env, monthly: f64) -> napi::Result<f64> {
-    churn::monthly_to_annual(monthly).throw(env)
-}
-
-/// Monthly churn rate equivalent to an annual one.
-#[napi(catch_unwind)]
-pub fn annual_to_monthly(env: &Env, annual: f64) -> napi::Result<f64> {
-    churn::annual_to_monthly(annual).throw(env)
-}
-
-/// MRR churn between two instants: churned and downgraded MRR, rates.
-#[napi(
-    catch_unwind,
-    ts_args_type = "dataset: Dataset, start: Date | string | number, end: Date | string | number",
-    ts_return_type = "MrrChurn"
-)]
-pub fn mrr_churn(env: &Env, dataset: &Dataset, start: Unknown<'_>, end: Unknown<'_>) -> napi::Result<Value> {
-    let run = || json(&churn::mrr_churn(&dataset.inner, timestamp_arg(&start, "start")?, timestamp_arg(&end, "end")?)?);
-    run().throw(env)
-}
-
-fn dates_object(ds: &custfit::Dataset, dates: Vec<Vec<Timestamp>>) -> Value {
-    let map = ds
-        .accounts()
-        .iter()
-        .zip(dates)
-        .map(|(a, list)| (a.id.clone(), Value::from(list.into_iter().map(|t| t.to_rfc3339()).collect::<Vec<_>>())))
-        .collect();
-    Value::Object(map)
-}
-
-/// Subscription-churn instants (ISO strings) per account id, known by `knownAt`.
-#[napi(
-    catch_unwind,
-    ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string",
-    ts_return_type = "Record<string, Array<string>>"
-)]
-pub fn churn_dates(env: &Env, dataset: &Dataset, known_at: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
-    let run = || {
-        let def: SubscriptionChurn = part(config.as_ref(), "config")?;
-        def.validate()?;
-        Ok(dates_object(&dataset.inner, churn::churn_dates(&dataset.inner, &def, timestamp_arg(&known_at, "knownAt")?)))
-    };
-    run().throw(env)
-}
-
-/// Activity-churn instants (ISO strings) per account id.
-#[napi(
-    catch_unwind,
-    ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string",
-    ts_return_type = "Record<string, Array<string>>"
-)]
-pub fn activity_churn_dates(
-    env: &Env,
-    dataset: &Dataset,
-    known_at: Unknown<'_>,
-    config: Option<Unknown<'_>>,
-) -> napi::Result<Value> {
-    let run = || {
-        let def: ActivityChurn = part(config.as_ref(), "config")?;
-        Ok(dates_object(&dataset.inner, churn::activity_churn_dates(&dataset.inner, &def, timestamp_arg(&known_at, "knownAt")?)?))
-    };
-    run().throw(env)
-}
-
-/// The shortest inactivity window within which `share` (default 0.9) of observed returns after
-/// a gap of at least `minGapDays` (default 7) happened.
-#[napi(
-    catch_unwind,
-    ts_args_type = "dataset: Dataset, knownAt: Date | string | number, share?: number, minGapDays?: number",
-    ts_return_type = "InactivityWindowChoice"
-)]
-pub fn choose_inactivity_window(
-    env: &Env,
-    dataset: &Dataset,
-    known_at: Unknown<'_>,
-    share: Option<f64>,
-    min_gap_days: Option<f64>,
-) -> napi::Result<Value> {
-    let run = || {
-        let k = timestamp_arg(&known_at, "knownAt")?;
-        let min_gap_days = whole_u32(min_gap_days.unwrap_or(7.0), "minGapDays")?;
-        let rules = custfit::metrics::ActivityRules::default();
-        json(&churn::choose_inactivity_window(
-            &dataset.inner,
-            &rules,
-            share.unwrap_or(0.9),
-            custfit::Window::days(min_gap_days),
-            k,
-        )?)
-    };
     run().throw(env)
 }
 

@@ -138,24 +138,10 @@ pub fn options_object<T: DeserializeOwned + Default>(value: Option<&Unknown<'_>>
         other => return Err(invalid_argument(name, format!("expected an options object, got {}", type_name(other)))),
     };
     let json = match json {
-        Some(Value::Object(map)) => Value::Object(map.into_iter().map(|(k, v)| (snake_case(&k), v)).collect()),
+        Some(Value::Object(map)) => Value::Object(map.into_iter().map(|(k, v)| (custfit::document::snake_case(&k), v)).collect()),
         other => other.unwrap_or(Value::Null),
     };
     serde_json::from_value(json).map_err(|e| invalid_argument(name, e.to_string()))
-}
-
-/// `futureToleranceHours` → `future_tolerance_hours`; snake_case stays as it is.
-pub fn snake_case(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    for c in key.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 // ------------------------------------------------------------------ rows

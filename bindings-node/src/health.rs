@@ -617,28 +617,3 @@ pub fn account_history(env: &Env, history: Vec<&HealthScores>, account_id: Strin
     let hist: Vec<CoreScores> = history.iter().map(|h| (*h.inner).clone()).collect();
     json(&health::account_history(&hist, &account_id)).throw(env)
 }
-
-/// ROC AUC of `risk` (higher = more likely positive; any finite scale) for `labels`, ties
-/// counted half; `null` when either class is empty. Throws `invalid_argument` when the lengths
-/// differ and `non_finite` for NaN or infinite risk.
-#[napi(catch_unwind)]
-pub fn roc_auc(env: &Env, risk: Vec<f64>, labels: Vec<bool>) -> napi::Result<Option<f64>> {
-    health::roc_auc(&risk, &labels).throw(env)
-}
-
-/// Wilson 95% score interval `[low, high]` for `k` successes in `n` trials; `null` when `n` is 0.
-/// Throws `invalid_argument` when `k` exceeds `n`.
-#[napi(catch_unwind, ts_return_type = "[number, number] | null")]
-pub fn wilson_interval(env: &Env, k: f64, n: f64) -> napi::Result<Option<Vec<f64>>> {
-    let run = || {
-        let count = |x: f64, name: &str| {
-            if x.fract() == 0.0 && (0.0..=9.0e15).contains(&x) {
-                Ok(x as u64)
-            } else {
-                Err(invalid_argument(name, format!("must be a whole non-negative number, got {x}")))
-            }
-        };
-        Ok(health::wilson_interval(count(k, "k")?, count(n, "n")?)?.map(|(lo, hi)| vec![lo, hi]))
-    };
-    run().throw(env)
-}

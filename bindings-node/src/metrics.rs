@@ -10,16 +10,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use custfit::metrics::BUILTIN_METRICS;
-use custfit::{
-    ColumnData, Dataset as CoreDataset, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, ToColumns, Value,
-};
-use napi::bindgen_prelude::{ClassInstance, Either4, Env, JavaScriptClassExt, Object, PromiseRaw, Unknown, ValueType};
+use custfit::{ColumnData, Dataset as CoreDataset, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, Value};
+use napi::bindgen_prelude::{Either4, Env, Object, PromiseRaw, Unknown, ValueType};
 use napi::Task;
 use napi_derive::napi;
 
 use crate::data::{string_arg, to_json, Dataset};
 use crate::error::{argument, guard, invalid_argument, throw, IntoCore, Result, Throw};
-use crate::health::HealthScores;
 use crate::time::{date, timestamp_arg};
 
 /// A column's values: one array type per column type.
@@ -225,26 +222,7 @@ impl Snapshot {
     )]
     pub fn with_columns(&self, env: &Env, source: Unknown<'_>, name: Option<Unknown<'_>>) -> napi::Result<Snapshot> {
         let run = || -> Result<CoreSnapshot> {
-            let name = match &name {
-                Some(n) if !matches!(n.get_type().core()?, ValueType::Undefined | ValueType::Null) => {
-                    Some(string_arg(n, "name")?)
-                }
-                _ => None,
-            };
-            let add = if source.get_type().core()? == ValueType::Object && Snapshot::instance_of(env, &source).core()? {
-                // SAFETY: `instance_of` just confirmed the class.
-                let other: ClassInstance<'_, Snapshot> = unsafe { source.cast() }.core()?;
-                other.inner.account_columns("")
-            } else if source.get_type().core()? == ValueType::Object && HealthScores::instance_of(env, &source).core()? {
-                // SAFETY: `instance_of` just confirmed the class.
-                let scores: ClassInstance<'_, HealthScores> = unsafe { source.cast() }.core()?;
-                scores.inner.account_columns(name.as_deref().unwrap_or("health"))
-            } else {
-                let json = to_json(&source, "", 0)
-                    .map_err(|u| invalid_argument("source", format!("at `{}`: {}", u.path, u.reason)))?
-                    .unwrap_or(serde_json::Value::Null);
-                custfit::frame::columns_from_json(&json, name.as_deref())?
-            };
+            let add = crate::frame::account_columns(env, &source, name.as_ref())?;
             self.inner.with_columns(add)
         };
         run().map(|inner| Snapshot { inner: Arc::new(inner) }).throw(env)

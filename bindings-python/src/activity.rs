@@ -7,8 +7,9 @@ use custfit::{Dataset, Error, Window};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::{document, Whole};
+use crate::convert::Whole;
 use crate::data::PyDataset;
+use crate::document::document;
 use crate::error::{detach, guard, IntoPyResult};
 use crate::health::{doc, to_py};
 use crate::time::{timestamp_arg, to_datetime};

@@ -5,8 +5,7 @@
 //! lists of rows; NaN or None is a missing value.
 
 use custfit::churn::{
-    self, ActivityChurn, ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig, LogisticModel, SubscriptionChurn,
-    TrainingSet, TrainingSetConfig,
+    self, ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig, LogisticModel, TrainingSet, TrainingSetConfig,
 };
 use custfit::Timestamp;
 use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -14,8 +13,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use serde::de::DeserializeOwned;
 
-use crate::convert::{document, optional_document, part, Whole};
+use crate::convert::Whole;
 use crate::data::PyDataset;
+use crate::document::{document, optional_document, part};
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
 // results go back in their serde (JSON) form, the same way in every module
@@ -354,91 +354,6 @@ pub fn fit_logistic<'py>(
 pub fn evaluate_churn<'py>(py: Python<'py>, probabilities: Vec<f64>, labels: Vec<bool>) -> PyResult<Bound<'py, PyAny>> {
     let e = guard(py, || churn::evaluate(&probabilities, &labels))?;
     out(py, &e)
-}
-
-/// Annual churn rate equivalent to a monthly one.
-#[pyfunction]
-pub fn monthly_to_annual(py: Python<'_>, monthly: f64) -> PyResult<f64> {
-    guard(py, || churn::monthly_to_annual(monthly))
-}
-
-/// Monthly churn rate equivalent to an annual one.
-#[pyfunction]
-pub fn annual_to_monthly(py: Python<'_>, annual: f64) -> PyResult<f64> {
-    guard(py, || churn::annual_to_monthly(annual))
-}
-
-/// MRR churn between two instants: churned and downgraded MRR, rates.
-#[pyfunction]
-pub fn mrr_churn<'py>(
-    py: Python<'py>,
-    dataset: PyRef<'_, PyDataset>,
-    start: &Bound<'py, PyAny>,
-    end: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (a, b) = (timestamp_arg(start, "start")?, timestamp_arg(end, "end")?);
-    let m = guard(py, || churn::mrr_churn(&dataset.inner, a, b))?;
-    out(py, &m)
-}
-
-fn dates_dict<'py>(py: Python<'py>, ds: &custfit::Dataset, dates: Vec<Vec<Timestamp>>) -> PyResult<Bound<'py, PyAny>> {
-    let d = pyo3::types::PyDict::new(py);
-    for (a, list) in ds.accounts().iter().zip(dates) {
-        let items = list.into_iter().map(|t| to_datetime(py, t)).collect::<PyResult<Vec<_>>>()?;
-        d.set_item(&a.id, items)?;
-    }
-    Ok(d.into_any())
-}
-
-/// Subscription-churn instants per account id (``config``: ``{"gap_tolerance": {...}}``), known by
-/// ``known_at``.
-#[pyfunction]
-#[pyo3(signature = (dataset, known_at, config=None))]
-pub fn churn_dates<'py>(
-    py: Python<'py>,
-    dataset: PyRef<'_, PyDataset>,
-    known_at: &Bound<'py, PyAny>,
-    config: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let def: SubscriptionChurn = doc(py, config, "subscription churn")?;
-    guard(py, || def.validate())?;
-    let dates = churn::churn_dates(&dataset.inner, &def, timestamp_arg(known_at, "known_at")?);
-    dates_dict(py, &dataset.inner, dates)
-}
-
-/// Activity-churn instants per account id (``config``: ``{"inactivity": {...}, "activity": {...}}``).
-#[pyfunction]
-#[pyo3(signature = (dataset, known_at, config=None))]
-pub fn activity_churn_dates<'py>(
-    py: Python<'py>,
-    dataset: PyRef<'_, PyDataset>,
-    known_at: &Bound<'py, PyAny>,
-    config: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let def: ActivityChurn = doc(py, config, "activity churn")?;
-    let k = timestamp_arg(known_at, "known_at")?;
-    let ds = &dataset.inner;
-    let dates = detach(py, || churn::activity_churn_dates(ds, &def, k))?;
-    dates_dict(py, ds, dates)
-}
-
-/// The shortest inactivity window within which ``share`` of observed returns after a gap of at
-/// least ``min_gap_days`` happened.
-#[pyfunction]
-#[pyo3(signature = (dataset, known_at, share=0.9, min_gap_days=Whole::of(7)), text_signature = "(dataset, known_at, share=0.9, min_gap_days=7)")]
-pub fn choose_inactivity_window<'py>(
-    py: Python<'py>,
-    dataset: PyRef<'_, PyDataset>,
-    known_at: &Bound<'py, PyAny>,
-    share: f64,
-    min_gap_days: Whole,
-) -> PyResult<Bound<'py, PyAny>> {
-    let k = timestamp_arg(known_at, "known_at")?;
-    let min_gap_days = min_gap_days.to_u32("min_gap_days").py(py)?;
-    let ds = &dataset.inner;
-    let rules = custfit::metrics::ActivityRules::default();
-    let c = detach(py, || churn::choose_inactivity_window(ds, &rules, share, custfit::Window::days(min_gap_days), k))?;
-    out(py, &c)
 }
 
 /// A Scorecard or a scorecard document (a ScorecardSet has no single set of weights to learn).

@@ -3,14 +3,11 @@
 //! except which ones hold timestamps).
 
 use custfit::data::RowInput;
-use custfit::document::Document;
 use custfit::{Entity, Error};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDate, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
 
-use crate::error::{guard, IntoPyResult};
 use crate::time::try_timestamp;
 
 /// A value that could not be converted: where, why, and (if not the table's own kind) what kind.
@@ -35,7 +32,7 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
 }
 
@@ -200,52 +197,6 @@ pub fn rows_from_py(data: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Vec<Row
         });
     }
     Ok(out)
-}
-
-/// A document argument (dict or JSON text) as JSON text. `name` is the argument's name in errors.
-pub fn document_json(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Result<String, Error>> {
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Ok(s.to_cow()?.into_owned()));
-    }
-    Ok(document_value(obj, name)?.map(|v| v.to_string()))
-}
-
-/// A dict (or any mapping) argument as JSON; anything else is `invalid_argument`.
-fn document_value(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Result<Value, Error>> {
-    if obj.cast::<PyDict>().is_err() && obj.cast::<PyMapping>().is_err() {
-        return Ok(Err(crate::error::invalid_argument(
-            name,
-            format!("expected a dict or a JSON string, got {}", type_name(obj)),
-        )));
-    }
-    Ok(to_json(obj, "")?.map_err(|b| Error::Parse { what: name.to_string(), reason: format!("at `{}`: {}", b.path, b.reason) }))
-}
-
-/// The one reader of document arguments (configs and fitted models): a dict (any mapping) or its
-/// JSON text, read by the core's [`Document`] rules — version first, then fields, then checks —
-/// so that a bad document gets the same error code here as in Rust and Node.
-pub fn document<T: Document>(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<T> {
-    if let Ok(s) = obj.cast::<PyString>() {
-        let text = s.to_cow()?;
-        return guard(py, || T::from_json_str(&text));
-    }
-    let value = document_value(obj, name)?.py(py)?;
-    guard(py, || T::from_json_value(value))
-}
-
-/// [`document`], or the default when the argument is absent or None.
-pub fn optional_document<T: Document + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<T> {
-    match obj.filter(|o| !o.is_none()) {
-        None => Ok(T::default()),
-        Some(o) => document(py, o, name),
-    }
-}
-
-/// An unversioned part of a document (a window, a churn definition, features …), read with the
-/// same error codes as a document's fields: `parse_error` for the shape, then its own checks.
-pub fn part<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<T> {
-    let text = document_json(obj, name)?.py(py)?;
-    serde_json::from_str(&text).map_err(|e| Error::Parse { what: name.to_string(), reason: e.to_string() }).py(py)
 }
 
 /// A whole-number argument taken as any Python int, so that a negative or huge value gets a

@@ -8,7 +8,8 @@ use custfit::{Account, AttributeValue, Dataset, Entity, Event, IngestOptions, In
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
-use crate::convert::{document_json, rows_from_py, Whole};
+use crate::convert::{rows_from_py, Whole};
+use crate::document::document_json;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::io::{read_input, Input};
 use crate::metrics::PySnapshot;

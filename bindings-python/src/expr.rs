@@ -5,7 +5,7 @@ use custfit::{DataType, Expr, ExprLimits};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::document_json;
+use crate::document::document_json;
 use crate::error::{guard, invalid_argument, IntoPyResult};
 use crate::metrics::PySnapshot;
 

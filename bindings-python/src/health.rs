@@ -12,8 +12,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList, PyMapping, PyString};
 use serde::Serialize;
 
-use crate::convert::{document, document_json, from_json, optional_document, to_json, Whole};
+use crate::convert::{from_json, to_json, Whole};
 use crate::data::PyDataset;
+use crate::document::{document, document_json, optional_document};
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::metrics::PySnapshot;
 use crate::time::{timestamp_arg, to_datetime};
@@ -465,22 +466,6 @@ pub fn account_history<'py>(
     to_py(py, &health::account_history(&hist, account_id))
 }
 
-/// ROC AUC of ``risk`` (higher = more likely positive; any finite scale) for ``labels``, ties
-/// counted half; None when either class is empty. Raises ``invalid_argument`` when the lengths
-/// differ and ``non_finite`` for NaN or infinite risk.
-#[pyfunction]
-pub fn roc_auc(py: Python<'_>, risk: Vec<f64>, labels: Vec<bool>) -> PyResult<Option<f64>> {
-    guard(py, || health::roc_auc(&risk, &labels))
-}
-
-/// Wilson 95% score interval ``(low, high)`` for ``k`` successes in ``n`` trials; None when
-/// ``n`` is 0. Raises ``invalid_argument`` when ``k`` exceeds ``n``.
-#[pyfunction]
-pub fn wilson_interval(py: Python<'_>, k: Whole, n: Whole) -> PyResult<Option<(f64, f64)>> {
-    let (k, n) = (k.to_u64("k").py(py)?, n.to_u64("n").py(py)?);
-    guard(py, || health::wilson_interval(k, n))
-}
-
 /// Adds the health classes and functions to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyScorecard>()?;
@@ -495,7 +480,5 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(backtest_grid, m)?)?;
     m.add_function(wrap_pyfunction!(health_history, m)?)?;
     m.add_function(wrap_pyfunction!(account_history, m)?)?;
-    m.add_function(wrap_pyfunction!(roc_auc, m)?)?;
-    m.add_function(wrap_pyfunction!(wilson_interval, m)?)?;
     Ok(())
 }

@@ -6,13 +6,17 @@ mod activity;
 mod churn;
 mod convert;
 mod data;
+mod document;
 mod error;
 mod expr;
+mod frame;
 mod health;
 mod io;
 mod metrics;
+mod outcome;
 mod segment;
 mod sim;
+mod stats;
 mod time;
 
 use pyo3::prelude::*;
@@ -34,12 +38,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(churn::churn_backtest, m)?)?;
     m.add_function(wrap_pyfunction!(churn::fit_logistic, m)?)?;
     m.add_function(wrap_pyfunction!(churn::evaluate_churn, m)?)?;
-    m.add_function(wrap_pyfunction!(churn::monthly_to_annual, m)?)?;
-    m.add_function(wrap_pyfunction!(churn::annual_to_monthly, m)?)?;
-    m.add_function(wrap_pyfunction!(churn::mrr_churn, m)?)?;
-    m.add_function(wrap_pyfunction!(churn::churn_dates, m)?)?;
-    m.add_function(wrap_pyfunction!(churn::activity_churn_dates, m)?)?;
-    m.add_function(wrap_pyfunction!(churn::choose_inactivity_window, m)?)?;
     m.add_function(wrap_pyfunction!(churn::learn_scorecard_weights, m)?)?;
     m.add_function(wrap_pyfunction!(churn::learn_weights, m)?)?;
     m.add_class::<expr::PyExpr>()?;
@@ -51,6 +49,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(segment::assign_clusters, m)?)?;
     m.add_function(wrap_pyfunction!(segment::capacity_plan, m)?)?;
     health::register(m)?;
+    outcome::register(m)?;
+    stats::register(m)?;
     activity::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -2,15 +2,13 @@
 //! (`to_arrow`, `__arrow_c_stream__`), or as Python lists for small uses.
 
 use custfit::metrics::BUILTIN_METRICS;
-use custfit::{AccountColumns, ColumnData, Dataset, Snapshot, SnapshotConfig, ToColumns, Value};
+use custfit::{ColumnData, Dataset, Snapshot, SnapshotConfig, Value};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList};
 use pyo3_arrow::PyTable;
 
-use crate::convert::{document_json, optional_document, to_json};
+use crate::document::{document_json, optional_document};
 use crate::error::{detach, guard, IntoPyResult};
-use crate::health::PyHealthScores;
-use crate::io::{read_input, Input};
 use crate::time::{timestamp_arg, to_datetime};
 
 /// Reads the `config` argument (dict, JSON text or None) as a validated `SnapshotConfig`.
@@ -181,18 +179,7 @@ impl PySnapshot {
     /// by an ``account_id`` column when there is one, else by position.
     #[pyo3(signature = (source, name=None))]
     fn with_columns(&self, py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>) -> PyResult<PySnapshot> {
-        let add = if let Ok(other) = source.cast::<PySnapshot>() {
-            other.get().inner.account_columns("")
-        } else if let Ok(scores) = source.cast::<PyHealthScores>() {
-            scores.get().inner.account_columns(name.unwrap_or("health"))
-        } else if source.is_instance_of::<PyDict>() {
-            columns_from_py(py, source, name)?
-        } else {
-            match read_input(source)? {
-                Input::Arrow(batches) => detach(py, || custfit::io::arrow::columns_from_arrow(&batches))?,
-                Input::Rows(rows) => columns_from_py(py, &rows, name)?,
-            }
-        };
+        let add = crate::frame::account_columns(py, source, name)?;
         let inner = detach(py, || self.inner.with_columns(add))?;
         Ok(PySnapshot { inner })
     }
@@ -214,13 +201,6 @@ pub fn metric_catalog(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
         out.append(d)?;
     }
     Ok(out)
-}
-
-/// A result dict or list (or a dict of columns) through its JSON form.
-fn columns_from_py(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>) -> PyResult<AccountColumns> {
-    let json =
-        to_json(source, "")?.map_err(|b| crate::error::invalid_argument("source", format!("at `{}`: {}", b.path, b.reason)));
-    guard(py, || custfit::frame::columns_from_json(&json?, name))
 }
 
 /// A Snapshot from its JSON form (a dict or JSON text), the one written by ``to_json()`` in

@@ -5,7 +5,7 @@ use custfit::document::Document;
 use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
 use pyo3::prelude::*;
 
-use crate::convert::{document_json, optional_document};
+use crate::document::{document_json, optional_document};
 use crate::error::{detach, guard, IntoPyResult};
 use crate::metrics::PySnapshot;
 // results go back in their serde (JSON) form, the same way in every module

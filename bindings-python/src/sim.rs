@@ -5,8 +5,9 @@ use custfit::{Error, ErrorKind, Simulation, SimulationConfig, Timestamp};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::{document_json, Whole};
+use crate::convert::Whole;
 use crate::data::PyDataset;
+use crate::document::document_json;
 use crate::error::{detach, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
 

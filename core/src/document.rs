@@ -80,22 +80,27 @@ pub trait Document: Serialize + DeserializeOwned {
     }
 }
 
+/// `futureToleranceHours` → `future_tolerance_hours`; a snake_case key stays as it is.
+pub fn snake_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Documents use snake_case keys in every language; a camelCase key (as a JavaScript caller may
 /// write) gets the key it should have been.
 fn hint(message: &str) -> String {
     let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next());
     match unknown {
         Some(key) if key.chars().any(|c| c.is_ascii_uppercase()) => {
-            let mut snake = String::with_capacity(key.len() + 4);
-            for c in key.chars() {
-                if c.is_ascii_uppercase() {
-                    snake.push('_');
-                    snake.push(c.to_ascii_lowercase());
-                } else {
-                    snake.push(c);
-                }
-            }
-            format!("{message} (documents use snake_case keys: `{snake}`)")
+            format!("{message} (documents use snake_case keys: `{}`)", snake_case(key))
         }
         _ => message.to_string(),
     }

@@ -132,7 +132,11 @@ fn guide_frames() -> custfit::Result<()> {
     let sim = Simulation::generate(&SimulationConfig::default().with_accounts(200).with_days(240).with_seed(3))?;
     let features = ChurnFeatures::new(&["active_days_30d", "usage_trend_30d", "days_to_renewal"]);
     let training = TrainingSetConfig::default().with_features(features.clone()).with_horizon(Window::days(60));
-    let model = ChurnModel::fit(&build_training_set(&sim.dataset, &training, sim.end)?, &features, &ChurnModelConfig::new(ModelConfig::logistic()))?;
+    let model = ChurnModel::fit(
+        &build_training_set(&sim.dataset, &training, sim.end)?,
+        &features,
+        &ChurnModelConfig::new(ModelConfig::logistic()),
+    )?;
     let (dataset, as_of) = (&sim.dataset, sim.end);
     // ANCHOR: frame_rust
     let snapshot = dataset.snapshot(as_of)?;
@@ -149,7 +153,8 @@ fn guide_frames() -> custfit::Result<()> {
     let scores = per_tier.score(&frame)?;
     // Churn risk and health band beside the metrics, read by one condition.
     let risk = model.forecast(dataset, as_of, 3)?;
-    let health = Scorecard::starter().score(&health_snapshot(dataset, as_of, &SnapshotConfig::default(), &FlagConfig::default())?)?;
+    let health =
+        Scorecard::starter().score(&health_snapshot(dataset, as_of, &SnapshotConfig::default(), &FlagConfig::default())?)?;
     let frame = frame.with_columns(risk.account_columns("churn"))?.with_columns(health.account_columns("health"))?;
     let at_risk = Expr::compile(r#"churn_probability > 0.3 && health_band in ["red", "orange"]"#, &frame.schema())?;
     let flagged = at_risk.matches(&frame)?;

@@ -1,0 +1,37 @@
+//! Frames (`custfit::frame`): what `Snapshot.with_columns` accepts, turned into the core's
+//! `AccountColumns` — `HealthScores` and `Snapshot` objects, result dicts and lists, column
+//! dicts (through their JSON form) and Arrow tables (read in place).
+
+use custfit::{AccountColumns, ToColumns};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert::to_json;
+use crate::error::{detach, guard};
+use crate::health::PyHealthScores;
+use crate::io::{read_input, Input};
+use crate::metrics::PySnapshot;
+
+/// The columns `source` adds (see `Snapshot.with_columns`).
+pub fn account_columns(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>) -> PyResult<AccountColumns> {
+    if let Ok(other) = source.cast::<PySnapshot>() {
+        return Ok(other.get().inner.account_columns(""));
+    }
+    if let Ok(scores) = source.cast::<PyHealthScores>() {
+        return Ok(scores.get().inner.account_columns(name.unwrap_or("health")));
+    }
+    if source.is_instance_of::<PyDict>() {
+        return columns_from_py(py, source, name);
+    }
+    match read_input(source)? {
+        Input::Arrow(batches) => detach(py, || custfit::io::arrow::columns_from_arrow(&batches)),
+        Input::Rows(rows) => columns_from_py(py, &rows, name),
+    }
+}
+
+/// A result dict or list (or a dict of columns) through its JSON form.
+fn columns_from_py(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>) -> PyResult<AccountColumns> {
+    let json =
+        to_json(source, "")?.map_err(|b| crate::error::invalid_argument("source", format!("at `{}`: {}", b.path, b.reason)));
+    guard(py, || custfit::frame::columns_from_json(&json?, name))
+}
