@@ -66,7 +66,11 @@ def test_guide_expr():
     snap = custfit.snapshot_from_json(
         {
             "as_of": "2024-06-01T00:00:00Z",
-            "columns": {"account_id": ["a", "b", "c"], "mrr": [6000.0, 80.0, None], "plan": ["enterprise", "starter", "enterprise"]},
+            "columns": {
+                "account_id": ["a", "b", "c"],
+                "mrr": [6000.0, 80.0, None],
+                "plan": ["enterprise", "starter", "enterprise"],
+            },
         }
     )
     rule = custfit.Expr('mrr >= 5000 && plan == "enterprise"', snap)

@@ -58,7 +58,10 @@ def test_pareto_tiers_key_a_scorecard_set(sim):
 def test_churn_risk_and_health_band_in_one_condition(sim):
     ts = custfit.build_training_set(
         sim.dataset,
-        {"features": {"metrics": ["active_days_30d", "usage_trend_30d", "days_to_renewal"]}, "horizon": {"amount": 60, "unit": "days"}},
+        {
+            "features": {"metrics": ["active_days_30d", "usage_trend_30d", "days_to_renewal"]},
+            "horizon": {"amount": 60, "unit": "days"},
+        },
         known_at=sim.end,
     )
     model = custfit.ChurnModel.fit(ts)
@@ -84,7 +87,8 @@ def test_churn_risk_and_health_band_in_one_condition(sim):
 def test_arrow_pandas_polars_and_dicts(sim):
     snap = sim.dataset.snapshot(sim.end)
     ids = snap.account_ids
-    table = pa.table({"account_id": ids[::-1], "score": [float(i) for i in range(len(ids))], "vip": [i % 2 == 0 for i in range(len(ids))]})
+    n = len(ids)
+    table = pa.table({"account_id": ids[::-1], "score": [float(i) for i in range(n)], "vip": [i % 2 == 0 for i in range(n)]})
     a = snap.with_columns(table)
     assert a.value(ids[-1], "score") == 0.0 and a.value(ids[-1], "vip") is True
     b = snap.with_columns(table.to_pandas())

@@ -39,6 +39,7 @@ from ._native import (
     capacity_plan,
     choose_inactivity_window,
     churn_backtest,
+    churn_dates,
     default_bands,
     detect_flags,
     error_codes,
@@ -62,7 +63,6 @@ from ._native import (
     segment_rules,
     simulate,
     snapshot_from_json,
-    churn_dates,
     wilson_interval,
 )
 
