@@ -106,9 +106,8 @@ impl PyTrainingSet {
     /// Feature rows as a 2-D float64 NumPy array (NaN = missing), one column per feature.
     #[getter]
     fn x<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let width = self.inner.width();
-        let rows = if width == 0 { 0 } else { self.inner.x.len() / width };
-        Ok(self.inner.x.clone().into_pyarray(py).reshape([rows, width])?.into_any())
+        let shape = [self.inner.y.len(), self.inner.width()];
+        Ok(self.inner.x.clone().into_pyarray(py).reshape(shape)?.into_any())
     }
 
     /// Labels as a NumPy bool array.

@@ -3,7 +3,7 @@
 //! except which ones hold timestamps).
 
 use custfit::data::RowInput;
-use custfit::{Entity, Error};
+use custfit::Entity;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDate, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
