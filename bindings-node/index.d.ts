@@ -320,8 +320,12 @@ export declare class Snapshot {
 
 /** Rows for a churn model: features as of observation dates, labels = churned within a horizon. */
 export declare class TrainingSet {
-  /** A training set from rows of numbers (`null` = missing) and boolean labels. */
-  static fromMatrix(featureNames: Array<string>, x: Array<Array<number | undefined | null>>, y: Array<boolean>): TrainingSet
+  /**
+   * A training set from a matrix — rows of numbers (`null` = missing), or a `Float64Array`
+   * holding the rows one after another (`featureNames.length` values each, `NaN` = missing) —
+   * and boolean labels.
+   */
+  static fromMatrix(featureNames: Array<string>, x: Float64Array | Array<Array<number | null>>, y: Array<boolean>): TrainingSet
   /** Feature names, in column order. */
   get featureNames(): Array<string>
   /** Feature rows (`NaN` = missing). */
@@ -764,7 +768,7 @@ export interface Explanation {
 export declare function fitClusters(snapshot: Snapshot, config?: object | string): Clustering
 
 /** Bare logistic regression with scikit-learn's objective: `{coefficients, intercept, iterations, converged}`. */
-export declare function fitLogistic(x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string): LogisticFit
+export declare function fitLogistic(x: Float64Array | Array<Array<number | null>>, y: Array<boolean>, config?: object | string): LogisticFit
 
 /** Names of the columns `healthSnapshot` and `addFlagColumns` add. */
 export declare function flagColumns(): Array<string>

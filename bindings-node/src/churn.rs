@@ -39,16 +39,25 @@ pub struct TrainingSet {
 
 #[napi]
 impl TrainingSet {
-    /// A training set from rows of numbers (`null` = missing) and boolean labels.
-    #[napi(factory, catch_unwind)]
+    /// A training set from a matrix — rows of numbers (`null` = missing), or a `Float64Array`
+    /// holding the rows one after another (`featureNames.length` values each, `NaN` = missing) —
+    /// and boolean labels.
+    #[napi(
+        factory,
+        catch_unwind,
+        ts_args_type = "featureNames: Array<string>, x: Float64Array | Array<Array<number | null>>, y: Array<boolean>"
+    )]
     pub fn from_matrix(
         env: &Env,
         feature_names: Vec<String>,
-        x: Vec<Vec<Option<f64>>>,
+        x: Either<Float64Array, Vec<Vec<Option<f64>>>>,
         y: Vec<bool>,
     ) -> napi::Result<TrainingSet> {
         let run = || {
-            let (x, _) = matrix(x)?;
+            let x = match x {
+                Either::A(values) => values.to_vec(),
+                Either::B(rows) => matrix(rows)?.0,
+            };
             Ok(TrainingSet { inner: CoreSet::from_matrix(feature_names, x, y)? })
         };
         run().throw(env)
@@ -301,13 +310,28 @@ pub fn churn_backtest(
 /// Bare logistic regression with scikit-learn's objective: `{coefficients, intercept, iterations, converged}`.
 #[napi(
     catch_unwind,
-    ts_args_type = "x: Array<Array<number | null>>, y: Array<boolean>, config?: object | string",
+    ts_args_type = "x: Float64Array | Array<Array<number | null>>, y: Array<boolean>, config?: object | string",
     ts_return_type = "LogisticFit"
 )]
-pub fn fit_logistic(env: &Env, x: Vec<Vec<Option<f64>>>, y: Vec<bool>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
+pub fn fit_logistic(
+    env: &Env,
+    x: Either<Float64Array, Vec<Vec<Option<f64>>>>,
+    y: Vec<bool>,
+    config: Option<Unknown<'_>>,
+) -> napi::Result<Value> {
     let run = || {
         let cfg: LogisticConfig = part(config.as_ref(), "config")?;
-        let (x, p) = matrix(x)?;
+        let (x, p) = match x {
+            // Rows one after another: the width is the values per label.
+            Either::A(values) => {
+                if y.is_empty() || values.len() % y.len() != 0 {
+                    return Err(invalid_argument("x", format!("{} values do not make {} rows", values.len(), y.len())));
+                }
+                let p = values.len() / y.len();
+                (values.to_vec(), p)
+            }
+            Either::B(rows) => matrix(rows)?,
+        };
         json(&LogisticModel::fit(&x, p, &y, &cfg)?)
     };
     run().throw(env)
