@@ -3,17 +3,18 @@ object per row or cell) against the list-of-rows path and against scikit-learn's
 ``predict_proba`` with the same coefficients (the peer a notebook user would otherwise call).
 
 Run with the bench venv: ``.venv-bench/bin/python benches/predict.py`` after ``make python``
-(custfit importable) — or any venv holding custfit, numpy and scikit-learn. Interleaved runs,
-one thread each (custfit's predict is single-threaded; sklearn's is a BLAS matrix-vector product,
-pinned to one thread with OMP/OPENBLAS_NUM_THREADS=1).
+(custfit importable) — or any venv holding custfit, numpy and scikit-learn. Interleaved runs with
+equal thread counts: custfit splits rows over the machine's cores (at most 8); scikit-learn's
+BLAS matrix-vector product gets as many (OMP/OPENBLAS_NUM_THREADS).
 """
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+THREADS = str(min(os.cpu_count() or 1, 8))
+os.environ.setdefault("OMP_NUM_THREADS", THREADS)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", THREADS)
 
 import statistics
 import sys
@@ -67,7 +68,7 @@ def main() -> None:
             t, q = timed(lambda: peer.predict_proba(x)[:, 1])
             runs["sklearn predict_proba"].append(t)
             assert np.allclose(p, q, atol=1e-9), float(np.abs(p - q).max())
-    print(f"{ROWS:,} rows x {FEATURES} features, load {os.getloadavg()[0]:.2f}")
+    print(f"{ROWS:,} rows x {FEATURES} features, {THREADS} threads, load {os.getloadavg()[0]:.2f}")
     base = statistics.median(runs["custfit numpy"])
     for k, v in runs.items():
         if v:

@@ -290,13 +290,24 @@ impl ChurnModel {
         if p == 0 || !x.len().is_multiple_of(p) {
             return Err(Error::argument("x", format!("expected rows of {p} values, got {} values", x.len())));
         }
-        let mut z = Vec::with_capacity(self.preprocessor.outputs.len());
-        x.chunks(p)
-            .map(|row| {
-                self.preprocessor.transform_row(row, &mut z)?;
-                Ok(sigmoid(self.decision_z(&z)))
-            })
-            .collect()
+        let rows = x.len() / p;
+        // Rows are independent: large inputs are split across threads, results kept in order.
+        let threads = if rows < 50_000 { 1 } else { crate::stats::max_threads() };
+        let parts = crate::stats::map_ranges(rows, threads, |r| -> Result<Vec<f64>> {
+            let mut z = Vec::with_capacity(self.preprocessor.outputs.len());
+            x[r.start * p..r.end * p]
+                .chunks(p)
+                .map(|row| {
+                    self.preprocessor.transform_row(row, &mut z)?;
+                    Ok(sigmoid(self.decision_z(&z)))
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(rows);
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
     }
 
     /// [`ChurnModel::predict`] for a row-major matrix of `width` columns: a width other than
