@@ -56,7 +56,8 @@ fn has_all(value: &Json, keys: &[&str]) -> bool {
 ///
 /// - A per-account result of [`RESULT_KINDS`] (recognised by its keys; a risk list by the keys
 ///   of its first entry) becomes that result's columns (see each [`ToColumns`] implementation),
-///   named after `name` or the kind's default name.
+///   named after `name` or the kind's default name. An empty list is an empty forecast (no
+///   account had a contract in force): its columns are added, all missing.
 /// - An object whose values are all arrays is a column map: each key a column (`name` is not
 ///   used); an `account_id` array, if present, keys the rows, otherwise they are in snapshot row
 ///   order. Types are inferred from the non-null values: all booleans → bool, all integers that
@@ -82,6 +83,9 @@ pub fn columns_from_json(value: &Json, name: Option<&str>) -> Result<AccountColu
             "rfm_scores" => read::<RfmScores>(value, kind)?.account_columns(name),
             _ => read::<Vec<RiskEntry>>(value, kind)?.account_columns(name),
         });
+    }
+    if value.as_array().is_some_and(Vec::is_empty) {
+        return Ok(Vec::<RiskEntry>::new().account_columns(name.unwrap_or("churn")));
     }
     match value.as_object() {
         Some(map) if !map.is_empty() && map.values().all(Json::is_array) => column_map(map),
