@@ -311,6 +311,11 @@ export declare class Snapshot {
    */
   withColumns(source: HealthScores | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
   /**
+   * A new snapshot with only `columns` (in that order; `account_id` is always kept): with
+   * `withColumns`, the way to a table of per-account results.
+   */
+  select(columns: Array<string>): Snapshot
+  /**
    * The snapshot's JSON form `{as_of, columns: {account_id: […], …}, types: {name: type}}`
    * (instants as ISO strings), so `JSON.stringify(snapshot)` matches the Rust and Python
    * output and `snapshotFromJson` reads it back.

@@ -68,6 +68,11 @@ describe('frames', () => {
     assert.equal(b.column('flagged')[0], true)
     const c = snap.withColumns(custfit.fitClusters(snap, { metrics: ['mau', 'mrr'], k: { type: 'fixed', k: 3 }, seed: 1 }), 'behaviour')
     assert.ok(c.columnNames.includes('behaviour'))
+    // Per-account results as a table: add them and keep the columns of interest.
+    const table = c.select(['account_id', 'mrr', 'behaviour'])
+    assert.deepEqual(table.columnNames, ['mrr', 'behaviour'])
+    assert.deepEqual(Object.keys(table.columns()), ['account_id', 'mrr', 'behaviour'])
+    assert.throws(() => snap.select(['nope']), { code: 'unknown_metric' })
   })
 
   test('bad columns have codes', () => {

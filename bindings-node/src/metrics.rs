@@ -228,6 +228,14 @@ impl Snapshot {
         run().map(|inner| Snapshot { inner: Arc::new(inner) }).throw(env)
     }
 
+    /// A new snapshot with only `columns` (in that order; `account_id` is always kept): with
+    /// `withColumns`, the way to a table of per-account results.
+    #[napi(catch_unwind)]
+    pub fn select(&self, env: &Env, columns: Vec<String>) -> napi::Result<Snapshot> {
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        self.inner.select(&names).map(|inner| Snapshot { inner: Arc::new(inner) }).throw(env)
+    }
+
     /// The snapshot's JSON form `{as_of, columns: {account_id: […], …}, types: {name: type}}`
     /// (instants as ISO strings), so `JSON.stringify(snapshot)` matches the Rust and Python
     /// output and `snapshotFromJson` reads it back.

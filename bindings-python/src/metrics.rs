@@ -184,6 +184,14 @@ impl PySnapshot {
         Ok(PySnapshot { inner })
     }
 
+    /// A new snapshot with only ``columns`` (in that order; ``account_id`` is always kept):
+    /// with ``with_columns``, the way to a table of per-account results, e.g.
+    /// ``snap.with_columns(tiers).select(["mrr", "tier"]).to_pandas()``.
+    fn select(&self, py: Python<'_>, columns: Vec<String>) -> PyResult<PySnapshot> {
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        Ok(PySnapshot { inner: guard(py, || self.inner.select(&names))? })
+    }
+
     fn __repr__(&self) -> String {
         format!("Snapshot(as_of={}, rows={}, columns={})", self.inner.as_of(), self.inner.len(), self.inner.columns().len() + 1)
     }

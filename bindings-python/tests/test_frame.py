@@ -102,6 +102,12 @@ def test_arrow_pandas_polars_and_dicts(sim):
     assert e.column("note")[0] == "call" and e.column("note")[1:] == [None] * (len(ids) - 1)
     # A frame is still a snapshot: Arrow out works, and the added columns are there.
     assert "note" in e.to_arrow().column_names
+    # Per-account results as a table: add them, keep the columns of interest, hand over Arrow.
+    tiers = snap.with_columns(custfit.pareto_tiers(snap)).select(["mrr", "tier"])
+    assert tiers.to_arrow().column_names == ["account_id", "mrr", "tier"]
+    assert list(tiers.to_pandas().columns) == ["account_id", "mrr", "tier"]
+    with pytest.raises(custfit.UnknownMetricError):
+        snap.select(["nope"])
 
 
 def test_bad_columns_have_codes(sim):

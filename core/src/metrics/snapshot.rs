@@ -243,9 +243,11 @@ impl Snapshot {
     }
 
     /// Only the named columns, in the given order.
+    /// `account_id` is always kept (naming it is allowed); an unknown name is `unknown_metric`,
+    /// a repeated one `duplicate_metric`.
     pub fn select(&self, names: &[&str]) -> Result<Snapshot> {
         let mut cols = Vec::with_capacity(names.len());
-        for n in names {
+        for n in names.iter().filter(|n| **n != "account_id") {
             cols.push(Column::new(*n, self.column(n)?.clone()));
         }
         Snapshot::from_columns(self.as_of, self.account_ids.clone(), cols)
