@@ -27,7 +27,7 @@ use serde_json::Value as Json;
 
 use crate::churn::RiskEntry;
 use crate::error::{Error, Result};
-use crate::metrics::{AccountColumns, Column, ColumnData, ToColumns};
+use crate::metrics::{column_data, AccountColumns, Column, ToColumns};
 use crate::segment::{Clustering, ParetoTiers, QuantileBuckets, RfmScores, SegmentAssignment};
 
 #[cfg(doc)]
@@ -109,30 +109,10 @@ fn column_map(map: &serde_json::Map<String, Json>) -> Result<AccountColumns> {
             ids = Some(read.ok_or_else(|| Error::argument("account_id", "every account id must be text"))?);
             continue;
         }
-        columns.push(Column::new(key.clone(), infer(key, values)?));
+        let data = column_data(key, values, None).map_err(|reason| Error::argument(key, reason))?;
+        columns.push(Column::new(key.clone(), data));
     }
     Ok(AccountColumns { account_ids: ids, columns })
-}
-
-fn infer(name: &str, values: &[Json]) -> Result<ColumnData> {
-    let present = || values.iter().filter(|v| !v.is_null());
-    let mixed = || Error::argument(name, "mixes value types (a column holds booleans, numbers or text, and nulls)");
-    if present().next().is_none() {
-        return Ok(ColumnData::Float(vec![None; values.len()]));
-    }
-    if present().all(Json::is_boolean) {
-        return Ok(ColumnData::Bool(values.iter().map(Json::as_bool).collect()));
-    }
-    if present().all(Json::is_i64) {
-        return Ok(ColumnData::Int(values.iter().map(Json::as_i64).collect()));
-    }
-    if present().all(Json::is_number) {
-        return Ok(ColumnData::Float(values.iter().map(Json::as_f64).collect()));
-    }
-    if present().all(Json::is_string) {
-        return Ok(ColumnData::Str(values.iter().map(|v| v.as_str().map(str::to_string)).collect()));
-    }
-    Err(mixed())
 }
 
 #[cfg(test)]

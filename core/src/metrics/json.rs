@@ -51,7 +51,12 @@ fn infer(values: &[Json]) -> Option<DataType> {
     }
 }
 
-fn cells<T>(values: &[Json], name: &str, ty: DataType, read: impl Fn(&Json) -> Option<T>) -> Result<Vec<Option<T>>> {
+fn cells<T>(
+    values: &[Json],
+    name: &str,
+    ty: DataType,
+    read: impl Fn(&Json) -> Option<T>,
+) -> std::result::Result<Vec<Option<T>>, String> {
     values
         .iter()
         .enumerate()
@@ -59,9 +64,30 @@ fn cells<T>(values: &[Json], name: &str, ty: DataType, read: impl Fn(&Json) -> O
             if v.is_null() {
                 return Ok(None);
             }
-            read(v).map(Some).ok_or_else(|| bad(format!("column `{name}` row {i}: {v} is not a {}", ty.as_str())))
+            read(v).map(Some).ok_or_else(|| format!("column `{name}` row {i}: {v} is not a {}", ty.as_str()))
         })
         .collect()
+}
+
+/// One column from its JSON values: of type `ty`, or of the type inferred from the values (see
+/// the [module docs](self)). The reason of a failure names the column; callers choose the code
+/// (`parse_error` for a snapshot document, `invalid_argument` for columns handed to a frame).
+pub(crate) fn column_data(name: &str, values: &[Json], ty: Option<DataType>) -> std::result::Result<ColumnData, String> {
+    let ty = match ty {
+        Some(t) => t,
+        None => {
+            infer(values).ok_or_else(|| format!("column `{name}` mixes value types (booleans, numbers or text, and nulls)"))?
+        }
+    };
+    Ok(match ty {
+        DataType::Int => ColumnData::Int(cells(values, name, ty, Json::as_i64)?),
+        DataType::Float => ColumnData::Float(cells(values, name, ty, |v| v.as_f64().filter(|x| x.is_finite()))?),
+        DataType::Bool => ColumnData::Bool(cells(values, name, ty, Json::as_bool)?),
+        DataType::Str => ColumnData::Str(cells(values, name, ty, |v| v.as_str().map(String::from))?),
+        DataType::Timestamp => {
+            ColumnData::Timestamp(cells(values, name, ty, |v| v.as_str().and_then(|s| Timestamp::parse(s).ok()))?)
+        }
+    })
 }
 
 impl Snapshot {
@@ -97,23 +123,14 @@ impl Snapshot {
             }
             let Json::Array(values) = values else { return Err(bad(format!("column `{name}` must be a list"))) };
             let ty = match types.get(name) {
-                Some(t) => t
-                    .as_str()
-                    .and_then(data_type)
-                    .ok_or_else(|| bad(format!("column `{name}`: unknown type {t} (int, float, bool, str, timestamp)")))?,
-                None => {
-                    infer(values).ok_or_else(|| bad(format!("column `{name}` mixes value types; give its type in `types`")))?
-                }
+                Some(t) => Some(
+                    t.as_str()
+                        .and_then(data_type)
+                        .ok_or_else(|| bad(format!("column `{name}`: unknown type {t} (int, float, bool, str, timestamp)")))?,
+                ),
+                None => None,
             };
-            let data = match ty {
-                DataType::Int => ColumnData::Int(cells(values, name, ty, Json::as_i64)?),
-                DataType::Float => ColumnData::Float(cells(values, name, ty, |v| v.as_f64().filter(|x| x.is_finite()))?),
-                DataType::Bool => ColumnData::Bool(cells(values, name, ty, Json::as_bool)?),
-                DataType::Str => ColumnData::Str(cells(values, name, ty, |v| v.as_str().map(String::from))?),
-                DataType::Timestamp => {
-                    ColumnData::Timestamp(cells(values, name, ty, |v| v.as_str().and_then(|s| Timestamp::parse(s).ok()))?)
-                }
-            };
+            let data = column_data(name, values, ty).map_err(|reason| bad(format!("{reason}; give its type in `types`")))?;
             columns.push(Column::new(name.clone(), data));
         }
         if let Some(unknown) = types.keys().find(|k| !cols.contains_key(*k)) {
