@@ -11,23 +11,14 @@ use custfit::Timestamp;
 use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
-use serde::de::DeserializeOwned;
 
 use crate::convert::Whole;
 use crate::data::PyDataset;
-use crate::document::{document, optional_document, part};
+use crate::document::{document, optional_document, optional_part};
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::time::{timestamp_arg, to_datetime};
 // results go back in their serde (JSON) form, the same way in every module
 use crate::health::to_py as out;
-
-/// An unversioned part (features, a logistic or churn-definition config), or its default.
-fn doc<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<T> {
-    match obj.filter(|c| !c.is_none()) {
-        None => Ok(T::default()),
-        Some(obj) => part(py, obj, name),
-    }
-}
 
 /// Rows of numbers (None or NaN = missing) as a row-major vector and the width.
 fn matrix(rows: Vec<Vec<Option<f64>>>) -> custfit::Result<(Vec<f64>, usize)> {
@@ -206,7 +197,7 @@ impl PyChurnModel {
     ) -> PyResult<Self> {
         let cfg = model_config(py, config)?;
         let features = match features.filter(|f| !f.is_none()) {
-            Some(_) => doc::<ChurnFeatures>(py, features, "features")?,
+            Some(_) => optional_part::<ChurnFeatures>(py, features, "features")?,
             None => ChurnFeatures::new(&training_set.inner.feature_names),
         };
         let set = &training_set.inner;
@@ -343,7 +334,7 @@ pub fn fit_logistic<'py>(
     y: Vec<bool>,
     config: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let cfg: LogisticConfig = doc(py, config, "logistic config")?;
+    let cfg: LogisticConfig = optional_part(py, config, "logistic config")?;
     let m = Matrix::from_py(x)?.with(py, |x, p| LogisticModel::fit(x, p, &y, &cfg))?;
     out(py, &m)
 }
@@ -399,7 +390,7 @@ pub fn learn_weights<'py>(
     logistic: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let card = scorecard_arg(py, scorecard)?;
-    let cfg: LogisticConfig = doc(py, logistic, "logistic config")?;
+    let cfg: LogisticConfig = optional_part(py, logistic, "logistic config")?;
     let points: Vec<Vec<Option<f64>>> =
         points.into_iter().map(|r| r.into_iter().map(|v| v.filter(|x| !x.is_nan())).collect()).collect();
     let (learned, weights, intercept) = detach(py, || churn::learn_weights(&card, &points, &churned, &cfg))?;

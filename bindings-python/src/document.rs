@@ -57,3 +57,11 @@ pub fn part<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &
     let text = document_json(obj, name)?.py(py)?;
     serde_json::from_str(&text).map_err(|e| Error::Parse { what: name.to_string(), reason: e.to_string() }).py(py)
 }
+
+/// [`part`], or its default when the argument is absent or None.
+pub fn optional_part<T: DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<T> {
+    match obj.filter(|o| !o.is_none()) {
+        None => Ok(T::default()),
+        Some(o) => part(py, o, name),
+    }
+}

@@ -7,18 +7,10 @@ use pyo3::prelude::*;
 
 use crate::convert::Whole;
 use crate::data::PyDataset;
-use crate::document::part;
+use crate::document::optional_part;
 use crate::error::{detach, guard, IntoPyResult};
 use crate::health::to_py as out;
 use crate::time::{timestamp_arg, to_datetime};
-
-/// An unversioned definition, or its default.
-fn doc<T: serde::de::DeserializeOwned + Default>(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<T> {
-    match obj.filter(|c| !c.is_none()) {
-        None => Ok(T::default()),
-        Some(obj) => part(py, obj, name),
-    }
-}
 
 /// Annual churn rate equivalent to a monthly one.
 #[pyfunction]
@@ -64,7 +56,7 @@ pub fn churn_dates<'py>(
     known_at: &Bound<'py, PyAny>,
     config: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let def: SubscriptionChurn = doc(py, config, "subscription churn")?;
+    let def: SubscriptionChurn = optional_part(py, config, "subscription churn")?;
     guard(py, || def.validate())?;
     let dates = outcome::churn_dates(&dataset.inner, &def, timestamp_arg(known_at, "known_at")?);
     dates_dict(py, &dataset.inner, dates)
@@ -79,7 +71,7 @@ pub fn activity_churn_dates<'py>(
     known_at: &Bound<'py, PyAny>,
     config: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let def: ActivityChurn = doc(py, config, "activity churn")?;
+    let def: ActivityChurn = optional_part(py, config, "activity churn")?;
     let k = timestamp_arg(known_at, "known_at")?;
     let ds = &dataset.inner;
     let dates = detach(py, || outcome::activity_churn_dates(ds, &def, k))?;
