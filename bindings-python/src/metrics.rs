@@ -184,6 +184,12 @@ impl PySnapshot {
         Ok(PySnapshot { inner })
     }
 
+    /// The snapshot's JSON form as text — ``{"as_of", "columns", "types"}``, the same in every
+    /// language; ``snapshot_from_json`` reads it back.
+    fn to_json(&self) -> String {
+        self.inner.to_json_value().to_string()
+    }
+
     /// A new snapshot with only ``columns`` (in that order; ``account_id`` is always kept):
     /// with ``with_columns``, the way to a table of per-account results, e.g.
     /// ``snap.with_columns(tiers).select(["mrr", "tier"]).to_pandas()``.

@@ -102,6 +102,9 @@ def test_arrow_pandas_polars_and_dicts(sim):
     assert e.column("note")[0] == "call" and e.column("note")[1:] == [None] * (len(ids) - 1)
     # A frame is still a snapshot: Arrow out works, and the added columns are there.
     assert "note" in e.to_arrow().column_names
+    # The JSON form round-trips, added columns and types included.
+    again = custfit.snapshot_from_json(e.to_json())
+    assert again.column("note") == e.column("note") and again.schema == e.schema
     # Per-account results as a table: add them, keep the columns of interest, hand over Arrow.
     tiers = snap.with_columns(custfit.pareto_tiers(snap)).select(["mrr", "tier"])
     assert tiers.to_arrow().column_names == ["account_id", "mrr", "tier"]

@@ -195,6 +195,9 @@ class Snapshot:
         """The snapshot as a ``polars.DataFrame``."""
     def to_pandas(self) -> Any:
         """The snapshot as a ``pandas.DataFrame`` (timestamps UTC-aware)."""
+    def to_json(self) -> str:
+        """The snapshot's JSON form ``{"as_of", "columns", "types"}`` (read back by
+        ``snapshot_from_json``), the same in every language."""
     def select(self, columns: Sequence[str]) -> Snapshot:
         """A new snapshot with only ``columns`` (``account_id`` always kept), e.g. the table
         ``snap.with_columns(tiers).select(["mrr", "tier"]).to_pandas()``."""
