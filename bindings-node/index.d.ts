@@ -79,13 +79,13 @@ export declare class Dataset {
    * Adds accounts (rows in the serde form: `{id, name, created_at, …}`). Parents may be
    * earlier in the same batch or already held.
    */
-  addAccounts(rows: Array<AccountRow>, options?: IngestOptions): IngestReport
+  addAccounts(rows: Array<AccountRow> | Uint8Array, options?: IngestOptions): IngestReport
   /** Adds users of accounts already held. */
-  addUsers(rows: Array<UserRow>, options?: IngestOptions): IngestReport
+  addUsers(rows: Array<UserRow> | Uint8Array, options?: IngestOptions): IngestReport
   /** Adds subscription rows. All money shares one currency (the first row's sets it). */
-  addSubscriptions(rows: Array<SubscriptionRow>, options?: IngestOptions): IngestReport
+  addSubscriptions(rows: Array<SubscriptionRow> | Uint8Array, options?: IngestOptions): IngestReport
   /** Adds events of accounts (and users) already held. Order within the batch does not matter. */
-  addEvents(rows: Array<EventRow>, options?: IngestOptions): IngestReport
+  addEvents(rows: Array<EventRow> | Uint8Array, options?: IngestOptions): IngestReport
   /**
    * Adds events given as columns: `{accountId, userId?, timestamp, name, properties?}`, one
    * value per event in each array. Same validation and report as `addEvents`.

@@ -9,9 +9,11 @@
 
 use std::sync::Arc;
 
+use arrow_array::RecordBatch;
+use arrow_ipc::reader::{FileReader, StreamReader};
 use custfit::data::RowInput;
 use custfit::{Dataset as CoreDataset, Entity, Error, Event, IngestOptions, PropertyValue};
-use napi::bindgen_prelude::{Array, BigInt, Env, Float64Array, Object, Unknown, ValueType};
+use napi::bindgen_prelude::{Array, BigInt, Env, Float64Array, Object, Uint8Array, Unknown, ValueType};
 use napi::JsDate;
 use napi::JsValue;
 use napi_derive::napi;
@@ -181,6 +183,48 @@ fn parse_rows(rows: &Unknown<'_>, entity: Entity) -> Result<Vec<RowInput>> {
 /// another thread keeps the old data).
 fn ingest(dataset: &mut Arc<CoreDataset>, entity: Entity, rows: Vec<RowInput>, options: &IngestOptions) -> Result<IngestReport> {
     Ok(IngestReport::from(Arc::make_mut(dataset).add_json_rows(entity, rows, options)?))
+}
+
+/// Arrow IPC bytes (a `Uint8Array` or `Buffer` in the stream or file format, e.g.
+/// `tableToIPC(table)` of apache-arrow) as record batches; `None` when `value` is not bytes.
+fn arrow_ipc(value: &Unknown<'_>) -> Result<Option<Vec<RecordBatch>>> {
+    if !value.is_typedarray().core()? {
+        return Ok(None);
+    }
+    // SAFETY: a typed array; `Uint8Array` checks the element type and errors otherwise.
+    let bytes = unsafe { value.cast::<Uint8Array>() }
+        .map_err(|_| invalid_argument("rows", "Arrow IPC data must be a Uint8Array or Buffer"))?;
+    let bad = |e: arrow_schema::ArrowError| Error::Parse { what: "Arrow IPC".into(), reason: e.to_string() };
+    let data: &[u8] = &bytes;
+    let batches = if data.starts_with(b"ARROW1") {
+        FileReader::try_new(std::io::Cursor::new(data), None).map_err(bad)?.collect::<std::result::Result<Vec<_>, _>>()
+    } else {
+        StreamReader::try_new(data, None).map_err(bad)?.collect::<std::result::Result<Vec<_>, _>>()
+    };
+    batches.map(Some).map_err(bad)
+}
+
+/// One `add*` call: Arrow IPC bytes go to the core's Arrow readers (no JS value per cell), an
+/// array of row objects to its row rules.
+fn add_table(
+    dataset: &mut Arc<CoreDataset>,
+    entity: Entity,
+    rows: &Unknown<'_>,
+    options: Option<&Unknown<'_>>,
+) -> Result<IngestReport> {
+    let options: IngestOptions = options_object(options, "options")?;
+    let Some(batches) = arrow_ipc(rows)? else {
+        let rows = parse_rows(rows, entity)?;
+        return ingest(dataset, entity, rows, &options);
+    };
+    let ds = Arc::make_mut(dataset);
+    let report = match entity {
+        Entity::Account => ds.add_accounts_arrow(&batches, &options)?,
+        Entity::User => ds.add_users_arrow(&batches, &options)?,
+        Entity::Subscription => ds.add_subscriptions_arrow(&batches, &options)?,
+        Entity::Event => ds.add_events_arrow(&batches, &options)?,
+    };
+    Ok(IngestReport::from(report))
 }
 
 // ------------------------------------------------------------------ event columns
@@ -544,52 +588,32 @@ impl Dataset {
 
     /// Adds accounts (rows in the serde form: `{id, name, created_at, …}`). Parents may be
     /// earlier in the same batch or already held.
-    #[napi(catch_unwind, ts_args_type = "rows: Array<AccountRow>, options?: IngestOptions")]
+    #[napi(catch_unwind, ts_args_type = "rows: Array<AccountRow> | Uint8Array, options?: IngestOptions")]
     pub fn add_accounts(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
-        let mut run = || {
-            let options: IngestOptions = options_object(options.as_ref(), "options")?;
-            let rows = parse_rows(&rows, Entity::Account)?;
-            ingest(&mut self.inner, Entity::Account, rows, &options)
-        };
-        run().throw(env)
+        add_table(&mut self.inner, Entity::Account, &rows, options.as_ref()).throw(env)
     }
 
     /// Adds users of accounts already held.
-    #[napi(catch_unwind, ts_args_type = "rows: Array<UserRow>, options?: IngestOptions")]
+    #[napi(catch_unwind, ts_args_type = "rows: Array<UserRow> | Uint8Array, options?: IngestOptions")]
     pub fn add_users(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
-        let mut run = || {
-            let options: IngestOptions = options_object(options.as_ref(), "options")?;
-            let rows = parse_rows(&rows, Entity::User)?;
-            ingest(&mut self.inner, Entity::User, rows, &options)
-        };
-        run().throw(env)
+        add_table(&mut self.inner, Entity::User, &rows, options.as_ref()).throw(env)
     }
 
     /// Adds subscription rows. All money shares one currency (the first row's sets it).
-    #[napi(catch_unwind, ts_args_type = "rows: Array<SubscriptionRow>, options?: IngestOptions")]
+    #[napi(catch_unwind, ts_args_type = "rows: Array<SubscriptionRow> | Uint8Array, options?: IngestOptions")]
     pub fn add_subscriptions(
         &mut self,
         env: &Env,
         rows: Unknown<'_>,
         options: Option<Unknown<'_>>,
     ) -> napi::Result<IngestReport> {
-        let mut run = || {
-            let options: IngestOptions = options_object(options.as_ref(), "options")?;
-            let rows = parse_rows(&rows, Entity::Subscription)?;
-            ingest(&mut self.inner, Entity::Subscription, rows, &options)
-        };
-        run().throw(env)
+        add_table(&mut self.inner, Entity::Subscription, &rows, options.as_ref()).throw(env)
     }
 
     /// Adds events of accounts (and users) already held. Order within the batch does not matter.
-    #[napi(catch_unwind, ts_args_type = "rows: Array<EventRow>, options?: IngestOptions")]
+    #[napi(catch_unwind, ts_args_type = "rows: Array<EventRow> | Uint8Array, options?: IngestOptions")]
     pub fn add_events(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
-        let mut run = || {
-            let options: IngestOptions = options_object(options.as_ref(), "options")?;
-            let rows = parse_rows(&rows, Entity::Event)?;
-            ingest(&mut self.inner, Entity::Event, rows, &options)
-        };
-        run().throw(env)
+        add_table(&mut self.inner, Entity::Event, &rows, options.as_ref()).throw(env)
     }
 
     /// Adds events given as columns: `{accountId, userId?, timestamp, name, properties?}`, one
