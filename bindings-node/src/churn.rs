@@ -233,13 +233,8 @@ impl ChurnModel {
         x: Either<Float64Array, Vec<Vec<Option<f64>>>>,
     ) -> napi::Result<Either<Float64Array, Vec<f64>>> {
         let run = || match x {
-            Either::A(values) => {
-                let width = self.inner.features.metrics.len();
-                if width == 0 || values.len() % width != 0 {
-                    return Err(invalid_argument("x", format!("expected rows of {width} values, got {} values", values.len())));
-                }
-                Ok(Either::A(Float64Array::new(self.inner.predict_matrix(&values, width)?)))
-            }
+            // Rows one after another: the core checks that the length makes whole rows.
+            Either::A(values) => Ok(Either::A(Float64Array::new(self.inner.predict(&values)?))),
             Either::B(rows) => {
                 let (x, width) = matrix(rows)?;
                 Ok(Either::B(self.inner.predict_matrix(&x, width)?))

@@ -78,8 +78,12 @@ fn read<T: DeserializeOwned>(entity: Entity, input: Vec<RowInput>, mode: IngestM
     let mut out =
         Read { rows: Vec::with_capacity(input.len()), positions: Vec::with_capacity(input.len()), rejected: Vec::new() };
     for (i, row) in input.into_iter().enumerate() {
-        let problem = match row {
-            RowInput::Unreadable { field, reason, timestamp } => (field, reason, timestamp),
+        let (field, reason, kind) = match row {
+            RowInput::Unreadable { field, reason, timestamp: true } => (field, reason, ErrorKind::InvalidTimestamp),
+            RowInput::Unreadable { field, reason, timestamp: false } => {
+                let kind = entity.field_kind(&field);
+                (field, reason, kind)
+            }
             RowInput::Json(value) => match serde_path_to_error::deserialize::<_, T>(value) {
                 Ok(row) => {
                     out.rows.push(row);
@@ -88,24 +92,18 @@ fn read<T: DeserializeOwned>(entity: Entity, input: Vec<RowInput>, mode: IngestM
                 }
                 Err(e) => {
                     let reason = e.inner().to_string();
-                    let path = e.path().to_string();
-                    if path == "." {
+                    match e.path().to_string() {
                         // A missing or unknown field (the message names it): the row's shape is
                         // wrong, whatever the field.
-                        let field = reason.split('`').nth(1).unwrap_or("").to_string();
-                        let kind = entity.row_kind();
-                        if mode == IngestMode::Strict {
-                            return Err(Error::Row { kind, entity, row: i, field, reason });
+                        p if p == "." => (reason.split('`').nth(1).unwrap_or("").to_string(), reason, entity.row_kind()),
+                        path => {
+                            let kind = entity.field_kind(&path);
+                            (path, reason, kind)
                         }
-                        out.rejected.push(RejectedRow { row: i, field, code: kind.code().to_string(), reason });
-                        continue;
                     }
-                    (path, reason, false)
                 }
             },
         };
-        let (field, reason, timestamp) = problem;
-        let kind = if timestamp { ErrorKind::InvalidTimestamp } else { entity.field_kind(&field) };
         if mode == IngestMode::Strict {
             return Err(Error::Row { kind, entity, row: i, field, reason });
         }
