@@ -5,15 +5,19 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR := never
 
-.PHONY: help test test-rust test-python test-node python node venv quickstart bench bench-rust bench-peers lint fmt docs clean
+.PHONY: help test test-rust test-python test-node python node venv quickstart bench bench-rust bench-peers lint fmt docs clean types
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
 
 test: test-rust test-python test-node ## run every language's tests (installs what it needs)
 
-test-rust: ## Rust unit, integration, golden and property tests
+test-rust: ## Rust unit, integration, golden and property tests; generated types up to date
 	$(CARGO) test -p custfit --all-features
+	$(CARGO) run --quiet -p custfit-typegen -- --check
+
+types: ## regenerate the Python TypedDicts and TypeScript interfaces from the core's types
+	$(CARGO) run --quiet -p custfit-typegen -- --write
 
 $(VENV)/.installed: bindings-python/requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -65,6 +69,7 @@ bench-peers: $(BENCH_VENV)/.installed ## churn models vs scikit-learn and LightG
 lint: venv ## rustfmt, clippy and ruff
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -p custfit --all-features --all-targets -- -D warnings
+	$(CARGO) clippy -p custfit-typegen -- -D warnings
 	$(VENV)/bin/ruff check bindings-python benches
 
 fmt: ## format Rust code

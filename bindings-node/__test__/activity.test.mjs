@@ -58,7 +58,7 @@ describe('the simulator', () => {
     const one = everyone[0]
     const days = sim.dataset.dailyActivity(one.account_id, sim.end, 91)
     assert.deepEqual(days.map((d) => d.logins), one.days.map((d) => d.logins))
-    assert.deepEqual(days.map((d) => d.day.toISOString().replace('.000Z', 'Z')), one.days.map((d) => d.day))
+    assert.deepEqual(days.map((d) => d.day), one.days.map((d) => d.day))
     // Per-account targets; the goal as JSON text.
     const mine = custfit.goalProgress(sim.dataset, one.account_id, JSON.stringify({ ...goal, account_targets: { [one.account_id]: 1 } }), sim.end, JSON.stringify(lookback))
     assert.equal(mine.target, 1)
@@ -114,9 +114,9 @@ test('unicode account and event names', () => {
 test('one entry per UTC day, oldest first, empty days included', () => {
   const ds = baseDataset()
   const days = ds.dailyActivity('acc-1', '2024-03-01T12:00:00Z', 4)
-  assert.deepEqual(days.map((d) => d.day.toISOString().slice(0, 10)), ['2024-02-27', '2024-02-28', '2024-02-29', '2024-03-01'])
-  assert.ok(days.every((d) => d.day instanceof Date))
-  assert.deepEqual(days.map(({ activeUsers, events, logins }) => [activeUsers, events, logins]),
+  assert.deepEqual(days.map((d) => d.day.slice(0, 10)), ['2024-02-27', '2024-02-28', '2024-02-29', '2024-03-01'])
+  assert.ok(days.every((d) => typeof d.day === 'string'))
+  assert.deepEqual(days.map(({ active_users, events, logins }) => [active_users, events, logins]),
     [[0, 0, 0], [1, 1, 1], [2, 2, 0], [0, 0, 0]])
 })
 

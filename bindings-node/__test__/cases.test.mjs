@@ -35,7 +35,7 @@ function checkShape(c) {
 const counts = (ds) => ({ accounts: ds.accountCount, users: ds.userCount, subscriptions: ds.subscriptionCount, events: ds.eventCount })
 
 /** The report in its serde (snake_case) form, as the cases write it. */
-const serdeReport = (r) => ({ accepted: r.accepted, rejected: r.rejected, duplicates_dropped: r.duplicatesDropped })
+const serdeReport = (r) => ({ accepted: r.accepted, rejected: r.rejected, duplicates_dropped: r.duplicates_dropped })
 
 /** `want` is a subset of `got`: objects by key, arrays element-wise, numbers within 1e-9. */
 function subset(want, got, where) {

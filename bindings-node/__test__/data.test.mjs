@@ -47,22 +47,22 @@ describe('normal use', () => {
   test('the report counts accepted rows', () => {
     const ds = baseDataset()
     const r = ds.addEvents([ev('acc-2', 'u3', '2024-03-01T00:00:00Z')], OPTIONS)
-    assert.deepEqual(r, { accepted: 1, rejected: [], duplicatesDropped: 0 })
+    assert.deepEqual(r, { accepted: 1, rejected: [], duplicates_dropped: 0 })
   })
 
   test('memoryUsage', () => {
     const m = baseDataset().memoryUsage()
     assert.equal(m.events, 4)
-    assert.ok(m.eventBytes > 0 && m.dictionaryBytes > 0 && m.entityBytes > 0 && m.bytesPerEvent > 0)
+    assert.ok(m.event_bytes > 0 && m.dictionary_bytes > 0 && m.entity_bytes > 0 && m.bytes_per_event > 0)
   })
 
   test('empty batches are accepted and change nothing', () => {
     const ds = baseDataset()
     const before = counts(ds)
     for (const add of ['addAccounts', 'addUsers', 'addSubscriptions', 'addEvents']) {
-      assert.deepEqual(ds[add]([], OPTIONS), { accepted: 0, rejected: [], duplicatesDropped: 0 })
+      assert.deepEqual(ds[add]([], OPTIONS), { accepted: 0, rejected: [], duplicates_dropped: 0 })
     }
-    assert.deepEqual(ds.addEventColumns({ accountId: [], timestamp: [], name: [] }), { accepted: 0, rejected: [], duplicatesDropped: 0 })
+    assert.deepEqual(ds.addEventColumns({ accountId: [], timestamp: [], name: [] }), { accepted: 0, rejected: [], duplicates_dropped: 0 })
     assert.deepEqual(counts(ds), before)
   })
 
@@ -180,7 +180,7 @@ describe('duplicate events', () => {
 
   test('drop (default): counted, not added', () => {
     const ds = baseDataset()
-    assert.deepEqual(ds.addEvents([...dup, ...dup], OPTIONS), { accepted: 0, rejected: [], duplicatesDropped: 2 })
+    assert.deepEqual(ds.addEvents([...dup, ...dup], OPTIONS), { accepted: 0, rejected: [], duplicates_dropped: 2 })
     assert.equal(ds.eventCount, 4)
   })
 
@@ -260,7 +260,7 @@ describe('addEventColumns', () => {
   test('same result as addEvents with rows', () => {
     const a = baseDataset()
     const b = baseDataset()
-    assert.deepEqual(a.addEventColumns(columns(), OPTIONS), { accepted: 3, rejected: [], duplicatesDropped: 0 })
+    assert.deepEqual(a.addEventColumns(columns(), OPTIONS), { accepted: 3, rejected: [], duplicates_dropped: 0 })
     b.addEvents(rows, OPTIONS)
     assert.deepEqual(a.events(), b.events())
   })
@@ -348,7 +348,7 @@ describe('Arrow IPC (apache-arrow tables)', () => {
     const before = ds.eventCount
     // The same four events again: duplicates are dropped, as for rows.
     const report = ds.addEvents(arrow.tableToIPC(events), OPTIONS)
-    assert.equal(report.duplicatesDropped, 4)
+    assert.equal(report.duplicates_dropped, 4)
     assert.equal(ds.eventCount, before)
     assert.deepEqual(ds.snapshot('2024-03-01').toJSON(), fromRows.snapshot('2024-03-01').toJSON())
     // A fresh dataset built from IPC gives the same snapshot as one built from rows.

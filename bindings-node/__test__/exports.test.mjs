@@ -19,7 +19,7 @@ test('exports are the manifest', () => {
 
 test('index.d.ts declares the shared result types', () => {
   const dts = fs.readFileSync(path.join(here, '..', 'index.d.ts'), 'utf8')
-  const declared = new Set([...dts.matchAll(/^export interface (\w+)/gm)].map((m) => m[1]))
+  const declared = new Set([...dts.matchAll(/^export (?:interface|type) (\w+)/gm)].map((m) => m[1]))
   const listed = new Set([...manifest.types, ...Object.keys(manifest.binding_types), ...manifest.node_only_types])
   assert.deepEqual([...declared].filter((n) => !listed.has(n)).sort(), [], 'declared but not in the manifest')
   assert.deepEqual([...listed].filter((n) => !declared.has(n)).sort(), [], 'in the manifest but not declared')

@@ -51,7 +51,7 @@ describe('frames', () => {
     for (const name of ['churn_probability', 'churn_rank', 'churn_top_driver', 'churn_opportunity_at', 'health_score', 'health_band']) {
       assert.ok(frame.columnNames.includes(name), name)
     }
-    const atRisk = new custfit.Expr('churn_probability > 0.2 && health_band in ["red", "orange"]', Object.fromEntries(frame.schema.map((c) => [c.name, c.dataType]))).matches(frame)
+    const atRisk = new custfit.Expr('churn_probability > 0.2 && health_band in ["red", "orange"]', Object.fromEntries(frame.schema.map((c) => [c.name, c.data_type]))).matches(frame)
     const p = frame.column('churn_probability')
     const band = frame.column('health_band')
     assert.deepEqual(atRisk, p.map((x, i) => x !== null && x > 0.2 && ['red', 'orange'].includes(band[i])))

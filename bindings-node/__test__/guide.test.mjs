@@ -37,9 +37,9 @@ test('guide: build a dataset, errors and lenient mode', () => {
     { account_id: 'acme', user_id: 'ada', timestamp: '2024-02-27T09:30:00Z', name: 'login' },
     { account_id: 'acme', user_id: 'ada', timestamp: Date.parse('2024-02-27T09:31:00Z'), name: 'feature_used', properties: { feature: 'reports' } },
   ], options)
-  // report: { accepted: 2, rejected: [], duplicatesDropped: 0 }
+  // report: { accepted: 2, rejected: [], duplicates_dropped: 0 }
   // ANCHOR_END: build
-  assert.deepEqual(report, { accepted: 2, rejected: [], duplicatesDropped: 0 })
+  assert.deepEqual(report, { accepted: 2, rejected: [], duplicates_dropped: 0 })
 
   // ANCHOR: errors
   try {
@@ -95,9 +95,9 @@ test('guide: build a dataset, errors and lenient mode', () => {
 
   // ANCHOR: activity
   const days = ds.dailyActivity('acme', '2024-02-29T23:59:59Z', 3) // the 3 UTC days ending with this one
-  // [{ day: 2024-02-27T00:00:00.000Z, activeUsers: 1, events: 2, logins: 1 }, … 2024-02-29]
+  // [{ day: "2024-02-27T00:00:00.000Z", active_users: 1, events: 2, logins: 1 }, … 2024-02-29]
   // ANCHOR_END: activity
-  assert.deepEqual(days.map((d) => [d.day.toISOString().slice(0, 10), d.activeUsers, d.events, d.logins]),
+  assert.deepEqual(days.map((d) => [d.day.slice(0, 10), d.active_users, d.events, d.logins]),
     [['2024-02-27', 1, 2, 1], ['2024-02-28', 0, 1, 1], ['2024-02-29', 1, 3, 1]])
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custfit-guide-'))
@@ -197,7 +197,7 @@ test('guide: health scores, flags, backtest and goals', async () => {
   // ANCHOR: goals
   const { goalProgress } = require('custfit')
   const goal = { name: 'weekly active users', metric: { type: 'active_users' }, period: 'weekly', target: 3 }
-  const account = sim.truth[0].accountId
+  const account = sim.truth[0].account_id
   const progress = goalProgress(sim.dataset, account, goal, sim.end, { amount: 12, unit: 'weeks' })
   console.log('streak', progress.current_streak, 'longest', progress.longest_streak, 'best', progress.personal_best)
   for (const c of progress.celebrations) console.log('celebrate', c.kind, 'in the week of', c.period_start.slice(0, 10))

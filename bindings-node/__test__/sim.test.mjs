@@ -15,10 +15,10 @@ test('a simulation: dataset, period and ground truth', () => {
   assert.equal(sim.end.toISOString(), '2024-02-29T23:59:59.000Z')
   assert.equal(sim.truth.length, 30)
   const t = sim.truth[0]
-  assert.equal(t.accountId, sim.dataset.accounts()[0].id)
+  assert.equal(t.account_id, sim.dataset.accounts()[0].id)
   assert.equal(typeof t.churned, 'boolean')
   assert.ok(['daily', 'weekly', 'monthly'].includes(t.cadence))
-  assert.ok(sim.truth.filter((x) => x.churned).every((x) => x.churnedAt instanceof Date))
+  assert.ok(sim.truth.filter((x) => x.churned).every((x) => typeof x.churned_at === 'string'))
   assert.equal(sim.dataset.snapshot(sim.end).length, sim.dataset.accountCount)
 })
 
@@ -78,6 +78,6 @@ test('figure: snapshot of a simulated 2,000-account base', async (t) => {
   assert.equal(cols.mau.length, 2000)
   assert.deepEqual(asyncSnap.column('mau'), snap.column('mau'))
   const mem = ds.memoryUsage()
-  t.diagnostic(`simulate 2000 accounts x 365 days: ${simMs.toFixed(0)} ms, ${ds.eventCount} events, ${mem.bytesPerEvent.toFixed(1)} bytes/event`)
+  t.diagnostic(`simulate 2000 accounts x 365 days: ${simMs.toFixed(0)} ms, ${ds.eventCount} events, ${mem.bytes_per_event.toFixed(1)} bytes/event`)
   t.diagnostic(`snapshot: ${snapMs.toFixed(1)} ms sync, ${asyncMs.toFixed(1)} ms async; columns() to JS: ${colsMs.toFixed(1)} ms (${snap.columnNames.length} columns)`)
 })

@@ -3,7 +3,6 @@
 //! Goals are the core's `Goal` documents (an object or its JSON text); progress comes back in the
 //! core's serde form (snake_case keys, instants as ISO strings), as in Rust and Python.
 
-use chrono::{DateTime, Utc};
 use custfit::activity::{self, Goal};
 use custfit::Window;
 use napi::bindgen_prelude::{Env, Unknown, ValueType};
@@ -14,34 +13,19 @@ use crate::data::{string_arg, Dataset};
 use crate::document::{document, part};
 use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
 use crate::health::json;
-use crate::time::{date, timestamp_arg, type_name};
-
-/// One UTC calendar day of an account's activity.
-#[napi(object, object_from_js = false)]
-pub struct DailyActivity {
-    /// Midnight UTC starting the day.
-    pub day: DateTime<Utc>,
-    /// Distinct users with product activity that day.
-    pub active_users: u32,
-    /// Product-activity events that day.
-    pub events: u32,
-    /// Login events that day.
-    pub logins: u32,
-}
+use crate::time::{timestamp_arg, type_name};
 
 #[napi]
 impl Dataset {
     /// The last `days` UTC calendar days (1..=36600) of the account's activity, oldest first,
     /// ending with the day that contains `end` (later events are ignored). Days without
     /// activity are included. Throws `unknown_account` / `invalid_argument`.
-    #[napi(catch_unwind, ts_args_type = "accountId: string, end: Date | string | number, days: number")]
-    pub fn daily_activity(
-        &self,
-        env: &Env,
-        account_id: Unknown<'_>,
-        end: Unknown<'_>,
-        days: Unknown<'_>,
-    ) -> napi::Result<Vec<DailyActivity>> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "accountId: string, end: Date | string | number, days: number",
+        ts_return_type = "Array<DailyActivity>"
+    )]
+    pub fn daily_activity(&self, env: &Env, account_id: Unknown<'_>, end: Unknown<'_>, days: Unknown<'_>) -> napi::Result<Value> {
         let run = || {
             let account_id = string_arg(&account_id, "accountId")?;
             let end = timestamp_arg(&end, "end")?;
@@ -50,11 +34,7 @@ impl Dataset {
                 ValueType::Number => unsafe { days.cast::<f64>() }.core()?,
                 other => return Err(invalid_argument("days", format!("expected a number, got {}", type_name(other)))),
             };
-            let series = custfit::daily_activity(&self.inner, &account_id, end, whole_u32(days, "days")?)?;
-            Ok(series
-                .into_iter()
-                .map(|d| DailyActivity { day: date(d.day), active_users: d.active_users, events: d.events, logins: d.logins })
-                .collect())
+            json(&custfit::daily_activity(&self.inner, &account_id, end, whole_u32(days, "days")?)?)
         };
         run().throw(env)
     }

@@ -376,8 +376,7 @@ pub fn learn_weights(
         let cfg: LogisticConfig = part(logistic.as_ref(), "logistic")?;
         let points: Vec<Vec<Option<f64>>> =
             points.into_iter().map(|r| r.into_iter().map(|v| v.filter(|x| !x.is_nan())).collect()).collect();
-        let (learned, weights, intercept) = churn::learn_weights(&card, &points, &churned, &cfg)?;
-        Ok(serde_json::json!({"scorecard": learned, "weights": weights, "intercept": intercept}))
+        json(&churn::learn_weights(&card, &points, &churned, &cfg)?)
     };
     run().throw(env)
 }

@@ -181,8 +181,8 @@ fn parse_rows(rows: &Unknown<'_>, entity: Entity) -> Result<Vec<RowInput>> {
 
 /// Runs the core's row ingestion on the dataset (copy-on-write: a snapshot still computing on
 /// another thread keeps the old data).
-fn ingest(dataset: &mut Arc<CoreDataset>, entity: Entity, rows: Vec<RowInput>, options: &IngestOptions) -> Result<IngestReport> {
-    Ok(IngestReport::from(Arc::make_mut(dataset).add_json_rows(entity, rows, options)?))
+fn ingest(dataset: &mut Arc<CoreDataset>, entity: Entity, rows: Vec<RowInput>, options: &IngestOptions) -> Result<Value> {
+    json_out(&Arc::make_mut(dataset).add_json_rows(entity, rows, options)?)
 }
 
 /// Arrow IPC bytes (a `Uint8Array` or `Buffer` in the stream or file format, e.g.
@@ -206,12 +206,7 @@ fn arrow_ipc(value: &Unknown<'_>) -> Result<Option<Vec<RecordBatch>>> {
 
 /// One `add*` call: Arrow IPC bytes go to the core's Arrow readers (no JS value per cell), an
 /// array of row objects to its row rules.
-fn add_table(
-    dataset: &mut Arc<CoreDataset>,
-    entity: Entity,
-    rows: &Unknown<'_>,
-    options: Option<&Unknown<'_>>,
-) -> Result<IngestReport> {
+fn add_table(dataset: &mut Arc<CoreDataset>, entity: Entity, rows: &Unknown<'_>, options: Option<&Unknown<'_>>) -> Result<Value> {
     let options: IngestOptions = options_object(options, "options")?;
     let Some(batches) = arrow_ipc(rows)? else {
         let rows = parse_rows(rows, entity)?;
@@ -224,7 +219,7 @@ fn add_table(
         Entity::Subscription => ds.add_subscriptions_arrow(&batches, &options)?,
         Entity::Event => ds.add_events_arrow(&batches, &options)?,
     };
-    Ok(IngestReport::from(report))
+    json_out(&report)
 }
 
 // ------------------------------------------------------------------ event columns
@@ -379,59 +374,6 @@ fn parse_event_columns(columns: &Unknown<'_>) -> Result<Vec<RowInput>> {
 
 // ------------------------------------------------------------------ JS-facing types
 
-/// A row that lenient ingestion set aside.
-#[napi(object, object_from_js = false, js_name = "RejectedRow")]
-pub struct RejectedRowJs {
-    /// 0-based position in the batch passed in.
-    pub row: u32,
-    /// The offending field (serde name, e.g. `mrr.minor`).
-    pub field: String,
-    /// Stable error code, e.g. `unknown_account`.
-    pub code: String,
-    /// What was wrong.
-    pub reason: String,
-}
-
-/// The outcome of one `add…` call.
-#[napi(object, object_from_js = false)]
-pub struct IngestReport {
-    /// Rows added.
-    pub accepted: u32,
-    /// Rows set aside (lenient mode only; strict mode throws instead).
-    pub rejected: Vec<RejectedRowJs>,
-    /// Identical events dropped under `duplicates: 'drop'`.
-    pub duplicates_dropped: u32,
-}
-
-impl From<custfit::IngestReport> for IngestReport {
-    fn from(r: custfit::IngestReport) -> Self {
-        IngestReport {
-            accepted: r.accepted as u32,
-            rejected: r
-                .rejected
-                .into_iter()
-                .map(|x| RejectedRowJs { row: x.row as u32, field: x.field, code: x.code, reason: x.reason })
-                .collect(),
-            duplicates_dropped: r.duplicates_dropped as u32,
-        }
-    }
-}
-
-/// Bytes held by a dataset, by part.
-#[napi(object, object_from_js = false)]
-pub struct MemoryUsage {
-    /// Bytes of the event columns.
-    pub event_bytes: f64,
-    /// Bytes of the interned strings and property sets.
-    pub dictionary_bytes: f64,
-    /// Bytes of accounts, users and subscriptions (estimated).
-    pub entity_bytes: f64,
-    /// Events held.
-    pub events: f64,
-    /// `(eventBytes + dictionaryBytes) / events`.
-    pub bytes_per_event: f64,
-}
-
 /// Options of one ingestion call. camelCase or the serde names (`future_tolerance_hours`).
 #[napi(object, object_to_js = false, js_name = "IngestOptions")]
 pub struct IngestOptionsJs {
@@ -452,8 +394,8 @@ pub struct IngestOptionsJs {
     pub allow_future: Option<bool>,
 }
 
-/// An account row (serde form of `custfit::Account`).
-#[napi(object, object_to_js = false)]
+/// An account row as `addAccounts` reads it: `AccountRow`, with instants also as `Date` or ms.
+#[napi(object, object_to_js = false, js_name = "AccountInput")]
 pub struct AccountRow {
     /// Unique id.
     pub id: String,
@@ -474,8 +416,8 @@ pub struct AccountRow {
     pub attributes: Option<serde_json::Value>,
 }
 
-/// A user row (serde form of `custfit::User`).
-#[napi(object, object_to_js = false)]
+/// A user row as `addUsers` reads it: `UserRow`, with instants also as `Date` or ms.
+#[napi(object, object_to_js = false, js_name = "UserInput")]
 pub struct UserRow {
     /// Unique id.
     pub id: String,
@@ -493,8 +435,8 @@ pub struct UserRow {
     pub deactivated_at: Option<serde_json::Value>,
 }
 
-/// A subscription row (serde form of `custfit::Subscription`).
-#[napi(object, object_to_js = false)]
+/// A subscription row as `addSubscriptions` reads it: `SubscriptionRow`, with instants also as `Date` or ms.
+#[napi(object, object_to_js = false, js_name = "SubscriptionInput")]
 pub struct SubscriptionRow {
     /// The subscribing account.
     #[napi(js_name = "account_id")]
@@ -517,8 +459,8 @@ pub struct SubscriptionRow {
     pub status: Option<String>,
 }
 
-/// An event row (serde form of `custfit::Event`).
-#[napi(object, object_to_js = false)]
+/// An event row as `addEvents` reads it: `EventRow`, with instants also as `Date` or ms.
+#[napi(object, object_to_js = false, js_name = "EventInput")]
 pub struct EventRow {
     /// The account.
     #[napi(js_name = "account_id")]
@@ -574,7 +516,7 @@ impl Dataset {
 }
 
 fn json_out<T: serde::Serialize>(value: &T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| invalid_argument("rows", e.to_string()))
+    crate::health::json(value)
 }
 
 #[napi]
@@ -588,43 +530,49 @@ impl Dataset {
 
     /// Adds accounts (rows in the serde form: `{id, name, created_at, …}`). Parents may be
     /// earlier in the same batch or already held.
-    #[napi(catch_unwind, ts_args_type = "rows: Array<AccountRow> | Uint8Array, options?: IngestOptions")]
-    pub fn add_accounts(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "rows: Array<AccountInput> | Uint8Array, options?: IngestOptions",
+        ts_return_type = "IngestReport"
+    )]
+    pub fn add_accounts(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<Value> {
         add_table(&mut self.inner, Entity::Account, &rows, options.as_ref()).throw(env)
     }
 
     /// Adds users of accounts already held.
-    #[napi(catch_unwind, ts_args_type = "rows: Array<UserRow> | Uint8Array, options?: IngestOptions")]
-    pub fn add_users(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "rows: Array<UserInput> | Uint8Array, options?: IngestOptions",
+        ts_return_type = "IngestReport"
+    )]
+    pub fn add_users(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<Value> {
         add_table(&mut self.inner, Entity::User, &rows, options.as_ref()).throw(env)
     }
 
     /// Adds subscription rows. All money shares one currency (the first row's sets it).
-    #[napi(catch_unwind, ts_args_type = "rows: Array<SubscriptionRow> | Uint8Array, options?: IngestOptions")]
-    pub fn add_subscriptions(
-        &mut self,
-        env: &Env,
-        rows: Unknown<'_>,
-        options: Option<Unknown<'_>>,
-    ) -> napi::Result<IngestReport> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "rows: Array<SubscriptionInput> | Uint8Array, options?: IngestOptions",
+        ts_return_type = "IngestReport"
+    )]
+    pub fn add_subscriptions(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<Value> {
         add_table(&mut self.inner, Entity::Subscription, &rows, options.as_ref()).throw(env)
     }
 
     /// Adds events of accounts (and users) already held. Order within the batch does not matter.
-    #[napi(catch_unwind, ts_args_type = "rows: Array<EventRow> | Uint8Array, options?: IngestOptions")]
-    pub fn add_events(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<IngestReport> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "rows: Array<EventInput> | Uint8Array, options?: IngestOptions",
+        ts_return_type = "IngestReport"
+    )]
+    pub fn add_events(&mut self, env: &Env, rows: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<Value> {
         add_table(&mut self.inner, Entity::Event, &rows, options.as_ref()).throw(env)
     }
 
     /// Adds events given as columns: `{accountId, userId?, timestamp, name, properties?}`, one
     /// value per event in each array. Same validation and report as `addEvents`.
-    #[napi(catch_unwind, ts_args_type = "columns: EventColumns, options?: IngestOptions")]
-    pub fn add_event_columns(
-        &mut self,
-        env: &Env,
-        columns: Unknown<'_>,
-        options: Option<Unknown<'_>>,
-    ) -> napi::Result<IngestReport> {
+    #[napi(catch_unwind, ts_args_type = "columns: EventColumns, options?: IngestOptions", ts_return_type = "IngestReport")]
+    pub fn add_event_columns(&mut self, env: &Env, columns: Unknown<'_>, options: Option<Unknown<'_>>) -> napi::Result<Value> {
         let mut run = || {
             let options: IngestOptions = options_object(options.as_ref(), "options")?;
             let rows = parse_event_columns(&columns)?;
@@ -664,16 +612,9 @@ impl Dataset {
     }
 
     /// Bytes held, by part.
-    #[napi(catch_unwind)]
-    pub fn memory_usage(&self) -> MemoryUsage {
-        let m = self.inner.memory_usage();
-        MemoryUsage {
-            event_bytes: m.event_bytes as f64,
-            dictionary_bytes: m.dictionary_bytes as f64,
-            entity_bytes: m.entity_bytes as f64,
-            events: m.events as f64,
-            bytes_per_event: m.bytes_per_event,
-        }
+    #[napi(catch_unwind, ts_return_type = "MemoryUsage")]
+    pub fn memory_usage(&self, env: &Env) -> napi::Result<Value> {
+        json_out(&self.inner.memory_usage()).throw(env)
     }
 
     /// Accounts in insertion order, in the serde form (timestamps as ISO strings), so

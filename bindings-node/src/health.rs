@@ -82,7 +82,7 @@ impl Scorecard {
     }
 
     /// The bands (`{name, color, min, max}`).
-    #[napi(getter, catch_unwind, ts_return_type = "Array<{ name: string; color: string; min: number; max: number }>")]
+    #[napi(getter, catch_unwind, ts_return_type = "Array<Band>")]
     pub fn bands(&self, env: &Env) -> napi::Result<Value> {
         json(&self.inner.bands).throw(env)
     }
@@ -188,7 +188,7 @@ impl HealthScores {
     }
 
     /// The bands used (`{name, color, min, max}`).
-    #[napi(getter, catch_unwind, ts_return_type = "Array<{ name: string; color: string; min: number; max: number }>")]
+    #[napi(getter, catch_unwind, ts_return_type = "Array<Band>")]
     pub fn bands(&self, env: &Env) -> napi::Result<Value> {
         json(&self.inner.bands()).throw(env)
     }
@@ -275,10 +275,7 @@ impl HealthScores {
 
     /// Every parent (through `parent_id`) rolled up from itself and its descendants, weighted by
     /// `weightColumn` (default `'mrr'`): `{account_id, descendants, scored, weight, score, band}`.
-    #[napi(
-        catch_unwind,
-        ts_return_type = "Array<{ account_id: string; descendants: number; scored: number; weight: number; score: number | null; band: string | null }>"
-    )]
+    #[napi(catch_unwind, ts_return_type = "Array<Rollup>")]
     pub fn rollup(&self, env: &Env, snapshot: &Snapshot, weight_column: Option<String>) -> napi::Result<Value> {
         let run = || json(&self.inner.rollup(&snapshot.inner, weight_column.as_deref().unwrap_or("mrr"))?);
         run().throw(env)
@@ -302,60 +299,6 @@ impl HealthScores {
         };
         run().throw(env)
     }
-}
-
-/// One account's health with its breakdown (the core's serde form, snake_case keys).
-#[napi(object, object_from_js = false, use_nullable = true)]
-pub struct AccountHealth {
-    /// The account.
-    #[napi(js_name = "account_id")]
-    pub account_id: String,
-    /// Score 0–100 (the override's when one applies); `null` when no measure had a value.
-    pub score: Option<f64>,
-    /// Band name.
-    pub band: Option<String>,
-    /// Band colour.
-    pub color: Option<String>,
-    /// The scorecard used.
-    pub scorecard: String,
-    /// Each measure's (and penalty's) part; contributions sum to the computed score.
-    #[napi(
-        ts_type = "Array<{ name: string; value: number | null; points: number | null; weight: number; contribution: number }>"
-    )]
-    pub measures: Value,
-    /// The manual override in force.
-    #[napi(
-        js_name = "override",
-        ts_type = "{ computed_score: number | null; reason: string; set_by: string | null; expires_at: string } | null"
-    )]
-    pub override_: Value,
-}
-
-/// How and why one account's score changed between two dates (the core's serde form,
-/// snake_case keys).
-#[napi(object, object_from_js = false, use_nullable = true)]
-pub struct ScoreChange {
-    /// The account.
-    #[napi(js_name = "account_id")]
-    pub account_id: String,
-    /// Score at the earlier date.
-    pub before: f64,
-    /// Score at the later date.
-    pub after: f64,
-    /// `after - before`.
-    pub delta: f64,
-    /// Band at the earlier date.
-    #[napi(js_name = "band_before")]
-    pub band_before: Option<String>,
-    /// Band at the later date.
-    #[napi(js_name = "band_after")]
-    pub band_after: Option<String>,
-    /// The delta split by measure (plus `override`), largest absolute change first.
-    #[napi(
-        js_name = "by_measure",
-        ts_type = "Array<{ name: string; value_before: number | null; value_after: number | null; before: number; after: number; delta: number }>"
-    )]
-    pub by_measure: Value,
 }
 
 /// A Scorecard, a ScorecardSet, or a scorecard document.
@@ -432,16 +375,7 @@ pub fn detect_flags(env: &Env, dataset: &Dataset, as_of: Unknown<'_>, config: Op
     let run = || {
         let t = timestamp_arg(&as_of, "asOf")?;
         let fc = flag_config(config.as_ref())?;
-        let flags = health::detect_flags(&dataset.inner, t, &fc)?;
-        let mut out = Vec::with_capacity(flags.len());
-        for f in &flags {
-            let mut v = json(f)?;
-            if let Value::Object(map) = &mut v {
-                map.insert("fired".into(), Value::from(f.fired()));
-            }
-            out.push(v);
-        }
-        Ok(Value::Array(out))
+        json(&health::detect_flags(&dataset.inner, t, &fc)?)
     };
     run().throw(env)
 }
@@ -469,7 +403,7 @@ pub fn flag_columns() -> Vec<String> {
 }
 
 /// The default bands: green ≥ 75, yellow ≥ 50, orange ≥ 25, red.
-#[napi(catch_unwind, ts_return_type = "Array<{ name: string; color: string; min: number; max: number }>")]
+#[napi(catch_unwind, ts_return_type = "Array<Band>")]
 pub fn default_bands(env: &Env) -> napi::Result<Value> {
     json(&health::default_bands()).throw(env)
 }
@@ -612,7 +546,7 @@ pub fn health_history(
 
 /// One account's series out of a health history: `{as_of, score, band}` per date (`null` where
 /// the account was not scored).
-#[napi(catch_unwind, ts_return_type = "Array<{ as_of: string; score: number | null; band: string | null }>")]
+#[napi(catch_unwind, ts_return_type = "Array<HistoryPoint>")]
 pub fn account_history(env: &Env, history: Vec<&HealthScores>, account_id: String) -> napi::Result<Value> {
     let hist: Vec<CoreScores> = history.iter().map(|h| (*h.inner).clone()).collect();
     json(&health::account_history(&hist, &account_id)).throw(env)

@@ -6,8 +6,9 @@ use custfit::{Dataset as CoreDataset, IngestOptions};
 use napi::bindgen_prelude::{Env, Unknown};
 use napi_derive::napi;
 
-use crate::data::{options_object, string_arg, Dataset, IngestReport};
+use crate::data::{options_object, string_arg, Dataset};
 use crate::error::Throw;
+use crate::health::json;
 
 /// One file per table (`.csv`, `.jsonl` or `.ndjson`); absent tables are skipped.
 #[napi(object, object_to_js = false, js_name = "DataFiles")]
@@ -22,26 +23,14 @@ pub struct DataFilesJs {
     pub events: Option<String>,
 }
 
-/// The report of loading each table.
-#[napi(object, object_from_js = false)]
-pub struct LoadReport {
-    /// Accounts.
-    pub accounts: IngestReport,
-    /// Users.
-    pub users: IngestReport,
-    /// Subscriptions.
-    pub subscriptions: IngestReport,
-    /// Events.
-    pub events: IngestReport,
-}
-
 /// A dataset loaded from files and the report of each table.
 #[napi(object, object_from_js = false)]
 pub struct LoadedDataset {
     /// The data.
     pub dataset: Dataset,
     /// What was accepted and rejected, per table.
-    pub report: LoadReport,
+    #[napi(ts_type = "LoadReport")]
+    pub report: serde_json::Value,
 }
 
 #[napi]
@@ -56,15 +45,7 @@ impl Dataset {
             CoreDataset::from_files(&files, &options)
         };
         let (ds, r) = run().throw(env)?;
-        Ok(LoadedDataset {
-            dataset: Dataset::wrap(ds),
-            report: LoadReport {
-                accounts: r.accounts.into(),
-                users: r.users.into(),
-                subscriptions: r.subscriptions.into(),
-                events: r.events.into(),
-            },
-        })
+        Ok(LoadedDataset { dataset: Dataset::wrap(ds), report: json(&r).throw(env)? })
     }
 
     /// Writes `accounts.csv`, `users.csv`, `subscriptions.csv` and `events.csv` into `dir`

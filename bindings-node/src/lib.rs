@@ -26,4 +26,3 @@ pub mod segment;
 pub mod sim;
 pub mod stats;
 pub mod time;
-pub mod types;

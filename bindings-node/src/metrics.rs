@@ -56,34 +56,15 @@ pub fn config_arg(value: Option<&Unknown<'_>>) -> Result<SnapshotConfig> {
 pub struct ColumnSchema {
     /// Column name.
     pub name: String,
-    /// `'int' | 'float' | 'bool' | 'str' | 'timestamp'`.
-    #[napi(ts_type = "'int' | 'float' | 'bool' | 'str' | 'timestamp'")]
+    /// The column's type.
+    #[napi(js_name = "data_type", ts_type = "DataTypeName")]
     pub data_type: String,
-}
-
-/// A documented built-in metric.
-#[napi(object, object_from_js = false)]
-pub struct MetricInfo {
-    /// Column name.
-    pub name: String,
-    /// `'int' | 'float' | 'bool' | 'str' | 'timestamp'`.
-    #[napi(ts_type = "'int' | 'float' | 'bool' | 'str' | 'timestamp'")]
-    pub data_type: String,
-    /// What it means.
-    pub description: String,
 }
 
 /// Every built-in metric, in snapshot column order.
-#[napi(catch_unwind)]
-pub fn metric_catalog() -> Vec<MetricInfo> {
-    BUILTIN_METRICS
-        .iter()
-        .map(|m| MetricInfo {
-            name: m.name.to_string(),
-            data_type: m.data_type.as_str().to_string(),
-            description: m.description.to_string(),
-        })
-        .collect()
+#[napi(catch_unwind, ts_return_type = "Array<MetricInfo>")]
+pub fn metric_catalog(env: &Env) -> napi::Result<serde_json::Value> {
+    crate::health::json(&BUILTIN_METRICS).throw(env)
 }
 
 fn cells(data: &ColumnData) -> Cells {

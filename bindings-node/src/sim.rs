@@ -31,32 +31,6 @@ pub struct SimulationOptions {
     pub currency: Option<String>,
 }
 
-/// Hidden state of a simulated account (ground truth).
-#[napi(object, object_from_js = false)]
-pub struct AccountTruth {
-    /// Account id.
-    pub account_id: String,
-    /// Whether the account churned within the simulated period.
-    pub churned: bool,
-    /// When its last subscription ended without renewal.
-    pub churned_at: Option<DateTime<Utc>>,
-    /// When its engagement began to decline, if it did.
-    pub decline_started_at: Option<DateTime<Utc>>,
-    /// When its champion left, if they did.
-    pub champion_left_at: Option<DateTime<Utc>>,
-    /// Usage rhythm.
-    #[napi(ts_type = "'daily' | 'weekly' | 'monthly'")]
-    pub cadence: String,
-    /// Baseline latent engagement (0 = typical; ±1 = one standard deviation).
-    pub base_engagement: f64,
-    /// New account that never reached first value.
-    pub onboarding_stuck: bool,
-    /// Had a data-extraction burst before leaving.
-    pub extraction_burst: bool,
-    /// Clicks a lot without reaching value (confusion).
-    pub confused: bool,
-}
-
 /// A simulated customer base.
 #[napi(object, object_from_js = false, js_name = "Simulation")]
 pub struct SimulationJs {
@@ -67,27 +41,13 @@ pub struct SimulationJs {
     /// End of the simulated period (the last simulated day's end); a natural `asOf`.
     pub end: DateTime<Utc>,
     /// Ground truth per account, in account order.
-    pub truth: Vec<AccountTruth>,
+    #[napi(ts_type = "Array<AccountTruth>")]
+    pub truth: serde_json::Value,
 }
 
-fn to_js_simulation(sim: Simulation) -> SimulationJs {
-    let truth = sim
-        .truth
-        .into_iter()
-        .map(|t| AccountTruth {
-            account_id: t.account_id,
-            churned: t.churned,
-            churned_at: t.churned_at.map(date),
-            decline_started_at: t.decline_started_at.map(date),
-            champion_left_at: t.champion_left_at.map(date),
-            cadence: serde_json::to_value(t.cadence).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-            base_engagement: t.base_engagement,
-            onboarding_stuck: t.onboarding_stuck,
-            extraction_burst: t.extraction_burst,
-            confused: t.confused,
-        })
-        .collect();
-    SimulationJs { dataset: Dataset::wrap(sim.dataset), start: date(sim.start), end: date(sim.end), truth }
+fn to_js_simulation(sim: Simulation) -> Result<SimulationJs> {
+    let truth = crate::health::json(&sim.truth)?;
+    Ok(SimulationJs { dataset: Dataset::wrap(sim.dataset), start: date(sim.start), end: date(sim.end), truth })
 }
 
 fn config_arg(options: Option<&Unknown<'_>>) -> Result<SimulationConfig> {
@@ -100,7 +60,7 @@ fn config_arg(options: Option<&Unknown<'_>>) -> Result<SimulationConfig> {
 pub fn simulate(env: &Env, options: Option<Unknown<'_>>) -> napi::Result<SimulationJs> {
     let run = || {
         let config = config_arg(options.as_ref())?;
-        Simulation::generate(&config).map(to_js_simulation)
+        to_js_simulation(Simulation::generate(&config)?)
     };
     run().throw(env)
 }
@@ -127,7 +87,7 @@ impl Task for SimulateTask {
             return Err(throw(&env, &e));
         }
         match output {
-            Some(Ok(sim)) => Ok(to_js_simulation(sim)),
+            Some(Ok(sim)) => to_js_simulation(sim).map_err(|e| throw(&env, &e)),
             Some(Err(e)) => Err(throw(&env, &e)),
             None => Err(throw(&env, &invalid_argument("options", "simulation task started twice"))),
         }

@@ -5,14 +5,13 @@
 use custfit::activity::{self, Goal};
 use custfit::{Dataset, Error, Window};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
 
 use crate::convert::Whole;
 use crate::data::PyDataset;
 use crate::document::document;
 use crate::error::{detach, guard, IntoPyResult};
 use crate::health::{doc, to_py};
-use crate::time::{timestamp_arg, to_datetime};
+use crate::time::timestamp_arg;
 
 /// `Dataset.daily_activity`: one dict per UTC day, oldest first.
 pub fn daily_activity<'py>(
@@ -21,20 +20,11 @@ pub fn daily_activity<'py>(
     account_id: &str,
     end: &Bound<'py, PyAny>,
     days: Whole,
-) -> PyResult<Bound<'py, PyList>> {
+) -> PyResult<Bound<'py, PyAny>> {
     let end = timestamp_arg(end, "end")?;
     let days = days.to_u32("days").py(py)?;
     let series = guard(py, || custfit::daily_activity(ds, account_id, end, days))?;
-    let out = PyList::empty(py);
-    for d in series {
-        let row = PyDict::new(py);
-        row.set_item("day", to_datetime(py, d.day)?)?;
-        row.set_item("active_users", d.active_users)?;
-        row.set_item("events", d.events)?;
-        row.set_item("logins", d.logins)?;
-        out.append(row)?;
-    }
-    Ok(out)
+    to_py(py, &series)
 }
 
 fn goal_arg(py: Python<'_>, goal: &Bound<'_, PyAny>) -> PyResult<Goal> {

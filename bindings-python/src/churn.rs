@@ -393,6 +393,6 @@ pub fn learn_weights<'py>(
     let cfg: LogisticConfig = optional_part(py, logistic, "logistic config")?;
     let points: Vec<Vec<Option<f64>>> =
         points.into_iter().map(|r| r.into_iter().map(|v| v.filter(|x| !x.is_nan())).collect()).collect();
-    let (learned, weights, intercept) = detach(py, || churn::learn_weights(&card, &points, &churned, &cfg))?;
-    out(py, &serde_json::json!({"scorecard": learned, "weights": weights, "intercept": intercept}))
+    let learned = detach(py, || churn::learn_weights(&card, &points, &churned, &cfg))?;
+    out(py, &learned)
 }

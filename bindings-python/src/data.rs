@@ -4,16 +4,16 @@
 use std::path::PathBuf;
 
 use custfit::io::DataFiles;
-use custfit::{Account, AttributeValue, Dataset, Entity, Event, IngestOptions, IngestReport, PropertyValue, Subscription, User};
+use custfit::{Dataset, Entity, IngestOptions};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::PyTuple;
 
 use crate::convert::{rows_from_py, Whole};
 use crate::document::document_json;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
+use crate::health::to_py;
 use crate::io::{read_input, Input};
 use crate::metrics::PySnapshot;
-use crate::time::to_datetime;
 
 /// Validated customer data, held columnar (accounts, users, subscriptions, events).
 ///
@@ -34,100 +34,6 @@ pub fn ingest_options(py: Python<'_>, options: Option<&Bound<'_, PyAny>>) -> PyR
     serde_json::from_str::<IngestOptions>(&text).map_err(|e| invalid_argument("options", e.to_string())).py(py)
 }
 
-/// An `IngestReport` as `{"accepted", "rejected": [{"row", "field", "code", "reason"}], "duplicates_dropped"}`.
-pub fn report_dict<'py>(py: Python<'py>, r: &IngestReport) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("accepted", r.accepted)?;
-    let rejected = PyList::empty(py);
-    for x in &r.rejected {
-        let row = PyDict::new(py);
-        row.set_item("row", x.row)?;
-        row.set_item("field", &x.field)?;
-        row.set_item("code", &x.code)?;
-        row.set_item("reason", &x.reason)?;
-        rejected.append(row)?;
-    }
-    d.set_item("rejected", rejected)?;
-    d.set_item("duplicates_dropped", r.duplicates_dropped)?;
-    Ok(d)
-}
-
-fn account_dict<'py>(py: Python<'py>, a: &Account) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("id", &a.id)?;
-    d.set_item("name", &a.name)?;
-    d.set_item("created_at", to_datetime(py, a.created_at)?)?;
-    d.set_item("owner", &a.owner)?;
-    d.set_item("parent_id", &a.parent_id)?;
-    d.set_item("seats", a.seats)?;
-    let attrs = PyDict::new(py);
-    for (k, v) in &a.attributes {
-        match v {
-            AttributeValue::Bool(b) => attrs.set_item(k, *b)?,
-            AttributeValue::Number(x) => attrs.set_item(k, *x)?,
-            AttributeValue::String(s) => attrs.set_item(k, s)?,
-            AttributeValue::Date { date } => attrs.set_item(k, to_datetime(py, *date)?)?,
-        }
-    }
-    d.set_item("attributes", attrs)?;
-    Ok(d)
-}
-
-fn user_dict<'py>(py: Python<'py>, u: &User) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("id", &u.id)?;
-    d.set_item("account_id", &u.account_id)?;
-    d.set_item("role", u.role.as_str())?;
-    d.set_item("created_at", to_datetime(py, u.created_at)?)?;
-    d.set_item("deactivated_at", u.deactivated_at.map(|t| to_datetime(py, t)).transpose()?)?;
-    Ok(d)
-}
-
-fn subscription_dict<'py>(py: Python<'py>, s: &Subscription) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("account_id", &s.account_id)?;
-    d.set_item("plan", &s.plan)?;
-    d.set_item("start", to_datetime(py, s.start)?)?;
-    d.set_item("end", s.end.map(|t| to_datetime(py, t)).transpose()?)?;
-    let mrr = PyDict::new(py);
-    mrr.set_item("minor", s.mrr.minor)?;
-    mrr.set_item("currency", &s.mrr.currency)?;
-    d.set_item("mrr", mrr)?;
-    d.set_item("quantity", s.quantity)?;
-    d.set_item("status", s.status.as_str())?;
-    Ok(d)
-}
-
-fn event_dict<'py>(py: Python<'py>, e: &Event) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("account_id", &e.account_id)?;
-    d.set_item("user_id", &e.user_id)?;
-    d.set_item("timestamp", to_datetime(py, e.timestamp)?)?;
-    d.set_item("name", &e.name)?;
-    let props = PyDict::new(py);
-    for (k, v) in &e.properties {
-        match v {
-            PropertyValue::Bool(b) => props.set_item(k, *b)?,
-            PropertyValue::Number(x) => props.set_item(k, *x)?,
-            PropertyValue::String(s) => props.set_item(k, s)?,
-        }
-    }
-    d.set_item("properties", props)?;
-    Ok(d)
-}
-
-fn list_of<'py, T>(
-    py: Python<'py>,
-    rows: &[T],
-    f: impl Fn(Python<'py>, &T) -> PyResult<Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyList>> {
-    let out = PyList::empty(py);
-    for r in rows {
-        out.append(f(py, r)?)?;
-    }
-    Ok(out)
-}
-
 /// Arrow batches or converted rows, ingested through the matching core call.
 macro_rules! ingest {
     ($self:ident, $py:ident, $data:ident, $options:ident, $entity:expr, $arrow:ident, $run:path) => {{
@@ -140,7 +46,7 @@ macro_rules! ingest {
                 $run($py, move || ds.add_json_rows($entity, rows, &options))?
             }
         };
-        report_dict($py, &report)
+        to_py($py, &report)
     }};
 }
 
@@ -161,7 +67,7 @@ impl PyDataset {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         ingest!(self, py, data, options, Entity::Account, add_accounts_arrow, guard)
     }
 
@@ -172,7 +78,7 @@ impl PyDataset {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         ingest!(self, py, data, options, Entity::User, add_users_arrow, guard)
     }
 
@@ -184,7 +90,7 @@ impl PyDataset {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         ingest!(self, py, data, options, Entity::Subscription, add_subscriptions_arrow, guard)
     }
 
@@ -197,7 +103,7 @@ impl PyDataset {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         ingest!(self, py, data, options, Entity::Event, add_events_arrow, detach)
     }
 
@@ -233,36 +139,29 @@ impl PyDataset {
 
     /// Bytes held, by part: ``event_bytes``, ``dictionary_bytes``, ``entity_bytes``, ``events``,
     /// ``bytes_per_event``.
-    fn memory_usage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let m = self.inner.memory_usage();
-        let d = PyDict::new(py);
-        d.set_item("event_bytes", m.event_bytes)?;
-        d.set_item("dictionary_bytes", m.dictionary_bytes)?;
-        d.set_item("entity_bytes", m.entity_bytes)?;
-        d.set_item("events", m.events)?;
-        d.set_item("bytes_per_event", m.bytes_per_event)?;
-        Ok(d)
+    fn memory_usage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.memory_usage())
     }
 
     /// Accounts in insertion order, as dicts (valid input for ``add_accounts``).
-    fn accounts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        list_of(py, self.inner.accounts(), account_dict)
+    fn accounts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.accounts())
     }
 
     /// Users in insertion order, as dicts.
-    fn users<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        list_of(py, &self.inner.users(), user_dict)
+    fn users<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.users())
     }
 
     /// Subscriptions sorted by account and start, as dicts.
-    fn subscriptions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        list_of(py, &self.inner.subscriptions(), subscription_dict)
+    fn subscriptions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.subscriptions())
     }
 
     /// Events sorted by account and time, as dicts.
-    fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let events = guard(py, || Ok(self.inner.events()))?;
-        list_of(py, &events, event_dict)
+        to_py(py, &events)
     }
 
     /// Loads a dataset from files (CSV, or JSON Lines for ``.jsonl``/``.ndjson``/``.json``),
@@ -282,7 +181,7 @@ impl PyDataset {
         let options = ingest_options(py, options)?;
         let files = DataFiles { accounts, users, subscriptions, events };
         let (ds, report) = crate::io::from_files(py, files, &options)?;
-        let report = crate::io::load_report_dict(py, &report)?;
+        let report = to_py(py, &report)?;
         PyTuple::new(py, [Bound::new(py, PyDataset { inner: ds })?.into_any(), report.into_any()])
     }
 
@@ -313,7 +212,7 @@ impl PyDataset {
         account_id: &str,
         end: &Bound<'py, PyAny>,
         days: Whole,
-    ) -> PyResult<Bound<'py, PyList>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         crate::activity::daily_activity(py, &self.inner, account_id, end, days)
     }
 

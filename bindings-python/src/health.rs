@@ -361,13 +361,7 @@ pub fn detect_flags<'py>(
     let fc = flag_config(py, config)?;
     let ds = &dataset.inner;
     let flags = detach(py, || health::detect_flags(ds, as_of, &fc))?;
-    let out = PyList::empty(py);
-    for f in &flags {
-        let d = to_py(py, f)?;
-        d.set_item("fired", f.fired())?;
-        out.append(d)?;
-    }
-    Ok(out.into_any())
+    to_py(py, &flags)
 }
 
 /// A copy of ``snapshot`` with the flag columns (``flag_columns()``) of ``flags`` (as returned

@@ -11,7 +11,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use pyo3_arrow::{PyRecordBatch, PyTable};
 
-use crate::data::report_dict;
 use crate::error::detach;
 
 /// A table argument, classified.
@@ -47,16 +46,6 @@ pub fn read_input<'py>(data: &Bound<'py, PyAny>) -> PyResult<Input<'py>> {
         "expected a list of dicts or an Arrow table (pyarrow, polars, pandas, or any object with __arrow_c_stream__), got {}",
         data.get_type().name()?
     )))
-}
-
-/// `{"accounts": report, "users": …, "subscriptions": …, "events": …}`.
-pub fn load_report_dict<'py>(py: Python<'py>, r: &LoadReport) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("accounts", report_dict(py, &r.accounts)?)?;
-    d.set_item("users", report_dict(py, &r.users)?)?;
-    d.set_item("subscriptions", report_dict(py, &r.subscriptions)?)?;
-    d.set_item("events", report_dict(py, &r.events)?)?;
-    Ok(d)
 }
 
 /// Loads a dataset from files (GIL released).

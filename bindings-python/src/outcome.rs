@@ -10,7 +10,7 @@ use crate::data::PyDataset;
 use crate::document::optional_part;
 use crate::error::{detach, guard, IntoPyResult};
 use crate::health::to_py as out;
-use crate::time::{timestamp_arg, to_datetime};
+use crate::time::timestamp_arg;
 
 /// Annual churn rate equivalent to a monthly one.
 #[pyfunction]
@@ -40,7 +40,7 @@ pub fn mrr_churn<'py>(
 fn dates_dict<'py>(py: Python<'py>, ds: &custfit::Dataset, dates: Vec<Vec<Timestamp>>) -> PyResult<Bound<'py, PyAny>> {
     let d = pyo3::types::PyDict::new(py);
     for (a, list) in ds.accounts().iter().zip(dates) {
-        let items = list.into_iter().map(|t| to_datetime(py, t)).collect::<PyResult<Vec<_>>>()?;
+        let items: Vec<String> = list.into_iter().map(|t| t.to_rfc3339()).collect();
         d.set_item(&a.id, items)?;
     }
     Ok(d.into_any())

@@ -3,7 +3,6 @@
 use custfit::sim::AccountTruth;
 use custfit::{Error, ErrorKind, Simulation, SimulationConfig, Timestamp};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
 
 use crate::convert::Whole;
 use crate::data::PyDataset;
@@ -19,23 +18,6 @@ pub struct PySimulation {
     end: Timestamp,
     truth: Vec<AccountTruth>,
     config: SimulationConfig,
-}
-
-fn truth_dict<'py>(py: Python<'py>, t: &AccountTruth) -> PyResult<Bound<'py, PyDict>> {
-    let opt = |t: Option<Timestamp>| t.map(|t| to_datetime(py, t)).transpose();
-    let d = PyDict::new(py);
-    d.set_item("account_id", &t.account_id)?;
-    d.set_item("churned", t.churned)?;
-    d.set_item("churned_at", opt(t.churned_at)?)?;
-    d.set_item("decline_started_at", opt(t.decline_started_at)?)?;
-    d.set_item("champion_left_at", opt(t.champion_left_at)?)?;
-    let cadence = serde_json::to_value(t.cadence).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    d.set_item("cadence", cadence)?;
-    d.set_item("base_engagement", t.base_engagement)?;
-    d.set_item("onboarding_stuck", t.onboarding_stuck)?;
-    d.set_item("extraction_burst", t.extraction_burst)?;
-    d.set_item("confused", t.confused)?;
-    Ok(d)
 }
 
 #[pymethods]
@@ -62,12 +44,8 @@ impl PySimulation {
     /// ``churned_at``, ``decline_started_at``, ``champion_left_at``, ``cadence``,
     /// ``base_engagement``, ``onboarding_stuck``, ``extraction_burst``, ``confused``.
     #[getter]
-    fn truth<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let out = PyList::empty(py);
-        for t in &self.truth {
-            out.append(truth_dict(py, t)?)?;
-        }
-        Ok(out)
+    fn truth<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::health::to_py(py, &self.truth)
     }
 
     /// The settings used, as a dict (valid input for ``simulate``).

@@ -22,6 +22,7 @@ def test_exports_are_the_manifest():
 
 
 def test_result_types_are_the_manifest():
-    typed = {n for n, v in vars(custfit.types).items() if typing.is_typeddict(v)}
+    typed = set(custfit.types.__all__)
+    assert {n for n, v in vars(custfit.types).items() if typing.is_typeddict(v)} <= typed
     listed = set(MANIFEST["types"]) | set(MANIFEST["binding_types"]) | set(MANIFEST["python_only_types"])
     assert typed == listed, f"not in the manifest: {typed - listed}; missing: {listed - typed}"

@@ -269,7 +269,7 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     fam = family()
     add("Dataset.accounts", ds.accounts() + fam.accounts(), list[T.AccountRow])
     add("Dataset.users", ds.users() + fam.users(), list[T.UserRow])
-    add("Dataset.subscriptions", ds.subscriptions() + fam.subscriptions(), list[T.SubscriptionRow])
+    add("Dataset.subscriptions", fam.subscriptions() + ds.subscriptions(), list[T.SubscriptionRow])
     add("Dataset.events", ds.events() + fam.events(), list[T.EventRow])
     add("Dataset.daily_activity", ds.daily_activity(first, end, 14), list[T.DailyActivity])
     add("Simulation.truth", sim.truth, list[T.AccountTruth])

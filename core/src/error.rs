@@ -135,6 +135,7 @@ impl fmt::Display for ErrorKind {
 
 /// Which table a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Entity {
     /// An [`Account`](crate::Account) row.

@@ -73,7 +73,8 @@ fn run(case: &Value) -> Result<Value, custfit::Error> {
             let card = custfit::health::Scorecard::from_json(&config["scorecard"].to_string())?;
             let logistic: LogisticConfig = serde_json::from_value(config["logistic"].clone()).map_err(bad)?;
             let points: Vec<Vec<Option<f64>>> = serde_json::from_value(input["points"].clone()).map_err(bad)?;
-            let (learned, weights, intercept) = learn_weights(&card, &points, &labels(&input["y"]), &logistic)?;
+            let custfit::churn::LearnedWeights { scorecard: learned, weights, intercept } =
+                learn_weights(&card, &points, &labels(&input["y"]), &logistic)?;
             Ok(serde_json::json!({
                 "shares_after": weights.iter().map(|w| w.share_after).collect::<Vec<_>>(),
                 "coefficients_per_10_points": weights.iter().map(|w| w.coefficient_per_10_points).collect::<Vec<_>>(),

@@ -477,13 +477,10 @@ fn guide_health() -> custfit::Result<()> {
     // ANCHOR_END: why
     // ANCHOR: flags
     let flags = custfit::health::detect_flags(&sim.dataset, sim.end, &FlagConfig::default())?;
-    for f in flags.iter().filter(|f| !f.fired().is_empty()).take(3) {
+    for f in flags.iter().filter(|f| !f.fired.is_empty()).take(3) {
         println!(
             "{} {:?} z={:?} events/user-day={:?}",
-            f.account_id,
-            f.fired(),
-            f.extraction_burst.robust_z,
-            f.confusion.events_per_user_day
+            f.account_id, f.fired, f.extraction_burst.robust_z, f.confusion.events_per_user_day
         );
     }
     // ANCHOR_END: flags

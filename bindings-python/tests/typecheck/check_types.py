@@ -7,7 +7,7 @@ accepted; each ``# type: ignore[typeddict-item]`` marks a deliberate mistake myp
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import custfit
 from custfit.types import (
@@ -25,6 +25,7 @@ from custfit.types import (
     Evaluation,
     EventRow,
     Explanation,
+    FlagName,
     GoalProgress,
     HistoryPoint,
     InactivityWindowChoice,
@@ -57,7 +58,7 @@ def data(sim: custfit.Simulation) -> None:
     rows: int = report["accepted"] + len(report["rejected"])
     accounts: list[AccountRow] = ds.accounts()
     seats: int | None = accounts[0]["seats"]
-    created: datetime = accounts[0]["created_at"]
+    created: str = accounts[0]["created_at"]
     users: list[UserRow] = ds.users()
     subs: list[SubscriptionRow] = ds.subscriptions()
     minor: int = subs[0]["mrr"]["minor"]
@@ -65,9 +66,9 @@ def data(sim: custfit.Simulation) -> None:
     user: str | None = events[0]["user_id"]
     memory: MemoryUsage = ds.memory_usage()
     days: list[DailyActivity] = ds.daily_activity(accounts[0]["id"], sim.end, 7)
-    day: datetime = days[0]["day"]
+    day: str = days[0]["day"]
     truth: list[AccountTruth] = sim.truth
-    churned_at: datetime | None = truth[0]["churned_at"]
+    churned_at: str | None = truth[0]["churned_at"]
     config: SimulationConfig = sim.config
     again = custfit.simulate(config)
     catalog: list[MetricInfo] = custfit.metric_catalog()
@@ -143,7 +144,7 @@ def health(sim: custfit.Simulation) -> None:
     changes: list[ScoreChange] = scores.changes_since(earlier)
     rollup: list[Rollup] = scores.rollup(snap)
     flags: list[AccountFlags] = custfit.detect_flags(sim.dataset, sim.end)
-    fired: list[str] = flags[0]["fired"]
+    fired: list[FlagName] = flags[0]["fired"]
     z: float | None = flags[0]["extraction_burst"]["robust_z"]
     with_flags = custfit.add_flag_columns(snap, flags)
     report: BacktestReport = custfit.backtest(sim.dataset, card, {"dates": custfit.backtest_grid(sim.start, sim.end, 30)})

@@ -26,6 +26,7 @@ fn version_one() -> u32 {
 
 /// What a goal counts in each period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GoalMetric {
     /// Distinct users with product activity in the period.
@@ -45,6 +46,7 @@ pub enum GoalMetric {
 
 /// The period of a goal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GoalPeriod {
     /// UTC calendar days.
@@ -55,6 +57,7 @@ pub enum GoalPeriod {
 
 /// An activity goal: `metric` per `period` should reach `target` (per-account targets allowed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Goal {
     /// Document version (1).
@@ -144,6 +147,7 @@ impl Goal {
 
 /// One period's attainment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PeriodResult {
     /// Period start (inclusive).
     pub start: Timestamp,
@@ -161,6 +165,7 @@ pub struct PeriodResult {
 
 /// Kinds of celebration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CelebrationKind {
     /// First week at goal (weekly goal met, or a daily goal met every day of an ISO week).
@@ -173,6 +178,7 @@ pub enum CelebrationKind {
 
 /// Something worth telling the customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Celebration {
     /// What happened.
     pub kind: CelebrationKind,
@@ -186,6 +192,7 @@ pub struct Celebration {
 
 /// A personal best.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PersonalBest {
     /// The best value.
     pub value: f64,
@@ -195,6 +202,7 @@ pub struct PersonalBest {
 
 /// An account's progress towards a goal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GoalProgress {
     /// The account.
     pub account_id: String,

@@ -16,6 +16,7 @@ use crate::time::Timestamp;
 
 /// One UTC calendar day of an account's activity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DailyActivity {
     /// Midnight UTC starting the day.
     pub day: Timestamp,

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 /// Boosted-trees settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct BoostedTreesConfig {
     /// Number of trees.
@@ -101,6 +102,7 @@ impl BoostedTreesConfig {
 
 /// One tree, as parallel arrays (node 0 is the root; `feature < 0` marks a leaf).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tree {
     /// Split feature per node, -1 for leaves.
@@ -155,6 +157,7 @@ impl Tree {
 
 /// A fitted boosted-trees model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BoostedTrees {
     /// Number of input columns.

@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// One row of a calibration table: predictions in `[lower, upper)` (the last bin includes 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CalibrationBin {
     /// Lower edge of predicted probability.
     pub lower: f64,
@@ -24,6 +25,7 @@ pub struct CalibrationBin {
 
 /// Scores of predictions against outcomes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Evaluation {
     /// Rows scored.
     pub rows: usize,

@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// The penalty on coefficients (never on the intercept).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Penalty {
     /// No penalty (`C` is ignored).
@@ -30,6 +31,7 @@ pub enum Penalty {
 
 /// Weights of the two classes in the loss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClassWeight {
     /// Every row weighs 1.
@@ -47,6 +49,7 @@ pub enum ClassWeight {
 
 /// Logistic regression settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct LogisticConfig {
     /// Penalty.
@@ -134,7 +137,9 @@ impl LogisticConfig {
 
 /// A fitted logistic regression.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "LogisticFit"))]
 pub struct LogisticModel {
     /// One coefficient per input column.
     pub coefficients: Vec<f64>,

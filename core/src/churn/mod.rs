@@ -50,6 +50,6 @@ pub use training::{
     TRAINING_CONFIG_VERSION,
 };
 pub use weights::{
-    learn_scorecard_weights, learn_weights, measure_shares, LearnedScorecard, LearnedWeight, WeightLearningConfig, WeightStatus,
-    WEIGHT_LEARNING_VERSION,
+    learn_scorecard_weights, learn_weights, measure_shares, LearnedScorecard, LearnedWeight, LearnedWeights,
+    WeightLearningConfig, WeightStatus, WEIGHT_LEARNING_VERSION,
 };

@@ -20,6 +20,7 @@ pub const CHURN_MODEL_VERSION: u32 = 1;
 
 /// Which model to fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ModelConfig {
     /// Logistic regression.
@@ -49,6 +50,7 @@ impl ModelConfig {
 
 /// Everything needed to fit a churn pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChurnModelConfig {
     /// Document version ([`CHURN_MODEL_VERSION`]).
@@ -108,6 +110,7 @@ impl ChurnModelConfig {
 
 /// A fitted model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FittedModel {
     /// Logistic regression.
@@ -124,6 +127,7 @@ pub enum FittedModel {
 
 /// What a model was trained on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingSummary {
     /// Rows.
@@ -142,6 +146,7 @@ pub struct TrainingSummary {
 
 /// A fitted churn pipeline: feature definitions, preprocessing and model, saved as one JSON file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChurnModel {
     /// Document version ([`CHURN_MODEL_VERSION`]).
@@ -158,6 +163,7 @@ pub struct ChurnModel {
 
 /// A coefficient of a logistic model, on the preprocessed (standardised) scale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CoefficientReport {
     /// Feature or group name.
     pub feature: String,
@@ -172,6 +178,7 @@ pub struct CoefficientReport {
 
 /// One feature's signed contribution to one prediction, in log-odds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Driver {
     /// Feature or group name.
     pub feature: String,
@@ -185,6 +192,7 @@ pub struct Driver {
 
 /// A prediction with its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Explanation {
     /// Probability of churn within the horizon.
     pub probability: f64,
@@ -198,6 +206,7 @@ pub struct Explanation {
 
 /// One line of the risk list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RiskEntry {
     /// 1 = highest risk.
     pub rank: usize,
@@ -217,6 +226,7 @@ pub struct RiskEntry {
 
 /// One fold of a rolling backtest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BacktestFold {
     /// The test observation date (training labels all ended by then).
     pub cutoff: Timestamp,
@@ -230,6 +240,8 @@ pub struct BacktestFold {
 
 /// A rolling, time-ordered backtest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ChurnBacktest"))]
 pub struct Backtest {
     /// Folds in time order.
     pub folds: Vec<BacktestFold>,

@@ -8,6 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// How to preprocess features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct PreprocessConfig {
     /// Apply `sign(x)·log1p(|x|)` to features whose sample skewness exceeds this; `None` never.
@@ -62,6 +63,7 @@ impl PreprocessConfig {
 
 /// The fitted transform of one input feature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FeatureTransform {
     /// Input feature name.
@@ -78,6 +80,7 @@ pub struct FeatureTransform {
 
 /// A group of correlated features replaced by their (signed) average.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FeatureGroup {
     /// Output name: members joined by `+` (members entering negatively are prefixed `-`).
@@ -94,6 +97,7 @@ pub struct FeatureGroup {
 
 /// Fitted preprocessing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Preprocessor {
     /// The config it was fitted with.
@@ -108,6 +112,7 @@ pub struct Preprocessor {
 
 /// One output column of a [`Preprocessor`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Output {
     /// A single transformed input.

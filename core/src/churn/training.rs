@@ -22,6 +22,7 @@ pub const TRAINING_CONFIG_VERSION: u32 = 1;
 /// Which metrics feed a churn model, and how user-defined ones are computed. Saved with a model
 /// so that forecasting computes exactly the training features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ChurnFeatures {
     /// Metric names: built-in, user-defined (in `snapshot.metrics`) or numeric account attributes.
@@ -114,6 +115,7 @@ impl ChurnFeatures {
 
 /// How to build a training set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainingSetConfig {
     /// Document version ([`TRAINING_CONFIG_VERSION`]).
@@ -220,6 +222,7 @@ impl TrainingSetConfig {
 
 /// A training set: one row per (observation date, account active at that date).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrainingSet {
     /// Feature names, in column order.
     pub feature_names: Vec<String>,

@@ -55,6 +55,7 @@ fn yes() -> bool {
 
 /// What to learn weights from (see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WeightLearningConfig {
     /// Document version (1).
@@ -167,6 +168,7 @@ impl WeightLearningConfig {
 
 /// Why a measure got the weight it did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WeightStatus {
     /// Fitted with the healthy sign: more points, less churn.
@@ -181,6 +183,7 @@ pub enum WeightStatus {
 
 /// One measure's learned weight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LearnedWeight {
     /// Measure name.
     pub measure: String,
@@ -196,8 +199,22 @@ pub struct LearnedWeight {
     pub status: WeightStatus,
 }
 
+/// What [`learn_weights`] fits: the scorecard with new weights, one entry per measure, and the
+/// model's intercept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct LearnedWeights {
+    /// The input scorecard with new measure (and group) weights; everything else unchanged.
+    pub scorecard: Scorecard,
+    /// One entry per measure, in the scorecard's order.
+    pub weights: Vec<LearnedWeight>,
+    /// The model's intercept (log-odds of churn at zero points everywhere).
+    pub intercept: f64,
+}
+
 /// A scorecard with learned weights and the evidence behind them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LearnedScorecard {
     /// The input scorecard with new measure (and group) weights; everything else unchanged.
     pub scorecard: Scorecard,
@@ -255,7 +272,7 @@ pub fn learn_weights(
     points: &[Vec<Option<f64>>],
     churned: &[bool],
     logistic: &LogisticConfig,
-) -> Result<(Scorecard, Vec<LearnedWeight>, f64)> {
+) -> Result<LearnedWeights> {
     scorecard.validate()?;
     logistic.validate()?;
     let k = scorecard.measures.len();
@@ -361,7 +378,7 @@ pub fn learn_weights(
             status: status[m],
         })
         .collect();
-    Ok((card, report, intercept))
+    Ok(LearnedWeights { scorecard: card, weights: report, intercept })
 }
 
 fn forward(t: Timestamp, w: Window) -> Timestamp {
@@ -469,7 +486,7 @@ pub fn learn_scorecard_weights(ds: &Dataset, scorecard: &Scorecard, config: &Wei
     let (mut holdout_auc_before, mut holdout_auc_after, mut holdout_observations) = (None, None, 0u64);
     let fitted_on_train = if n_hold > 0 {
         let (p, l) = gather(&train_dates);
-        let (card, report, intercept) = learn_weights(scorecard, &p, &l, &config.logistic)?;
+        let LearnedWeights { scorecard: card, weights: report, intercept } = learn_weights(scorecard, &p, &l, &config.logistic)?;
         let (mut before, mut after, mut labels) = (Vec::new(), Vec::new(), Vec::new());
         for r in &rows {
             let Some((snap, by_row)) = &r.snapshot else { continue };
@@ -499,7 +516,8 @@ pub fn learn_scorecard_weights(ds: &Dataset, scorecard: &Scorecard, config: &Wei
         _ => {
             let (p, l) = gather(&usable);
             let k = l.iter().filter(|&&x| x).count() as u64;
-            let (card, report, intercept) = learn_weights(scorecard, &p, &l, &config.logistic)?;
+            let LearnedWeights { scorecard: card, weights: report, intercept } =
+                learn_weights(scorecard, &p, &l, &config.logistic)?;
             (card, report, intercept, l.len() as u64, k)
         }
     };

@@ -126,6 +126,7 @@ impl<'a> EventScan<'a> {
 
 /// Bytes held by a dataset, by part.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemoryUsage {
     /// Bytes of the event columns (timestamps, users, names, property sets, offsets).
     pub event_bytes: usize,

@@ -10,6 +10,7 @@ use crate::time::Timestamp;
 /// An amount of money in integer minor units (cents for USD) with its ISO 4217 currency code.
 /// Sums never drift: arithmetic is on integers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Money {
     /// Amount in minor units (e.g. 12_345 = $123.45).
@@ -57,6 +58,7 @@ pub fn currency_exponent(code: &str) -> u32 {
 ///
 /// In JSON a string, number or boolean stands for itself; a date is written `{"date": "2024-01-31"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum AttributeValue {
     /// Boolean attribute.
@@ -86,7 +88,9 @@ impl AttributeValue {
 
 /// A customer account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "AccountRow"))]
 pub struct Account {
     /// Unique id.
     pub id: String,
@@ -150,6 +154,7 @@ impl Account {
 
 /// The role of a user within an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Administers the account.
@@ -187,7 +192,9 @@ impl Role {
 
 /// A person using the product on behalf of an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "UserRow"))]
 pub struct User {
     /// Unique id.
     pub id: String,
@@ -216,6 +223,7 @@ impl User {
 
 /// Status of a subscription row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
     /// Paying and in force between `start` and `end`.
@@ -251,7 +259,9 @@ impl SubscriptionStatus {
 /// One contract period of an account. Renewals and up/downgrades are successive rows; a row is
 /// in force for `start <= t < end` (open-ended when `end` is absent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "SubscriptionRow"))]
 pub struct Subscription {
     /// The subscribing account.
     pub account_id: String,
@@ -282,6 +292,7 @@ fn active() -> SubscriptionStatus {
 
 /// A property value of an event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum PropertyValue {
     /// Boolean property.
@@ -334,7 +345,9 @@ pub mod event_name {
 
 /// Something that happened in an account at an instant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "EventRow"))]
 pub struct Event {
     /// The account.
     pub account_id: String,

@@ -10,6 +10,7 @@ use super::entity::{Event, PropertyValue};
 
 /// All-or-nothing (strict) or keep-the-good-rows (lenient) ingestion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum IngestMode {
     /// The first bad row rejects the whole batch; the dataset is unchanged.
@@ -21,6 +22,7 @@ pub enum IngestMode {
 
 /// What to do with an event identical in every field to one already held (or earlier in the batch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DuplicatePolicy {
     /// Drop it and count it in [`IngestReport::duplicates_dropped`] (re-ingesting a batch is harmless).
@@ -34,6 +36,7 @@ pub enum DuplicatePolicy {
 
 /// Options for one ingestion call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct IngestOptions {
     /// Strict (default) or lenient.
@@ -95,6 +98,7 @@ impl IngestOptions {
 
 /// A row that lenient ingestion set aside.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RejectedRow {
     /// 0-based position in the batch.
     pub row: usize,
@@ -108,6 +112,7 @@ pub struct RejectedRow {
 
 /// The outcome of an ingestion call.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IngestReport {
     /// Rows added.
     pub accepted: usize,

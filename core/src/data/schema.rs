@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 /// The type of a snapshot column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", schemars(rename = "DataTypeName"))]
 pub enum DataType {
     /// 64-bit signed integers.
     Int,
@@ -40,6 +42,7 @@ impl DataType {
 
 /// A documented snapshot column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MetricInfo {
     /// Column name.
     pub name: &'static str,

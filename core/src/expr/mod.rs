@@ -51,6 +51,7 @@ pub use compile::{FUNCTIONS, METHODS};
 
 /// Sandbox limits of the conditions language. Every limit is checked before any work it bounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ExprLimits {
     /// Longest accepted source text, in bytes (default 4096).

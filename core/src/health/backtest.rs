@@ -28,6 +28,7 @@ fn version_one() -> u32 {
 
 /// What to backtest over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BacktestConfig {
     /// Document version (1).
@@ -162,6 +163,7 @@ fn forward(t: Timestamp, w: Window) -> Timestamp {
 
 /// Churn outcome of one band.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BandOutcome {
     /// Band name.
     pub band: String,
@@ -181,6 +183,7 @@ pub struct BandOutcome {
 
 /// Outcome at one observation date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DateOutcome {
     /// The observation date.
     pub as_of: Timestamp,
@@ -194,6 +197,7 @@ pub struct DateOutcome {
 
 /// Band-to-band moves between consecutive observation dates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TransitionMatrix {
     /// Band names (row and column order).
     pub bands: Vec<String>,
@@ -203,6 +207,7 @@ pub struct TransitionMatrix {
 
 /// What a backtest found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BacktestReport {
     /// Account-dates observed (active at the date and scored).
     pub observations: u64,
@@ -254,6 +259,7 @@ pub fn health_history(
 
 /// One point of an account's health history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HistoryPoint {
     /// The date.
     pub as_of: Timestamp,

@@ -23,6 +23,7 @@ fn is_one(x: &f64) -> bool {
 
 /// Which way a measure's value is good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// More is healthier (active days, logins …).
@@ -35,6 +36,7 @@ pub enum Direction {
 /// One tier of a [`Scoring::Tiers`] rule: values inside `[min, max]` (each end inclusive or
 /// exclusive as stated; a missing end is unbounded) earn `points`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     /// Lower bound (`None` = no lower bound).
@@ -79,6 +81,7 @@ impl Tier {
 
 /// Who a measure's value is compared with under [`Scoring::Percentile`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PeerGroup {
     /// Every scored account.
@@ -102,6 +105,7 @@ pub enum PeerGroup {
 
 /// How a measure turns a metric value into 0–100 points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Scoring {
     /// Points by tier. Tiers must not overlap; a value no tier covers counts as missing. Points
@@ -129,6 +133,7 @@ pub enum Scoring {
 
 /// What a measure contributes when its metric value is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MissingPolicy {
     /// Leave the measure out and renormalise the weights over the present measures.
@@ -145,7 +150,9 @@ pub enum MissingPolicy {
 
 /// One scored measure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "MeasureDocument"))]
 pub struct Measure {
     /// Unique name within the scorecard (shown in contributions).
     pub name: String,
@@ -216,6 +223,7 @@ impl Measure {
 
 /// A group of measures with its own weight (e.g. "adoption" 0.5, "sentiment" 0.2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MeasureGroup {
     /// Group name.
@@ -227,6 +235,7 @@ pub struct MeasureGroup {
 /// A named score range. A score `s` is in the band when `min <= s < max`, except that the band
 /// reaching 100 also holds 100. Bands must tile 0–100 without gaps or overlaps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Band {
     /// Name, e.g. `green`.
@@ -259,7 +268,9 @@ pub fn default_bands() -> Vec<Band> {
 /// Points taken off the score when a boolean column (typically an edge-case flag such as
 /// `flag_extraction_burst`) is true. The penalty appears as its own contribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "PenaltyDocument"))]
 pub struct Penalty {
     /// The boolean column.
     pub column: String,
@@ -269,7 +280,9 @@ pub struct Penalty {
 
 /// A manual score set by a CSM, in force until `expires_at` (exclusive).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "OverrideDocument"))]
 pub struct Override {
     /// The account.
     pub account_id: String,
@@ -289,7 +302,9 @@ pub struct Override {
 
 /// A health scorecard: measures, optional groups, bands, penalties and overrides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "ScorecardDocument"))]
 pub struct Scorecard {
     /// Document version (1).
     #[serde(default = "version_one")]
@@ -599,6 +614,7 @@ fn validate_bands(bands: &[Band]) -> Result<()> {
 /// A rule choosing a scorecard by the value of a text column (a segment attribute such as
 /// `plan`, or a lifecycle phase column).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScorecardCase {
     /// Values of the selecting column that pick this scorecard.
@@ -612,7 +628,9 @@ pub struct ScorecardCase {
 /// a case's values match its values' text. Accounts whose `column` value matches no case (or is
 /// missing, unless a case lists `""`) use `default`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename = "ScorecardSetDocument"))]
 pub struct ScorecardSet {
     /// Document version (1).
     #[serde(default = "version_one")]

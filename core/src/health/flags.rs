@@ -37,6 +37,7 @@ fn version_one() -> u32 {
 
 /// Extraction-burst rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct BurstRule {
     /// Days searched for a burst.
@@ -59,6 +60,7 @@ impl Default for BurstRule {
 
 /// Confusion rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ConfusionRule {
     /// Window judged.
@@ -79,6 +81,7 @@ impl Default for ConfusionRule {
 
 /// Pricing-interest rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct PricingRule {
     /// Window judged.
@@ -95,6 +98,7 @@ impl Default for PricingRule {
 
 /// Cadence-aware inactivity rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct InactivityRule {
     /// History from which the usual gap is learned.
@@ -117,6 +121,7 @@ impl Default for InactivityRule {
 
 /// Settings of the edge-case flags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct FlagConfig {
     /// Document version (1).
@@ -202,6 +207,7 @@ impl FlagConfig {
 
 /// Extraction-burst evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BurstFlag {
     /// Whether the rule fired.
     pub flagged: bool,
@@ -219,6 +225,7 @@ pub struct BurstFlag {
 
 /// Confusion evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConfusionFlag {
     /// Whether the rule fired.
     pub flagged: bool,
@@ -232,6 +239,7 @@ pub struct ConfusionFlag {
 
 /// Pricing-interest evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PricingFlag {
     /// Whether the rule fired.
     pub flagged: bool,
@@ -243,6 +251,7 @@ pub struct PricingFlag {
 
 /// Cadence-inactivity evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InactivityFlag {
     /// Whether the rule fired.
     pub flagged: bool,
@@ -254,8 +263,24 @@ pub struct InactivityFlag {
     pub ratio: Option<f64>,
 }
 
+/// The name of one flag (`fired` lists those that fired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FlagName {
+    /// A burst of data extraction (exports, API reads) far above the account's norm.
+    ExtractionBurst,
+    /// Many events per active user-day without reaching value.
+    Confusion,
+    /// Visits to pricing or billing pages.
+    PricingInterest,
+    /// Inactive for longer than the account's own cadence allows.
+    CadenceInactivity,
+}
+
 /// Every flag of one account, with the numbers behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AccountFlags {
     /// The account.
     pub account_id: String,
@@ -267,25 +292,23 @@ pub struct AccountFlags {
     pub pricing_interest: PricingFlag,
     /// Inactivity judged against the account's own cadence.
     pub cadence_inactivity: InactivityFlag,
+    /// Names of the flags that fired, in the order above.
+    #[serde(default)]
+    pub fired: Vec<FlagName>,
 }
 
 impl AccountFlags {
-    /// Names of the flags that fired.
-    pub fn fired(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if self.extraction_burst.flagged {
-            out.push("extraction_burst");
-        }
-        if self.confusion.flagged {
-            out.push("confusion");
-        }
-        if self.pricing_interest.flagged {
-            out.push("pricing_interest");
-        }
-        if self.cadence_inactivity.flagged {
-            out.push("cadence_inactivity");
-        }
-        out
+    /// The flags that fired, read from the four flags (what `fired` holds).
+    pub fn fired_names(&self) -> Vec<FlagName> {
+        [
+            (self.extraction_burst.flagged, FlagName::ExtractionBurst),
+            (self.confusion.flagged, FlagName::Confusion),
+            (self.pricing_interest.flagged, FlagName::PricingInterest),
+            (self.cadence_inactivity.flagged, FlagName::CadenceInactivity),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
     }
 }
 
@@ -437,13 +460,16 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
             usual_gap_days: usual,
             ratio,
         };
-        out.push(AccountFlags {
+        let mut flags = AccountFlags {
             account_id: acc.id.clone(),
             extraction_burst: burst,
             confusion,
             pricing_interest: pricing,
             cadence_inactivity: inactivity,
-        });
+            fired: Vec::new(),
+        };
+        flags.fired = flags.fired_names();
+        out.push(flags);
     }
     Ok(out)
 }

@@ -35,7 +35,7 @@ pub use config::{
 };
 pub use flags::{
     add_flag_columns, detect_flags, health_snapshot, AccountFlags, BurstFlag, BurstRule, ConfusionFlag, ConfusionRule,
-    FlagConfig, InactivityFlag, InactivityRule, PricingFlag, PricingRule, FLAG_COLUMNS, FLAG_CONFIG_VERSION,
+    FlagConfig, FlagName, InactivityFlag, InactivityRule, PricingFlag, PricingRule, FLAG_COLUMNS, FLAG_CONFIG_VERSION,
 };
 pub use result::{AccountHealth, AppliedOverride, MeasureChange, MeasureScore, Rollup, ScoreChange};
 pub use score::{HealthScores, Scorer, MICROS_PER_POINT};

@@ -18,6 +18,7 @@ use super::score::{
 
 /// One measure's (or penalty's) part of one account's score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MeasureScore {
     /// Measure name, or `penalty:<column>`.
     pub name: String,
@@ -33,6 +34,7 @@ pub struct MeasureScore {
 
 /// The override applied to an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppliedOverride {
     /// The score the scorecard computed.
     pub computed_score: Option<f64>,
@@ -46,6 +48,7 @@ pub struct AppliedOverride {
 
 /// One account's health with its breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AccountHealth {
     /// The account.
     pub account_id: String,
@@ -65,6 +68,7 @@ pub struct AccountHealth {
 
 /// One measure's part of a score change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MeasureChange {
     /// Measure name, `penalty:<column>`, or `override`.
     pub name: String,
@@ -82,6 +86,7 @@ pub struct MeasureChange {
 
 /// How and why one account's score changed between two dates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScoreChange {
     /// The account.
     pub account_id: String,
@@ -541,6 +546,7 @@ impl HealthScores {
 
 /// A parent account's rolled-up health.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rollup {
     /// The parent account.
     pub account_id: String,

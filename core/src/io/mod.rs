@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 
 /// One file per table; absent tables are skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DataFiles {
     /// Accounts file.
@@ -53,6 +54,7 @@ impl DataFiles {
 
 /// Reports of loading each table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoadReport {
     /// Accounts.
     pub accounts: IngestReport,

@@ -13,6 +13,7 @@ pub const SNAPSHOT_CONFIG_VERSION: u32 = 1;
 
 /// Keeps only events whose property `property` equals one of `in`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PropertyFilter {
     /// Property key, e.g. `feature`.
@@ -31,6 +32,7 @@ impl PropertyFilter {
 
 /// A user-defined metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MetricDef {
     /// Number of matching events in the window.
@@ -131,6 +133,7 @@ impl MetricDef {
 
 /// Which events count as what for the built-in metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ActivityRules {
     /// Event names that are not product usage (they do not make an account or user active).
@@ -156,6 +159,7 @@ impl Default for ActivityRules {
 
 /// Configuration of a snapshot: activity rules and user-defined metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotConfig {
     /// Document version (currently 1).

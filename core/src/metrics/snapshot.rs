@@ -10,6 +10,7 @@ use crate::time::Timestamp;
 
 /// One cell value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Value {
     /// Missing.

@@ -13,6 +13,7 @@ use super::in_force;
 /// Activity churn: an account that shows no activity for `inactivity` has churned, at the instant
 /// of its last activity plus the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ActivityChurn {
     /// How long without activity counts as churn.
@@ -79,6 +80,7 @@ pub fn activity_churn_dates(ds: &Dataset, def: &ActivityChurn, known_at: Timesta
 
 /// What [`choose_inactivity_window`] found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InactivityWindowChoice {
     /// The chosen window (whole days).
     pub window: Window,
@@ -133,6 +135,7 @@ pub fn choose_inactivity_window(
 
 /// MRR churn over a period: MRR lost by accounts that left plus MRR lost to downgrades.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MrrChurn {
     /// MRR in force at the start of the period (minor units).
     pub starting_mrr_minor: i64,

@@ -14,6 +14,7 @@ use super::forward;
 
 /// Subscription churn: coverage ended and was not renewed within `gap_tolerance`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct SubscriptionChurn {
     /// Longest gap between contracts that still counts as a renewal.
@@ -94,6 +95,7 @@ pub fn is_active(ds: &Dataset, a: usize, as_of: Timestamp) -> bool {
 /// What account `a` has in force at an instant: its non-trial subscription rows with
 /// `start <= t < end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InForce {
     /// Rows in force.
     pub subscriptions: usize,

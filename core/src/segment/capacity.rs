@@ -13,6 +13,7 @@ use super::{check_version, numeric, SEGMENT_VERSION};
 
 /// Configuration of [`CapacityPlan`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct CapacityConfig {
     /// Document version (1).
@@ -45,6 +46,7 @@ impl Default for CapacityConfig {
 
 /// One tier's staffing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TierCapacity {
     /// Tier name.
     pub tier: String,
@@ -64,6 +66,7 @@ pub struct TierCapacity {
 
 /// One CSM's book of business.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Book {
     /// Generated CSM id, `{tier}_csm_{n}` (1-based).
     pub csm: String,
@@ -81,6 +84,7 @@ pub struct Book {
 
 /// The result of [`CapacityConfig::plan`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CapacityPlan {
     /// Per tier, in the config's (sorted) tier order; tiers without accounts are included.
     pub tiers: Vec<TierCapacity>,

@@ -11,6 +11,7 @@ use super::{check_version, numeric, SEGMENT_VERSION};
 
 /// How many clusters to make.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClusterCount {
     /// Exactly `k` clusters.
@@ -29,6 +30,7 @@ pub enum ClusterCount {
 
 /// Configuration of [`Clustering`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ClusterConfig {
     /// Document version (1).
@@ -66,6 +68,7 @@ impl Default for ClusterConfig {
 
 /// A fitted clustering: standardisation and centroids. Saved as JSON; assigns new snapshots.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClusterModel {
     /// Document version (1).
@@ -82,6 +85,7 @@ pub struct ClusterModel {
 
 /// Silhouette and inertia of one k.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KScore {
     /// Number of clusters.
     pub k: usize,
@@ -93,6 +97,7 @@ pub struct KScore {
 
 /// What a cluster looks like.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClusterProfile {
     /// Cluster number.
     pub cluster: usize,
@@ -109,6 +114,7 @@ pub struct ClusterProfile {
 
 /// The result of [`ClusterConfig::fit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Clustering {
     /// The fitted model.
     pub model: ClusterModel,

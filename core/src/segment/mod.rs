@@ -52,6 +52,7 @@ pub const SEGMENT_VERSION: u32 = 1;
 
 /// Members of one segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SegmentCount {
     /// Segment name.
     pub name: String,

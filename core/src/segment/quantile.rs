@@ -9,6 +9,7 @@ use super::{check_version, numeric, quantile_sorted, rank_buckets, SegmentCount,
 
 /// Configuration of [`QuantileBuckets`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct QuantileConfig {
     /// Document version (1).
@@ -29,6 +30,7 @@ impl Default for QuantileConfig {
 
 /// The result of [`QuantileConfig::apply`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuantileBuckets {
     /// The column bucketed.
     pub metric: String,

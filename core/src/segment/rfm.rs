@@ -54,6 +54,7 @@ pub fn rfm_segment(r: u8, f: u8) -> &'static str {
 
 /// Configuration of [`RfmScores`]: which snapshot columns measure each dimension.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct RfmConfig {
     /// Document version (1).
@@ -79,6 +80,7 @@ impl Default for RfmConfig {
 
 /// The result of [`RfmConfig::apply`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RfmScores {
     /// Per row: recency score 1–5 (5 = most recent). A missing value scores 1.
     pub recency: Vec<u8>,

@@ -11,6 +11,7 @@ use super::{check_version, SegmentCount, SEGMENT_VERSION};
 
 /// One named rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleSegment {
     /// Segment name (unique within a segmentation).
@@ -31,6 +32,7 @@ impl RuleSegment {
 
 /// How rows that match several rules are labelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SegmentMode {
     /// Rules are tried in order; a row belongs to the first one it matches only.
@@ -42,6 +44,7 @@ pub enum SegmentMode {
 
 /// Named conditions that split a snapshot into segments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct RuleSegmentation {
     /// Document version (1).
@@ -70,6 +73,7 @@ impl Default for RuleSegmentation {
 
 /// The result of [`RuleSegmentation::apply`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SegmentAssignment {
     /// The mode used.
     pub mode: SegmentMode,

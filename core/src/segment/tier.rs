@@ -11,6 +11,7 @@ use super::{check_version, numeric, SEGMENT_VERSION};
 /// Where the tiers are cut. Marks are cumulative shares in (0, 1), strictly increasing; `n`
 /// marks make `n + 1` tiers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TierCuts {
     /// Cut after the top `mark` share of customers (e.g. `[0.1, 0.3]`: top 10%, next 20%, rest).
@@ -36,6 +37,7 @@ impl TierCuts {
 
 /// Configuration of [`ParetoTiers`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ParetoConfig {
     /// Document version (1).
@@ -61,6 +63,7 @@ impl Default for ParetoConfig {
 
 /// One tier's numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TierSummary {
     /// Tier name.
     pub name: String,
@@ -84,6 +87,7 @@ pub struct TierSummary {
 
 /// The data of a Pareto chart: accounts sorted by revenue, descending, with cumulative shares.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ParetoChart {
     /// Account ids, highest revenue first (ties by account id).
     pub account_ids: Vec<String>,
@@ -97,6 +101,7 @@ pub struct ParetoChart {
 
 /// The result of [`ParetoConfig::apply`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ParetoTiers {
     /// The revenue column used.
     pub metric: String,

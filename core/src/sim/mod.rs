@@ -24,6 +24,7 @@ use crate::time::{Timestamp, MS_PER_DAY};
 
 /// Settings of a simulation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct SimulationConfig {
     /// Random seed; the same seed gives the same customer base.
@@ -115,6 +116,7 @@ impl SimulationConfig {
 
 /// The usage rhythm of an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Cadence {
     /// Weekdays, lighter weekends.
@@ -127,6 +129,7 @@ pub enum Cadence {
 
 /// Hidden state of a simulated account (ground truth).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AccountTruth {
     /// Account id.
     pub account_id: String,
