@@ -1859,6 +1859,14 @@ export interface SubscriptionInput {
   status?: 'active' | 'trial' | 'canceled' | 'past_due'
 }
 
+/**
+ * A per-account result as Arrow IPC bytes (stream format): `account_id` first (when the result
+ * carries ids), then the columns `Snapshot.withColumns` would add from it. Read them with
+ * apache-arrow's `tableFromIPC(bytes)`. Takes what `withColumns` takes; `name` renames the
+ * columns as there.
+ */
+export declare function toArrow(source: HealthScores | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Uint8Array
+
 /** A user row as `addUsers` reads it: `UserRow`, with instants also as `Date` or ms. */
 export interface UserInput {
   /** Unique id. */

@@ -880,4 +880,5 @@ module.exports.segmentRules = nativeBinding.segmentRules
 module.exports.simulate = nativeBinding.simulate
 module.exports.simulateAsync = nativeBinding.simulateAsync
 module.exports.snapshotFromJson = nativeBinding.snapshotFromJson
+module.exports.toArrow = nativeBinding.toArrow
 module.exports.wilsonInterval = nativeBinding.wilsonInterval

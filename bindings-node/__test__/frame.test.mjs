@@ -2,6 +2,7 @@
 // read by conditions and scorecard sets (custfit::frame in Rust, Snapshot.with_columns in Python).
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
 import { custfit } from './fixtures.mjs'
 import { caseFiles, close } from './golden-helpers.mjs'
 
@@ -73,6 +74,24 @@ describe('frames', () => {
     assert.deepEqual(table.columnNames, ['mrr', 'behaviour'])
     assert.deepEqual(Object.keys(table.columns()), ['account_id', 'mrr', 'behaviour'])
     assert.throws(() => snap.select(['nope']), { code: 'unknown_metric' })
+  })
+
+  test('results as Arrow IPC (toArrow)', () => {
+    const { tableFromIPC } = createRequire(import.meta.url)('apache-arrow')
+    const snap = sim.dataset.snapshot(sim.end)
+    // ANCHOR: to_arrow_node
+    const scores = custfit.Scorecard.starter().score(custfit.healthSnapshot(sim.dataset, sim.end))
+    const table = tableFromIPC(custfit.toArrow(scores)) // account_id, health_score, health_band, …
+    // ANCHOR_END: to_arrow_node
+    assert.deepEqual(table.schema.fields.slice(0, 3).map((f) => f.name), ['account_id', 'health_score', 'health_band'])
+    assert.equal(table.numRows, scores.length)
+    const col = table.getChild('health_score')
+    assert.deepEqual(scores.rows().map((_, i) => col.get(i)), scores.rows().map((r) => r.score))
+    // Results computed from a snapshot's rows carry no ids: their rows are the snapshot's rows.
+    const tiers = tableFromIPC(custfit.toArrow(custfit.paretoTiers(snap)))
+    assert.deepEqual(tiers.schema.fields.map((f) => f.name), ['tier'])
+    assert.deepEqual([...tiers.getChild('tier')], snap.withColumns(custfit.paretoTiers(snap)).column('tier'))
+    assert.throws(() => custfit.toArrow({ a: [1, 2], b: [1] }), { code: 'invalid_argument' })
   })
 
   test('bad columns have codes', () => {

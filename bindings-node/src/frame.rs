@@ -2,11 +2,13 @@
 //! `AccountColumns` — `HealthScores` and `Snapshot` objects, result objects and arrays, and
 //! objects of column arrays (through their JSON form).
 
+use arrow_ipc::writer::StreamWriter;
 use custfit::{AccountColumns, ToColumns};
-use napi::bindgen_prelude::{ClassInstance, Env, JavaScriptClassExt, Unknown, ValueType};
+use napi::bindgen_prelude::{ClassInstance, Env, JavaScriptClassExt, Uint8Array, Unknown, ValueType};
+use napi_derive::napi;
 
 use crate::data::{string_arg, to_json};
-use crate::error::{invalid_argument, IntoCore, Result};
+use crate::error::{invalid_argument, IntoCore, Result, Throw};
 use crate::health::HealthScores;
 use crate::metrics::Snapshot;
 
@@ -32,4 +34,26 @@ pub fn account_columns(env: &Env, source: &Unknown<'_>, name: Option<&Unknown<'_
         .map_err(|u| invalid_argument("source", format!("at `{}`: {}", u.path, u.reason)))?
         .unwrap_or(serde_json::Value::Null);
     custfit::frame::columns_from_json(&json, name.as_deref())
+}
+
+/// A per-account result as Arrow IPC bytes (stream format): `account_id` first (when the result
+/// carries ids), then the columns `Snapshot.withColumns` would add from it. Read them with
+/// apache-arrow's `tableFromIPC(bytes)`. Takes what `withColumns` takes; `name` renames the
+/// columns as there.
+#[napi(
+    catch_unwind,
+    ts_args_type = "source: HealthScores | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string"
+)]
+pub fn to_arrow(env: &Env, source: Unknown<'_>, name: Option<Unknown<'_>>) -> napi::Result<Uint8Array> {
+    let run = || -> Result<Vec<u8>> {
+        let batch = account_columns(env, &source, name.as_ref())?.to_arrow()?;
+        let bad = |e: arrow_schema::ArrowError| invalid_argument("source", e.to_string());
+        let mut out = Vec::new();
+        let mut writer = StreamWriter::try_new(&mut out, &batch.schema()).map_err(bad)?;
+        writer.write(&batch).map_err(bad)?;
+        writer.finish().map_err(bad)?;
+        drop(writer);
+        Ok(out)
+    };
+    Ok(Uint8Array::from(run().throw(env)?))
 }

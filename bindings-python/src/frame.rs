@@ -35,3 +35,16 @@ fn columns_from_py(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>
         to_json(source, "")?.map_err(|b| crate::error::invalid_argument("source", format!("at `{}`: {}", b.path, b.reason)));
     guard(py, || custfit::frame::columns_from_json(&json?, name))
 }
+
+/// A per-account result as a ``pyarrow.Table``: ``account_id`` first (when the result carries
+/// ids), then the columns ``Snapshot.with_columns`` would add from it — e.g.
+/// ``custfit.to_arrow(tiers).to_pandas()`` or ``polars.from_arrow(custfit.to_arrow(scores))``.
+/// Takes what ``with_columns`` takes; ``name`` renames the columns as there.
+#[pyfunction]
+#[pyo3(signature = (source, name=None))]
+pub fn to_arrow<'py>(py: Python<'py>, source: &Bound<'py, PyAny>, name: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    let columns = account_columns(py, source, name)?;
+    let batch = guard(py, || columns.to_arrow())?;
+    let schema = batch.schema();
+    pyo3_arrow::PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
+}

@@ -30,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sim::PySimulation>()?;
     m.add_function(wrap_pyfunction!(metrics::metric_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::snapshot_from_json, m)?)?;
+    m.add_function(wrap_pyfunction!(frame::to_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(sim::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(error::error_codes, m)?)?;
     m.add_class::<churn::PyTrainingSet>()?;

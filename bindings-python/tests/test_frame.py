@@ -113,6 +113,33 @@ def test_arrow_pandas_polars_and_dicts(sim):
         snap.select(["nope"])
 
 
+def test_results_as_arrow_tables(sim):
+    snap = sim.dataset.snapshot(sim.end)
+    ids = snap.account_ids
+    tiers = custfit.to_arrow(custfit.pareto_tiers(snap))
+    assert isinstance(tiers, pa.Table)
+    # Results computed from a snapshot's rows carry no ids: their rows are the snapshot's rows.
+    assert tiers.column_names == ["tier"] and tiers.num_rows == len(ids)
+    assert tiers.column("tier").to_pylist() == snap.with_columns(custfit.pareto_tiers(snap)).column("tier")
+    # ANCHOR: to_arrow_python
+    scores = custfit.Scorecard.starter().score(custfit.health_snapshot(sim.dataset, sim.end))
+    df = custfit.to_arrow(scores).to_pandas()  # account_id, health_score, health_band, …
+    # ANCHOR_END: to_arrow_python
+    assert list(df.columns[:3]) == ["account_id", "health_score", "health_band"]
+    assert df["health_score"].tolist() == pytest.approx([r["score"] for r in scores.rows()], nan_ok=True)
+    risk = custfit.ChurnModel.fit(
+        custfit.build_training_set(
+            sim.dataset, {"features": {"metrics": ["active_days_30d", "days_to_renewal"]}, "horizon": {"amount": 60, "unit": "days"}}, sim.end
+        )
+    ).forecast(sim.dataset, sim.end)
+    table = custfit.to_arrow(risk)
+    assert table.num_rows == len(risk) and str(table.schema.field("churn_opportunity_at").type) == "timestamp[ms, tz=UTC]"
+    pl = pytest.importorskip("polars")
+    assert pl.from_arrow(custfit.to_arrow(scores, "h")).columns[:3] == ["account_id", "h_score", "h_band"]
+    with pytest.raises(custfit.InvalidInputError):
+        custfit.to_arrow({"a": [1, 2], "b": [1]})
+
+
 def test_bad_columns_have_codes(sim):
     snap = sim.dataset.snapshot(sim.end)
     ids = snap.account_ids

@@ -63,6 +63,7 @@ from ._native import (
     segment_rules,
     simulate,
     snapshot_from_json,
+    to_arrow,
     wilson_interval,
 )
 
@@ -116,6 +117,7 @@ __all__ = [
     "health_snapshot",
     "roc_auc",
     "snapshot_from_json",
+    "to_arrow",
     "wilson_interval",
     "goal_progress",
     "goal_progress_all",

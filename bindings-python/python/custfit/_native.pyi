@@ -554,6 +554,23 @@ def health_history(
 def account_history(history: Sequence[HealthScores], account_id: str) -> list[HistoryPoint]:
     """One account's series out of a health history."""
 
+def to_arrow(
+    source: HealthScores
+    | Snapshot
+    | ParetoTiers
+    | SegmentAssignment
+    | Clustering
+    | QuantileBuckets
+    | RfmScores
+    | Sequence[RiskEntry]
+    | Mapping[str, Sequence[CellValue]]
+    | TableLike,
+    name: str | None = None,
+) -> Any:
+    """A per-account result as a ``pyarrow.Table`` (``account_id`` first when the result carries
+    ids, then the columns ``Snapshot.with_columns`` would add), e.g.
+    ``custfit.to_arrow(tiers).to_pandas()``."""
+
 def snapshot_from_json(value: Document) -> Snapshot:
     """A Snapshot from its JSON form ``{"as_of", "columns": {"account_id": [...], ...}, "types":
     {...}}`` (``types`` optional: inferred from the values, timestamps need theirs)."""
@@ -627,6 +644,7 @@ __all__ = [
     "health_snapshot",
     "roc_auc",
     "snapshot_from_json",
+    "to_arrow",
     "wilson_interval",
     "goal_progress",
     "goal_progress_all",

@@ -52,11 +52,19 @@ use crate::time::{Timestamp, MS_PER_DAY};
 /// order. Int → Int64, Float → Float64, Bool → Boolean, Str → Utf8, Timestamp →
 /// Timestamp(Millisecond, "UTC"); missing values are nulls.
 pub fn snapshot_to_record_batch(snapshot: &Snapshot) -> Result<RecordBatch> {
-    let mut fields = Vec::with_capacity(snapshot.columns().len() + 1);
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(snapshot.columns().len() + 1);
-    fields.push(Field::new("account_id", ArrowType::Utf8, false));
-    arrays.push(Arc::new(StringArray::from_iter_values(snapshot.account_ids())));
-    for c in snapshot.columns() {
+    columns_to_record_batch(Some(snapshot.account_ids()), snapshot.columns())
+}
+
+/// Columns as one record batch, with `account_id` first when `account_ids` is given; types as in
+/// [`snapshot_to_record_batch`].
+fn columns_to_record_batch(account_ids: Option<&[String]>, columns: &[Column]) -> Result<RecordBatch> {
+    let mut fields = Vec::with_capacity(columns.len() + 1);
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len() + 1);
+    if let Some(ids) = account_ids {
+        fields.push(Field::new("account_id", ArrowType::Utf8, false));
+        arrays.push(Arc::new(StringArray::from_iter_values(ids)));
+    }
+    for c in columns {
         let (ty, array): (ArrowType, ArrayRef) = match &c.data {
             ColumnData::Int(v) => (ArrowType::Int64, Arc::new(Int64Array::from(v.clone()))),
             ColumnData::Float(v) => (ArrowType::Float64, Arc::new(Float64Array::from(v.clone()))),
@@ -73,7 +81,16 @@ pub fn snapshot_to_record_batch(snapshot: &Snapshot) -> Result<RecordBatch> {
         fields.push(Field::new(c.name.clone(), ty, true));
         arrays.push(array);
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| Error::argument("snapshot", e.to_string()))
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| Error::argument("columns", e.to_string()))
+}
+
+impl AccountColumns {
+    /// The columns of a per-account result (tiers, segments, clusters, health scores, churn
+    /// risk …) as one Arrow record batch: `account_id` first when the result carries ids, then
+    /// its columns; types as in [`snapshot_to_record_batch`].
+    pub fn to_arrow(&self) -> Result<RecordBatch> {
+        columns_to_record_batch(self.account_ids.as_deref(), &self.columns)
+    }
 }
 
 impl Snapshot {
