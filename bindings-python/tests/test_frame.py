@@ -127,11 +127,8 @@ def test_results_as_arrow_tables(sim):
     # ANCHOR_END: to_arrow_python
     assert list(df.columns[:3]) == ["account_id", "health_score", "health_band"]
     assert df["health_score"].tolist() == pytest.approx([r["score"] for r in scores.rows()], nan_ok=True)
-    risk = custfit.ChurnModel.fit(
-        custfit.build_training_set(
-            sim.dataset, {"features": {"metrics": ["active_days_30d", "days_to_renewal"]}, "horizon": {"amount": 60, "unit": "days"}}, sim.end
-        )
-    ).forecast(sim.dataset, sim.end)
+    config = {"features": {"metrics": ["active_days_30d", "days_to_renewal"]}, "horizon": {"amount": 60, "unit": "days"}}
+    risk = custfit.ChurnModel.fit(custfit.build_training_set(sim.dataset, config, sim.end)).forecast(sim.dataset, sim.end)
     table = custfit.to_arrow(risk)
     assert table.num_rows == len(risk) and str(table.schema.field("churn_opportunity_at").type) == "timestamp[ms, tz=UTC]"
     pl = pytest.importorskip("polars")
