@@ -1,38 +1,7 @@
-//! Activity (`custfit::activity`): goal golden cases (tests/cases/activity) and checks on the simulator.
+//! Activity (`custfit::activity`): checks on the simulator (goal golden cases run in `cases`).
 
 use custfit::activity::{goal_progress, goal_progress_all, CelebrationKind, Goal, GoalMetric, GoalPeriod};
-use custfit::{Account, Dataset, Event, IngestOptions, Simulation, SimulationConfig, Timestamp, Window};
-use serde_json::Value;
-
-use crate::health::run_cases;
-
-fn run_goal_case(case: &Value) -> custfit::Result<Value> {
-    let input = &case["input"];
-    let mut ds = Dataset::new();
-    let parse = |what: &str, v: &Value| custfit::Error::Parse { what: what.into(), reason: v.to_string() };
-    let accounts: Vec<Account> =
-        serde_json::from_value(input["accounts"].clone()).map_err(|_| parse("accounts", &input["accounts"]))?;
-    let events: Vec<Event> = serde_json::from_value(input["events"].clone()).map_err(|_| parse("events", &input["events"]))?;
-    let opts = IngestOptions::default();
-    ds.add_accounts(&accounts, &opts)?;
-    if let Some(users) = input.get("users") {
-        let users: Vec<custfit::User> = serde_json::from_value(users.clone()).map_err(|_| parse("users", users))?;
-        ds.add_users(&users, &opts)?;
-    }
-    ds.add_events(&events, &opts)?;
-    let goal = Goal::from_json(&case["config"]["goal"].to_string())?;
-    let as_of: Timestamp = serde_json::from_value(input["as_of"].clone()).map_err(|_| parse("as_of", &input["as_of"]))?;
-    let lookback: Window =
-        serde_json::from_value(input["lookback"].clone()).map_err(|_| parse("lookback", &input["lookback"]))?;
-    let account = input["account_id"].as_str().unwrap_or_default();
-    let progress = goal_progress(&ds, account, &goal, as_of, lookback)?;
-    Ok(serde_json::to_value(progress).unwrap_or_default())
-}
-
-#[test]
-fn golden_goal_cases() {
-    run_cases("activity", run_goal_case);
-}
+use custfit::{Simulation, SimulationConfig, Window};
 
 #[test]
 fn goals_on_the_simulator() {

@@ -1,12 +1,29 @@
-//! Runs the language-neutral golden cases in tests/cases/data and tests/cases/metrics.
+//! The one golden-case runner: every `tests/cases/<folder>/*.json` is `{"description", "call",
+//! "input", "expected" | "error", "tolerance"?}` (see tests/cases/README.md). `call` picks a
+//! handler below, which runs the call on `input` and returns its result as JSON; the runner
+//! compares `expected` (a subset) and `error` (a subset of `{"code", "row", "position",
+//! "suggestion", "stage"}`) the same way the Python and Node runners do.
 
 use std::path::{Path, PathBuf};
 
-use custfit::{Dataset, Error, IngestOptions, IngestReport, SnapshotConfig, Timestamp};
-use serde_json::{json, Value};
+use custfit::churn::{
+    annual_to_monthly, evaluate, learn_weights, monthly_to_annual, ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig,
+    LogisticModel, TrainingSet, TrainingSetConfig,
+};
+use custfit::document::Document;
+use custfit::frame::columns_from_json;
+use custfit::health::{Scorecard, ScorecardSet};
+use custfit::segment::{CapacityConfig, ClusterConfig, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
+use custfit::{Dataset, Error, Expr, ExprLimits, IngestOptions, Snapshot, SnapshotConfig, Timestamp, Window};
+use serde_json::{json, Map, Value};
 
-pub fn case_files(domain: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases").join(domain);
+/// The folders of golden cases.
+pub const FOLDERS: &[&str] =
+    &["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn"];
+
+/// Every case file of a folder, sorted.
+pub fn case_files(folder: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases").join(folder);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -17,131 +34,120 @@ pub fn case_files(domain: &str) -> Vec<PathBuf> {
     files
 }
 
-fn counts(ds: &Dataset) -> Value {
-    json!({"accounts": ds.account_count(), "users": ds.user_count(), "subscriptions": ds.subscription_count(), "events": ds.event_count()})
+type Outcome = Result<Value, Error>;
+
+fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
+    Some(match call {
+        "dataset" => dataset,
+        "read_document" => read_document,
+        "roc_auc" => roc_auc,
+        "wilson_interval" => wilson_interval,
+        "monthly_to_annual" => |i| Ok(json!({"value": monthly_to_annual(f64_of(&i["rate"]))?})),
+        "annual_to_monthly" => |i| Ok(json!({"value": annual_to_monthly(f64_of(&i["rate"]))?})),
+        "expr" => expr,
+        "with_columns" => with_columns,
+        "segment_rules" => |i| segment(i, |c, s| to_json(doc::<RuleSegmentation>(c)?.apply(s)?)),
+        "pareto_tiers" => |i| segment(i, |c, s| to_json(doc::<ParetoConfig>(c)?.apply(s)?)),
+        "quantile_buckets" => |i| segment(i, |c, s| to_json(doc::<QuantileConfig>(c)?.apply(s)?)),
+        "rfm_scores" => |i| segment(i, |c, s| to_json(doc::<RfmConfig>(c)?.apply(s)?)),
+        "fit_clusters" => |i| segment(i, |c, s| to_json(doc::<ClusterConfig>(c)?.fit(s)?)),
+        "capacity_plan" => |i| segment(i, |c, s| to_json(doc::<CapacityConfig>(c)?.plan(s)?)),
+        "score" => score,
+        "goal_progress" => goal_progress,
+        "logistic_fit" => logistic_fit,
+        "evaluate" => |i| to_json(evaluate(&floats(&i["probabilities"]), &labels(&i["labels"]))?),
+        "rate_conversion" => rate_conversion,
+        "model_fit" => model_fit,
+        "model_predict" => model_predict,
+        "learn_weights" => learn_weights_case,
+        _ => return None,
+    })
 }
 
-fn subset(expected: &Value, actual: &Value, path: &str) {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            for (k, v) in e {
-                subset(v, a.get(k).unwrap_or(&Value::Null), &format!("{path}.{k}"));
+// ------------------------------------------------------------------------------------ the runner
+
+#[test]
+fn golden_cases() {
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for folder in FOLDERS {
+        for path in case_files(folder) {
+            count += 1;
+            let name = format!("{folder}/{}", path.file_name().unwrap_or_default().to_string_lossy());
+            if let Err(e) = run_case(&path) {
+                failures.push(format!("{name}: {e}"));
             }
         }
+    }
+    assert!(count >= 150, "only {count} golden cases");
+    assert!(failures.is_empty(), "{} failing golden cases:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn run_case(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let case: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
+    let keys: Vec<&str> = case.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    if let Some(k) = keys.iter().find(|k| !["description", "call", "input", "expected", "error", "tolerance"].contains(k)) {
+        return Err(format!("unknown key `{k}`"));
+    }
+    let call = case["call"].as_str().ok_or("no `call`")?;
+    let run = handler(call).ok_or_else(|| format!("unknown call `{call}`"))?;
+    let outcome = match run(&case["input"]) {
+        Ok(v) => v,
+        Err(e) => json!({ "error": error_json(&e) }),
+    };
+    let tol = case.get("tolerance").and_then(Value::as_f64).unwrap_or(1e-9);
+    match (case.get("error"), outcome.get("error")) {
+        (Some(want), Some(got)) => subset(want, got, tol, "error")?,
+        (Some(want), None) => return Err(format!("expected error {want}, got {outcome}")),
+        (None, Some(got)) => return Err(format!("unexpected error {got}")),
+        (None, None) => {}
+    }
+    match case.get("expected") {
+        Some(want) => subset(want, &outcome, tol, "expected"),
+        None if case.get("error").is_some() => Ok(()),
+        None => Err("neither `expected` nor `error`".into()),
+    }
+}
+
+/// The error fields the cases can name; the same in every language.
+fn error_json(e: &Error) -> Value {
+    let mut out = json!({"code": e.code()});
+    match e {
+        Error::Row { row, .. } => out["row"] = json!(row),
+        Error::Expr { position, suggestion, .. } => {
+            out["position"] = json!(position);
+            out["suggestion"] = json!(suggestion);
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Every key of an expected object matches (a key the result lacks reads as null; extra keys
+/// are ignored), arrays element by element with equal length, numbers within
+/// `tol · max(1, |expected|)`.
+fn subset(expected: &Value, actual: &Value, tol: f64, path: &str) -> Result<(), String> {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            e.iter().try_for_each(|(k, v)| subset(v, a.get(k).unwrap_or(&Value::Null), tol, &format!("{path}.{k}")))
+        }
         (Value::Array(e), Value::Array(a)) => {
-            assert_eq!(e.len(), a.len(), "{path}: length");
-            for (i, (x, y)) in e.iter().zip(a).enumerate() {
-                subset(x, y, &format!("{path}[{i}]"));
+            if e.len() != a.len() {
+                return Err(format!("{path}: expected {} items, got {}: {actual}", e.len(), a.len()));
             }
+            e.iter().zip(a).enumerate().try_for_each(|(i, (x, y))| subset(x, y, tol, &format!("{path}[{i}]")))
         }
         (Value::Number(e), Value::Number(a)) => {
             let (e, a) = (e.as_f64().unwrap_or(f64::NAN), a.as_f64().unwrap_or(f64::NAN));
-            assert!((e - a).abs() <= 1e-9 * e.abs().max(1.0), "{path}: expected {e}, got {a}");
-        }
-        (e, a) => assert_eq!(e, a, "{path}"),
-    }
-}
-
-fn stage<T: serde::de::DeserializeOwned>(input: &Value, key: &str) -> Option<Vec<T>> {
-    input.get(key).map(|v| serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("bad {key} in case: {e}")))
-}
-
-/// Runs one data/metrics case; returns a description of the failure, if any.
-fn run_case(path: &Path) {
-    let text = std::fs::read_to_string(path).expect("read case");
-    let case: Value = serde_json::from_str(&text).expect("case JSON");
-    let name = path.display();
-    let input = case.get("input").cloned().unwrap_or(json!({}));
-    let options: IngestOptions =
-        case.get("options").map(|o| serde_json::from_value(o.clone()).expect("options")).unwrap_or_default();
-    let expected = case.get("expected").cloned().unwrap_or(json!({}));
-    let error = case.get("error");
-    let mut ds = Dataset::new();
-    let mut reports = serde_json::Map::new();
-    let mut failed: Option<(String, Error)> = None;
-    let mut before = counts(&ds);
-    for table in ["accounts", "users", "subscriptions", "events"] {
-        before = counts(&ds);
-        let result: Option<custfit::Result<IngestReport>> = match table {
-            "accounts" => stage(&input, table).map(|rows: Vec<custfit::Account>| ds.add_accounts(&rows, &options)),
-            "users" => stage(&input, table).map(|rows: Vec<custfit::User>| ds.add_users(&rows, &options)),
-            "subscriptions" => stage(&input, table).map(|rows: Vec<custfit::Subscription>| ds.add_subscriptions(&rows, &options)),
-            _ => stage(&input, table).map(|rows: Vec<custfit::Event>| ds.add_events(&rows, &options)),
-        };
-        match result {
-            None => {}
-            Some(Ok(r)) => {
-                reports.insert(table.into(), serde_json::to_value(r).expect("report"));
-            }
-            Some(Err(e)) => {
-                failed = Some((table.to_string(), e));
-                break;
+            if (e - a).abs() <= tol * e.abs().max(1.0) {
+                Ok(())
+            } else {
+                Err(format!("{path}: expected {e}, got {a} (tolerance {tol})"))
             }
         }
-    }
-    let mut snapshot = None;
-    if failed.is_none() {
-        if let Some(as_of) = case.get("as_of").and_then(Value::as_str) {
-            let as_of = Timestamp::parse(as_of).expect("as_of");
-            let config: SnapshotConfig =
-                case.get("config").map(|c| serde_json::from_value(c.clone()).expect("config")).unwrap_or_default();
-            match ds.snapshot_with(as_of, &config) {
-                Ok(s) => snapshot = Some(s),
-                Err(e) => failed = Some(("snapshot".into(), e)),
-            }
-        }
-    }
-    match (error, &failed) {
-        (Some(err), Some((stage, e))) => {
-            assert_eq!(err["stage"].as_str(), Some(stage.as_str()), "{name}: failing stage ({e})");
-            assert_eq!(err["code"].as_str(), Some(e.code()), "{name}: code ({e})");
-            if let Some(row) = err.get("row").and_then(Value::as_u64) {
-                match e {
-                    Error::Row { row: r, .. } => assert_eq!(*r as u64, row, "{name}: row"),
-                    other => panic!("{name}: expected a row error, got {other}"),
-                }
-            }
-            if stage != "snapshot" {
-                assert_eq!(counts(&ds), before, "{name}: dataset changed by a failed call");
-            }
-        }
-        (Some(err), None) => panic!("{name}: expected error {err}, got success"),
-        (None, Some((stage, e))) => panic!("{name}: unexpected error at {stage}: {e}"),
-        (None, None) => {}
-    }
-    if let Some(c) = expected.get("counts") {
-        subset(c, &counts(&ds), &format!("{name}: counts"));
-    }
-    if let Some(r) = expected.get("reports") {
-        subset(r, &Value::Object(reports), &format!("{name}: reports"));
-    }
-    if let Some(snap) = snapshot {
-        if let Some(n) = expected.get("row_count").and_then(Value::as_u64) {
-            assert_eq!(snap.len() as u64, n, "{name}: row_count");
-        }
-        if let Some(Value::Object(rows)) = expected.get("rows") {
-            for (account, cells) in rows {
-                let Value::Object(cells) = cells else { panic!("{name}: rows.{account} must be an object") };
-                for (column, want) in cells {
-                    let got = snap.value(account, column).unwrap_or_else(|e| panic!("{name}: {account}.{column}: {e}"));
-                    subset(want, &serde_json::to_value(got).expect("value"), &format!("{name}: {account}.{column}"));
-                }
-            }
-        }
-    }
-}
-
-#[test]
-fn golden_data_cases() {
-    for f in case_files("data") {
-        run_case(&f);
-    }
-}
-
-#[test]
-fn golden_metrics_cases() {
-    for f in case_files("metrics") {
-        run_case(&f);
+        _ if expected == actual => Ok(()),
+        _ => Err(format!("{path}: expected {expected}, got {actual}")),
     }
 }
 
@@ -151,4 +157,245 @@ fn error_codes_match_shared_list() {
     let list: Vec<String> = serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
     let ours: Vec<&str> = custfit::ErrorKind::ALL.iter().map(|k| k.code()).collect();
     assert_eq!(list, ours);
+}
+
+// ------------------------------------------------------------------------------------ helpers
+
+fn bad_case(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Parse { what: format!("case {what}"), reason: e.to_string() }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, v: &Value) -> Result<T, Error> {
+    serde_json::from_value(v.clone()).map_err(|e| bad_case(what, e))
+}
+
+/// A document through the one document reader (object or JSON text).
+fn doc<T: Document>(v: &Value) -> Result<T, Error> {
+    match v {
+        Value::String(text) => T::from_json_str(text),
+        other => T::from_json_value(other.clone()),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: T) -> Outcome {
+    serde_json::to_value(v).map_err(|e| bad_case("result", e))
+}
+
+fn f64_of(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().map(|a| a.iter().map(f64_of).collect()).unwrap_or_default()
+}
+
+fn labels(v: &Value) -> Vec<bool> {
+    v.as_array().map(|a| a.iter().map(|b| b.as_i64() == Some(1) || b.as_bool() == Some(true)).collect()).unwrap_or_default()
+}
+
+/// A JSON matrix (rows of numbers, null = missing) as a row-major vector with NaN.
+fn matrix(v: &Value) -> (Vec<f64>, usize) {
+    let rows = v.as_array().cloned().unwrap_or_default();
+    let p = rows.first().and_then(Value::as_array).map_or(0, Vec::len);
+    let x = rows.iter().flat_map(|r| r.as_array().cloned().unwrap_or_default()).map(|c| f64_of(&c)).collect();
+    (x, p)
+}
+
+fn snapshot(v: &Value) -> Result<Snapshot, Error> {
+    Snapshot::from_json_value(v)
+}
+
+// ------------------------------------------------------------------------------------ handlers
+
+fn counts(ds: &Dataset) -> Value {
+    json!({"accounts": ds.account_count(), "users": ds.user_count(), "subscriptions": ds.subscription_count(), "events": ds.event_count()})
+}
+
+/// `dataset`: adds each table of `input` as one batch (accounts, users, subscriptions, events)
+/// with `options`, then with `as_of` takes a snapshot with `config`. The result: `counts`,
+/// `reports` per table, `row_count` and `rows` (`{account: {column: value}}`); on a failing
+/// call also `error` with its `stage` (the table or `snapshot`). A failed add must leave the
+/// dataset unchanged.
+fn dataset(input: &Value) -> Outcome {
+    let options: IngestOptions = input.get("options").map_or_else(|| Ok(IngestOptions::default()), |o| parse("options", o))?;
+    let mut ds = Dataset::new();
+    let mut reports = Map::new();
+    for table in ["accounts", "users", "subscriptions", "events"] {
+        let Some(rows) = input.get(table) else { continue };
+        let before = counts(&ds);
+        let result = match table {
+            "accounts" => ds.add_accounts(&parse::<Vec<custfit::Account>>(table, rows)?, &options),
+            "users" => ds.add_users(&parse::<Vec<custfit::User>>(table, rows)?, &options),
+            "subscriptions" => ds.add_subscriptions(&parse::<Vec<custfit::Subscription>>(table, rows)?, &options),
+            _ => ds.add_events(&parse::<Vec<custfit::Event>>(table, rows)?, &options),
+        };
+        match result {
+            Ok(r) => {
+                reports.insert(table.into(), to_json(r)?);
+            }
+            Err(e) => {
+                assert_eq!(counts(&ds), before, "a failed add changed the dataset");
+                let mut err = error_json(&e);
+                err["stage"] = json!(table);
+                return Ok(json!({"error": err, "counts": counts(&ds), "reports": reports}));
+            }
+        }
+    }
+    let mut out = json!({"counts": counts(&ds), "reports": reports});
+    if let Some(as_of) = input.get("as_of") {
+        let as_of: Timestamp = parse("as_of", as_of)?;
+        let config = input.get("config").map_or_else(|| Ok(SnapshotConfig::default()), doc::<SnapshotConfig>);
+        let snap = match config.and_then(|c| ds.snapshot_with(as_of, &c)) {
+            Ok(s) => s,
+            Err(e) => {
+                let mut err = error_json(&e);
+                err["stage"] = json!("snapshot");
+                out["error"] = err;
+                return Ok(out);
+            }
+        };
+        let mut rows = Map::new();
+        for (i, id) in snap.account_ids().iter().enumerate() {
+            let mut cells = Map::new();
+            for c in snap.columns() {
+                cells.insert(c.name.clone(), to_json(c.data.value(i))?);
+            }
+            rows.insert(id.clone(), Value::Object(cells));
+        }
+        out["row_count"] = json!(snap.len());
+        out["rows"] = Value::Object(rows);
+    }
+    Ok(out)
+}
+
+/// `read_document`: `{kind, document}` read by the kind's one reader; `{"ok": true}` when it reads.
+fn read_document(input: &Value) -> Outcome {
+    let d = &input["document"];
+    match input["kind"].as_str().unwrap_or_default() {
+        "scorecard" => doc::<Scorecard>(d).map(drop),
+        "scorecard_set" => doc::<ScorecardSet>(d).map(drop),
+        "snapshot_config" => doc::<SnapshotConfig>(d).map(drop),
+        "training_set_config" => doc::<TrainingSetConfig>(d).map(drop),
+        "pareto_config" => doc::<ParetoConfig>(d).map(drop),
+        "rule_segmentation" => doc::<RuleSegmentation>(d).map(drop),
+        "churn_model" => doc::<ChurnModel>(d).map(drop),
+        other => return Err(bad_case("kind", format!("unknown document kind `{other}`"))),
+    }?;
+    Ok(json!({"ok": true}))
+}
+
+fn roc_auc(input: &Value) -> Outcome {
+    Ok(json!({"value": custfit::health::roc_auc(&floats(&input["risk"]), &labels(&input["labels"]))?}))
+}
+
+fn wilson_interval(input: &Value) -> Outcome {
+    let (k, n) = (input["k"].as_u64().unwrap_or(0), input["n"].as_u64().unwrap_or(0));
+    Ok(json!({"value": custfit::stats::wilson_interval(k, n)?.map(|(lo, hi)| vec![lo, hi])}))
+}
+
+/// `expr`: `expression` compiled against `snapshot`'s schema (with `limits`) and evaluated:
+/// `{"type", "values"}`.
+fn expr(input: &Value) -> Outcome {
+    let snap = snapshot(&input["snapshot"])?;
+    let limits: ExprLimits = input.get("limits").map_or_else(|| Ok(ExprLimits::default()), |l| parse("limits", l))?;
+    let source = input["expression"].as_str().unwrap_or_default();
+    let col = Expr::compile_with(source, &snap.schema(), &limits)?.evaluate(&snap)?;
+    let values: Vec<Value> = (0..col.len()).map(|i| to_json(col.value(i))).collect::<Result<_, _>>()?;
+    Ok(json!({"type": col.data_type().as_str(), "values": values}))
+}
+
+/// `with_columns`: `source` (a result's JSON form or a column map, named `name`) added to
+/// `snapshot`: the new snapshot's JSON form.
+fn with_columns(input: &Value) -> Outcome {
+    let snap = snapshot(&input["snapshot"])?;
+    let add = columns_from_json(&input["source"], input.get("name").and_then(Value::as_str))?;
+    Ok(snap.with_columns(add)?.to_json_value())
+}
+
+fn segment(input: &Value, run: fn(&Value, &Snapshot) -> Outcome) -> Outcome {
+    run(&input["config"], &snapshot(&input["snapshot"])?)
+}
+
+/// `score`: `snapshot` scored by `scorecard` or `scorecard_set`: `{"rows"}`, plus `changes`
+/// since the scores of `earlier` and `rollup` by `rollup_weight` when given.
+fn score(input: &Value) -> Outcome {
+    let snap = snapshot(&input["snapshot"])?;
+    let score_with = |s: &Snapshot| -> Result<custfit::HealthScores, Error> {
+        match input.get("scorecard") {
+            Some(card) => doc::<Scorecard>(card)?.score(s),
+            None => doc::<ScorecardSet>(&input["scorecard_set"])?.score(s),
+        }
+    };
+    let scores = score_with(&snap)?;
+    let mut out = json!({ "rows": scores.rows() });
+    if let Some(earlier) = input.get("earlier") {
+        out["changes"] = to_json(scores.changes_since(&score_with(&snapshot(earlier)?)?))?;
+    }
+    if let Some(w) = input.get("rollup_weight").and_then(Value::as_str) {
+        out["rollup"] = to_json(scores.rollup(&snap, w)?)?;
+    }
+    Ok(out)
+}
+
+/// `goal_progress`: `accounts`, `users`, `events` loaded, then the progress of `account_id`
+/// towards `goal` as of `as_of` over `lookback`.
+fn goal_progress(input: &Value) -> Outcome {
+    let mut ds = Dataset::new();
+    let opts = IngestOptions::default();
+    ds.add_accounts(&parse::<Vec<custfit::Account>>("accounts", &input["accounts"])?, &opts)?;
+    if let Some(users) = input.get("users") {
+        ds.add_users(&parse::<Vec<custfit::User>>("users", users)?, &opts)?;
+    }
+    ds.add_events(&parse::<Vec<custfit::Event>>("events", &input["events"])?, &opts)?;
+    let goal: custfit::activity::Goal = doc(&input["goal"])?;
+    let as_of: Timestamp = parse("as_of", &input["as_of"])?;
+    let lookback: Window = parse("lookback", &input["lookback"])?;
+    let account = input["account_id"].as_str().unwrap_or_default();
+    to_json(custfit::activity::goal_progress(&ds, account, &goal, as_of, lookback)?)
+}
+
+fn logistic_fit(input: &Value) -> Outcome {
+    let (x, p) = matrix(&input["x"]);
+    let cfg: LogisticConfig = input.get("config").map_or_else(|| Ok(LogisticConfig::default()), |c| parse("config", c))?;
+    let m = LogisticModel::fit(&x, p, &labels(&input["y"]), &cfg)?;
+    let head: Vec<f64> = m.predict(&x[..5 * p]);
+    Ok(json!({"coefficients": m.coefficients, "intercept": m.intercept, "probabilities_head": head}))
+}
+
+fn rate_conversion(input: &Value) -> Outcome {
+    let annual = monthly_to_annual(f64_of(&input["monthly"]))?;
+    Ok(json!({"annual": annual, "monthly_again": annual_to_monthly(annual)?}))
+}
+
+fn model_fit(input: &Value) -> Outcome {
+    let (x, _) = matrix(&input["x"]);
+    let names: Vec<String> = parse("features", &input["features"])?;
+    let set = TrainingSet::from_matrix(names.clone(), x.clone(), labels(&input["y"]))?;
+    let cfg: ChurnModelConfig = input.get("config").map_or_else(|| Ok(ChurnModelConfig::default()), |c| parse("config", c))?;
+    let m = ChurnModel::fit(&set, &ChurnFeatures::new(&names), &cfg)?;
+    Ok(json!({"probabilities": m.predict(&x)?}))
+}
+
+fn model_predict(input: &Value) -> Outcome {
+    let m: ChurnModel = doc(&input["model"])?;
+    let (x, _) = matrix(&input["rows"]);
+    let p = m.predict(&x)?;
+    let drivers: Vec<String> =
+        m.explain(&x[..m.features.metrics.len()])?.drivers.into_iter().take(3).map(|d| d.feature).collect();
+    Ok(json!({"probabilities": p, "top_drivers_first_row": drivers}))
+}
+
+fn learn_weights_case(input: &Value) -> Outcome {
+    let config = &input["config"];
+    let card: Scorecard = doc(&config["scorecard"])?;
+    let logistic: LogisticConfig = parse("logistic", &config["logistic"])?;
+    let points: Vec<Vec<Option<f64>>> = parse("points", &input["points"])?;
+    let learned = learn_weights(&card, &points, &labels(&input["y"]), &logistic)?;
+    Ok(json!({
+        "shares_after": learned.weights.iter().map(|w| w.share_after).collect::<Vec<_>>(),
+        "coefficients_per_10_points": learned.weights.iter().map(|w| w.coefficient_per_10_points).collect::<Vec<_>>(),
+        "intercept": learned.intercept,
+        "statuses": learned.weights.iter().map(|w| w.status).collect::<Vec<_>>(),
+        "scorecard": learned.scorecard,
+    }))
 }

@@ -1,11 +1,10 @@
-//! Churn: golden cases (tests/cases/churn), leakage proof, hold-out accuracy on the simulator.
+//! Churn (golden cases in `cases`): leakage proof, hold-out accuracy on the simulator.
 
 use std::path::PathBuf;
 
 use custfit::churn::{
-    annual_to_monthly, backtest, build_training_set, evaluate, learn_weights, monthly_to_annual, BoostedTreesConfig,
-    ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig, LogisticModel, ModelConfig, PreprocessConfig, TrainingSet,
-    TrainingSetConfig,
+    backtest, build_training_set, BoostedTreesConfig, ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig, ModelConfig,
+    PreprocessConfig, TrainingSet, TrainingSetConfig,
 };
 use custfit::{Dataset, IngestOptions, Simulation, SimulationConfig, Timestamp, Window};
 use serde_json::Value;
@@ -26,118 +25,6 @@ fn matrix(v: &Value) -> (Vec<f64>, usize) {
 
 fn labels(v: &Value) -> Vec<bool> {
     v.as_array().map(|a| a.iter().map(|b| b.as_i64() == Some(1) || b.as_bool() == Some(true)).collect()).unwrap_or_default()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().map(|a| a.iter().map(|b| b.as_f64().unwrap_or(f64::NAN)).collect()).unwrap_or_default()
-}
-
-/// Runs one case; Ok(actual JSON) or the core error.
-fn run(case: &Value) -> Result<Value, custfit::Error> {
-    let input = &case["input"];
-    let config = case.get("config").cloned().unwrap_or(Value::Null);
-    let bad = |e: serde_json::Error| custfit::Error::Parse { what: "case".into(), reason: e.to_string() };
-    match case["operation"].as_str().unwrap_or("") {
-        "logistic_fit" => {
-            let (x, p) = matrix(&input["x"]);
-            let cfg: LogisticConfig = serde_json::from_value(config).map_err(bad)?;
-            let m = LogisticModel::fit(&x, p, &labels(&input["y"]), &cfg)?;
-            let head: Vec<f64> = m.predict(&x[..5 * p]);
-            Ok(serde_json::json!({"coefficients": m.coefficients, "intercept": m.intercept, "probabilities_head": head}))
-        }
-        "evaluate" => {
-            let e = evaluate(&floats(&input["probabilities"]), &labels(&input["labels"]))?;
-            Ok(serde_json::to_value(e).map_err(bad)?)
-        }
-        "rate_conversion" => {
-            let annual = monthly_to_annual(input["monthly"].as_f64().unwrap_or(f64::NAN))?;
-            Ok(serde_json::json!({"annual": annual, "monthly_again": annual_to_monthly(annual)?}))
-        }
-        "model_fit" => {
-            let (x, _) = matrix(&input["x"]);
-            let names: Vec<String> = serde_json::from_value(input["features"].clone()).map_err(bad)?;
-            let set = TrainingSet::from_matrix(names.clone(), x.clone(), labels(&input["y"]))?;
-            let cfg: ChurnModelConfig = serde_json::from_value(config).map_err(bad)?;
-            let m = ChurnModel::fit(&set, &ChurnFeatures::new(&names), &cfg)?;
-            Ok(serde_json::json!({"probabilities": m.predict(&x)?}))
-        }
-        "model_predict" => {
-            let m = ChurnModel::from_json(&input["model"].to_string())?;
-            let (x, _) = matrix(&input["rows"]);
-            let p = m.predict(&x)?;
-            let drivers =
-                m.explain(&x[..m.features.metrics.len()])?.drivers.into_iter().take(3).map(|d| d.feature).collect::<Vec<_>>();
-            Ok(serde_json::json!({"probabilities": p, "top_drivers_first_row": drivers}))
-        }
-        "learn_weights" => {
-            let card = custfit::health::Scorecard::from_json(&config["scorecard"].to_string())?;
-            let logistic: LogisticConfig = serde_json::from_value(config["logistic"].clone()).map_err(bad)?;
-            let points: Vec<Vec<Option<f64>>> = serde_json::from_value(input["points"].clone()).map_err(bad)?;
-            let custfit::churn::LearnedWeights { scorecard: learned, weights, intercept } =
-                learn_weights(&card, &points, &labels(&input["y"]), &logistic)?;
-            Ok(serde_json::json!({
-                "shares_after": weights.iter().map(|w| w.share_after).collect::<Vec<_>>(),
-                "coefficients_per_10_points": weights.iter().map(|w| w.coefficient_per_10_points).collect::<Vec<_>>(),
-                "intercept": intercept,
-                "statuses": weights.iter().map(|w| w.status).collect::<Vec<_>>(),
-                "scorecard": learned,
-            }))
-        }
-        other => Err(custfit::Error::Parse { what: "case".into(), reason: format!("unknown operation `{other}`") }),
-    }
-}
-
-fn close(actual: &Value, expected: &Value, tol: f64, path: &str) -> Result<(), String> {
-    match (actual, expected) {
-        (Value::Number(a), Value::Number(e)) => {
-            let (a, e) = (a.as_f64().unwrap_or(f64::NAN), e.as_f64().unwrap_or(f64::NAN));
-            if (a - e).abs() <= tol {
-                Ok(())
-            } else {
-                Err(format!("{path}: {a} vs expected {e} (tolerance {tol})"))
-            }
-        }
-        (Value::Array(a), Value::Array(e)) if a.len() == e.len() => {
-            a.iter().zip(e).enumerate().try_for_each(|(i, (x, y))| close(x, y, tol, &format!("{path}[{i}]")))
-        }
-        (Value::Object(_), Value::Object(e)) => {
-            e.iter().try_for_each(|(k, v)| close(actual.get(k).unwrap_or(&Value::Null), v, tol, &format!("{path}.{k}")))
-        }
-        (a, e) if a == e => Ok(()),
-        (a, e) => Err(format!("{path}: {a} vs expected {e}")),
-    }
-}
-
-#[test]
-fn golden_cases() -> TestResult {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(cases_dir())?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 10, "churn golden cases missing");
-    let mut failures = Vec::new();
-    for f in &files {
-        let case: Value = serde_json::from_str(&std::fs::read_to_string(f)?)?;
-        let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let tol = case.get("tolerance").and_then(Value::as_f64).unwrap_or(1e-9);
-        match (run(&case), case.get("error")) {
-            (Ok(actual), None) => {
-                if let Err(e) = close(&actual, &case["expected"], tol, "expected") {
-                    failures.push(format!("{name}: {e}"));
-                }
-            }
-            (Err(e), Some(want)) => {
-                if Some(e.code()) != want["code"].as_str() {
-                    failures.push(format!("{name}: error {} ({e}), expected {}", e.code(), want["code"]));
-                }
-            }
-            (Ok(_), Some(want)) => failures.push(format!("{name}: succeeded, expected error {}", want["code"])),
-            (Err(e), None) => failures.push(format!("{name}: unexpected error {} ({e})", e.code())),
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    Ok(())
 }
 
 /// Regenerates the persistence golden cases (a fitted logistic and a boosted-trees pipeline with
@@ -178,7 +65,7 @@ fn regenerate_churn_models() -> TestResult {
         let drivers: Vec<String> = m.explain(&rx[..p])?.drivers.into_iter().take(3).map(|d| d.feature).collect();
         let case = serde_json::json!({
             "description": format!("{name}: a saved pipeline loads and predicts identically in every language (null = missing, imputed)"),
-            "operation": "model_predict",
+            "call": "model_predict",
             "input": {"model": model, "rows": rows},
             "expected": {"probabilities": m.predict(&rx)?, "top_drivers_first_row": drivers},
             "tolerance": 1e-12

@@ -1,94 +1,9 @@
-//! Conditions language: golden cases (tests/cases/expr/) and the property that the vectorised
-//! evaluator agrees with the row-by-row reference evaluator.
-
-use std::path::PathBuf;
+//! Conditions language: the property that the vectorised evaluator agrees with the row-by-row
+//! reference evaluator (the golden cases of tests/cases/expr run in `cases`).
 
 use custfit::sim::Rng;
-use custfit::{Column, ColumnData, Error, Expr, ExprLimits, Frame, Snapshot, Timestamp, Value};
+use custfit::{Column, ColumnData, Expr, Frame, Snapshot, Timestamp, Value};
 use proptest::prelude::*;
-use serde_json::{json, Value as Json};
-
-/// The folder of a domain's golden cases.
-pub fn cases_dir(domain: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/cases").join(domain)
-}
-
-/// Every `*.json` case of a domain, sorted by file name.
-pub fn cases(domain: &str) -> Vec<(String, Json)> {
-    let mut paths: Vec<_> = std::fs::read_dir(cases_dir(domain))
-        .expect("cases folder")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).expect("readable case");
-            (p.file_name().unwrap_or_default().to_string_lossy().into_owned(), serde_json::from_str(&text).expect("valid JSON"))
-        })
-        .collect()
-}
-
-/// A snapshot from the cases' table format (see tests/cases/expr/README.md).
-pub fn snapshot_from_json(v: &Json) -> Snapshot {
-    Snapshot::from_json_value(v).expect("valid snapshot JSON")
-}
-
-/// `{"type", "values"}` of a column, as the cases write it.
-pub fn column_to_json(c: &ColumnData) -> Json {
-    let values: Vec<Json> = (0..c.len()).map(|i| serde_json::to_value(c.value(i)).expect("serialisable")).collect();
-    json!({"type": c.data_type().as_str(), "values": values})
-}
-
-/// Recursive equality with a relative tolerance for numbers.
-pub fn json_close(expected: &Json, actual: &Json) -> bool {
-    match (expected, actual) {
-        (Json::Number(a), Json::Number(b)) => {
-            let (a, b) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
-            (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
-        }
-        (Json::Array(a), Json::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_close(x, y)),
-        // Objects: every expected key must match (the actual value may hold more).
-        (Json::Object(a), Json::Object(b)) => a.iter().all(|(k, v)| b.get(k).is_some_and(|w| json_close(v, w))),
-        _ => expected == actual,
-    }
-}
-
-/// `{"code", "position"?, "suggestion"?}` checked against an error.
-pub fn check_error(name: &str, expected: &Json, err: &Error) {
-    assert_eq!(expected["code"].as_str(), Some(err.code()), "{name}: {err}");
-    if let Error::Expr { position, suggestion, .. } = err {
-        if let Some(p) = expected.get("position") {
-            assert_eq!(p.as_u64(), Some(*position as u64), "{name}: position of {err}");
-        }
-        if let Some(s) = expected.get("suggestion") {
-            assert_eq!(s.as_str(), suggestion.as_deref(), "{name}: suggestion of {err}");
-        }
-    }
-}
-
-#[test]
-fn golden_cases() {
-    let all = cases("expr");
-    assert!(all.len() >= 30, "expected the expr golden cases");
-    for (name, case) in all {
-        let snapshot = snapshot_from_json(&case["input"]);
-        let limits: ExprLimits =
-            case.get("limits").map_or_else(ExprLimits::default, |l| serde_json::from_value(l.clone()).expect("limits"));
-        let source = case["expression"].as_str().expect("expression");
-        let result = Expr::compile_with(source, &snapshot.schema(), &limits).and_then(|e| e.evaluate(&snapshot));
-        match (case.get("expected"), result) {
-            (Some(expected), Ok(col)) => {
-                let actual = column_to_json(&col);
-                assert!(json_close(expected, &actual), "{name}: expected {expected}, got {actual}");
-            }
-            (None, Err(err)) => check_error(&name, &case["error"], &err),
-            (Some(_), Err(err)) => panic!("{name}: unexpected error {err}"),
-            (None, Ok(col)) => panic!("{name}: expected an error, got {}", column_to_json(&col)),
-        }
-    }
-}
 
 #[test]
 fn rejects_garbage_without_panicking() {

@@ -1,107 +1,10 @@
-//! Health scoring: golden cases (tests/cases/health), property tests, and checks on the simulator.
-
-use std::path::PathBuf;
+//! Health scoring (golden cases in `cases`): property tests, and checks on the simulator.
 
 use custfit::health::{
     backtest, detect_flags, BacktestConfig, Band, FlagConfig, Measure, MissingPolicy, Scorecard, ScorecardSet, Scoring, Tier,
 };
 use custfit::{Column, ColumnData, Simulation, SimulationConfig, Snapshot, SnapshotConfig, Timestamp, Window};
 use proptest::prelude::*;
-use serde_json::Value;
-
-pub fn cases_dir(domain: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/cases").join(domain)
-}
-
-/// `expected` matches `actual` when every key of an expected object matches (extra actual keys are
-/// ignored), arrays match element by element with equal length, and numbers agree within 1e-6.
-pub fn subset_match(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            for (k, v) in e {
-                let av = a.get(k).unwrap_or(&Value::Null);
-                subset_match(v, av, &format!("{path}.{k}"))?;
-            }
-            Ok(())
-        }
-        (Value::Array(e), Value::Array(a)) => {
-            if e.len() != a.len() {
-                return Err(format!("{path}: expected {} items, got {}: {a:?}", e.len(), a.len()));
-            }
-            e.iter().zip(a).enumerate().try_for_each(|(i, (x, y))| subset_match(x, y, &format!("{path}[{i}]")))
-        }
-        (Value::Number(e), Value::Number(a)) => {
-            let (e, a) = (e.as_f64().unwrap_or(f64::NAN), a.as_f64().unwrap_or(f64::NAN));
-            if (e - a).abs() <= 1e-6 {
-                Ok(())
-            } else {
-                Err(format!("{path}: expected {e}, got {a}"))
-            }
-        }
-        _ if expected == actual => Ok(()),
-        _ => Err(format!("{path}: expected {expected}, got {actual}")),
-    }
-}
-
-fn run_health_case(case: &Value) -> custfit::Result<Value> {
-    let input = &case["input"];
-    let snapshot = Snapshot::from_json_value(&input["snapshot"])?;
-    let config = &case["config"];
-    let scores = if let Some(card) = config.get("scorecard") {
-        Scorecard::from_json(&card.to_string())?.score(&snapshot)?
-    } else {
-        ScorecardSet::from_json(&config["scorecard_set"].to_string())?.score(&snapshot)?
-    };
-    let mut out = serde_json::json!({ "rows": scores.rows() });
-    if let Some(earlier) = input.get("earlier") {
-        let before = if let Some(card) = config.get("scorecard") {
-            Scorecard::from_json(&card.to_string())?.score(&Snapshot::from_json_value(earlier)?)?
-        } else {
-            ScorecardSet::from_json(&config["scorecard_set"].to_string())?.score(&Snapshot::from_json_value(earlier)?)?
-        };
-        out["changes"] = serde_json::to_value(scores.changes_since(&before)).unwrap_or_default();
-    }
-    if let Some(w) = input.get("rollup_weight").and_then(Value::as_str) {
-        out["rollup"] = serde_json::to_value(scores.rollup(&snapshot, w)?).unwrap_or_default();
-    }
-    Ok(out)
-}
-
-pub fn run_cases(domain: &str, run: fn(&Value) -> custfit::Result<Value>) {
-    let mut files: Vec<_> = std::fs::read_dir(cases_dir(domain))
-        .expect("cases folder")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 3, "too few {domain} cases");
-    let mut failures = Vec::new();
-    for f in &files {
-        let case: Value = serde_json::from_str(&std::fs::read_to_string(f).expect("read")).expect("case JSON");
-        let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        match (run(&case), case.get("error"), case.get("expected")) {
-            (Ok(actual), None, Some(exp)) => {
-                if let Err(e) = subset_match(exp, &actual, "expected") {
-                    failures.push(format!("{name}: {e}"));
-                }
-            }
-            (Ok(_), Some(err), _) => failures.push(format!("{name}: expected error {err}, got success")),
-            (Err(e), Some(err), _) => {
-                if err["code"] != e.code() {
-                    failures.push(format!("{name}: expected error {}, got {} ({e})", err["code"], e.code()));
-                }
-            }
-            (Err(e), None, _) => failures.push(format!("{name}: unexpected error {e}")),
-            (Ok(_), None, None) => failures.push(format!("{name}: neither expected nor error")),
-        }
-    }
-    assert!(failures.is_empty(), "{} failing {domain} cases:\n{}", failures.len(), failures.join("\n"));
-}
-
-#[test]
-fn golden_health_cases() {
-    run_cases("health", run_health_case);
-}
 
 #[test]
 fn starter_scorecard_is_ordinary_valid_config() {

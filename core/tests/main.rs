@@ -1,11 +1,9 @@
-//! Integration tests: one binary. Golden cases from ../tests/cases are run by `cases` (foundation),
-//! `expr` and `segment`.
+//! Integration tests: one binary. Every golden case of ../tests/cases is run by `cases`.
 
 mod activity;
 mod cases;
 mod churn;
 mod data;
-mod document;
 mod exports;
 mod expr;
 mod frame;
@@ -15,4 +13,3 @@ mod layers;
 mod metrics;
 mod properties;
 mod segment;
-mod stats;

@@ -1,49 +1,10 @@
-//! Segmentation: golden cases (tests/cases/segment/), partition properties and the Pareto shape
+//! Segmentation (golden cases in `cases`): partition properties and the Pareto shape
 //! of the simulated customer base.
 
 use custfit::segment::{CapacityConfig, ClusterConfig, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation, TierCuts};
-use custfit::{Column, ColumnData, Result, Simulation, SimulationConfig, Snapshot, Timestamp};
+use custfit::{Column, ColumnData, Simulation, SimulationConfig, Snapshot, Timestamp};
 use proptest::prelude::*;
 use serde_json::Value as Json;
-
-use crate::expr::{cases, check_error, json_close, snapshot_from_json};
-
-fn parse<T: serde::de::DeserializeOwned>(v: &Json) -> Result<T> {
-    serde_json::from_value(v.clone()).map_err(|e| custfit::Error::Parse { what: "config".into(), reason: e.to_string() })
-}
-
-fn to_json<T: serde::Serialize>(v: Result<T>) -> Result<Json> {
-    v.map(|x| serde_json::to_value(x).expect("serialisable"))
-}
-
-/// Runs one case: `kind` selects the segmentation, `config` is its JSON document.
-pub fn run(kind: &str, config: &Json, snapshot: &Snapshot) -> Result<Json> {
-    match kind {
-        "rules" => to_json(parse::<RuleSegmentation>(config)?.apply(snapshot)),
-        "pareto" => to_json(parse::<ParetoConfig>(config)?.apply(snapshot)),
-        "quantile" => to_json(parse::<QuantileConfig>(config)?.apply(snapshot)),
-        "rfm" => to_json(parse::<RfmConfig>(config)?.apply(snapshot)),
-        "cluster" => to_json(parse::<ClusterConfig>(config)?.fit(snapshot)),
-        "capacity" => to_json(parse::<CapacityConfig>(config)?.plan(snapshot)),
-        other => panic!("unknown case kind {other}"),
-    }
-}
-
-#[test]
-fn golden_cases() {
-    let all = cases("segment");
-    assert!(all.len() >= 15, "expected the segment golden cases");
-    for (name, case) in all {
-        let snapshot = snapshot_from_json(&case["input"]);
-        let result = run(case["kind"].as_str().expect("kind"), &case["config"], &snapshot);
-        match (case.get("expected"), result) {
-            (Some(expected), Ok(actual)) => assert!(json_close(expected, &actual), "{name}: expected {expected}\n got {actual}"),
-            (None, Err(err)) => check_error(&name, &case["error"], &err),
-            (Some(_), Err(err)) => panic!("{name}: unexpected error {err}"),
-            (None, Ok(actual)) => panic!("{name}: expected an error, got {actual}"),
-        }
-    }
-}
 
 #[test]
 fn configs_round_trip_through_json() {
