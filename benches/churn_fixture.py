@@ -76,13 +76,11 @@ def main():
         case = {
             "description": f"{name}: coefficients equal scikit-learn {sklearn.__version__} LogisticRegression "
             f"({m.solver}, C={c}, class_weight={cw}, fit_intercept={intercept}) to 1e-6",
-            "operation": "logistic_fit",
-            "input": {"x": x.tolist(), "y": [int(v) for v in y]},
-            "config": {
-                "penalty": penalty,
-                "c": c,
-                "fit_intercept": intercept,
-                "class_weight": {"type": cw},
+            "call": "logistic_fit",
+            "input": {
+                "x": x.tolist(),
+                "y": [int(v) for v in y],
+                "config": {"penalty": penalty, "c": c, "fit_intercept": intercept, "class_weight": {"type": cw}},
             },
             "expected": {
                 "coefficients": [float(v) for v in m.coef_[0]],
@@ -100,7 +98,7 @@ def main():
     case = {
         "description": f"evaluation scores equal scikit-learn {sklearn.__version__} (roc_auc_score, average_precision_score, "
         "log_loss, brier_score_loss) on rounded probabilities with ties",
-        "operation": "evaluate",
+        "call": "evaluate",
         "input": {"probabilities": p.tolist(), "labels": [int(v) for v in yy]},
         "expected": {
             "roc_auc": float(roc_auc_score(yy, p)),

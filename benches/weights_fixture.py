@@ -102,9 +102,12 @@ def main():
         case = {
             "description": f"{name}: shares from scikit-learn {sklearn.__version__} LogisticRegression (lbfgs, C={c}) "
             "on imputed points, wrong-signed measures dropped one at a time, constant ones left out",
-            "operation": "learn_weights",
-            "input": {"points": pts.tolist(), "y": [int(v) for v in y]},
-            "config": {"scorecard": card, "logistic": {"penalty": {"type": "l2"}, "c": c}},
+            "call": "learn_weights",
+            "input": {
+                "points": pts.tolist(),
+                "y": [int(v) for v in y],
+                "config": {"scorecard": card, "logistic": {"penalty": {"type": "l2"}, "c": c}},
+            },
             "expected": {
                 "shares_after": [float(v) for v in shares],
                 "coefficients_per_10_points": [float(v) / 10 for v in coef],

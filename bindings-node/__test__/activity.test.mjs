@@ -1,40 +1,9 @@
-// Activity from Node: the daily steps series (ds.dailyActivity), and goals with the golden cases
-// of tests/cases/activity (the files the Rust and Python suites run; format:
-// tests/cases/activity/README.md), checks on the simulator, and bad input
-// (stable `.code`, nothing changed).
+// Activity from Node: the daily steps series (ds.dailyActivity), and goals: checks on the
+// simulator and bad input (stable `.code`, nothing changed). The golden cases of
+// tests/cases/activity run in cases.test.mjs.
 import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { assertRejects, baseDataset, custfit } from './fixtures.mjs'
-import { caseFiles, subset } from './golden-helpers.mjs'
-
-const CASE_KEYS = ['description', 'input', 'config', 'expected', 'error']
-const INPUT_KEYS = ['accounts', 'users', 'events', 'account_id', 'as_of', 'lookback']
-
-function runCase(c) {
-  const { input } = c
-  const ds = new custfit.Dataset()
-  ds.addAccounts(input.accounts)
-  if (input.users) ds.addUsers(input.users)
-  ds.addEvents(input.events)
-  return custfit.goalProgress(ds, input.account_id, c.config.goal, input.as_of, input.lookback)
-}
-
-describe('golden cases: activity', () => {
-  const files = caseFiles('activity')
-  test('there are cases', () => assert.ok(files.length >= 3))
-  for (const [name, c] of files) {
-    test(name, () => {
-      assert.deepEqual(Object.keys(c).filter((k) => !CASE_KEYS.includes(k)), [])
-      assert.deepEqual(Object.keys(c.input).filter((k) => !INPUT_KEYS.includes(k)), [])
-      assert.ok(('expected' in c) !== ('error' in c))
-      if (c.error) {
-        assert.throws(() => runCase(c), (e) => e instanceof Error && e.code === c.error.code)
-      } else {
-        subset(c.expected, runCase(c))
-      }
-    })
-  }
-})
 
 describe('the simulator', () => {
   let sim

@@ -1,114 +1,248 @@
-// Golden cases shared with the Rust and Python suites: tests/cases/{data,metrics}/*.json
-// (format: tests/cases/README.md). Unknown case shapes fail, so a new field in the format is
-// noticed here instead of silently ignored.
+// The one golden-case runner of the Node suite: every tests/cases/<folder>/*.json is
+// `{"description", "call", "input", "expected" | "error", "tolerance"?}` (tests/cases/README.md),
+// the files the Rust (core/tests/cases.rs) and Python suites run. `call` picks a handler below,
+// which runs the call on `input` through the public Node API and returns its result in the
+// core's JSON form; the runner compares `expected` (a subset) and `error` (a subset of `{code,
+// row, position, suggestion, stage}`) exactly as the Rust runner does.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
-import path from 'node:path'
-import { custfit, CASES_DIR } from './fixtures.mjs'
+import { custfit } from './fixtures.mjs'
+import { caseFiles, errorJson, subset, toJson } from './golden-helpers.mjs'
 
-const TABLES = ['accounts', 'users', 'subscriptions', 'events']
-const ADD = { accounts: 'addAccounts', users: 'addUsers', subscriptions: 'addSubscriptions', events: 'addEvents' }
-const KNOWN = {
-  case: ['description', 'input', 'options', 'as_of', 'config', 'expected', 'error'],
-  expected: ['counts', 'reports', 'rows', 'row_count'],
-  error: ['stage', 'code', 'row'],
-  stages: [...TABLES, 'snapshot'],
-}
+/** The folders of golden cases (the Rust runner's `FOLDERS`). */
+const FOLDERS = ['data', 'metrics', 'document', 'stats', 'outcome', 'expr', 'frame', 'segment', 'health', 'activity', 'churn']
+const CASE_KEYS = ['description', 'call', 'input', 'expected', 'error', 'tolerance']
+const ERROR_CODES = new Set(custfit.errorCodes())
 
-function checkShape(c) {
-  const unknown = (obj, known, where) => {
-    const extra = Object.keys(obj ?? {}).filter((k) => !known.includes(k))
-    assert.deepEqual(extra, [], `unknown keys in ${where}`)
-  }
-  unknown(c, KNOWN.case, 'case')
-  unknown(c.input, TABLES, 'input')
-  unknown(c.expected, KNOWN.expected, 'expected')
-  unknown(c.error, KNOWN.error, 'error')
-  unknown(c.expected?.counts, TABLES, 'expected.counts')
-  unknown(c.expected?.reports, TABLES, 'expected.reports')
-  if (c.error) assert.ok(KNOWN.stages.includes(c.error.stage), `error.stage ${c.error.stage}`)
-  if (c.error && c.expected) unknown(c.expected, ['counts'], 'expected of an error case')
-  assert.equal(typeof c.description, 'string', 'description')
-}
+// ------------------------------------------------------------------------------------ helpers
+
+/** Labels as the Rust runner reads them: `1` or `true` is churned, anything else is not. */
+const labels = (v) => (v ?? []).map((b) => b === 1 || b === true)
+
+/** A document as the Node API takes it where only JSON text is accepted. */
+const text = (doc) => (typeof doc === 'string' ? doc : JSON.stringify(doc))
+
+const snapshot = (v) => custfit.snapshotFromJson(v)
 
 const counts = (ds) => ({ accounts: ds.accountCount, users: ds.userCount, subscriptions: ds.subscriptionCount, events: ds.eventCount })
 
-/** The report in its serde (snake_case) form, as the cases write it. */
-const serdeReport = (r) => ({ accepted: r.accepted, rejected: r.rejected, duplicates_dropped: r.duplicates_dropped })
+// ------------------------------------------------------------------------------------ handlers
 
-/** `want` is a subset of `got`: objects by key, arrays element-wise, numbers within 1e-9. */
-function subset(want, got, where) {
-  if (want === null) return assert.equal(got, null, where)
-  if (Array.isArray(want)) {
-    assert.ok(Array.isArray(got), `${where}: array`)
-    assert.equal(got.length, want.length, `${where}: length`)
-    want.forEach((w, i) => subset(w, got[i], `${where}[${i}]`))
-  } else if (typeof want === 'object') {
-    assert.ok(got && typeof got === 'object', `${where}: object`)
-    for (const [k, w] of Object.entries(want)) subset(w, got[k], `${where}.${k}`)
-  } else if (typeof want === 'number') {
-    assert.equal(typeof got, 'number', `${where}: number, got ${got}`)
-    assert.ok(Math.abs(got - want) <= 1e-9, `${where}: ${got} != ${want}`)
-  } else if (typeof want === 'string' && got instanceof Date) {
-    assert.equal(got.getTime(), Date.parse(want), `${where}: ${got.toISOString()} != ${want}`)
-  } else {
-    assert.equal(got, want, where)
+const TABLES = ['accounts', 'users', 'subscriptions', 'events']
+const ADD = { accounts: 'addAccounts', users: 'addUsers', subscriptions: 'addSubscriptions', events: 'addEvents' }
+
+/**
+ * `dataset`: adds each table of `input` as one batch (accounts, users, subscriptions, events)
+ * with `options`, then with `as_of` takes a snapshot with `config`. The result: `counts`,
+ * `reports` per table, `row_count` and `rows` (`{account: {column: value}}`); on a failing call
+ * also `error` with its `stage` (the table or `snapshot`). A failed add must leave the dataset
+ * unchanged.
+ */
+function dataset(input) {
+  const options = input.options ?? {}
+  const ds = new custfit.Dataset()
+  const reports = {}
+  for (const table of TABLES) {
+    if (!(table in input)) continue
+    const before = counts(ds)
+    try {
+      reports[table] = toJson(ds[ADD[table]](input[table], options))
+    } catch (e) {
+      if (!ERROR_CODES.has(e?.code)) throw e
+      assert.deepEqual(counts(ds), before, 'a failed add changed the dataset')
+      return { error: { ...errorJson(e), stage: table }, counts: counts(ds), reports }
+    }
+  }
+  const out = { counts: counts(ds), reports }
+  if ('as_of' in input) {
+    let snap
+    try {
+      snap = ds.snapshot(input.as_of, input.config ?? undefined)
+    } catch (e) {
+      if (!ERROR_CODES.has(e?.code)) throw e
+      out.error = { ...errorJson(e), stage: 'snapshot' }
+      return out
+    }
+    // Cell values as the core's JSON writes them (`columns()` gives Dates for instants).
+    const columns = Object.entries(snap.columns()).filter(([name]) => name !== 'account_id')
+    out.row_count = snap.length
+    out.rows = Object.fromEntries(snap.accountIds.map((id, i) => [id, Object.fromEntries(columns.map(([name, values]) => [name, toJson(values[i])]))]))
+  }
+  return out
+}
+
+const empty = new custfit.Dataset()
+const emptySnapshot = empty.snapshot('2024-01-01')
+/**
+ * The reader of each document kind, and whether it then works on data. Node has no bare
+ * document reader, so each kind is read by a call that reads it first; the ones that then work
+ * on the (empty) data may fail with `insufficient_data` after the document read.
+ */
+const READ = {
+  scorecard: [(doc) => new custfit.Scorecard(doc), false],
+  scorecard_set: [(doc) => new custfit.ScorecardSet(doc), false],
+  snapshot_config: [(doc) => empty.snapshot('2024-01-01', doc), false],
+  training_set_config: [(doc) => custfit.buildTrainingSet(empty, doc, '2024-01-01'), true],
+  pareto_config: [(doc) => custfit.paretoTiers(emptySnapshot, doc), true],
+  rule_segmentation: [(doc) => custfit.segmentRules(emptySnapshot, doc), true],
+  churn_model: [(doc) => custfit.ChurnModel.fromJson(text(doc)), false],
+}
+
+/** `read_document`: `{kind, document}` read by the kind's one reader; `{"ok": true}` when it reads. */
+function readDocument(input) {
+  assert.ok(Object.hasOwn(READ, input.kind), `unknown document kind \`${input.kind}\``)
+  const [read, needsData] = READ[input.kind]
+  try {
+    read(input.document)
+  } catch (e) {
+    if (!(needsData && e?.code === 'insufficient_data')) throw e
+  }
+  return { ok: true }
+}
+
+/** `expr`: `expression` compiled against `snapshot`'s schema (with `limits`) and evaluated: `{type, values}`. */
+function expr(input) {
+  const snap = snapshot(input.snapshot)
+  const compiled = custfit.Expr.compile(input.expression ?? '', snap, input.limits ?? undefined)
+  return { type: compiled.resultType, values: toJson(compiled.evaluate(snap)) }
+}
+
+/** `with_columns`: `source` (a result's JSON form or a column map, named `name`) added to `snapshot`. */
+function withColumns(input) {
+  const snap = snapshot(input.snapshot)
+  return snap.withColumns(input.source, input.name ?? undefined).toJSON()
+}
+
+/** A segmentation call on `snapshot` with `config`. */
+const segment = (run) => (input) => {
+  const snap = snapshot(input.snapshot)
+  return run(snap, input.config)
+}
+
+/**
+ * `score`: `snapshot` scored by `scorecard` or `scorecard_set`: `{rows}`, plus `changes` since
+ * the scores of `earlier` and `rollup` by `rollup_weight` when given.
+ */
+function score(input) {
+  const snap = snapshot(input.snapshot)
+  const scoreWith = (s) => ('scorecard' in input ? new custfit.Scorecard(input.scorecard) : new custfit.ScorecardSet(input.scorecard_set)).score(s)
+  const scores = scoreWith(snap)
+  const out = { rows: scores.rows() }
+  if ('earlier' in input) out.changes = scores.changesSince(scoreWith(snapshot(input.earlier)))
+  if (typeof input.rollup_weight === 'string') out.rollup = scores.rollup(snap, input.rollup_weight)
+  return out
+}
+
+/**
+ * `goal_progress`: `accounts`, `users`, `events` loaded, then the progress of `account_id`
+ * towards `goal` as of `as_of` over `lookback`.
+ */
+function goalProgress(input) {
+  const ds = new custfit.Dataset()
+  ds.addAccounts(input.accounts)
+  if ('users' in input) ds.addUsers(input.users)
+  ds.addEvents(input.events)
+  return custfit.goalProgress(ds, input.account_id, input.goal, input.as_of, input.lookback)
+}
+
+const sigmoid = (z) => 1 / (1 + Math.exp(-z))
+
+function logisticFit(input) {
+  const m = custfit.fitLogistic(input.x, labels(input.y), input.config ?? undefined)
+  // The model's probabilities of the first five rows.
+  const head = input.x.slice(0, 5).map((r) => sigmoid(m.intercept + r.reduce((s, v, j) => s + v * m.coefficients[j], 0)))
+  return { coefficients: m.coefficients, intercept: m.intercept, probabilities_head: head }
+}
+
+function rateConversion(input) {
+  const annual = custfit.monthlyToAnnual(input.monthly)
+  return { annual, monthly_again: custfit.annualToMonthly(annual) }
+}
+
+function modelFit(input) {
+  const set = custfit.TrainingSet.fromMatrix(input.features, input.x, labels(input.y))
+  return { probabilities: custfit.ChurnModel.fit(set, input.config ?? undefined).predict(input.x) }
+}
+
+function modelPredict(input) {
+  const m = custfit.ChurnModel.fromJson(text(input.model))
+  const probabilities = m.predict(input.rows)
+  const drivers = m.explain(input.rows[0]).drivers.slice(0, 3).map((d) => d.feature)
+  return { probabilities, top_drivers_first_row: drivers }
+}
+
+function learnWeights(input) {
+  const { config } = input
+  const learned = custfit.learnWeights(config.scorecard, input.points, labels(input.y), config.logistic)
+  return {
+    shares_after: learned.weights.map((w) => w.share_after),
+    coefficients_per_10_points: learned.weights.map((w) => w.coefficient_per_10_points),
+    intercept: learned.intercept,
+    statuses: learned.weights.map((w) => w.status),
+    scorecard: learned.scorecard,
   }
 }
+
+/** Every call a case can name: input in, result (any Node value; compared in its JSON form) out. */
+const HANDLERS = {
+  dataset,
+  read_document: readDocument,
+  roc_auc: (i) => ({ value: custfit.rocAuc(i.risk, labels(i.labels)) }),
+  wilson_interval: (i) => ({ value: custfit.wilsonInterval(i.k, i.n) }),
+  monthly_to_annual: (i) => ({ value: custfit.monthlyToAnnual(i.rate) }),
+  annual_to_monthly: (i) => ({ value: custfit.annualToMonthly(i.rate) }),
+  expr,
+  with_columns: withColumns,
+  segment_rules: segment(custfit.segmentRules),
+  pareto_tiers: segment(custfit.paretoTiers),
+  quantile_buckets: segment(custfit.quantileBuckets),
+  rfm_scores: segment(custfit.rfmScores),
+  fit_clusters: segment(custfit.fitClusters),
+  capacity_plan: segment(custfit.capacityPlan),
+  score,
+  goal_progress: goalProgress,
+  logistic_fit: logisticFit,
+  evaluate: (i) => custfit.evaluateChurn(i.probabilities, labels(i.labels)),
+  rate_conversion: rateConversion,
+  model_fit: modelFit,
+  model_predict: modelPredict,
+  learn_weights: learnWeights,
+}
+
+// ------------------------------------------------------------------------------------ the runner
 
 function runCase(c) {
-  checkShape(c)
-  const ds = new custfit.Dataset()
-  const options = c.options ?? {}
-  const reports = {}
-  let failed = null // [stage, error]
-  let before = counts(ds)
-  for (const table of TABLES) {
-    if (!(table in (c.input ?? {}))) continue
-    before = counts(ds)
-    try {
-      reports[table] = serdeReport(ds[ADD[table]](c.input[table], options))
-    } catch (e) {
-      failed = [table, e]
-      break
-    }
+  const unknown = Object.keys(c).filter((k) => !CASE_KEYS.includes(k))
+  assert.deepEqual(unknown, [], 'unknown case keys')
+  assert.equal(typeof c.call, 'string', 'no `call`')
+  const run = HANDLERS[c.call]
+  assert.ok(run, `unknown call \`${c.call}\``)
+  let outcome
+  try {
+    outcome = toJson(run(c.input ?? null))
+  } catch (e) {
+    // A custfit error is the call's outcome; anything else (a failed assertion, a bug in a
+    // handler) fails the case as it is.
+    if (!ERROR_CODES.has(e?.code)) throw e
+    outcome = { error: errorJson(e) }
   }
-  let snapshot = null
-  if (!failed && c.as_of !== undefined) {
-    try {
-      snapshot = ds.snapshot(c.as_of, c.config)
-    } catch (e) {
-      failed = ['snapshot', e]
-    }
-  }
-  if (c.error) {
-    assert.ok(failed, `expected ${c.error.code} at ${c.error.stage}, got success`)
-    const [stage, e] = failed
-    assert.equal(stage, c.error.stage, `failing stage (${e.message})`)
-    assert.equal(e.code, c.error.code, `code (${e.message})`)
-    if (c.error.row !== undefined) assert.equal(e.row, c.error.row, `row (${e.message})`)
-    if (stage !== 'snapshot') assert.deepEqual(counts(ds), before, 'dataset changed by a failed call')
-  } else if (failed) {
-    assert.fail(`unexpected ${failed[1].code} at ${failed[0]}: ${failed[1].message}`)
-  }
-  const expected = c.expected ?? {}
-  if (expected.counts) subset(expected.counts, counts(ds), 'counts')
-  if (expected.reports) subset(expected.reports, reports, 'reports')
-  if (expected.row_count !== undefined || expected.rows) assert.ok(snapshot, 'expected rows need as_of')
-  if (expected.row_count !== undefined) assert.equal(snapshot.length, expected.row_count, 'row_count')
-  for (const [account, cells] of Object.entries(expected.rows ?? {})) {
-    for (const [column, want] of Object.entries(cells)) subset(want, snapshot.value(account, column), `${account}.${column}`)
-  }
+  const tol = typeof c.tolerance === 'number' ? c.tolerance : 1e-9
+  const got = outcome !== null && typeof outcome === 'object' && !Array.isArray(outcome) ? outcome.error : undefined
+  if ('error' in c && got !== undefined) subset(c.error, got, tol, 'error')
+  else if ('error' in c) assert.fail(`expected error ${JSON.stringify(c.error)}, got ${JSON.stringify(outcome)}`)
+  else if (got !== undefined) assert.fail(`unexpected error ${JSON.stringify(got)}`)
+  if ('expected' in c) subset(c.expected, outcome, tol, 'expected')
+  else assert.ok('error' in c, 'neither `expected` nor `error`')
 }
 
-for (const domain of ['data', 'metrics']) {
-  describe(`golden cases: ${domain}`, () => {
-    const dir = path.join(CASES_DIR, domain)
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
-    test('the folder holds cases', () => assert.ok(files.length > 0, dir))
-    for (const f of files) {
-      test(f, () => runCase(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))))
-    }
+describe('golden cases', () => {
+  const cases = FOLDERS.flatMap((folder) => caseFiles(folder).map(([file, c]) => [`${folder}/${file}`, c]))
+
+  test('there are at least 150 cases, and every call has a handler', () => {
+    assert.ok(cases.length >= 150, `only ${cases.length} golden cases`)
+    const missing = [...new Set(cases.map(([, c]) => c.call))].filter((call) => !Object.hasOwn(HANDLERS, call))
+    assert.deepEqual(missing, [], 'calls without a handler')
   })
-}
+
+  for (const [name, c] of cases) test(name, () => runCase(c))
+})

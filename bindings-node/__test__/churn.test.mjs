@@ -1,80 +1,11 @@
-// Churn models from Node: golden cases (tests/cases/churn), a simulator round trip, errors.
-import { describe, test } from 'node:test'
+// Churn models from Node: a simulator round trip, errors. The golden cases of tests/cases/churn
+// run in cases.test.mjs.
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { custfit, CASES_DIR } from './fixtures.mjs'
-
-const sigmoid = (z) => 1 / (1 + Math.exp(-z))
-const bools = (v) => v.map((b) => b === 1 || b === true)
-
-function run(c) {
-  const { input, config } = c
-  switch (c.operation) {
-    case 'logistic_fit': {
-      const m = custfit.fitLogistic(input.x, bools(input.y), config)
-      const head = input.x.slice(0, 5).map((r) => sigmoid(m.intercept + r.reduce((s, v, j) => s + v * m.coefficients[j], 0)))
-      return { coefficients: m.coefficients, intercept: m.intercept, probabilities_head: head }
-    }
-    case 'evaluate':
-      return custfit.evaluateChurn(input.probabilities, bools(input.labels))
-    case 'rate_conversion': {
-      const annual = custfit.monthlyToAnnual(input.monthly)
-      return { annual, monthly_again: custfit.annualToMonthly(annual) }
-    }
-    case 'model_fit': {
-      const ts = custfit.TrainingSet.fromMatrix(input.features, input.x, bools(input.y))
-      return { probabilities: custfit.ChurnModel.fit(ts, config).predict(input.x) }
-    }
-    case 'model_predict': {
-      const m = custfit.ChurnModel.fromJson(JSON.stringify(input.model))
-      const drivers = m.explain(input.rows[0]).drivers.slice(0, 3).map((d) => d.feature)
-      return { probabilities: m.predict(input.rows), top_drivers_first_row: drivers }
-    }
-    case 'learn_weights': {
-      const r = custfit.learnWeights(config.scorecard, input.points, bools(input.y), config.logistic)
-      return {
-        shares_after: r.weights.map((w) => w.share_after),
-        coefficients_per_10_points: r.weights.map((w) => w.coefficient_per_10_points),
-        intercept: r.intercept,
-        statuses: r.weights.map((w) => w.status),
-        scorecard: r.scorecard,
-      }
-    }
-    default:
-      throw new Error(`unknown operation ${c.operation}`)
-  }
-}
-
-function close(actual, expected, tol, where = 'expected') {
-  if (Array.isArray(expected)) {
-    assert.equal(actual.length, expected.length, where)
-    expected.forEach((e, i) => close(actual[i], e, tol, `${where}[${i}]`))
-  } else if (expected !== null && typeof expected === 'object') {
-    for (const [k, v] of Object.entries(expected)) close(actual[k], v, tol, `${where}.${k}`)
-  } else if (typeof expected === 'number') {
-    assert.ok(Math.abs(actual - expected) <= tol, `${where}: ${actual} vs ${expected}`)
-  } else {
-    assert.equal(actual, expected, where)
-  }
-}
-
-describe('golden cases: churn', () => {
-  const dir = path.join(CASES_DIR, 'churn')
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
-  test('cases exist', () => assert.ok(files.length >= 10))
-  for (const f of files) {
-    test(f, () => {
-      const c = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))
-      if (c.error) {
-        assert.throws(() => run(c), (e) => e.code === c.error.code)
-      } else {
-        close(run(c), c.expected, c.tolerance ?? 1e-9)
-      }
-    })
-  }
-})
+import { custfit } from './fixtures.mjs'
 
 test('simulator round trip: build, split, fit, evaluate, forecast, save, load', () => {
   const sim = custfit.simulate({ accounts: 200, days: 240, seed: 3, activityScale: 0.3 })

@@ -1,37 +1,10 @@
-// The conditions language from Node, and the golden cases of tests/cases/expr
-// (format: tests/cases/expr/README.md).
+// The conditions language from Node. The golden cases of tests/cases/expr run in cases.test.mjs.
 import { createRequire } from 'node:module'
-import { describe, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { custfit } from './fixtures.mjs'
-import { caseFiles, checkError, close } from './golden-helpers.mjs'
 
 const require = createRequire(import.meta.url)
-
-const KEYS = ['description', 'input', 'expression', 'limits', 'expected', 'error']
-
-describe('golden cases: expr', () => {
-  const files = caseFiles('expr')
-  test('there are cases', () => assert.ok(files.length >= 30))
-  for (const [name, c] of files) {
-    test(name, () => {
-      assert.deepEqual(Object.keys(c).filter((k) => !KEYS.includes(k)), [])
-      const snap = custfit.snapshotFromJson(c.input)
-      let expr, values
-      try {
-        expr = custfit.Expr.compile(c.expression, snap, c.limits)
-        values = expr.evaluate(snap)
-      } catch (err) {
-        assert.ok(c.error, `unexpected error ${err.message}`)
-        checkError(c.error, err)
-        return
-      }
-      assert.ok(c.expected, `expected an error, got ${JSON.stringify(values)}`)
-      assert.equal(expr.resultType, c.expected.type)
-      assert.ok(close(c.expected.values, values), JSON.stringify(values))
-    })
-  }
-})
 
 test('guide: expressions', () => {
   // ANCHOR: expr_node

@@ -1,10 +1,10 @@
 // Frames from Node: per-account results added to a snapshot as columns (`withColumns`), then
 // read by conditions and scorecard sets (custfit::frame in Rust, Snapshot.with_columns in Python).
+// The golden cases of tests/cases/frame run in cases.test.mjs.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { custfit } from './fixtures.mjs'
-import { caseFiles, close } from './golden-helpers.mjs'
 
 const TIER_SET = {
   version: 1,
@@ -106,23 +106,4 @@ describe('frames', () => {
     assert.throws(() => snap.withColumns(42), { code: 'invalid_argument' })
     code([1, 2])
   })
-})
-
-describe('golden cases: frame', () => {
-  const files = caseFiles('frame')
-  test('there are cases', () => assert.ok(files.length >= 10))
-  for (const [name, c] of files) {
-    test(name, () => {
-      const snap = custfit.snapshotFromJson(c.input)
-      if (c.error) {
-        assert.throws(() => snap.withColumns(c.source, c.name), (e) => {
-          assert.equal(e.code, c.error.code, e.message)
-          return true
-        })
-        return
-      }
-      const out = snap.withColumns(c.source, c.name).toJSON()
-      assert.ok(close(c.expected, out), `${name}: ${JSON.stringify(out)}`)
-    })
-  }
 })

@@ -1,44 +1,12 @@
-// Health scoring from Node: the golden cases of tests/cases/health (the files the Rust and Python
-// suites run; format: tests/cases/health/README.md), invariants on the simulator (bounds, exact
-// contributions, why-changed sums, JSON round trips), flags, history, backtests (sync and async),
-// and bad input (stable `.code`, nothing changed, no panic across the boundary).
+// Health scoring from Node: invariants on the simulator (bounds, exact contributions,
+// why-changed sums, JSON round trips), flags, history, backtests (sync and async), and bad input
+// (stable `.code`, nothing changed, no panic across the boundary). The golden cases of
+// tests/cases/health run in cases.test.mjs.
 import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { custfit } from './fixtures.mjs'
-import { caseFiles, subset } from './golden-helpers.mjs'
 
 const { Scorecard, ScorecardSet, HealthScores, Snapshot } = custfit
-const CASE_KEYS = ['description', 'input', 'config', 'expected', 'error']
-const INPUT_KEYS = ['snapshot', 'earlier', 'rollup_weight']
-
-const scorer = (config) => ('scorecard' in config ? new Scorecard(config.scorecard) : new ScorecardSet(config.scorecard_set))
-
-function runCase(c) {
-  const { input, config } = c
-  const snapshot = custfit.snapshotFromJson(input.snapshot)
-  const scores = scorer(config).score(snapshot)
-  const out = { rows: scores.rows() }
-  if (input.earlier) out.changes = scores.changesSince(scorer(config).score(custfit.snapshotFromJson(input.earlier)))
-  if (input.rollup_weight) out.rollup = scores.rollup(snapshot, input.rollup_weight)
-  return out
-}
-
-describe('golden cases: health', () => {
-  const files = caseFiles('health')
-  test('there are cases', () => assert.ok(files.length >= 3))
-  for (const [name, c] of files) {
-    test(name, () => {
-      assert.deepEqual(Object.keys(c).filter((k) => !CASE_KEYS.includes(k)), [])
-      assert.deepEqual(Object.keys(c.input).filter((k) => !INPUT_KEYS.includes(k)), [])
-      assert.ok(('expected' in c) !== ('error' in c))
-      if (c.error) {
-        assert.throws(() => runCase(c), (e) => e instanceof Error && e.code === c.error.code)
-      } else {
-        subset(c.expected, runCase(c))
-      }
-    })
-  }
-})
 
 /** Scores within 0-100; contributions sum exactly (in millionths) to the computed score. */
 function checkExact(scores) {

@@ -1,42 +1,10 @@
-// Segmentation from Node, and the golden cases of tests/cases/segment
-// (format: tests/cases/segment/README.md).
+// Segmentation from Node. The golden cases of tests/cases/segment run in cases.test.mjs.
 import { createRequire } from 'node:module'
-import { describe, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { custfit } from './fixtures.mjs'
-import { caseFiles, checkError, close } from './golden-helpers.mjs'
 
 const require = createRequire(import.meta.url)
-const KEYS = ['description', 'input', 'kind', 'config', 'expected', 'error']
-const RUN = {
-  rules: custfit.segmentRules,
-  pareto: custfit.paretoTiers,
-  quantile: custfit.quantileBuckets,
-  rfm: custfit.rfmScores,
-  cluster: custfit.fitClusters,
-  capacity: custfit.capacityPlan,
-}
-
-describe('golden cases: segment', () => {
-  const files = caseFiles('segment')
-  test('there are cases', () => assert.ok(files.length >= 15))
-  for (const [name, c] of files) {
-    test(name, () => {
-      assert.deepEqual(Object.keys(c).filter((k) => !KEYS.includes(k)), [])
-      const snap = custfit.snapshotFromJson(c.input)
-      let result
-      try {
-        result = RUN[c.kind](snap, c.config)
-      } catch (err) {
-        assert.ok(c.error, `unexpected error ${err.message}`)
-        checkError(c.error, err)
-        return
-      }
-      assert.ok(c.expected, `expected an error, got ${JSON.stringify(result)}`)
-      assert.ok(close(c.expected, result), JSON.stringify(result))
-    })
-  }
-})
 
 test('guide: segmentation', () => {
   // ANCHOR: segment_node

@@ -24,7 +24,7 @@ use crate::error::{invalid_argument, IntoCore, Result, Throw};
 use crate::time::type_name;
 
 /// Deepest nesting accepted in a row or config (rows are two levels deep).
-const MAX_DEPTH: usize = 64;
+use custfit::document::MAX_DEPTH;
 
 // ------------------------------------------------------------------ JS values -> serde_json
 

@@ -3,6 +3,7 @@
 //! except which ones hold timestamps).
 
 use custfit::data::RowInput;
+use custfit::document::MAX_DEPTH;
 use custfit::Entity;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDate, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
@@ -39,12 +40,17 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
 /// A Python value as JSON, for documents (options, configs): datetimes and dates become
 /// milliseconds since the epoch.
 pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Result<Value, Bad>> {
-    value_to_json(obj, path, true)
+    value_to_json(obj, path, true, 0)
 }
 
 /// A Python value as JSON; datetimes and dates become milliseconds when `dates` allows, and
-/// are an error otherwise (row values other than timestamps have no date type).
-fn value_to_json(obj: &Bound<'_, PyAny>, path: &str, dates: bool) -> PyResult<Result<Value, Bad>> {
+/// are an error otherwise (row values other than timestamps have no date type). `depth` is the
+/// nesting of `obj`; deeper than `MAX_DEPTH` is an error before any recursion (a dict nested
+/// thousands deep would otherwise overflow the native stack).
+fn value_to_json(obj: &Bound<'_, PyAny>, path: &str, dates: bool, depth: usize) -> PyResult<Result<Value, Bad>> {
+    if depth > MAX_DEPTH {
+        return Ok(Err(Bad::new(path, format!("nested deeper than {MAX_DEPTH} levels"))));
+    }
     if obj.is_none() {
         return Ok(Ok(Value::Null));
     }
@@ -81,12 +87,12 @@ fn value_to_json(obj: &Bound<'_, PyAny>, path: &str, dates: bool) -> PyResult<Re
         });
     }
     if let Ok(d) = obj.cast::<PyDict>() {
-        return map_to_json(d.as_any(), path, |_, v, p| value_to_json(v, p, dates));
+        return map_to_json(d.as_any(), path, |_, v, p| value_to_json(v, p, dates, depth + 1));
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let mut out = Vec::new();
         for (i, item) in obj.try_iter()?.enumerate() {
-            match value_to_json(&item?, &format!("{path}[{i}]"), dates)? {
+            match value_to_json(&item?, &format!("{path}[{i}]"), dates, depth + 1)? {
                 Ok(v) => out.push(v),
                 Err(b) => return Ok(Err(b)),
             }
@@ -94,12 +100,12 @@ fn value_to_json(obj: &Bound<'_, PyAny>, path: &str, dates: bool) -> PyResult<Re
         return Ok(Ok(Value::Array(out)));
     }
     if obj.cast::<PyMapping>().is_ok() {
-        return map_to_json(obj, path, |_, v, p| value_to_json(v, p, dates));
+        return map_to_json(obj, path, |_, v, p| value_to_json(v, p, dates, depth + 1));
     }
     // numpy scalars and other number-likes.
     if let Ok(x) = obj.call_method0("item") {
         if !x.is(obj) && (x.is_instance_of::<PyInt>() || x.is_instance_of::<PyFloat>() || x.is_instance_of::<PyBool>()) {
-            return value_to_json(&x, path, dates);
+            return value_to_json(&x, path, dates, depth);
         }
     }
     Ok(Err(Bad::new(path, format!("unsupported value of type {}", type_name(obj)))))
@@ -178,10 +184,10 @@ fn row_to_json(row: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Result<Value,
                 if v.is_instance_of::<PyDate>() {
                     return Ok(to_json(v, p)?.map(|ms| serde_json::json!({ "date": ms })));
                 }
-                value_to_json(v, p, false)
+                value_to_json(v, p, false, 2)
             });
         }
-        value_to_json(value, path, false)
+        value_to_json(value, path, false, 1)
     })
 }
 

@@ -1,48 +1,13 @@
-"""Activity from Python: the daily steps series, and goals with the golden cases of
-tests/cases/activity (the files the Rust and Node
-suites run), checks on the simulator, and bad input (stable ``.code``, nothing mutated)."""
+"""Activity from Python: the daily steps series, and goals (checks on the simulator, and bad
+input: stable ``.code``, nothing mutated). The golden cases of tests/cases/activity run in
+test_cases.py."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import custfit
 import pytest
-from test_health import subset
-
-CASES = Path(__file__).resolve().parents[2] / "tests" / "cases" / "activity"
-FILES = sorted(CASES.glob("*.json"))
-CASE_KEYS = {"description", "input", "config", "expected", "error"}
-INPUT_KEYS = {"accounts", "users", "events", "account_id", "as_of", "lookback"}
-
-
-def run_case(case: dict) -> dict:
-    inp = case["input"]
-    ds = custfit.Dataset()
-    ds.add_accounts(inp["accounts"])
-    if "users" in inp:
-        ds.add_users(inp["users"])
-    ds.add_events(inp["events"])
-    return custfit.goal_progress(ds, inp["account_id"], case["config"]["goal"], inp["as_of"], inp["lookback"])
-
-
-def test_there_are_cases():
-    assert len(FILES) >= 3
-
-
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_golden_case(path: Path) -> None:
-    case = json.loads(path.read_text(encoding="utf-8"))
-    assert not set(case) - CASE_KEYS, f"unknown case keys {set(case) - CASE_KEYS}"
-    assert not set(case["input"]) - INPUT_KEYS, f"unknown input keys {set(case['input']) - INPUT_KEYS}"
-    assert ("expected" in case) != ("error" in case)
-    if "error" in case:
-        with pytest.raises(custfit.CustfitError) as info:
-            run_case(case)
-        assert info.value.code == case["error"]["code"], str(info.value)
-    else:
-        subset(case["expected"], run_case(case))
 
 
 @pytest.fixture(scope="module")

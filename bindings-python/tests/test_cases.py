@@ -1,29 +1,103 @@
-"""Runs the language-neutral golden cases of tests/cases/data and tests/cases/metrics (the same
-files the Rust and Node suites run). Unknown case keys fail: nothing is skipped silently."""
+"""The one golden-case runner: every ``tests/cases/<folder>/*.json`` is ``{"description", "call",
+"input", "expected" | "error", "tolerance"?}`` (the files the Rust and Node suites run). ``call``
+picks a handler below, which runs the call through the public Python API on ``input`` and
+returns its result as JSON-like data; the runner compares ``expected`` (a subset) and ``error``
+(a subset of ``{"code", "row", "position", "suggestion", "stage"}``) exactly like
+``core/tests/cases.rs``. Unknown case keys and unknown calls fail: nothing is skipped silently.
+
+``CUSTFIT_CASES_DIR`` (optional) points the runner at another copy of ``tests/cases``."""
 
 from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+import os
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable
 
 import custfit
 import pytest
 
-CASES = Path(__file__).resolve().parents[2] / "tests" / "cases"
-DOMAINS = ["data", "metrics"]
+CASES = Path(os.environ.get("CUSTFIT_CASES_DIR") or Path(__file__).resolve().parents[2] / "tests" / "cases")
+# The folders of golden cases (the Rust runner's FOLDERS).
+FOLDERS = ["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn"]
+CASE_KEYS = {"description", "call", "input", "expected", "error", "tolerance"}
 TABLES = ["accounts", "users", "subscriptions", "events"]
-CASE_KEYS = {"description", "input", "options", "as_of", "config", "expected", "error"}
-EXPECTED_KEYS = {"counts", "reports", "rows", "row_count"}
-ERROR_KEYS = {"stage", "code", "row"}
+DEFAULT_TOLERANCE = 1e-9
 
-FILES = sorted(p for d in DOMAINS for p in (CASES / d).glob("*.json"))
+FILES = [p for folder in FOLDERS for p in sorted((CASES / folder).glob("*.json"))]
 
 
-def test_there_are_cases():
-    for d in DOMAINS:
-        assert list((CASES / d).glob("*.json")), f"no golden cases in {CASES / d}"
+# ------------------------------------------------------------------------------------ helpers
+
+
+def rfc3339(dt: datetime) -> str:
+    """An instant as the core writes it: UTC, ``Z``, milliseconds only when not whole seconds."""
+    dt = dt.astimezone(timezone.utc)
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = dt.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def to_json(v: Any) -> Any:
+    """A Python result in its JSON form, as serde_json would give it: instants as RFC 3339 text,
+    tuples as lists, non-finite floats as null."""
+    if isinstance(v, dict):
+        return {str(k): to_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [to_json(x) for x in v]
+    if isinstance(v, datetime):
+        return rfc3339(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def error_json(e: custfit.CustfitError) -> dict:
+    """The error fields the cases can name; the same in every language (None reads as absent)."""
+    return {
+        "code": e.code,
+        "row": e.row,
+        "position": getattr(e, "position", None),
+        "suggestion": getattr(e, "suggestion", None),
+    }
+
+
+def bad_case(what: str, reason: str) -> custfit.CustfitError:
+    """A malformed case: ``parse_error``, as the Rust runner reports it."""
+    e = custfit.ParseError(f"case {what}: {reason}")
+    e.code = "parse_error"
+    return e
+
+
+def labels(v: Any) -> list[bool]:
+    """1 or true is a positive label; anything else is negative (the Rust runner's `labels`)."""
+    return [b is True or (type(b) is int and b == 1) for b in v or []]
+
+
+def json_text(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+def snapshot(v: Any) -> custfit.Snapshot:
+    return custfit.snapshot_from_json(v)
+
+
+def snapshot_rows(snap: custfit.Snapshot) -> dict:
+    """``{account: {column: value}}`` of every cell, read through the Python cell values."""
+    table = snap.to_dict()
+    names = snap.column_names
+    return {account: {c: table[c][i] for c in names} for i, account in enumerate(snap.account_ids)}
+
+
+def snapshot_json(snap: custfit.Snapshot) -> dict:
+    """The snapshot's JSON form ``{"as_of", "columns", "types"}``, built from the Python values."""
+    types = {k: t for k, t in snap.schema.items() if k != "account_id"}
+    return {"as_of": snap.as_of, "columns": snap.to_dict(), "types": types}
+
+
+# ------------------------------------------------------------------------------------ handlers
 
 
 def counts(ds: custfit.Dataset) -> dict[str, int]:
@@ -35,84 +109,236 @@ def counts(ds: custfit.Dataset) -> dict[str, int]:
     }
 
 
-def as_instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+def dataset(inp: dict) -> dict:
+    """Adds each table of ``input`` as one batch (accounts, users, subscriptions, events) with
+    ``options``, then with ``as_of`` takes a snapshot with ``config``: ``counts``, ``reports`` per
+    table, ``row_count`` and ``rows``; on a failing call also ``error`` with its ``stage``. A
+    failed add must leave the dataset unchanged."""
+    options = inp.get("options")
+    ds = custfit.Dataset()
+    reports: dict = {}
+    for table in TABLES:
+        if table not in inp:
+            continue
+        before = counts(ds)
+        try:
+            reports[table] = getattr(ds, f"add_{table}")(inp[table], options)
+        except custfit.CustfitError as e:
+            assert counts(ds) == before, f"a failed add of {table} changed the dataset"
+            return {"error": {**error_json(e), "stage": table}, "counts": counts(ds), "reports": reports}
+    out: dict = {"counts": counts(ds), "reports": reports}
+    if "as_of" in inp:
+        try:
+            snap = ds.snapshot(inp["as_of"], inp.get("config"))
+        except custfit.CustfitError as e:
+            out["error"] = {**error_json(e), "stage": "snapshot"}
+            return out
+        out["row_count"] = len(snap)
+        out["rows"] = snapshot_rows(snap)
+    return out
 
 
-def subset(expected, actual, path: str) -> None:
+EMPTY = custfit.Dataset()
+EMPTY_SNAPSHOT = EMPTY.snapshot("2024-01-01")
+# Python has no bare document reader: each kind is read by a call that reads it first. The ones
+# that then work on the (empty) data may fail with `insufficient_data` after the document read.
+READ = {
+    "scorecard": (custfit.Scorecard, False),
+    "scorecard_set": (custfit.ScorecardSet, False),
+    "snapshot_config": (lambda d: EMPTY.snapshot("2024-01-01", d), False),
+    "training_set_config": (lambda d: custfit.build_training_set(EMPTY, d, known_at="2024-01-01"), True),
+    "pareto_config": (lambda d: custfit.pareto_tiers(EMPTY_SNAPSHOT, d), True),
+    "rule_segmentation": (lambda d: custfit.segment_rules(EMPTY_SNAPSHOT, d), True),
+    "churn_model": (lambda d: custfit.ChurnModel.from_json(json_text(d)), False),
+}
+
+
+def read_document(inp: dict) -> dict:
+    """``{kind, document}`` read by the kind's reader; ``{"ok": true}`` when it reads."""
+    kind = inp.get("kind")
+    if kind not in READ:
+        raise bad_case("kind", f"unknown document kind `{kind}`")
+    read, needs_data = READ[kind]
+    try:
+        read(inp.get("document"))
+    except custfit.CustfitError as e:
+        if not (needs_data and e.code == "insufficient_data"):
+            raise
+    return {"ok": True}
+
+
+def expr(inp: dict) -> dict:
+    """``expression`` compiled against ``snapshot``'s schema (with ``limits``) and evaluated."""
+    snap = snapshot(inp.get("snapshot"))
+    compiled = custfit.Expr(inp.get("expression", ""), snap, limits=inp.get("limits"))
+    return {"type": compiled.result_type, "values": compiled.evaluate(snap)}
+
+
+def with_columns(inp: dict) -> dict:
+    """``source`` (a result's JSON form or a column map, named ``name``) added to ``snapshot``."""
+    snap = snapshot(inp.get("snapshot"))
+    return snapshot_json(snap.with_columns(inp.get("source"), inp.get("name")))
+
+
+def segment(run: Callable[[custfit.Snapshot, Any], Any]) -> Callable[[dict], Any]:
+    return lambda inp: run(snapshot(inp.get("snapshot")), inp.get("config"))
+
+
+def score(inp: dict) -> dict:
+    """``snapshot`` scored by ``scorecard`` or ``scorecard_set``: ``rows``, plus ``changes`` since
+    the scores of ``earlier`` and ``rollup`` by ``rollup_weight`` when given."""
+    snap = snapshot(inp.get("snapshot"))
+
+    def score_with(s: custfit.Snapshot) -> custfit.HealthScores:
+        if "scorecard" in inp:
+            return custfit.Scorecard(inp["scorecard"]).score(s)
+        return custfit.ScorecardSet(inp.get("scorecard_set")).score(s)
+
+    scores = score_with(snap)
+    out: dict = {"rows": scores.rows()}
+    if "earlier" in inp:
+        out["changes"] = scores.changes_since(score_with(snapshot(inp["earlier"])))
+    if isinstance(inp.get("rollup_weight"), str):
+        out["rollup"] = scores.rollup(snap, inp["rollup_weight"])
+    return out
+
+
+def goal_progress(inp: dict) -> Any:
+    """``accounts``, ``users``, ``events`` loaded, then the progress of ``account_id`` towards
+    ``goal`` as of ``as_of`` over ``lookback``."""
+    ds = custfit.Dataset()
+    ds.add_accounts(inp.get("accounts"))
+    if "users" in inp:
+        ds.add_users(inp["users"])
+    ds.add_events(inp.get("events"))
+    account = inp.get("account_id") if isinstance(inp.get("account_id"), str) else ""
+    return custfit.goal_progress(ds, account, inp.get("goal"), inp.get("as_of"), inp.get("lookback"))
+
+
+def logistic_fit(inp: dict) -> dict:
+    m = custfit.fit_logistic(inp["x"], labels(inp.get("y")), inp.get("config"))
+    head = [1 / (1 + math.exp(-(m["intercept"] + sum(a * b for a, b in zip(r, m["coefficients"]))))) for r in inp["x"][:5]]
+    return {"coefficients": m["coefficients"], "intercept": m["intercept"], "probabilities_head": head}
+
+
+def rate_conversion(inp: dict) -> dict:
+    annual = custfit.monthly_to_annual(inp["monthly"])
+    return {"annual": annual, "monthly_again": custfit.annual_to_monthly(annual)}
+
+
+def model_fit(inp: dict) -> dict:
+    ts = custfit.TrainingSet.from_matrix(inp["features"], inp["x"], labels(inp.get("y")))
+    return {"probabilities": custfit.ChurnModel.fit(ts, inp.get("config")).predict(inp["x"])}
+
+
+def model_predict(inp: dict) -> dict:
+    m = custfit.ChurnModel.from_json(json_text(inp.get("model")))
+    probabilities = m.predict(inp["rows"])
+    drivers = [d["feature"] for d in m.explain(inp["rows"][0])["drivers"][:3]]
+    return {"probabilities": probabilities, "top_drivers_first_row": drivers}
+
+
+def learn_weights(inp: dict) -> dict:
+    config = inp.get("config") or {}
+    r = custfit.learn_weights(config.get("scorecard"), inp["points"], labels(inp.get("y")), config.get("logistic"))
+    return {
+        "shares_after": [w["share_after"] for w in r["weights"]],
+        "coefficients_per_10_points": [w["coefficient_per_10_points"] for w in r["weights"]],
+        "intercept": r["intercept"],
+        "statuses": [w["status"] for w in r["weights"]],
+        "scorecard": r["scorecard"],
+    }
+
+
+HANDLERS: dict[str, Callable[[dict], Any]] = {
+    "dataset": dataset,
+    "read_document": read_document,
+    "roc_auc": lambda i: {"value": custfit.roc_auc(i["risk"], labels(i.get("labels")))},
+    "wilson_interval": lambda i: {"value": custfit.wilson_interval(i["k"], i["n"])},
+    "monthly_to_annual": lambda i: {"value": custfit.monthly_to_annual(i["rate"])},
+    "annual_to_monthly": lambda i: {"value": custfit.annual_to_monthly(i["rate"])},
+    "expr": expr,
+    "with_columns": with_columns,
+    "segment_rules": segment(custfit.segment_rules),
+    "pareto_tiers": segment(custfit.pareto_tiers),
+    "quantile_buckets": segment(custfit.quantile_buckets),
+    "rfm_scores": segment(custfit.rfm_scores),
+    "fit_clusters": segment(custfit.fit_clusters),
+    "capacity_plan": segment(custfit.capacity_plan),
+    "score": score,
+    "goal_progress": goal_progress,
+    "logistic_fit": logistic_fit,
+    "evaluate": lambda i: custfit.evaluate_churn(i["probabilities"], labels(i.get("labels"))),
+    "rate_conversion": rate_conversion,
+    "model_fit": model_fit,
+    "model_predict": model_predict,
+    "learn_weights": learn_weights,
+}
+
+
+# ------------------------------------------------------------------------------------ the runner
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def subset(expected: Any, actual: Any, tol: float, path: str) -> None:
+    """Every key of an expected object matches (a key the result lacks reads as None; extra keys
+    are ignored), arrays element by element with equal length, numbers within
+    ``tol * max(1, |expected|)``, everything else equal (JSON types: a bool is not a number)."""
     if isinstance(expected, dict):
-        assert isinstance(actual, dict), f"{path}: expected an object, got {actual!r}"
+        assert isinstance(actual, dict), f"{path}: expected {json.dumps(expected)}, got {actual!r}"
         for k, v in expected.items():
-            subset(v, actual.get(k), f"{path}.{k}")
+            subset(v, actual.get(k), tol, f"{path}.{k}")
     elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), f"{path}: expected {expected!r}, got {actual!r}"
+        assert isinstance(actual, list), f"{path}: expected {json.dumps(expected)}, got {actual!r}"
+        assert len(actual) == len(expected), f"{path}: expected {len(expected)} items, got {len(actual)}: {actual!r}"
         for i, (e, a) in enumerate(zip(expected, actual)):
-            subset(e, a, f"{path}[{i}]")
-    elif isinstance(expected, bool) or expected is None:
-        assert actual is expected, f"{path}: expected {expected!r}, got {actual!r}"
-    elif isinstance(expected, (int, float)):
-        assert isinstance(actual, (int, float)) and not isinstance(actual, bool), f"{path}: got {actual!r}"
-        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9), f"{path}: expected {expected}, got {actual}"
-    elif isinstance(expected, str) and isinstance(actual, datetime):
-        assert actual == as_instant(expected), f"{path}: expected {expected}, got {actual.isoformat()}"
+            subset(e, a, tol, f"{path}[{i}]")
+    elif is_number(expected) and is_number(actual):
+        within = abs(expected - actual) <= tol * max(1.0, abs(expected))
+        assert within, f"{path}: expected {expected}, got {actual} (tolerance {tol})"
     else:
-        assert actual == expected, f"{path}: expected {expected!r}, got {actual!r}"
+        same = type(expected) is type(actual) or (is_number(expected) and is_number(actual))
+        assert same and expected == actual, f"{path}: expected {json.dumps(expected)}, got {actual!r}"
+
+
+def load(path: Path) -> dict:
+    case = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(case, dict), "a case is a JSON object"
+    unknown = sorted(set(case) - CASE_KEYS)
+    assert not unknown, f"unknown key `{unknown[0]}`"
+    return case
+
+
+def test_there_are_cases():
+    for folder in FOLDERS:
+        assert list((CASES / folder).glob("*.json")), f"no golden cases in {CASES / folder}"
+    assert len(FILES) >= 150, f"only {len(FILES)} golden cases"
+    calls = {json.loads(p.read_text(encoding="utf-8")).get("call") for p in FILES}
+    assert calls <= set(HANDLERS), f"calls without a handler: {sorted(map(str, calls - set(HANDLERS)))}"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
 def test_case(path: Path) -> None:
-    case = json.loads(path.read_text())
-    assert not set(case) - CASE_KEYS, f"unknown case keys {set(case) - CASE_KEYS}"
-    expected = case.get("expected", {})
-    error = case.get("error")
-    inputs = case.get("input", {})
-    assert not set(expected) - EXPECTED_KEYS, f"unknown expected keys {set(expected) - EXPECTED_KEYS}"
-    assert not set(inputs) - set(TABLES), f"unknown input tables {set(inputs) - set(TABLES)}"
-    assert error is None or not set(error) - ERROR_KEYS, f"unknown error keys {set(error) - ERROR_KEYS}"
-    options = case.get("options")
-
-    ds = custfit.Dataset()
-    reports: dict = {}
-    failed: tuple[str, custfit.CustfitError] | None = None
-    before = counts(ds)
-    for table in TABLES:
-        if table not in inputs:
-            continue
-        before = counts(ds)
-        try:
-            reports[table] = getattr(ds, f"add_{table}")(inputs[table], options)
-        except custfit.CustfitError as e:
-            failed = (table, e)
-            break
-    snap = None
-    if failed is None and "as_of" in case:
-        try:
-            snap = ds.snapshot(case["as_of"], case.get("config"))
-        except custfit.CustfitError as e:
-            failed = ("snapshot", e)
-
-    if error is not None:
-        assert failed is not None, f"expected error {error}, got success"
-        stage, e = failed
-        assert stage == error["stage"], f"failing stage: {stage} ({e})"
-        assert e.code == error["code"], f"code: {e.code} ({e})"
-        if "row" in error:
-            assert e.row == error["row"], f"row: {e.row} ({e})"
-        if stage != "snapshot":
-            assert counts(ds) == before, "dataset changed by a failed call"
-    elif failed is not None:
-        stage, e = failed
-        pytest.fail(f"unexpected error at {stage}: [{e.code}] {e}")
-
-    if "counts" in expected:
-        subset(expected["counts"], counts(ds), "counts")
-    if "reports" in expected:
-        subset(expected["reports"], reports, "reports")
-    if ("rows" in expected or "row_count" in expected) and error is None:
-        assert snap is not None, "expected snapshot rows but the case has no as_of"
-    if snap is not None:
-        if "row_count" in expected:
-            assert len(snap) == expected["row_count"]
-        for account, cells in expected.get("rows", {}).items():
-            for column, want in cells.items():
-                subset(want, snap.value(account, column), f"{account}.{column}")
+    case = load(path)
+    call = case.get("call")
+    assert isinstance(call, str), "no `call`"
+    assert call in HANDLERS, f"unknown call `{call}`"
+    try:
+        outcome = to_json(HANDLERS[call](case.get("input")))
+    except custfit.CustfitError as e:
+        outcome = {"error": to_json(error_json(e))}
+    assert isinstance(outcome, dict), f"{call} returned {outcome!r}, not an object"
+    tol = case.get("tolerance", DEFAULT_TOLERANCE)
+    want_error, got_error = case.get("error"), outcome.get("error")
+    if want_error is not None:
+        assert got_error is not None, f"expected error {json.dumps(want_error)}, got {outcome!r}"
+        subset(want_error, got_error, tol, "error")
+    else:
+        assert got_error is None, f"unexpected error {got_error!r}"
+    if "expected" in case:
+        subset(case["expected"], outcome, tol, "expected")
+    else:
+        assert "error" in case, "neither `expected` nor `error`"

@@ -1,73 +1,12 @@
-"""Churn models from Python: golden cases (tests/cases/churn), a simulator round trip, errors."""
+"""Churn models from Python: a simulator round trip, errors. The golden cases of tests/cases/churn run in
+test_cases.py."""
 
 import datetime
 import json
 import math
-import pathlib
 
 import custfit
 import pytest
-
-CASES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "cases" / "churn"
-
-
-def run(case):
-    op, inp, cfg = case["operation"], case["input"], case.get("config")
-    if op == "logistic_fit":
-        m = custfit.fit_logistic(inp["x"], [bool(v) for v in inp["y"]], cfg)
-        x = inp["x"][:5]
-        head = [
-            1 / (1 + math.exp(-(m["intercept"] + sum(a * b for a, b in zip(r, m["coefficients"])))))
-            for r in x
-        ]
-        return {"coefficients": m["coefficients"], "intercept": m["intercept"], "probabilities_head": head}
-    if op == "evaluate":
-        return custfit.evaluate_churn(inp["probabilities"], [bool(v) for v in inp["labels"]])
-    if op == "rate_conversion":
-        annual = custfit.monthly_to_annual(inp["monthly"])
-        return {"annual": annual, "monthly_again": custfit.annual_to_monthly(annual)}
-    if op == "model_fit":
-        ts = custfit.TrainingSet.from_matrix(inp["features"], inp["x"], [bool(v) for v in inp["y"]])
-        return {"probabilities": custfit.ChurnModel.fit(ts, cfg).predict(inp["x"])}
-    if op == "model_predict":
-        m = custfit.ChurnModel.from_json(json.dumps(inp["model"]))
-        drivers = [d["feature"] for d in m.explain(inp["rows"][0])["drivers"][:3]]
-        return {"probabilities": m.predict(inp["rows"]), "top_drivers_first_row": drivers}
-    if op == "learn_weights":
-        r = custfit.learn_weights(cfg["scorecard"], inp["points"], [bool(v) for v in inp["y"]], cfg["logistic"])
-        return {
-            "shares_after": [w["share_after"] for w in r["weights"]],
-            "coefficients_per_10_points": [w["coefficient_per_10_points"] for w in r["weights"]],
-            "intercept": r["intercept"],
-            "statuses": [w["status"] for w in r["weights"]],
-            "scorecard": r["scorecard"],
-        }
-    raise AssertionError(f"unknown operation {op}")
-
-
-def close(actual, expected, tol, path="expected"):
-    if isinstance(expected, dict):
-        for k, v in expected.items():
-            close(actual[k], v, tol, f"{path}.{k}")
-    elif isinstance(expected, list):
-        assert len(actual) == len(expected), path
-        for i, (a, e) in enumerate(zip(actual, expected)):
-            close(a, e, tol, f"{path}[{i}]")
-    elif isinstance(expected, float) or (isinstance(expected, int) and not isinstance(expected, bool)):
-        assert abs(actual - expected) <= tol, f"{path}: {actual} vs {expected}"
-    else:
-        assert actual == expected, path
-
-
-@pytest.mark.parametrize("path", sorted(CASES.glob("*.json")), ids=lambda p: p.stem)
-def test_golden_case(path):
-    case = json.loads(path.read_text())
-    if "error" in case:
-        with pytest.raises(custfit.CustfitError) as info:
-            run(case)
-        assert info.value.code == case["error"]["code"]
-    else:
-        close(run(case), case["expected"], case.get("tolerance", 1e-9))
 
 
 def test_simulator_round_trip(tmp_path):

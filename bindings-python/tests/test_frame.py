@@ -3,9 +3,6 @@ scorecard sets (custfit.frame in Rust; Snapshot.with_columns here, withColumns i
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import custfit
 import pyarrow as pa
 import pytest
@@ -155,26 +152,3 @@ def test_bad_columns_have_codes(sim):
     assert code([1, 2, 3]) == "invalid_argument"
     with pytest.raises(TypeError):
         snap.with_columns(42)
-
-
-CASES = sorted((Path(__file__).resolve().parents[2] / "tests" / "cases" / "frame").glob("*.json"))
-
-
-@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
-def test_golden_case(path):
-    case = json.loads(path.read_text())
-    snap = custfit.snapshot_from_json(case["input"])
-    if "error" in case:
-        with pytest.raises(custfit.CustfitError) as err:
-            snap.with_columns(case["source"], case.get("name"))
-        assert err.value.code == case["error"]["code"], str(err.value)
-        return
-    frame = snap.with_columns(case["source"], case.get("name"))
-    schema = frame.schema
-    for column, values in case["expected"].get("columns", {}).items():
-        got = [v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v for v in frame.column(column)]
-        assert len(got) == len(values)
-        for g, v in zip(got, values):
-            assert g == pytest.approx(v) if isinstance(v, float) else g == v, (column, got, values)
-    for column, ty in case["expected"].get("types", {}).items():
-        assert schema[column] == ty

@@ -1,81 +1,15 @@
-"""Health scoring from Python: the golden cases of tests/cases/health (the files the Rust and Node
-suites run), invariants on the simulator (bounds, exact contributions, why-changed sums, JSON
-round trips), tables, flags, history, backtests, and bad input (stable ``.code``, nothing
-mutated)."""
+"""Health scoring from Python: invariants on the simulator (bounds, exact contributions,
+why-changed sums, JSON round trips), tables, flags, history, backtests, and bad input (stable
+``.code``, nothing mutated). The golden cases of tests/cases/health run in test_cases.py."""
 
 from __future__ import annotations
 
 import json
 import math
 from datetime import timedelta
-from pathlib import Path
 
 import custfit
 import pytest
-
-CASES = Path(__file__).resolve().parents[2] / "tests" / "cases" / "health"
-FILES = sorted(CASES.glob("*.json"))
-CASE_KEYS = {"description", "input", "config", "expected", "error"}
-INPUT_KEYS = {"snapshot", "earlier", "rollup_weight"}
-
-
-def subset(expected, actual, path: str = "expected") -> None:
-    """Every key of an expected object matches (extra keys ignored; a missing key is None),
-    arrays element by element with equal length, numbers within 1e-6."""
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict), f"{path}: expected an object, got {actual!r}"
-        for k, v in expected.items():
-            subset(v, actual.get(k), f"{path}.{k}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list), f"{path}: expected a list, got {actual!r}"
-        assert len(actual) == len(expected), f"{path}: expected {len(expected)} items, got {len(actual)}: {actual!r}"
-        for i, (e, a) in enumerate(zip(expected, actual)):
-            subset(e, a, f"{path}[{i}]")
-    elif isinstance(expected, bool) or expected is None:
-        assert actual is expected, f"{path}: expected {expected!r}, got {actual!r}"
-    elif isinstance(expected, (int, float)):
-        assert isinstance(actual, (int, float)) and not isinstance(actual, bool), f"{path}: got {actual!r}"
-        assert abs(actual - expected) <= 1e-6, f"{path}: expected {expected}, got {actual}"
-    else:
-        assert actual == expected, f"{path}: expected {expected!r}, got {actual!r}"
-
-
-def scorer(config: dict):
-    if "scorecard" in config:
-        return custfit.Scorecard(config["scorecard"])
-    return custfit.ScorecardSet(config["scorecard_set"])
-
-
-def run_case(case: dict) -> dict:
-    inp, config = case["input"], case["config"]
-    snapshot = custfit.snapshot_from_json(inp["snapshot"])
-    scores = scorer(config).score(snapshot)
-    out = {"rows": scores.rows()}
-    if "earlier" in inp:
-        before = scorer(config).score(custfit.snapshot_from_json(inp["earlier"]))
-        out["changes"] = scores.changes_since(before)
-    if "rollup_weight" in inp:
-        out["rollup"] = scores.rollup(snapshot, inp["rollup_weight"])
-    return out
-
-
-def test_there_are_cases():
-    assert len(FILES) >= 3
-
-
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_golden_case(path: Path) -> None:
-    case = json.loads(path.read_text(encoding="utf-8"))
-    assert not set(case) - CASE_KEYS, f"unknown case keys {set(case) - CASE_KEYS}"
-    assert not set(case["input"]) - INPUT_KEYS, f"unknown input keys {set(case['input']) - INPUT_KEYS}"
-    assert ("expected" in case) != ("error" in case)
-    if "error" in case:
-        with pytest.raises(custfit.CustfitError) as info:
-            run_case(case)
-        assert info.value.code == case["error"]["code"], str(info.value)
-    else:
-        subset(case["expected"], run_case(case))
-
 
 # ---- the simulator ------------------------------------------------------------------------
 

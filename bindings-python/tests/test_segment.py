@@ -1,44 +1,9 @@
-"""Segmentation from Python, and the golden cases of tests/cases/segment."""
+"""Segmentation from Python (the golden cases of tests/cases/segment run in test_cases.py)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import custfit
 import pytest
-from test_expr import check_error, close
-
-CASES = Path(__file__).resolve().parents[2] / "tests" / "cases"
-SEGMENT_FILES = sorted((CASES / "segment").glob("*.json"))
-CASE_KEYS = {"description", "input", "kind", "config", "expected", "error"}
-RUNNERS = {
-    "rules": custfit.segment_rules,
-    "pareto": custfit.pareto_tiers,
-    "quantile": custfit.quantile_buckets,
-    "rfm": custfit.rfm_scores,
-    "cluster": custfit.fit_clusters,
-    "capacity": custfit.capacity_plan,
-}
-
-
-def test_there_are_cases():
-    assert len(SEGMENT_FILES) >= 15
-
-
-@pytest.mark.parametrize("path", SEGMENT_FILES, ids=lambda p: p.stem)
-def test_golden_case(path):
-    case = json.loads(path.read_text())
-    assert set(case) <= CASE_KEYS, f"unknown keys {set(case) - CASE_KEYS}"
-    snap = custfit.snapshot_from_json(case["input"])
-    try:
-        result = RUNNERS[case["kind"]](snap, case["config"])
-    except custfit.CustfitError as err:
-        assert "error" in case, f"unexpected error {err}"
-        check_error(case["error"], err)
-        return
-    assert "expected" in case, f"expected an error, got {result}"
-    assert close(case["expected"], result), result
 
 
 # ANCHOR: segment_python

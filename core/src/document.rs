@@ -34,6 +34,12 @@ use crate::error::{Error, Result};
 /// on the work a caller can ask for before anything is checked.
 pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
 
+/// The deepest nesting of objects and arrays a binding converts from its own values (a dict,
+/// a JS object) into a document, a row or a column map: 64 levels, far above any real document
+/// (a scorecard set is about 8 deep) and far below what would exhaust a native stack. A deeper
+/// value is an `invalid_argument` error naming where it was met.
+pub const MAX_DEPTH: usize = 64;
+
 /// A versioned JSON document: a config or a fitted model.
 pub trait Document: Serialize + DeserializeOwned {
     /// The document's name in errors (`"scorecard"`, `"snapshot config"` …).

@@ -1,6 +1,7 @@
 //! Integration tests: one binary. Every golden case of ../tests/cases is run by `cases`.
 
 mod activity;
+mod bounds;
 mod cases;
 mod churn;
 mod data;

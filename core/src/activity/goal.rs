@@ -229,34 +229,64 @@ fn weekday(epoch_day: i64) -> i64 {
     (epoch_day + 3).rem_euclid(7)
 }
 
+/// The most UTC days a goal's lookback may cover: ten years.
+pub const MAX_GOAL_DAYS: usize = 3_660;
+
+/// The most account-days [`goal_progress_all`] returns (accounts × lookback days, each with its
+/// daily activity and period): 2 million, e.g. 10 000 accounts over 200 days. The result grows
+/// with both, so the product is checked before any work.
+pub const MAX_GOAL_ACCOUNT_DAYS: usize = 2_000_000;
+
+/// The first UTC day of the lookback and the number of days, checked against [`MAX_GOAL_DAYS`].
+fn goal_days(as_of: Timestamp, lookback: Window) -> Result<(Timestamp, usize)> {
+    lookback.validate("lookback")?;
+    let first_day = lookback.start(as_of).floor_day();
+    let n_days = ((as_of.floor_day().millis() - first_day.millis()) / MS_PER_DAY + 1) as usize;
+    if n_days > MAX_GOAL_DAYS {
+        return Err(Error::argument("lookback", format!("covers {n_days} days, more than {MAX_GOAL_DAYS} (ten years)")));
+    }
+    Ok((first_day, n_days))
+}
+
 /// Progress of `account_id` towards `goal` over the `lookback` before `as_of` (days from the UTC
-/// day containing `as_of - lookback`; weekly goals start on the first Monday in range).
+/// day containing `as_of - lookback`, at most [`MAX_GOAL_DAYS`]; weekly goals start on the first
+/// Monday in range).
 pub fn goal_progress(ds: &Dataset, account_id: &str, goal: &Goal, as_of: Timestamp, lookback: Window) -> Result<GoalProgress> {
     goal.validate()?;
-    lookback.validate("lookback")?;
+    let (first_day, n_days) = goal_days(as_of, lookback)?;
     let a = ds.account_position(account_id)?;
-    progress_of(ds, a, goal, as_of, lookback)
+    progress_of(ds, a, goal, as_of, first_day, n_days)
 }
 
-/// [`goal_progress`] for every account that exists at `as_of` (dataset order).
+/// [`goal_progress`] for every account that exists at `as_of` (dataset order). Accounts × lookback
+/// days must not exceed [`MAX_GOAL_ACCOUNT_DAYS`] (checked first; use [`goal_progress`] per
+/// account, or a shorter lookback, beyond it).
 pub fn goal_progress_all(ds: &Dataset, goal: &Goal, as_of: Timestamp, lookback: Window) -> Result<Vec<GoalProgress>> {
     goal.validate()?;
-    lookback.validate("lookback")?;
-    (0..ds.account_count())
-        .filter(|&a| ds.accounts[a].created_at <= as_of)
-        .map(|a| progress_of(ds, a, goal, as_of, lookback))
-        .collect()
+    let (first_day, n_days) = goal_days(as_of, lookback)?;
+    let accounts: Vec<usize> = (0..ds.account_count()).filter(|&a| ds.accounts[a].created_at <= as_of).collect();
+    if accounts.len().saturating_mul(n_days) > MAX_GOAL_ACCOUNT_DAYS {
+        return Err(Error::argument(
+            "lookback",
+            format!(
+                "{} accounts × {n_days} days is more than {MAX_GOAL_ACCOUNT_DAYS} account-days; use a shorter lookback or goal_progress per account",
+                accounts.len()
+            ),
+        ));
+    }
+    accounts.into_iter().map(|a| progress_of(ds, a, goal, as_of, first_day, n_days)).collect()
 }
 
-fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: Window) -> Result<GoalProgress> {
+fn progress_of(
+    ds: &Dataset,
+    a: usize,
+    goal: &Goal,
+    as_of: Timestamp,
+    first_day: Timestamp,
+    n_days: usize,
+) -> Result<GoalProgress> {
     let account_id = ds.accounts[a].id.clone();
     let target = goal.target_for(&account_id);
-    let last_day = as_of.floor_day();
-    let first_day = lookback.start(as_of).floor_day();
-    let n_days = ((last_day.millis() - first_day.millis()) / MS_PER_DAY + 1) as usize;
-    if n_days > 36_600 {
-        return Err(Error::argument("lookback", "longer than 100 years"));
-    }
     let rules = ActivityRules::default();
     let non_activity: Vec<u32> = rules.non_activity_events.iter().filter_map(|n| ds.name_id(n)).collect();
     let login = ds.name_id(crate::data::event_name::LOGIN);
@@ -307,7 +337,10 @@ fn progress_of(ds: &Dataset, a: usize, goal: &Goal, as_of: Timestamp, lookback: 
         let span = from..to.min(n_days);
         let value = match &goal.metric {
             GoalMetric::ActiveUsers => {
-                let mut users: Vec<u32> = user_days.iter().filter(|(d, _)| span.contains(&(*d as usize))).map(|x| x.1).collect();
+                // `user_days` is sorted by day: the period's slice by two binary searches.
+                let lo = user_days.partition_point(|&(d, _)| (d as usize) < span.start);
+                let hi = user_days.partition_point(|&(d, _)| (d as usize) < span.end);
+                let mut users: Vec<u32> = user_days[lo..hi].iter().map(|x| x.1).collect();
                 users.sort_unstable();
                 users.dedup();
                 users.len() as f64

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 mod goal;
 pub use goal::{
     goal_progress, goal_progress_all, Celebration, CelebrationKind, Goal, GoalMetric, GoalPeriod, GoalProgress, PeriodResult,
-    PersonalBest, GOAL_VERSION,
+    PersonalBest, GOAL_VERSION, MAX_GOAL_ACCOUNT_DAYS, MAX_GOAL_DAYS,
 };
 
 use crate::data::{event_name, Dataset};

@@ -23,10 +23,11 @@ pub struct CapacityConfig {
     pub tier_column: String,
     /// Numeric column with each account's ARR (default `arr`).
     pub arr_column: String,
-    /// CSM hours each account of a tier needs per year. A tier with 0 hours is served without a
-    /// CSM (tech touch); every tier present in the data must be listed.
+    /// CSM hours each account of a tier needs per year, 0 to [`MAX_ACCOUNT_HOURS`]. A tier with
+    /// 0 hours is served without a CSM (tech touch); every tier present in the data must be
+    /// listed.
     pub account_hours_per_year: BTreeMap<String, f64>,
-    /// Hours one CSM can give to accounts per year (default 1 500).
+    /// Hours one CSM can give to accounts per year, 1 to [`HOURS_PER_YEAR`] (default 1 500).
     pub csm_hours_per_year: f64,
 }
 
@@ -64,6 +65,12 @@ pub struct TierCapacity {
     pub arr: f64,
 }
 
+/// The hours in a (leap) year: the most one CSM can give.
+pub const HOURS_PER_YEAR: f64 = 8784.0;
+
+/// The most hours one account can need per year: ten full-time CSMs.
+pub const MAX_ACCOUNT_HOURS: f64 = 10.0 * HOURS_PER_YEAR;
+
 /// One CSM's book of business.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -90,7 +97,7 @@ pub struct CapacityPlan {
     pub tiers: Vec<TierCapacity>,
     /// Total CSMs.
     pub total_csms: usize,
-    /// Books of business, by tier then CSM number.
+    /// Books of business, by tier then CSM number; at most one per account of the tier.
     pub books: Vec<Book>,
     /// Accounts of tiers served without a CSM.
     pub unassigned: Vec<String>,
@@ -131,15 +138,18 @@ impl CapacityConfig {
     /// Checks version and hours.
     pub fn validate(&self) -> Result<()> {
         check_version(self.version, "capacity plan")?;
-        if !(self.csm_hours_per_year.is_finite() && self.csm_hours_per_year > 0.0) {
-            return Err(Error::config("csm_hours_per_year", "must be a positive number"));
+        if !(1.0..=HOURS_PER_YEAR).contains(&self.csm_hours_per_year) {
+            return Err(Error::config("csm_hours_per_year", format!("must be between 1 and {HOURS_PER_YEAR} (hours in a year)")));
         }
         if self.account_hours_per_year.is_empty() {
             return Err(Error::config("account_hours_per_year", "list the hours of at least one tier"));
         }
         for (t, h) in &self.account_hours_per_year {
-            if !(h.is_finite() && *h >= 0.0) {
-                return Err(Error::config(format!("account_hours_per_year.{t}"), "must be a number >= 0"));
+            if !(0.0..=MAX_ACCOUNT_HOURS).contains(h) {
+                return Err(Error::config(
+                    format!("account_hours_per_year.{t}"),
+                    format!("must be between 0 and {MAX_ACCOUNT_HOURS} (ten full-time CSMs)"),
+                ));
             }
         }
         Ok(())
@@ -213,8 +223,12 @@ impl CapacityConfig {
                 out.unassigned.extend(sorted.iter().map(|&i| ids[i].clone()));
                 continue;
             }
-            let cap = sorted.len().div_ceil(csms);
-            let mut books: Vec<Book> = (1..=csms)
+            // One book per CSM, but never more books than accounts: a tier whose accounts need
+            // more CSMs than it has accounts gets one book per account (`csms` still reports the
+            // need), so the plan's size follows the data, not the hours.
+            let n_books = csms.min(sorted.len());
+            let cap = sorted.len().div_ceil(n_books);
+            let mut books: Vec<Book> = (1..=n_books)
                 .map(|c| Book {
                     csm: format!("{tier}_csm_{c}"),
                     tier: tier.to_string(),
@@ -224,7 +238,7 @@ impl CapacityConfig {
                     hours_per_year: 0.0,
                 })
                 .collect();
-            let mut heap: BinaryHeap<Reverse<(Load, usize)>> = (0..csms).map(|c| Reverse((Load(0.0), c))).collect();
+            let mut heap: BinaryHeap<Reverse<(Load, usize)>> = (0..n_books).map(|c| Reverse((Load(0.0), c))).collect();
             for &i in &sorted {
                 while let Some(Reverse((_, c))) = heap.pop() {
                     let book = &mut books[c];

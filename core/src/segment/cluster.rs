@@ -28,6 +28,16 @@ pub enum ClusterCount {
     },
 }
 
+/// The most Lloyd iterations one k-means run may take.
+pub const MAX_ITERATIONS: usize = 1_000;
+/// The most k-means runs per k.
+pub const MAX_RESTARTS: usize = 100;
+/// The largest silhouette sample (the silhouette costs its square).
+pub const MAX_SILHOUETTE_SAMPLE: usize = 20_000;
+/// The most Lloyd iterations one fit may take in all: k values tried × restarts ×
+/// max_iterations (each iteration costs rows × k × metrics).
+pub const MAX_LLOYD_ITERATIONS: usize = 100_000;
+
 /// Configuration of [`Clustering`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -42,11 +52,13 @@ pub struct ClusterConfig {
     pub k: ClusterCount,
     /// Seed of k-means++ and of the silhouette sample.
     pub seed: u64,
-    /// Lloyd iterations per run at most (default 100).
+    /// Lloyd iterations per run at most, 1 to [`MAX_ITERATIONS`] (default 100).
     pub max_iterations: usize,
-    /// Runs from different seeds per k; the lowest inertia wins (default 4).
+    /// Runs from different seeds per k, 1 to [`MAX_RESTARTS`]; the lowest inertia wins (default
+    /// 4). k values × restarts × max_iterations must not exceed [`MAX_LLOYD_ITERATIONS`].
     pub restarts: usize,
-    /// Rows sampled to compute silhouettes (default 2 000; the silhouette is quadratic).
+    /// Rows sampled to compute silhouettes, 2 to [`MAX_SILHOUETTE_SAMPLE`] (default 2 000; the
+    /// silhouette is quadratic).
     pub silhouette_sample: usize,
 }
 
@@ -305,8 +317,25 @@ impl ClusterConfig {
             }
             _ => {}
         }
-        if self.max_iterations == 0 || self.restarts == 0 || self.silhouette_sample < 2 {
-            return Err(Error::config("max_iterations", "max_iterations and restarts must be positive, silhouette_sample >= 2"));
+        if !(1..=MAX_ITERATIONS).contains(&self.max_iterations) {
+            return Err(Error::config("max_iterations", format!("must be between 1 and {MAX_ITERATIONS}")));
+        }
+        if !(1..=MAX_RESTARTS).contains(&self.restarts) {
+            return Err(Error::config("restarts", format!("must be between 1 and {MAX_RESTARTS}")));
+        }
+        if !(2..=MAX_SILHOUETTE_SAMPLE).contains(&self.silhouette_sample) {
+            return Err(Error::config("silhouette_sample", format!("must be between 2 and {MAX_SILHOUETTE_SAMPLE}")));
+        }
+        let ks = match self.k {
+            ClusterCount::Fixed { .. } => 1,
+            ClusterCount::Silhouette { min, max } => max - min + 1,
+        };
+        let runs = ks * self.restarts * self.max_iterations;
+        if runs > MAX_LLOYD_ITERATIONS {
+            return Err(Error::config(
+                "restarts",
+                format!("k values × restarts × max_iterations is {runs}, more than {MAX_LLOYD_ITERATIONS}"),
+            ));
         }
         Ok(())
     }

@@ -34,8 +34,11 @@ mod rfm;
 mod rule;
 mod tier;
 
-pub use capacity::{Book, CapacityConfig, CapacityPlan, TierCapacity};
-pub use cluster::{ClusterConfig, ClusterCount, ClusterModel, ClusterProfile, Clustering, KScore};
+pub use capacity::{Book, CapacityConfig, CapacityPlan, TierCapacity, HOURS_PER_YEAR, MAX_ACCOUNT_HOURS};
+pub use cluster::{
+    ClusterConfig, ClusterCount, ClusterModel, ClusterProfile, Clustering, KScore, MAX_ITERATIONS, MAX_LLOYD_ITERATIONS,
+    MAX_RESTARTS, MAX_SILHOUETTE_SAMPLE,
+};
 pub use quantile::{QuantileBuckets, QuantileConfig};
 pub use rfm::{RfmConfig, RfmScores, RFM_SEGMENTS};
 pub use rule::{RuleSegment, RuleSegmentation, SegmentAssignment, SegmentMode};
