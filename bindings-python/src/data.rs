@@ -11,7 +11,7 @@ use pyo3::types::PyTuple;
 use crate::convert::{rows_from_py, Whole};
 use crate::document::document_json;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
-use crate::health::to_py;
+use crate::health::{to_py, to_py_list};
 use crate::io::{read_input, Input};
 use crate::metrics::PySnapshot;
 
@@ -145,23 +145,23 @@ impl PyDataset {
 
     /// Accounts in insertion order, as dicts (valid input for ``add_accounts``).
     fn accounts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.accounts())
+        to_py_list(py, self.inner.accounts())
     }
 
     /// Users in insertion order, as dicts.
     fn users<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.users())
+        to_py_list(py, &self.inner.users())
     }
 
     /// Subscriptions sorted by account and start, as dicts.
     fn subscriptions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.subscriptions())
+        to_py_list(py, &self.inner.subscriptions())
     }
 
     /// Events sorted by account and time, as dicts.
     fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let events = guard(py, || Ok(self.inner.events()))?;
-        to_py(py, &events)
+        to_py_list(py, &events)
     }
 
     /// Loads a dataset from files (CSV, or JSON Lines for ``.jsonl``/``.ndjson``/``.json``),

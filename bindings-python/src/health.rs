@@ -29,6 +29,30 @@ pub fn to_py<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'p
     from_json(py, &v)
 }
 
+/// A list of results (dataset rows, one per event …) in their serde form, converted one item at a
+/// time: the JSON form of one item is alive at a time, not of the whole list. Python's cyclic
+/// garbage collector is paused meanwhile (the new dicts hold no cycles; without the pause it
+/// re-scans them every few hundred allocations and takes about half the time of a large list).
+pub fn to_py_list<'py, T: Serialize>(py: Python<'py>, items: &[T]) -> PyResult<Bound<'py, PyAny>> {
+    let gc = py.import("gc")?;
+    let was_enabled: bool = gc.call_method0("isenabled")?.extract()?;
+    if was_enabled {
+        gc.call_method0("disable")?;
+    }
+    let build = || -> PyResult<Bound<'py, PyAny>> {
+        let list = pyo3::types::PyList::empty(py);
+        for item in items {
+            list.append(to_py(py, item)?)?;
+        }
+        Ok(list.into_any())
+    };
+    let out = build();
+    if was_enabled {
+        gc.call_method0("enable")?;
+    }
+    out
+}
+
 /// A required document argument (dict or JSON text) as JSON text.
 pub fn doc(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
     document_json(obj, name)?.py(py)
