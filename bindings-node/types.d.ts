@@ -380,10 +380,10 @@ export interface CalibrationBin {
 
 /** Scores of predictions against outcomes. */
 export interface Evaluation {
-  /** Rows scored. */
-  rows: number
-  /** Churned rows. */
-  positives: number
+  /** Observations scored. */
+  observations: number
+  /** Of which churned. */
+  churned: number
   /** Area under the ROC curve (ties count half). */
   roc_auc: number
   /** Area under the precision-recall curve as average precision (scikit-learn's definition). */
@@ -422,11 +422,11 @@ export interface RiskEntry {
 export interface BacktestFold {
   /** The test observation date (training labels all ended by then). */
   cutoff: string
-  /** Training rows. */
-  train_rows: number
-  /** Test rows. */
-  test_rows: number
-  /** Scores on the test rows. */
+  /** Training observations (account × date). */
+  train_observations: number
+  /** Test observations. */
+  test_observations: number
+  /** Scores on the test observations. */
   evaluation: Evaluation
 }
 
@@ -1165,7 +1165,7 @@ export interface CapacityPlan {
   tiers: Array<TierCapacity>
   /** Total CSMs. */
   total_csms: number
-  /** Books of business, by tier then CSM number. */
+  /** Books of business, by tier then CSM number; at most one per account of the tier. */
   books: Array<Book>
   /** Accounts of tiers served without a CSM. */
   unassigned: Array<string>

@@ -299,10 +299,10 @@ impl PyChurnModel {
 
     fn __repr__(&self) -> String {
         format!(
-            "ChurnModel(type={}, features={}, trained_rows={})",
+            "ChurnModel(type={}, features={}, observations={})",
             self.model_type(),
             self.inner.features.metrics.len(),
-            self.inner.training.rows
+            self.inner.training.observations
         )
     }
 }

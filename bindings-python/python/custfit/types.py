@@ -617,11 +617,11 @@ class CalibrationBin(TypedDict):
 class Evaluation(TypedDict):
     """Scores of predictions against outcomes."""
 
-    rows: int
-    """Rows scored."""
+    observations: int
+    """Observations scored."""
 
-    positives: int
-    """Churned rows."""
+    churned: int
+    """Of which churned."""
 
     roc_auc: float
     """Area under the ROC curve (ties count half)."""
@@ -676,14 +676,14 @@ class BacktestFold(TypedDict):
     cutoff: str
     """The test observation date (training labels all ended by then)."""
 
-    train_rows: int
-    """Training rows."""
+    train_observations: int
+    """Training observations (account × date)."""
 
-    test_rows: int
-    """Test rows."""
+    test_observations: int
+    """Test observations."""
 
     evaluation: Evaluation
-    """Scores on the test rows."""
+    """Scores on the test observations."""
 
 
 class ChurnBacktest(TypedDict):
@@ -1648,7 +1648,7 @@ class CapacityPlan(TypedDict):
     """Total CSMs."""
 
     books: list[Book]
-    """Books of business, by tier then CSM number."""
+    """Books of business, by tier then CSM number; at most one per account of the tier."""
 
     unassigned: list[str]
     """Accounts of tiers served without a CSM."""

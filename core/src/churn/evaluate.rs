@@ -27,10 +27,10 @@ pub struct CalibrationBin {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Evaluation {
-    /// Rows scored.
-    pub rows: usize,
-    /// Churned rows.
-    pub positives: usize,
+    /// Observations scored.
+    pub observations: usize,
+    /// Of which churned.
+    pub churned: usize,
     /// Area under the ROC curve (ties count half).
     pub roc_auc: f64,
     /// Area under the precision-recall curve as average precision (scikit-learn's definition).
@@ -182,8 +182,8 @@ pub fn evaluate(p: &[f64], y: &[bool]) -> Result<Evaluation> {
     let calibration_error =
         calibration.iter().map(|b| b.count as f64 * (b.mean_predicted - b.observed_rate).abs()).sum::<f64>() / p.len() as f64;
     Ok(Evaluation {
-        rows: p.len(),
-        positives,
+        observations: p.len(),
+        churned: positives,
         roc_auc: roc_auc(p, y)?,
         pr_auc: pr_auc(p, y)?,
         log_loss: log_loss(p, y)?,

@@ -130,10 +130,12 @@ pub enum FittedModel {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingSummary {
-    /// Rows.
-    pub rows: usize,
-    /// Churned rows.
-    pub positives: usize,
+    /// Observations (account × date) trained on. (Read also as `rows`, its name before 0.2.)
+    #[serde(alias = "rows")]
+    pub observations: usize,
+    /// Of which churned. (Read also as `positives`.)
+    #[serde(alias = "positives")]
+    pub churned: usize,
     /// Label lead time.
     pub lead: Window,
     /// Label horizon.
@@ -230,11 +232,11 @@ pub struct RiskEntry {
 pub struct BacktestFold {
     /// The test observation date (training labels all ended by then).
     pub cutoff: Timestamp,
-    /// Training rows.
-    pub train_rows: usize,
-    /// Test rows.
-    pub test_rows: usize,
-    /// Scores on the test rows.
+    /// Training observations (account × date).
+    pub train_observations: usize,
+    /// Test observations.
+    pub test_observations: usize,
+    /// Scores on the test observations.
     pub evaluation: Evaluation,
 }
 
@@ -273,8 +275,8 @@ impl ChurnModel {
             preprocessor: pre,
             model,
             training: TrainingSummary {
-                rows: set.len(),
-                positives: set.y.iter().filter(|&&b| b).count(),
+                observations: set.len(),
+                churned: set.y.iter().filter(|&&b| b).count(),
                 lead: set.lead,
                 horizon: set.horizon,
                 first_observation: dates.first().copied(),
@@ -485,7 +487,7 @@ pub fn backtest(set: &TrainingSet, features: &ChurnFeatures, config: &ChurnModel
         let evaluation = evaluate(&p, &test.y)?;
         all_p.extend(p);
         all_y.extend_from_slice(&test.y);
-        out.push(BacktestFold { cutoff, train_rows: train.len(), test_rows: test.len(), evaluation });
+        out.push(BacktestFold { cutoff, train_observations: train.len(), test_observations: test.len(), evaluation });
     }
     Ok(Backtest { folds: out, pooled: evaluate(&all_p, &all_y)? })
 }
