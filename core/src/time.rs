@@ -118,6 +118,13 @@ impl Timestamp {
         }
     }
 
+    pub(crate) fn add_months(self, months: u32) -> Self {
+        match Utc.timestamp_millis_opt(self.0).single().and_then(|dt| dt.checked_add_months(Months::new(months))) {
+            Some(dt) => Timestamp(dt.timestamp_millis().min(MAX_TIMESTAMP_MS - 1)),
+            None => Timestamp(MAX_TIMESTAMP_MS - 1),
+        }
+    }
+
     pub(crate) fn sub_months(self, months: u32) -> Self {
         match Utc.timestamp_millis_opt(self.0).single().and_then(|dt| dt.checked_sub_months(Months::new(months))) {
             Some(dt) => Timestamp(dt.timestamp_millis().max(MIN_TIMESTAMP_MS)),
@@ -239,6 +246,17 @@ impl Window {
         }
     }
 
+    /// The exclusive end of the window starting at `from`: `from` plus the window, calendar-aware
+    /// for months (1 month from 1 March is 1 April; from 31 January it is 29 February — the day
+    /// is clamped to the month's last).
+    pub fn end(self, from: Timestamp) -> Timestamp {
+        match self.unit {
+            TimeUnit::Days => from.add_days(i64::from(self.amount)),
+            TimeUnit::Weeks => from.add_days(7 * i64::from(self.amount)),
+            TimeUnit::Months => from.add_months(self.amount),
+        }
+    }
+
     /// Checks the window is usable (non-zero, at most 100 years).
     pub fn validate(self, path: &str) -> Result<()> {
         let days = match self.unit {
@@ -279,6 +297,26 @@ impl schemars::JsonSchema for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_month_forward_is_the_calendar_month_from_the_start() {
+        let t = |s: &str| Timestamp::parse(s).expect("timestamp");
+        assert_eq!(Window::months(1).end(t("2024-03-01")), t("2024-04-01"));
+        assert_eq!(Window::months(1).end(t("2024-01-31")), t("2024-02-29"));
+        assert_eq!(Window::months(12).end(t("2024-02-29T10:00:00Z")), t("2025-02-28T10:00:00Z"));
+        assert_eq!(Window::weeks(2).end(t("2024-03-01")), t("2024-03-15"));
+        // A monthly grid keeps its day of the month.
+        let mut d = t("2024-01-01");
+        let mut days = Vec::new();
+        for _ in 0..5 {
+            d = Window::months(1).end(d);
+            days.push(d.to_rfc3339()[..10].to_string());
+        }
+        assert_eq!(days, ["2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01", "2024-06-01"]);
+        // `start` and `end` are inverse for whole months from the first of a month.
+        assert_eq!(Window::months(3).start(Window::months(3).end(t("2024-01-01"))), t("2024-01-01"));
+        assert_eq!(Window::months(1).end(Timestamp(MAX_TIMESTAMP_MS - 1)), Timestamp(MAX_TIMESTAMP_MS - 1));
+    }
 
     #[test]
     fn parses_all_forms() {

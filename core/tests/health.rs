@@ -407,3 +407,30 @@ fn guide_health() -> custfit::Result<()> {
     // ANCHOR_END: goals
     Ok(())
 }
+
+/// A one-month horizon from 1 March ends on 1 April: contracts ending 31 March are churn within
+/// it (a month forward used to be the length of the month *before* the date, ending 30 March).
+#[test]
+fn a_one_month_horizon_is_the_calendar_month_after_the_date() -> custfit::Result<()> {
+    let rows = serde_json::json!({
+        "accounts": (0..12).map(|i| serde_json::json!({"id": format!("a{i}"), "created_at": "2024-01-01"})).collect::<Vec<_>>(),
+        "subscriptions": (0..12).map(|i| serde_json::json!({
+            "account_id": format!("a{i}"), "plan": "pro", "start": "2024-01-01",
+            "end": if i < 6 { "2024-03-31T00:00:00Z" } else { "2025-01-01T00:00:00Z" },
+            "mrr": {"minor": 10_000, "currency": "USD"}
+        })).collect::<Vec<_>>(),
+    });
+    let mut ds = custfit::Dataset::new();
+    let opts = custfit::IngestOptions { allow_future: true, ..Default::default() };
+    ds.add_accounts(&serde_json::from_value::<Vec<custfit::Account>>(rows["accounts"].clone()).expect("accounts"), &opts)?;
+    ds.add_subscriptions(
+        &serde_json::from_value::<Vec<custfit::Subscription>>(rows["subscriptions"].clone()).expect("subs"),
+        &opts,
+    )?;
+    let config = BacktestConfig::new(vec![Timestamp::parse("2024-03-01T00:00:00Z")?])
+        .with_horizon(Window::months(1))
+        .with_known_at(Timestamp::parse("2024-09-01T00:00:00Z")?);
+    let report = backtest(&ds, &Scorecard::starter(), &config)?;
+    assert_eq!((report.observations, report.churned), (12, 6), "{report:?}");
+    Ok(())
+}

@@ -28,7 +28,7 @@ use crate::metrics::{Snapshot, SnapshotConfig};
 use crate::time::{Timestamp, Window};
 
 use super::logistic::{LogisticConfig, LogisticModel};
-use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
+use crate::outcome::{churn_dates, churn_labels, forward, SubscriptionChurn};
 
 /// Version of the weight-learning configuration document.
 pub const WEIGHT_LEARNING_VERSION: u32 = 1;
@@ -379,14 +379,6 @@ pub fn learn_weights(
         })
         .collect();
     Ok(LearnedWeights { scorecard: card, weights: report, intercept })
-}
-
-fn forward(t: Timestamp, w: Window) -> Timestamp {
-    if w.amount == 0 {
-        return t;
-    }
-    let back = w.start(t);
-    t.add_millis(t.millis() - back.millis())
 }
 
 /// One date's scored rows: measure points and labels (and the snapshot, kept for hold-out dates).

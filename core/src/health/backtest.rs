@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::SnapshotConfig;
-use crate::outcome::{churn_dates, churn_labels, SubscriptionChurn};
+use crate::outcome::{churn_dates, churn_labels, forward, SubscriptionChurn};
 use crate::stats::wilson_interval;
 use crate::time::{Timestamp, Window};
 
@@ -152,13 +152,6 @@ impl BacktestConfig {
         self.churn.validate()?;
         self.flags.validate()
     }
-}
-
-fn forward(t: Timestamp, w: Window) -> Timestamp {
-    if w.amount == 0 {
-        return t;
-    }
-    t.add_millis(t.millis() - w.start(t).millis())
 }
 
 /// Churn outcome of one band.

@@ -66,8 +66,7 @@ pub fn activity_churn_dates(ds: &Dataset, def: &ActivityChurn, known_at: Timesta
         let times = activity_times(ds, a, &def.activity, known);
         let mut dates = Vec::new();
         for (k, &t) in times.iter().enumerate() {
-            let at = Timestamp::from_millis(t)?;
-            let churn_at = t + window_millis(def.inactivity, at);
+            let churn_at = def.inactivity.end(Timestamp::from_millis(t)?).millis();
             let next = times.get(k + 1).copied().unwrap_or(i64::MAX);
             if next > churn_at && churn_at <= known {
                 dates.push(Timestamp::from_millis(churn_at)?);

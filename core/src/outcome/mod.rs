@@ -27,11 +27,9 @@ pub use activity::{
 };
 pub use subscription::{churn_dates, churn_labels, in_force, is_active, InForce, SubscriptionChurn};
 
-pub(crate) use activity::window_millis;
-
 use crate::time::{Timestamp, Window};
 
-/// `t + w`, calendar-aware for months: the span that `w` covers when it ends at `t`, added to `t`.
+/// `t + w`, calendar-aware for months ([`Window::end`]).
 pub(crate) fn forward(t: Timestamp, w: Window) -> Timestamp {
-    t.add_millis(window_millis(w, t))
+    w.end(t)
 }
