@@ -157,7 +157,9 @@ describe('bad rows (strict mode): code, position, dataset unchanged', () => {
   test('duplicate ids', () => {
     const ds = baseDataset()
     assertRejects(ds, () => ds.addAccounts([{ id: 'acc-1', created_at: '2024-01-01' }], OPTIONS), 'duplicate_id', { row: 0, field: 'id' })
-    assertRejects(ds, () => ds.addAccounts([{ id: 'n', created_at: '2024-01-01' }, { id: 'n', created_at: '2024-01-01' }], OPTIONS), 'duplicate_id', { row: 1 })
+    assertRejects(ds, () => ds.addAccounts([{ id: 'n', created_at: '2024-01-01' }, { id: 'n', name: 'other', created_at: '2024-01-01' }], OPTIONS), 'duplicate_id', { row: 1 })
+    // The same row twice is a re-send: dropped and counted.
+    assert.deepEqual(ds.addAccounts([{ id: 'n', created_at: '2024-01-01' }, { id: 'n', created_at: '2024-01-01' }], OPTIONS), { accepted: 1, rejected: [], duplicates_dropped: 1 })
     assertRejects(ds, () => ds.addUsers([{ id: 'u1', account_id: 'acc-2', created_at: '2024-01-01' }], OPTIONS), 'duplicate_id')
   })
 

@@ -264,9 +264,16 @@ def test_duplicate_policies(full):
 
 def test_duplicate_ids(full):
     assert_rejected(full, lambda: full.add_accounts([{"id": "a1", "created_at": "2024-01-01"}], OPTS), "duplicate_id")
-    twice = [{"id": "x", "created_at": "2024-01-01"}, {"id": "x", "created_at": "2024-01-01"}]
+    twice = [{"id": "x", "created_at": "2024-01-01"}, {"id": "x", "name": "other", "created_at": "2024-01-01"}]
     err = assert_rejected(full, lambda: full.add_accounts(twice, OPTS), "duplicate_id")
     assert (err.row, err.field, err.entity) == (1, "id", "account")
+    # The same row twice is a re-send: dropped and counted, for every entity.
+    report = full.add_accounts([{"id": "x", "created_at": "2024-01-01"}] * 2, OPTS)
+    assert (report["accepted"], report["duplicates_dropped"]) == (1, 1)
+    assert full.add_accounts([{"id": "x", "created_at": "2024-01-01"}], OPTS)["duplicates_dropped"] == 1
+    sub = {"account_id": "x", "plan": "p", "start": "2024-01-01", "mrr": {"minor": 100, "currency": "USD"}}
+    assert full.add_subscriptions([sub, sub], OPTS)["duplicates_dropped"] == 1
+    assert full.add_subscriptions([sub], OPTS)["duplicates_dropped"] == 1
     user = {"id": "u1", "account_id": "a1", "created_at": "2024-01-01"}
     assert_rejected(full, lambda: full.add_users([user], OPTS), "duplicate_id")
 

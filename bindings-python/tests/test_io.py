@@ -40,7 +40,7 @@ def test_file_errors(tmp_path: Path):
         custfit.Dataset.from_files(accounts=bad)
     assert info.value.code == "parse_error"
     rows = tmp_path / "accounts.jsonl"
-    rows.write_text('{"id": "a", "created_at": "2024-01-01"}\n{"id": "a", "created_at": "2024-01-01"}\n')
+    rows.write_text('{"id": "a", "created_at": "2024-01-01"}\n{"id": "a", "name": "other", "created_at": "2024-01-01"}\n')
     with pytest.raises(custfit.InvalidInputError) as info:
         custfit.Dataset.from_files(accounts=rows, options=OPTS)
     assert (info.value.code, info.value.row) == ("duplicate_id", 1)

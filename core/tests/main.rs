@@ -9,6 +9,7 @@ mod exports;
 mod expr;
 mod frame;
 mod guide;
+mod hardening;
 mod health;
 mod layers;
 mod metrics;

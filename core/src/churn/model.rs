@@ -409,7 +409,7 @@ impl ChurnModel {
             let Some(&r) = index.get(id) else { continue };
             let mut e = self.explain(&x[r * p..(r + 1) * p])?;
             e.drivers.truncate(top);
-            let now = in_force(ds, a, as_of);
+            let now = in_force(ds, a, as_of)?;
             out.push(RiskEntry {
                 rank: 0,
                 account_id: id.to_string(),

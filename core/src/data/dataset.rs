@@ -44,6 +44,36 @@ pub(crate) struct SubscriptionRow {
     pub(crate) status: SubscriptionStatus,
 }
 
+/// Everything that makes two subscription rows identical (a re-send).
+#[derive(PartialEq, Eq, Hash)]
+struct SubscriptionKey<'a> {
+    account: u32,
+    plan: &'a str,
+    start: i64,
+    end: Option<i64>,
+    mrr_minor: i64,
+    quantity: u32,
+    status: SubscriptionStatus,
+}
+
+impl<'a> SubscriptionKey<'a> {
+    fn with_plan(r: &SubscriptionRow, plan: &'a str) -> Self {
+        SubscriptionKey {
+            account: r.account,
+            plan,
+            start: r.start,
+            end: r.end,
+            mrr_minor: r.mrr_minor,
+            quantity: r.quantity,
+            status: r.status,
+        }
+    }
+
+    fn of(r: &'a SubscriptionRow) -> Self {
+        Self::with_plan(r, &r.plan)
+    }
+}
+
 /// Events, columnar, sorted by (account, timestamp). Account `a` owns rows `offsets[a]..offsets[a+1]`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EventStore {
@@ -227,6 +257,28 @@ impl Outcome {
 }
 
 impl Dataset {
+    /// Whether held user `h` is the same row as `u` (a re-send).
+    fn user_equals(&self, h: usize, u: &User) -> bool {
+        let held = &self.users[h];
+        held.id == u.id
+            && self.accounts[held.account as usize].id == u.account_id
+            && held.role == u.role
+            && held.created_at == u.created_at.millis()
+            && held.deactivated_at == u.deactivated_at.map(Timestamp::millis)
+    }
+
+    /// The error of account `a`'s MRR (or ARR) summed beyond 64-bit minor units: money is exact,
+    /// never clamped.
+    pub(crate) fn mrr_overflow(&self, a: usize) -> Error {
+        Error::Argument {
+            kind: ErrorKind::InvalidSubscription,
+            name: "mrr.minor".into(),
+            reason: format!("account `{}`: MRR (or ARR) in force exceeds 64-bit minor units", self.accounts[a].id),
+        }
+    }
+}
+
+impl Dataset {
     /// An empty dataset.
     pub fn new() -> Self {
         let mut ds = Dataset::default();
@@ -399,7 +451,17 @@ impl Dataset {
         let mut keep = vec![false; rows.len()];
         let mut batch_ids: HashMap<&str, usize> = HashMap::new();
         let mut attr_types: BTreeMap<String, &'static str> = self.attribute_types.clone();
+        let mut dropped = 0;
         for (i, acc) in rows.iter().enumerate() {
+            // A row identical to one held (or earlier in the batch) is a re-send: dropped and
+            // counted under `duplicates: drop`, so retrying a batch changes nothing.
+            if options.duplicates == DuplicatePolicy::Drop
+                && (self.account_index.get(&acc.id).is_some_and(|&h| self.accounts[h as usize] == *acc)
+                    || batch_ids.get(acc.id.as_str()).is_some_and(|&j| rows[j] == *acc))
+            {
+                dropped += 1;
+                continue;
+            }
             let result = (|| {
                 check_text("id", &acc.id, ErrorKind::InvalidAccount)?;
                 if self.account_index.contains_key(&acc.id) || batch_ids.contains_key(acc.id.as_str()) {
@@ -525,7 +587,7 @@ impl Dataset {
             accepted += 1;
         }
         self.attribute_types = attr_types;
-        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: 0 })
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped })
     }
 
     // ---------------------------------------------------------------- users
@@ -536,7 +598,17 @@ impl Dataset {
         let latest = options.latest_allowed();
         let mut staged: Vec<UserRow> = Vec::new();
         let mut batch_ids: HashSet<&str> = HashSet::new();
+        let mut batch_rows: HashMap<&str, &User> = HashMap::new();
+        let mut dropped = 0;
         for (i, u) in rows.iter().enumerate() {
+            // An identical re-send is dropped and counted (see `add_accounts`).
+            if options.duplicates == DuplicatePolicy::Drop
+                && (self.user_index.get(&u.id).is_some_and(|&h| self.user_equals(h as usize, u))
+                    || batch_rows.get(u.id.as_str()).is_some_and(|&b| b == u))
+            {
+                dropped += 1;
+                continue;
+            }
             let result = (|| {
                 check_text("id", &u.id, ErrorKind::InvalidUser)?;
                 if self.user_index.contains_key(&u.id) || batch_ids.contains(u.id.as_str()) {
@@ -566,6 +638,7 @@ impl Dataset {
             match result {
                 Ok(row) => {
                     batch_ids.insert(&u.id);
+                    batch_rows.insert(&u.id, u);
                     staged.push(row);
                 }
                 Err(e) => {
@@ -578,7 +651,7 @@ impl Dataset {
             self.user_index.insert(row.id.clone(), self.users.len() as u32);
             self.users.push(row);
         }
-        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: 0 })
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped })
     }
 
     // ---------------------------------------------------------------- subscriptions
@@ -587,7 +660,9 @@ impl Dataset {
     pub fn add_subscriptions(&mut self, rows: &[Subscription], options: &IngestOptions) -> Result<IngestReport> {
         let mut out = Outcome::new(options.mode, Entity::Subscription);
         let mut currency = self.currency.clone();
-        let mut staged = Vec::new();
+        let mut staged: Vec<SubscriptionRow> = Vec::new();
+        let mut batch_keys: HashSet<SubscriptionKey<'_>> = HashSet::new();
+        let mut dropped = 0;
         for (i, s) in rows.iter().enumerate() {
             let result = (|| {
                 let account = *self.account_index.get(&s.account_id).ok_or_else(|| {
@@ -637,9 +712,27 @@ impl Dataset {
                     status: s.status,
                 })
             })();
+            // A row identical to one held or earlier in the batch: dropped and counted (`drop`,
+            // the default: a retried batch does not double MRR), kept (`keep`) or refused (`reject`).
+            let result = result.and_then(|row| {
+                let key = SubscriptionKey::with_plan(&row, &s.plan);
+                let seen = batch_keys.contains(&key)
+                    || self.subscription_rows(row.account as usize).iter().any(|h| SubscriptionKey::of(h) == key);
+                match (seen, options.duplicates) {
+                    (true, DuplicatePolicy::Drop) => Ok(None),
+                    (true, DuplicatePolicy::Reject) => Err(FieldError::new(
+                        ErrorKind::InvalidSubscription,
+                        "start",
+                        "identical to a subscription already held (duplicates: 'reject')",
+                    )),
+                    _ => Ok(Some(row)),
+                }
+            });
             match result {
-                Ok(row) => {
+                Ok(None) => dropped += 1,
+                Ok(Some(row)) => {
                     currency.get_or_insert_with(|| s.mrr.currency.clone());
+                    batch_keys.insert(SubscriptionKey::with_plan(&row, &s.plan));
                     staged.push(row);
                 }
                 Err(e) => {
@@ -660,7 +753,7 @@ impl Dataset {
             }
             self.subscription_offsets.push(j);
         }
-        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: 0 })
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped })
     }
 
     // ---------------------------------------------------------------- events

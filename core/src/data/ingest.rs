@@ -20,7 +20,10 @@ pub enum IngestMode {
     Lenient,
 }
 
-/// What to do with an event identical in every field to one already held (or earlier in the batch).
+/// What to do with a row identical in every field to one already held (or earlier in the batch):
+/// an event, a subscription, or an account or user re-sent with the same id and fields. Under the
+/// default `drop`, sending a batch twice changes nothing. An account or user with a held id but
+/// different fields is always `duplicate_id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
@@ -28,9 +31,11 @@ pub enum DuplicatePolicy {
     /// Drop it and count it in [`IngestReport::duplicates_dropped`] (re-ingesting a batch is harmless).
     #[default]
     Drop,
-    /// Keep it (the source really emits identical events).
+    /// Keep it (the source really emits identical events or subscription rows); an account or
+    /// user id can only be held once, so a re-sent one is `duplicate_id`.
     Keep,
-    /// Treat it as a bad row with code `duplicate_event`.
+    /// Treat it as a bad row: `duplicate_event` for an event, `invalid_subscription` for a
+    /// subscription, `duplicate_id` for an account or user.
     Reject,
 }
 

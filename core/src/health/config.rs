@@ -21,6 +21,10 @@ fn is_one(x: &f64) -> bool {
     *x == 1.0
 }
 
+/// The largest measure or group weight. Weights are relative (only their shares matter), so the
+/// bound costs nothing and keeps every weight total finite.
+pub const MAX_WEIGHT: f64 = 1e6;
+
 /// Which way a measure's value is good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -432,8 +436,11 @@ impl Scorecard {
                 return Err(Error::config(&p, format!("group name `{}` is empty or repeated", g.name)));
             }
             finite(&format!("{p}.weight"), g.weight)?;
-            if g.weight < 0.0 {
-                return Err(Error::config(format!("{p}.weight"), format!("weight must not be negative, got {}", g.weight)));
+            if !(0.0..=MAX_WEIGHT).contains(&g.weight) {
+                return Err(Error::config(
+                    format!("{p}.weight"),
+                    format!("weight must lie in 0..={MAX_WEIGHT} (weights are relative), got {}", g.weight),
+                ));
             }
         }
         if !self.groups.is_empty() && self.groups.iter().all(|g| g.weight == 0.0) {
@@ -449,8 +456,11 @@ impl Scorecard {
                 return Err(Error::config(format!("{p}.metric"), "must name a snapshot column"));
             }
             finite(&format!("{p}.weight"), m.weight)?;
-            if m.weight < 0.0 {
-                return Err(Error::config(format!("{p}.weight"), format!("weight must not be negative, got {}", m.weight)));
+            if !(0.0..=MAX_WEIGHT).contains(&m.weight) {
+                return Err(Error::config(
+                    format!("{p}.weight"),
+                    format!("weight must lie in 0..={MAX_WEIGHT} (weights are relative), got {}", m.weight),
+                ));
             }
             match (&m.group, self.groups.is_empty()) {
                 (Some(g), false) if !self.groups.iter().any(|x| &x.name == g) => {

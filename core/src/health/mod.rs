@@ -31,7 +31,7 @@ pub use backtest::{
 };
 pub use config::{
     default_bands, Band, Direction, Measure, MeasureGroup, MissingPolicy, Override, PeerGroup, Penalty, Scorecard, ScorecardCase,
-    ScorecardSet, Scoring, Tier, SCORECARD_VERSION,
+    ScorecardSet, Scoring, Tier, MAX_WEIGHT, SCORECARD_VERSION,
 };
 pub use flags::{
     add_flag_columns, detect_flags, health_snapshot, AccountFlags, BurstFlag, BurstRule, ConfusionFlag, ConfusionRule,

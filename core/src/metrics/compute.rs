@@ -85,6 +85,8 @@ struct Row {
     last_survey: Option<f64>,
     touches30: i64,
     mrr_minor: i64,
+    /// The MRR sum left 64 bits (an error when the snapshot is assembled).
+    mrr_overflow: bool,
     plan: Option<String>,
     days_to_renewal: Option<i64>,
 }
@@ -365,7 +367,10 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let mrr = if sub.status == SubscriptionStatus::Trial { 0 } else { sub.mrr_minor };
-            row.mrr_minor = row.mrr_minor.saturating_add(mrr);
+            match row.mrr_minor.checked_add(mrr) {
+                Some(v) => row.mrr_minor = v,
+                None => row.mrr_overflow = true,
+            }
             if best.is_none_or(|(m, st, _)| (mrr, sub.start) > (m, st)) {
                 best = Some((mrr, sub.start, &sub.plan));
             }
@@ -424,6 +429,11 @@ fn assemble(
     custom: &[f64],
 ) -> Result<Snapshot> {
     let a_ms = as_of.millis();
+    // Money is exact: an account whose MRR or ARR leaves 64-bit minor units is an error, never
+    // a clamped value.
+    if let Some(i) = out.iter().position(|r| r.mrr_overflow || r.mrr_minor.checked_mul(12).is_none()) {
+        return Err(ds.mrr_overflow(rows[i]));
+    }
     let accounts: Vec<_> = rows.iter().map(|&a| &ds.accounts[a]).collect();
     let ids = accounts.iter().map(|a| a.id.clone()).collect();
     let mut cols = vec![
@@ -507,8 +517,8 @@ fn assemble(
         ("tenure_days", ColumnData::Int(created.iter().map(|&c| Some((a_ms - c).div_euclid(MS_PER_DAY))).collect())),
         ("mrr", float(&|r| Some(r.mrr_minor as f64 / scale))),
         ("mrr_minor", int(&|r| Some(r.mrr_minor))),
-        ("arr", float(&|r| Some(r.mrr_minor.saturating_mul(12) as f64 / scale))),
-        ("arr_minor", int(&|r| Some(r.mrr_minor.saturating_mul(12)))),
+        ("arr", float(&|r| Some((r.mrr_minor * 12) as f64 / scale))),
+        ("arr_minor", int(&|r| Some(r.mrr_minor * 12))),
         ("current_plan", ColumnData::Str(out.iter().map(|r| r.plan.clone()).collect())),
         ("days_to_renewal", int(&|r| r.days_to_renewal)),
     ];

@@ -167,18 +167,23 @@ pub fn mrr_churn(ds: &Dataset, from: Timestamp, to: Timestamp) -> Result<MrrChur
         logo_churn_rate: 0.0,
     };
     for a in 0..ds.account_count() {
-        let before = in_force(ds, a, from).mrr_minor;
+        let before = in_force(ds, a, from)?.mrr_minor;
         if before <= 0 {
             continue;
         }
-        let after = in_force(ds, a, to).mrr_minor;
+        let after = in_force(ds, a, to)?.mrr_minor;
+        let overflow = || crate::Error::Argument {
+            kind: crate::ErrorKind::InvalidSubscription,
+            name: "mrr.minor".into(),
+            reason: "the total MRR exceeds 64-bit minor units".into(),
+        };
         m.starting_accounts += 1;
-        m.starting_mrr_minor = m.starting_mrr_minor.saturating_add(before);
+        m.starting_mrr_minor = m.starting_mrr_minor.checked_add(before).ok_or_else(overflow)?;
         if after <= 0 {
             m.churned_accounts += 1;
-            m.churned_mrr_minor = m.churned_mrr_minor.saturating_add(before);
+            m.churned_mrr_minor = m.churned_mrr_minor.checked_add(before).ok_or_else(overflow)?;
         } else if after < before {
-            m.downgraded_mrr_minor = m.downgraded_mrr_minor.saturating_add(before - after);
+            m.downgraded_mrr_minor = m.downgraded_mrr_minor.checked_add(before - after).ok_or_else(overflow)?;
         }
     }
     if m.starting_mrr_minor > 0 {

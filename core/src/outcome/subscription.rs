@@ -99,21 +99,21 @@ pub fn is_active(ds: &Dataset, a: usize, as_of: Timestamp) -> bool {
 pub struct InForce {
     /// Rows in force.
     pub subscriptions: usize,
-    /// Their MRR summed (minor units, saturating).
+    /// Their MRR summed (minor units, exact: a sum beyond 64 bits is an error).
     pub mrr_minor: i64,
     /// The next renewal: the earliest end among them (`None` when none ends or none is in force).
     pub renewal: Option<Timestamp>,
 }
 
 /// The subscriptions account `a` (dataset position) has in force at `at`, and its next renewal.
-pub fn in_force(ds: &Dataset, a: usize, at: Timestamp) -> InForce {
+pub fn in_force(ds: &Dataset, a: usize, at: Timestamp) -> Result<InForce> {
     let t = at.millis();
     let mut out = InForce { subscriptions: 0, mrr_minor: 0, renewal: None };
     let mut renewal: Option<i64> = None;
     for r in ds.subscription_rows(a) {
         if r.status != SubscriptionStatus::Trial && r.start <= t && r.end.is_none_or(|e| t < e) {
             out.subscriptions += 1;
-            out.mrr_minor = out.mrr_minor.saturating_add(r.mrr_minor);
+            out.mrr_minor = out.mrr_minor.checked_add(r.mrr_minor).ok_or_else(|| ds.mrr_overflow(a))?;
             renewal = match (renewal, r.end) {
                 (Some(x), Some(e)) => Some(x.min(e)),
                 (x, e) => x.or(e),
@@ -121,7 +121,7 @@ pub fn in_force(ds: &Dataset, a: usize, at: Timestamp) -> InForce {
         }
     }
     out.renewal = renewal.and_then(|ms| Timestamp::from_millis(ms).ok());
-    out
+    Ok(out)
 }
 
 /// Outcome labels at `as_of` (dataset order): `None` for accounts not active at `as_of`;

@@ -1,0 +1,83 @@
+//! Wrong numbers that used to pass silently (issue "Hardening"): each is now exact or an error.
+
+use custfit::{Account, Dataset, IngestOptions, Money, Subscription, SubscriptionStatus, Timestamp};
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s).expect("timestamp")
+}
+
+/// Money never saturates: an account whose MRR or ARR leaves 64-bit minor units makes the
+/// snapshot and MRR churn fail with a coded error naming the account (ARR used to clamp at
+/// i64::MAX while MRR stayed exact).
+#[test]
+fn arr_beyond_64_bits_is_an_error_not_a_clamp() -> custfit::Result<()> {
+    let opts = IngestOptions { allow_future: true, ..IngestOptions::default() };
+    let mut ds = Dataset::new();
+    ds.add_accounts(&[Account::new("big", "Big", t("2024-01-01")), Account::new("small", "Small", t("2024-01-01"))], &opts)?;
+    let sub = |account: &str, minor: i64| Subscription {
+        account_id: account.into(),
+        plan: "p".into(),
+        start: t("2024-01-01"),
+        end: None,
+        mrr: Money::new(minor, "USD"),
+        quantity: 1,
+        status: SubscriptionStatus::Active,
+    };
+    // 800 × 10^15 = 8 × 10^17 fits in i64; × 12 does not.
+    let rows: Vec<Subscription> = (0..800).map(|_| sub("big", 1_000_000_000_000_000)).chain([sub("small", 500)]).collect();
+    ds.add_subscriptions(&rows, &IngestOptions { duplicates: custfit::DuplicatePolicy::Keep, ..opts })?;
+    let err = ds.snapshot(t("2024-06-01")).expect_err("ARR overflows");
+    assert_eq!(err.code(), "invalid_subscription");
+    assert!(err.to_string().contains("`big`"), "{err}");
+    Ok(())
+}
+
+/// Re-sending a batch changes nothing, for every entity: identical accounts, users,
+/// subscriptions and events are dropped and counted (subscriptions used to be added again,
+/// doubling MRR); a different row under a held id is still `duplicate_id`.
+#[test]
+fn a_resent_batch_is_idempotent_for_every_entity() -> custfit::Result<()> {
+    use custfit::{DuplicatePolicy, Event, Role, User};
+    let opts = IngestOptions { allow_future: true, ..IngestOptions::default() };
+    let accounts = [Account::new("a", "A", t("2024-01-01"))];
+    let users = [User::new("u", "a", Role::Champion, t("2024-01-02"))];
+    let subs = [Subscription {
+        account_id: "a".into(),
+        plan: "pro".into(),
+        start: t("2024-01-01"),
+        end: None,
+        mrr: Money::new(10_000, "USD"),
+        quantity: 1,
+        status: SubscriptionStatus::Active,
+    }];
+    let events = [Event::new("a", Some("u"), t("2024-02-01"), "login")];
+    let mut ds = Dataset::new();
+    for round in 0..2 {
+        let reports = [
+            ds.add_accounts(&accounts, &opts)?,
+            ds.add_users(&users, &opts)?,
+            ds.add_subscriptions(&subs, &opts)?,
+            ds.add_events(&events, &opts)?,
+        ];
+        for r in &reports {
+            assert_eq!((r.accepted, r.duplicates_dropped), if round == 0 { (1, 0) } else { (0, 1) }, "round {round}");
+        }
+    }
+    assert_eq!((ds.account_count(), ds.user_count(), ds.subscription_count(), ds.event_count()), (1, 1, 1, 1));
+    let snap = ds.snapshot(t("2024-03-01"))?;
+    assert_eq!(snap.value("a", "mrr_minor")?, custfit::Value::Int(10_000));
+    // Within one batch too.
+    let mut twice = Dataset::new();
+    twice.add_accounts(&[accounts[0].clone(), accounts[0].clone()], &opts)?;
+    assert_eq!(twice.add_subscriptions(&[subs[0].clone(), subs[0].clone()], &opts)?.duplicates_dropped, 1);
+    // Same id, other fields: an error, and nothing changes.
+    let other = [Account::new("a", "Another name", t("2024-01-01"))];
+    assert_eq!(ds.add_accounts(&other, &opts).expect_err("duplicate id").code(), "duplicate_id");
+    // `keep` adds an identical subscription (a source that really repeats rows); `reject` refuses it.
+    let keep = IngestOptions { duplicates: DuplicatePolicy::Keep, ..opts.clone() };
+    assert_eq!(ds.add_subscriptions(&subs, &keep)?.accepted, 1);
+    let reject = IngestOptions { duplicates: DuplicatePolicy::Reject, ..opts };
+    assert_eq!(ds.add_subscriptions(&subs, &reject).expect_err("rejected").code(), "invalid_subscription");
+    assert_eq!(ds.subscription_count(), 2);
+    Ok(())
+}
