@@ -88,8 +88,14 @@ pub(crate) fn numeric(snapshot: &Snapshot, name: &str) -> Result<Vec<Option<f64>
     })
 }
 
-/// Scores 1..=k by rank: the lowest values get 1 (or the highest when `descending`). Tied values
-/// share a score; missing values get `None`.
+/// Scores 1..=k by rank: the lowest values get 1 (or the highest when `descending`); missing
+/// values get `None`. A value's score is the bucket holding the *middle* of its rank range: with
+/// `before` values placed ahead of it and `tied` values equal to it (itself included) among `m`,
+/// `floor(k × (before + tied / 2) / m) + 1` (at most k). A middle exactly on a bucket boundary
+/// goes to the bucket on the side of the nearer end (the earlier one in the first half, the later
+/// one from the middle on). Without ties that is the usual equal-count split; tied values share the
+/// bucket their rank range deserves, whatever the input order — a third of accounts active
+/// today all get the best recency score, and a block of zeros at the end fills the end bucket.
 pub(crate) fn rank_buckets(values: &[Option<f64>], k: usize, descending: bool) -> Vec<Option<usize>> {
     let mut sorted: Vec<f64> = values.iter().flatten().copied().collect();
     sorted.sort_by(|a, b| a.total_cmp(b));
@@ -98,11 +104,15 @@ pub(crate) fn rank_buckets(values: &[Option<f64>], k: usize, descending: bool) -
         .iter()
         .map(|v| {
             v.map(|x| {
-                // Number of values strictly better placed than x.
-                let below = sorted.partition_point(|y| y.total_cmp(&x).is_lt());
-                let above = m - sorted.partition_point(|y| y.total_cmp(&x).is_le());
-                let rank = if descending { above } else { below };
-                (rank * k / m.max(1)).min(k - 1) + 1
+                let lower = sorted.partition_point(|y| y.total_cmp(&x).is_lt());
+                let upper = sorted.partition_point(|y| y.total_cmp(&x).is_le());
+                let before = if descending { m - upper } else { lower };
+                let tied = upper - lower;
+                // k·(before + tied/2) / m as (2·k·before + k·tied) / (2·m), in integers.
+                let (mid2, den) = (2 * before + tied, 2 * m.max(1));
+                let (q, r) = ((k * mid2) / den, (k * mid2) % den);
+                let bucket = if r == 0 && q > 0 && mid2 < m { q } else { q + 1 };
+                bucket.min(k)
             })
         })
         .collect()
@@ -124,8 +134,26 @@ mod tests {
     #[test]
     fn rank_buckets_share_ties() {
         let v = [Some(1.0), Some(2.0), Some(2.0), Some(3.0), None];
-        assert_eq!(rank_buckets(&v, 2, false), vec![Some(1), Some(1), Some(1), Some(2), None]);
-        assert_eq!(rank_buckets(&v, 4, true), vec![Some(4), Some(2), Some(2), Some(1), None]);
+        // The tie spans ranks 1..3 of 4: its middle (2) is the boundary of halves: the later one.
+        assert_eq!(rank_buckets(&v, 2, false), vec![Some(1), Some(2), Some(2), Some(2), None]);
+        assert_eq!(rank_buckets(&v, 4, true), vec![Some(4), Some(3), Some(3), Some(1), None]);
+        // Heavy ties at the good end of a descending score take the best bucket (recency).
+        let days: Vec<Option<f64>> = [0, 0, 0, 1, 2, 3, 4, 5, 6, 7].iter().map(|&d| Some(f64::from(d))).collect();
+        let r: Vec<usize> = rank_buckets(&days, 5, true).into_iter().flatten().collect();
+        assert_eq!(r, vec![5, 5, 5, 4, 3, 3, 2, 2, 1, 1]);
+        // A block of zeros at the end fills the end bucket, in either direction.
+        let mrr: Vec<Option<f64>> = (0..100).map(|i| Some(if i < 20 { 0.0 } else { f64::from(i) })).collect();
+        let desc = rank_buckets(&mrr, 10, true);
+        assert!(desc[..20].iter().all(|b| *b == Some(10)), "{desc:?}");
+        assert_eq!(desc.iter().filter(|b| **b == Some(10)).count(), 20);
+        let asc = rank_buckets(&mrr, 10, false);
+        assert!(asc[..20].iter().all(|b| *b == Some(1)));
+        // Order-free: shuffling the input moves the scores with the values.
+        let mut rev = days.clone();
+        rev.reverse();
+        let mut back = rank_buckets(&rev, 5, true);
+        back.reverse();
+        assert_eq!(back, rank_buckets(&days, 5, true));
         assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0], 0.25), Some(1.5));
     }
 }
