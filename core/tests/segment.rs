@@ -45,7 +45,7 @@ fn simulated_base_has_the_pareto_shape() {
     assert_eq!(rfm.counts.iter().map(|c| c.count).sum::<usize>(), snapshot.len());
     // Recency ties (many accounts active on the last day) share the best score: champions exist.
     let count = |name: &str| rfm.counts.iter().find(|c| c.name == name).map_or(0, |c| c.count);
-    assert!(rfm.recency.iter().any(|&r| r == 5), "nobody scores recency 5");
+    assert!(rfm.recency.contains(&5), "nobody scores recency 5");
     assert!(count("champions") > 0, "{:?}", rfm.counts);
     let clusters = ClusterConfig::default().with_seed(1).fit(&snapshot).expect("clusters");
     assert!(clusters.k >= 2);
