@@ -83,7 +83,9 @@ pub fn to_json(value: &Unknown<'_>, path: &str, depth: usize) -> Result<Option<V
             if ms.is_nan() {
                 return Err(bad("Invalid Date".into()));
             }
-            number(ms).map_err(bad)?
+            // As RFC 3339 text: a Date is an explicit instant, never mistaken for seconds.
+            let t = crate::time::millis(ms, path).map_err(|e| bad(e.to_string()))?;
+            Value::String(t.to_rfc3339())
         }
         ValueType::Object if value.is_array().map_err(napi_bad)? => {
             let arr = unsafe { value.cast::<Array<'_>>() }.map_err(napi_bad)?;

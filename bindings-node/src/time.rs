@@ -17,7 +17,9 @@ pub fn timestamp_arg(value: &Unknown<'_>, name: &str) -> Result<Timestamp> {
             let text: String = crate::data::string_of(value)?;
             Timestamp::parse(&text).map_err(|e| rename(e, name))
         }
-        ValueType::Number => millis(value.coerce_to_number().core()?.get_double().core()?, name),
+        // A plain number is an integer input: refused when it looks like seconds.
+        ValueType::Number => millis(value.coerce_to_number().core()?.get_double().core()?, name)
+            .and_then(|t| Timestamp::from_input_millis(t.millis()).map_err(|e| rename(e, name))),
         ValueType::Object if value.is_date().core()? => {
             // SAFETY: `is_date` just confirmed the value is a Date.
             let date: JsDate<'_> = unsafe { value.cast() }.core()?;

@@ -81,7 +81,7 @@ fn value_to_json(obj: &Bound<'_, PyAny>, path: &str, dates: bool, depth: usize) 
     }
     if obj.is_instance_of::<PyDate>() {
         return Ok(match try_timestamp(obj, path)? {
-            Some(Ok(t)) => Ok(Value::from(t.millis())),
+            Some(Ok(t)) => Ok(Value::String(t.to_rfc3339())),
             Some(Err(e)) => Err(Bad { timestamp: true, path: path.to_string(), reason: e.to_string() }),
             None => Err(Bad::new(path, "unreadable date")),
         });
@@ -173,7 +173,7 @@ fn row_to_json(row: &Bound<'_, PyAny>, entity: Entity) -> PyResult<Result<Value,
         }
         if ts_fields.contains(&key) {
             return Ok(match try_timestamp(value, path)? {
-                Some(Ok(t)) => Ok(Value::from(t.millis())),
+                Some(Ok(t)) => Ok(Value::String(t.to_rfc3339())),
                 Some(Err(e)) => Err(Bad { timestamp: true, path: path.to_string(), reason: e.to_string() }),
                 None => Err(Bad::new(path, format!("expected a datetime, date, str or int, got {}", type_name(value)))),
             });

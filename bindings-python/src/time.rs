@@ -44,7 +44,7 @@ pub fn try_timestamp(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Resu
     }
     if obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>() {
         return Ok(Some(match obj.extract::<i64>() {
-            Ok(ms) => Timestamp::from_millis(ms).map_err(|e| invalid(name, e.to_string())),
+            Ok(ms) => Timestamp::from_input_millis(ms).map_err(|e| invalid(name, e.to_string())),
             Err(_) => Err(invalid(name, format!("{obj} ms since the epoch is outside the supported years 1900-2199"))),
         }));
     }

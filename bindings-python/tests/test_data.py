@@ -159,6 +159,20 @@ def test_timestamp_forms(base, value):
     assert base.events()[0]["timestamp"] == "2024-02-29T10:00:00Z"
 
 
+def test_integer_seconds_are_refused_not_read_as_1970(base):
+    for rows in (
+        [{"account_id": "a1", "timestamp": 1709200800, "name": "login"}],
+        pa.table({"account_id": ["a1"], "timestamp": pa.array([1709200800], pa.int64()), "name": ["login"]}),
+    ):
+        err = assert_rejected(base, lambda rows=rows: base.add_events(rows, OPTS), "invalid_timestamp")
+        assert "seconds" in str(err) and err.row == 0
+    with pytest.raises(custfit.InvalidInputError, match="seconds"):
+        base.snapshot(1709200800)
+    # A datetime is explicit: even one near 1970 is not mistaken for seconds.
+    early = {"id": "old", "created_at": datetime(1970, 1, 5, tzinfo=timezone.utc)}
+    assert base.add_accounts([early], {**OPTS})["accepted"] == 1
+
+
 def test_date_timestamps_are_midnight_utc(base):
     base.add_events([{"account_id": "a1", "timestamp": date(2024, 2, 29), "name": "login"}], OPTS)
     assert base.events()[0]["timestamp"] == "2024-02-29T00:00:00Z"

@@ -15,6 +15,10 @@ use crate::error::{Error, Result};
 /// Milliseconds in one day.
 pub const MS_PER_DAY: i64 = 86_400_000;
 
+/// The smallest magnitude accepted for a timestamp given as an integer (10^10 ms, 26 April 1970):
+/// anything smaller is taken for seconds and refused (see [`Timestamp::from_input_millis`]).
+pub const MIN_INPUT_MILLIS: i64 = 10_000_000_000;
+
 /// Smallest supported instant: 1900-01-01T00:00:00Z.
 pub const MIN_TIMESTAMP_MS: i64 = -2_208_988_800_000;
 /// One past the largest supported instant: 2200-01-01T00:00:00Z.
@@ -25,6 +29,20 @@ pub const MAX_TIMESTAMP_MS: i64 = 7_258_118_400_000;
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// An instant a caller gave as an integer: milliseconds since the epoch, within 1900–2199, and
+    /// not below [`MIN_INPUT_MILLIS`] in magnitude — such a number is almost surely *seconds*
+    /// (1.7e9 s is 2023; read as ms it is 20 January 1970), so it is refused with a hint instead
+    /// of landing silently in 1970.
+    pub fn from_input_millis(ms: i64) -> Result<Self> {
+        if ms.unsigned_abs() < MIN_INPUT_MILLIS.unsigned_abs() {
+            return Err(invalid_ts(format!(
+                "{ms} looks like seconds since the epoch: integer timestamps are milliseconds (multiply by 1000); \
+                 an instant within four months of 1970-01-01 must be given as text"
+            )));
+        }
+        Self::from_millis(ms).map_err(|_| invalid_ts(format!("{ms} ms since the epoch is outside the supported years 1900-2199")))
+    }
+
     /// From milliseconds since the Unix epoch; errors outside 1900–2199.
     pub fn from_millis(ms: i64) -> Result<Self> {
         if (MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms) {
@@ -63,7 +81,7 @@ impl Timestamp {
             return Err(invalid_ts("empty timestamp"));
         }
         if let Ok(ms) = t.parse::<i64>() {
-            return Self::from_millis(ms).map_err(|_| invalid_ts(format!("`{t}` ms is outside the supported years 1900-2199")));
+            return Self::from_input_millis(ms);
         }
         let ms = if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
             dt.timestamp_millis()
@@ -168,15 +186,15 @@ impl<'de> Deserialize<'de> for Timestamp {
                 Timestamp::parse(v).map_err(E::custom)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Timestamp, E> {
-                Timestamp::from_millis(v).map_err(E::custom)
+                Timestamp::from_input_millis(v).map_err(E::custom)
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Timestamp, E> {
                 let v = i64::try_from(v).map_err(|_| E::custom("timestamp out of range"))?;
-                Timestamp::from_millis(v).map_err(E::custom)
+                Timestamp::from_input_millis(v).map_err(E::custom)
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Timestamp, E> {
                 if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 {
-                    Timestamp::from_millis(v as i64).map_err(E::custom)
+                    Timestamp::from_input_millis(v as i64).map_err(E::custom)
                 } else {
                     Err(E::custom(format!("{v} is not an integer millisecond timestamp")))
                 }
@@ -297,6 +315,20 @@ impl schemars::JsonSchema for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_that_look_like_seconds_are_refused() {
+        assert_eq!(Timestamp::parse("1709200800000").expect("ms"), Timestamp::parse("2024-02-29T10:00:00Z").expect("text"));
+        for bad in ["1709200800", "0", "-5", "9999999999"] {
+            let e = Timestamp::parse(bad).expect_err(bad);
+            assert_eq!(e.code(), "invalid_timestamp");
+            assert!(e.to_string().contains("seconds"), "{e}");
+        }
+        assert!(Timestamp::from_input_millis(-10_000_000_000).is_ok(), "1969-09 as ms is fine");
+        // Serde input (rows and documents) follows the same rule.
+        assert!(serde_json::from_str::<Timestamp>("1709200800").is_err());
+        assert!(serde_json::from_str::<Timestamp>("1709200800000").is_ok());
+    }
 
     #[test]
     fn a_month_forward_is_the_calendar_month_from_the_start() {

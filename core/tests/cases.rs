@@ -223,12 +223,15 @@ fn dataset(input: &Value) -> Outcome {
     for table in ["accounts", "users", "subscriptions", "events"] {
         let Some(rows) = input.get(table) else { continue };
         let before = counts(&ds);
-        let result = match table {
-            "accounts" => ds.add_accounts(&parse::<Vec<custfit::Account>>(table, rows)?, &options),
-            "users" => ds.add_users(&parse::<Vec<custfit::User>>(table, rows)?, &options),
-            "subscriptions" => ds.add_subscriptions(&parse::<Vec<custfit::Subscription>>(table, rows)?, &options),
-            _ => ds.add_events(&parse::<Vec<custfit::Event>>(table, rows)?, &options),
+        // Through the core's one entry point for rows as JSON (the one the bindings use).
+        let entity = match table {
+            "accounts" => custfit::Entity::Account,
+            "users" => custfit::Entity::User,
+            "subscriptions" => custfit::Entity::Subscription,
+            _ => custfit::Entity::Event,
         };
+        let rows: Vec<Value> = parse(table, rows)?;
+        let result = ds.add_json_rows(entity, rows.into_iter().map(custfit::data::RowInput::Json).collect(), &options);
         match result {
             Ok(r) => {
                 reports.insert(table.into(), to_json(r)?);

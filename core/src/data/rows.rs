@@ -158,7 +158,7 @@ mod tests {
         let rows = vec![
             RowInput::Unreadable { field: "seats".into(), reason: "NaN is not a number".into(), timestamp: false },
             RowInput::Json(json!({"id": "a", "name": "A", "created_at": "2024-01-01T00:00:00Z"})),
-            RowInput::Json(json!({"id": "b", "created_at": 17, "seats": "many"})),
+            RowInput::Json(json!({"id": "b", "created_at": 1_704_067_200_000_i64, "seats": "many"})),
             RowInput::Json(json!({"id": "c", "name": "C", "created_at": true})),
             RowInput::Json(json!({"id": "a", "name": "again", "created_at": "2024-01-01T00:00:00Z"})),
         ];

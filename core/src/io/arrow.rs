@@ -44,7 +44,7 @@ use crate::data::{
 };
 use crate::error::{Entity, Error, ErrorKind, Result};
 use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot};
-use crate::time::{Timestamp, MS_PER_DAY};
+use crate::time::{Timestamp, MIN_INPUT_MILLIS, MS_PER_DAY};
 
 // ------------------------------------------------------------------------------------------ out
 
@@ -293,6 +293,8 @@ impl<'a> NumCol<'a> {
 enum Scale {
     Mul(i64),
     Div(i64),
+    /// A plain integer column read as milliseconds (refused when it looks like seconds).
+    PlainMillis,
 }
 
 /// A timestamp column.
@@ -324,7 +326,7 @@ impl<'a> TsCol<'a> {
                 array.as_primitive_opt::<TimestampNanosecondType>().map(|a| raw(a.values(), Scale::Div(1_000_000)))
             }
             ArrowType::Date64 => array.as_primitive_opt::<Date64Type>().map(|a| raw(a.values(), Scale::Mul(1))),
-            ArrowType::Int64 => array.as_primitive_opt::<Int64Type>().map(|a| raw(a.values(), Scale::Mul(1))),
+            ArrowType::Int64 => array.as_primitive_opt::<Int64Type>().map(|a| raw(a.values(), Scale::PlainMillis)),
             ArrowType::Date32 => array.as_primitive_opt::<Date32Type>().map(|a| TsCol::Days(a.values(), array)),
             ArrowType::Null => Some(TsCol::Null),
             _ => TextCol::new(array).map(TsCol::Text),
@@ -340,6 +342,12 @@ impl<'a> TsCol<'a> {
                     return Ok(None);
                 }
                 match scale {
+                    Scale::PlainMillis if v[i].unsigned_abs() < MIN_INPUT_MILLIS.unsigned_abs() => Err(FieldError::new(
+                        ErrorKind::InvalidTimestamp,
+                        field,
+                        format!("{} looks like seconds since the epoch: integer timestamps are milliseconds", v[i]),
+                    )),
+                    Scale::PlainMillis => Ok(Some(v[i])),
                     Scale::Mul(m) => v[i].checked_mul(*m).map(Some).ok_or_else(out_of_range),
                     Scale::Div(d) => Ok(Some(v[i].div_euclid(*d))),
                 }
