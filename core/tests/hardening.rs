@@ -81,3 +81,32 @@ fn a_resent_batch_is_idempotent_for_every_entity() -> custfit::Result<()> {
     assert_eq!(ds.subscription_count(), 2);
     Ok(())
 }
+
+/// Files and tables say what they mean or are refused: a repeated or mistyped CSV column, a
+/// table with two `account_id` columns (the first used to win silently), and a JSON Lines file
+/// with a byte-order mark (refused before, while CSV accepted one) reads like CSV.
+#[test]
+fn ambiguous_columns_are_refused() {
+    use custfit::io::csv::{read_accounts, read_events};
+    let dup = "id,name,created_at,name\na,A,2024-01-01,B\n";
+    assert_eq!(read_accounts(dup.as_bytes()).expect_err("repeated").code(), "parse_error");
+    let typo = "id,created_at,employees:huge\na,2024-01-01,12\n";
+    let e = read_accounts(typo.as_bytes()).expect_err("unknown type");
+    assert!(e.to_string().contains("huge"), "{e}");
+    let same_name_typed = "account_id,timestamp,name,n:number,n\na,2024-01-01,login,1,2\n";
+    assert_eq!(read_events(same_name_typed.as_bytes()).expect_err("twice").code(), "parse_error");
+    assert_eq!(read_accounts("id,created_at,plan:string\na,2024-01-01,pro\n".as_bytes()).expect("typed").len(), 1);
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMillisecondArray};
+    use std::sync::Arc;
+    let ids: ArrayRef = Arc::new(StringArray::from(vec!["a"]));
+    let other: ArrayRef = Arc::new(StringArray::from(vec!["b"]));
+    let ts: ArrayRef = Arc::new(TimestampMillisecondArray::from(vec![1_704_067_200_000]));
+    let names: ArrayRef = Arc::new(StringArray::from(vec!["login"]));
+    let batch = RecordBatch::try_from_iter([("account_id", ids), ("timestamp", ts), ("name", names), ("account_id", other)])
+        .expect("batch");
+    let mut ds = Dataset::new();
+    ds.add_accounts(&[Account::new("a", "A", t("2024-01-01"))], &IngestOptions::default()).expect("account");
+    let e = ds.add_events_arrow(&[batch], &IngestOptions::default()).expect_err("two account_id columns");
+    assert!(e.to_string().contains("two columns named `account_id`"), "{e}");
+}

@@ -131,3 +131,62 @@ proptest! {
         prop_assert_eq!(back, ds.events());
     }
 }
+
+/// The order rows are added in never changes a snapshot: the same simulated base, with ties
+/// planted (several survey responses at one instant, equal subscriptions in force), built from
+/// shuffled users, subscriptions and events gives the same snapshot JSON.
+#[test]
+fn snapshots_do_not_depend_on_row_order() {
+    use custfit::sim::Rng;
+    use custfit::{Money, PropertyValue, Simulation, SimulationConfig, Subscription, SubscriptionStatus};
+    let sim =
+        Simulation::generate(&SimulationConfig::default().with_accounts(30).with_days(60).with_seed(9).with_activity_scale(0.3))
+            .expect("sim");
+    let ds = &sim.dataset;
+    let o = IngestOptions { allow_future: true, ..IngestOptions::default() };
+    let mut users = ds.users();
+    let mut subs = ds.subscriptions();
+    let mut events = ds.events();
+    let at = sim.end.add_days(-3);
+    for (k, score) in [9.0, 3.0, 7.0].into_iter().enumerate() {
+        let mut e = Event::new(ds.accounts()[0].id.clone(), None, at, "survey_response");
+        e.properties.insert("score".into(), PropertyValue::Number(score));
+        e.properties.insert("k".into(), PropertyValue::Number(k as f64));
+        events.push(e);
+    }
+    for plan in ["zeta", "alpha"] {
+        subs.push(Subscription {
+            account_id: ds.accounts()[1].id.clone(),
+            plan: plan.into(),
+            start: sim.start,
+            end: None,
+            mrr: Money::new(1_000_000_000, ds.currency().unwrap_or("USD")),
+            quantity: 1,
+            status: SubscriptionStatus::Active,
+        });
+    }
+    let build = |users: &[User], subs: &[Subscription], events: &[Event]| {
+        let mut out = Dataset::new();
+        out.add_accounts(ds.accounts(), &o).expect("accounts");
+        out.add_users(users, &o).expect("users");
+        out.add_subscriptions(subs, &o).expect("subscriptions");
+        out.add_events(events, &o).expect("events");
+        out.snapshot(sim.end).expect("snapshot").to_json_value()
+    };
+    let reference = build(&users, &subs, &events);
+    let snap = Snapshot::from_json_value(&reference).expect("snapshot");
+    assert_eq!(snap.value(&ds.accounts()[0].id, "last_survey_score").expect("cell"), custfit::Value::Float(3.0));
+    assert_eq!(snap.value(&ds.accounts()[1].id, "current_plan").expect("cell"), custfit::Value::Str("alpha".into()));
+    let mut rng = Rng::new(5, 0);
+    fn shuffle<T>(v: &mut [T], rng: &mut Rng) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+    }
+    for _ in 0..8 {
+        shuffle(&mut users, &mut rng);
+        shuffle(&mut subs, &mut rng);
+        shuffle(&mut events, &mut rng);
+        assert_eq!(build(&users, &subs, &events), reference);
+    }
+}

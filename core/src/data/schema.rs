@@ -95,14 +95,14 @@ catalog! {
     "pricing_page_views_30d", Int, "page_view events on pricing/billing pages in the last 30 days.";
     "support_tickets_60d", Int, "support_ticket events in the last 60 days.";
     "high_severity_tickets_60d", Int, "High-severity support_ticket events in the last 60 days.";
-    "last_survey_score", Float, "`score` of the most recent survey_response (missing if none).";
+    "last_survey_score", Float, "`score` of the most recent survey_response (the lowest of several at that instant; missing if none).";
     "csm_touches_30d", Int, "touch events (CSM contacts) in the last 30 days.";
     "tenure_days", Int, "Whole days since the account was created.";
     "mrr", Float, "Monthly recurring revenue in force at as-of, in major units (e.g. dollars).";
     "mrr_minor", Int, "MRR in minor units (exact).";
     "arr", Float, "Annual recurring revenue (12 x MRR), in major units.";
     "arr_minor", Int, "ARR in minor units (exact).";
-    "current_plan", Str, "Plan of the highest-MRR subscription in force (missing if none).";
+    "current_plan", Str, "Plan of the highest-MRR subscription in force; ties: the latest start, then the first plan name (missing if none).";
     "days_to_renewal", Int, "Whole days to the earliest end of a subscription in force (missing if none ends).";
 }
 

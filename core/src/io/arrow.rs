@@ -498,6 +498,7 @@ impl<'a> ArrowEvents<'a> {
     /// Checks the schemas and prepares the column readers; errors name the offending column.
     pub(crate) fn new(batches: &'a [RecordBatch]) -> Result<Self> {
         let what = "events";
+        unique_columns(batches, what)?;
         let mut out = Vec::with_capacity(batches.len());
         let mut starts = Vec::with_capacity(batches.len() + 1);
         let mut total = 0usize;
@@ -605,6 +606,7 @@ fn whole<T: TryFrom<i128>>(n: Num, kind: ErrorKind, field: &str, range: &str) ->
 pub fn accounts_from_arrow(batches: &[RecordBatch]) -> Result<Vec<Account>> {
     const FIXED: [&str; 6] = ["id", "name", "created_at", "owner", "parent_id", "seats"];
     let (what, entity, k) = ("accounts", Entity::Account, ErrorKind::InvalidAccount);
+    unique_columns(batches, "accounts")?;
     let mut out = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
     for b in batches {
         let id = text_col(b, what, "id", true)?;
@@ -653,6 +655,7 @@ pub fn accounts_from_arrow(batches: &[RecordBatch]) -> Result<Vec<Account>> {
 pub fn users_from_arrow(batches: &[RecordBatch]) -> Result<Vec<User>> {
     const KNOWN: [&str; 5] = ["id", "account_id", "role", "created_at", "deactivated_at"];
     let (what, entity, k) = ("users", Entity::User, ErrorKind::InvalidUser);
+    unique_columns(batches, "users")?;
     let mut out = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
     for b in batches {
         only_known(b, what, &KNOWN)?;
@@ -690,6 +693,7 @@ pub fn users_from_arrow(batches: &[RecordBatch]) -> Result<Vec<User>> {
 pub fn subscriptions_from_arrow(batches: &[RecordBatch]) -> Result<Vec<Subscription>> {
     const KNOWN: [&str; 8] = ["account_id", "plan", "start", "end", "mrr_minor", "currency", "quantity", "status"];
     let (what, entity, k) = ("subscriptions", Entity::Subscription, ErrorKind::InvalidSubscription);
+    unique_columns(batches, "subscriptions")?;
     let mut out = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
     for b in batches {
         only_known(b, what, &KNOWN)?;
@@ -743,6 +747,7 @@ pub fn subscriptions_from_arrow(batches: &[RecordBatch]) -> Result<Vec<Subscript
 /// `invalid_timestamp` for an instant outside the supported years; `invalid_argument` when the
 /// batches disagree on their columns or an account id is null.
 pub fn columns_from_arrow(batches: &[RecordBatch]) -> Result<AccountColumns> {
+    unique_columns(batches, "source")?;
     let Some(first) = batches.first() else {
         return Ok(AccountColumns::by_row(Vec::new()));
     };
@@ -827,6 +832,19 @@ pub fn columns_from_arrow(batches: &[RecordBatch]) -> Result<AccountColumns> {
     }
     let columns = names.iter().zip(columns).filter_map(|(name, data)| data.map(|d| Column::new(*name, d))).collect();
     Ok(AccountColumns { account_ids: has_ids.then_some(ids), columns })
+}
+
+/// A table must not name a column twice (the reader would silently use the first).
+fn unique_columns(batches: &[RecordBatch], what: &str) -> Result<()> {
+    for b in batches {
+        let mut seen = std::collections::HashSet::new();
+        for f in b.schema_ref().fields() {
+            if !seen.insert(f.name().as_str()) {
+                return Err(Error::argument(what, format!("the table has two columns named `{}`", f.name())));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn mixed_batches(name: &str) -> Error {

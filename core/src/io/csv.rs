@@ -24,6 +24,24 @@ struct Table {
 fn read_table<R: Read>(reader: R, what: &str) -> Result<Table> {
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
     let headers: Vec<String> = rdr.headers().map_err(|e| Error::parse(what, e))?.iter().map(|h| h.trim().to_string()).collect();
+    // Every header names one column once, with a known type suffix if any: a repeated column or a
+    // mistyped suffix (`x:huge`) would otherwise be read silently (the first copy wins; the rest
+    // becomes a text column named `x:huge`).
+    let mut seen = std::collections::HashSet::new();
+    for h in &headers {
+        if let Some((_, suffix)) = h.rsplit_once(':') {
+            if !["number", "bool", "date", "string"].contains(&suffix) {
+                return Err(Error::Parse {
+                    what: what.to_string(),
+                    reason: format!("column `{h}`: unknown type `{suffix}` (use number, bool, date or string after the colon)"),
+                });
+            }
+        }
+        let (name, _) = split_typed(h);
+        if !seen.insert(name.to_string()) {
+            return Err(Error::Parse { what: what.to_string(), reason: format!("column `{name}` appears twice in the header") });
+        }
+    }
     let mut records = Vec::new();
     for r in rdr.records() {
         records.push(r.map_err(|e| Error::parse(what, e))?);

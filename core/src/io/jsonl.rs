@@ -7,15 +7,17 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-/// Reads one value per non-blank line; the error names the 1-based line.
+/// Reads one value per non-blank line; the error names the 1-based line. A UTF-8 byte-order mark
+/// at the start of the file is skipped (as the CSV reader does; editors on Windows write one).
 pub fn read<T: DeserializeOwned, R: BufRead>(reader: R, what: &str) -> Result<Vec<T>> {
     let mut out = Vec::new();
     for (i, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| Error::io(what, e))?;
+        let line = if i == 0 { line.strip_prefix('\u{feff}').unwrap_or(&line) } else { &line };
         if line.trim().is_empty() {
             continue;
         }
-        out.push(serde_json::from_str(&line).map_err(|e| Error::parse(format!("{what} line {}", i + 1), e))?);
+        out.push(serde_json::from_str(line).map_err(|e| Error::parse(format!("{what} line {}", i + 1), e))?);
     }
     Ok(out)
 }
@@ -27,4 +29,16 @@ pub fn write<T: Serialize, W: Write>(mut w: W, rows: &[T]) -> Result<()> {
         w.write_all(b"\n").map_err(|e| Error::io("JSON Lines output", e))?;
     }
     w.flush().map_err(|e| Error::io("JSON Lines output", e))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let text = "\u{feff}{\"a\": 1}\n\n{\"a\": 2}\n";
+        let rows: Vec<serde_json::Value> = super::read(text.as_bytes(), "rows").expect("reads");
+        assert_eq!(rows.len(), 2);
+        let bad = "{\"a\": 1}\n\u{feff}{\"a\": 2}\n";
+        assert!(super::read::<serde_json::Value, _>(bad.as_bytes(), "rows").is_err(), "only at the start of the file");
+    }
 }

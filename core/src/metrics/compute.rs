@@ -216,6 +216,9 @@ impl<'a> Plan<'a> {
         let mut need_executive = row.executives > 0;
         let mut need_activity = true;
         let mut need_survey = true;
+        // The instant of the latest survey found: responses at that same instant are compared
+        // (the lowest score counts), so the result does not depend on the order rows were added.
+        let mut survey_at = i64::MIN;
         let mut days = [0u128; 1];
         for i in (r.start..hi).rev() {
             let t = ev.ts[i];
@@ -223,7 +226,7 @@ impl<'a> Plan<'a> {
             let user = ev.user[i];
             let activity = class & ACTIVITY != 0;
             if t <= self.lookback_start {
-                if !(need_activity || need_champion || need_executive || need_survey) {
+                if !(need_activity || need_champion || need_executive || need_survey) && t != survey_at {
                     break;
                 }
             } else {
@@ -332,9 +335,10 @@ impl<'a> Plan<'a> {
                     }
                 }
             }
-            if need_survey && class & SURVEY != 0 {
+            if class & SURVEY != 0 && (need_survey || t == survey_at) {
                 if let Some(score) = self.score_of_set[ev.props[i] as usize] {
-                    row.last_survey = Some(score);
+                    row.last_survey = Some(row.last_survey.filter(|_| !need_survey).map_or(score, |s: f64| s.min(score)));
+                    survey_at = t;
                     need_survey = false;
                 }
             }
@@ -371,7 +375,10 @@ impl<'a> Plan<'a> {
                 Some(v) => row.mrr_minor = v,
                 None => row.mrr_overflow = true,
             }
-            if best.is_none_or(|(m, st, _)| (mrr, sub.start) > (m, st)) {
+            // Highest MRR, then the latest start, then the alphabetically first plan: a rule
+            // that does not depend on the order the rows were added.
+            if best.is_none_or(|(m, st, p)| (mrr, sub.start) > (m, st) || ((mrr, sub.start) == (m, st) && sub.plan.as_str() < p))
+            {
                 best = Some((mrr, sub.start, &sub.plan));
             }
             if let Some(e) = sub.end {

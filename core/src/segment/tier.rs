@@ -14,7 +14,9 @@ use super::{check_version, numeric, SEGMENT_VERSION};
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TierCuts {
-    /// Cut after the top `mark` share of customers (e.g. `[0.1, 0.3]`: top 10%, next 20%, rest).
+    /// Cut at the first customer where the cumulative customer share reaches `mark`, i.e. after
+    /// `ceil(mark × n)` customers (e.g. `[0.1, 0.3]`: top 10%, next 20%, rest; with 2,784
+    /// accounts the first tier holds 279, 10.02%).
     CustomerShare {
         /// Cumulative customer shares.
         marks: Vec<f64>,
@@ -211,7 +213,12 @@ impl ParetoConfig {
         let mut ends = Vec::with_capacity(marks.len() + 1);
         for &m in marks {
             let end = match &self.cuts {
-                TierCuts::CustomerShare { .. } => ((m * n as f64).round() as usize).min(n),
+                TierCuts::CustomerShare { .. } => {
+                    // The first account at which the cumulative customer share reaches the mark:
+                    // ceil(mark × n), with a hair of tolerance so an exact product is not pushed up.
+                    let x = m * n as f64;
+                    ((x - 1e-9 * x.max(1.0)).ceil().max(0.0) as usize).min(n)
+                }
                 TierCuts::RevenueShare { .. } => {
                     if total <= 0.0 {
                         return Err(Error::Argument {
