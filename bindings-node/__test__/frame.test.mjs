@@ -76,6 +76,13 @@ describe('frames', () => {
     assert.throws(() => snap.select(['nope']), { code: 'unknown_metric' })
   })
 
+  test('Date columns stay timestamps', () => {
+    const snap = sim.dataset.snapshot(sim.end)
+    const again = snap.withColumns({ account_id: snap.accountIds, created_again: snap.column('created_at') })
+    assert.equal(again.schema.find((c) => c.name === 'created_again').data_type, 'timestamp')
+    assert.deepEqual(again.column('created_again').map(Number), snap.column('created_at').map(Number))
+  })
+
   test('results as Arrow IPC (toArrow)', () => {
     const { tableFromIPC } = createRequire(import.meta.url)('apache-arrow')
     const snap = sim.dataset.snapshot(sim.end)

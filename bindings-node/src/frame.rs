@@ -2,9 +2,12 @@
 //! `AccountColumns` — `HealthScores` and `Snapshot` objects, result objects and arrays, and
 //! objects of column arrays (through their JSON form).
 
+use std::collections::BTreeMap;
+
 use arrow_ipc::writer::StreamWriter;
-use custfit::{AccountColumns, ToColumns};
-use napi::bindgen_prelude::{ClassInstance, Env, JavaScriptClassExt, Uint8Array, Unknown, ValueType};
+use custfit::{AccountColumns, DataType, ToColumns};
+use napi::bindgen_prelude::{Array, ClassInstance, Env, JavaScriptClassExt, Object, Uint8Array, Unknown, ValueType};
+use napi::JsValue;
 use napi_derive::napi;
 
 use crate::data::{string_arg, to_json};
@@ -30,10 +33,46 @@ pub fn account_columns(env: &Env, source: &Unknown<'_>, name: Option<&Unknown<'_
             return Ok(scores.inner.account_columns(name.as_deref().unwrap_or("health")));
         }
     }
+    let types = date_columns(source)?;
     let json = to_json(source, "", 0)
         .map_err(|u| invalid_argument("source", format!("at `{}`: {}", u.path, u.reason)))?
         .unwrap_or(serde_json::Value::Null);
-    custfit::frame::columns_from_json(&json, name.as_deref())
+    custfit::frame::columns_from_json_typed(&json, name.as_deref(), &types)
+}
+
+/// The columns of an object of column arrays whose values are all `Date`s (or null): timestamp
+/// columns (Dates cross as RFC 3339 text, which inference alone would read as `str`).
+fn date_columns(source: &Unknown<'_>) -> Result<BTreeMap<String, DataType>> {
+    let mut types = BTreeMap::new();
+    if source.get_type().core()? != ValueType::Object || source.is_array().core()? {
+        return Ok(types);
+    }
+    // SAFETY: the type was just checked.
+    let obj = unsafe { source.cast::<Object<'_>>() }.core()?;
+    for key in Object::keys(&obj).core()? {
+        let Some(value) = obj.get::<Unknown<'_>>(&key).core()? else { continue };
+        if !value.is_array().core()? {
+            continue;
+        }
+        // SAFETY: `is_array` was checked.
+        let arr = unsafe { value.cast::<Array<'_>>() }.core()?;
+        let (mut any, mut all) = (false, true);
+        for i in 0..arr.len() {
+            let Some(x) = arr.get::<Unknown<'_>>(i).core()? else { continue };
+            match x.get_type().core()? {
+                ValueType::Null | ValueType::Undefined => {}
+                ValueType::Object if x.is_date().core()? => any = true,
+                _ => {
+                    all = false;
+                    break;
+                }
+            }
+        }
+        if any && all {
+            types.insert(key, DataType::Timestamp);
+        }
+    }
+    Ok(types)
 }
 
 /// A per-account result as Arrow IPC bytes (stream format): `account_id` first (when the result

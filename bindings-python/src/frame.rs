@@ -2,9 +2,11 @@
 //! `AccountColumns` — `HealthScores` and `Snapshot` objects, result dicts and lists, column
 //! dicts (through their JSON form) and Arrow tables (read in place).
 
-use custfit::{AccountColumns, ToColumns};
+use std::collections::BTreeMap;
+
+use custfit::{AccountColumns, DataType, ToColumns};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDate, PyDict, PyList};
 
 use crate::convert::to_json;
 use crate::error::{detach, guard};
@@ -29,11 +31,27 @@ pub fn account_columns(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&
     }
 }
 
-/// A result dict or list (or a dict of columns) through its JSON form.
+/// A result dict or list (or a dict of columns) through its JSON form. A column of a dict of
+/// columns whose values are all `datetime`/`date` (or None) is a timestamp column.
 fn columns_from_py(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&str>) -> PyResult<AccountColumns> {
+    let mut types = BTreeMap::new();
+    if let Ok(d) = source.cast::<PyDict>() {
+        for (k, v) in d.iter() {
+            let (Ok(key), Ok(list)) = (k.extract::<String>(), v.cast::<PyList>()) else { continue };
+            let mut any = false;
+            let all = list.iter().all(|x| {
+                let date = x.is_instance_of::<PyDate>();
+                any |= date;
+                date || x.is_none()
+            });
+            if any && all {
+                types.insert(key, DataType::Timestamp);
+            }
+        }
+    }
     let json =
         to_json(source, "")?.map_err(|b| crate::error::invalid_argument("source", format!("at `{}`: {}", b.path, b.reason)));
-    guard(py, || custfit::frame::columns_from_json(&json?, name))
+    guard(py, || custfit::frame::columns_from_json_typed(&json?, name, &types))
 }
 
 /// A per-account result as a ``pyarrow.Table``: ``account_id`` first (when the result carries

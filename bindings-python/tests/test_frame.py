@@ -110,6 +110,14 @@ def test_arrow_pandas_polars_and_dicts(sim):
         snap.select(["nope"])
 
 
+def test_datetime_columns_stay_timestamps(sim):
+    snap = sim.dataset.snapshot(sim.end)
+    cols = snap.to_dict()
+    again = snap.with_columns({"account_id": cols["account_id"], "created_again": cols["created_at"]})
+    assert again.schema["created_again"] == "timestamp"
+    assert again.column("created_again") == snap.column("created_at")
+
+
 def test_results_as_arrow_tables(sim):
     snap = sim.dataset.snapshot(sim.end)
     ids = snap.account_ids

@@ -22,12 +22,14 @@
 //! # Ok::<(), custfit::Error>(())
 //! ```
 
+use std::collections::BTreeMap;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use crate::churn::RiskEntry;
 use crate::error::{Error, Result};
-use crate::metrics::{column_data, AccountColumns, Column, ToColumns};
+use crate::metrics::{column_data, AccountColumns, Column, DataType, ToColumns};
 use crate::segment::{Clustering, ParetoTiers, QuantileBuckets, RfmScores, SegmentAssignment};
 
 #[cfg(doc)]
@@ -68,6 +70,13 @@ fn has_all(value: &Json, keys: &[&str]) -> bool {
 /// `invalid_argument` for anything else; `parse_error` when a recognised result does not read
 /// back (an edited dict).
 pub fn columns_from_json(value: &Json, name: Option<&str>) -> Result<AccountColumns> {
+    columns_from_json_typed(value, name, &BTreeMap::new())
+}
+
+/// [`columns_from_json`] with the types of some columns of a column map given rather than
+/// inferred: what a binding passes when a column holds its language's dates (converted to RFC
+/// 3339 text, which inference would read as `str`).
+pub fn columns_from_json_typed(value: &Json, name: Option<&str>, types: &BTreeMap<String, DataType>) -> Result<AccountColumns> {
     let first = value.as_array().and_then(|a| a.first());
     let kind = RESULT_KINDS.iter().find(|(kind, keys, _)| match *kind {
         "churn forecast" => first.is_some_and(|f| has_all(f, keys)),
@@ -88,7 +97,7 @@ pub fn columns_from_json(value: &Json, name: Option<&str>) -> Result<AccountColu
         return Ok(Vec::<RiskEntry>::new().account_columns(name.unwrap_or("churn")));
     }
     match value.as_object() {
-        Some(map) if !map.is_empty() && map.values().all(Json::is_array) => column_map(map),
+        Some(map) if !map.is_empty() && map.values().all(Json::is_array) => column_map(map, types),
         _ => Err(Error::argument(
             "columns",
             format!(
@@ -99,7 +108,7 @@ pub fn columns_from_json(value: &Json, name: Option<&str>) -> Result<AccountColu
     }
 }
 
-fn column_map(map: &serde_json::Map<String, Json>) -> Result<AccountColumns> {
+fn column_map(map: &serde_json::Map<String, Json>, types: &BTreeMap<String, DataType>) -> Result<AccountColumns> {
     let mut ids = None;
     let mut columns = Vec::with_capacity(map.len());
     for (key, values) in map {
@@ -109,7 +118,7 @@ fn column_map(map: &serde_json::Map<String, Json>) -> Result<AccountColumns> {
             ids = Some(read.ok_or_else(|| Error::argument("account_id", "every account id must be text"))?);
             continue;
         }
-        let data = column_data(key, values, None).map_err(|reason| Error::argument(key, reason))?;
+        let data = column_data(key, values, types.get(key).copied()).map_err(|reason| Error::argument(key, reason))?;
         columns.push(Column::new(key.clone(), data));
     }
     Ok(AccountColumns { account_ids: ids, columns })
