@@ -213,8 +213,8 @@ impl PyChurnModel {
 
     /// Loads a saved model from a file.
     #[staticmethod]
-    fn load(py: Python<'_>, path: &str) -> PyResult<Self> {
-        Ok(PyChurnModel { inner: guard(py, || ChurnModel::load(path))? })
+    fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
+        Ok(PyChurnModel { inner: guard(py, || ChurnModel::load(&path))? })
     }
 
     /// The model as versioned JSON text.
@@ -223,8 +223,8 @@ impl PyChurnModel {
     }
 
     /// Saves atomically to a file.
-    fn save(&self, py: Python<'_>, path: &str) -> PyResult<()> {
-        guard(py, || self.inner.save(path))
+    fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        guard(py, || self.inner.save(&path))
     }
 
     /// ``"logistic"`` or ``"boosted_trees"``.

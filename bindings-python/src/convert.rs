@@ -25,6 +25,9 @@ impl Bad {
     }
 }
 
+/// Why a Python `str` holding a lone surrogate (e.g. `"\ud800"`, from a bad decode) is refused.
+const NOT_UNICODE: &str = "text is not valid Unicode (it holds a lone surrogate)";
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
@@ -74,7 +77,10 @@ fn value_to_json(obj: &Bound<'_, PyAny>, path: &str, dates: bool, depth: usize) 
         });
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Ok(Value::String(s.to_cow()?.into_owned())));
+        return Ok(match s.to_cow() {
+            Ok(text) => Ok(Value::String(text.into_owned())),
+            Err(_) => Err(Bad::new(path, NOT_UNICODE)),
+        });
     }
     if obj.is_instance_of::<PyDate>() && !dates {
         return Ok(Err(Bad::new(path, "a date or datetime is not a valid value here (use text or a number)")));
@@ -127,7 +133,9 @@ fn map_to_json(
         let Ok(key) = k.cast::<PyString>() else {
             return Ok(Err(Bad::new(path, format!("keys must be str, got {}", type_name(&k)))));
         };
-        let key = key.to_cow()?;
+        let Ok(key) = key.to_cow() else {
+            return Ok(Err(Bad::new(path, format!("a key {NOT_UNICODE}"))));
+        };
         let key: &str = &key;
         match item(key, &v, &join(path, key))? {
             Ok(v) => {

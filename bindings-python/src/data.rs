@@ -35,10 +35,25 @@ pub fn ingest_options(py: Python<'_>, options: Option<&Bound<'_, PyAny>>) -> PyR
 }
 
 /// Arrow batches or converted rows, ingested through the matching core call.
+/// Writing while another thread reads: a dataset that a running call (a snapshot on another
+/// thread, which releases the GIL) is reading cannot be written to at the same moment; the write
+/// fails at once with `invalid_argument` and changes nothing. Add rows when the read is done, or
+/// read a `ds.copy()`.
+fn writable<'a, 'py>(slf: &'a Bound<'py, PyDataset>) -> PyResult<PyRefMut<'py, PyDataset>> {
+    slf.try_borrow_mut().map_err(|_| {
+        let e = invalid_argument(
+            "dataset",
+            "it is being read by another thread (e.g. a snapshot); add rows when that call returns, or read a copy (ds.copy())",
+        );
+        crate::error::to_py(slf.py(), &e)
+    })
+}
+
 macro_rules! ingest {
     ($self:ident, $py:ident, $data:ident, $options:ident, $entity:expr, $arrow:ident, $run:path) => {{
         let options = ingest_options($py, $options)?;
-        let ds = &mut $self.inner;
+        let mut this = writable($self)?;
+        let ds = &mut this.inner;
         let report = match read_input($data)? {
             Input::Arrow(batches) => $run($py, move || ds.$arrow(&batches, &options))?,
             Input::Rows(list) => {
@@ -63,35 +78,35 @@ impl PyDataset {
     /// with those columns, every other column being an attribute. Returns the ingest report.
     #[pyo3(signature = (data, options=None))]
     fn add_accounts<'py>(
-        &mut self,
+        slf: &Bound<'py, Self>,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        ingest!(self, py, data, options, Entity::Account, add_accounts_arrow, guard)
+        ingest!(slf, py, data, options, Entity::Account, add_accounts_arrow, guard)
     }
 
     /// Adds users (``id``, ``account_id``, ``role``, ``created_at``, ``deactivated_at``).
     #[pyo3(signature = (data, options=None))]
     fn add_users<'py>(
-        &mut self,
+        slf: &Bound<'py, Self>,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        ingest!(self, py, data, options, Entity::User, add_users_arrow, guard)
+        ingest!(slf, py, data, options, Entity::User, add_users_arrow, guard)
     }
 
     /// Adds subscriptions. Dicts use the serde form (``mrr: {"minor", "currency"}``); Arrow
     /// tables the flat CSV layout (``mrr_minor``, ``currency``).
     #[pyo3(signature = (data, options=None))]
     fn add_subscriptions<'py>(
-        &mut self,
+        slf: &Bound<'py, Self>,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        ingest!(self, py, data, options, Entity::Subscription, add_subscriptions_arrow, guard)
+        ingest!(slf, py, data, options, Entity::Subscription, add_subscriptions_arrow, guard)
     }
 
     /// Adds events (``account_id``, ``user_id``, ``timestamp``, ``name``, ``properties``). Arrow
@@ -99,12 +114,12 @@ impl PyDataset {
     /// the GIL.
     #[pyo3(signature = (data, options=None))]
     fn add_events<'py>(
-        &mut self,
+        slf: &Bound<'py, Self>,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         options: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        ingest!(self, py, data, options, Entity::Event, add_events_arrow, detach)
+        ingest!(slf, py, data, options, Entity::Event, add_events_arrow, detach)
     }
 
     /// Number of accounts.

@@ -39,9 +39,14 @@ def test_simulator_round_trip(tmp_path):
     assert risk[0]["rank"] == 1 and len(risk[0]["drivers"]) == 3
     assert all(a["probability"] >= b["probability"] for a, b in zip(risk, risk[1:]))
     path = tmp_path / "model.json"
-    gb.save(str(path))
-    again = custfit.ChurnModel.load(str(path))
+    gb.save(path)  # a pathlib.Path or str
+    again = custfit.ChurnModel.load(path)
     assert again.predict(test.x).tolist() == gb.predict(test.x).tolist()
+    assert custfit.ChurnModel.load(str(path)).to_json() == gb.to_json()
+    # A failed save leaves nothing behind and the old file intact.
+    with pytest.raises(custfit.CustfitIOError):
+        gb.save(tmp_path / "missing-dir" / "model.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
     assert again.predict(test.x.tolist()) == gb.predict(test.x).tolist()  # rows in, a list out
     bt = custfit.churn_backtest(ts, None, folds=2)
     assert len(bt["folds"]) == 2

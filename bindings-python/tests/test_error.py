@@ -131,3 +131,41 @@ def test_junk_arguments_never_escape_as_anything_but_coded_or_type_errors():
                     call(method, args, f"{oname}.{m}{tuple(args)!r:.60}")
     assert calls > 5000
     assert escaped == []
+
+
+def test_lone_surrogates_have_codes():
+    ds = custfit.Dataset()
+    with pytest.raises(custfit.InvalidInputError) as info:
+        ds.add_accounts([{"id": "\ud800", "created_at": "2024-01-01"}])
+    assert info.value.code == "invalid_account" and "Unicode" in str(info.value)
+    with pytest.raises(custfit.ParseError):
+        custfit.Scorecard({"name": "\ud800", "measures": []})
+    assert ds.account_count == 0
+
+
+def test_writing_while_another_thread_reads_is_a_coded_error():
+    import threading
+
+    sim = custfit.simulate(accounts=400, days=200, seed=3)
+    ds = sim.dataset
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read():
+        while not stop.is_set():
+            ds.snapshot(sim.end)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(200):
+            try:
+                ds.add_events([], {"now": "2030-01-01"})
+            except custfit.CustfitError as e:
+                errors.append(e)
+    finally:
+        stop.set()
+        reader.join()
+    # Whether or not a write met a running read, nothing uncoded escaped and nothing changed.
+    assert all(e.code == "invalid_argument" and "another thread" in str(e) for e in errors)
+    assert ds.event_count == sim.dataset.event_count

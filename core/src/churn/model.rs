@@ -461,16 +461,32 @@ impl ChurnModel {
         Ok(())
     }
 
-    /// Saves to a file atomically (write to a temporary file, then rename).
-    pub fn save(&self, path: &str) -> Result<()> {
-        let tmp = format!("{path}.tmp-{}", std::process::id());
-        std::fs::write(&tmp, self.to_json()).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    /// Saves to a file atomically: the JSON goes to a temporary file beside `path`, is flushed
+    /// to disk (`fsync`), then renamed over `path`; on any failure the temporary file is removed
+    /// and `path` is untouched.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        use std::io::Write;
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".tmp-{}", std::process::id()));
+        let tmp = std::path::PathBuf::from(tmp);
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(self.to_json().as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(&shown, e)
+        })
     }
 
     /// Loads from a file.
-    pub fn load(path: &str) -> Result<ChurnModel> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<ChurnModel> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(&path.display().to_string(), e))?;
         Self::from_json(&text)
     }
 }
