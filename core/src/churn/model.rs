@@ -479,14 +479,14 @@ impl ChurnModel {
         };
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            Error::io(&shown, e)
+            Error::io(shown.clone(), e)
         })
     }
 
     /// Loads from a file.
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<ChurnModel> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(&path.display().to_string(), e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
         Self::from_json(&text)
     }
 }
