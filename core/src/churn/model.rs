@@ -479,7 +479,7 @@ impl ChurnModel {
         };
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            Error::io(shown.clone(), e)
+            Error::io(shown, e)
         })
     }
 
