@@ -3,7 +3,7 @@
 //! result as a plain object.
 
 use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
-use napi::bindgen_prelude::Env;
+use napi::bindgen_prelude::{Env, Unknown};
 use napi_derive::napi;
 
 use crate::document::from_value as document;
@@ -74,14 +74,10 @@ pub fn fit_clusters(
 pub fn assign_clusters(
     env: Env,
     snapshot: &Snapshot,
-    #[napi(ts_arg_type = "object | string")] model: serde_json::Value,
+    #[napi(ts_arg_type = "object | string")] model: Unknown<'_>,
 ) -> napi::Result<Vec<u32>> {
     let run = || {
-        let model: ClusterModel = match model {
-            serde_json::Value::String(text) => serde_json::from_str(&text),
-            v => serde_json::from_value(v),
-        }
-        .map_err(|e| custfit::Error::Parse { what: "cluster model".into(), reason: e.to_string() })?;
+        let model: ClusterModel = crate::document::document(&model, "model")?;
         Ok(model.predict(&snapshot.inner)?.into_iter().map(|c| c as u32).collect())
     };
     run().throw(&env)

@@ -5,8 +5,8 @@ use custfit::document::Document;
 use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig, QuantileConfig, RfmConfig, RuleSegmentation};
 use pyo3::prelude::*;
 
-use crate::document::{document_json, optional_document};
-use crate::error::{detach, guard, IntoPyResult};
+use crate::document::{document, optional_document};
+use crate::error::detach;
 use crate::metrics::PySnapshot;
 // results go back in their serde (JSON) form, the same way in every module
 use crate::health::to_py as out;
@@ -80,10 +80,7 @@ pub fn fit_clusters<'py>(
 /// Cluster numbers of every row for a fitted ``model`` (dict or JSON).
 #[pyfunction]
 pub fn assign_clusters(py: Python<'_>, snapshot: &PySnapshot, model: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
-    let text = document_json(model, "cluster model")?.py(py)?;
-    let m: ClusterModel = guard(py, || {
-        serde_json::from_str(&text).map_err(|e| custfit::Error::Parse { what: "cluster model".into(), reason: e.to_string() })
-    })?;
+    let m: ClusterModel = document(py, model, "cluster model")?;
     detach(py, || m.predict(&snapshot.inner))
 }
 

@@ -91,3 +91,16 @@ fn clustering_work_is_bounded() {
     let wide = ClusterCount::Silhouette { min: 2, max: 100 };
     assert_eq!(code(config(MAX_RESTARTS, MAX_ITERATIONS, wide).fit(&snap)), "invalid_config");
 }
+
+#[test]
+fn simulation_volume_is_bounded_before_any_work() {
+    let t = Instant::now();
+    for config in [
+        SimulationConfig::default().with_accounts(10_000_000).with_days(3650).with_activity_scale(100.0),
+        SimulationConfig::default().with_accounts(100_000).with_days(365),
+    ] {
+        assert_eq!(code(Simulation::generate(&config)), "invalid_config");
+    }
+    assert!(t.elapsed() < Duration::from_millis(100), "{:?}", t.elapsed());
+    SimulationConfig::default().with_accounts(2_000).with_days(365).validate().expect("the default-sized base");
+}

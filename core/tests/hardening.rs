@@ -110,3 +110,25 @@ fn ambiguous_columns_are_refused() {
     let e = ds.add_events_arrow(&[batch], &IngestOptions::default()).expect_err("two account_id columns");
     assert!(e.to_string().contains("two columns named `account_id`"), "{e}");
 }
+
+/// A saved cluster model is checked when read: an edited one (a zero standard deviation, a
+/// centroid of the wrong length, a NaN) is a `parse_error`, not different clusters.
+#[test]
+fn tampered_cluster_models_are_refused() {
+    use custfit::document::Document;
+    use custfit::segment::ClusterModel;
+    let good = serde_json::json!({"version": 1, "metrics": ["mau", "mrr"], "means": [1.0, 2.0], "stds": [1.0, 3.0],
+        "centroids": [[0.0, 0.0], [1.0, -1.0]]});
+    ClusterModel::from_json_value(good.clone()).expect("a fitted model reads");
+    for (field, value) in [
+        ("stds", serde_json::json!([0.0, 3.0])),
+        ("stds", serde_json::json!([1.0, -3.0])),
+        ("centroids", serde_json::json!([[0.0]])),
+        ("centroids", serde_json::json!([])),
+        ("means", serde_json::json!([1.0])),
+    ] {
+        let mut bad = good.clone();
+        bad[field] = value;
+        assert_eq!(ClusterModel::from_json_value(bad).expect_err(field).code(), "parse_error", "{field}");
+    }
+}

@@ -451,7 +451,9 @@ class SimulationConfig(TypedDict):
     """Random seed; the same seed gives the same customer base."""
 
     accounts: int
-    """Number of accounts."""
+    """Number of accounts (1 to 10,000,000; with `days`, `activity_scale` and
+    `max_users_per_account` within `MAX_SIMULATION_VOLUME`).
+    """
 
     start: str
     """First simulated day (events start here; older accounts have subscription history before it)."""

@@ -272,16 +272,36 @@ impl ClusterModel {
             .collect())
     }
 
+    /// Checks a (possibly edited) model: version, one mean, standard deviation and centroid
+    /// coordinate per metric, every number finite, every standard deviation positive (a fitted
+    /// model writes 1 for a constant metric), at most 100 centroids.
+    pub fn validate(&self) -> Result<()> {
+        check_version(self.version, "cluster model")?;
+        let p = self.metrics.len();
+        if p == 0
+            || self.means.len() != p
+            || self.stds.len() != p
+            || self.centroids.is_empty()
+            || self.centroids.len() > 100
+            || self.centroids.iter().any(|c| c.len() != p)
+        {
+            return Err(Error::parse(
+                "cluster model",
+                "needs metrics, one mean, std and centroid coordinate per metric, and 1 to 100 centroids",
+            ));
+        }
+        if self.means.iter().chain(self.centroids.iter().flatten()).any(|x| !x.is_finite()) {
+            return Err(Error::parse("cluster model", "means and centroids must be finite numbers"));
+        }
+        if self.stds.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(Error::parse("cluster model", "standard deviations must be finite and positive"));
+        }
+        Ok(())
+    }
+
     /// Assigns every row of `snapshot` to its nearest centroid.
     pub fn predict(&self, snapshot: &Snapshot) -> Result<Vec<usize>> {
-        check_version(self.version, "cluster model")?;
-        if self.means.len() != self.metrics.len()
-            || self.stds.len() != self.metrics.len()
-            || self.centroids.is_empty()
-            || self.centroids.iter().any(|c| c.len() != self.metrics.len())
-        {
-            return Err(Error::parse("cluster model", "means, stds and centroids must have one entry per metric"));
-        }
+        self.validate()?;
         Ok(self.standardise(snapshot)?.iter().map(|p| nearest(p, &self.centroids).0).collect())
     }
 }

@@ -124,6 +124,7 @@ crate::document::document! {
     QuantileConfig => "quantile config", SEGMENT_VERSION;
     RfmConfig => "rfm config", SEGMENT_VERSION;
     ClusterConfig => "cluster config", SEGMENT_VERSION;
+    ClusterModel => "cluster model", SEGMENT_VERSION;
     CapacityConfig => "capacity config", SEGMENT_VERSION;
 }
 

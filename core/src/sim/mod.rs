@@ -29,7 +29,8 @@ use crate::time::{Timestamp, MS_PER_DAY};
 pub struct SimulationConfig {
     /// Random seed; the same seed gives the same customer base.
     pub seed: u64,
-    /// Number of accounts.
+    /// Number of accounts (1 to 10,000,000; with `days`, `activity_scale` and
+    /// `max_users_per_account` within [`MAX_SIMULATION_VOLUME`]).
     pub accounts: usize,
     /// First simulated day (events start here; older accounts have subscription history before it).
     pub start: Timestamp,
@@ -102,6 +103,22 @@ impl SimulationConfig {
         if self.max_users_per_account == 0 || self.max_users_per_account > 100_000 {
             return Err(Error::config("max_users_per_account", "must be between 1 and 100,000"));
         }
+        // Each setting is bounded, and so is their product: the events generated grow with
+        // accounts × days × activity (about 19 events per unit at the defaults) and with the
+        // users an account may have.
+        let volume = self.accounts as f64
+            * f64::from(self.days)
+            * self.activity_scale
+            * (self.max_users_per_account as f64 / 60.0).max(1.0);
+        if volume > MAX_SIMULATION_VOLUME {
+            return Err(Error::config(
+                "accounts",
+                format!(
+                    "accounts × days × activity_scale × max(1, max_users_per_account / 60) is {volume:.3e}, more than \
+                     {MAX_SIMULATION_VOLUME:.0e} (about 200 million events); simulate fewer accounts, days or activity"
+                ),
+            ));
+        }
         if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(Error::config("currency", "must be a three-letter uppercase ISO 4217 code"));
         }
@@ -113,6 +130,10 @@ impl SimulationConfig {
         Ok(())
     }
 }
+
+/// The largest simulation accepted: accounts × days × activity_scale × max(1,
+/// max_users_per_account / 60) — about 200 million events, a few GiB.
+pub const MAX_SIMULATION_VOLUME: f64 = 1e7;
 
 /// The usage rhythm of an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
