@@ -256,7 +256,10 @@ export interface GoalProgress {
 export interface SimulationConfig {
   /** Random seed; the same seed gives the same customer base. */
   seed: number
-  /** Number of accounts. */
+  /**
+   * Number of accounts (1 to 10,000,000; with `days`, `activity_scale` and
+   * `max_users_per_account` within `MAX_SIMULATION_VOLUME`).
+   */
   accounts: number
   /** First simulated day (events start here; older accounts have subscription history before it). */
   start: string
