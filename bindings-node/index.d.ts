@@ -25,8 +25,15 @@ export interface IngestReport {
   accepted: number
   /** Rows set aside (lenient mode only; strict mode errors instead). */
   rejected: Array<RejectedRow>
-  /** Identical events dropped under `DuplicatePolicy::Drop`. */
+  /** Identical rows dropped under `DuplicatePolicy::Drop`. */
   duplicates_dropped: number
+  /**
+   * Accepted rows dated before their account was created (a user's `created_at`, a
+   * subscription's `start`, an event's `timestamp`): kept — a CRM's creation date often
+   * trails the first product use — but counted, so a data problem does not pass unseen.
+   * Left out of the JSON form when 0.
+   */
+  before_account_created?: number
 }
 
 /** Bytes held by a dataset, by part. */

@@ -263,7 +263,10 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     )
     assert rep["rejected"], rep
     add("Dataset.add_users", rep, T.IngestReport)
-    add("Dataset.add_subscriptions", custfit.Dataset().add_subscriptions([]), T.IngestReport)
+    late = custfit.Dataset()  # a subscription starting before its account: counted in the report
+    late.add_accounts([{"id": "l", "created_at": "2024-02-01"}], {"now": "2024-03-01"})
+    early = {"account_id": "l", "plan": "p", "start": "2024-01-01", "mrr": {"minor": 1, "currency": "USD"}}
+    add("Dataset.add_subscriptions", late.add_subscriptions([early]), T.IngestReport)
     add("Dataset.add_events", custfit.Dataset().add_events([]), T.IngestReport)
     add("Dataset.memory_usage", ds.memory_usage(), T.MemoryUsage)
     fam = family()

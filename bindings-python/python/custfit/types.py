@@ -148,7 +148,14 @@ class IngestReport(TypedDict):
     """Rows set aside (lenient mode only; strict mode errors instead)."""
 
     duplicates_dropped: int
-    """Identical events dropped under `DuplicatePolicy::Drop`."""
+    """Identical rows dropped under `DuplicatePolicy::Drop`."""
+
+    before_account_created: NotRequired[int]
+    """Accepted rows dated before their account was created (a user's `created_at`, a
+    subscription's `start`, an event's `timestamp`): kept — a CRM's creation date often
+    trails the first product use — but counted, so a data problem does not pass unseen.
+    Left out of the JSON form when 0.
+    """
 
 
 class MemoryUsage(TypedDict):

@@ -587,7 +587,7 @@ impl Dataset {
             accepted += 1;
         }
         self.attribute_types = attr_types;
-        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped })
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped, before_account_created: 0 })
     }
 
     // ---------------------------------------------------------------- users
@@ -647,11 +647,12 @@ impl Dataset {
             }
         }
         let accepted = staged.len();
+        let early = staged.iter().filter(|u| u.created_at < self.accounts[u.account as usize].created_at.millis()).count();
         for row in staged {
             self.user_index.insert(row.id.clone(), self.users.len() as u32);
             self.users.push(row);
         }
-        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped })
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped, before_account_created: early })
     }
 
     // ---------------------------------------------------------------- subscriptions
@@ -741,6 +742,7 @@ impl Dataset {
             }
         }
         let accepted = staged.len();
+        let early = staged.iter().filter(|r| r.start < self.accounts[r.account as usize].created_at.millis()).count();
         self.currency = currency;
         self.subscriptions.extend(staged);
         self.subscriptions.sort_by_key(|s| (s.account, s.start));
@@ -753,7 +755,7 @@ impl Dataset {
             }
             self.subscription_offsets.push(j);
         }
-        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped })
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped, before_account_created: early })
     }
 
     // ---------------------------------------------------------------- events
@@ -788,6 +790,7 @@ impl Dataset {
             return Err(Error::argument("events", "too many distinct event names or property keys"));
         }
         sort_staged(&mut staged);
+        let early = staged.iter().filter(|e| e.ts < self.accounts[e.account as usize].created_at.millis()).count();
         let (store, duplicates) = self.merge_events(&staged, options.duplicates);
         let mut dropped = 0;
         if !duplicates.is_empty() {
@@ -825,7 +828,7 @@ impl Dataset {
         self.prop_strings.extend_committed(new_strings);
         self.prop_sets.extend_committed(new_sets);
         self.events = store;
-        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped })
+        Ok(IngestReport { accepted, rejected: out.rejected, duplicates_dropped: dropped, before_account_created: early })
     }
 
     /// Merges sorted staged events into a copy of the store. Returns the new store and the batch

@@ -123,8 +123,18 @@ pub struct IngestReport {
     pub accepted: usize,
     /// Rows set aside (lenient mode only; strict mode errors instead).
     pub rejected: Vec<RejectedRow>,
-    /// Identical events dropped under [`DuplicatePolicy::Drop`].
+    /// Identical rows dropped under [`DuplicatePolicy::Drop`].
     pub duplicates_dropped: usize,
+    /// Accepted rows dated before their account was created (a user's `created_at`, a
+    /// subscription's `start`, an event's `timestamp`): kept — a CRM's creation date often
+    /// trails the first product use — but counted, so a data problem does not pass unseen.
+    /// Left out of the JSON form when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub before_account_created: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A field-level problem found while reading a row, before it is tied to an entity.
