@@ -1327,8 +1327,11 @@ export declare class Dataset {
  * `unknown_name`, `expr_limit`), `.position` and `.suggestion`.
  */
 export declare class Expr {
-  /** Compiles `source` against a schema `{name: 'int' | 'float' | 'bool' | 'str' | 'timestamp'}`. */
-  constructor(source: string, schema: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'>, limits?: { max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string)
+  /**
+   * Compiles `source` against a schema `{name: 'int' | 'float' | 'bool' | 'str' | 'timestamp'}`
+   * or against a `Snapshot`'s columns.
+   */
+  constructor(source: string, schema: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> | Snapshot, limits?: { max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string)
   /** Compiles `source` against a snapshot's schema. */
   static compile(source: string, snapshot: Snapshot, limits?: { max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string): Expr
   /** The source text. */

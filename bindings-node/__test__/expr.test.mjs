@@ -35,3 +35,14 @@ test('schema object and errors', () => {
   assert.throws(() => new custfit.Expr('days >', { days: 'int' }), (err) => err.code === 'expr_syntax' && err.position === 6)
   assert.throws(() => new custfit.Expr('days', { days: 'decimal' }), (err) => err.code === 'invalid_argument')
 })
+
+test('a Snapshot as the schema; integers beyond 2^32 in limits and configs', () => {
+  const sim = custfit.simulate({ accounts: 40, days: 30, seed: 2 })
+  const snap = sim.dataset.snapshot(sim.end)
+  assert.equal(new custfit.Expr('mau > 1', snap).resultType, 'bool')
+  // The documented default max_cost is 1e10: a whole number, not a float, in every config.
+  assert.equal(new custfit.Expr('mau > 1', snap, { max_cost: 1e10 }).resultType, 'bool')
+  assert.equal(custfit.Expr.compile('mau > 1', snap, { max_cost: 1e10 }).resultType, 'bool')
+  assert.ok(custfit.fitClusters(snap, { metrics: ['mau', 'mrr'], seed: 5e9 }).k >= 1)
+  assert.throws(() => custfit.paretoTiers(snap, { version: 1, extra: 1 }), { code: 'parse_error' })
+})

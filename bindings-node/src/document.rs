@@ -40,17 +40,6 @@ fn arg(value: Option<&Unknown<'_>>, name: &str) -> Result<Arg> {
     }
 }
 
-/// A document from a JSON value the napi layer already converted (`serde_json::Value`
-/// parameters): a string is JSON text.
-pub fn from_value<T: Document + Default>(value: Option<Value>, name: &str) -> Result<T> {
-    match value {
-        None | Some(Value::Null) => Ok(T::default()),
-        Some(Value::String(text)) => T::from_json_str(&text),
-        Some(v @ Value::Object(_)) => T::from_json_value(v),
-        Some(_) => Err(invalid_argument(name, "expected an object or its JSON text")),
-    }
-}
-
 /// A required document argument.
 pub fn document<T: Document>(value: &Unknown<'_>, name: &str) -> Result<T> {
     match arg(Some(value), name)? {
@@ -77,16 +66,5 @@ pub fn part<T: DeserializeOwned + Default>(value: Option<&Unknown<'_>>, name: &s
         Arg::Absent => Ok(T::default()),
         Arg::Text(text) => serde_json::from_str(&text).map_err(parse),
         Arg::Json(v) => serde_json::from_value(v).map_err(parse),
-    }
-}
-
-/// [`part`] for a JSON value the napi layer already converted: absent or null → default; a
-/// string is JSON text.
-pub fn part_value<T: DeserializeOwned + Default>(value: Option<Value>, name: &str) -> Result<T> {
-    let parse = |e: serde_json::Error| Error::Parse { what: name.into(), reason: e.to_string() };
-    match value {
-        None | Some(Value::Null) => Ok(T::default()),
-        Some(Value::String(text)) => serde_json::from_str(&text).map_err(parse),
-        Some(v) => serde_json::from_value(v).map_err(parse),
     }
 }

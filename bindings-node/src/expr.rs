@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use custfit::{DataType, Expr as CoreExpr, ExprLimits};
-use napi::bindgen_prelude::Env;
+use napi::bindgen_prelude::{ClassInstance, Env, JavaScriptClassExt, Unknown, ValueType};
 use napi_derive::napi;
 
-use crate::document::part_value;
-use crate::error::{invalid_argument, Result, Throw};
+use crate::data::to_json;
+use crate::document::part;
+use crate::error::{invalid_argument, IntoCore, Result, Throw};
 use crate::metrics::Snapshot;
 
 fn schema_from(value: serde_json::Value) -> Result<Vec<(String, DataType)>> {
@@ -45,18 +46,28 @@ pub struct Expr {
 
 #[napi]
 impl Expr {
-    /// Compiles `source` against a schema `{name: 'int' | 'float' | 'bool' | 'str' | 'timestamp'}`.
+    /// Compiles `source` against a schema `{name: 'int' | 'float' | 'bool' | 'str' | 'timestamp'}`
+    /// or against a `Snapshot`'s columns.
     #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         source: String,
-        #[napi(ts_arg_type = "Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'>")] schema: serde_json::Value,
+        #[napi(ts_arg_type = "Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> | Snapshot")] schema: Unknown<'_>,
         #[napi(ts_arg_type = "{ max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string")]
-        limits: Option<serde_json::Value>,
+        limits: Option<Unknown<'_>>,
     ) -> napi::Result<Self> {
         let run = || {
-            let schema = schema_from(schema)?;
-            let limits: ExprLimits = part_value(limits, "limits")?;
+            let schema = if schema.get_type().core()? == ValueType::Object && Snapshot::instance_of(&env, &schema).core()? {
+                // SAFETY: `instance_of` just confirmed the class.
+                let snap: ClassInstance<'_, Snapshot> = unsafe { schema.cast() }.core()?;
+                snap.inner.schema()
+            } else {
+                let json = to_json(&schema, "", 0)
+                    .map_err(|u| invalid_argument("schema", format!("at `{}`: {}", u.path, u.reason)))?
+                    .unwrap_or(serde_json::Value::Null);
+                schema_from(json)?
+            };
+            let limits: ExprLimits = part(limits.as_ref(), "limits")?;
             Ok(Expr { inner: Arc::new(CoreExpr::compile_with(&source, &schema, &limits)?) })
         };
         run().throw(&env)
@@ -69,10 +80,10 @@ impl Expr {
         source: String,
         snapshot: &Snapshot,
         #[napi(ts_arg_type = "{ max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string")]
-        limits: Option<serde_json::Value>,
+        limits: Option<Unknown<'_>>,
     ) -> napi::Result<Self> {
         let run = || {
-            let limits: ExprLimits = part_value(limits, "limits")?;
+            let limits: ExprLimits = part(limits.as_ref(), "limits")?;
             Ok(Expr { inner: Arc::new(CoreExpr::compile_with(&source, &snapshot.inner.schema(), &limits)?) })
         };
         run().throw(&env)

@@ -6,7 +6,7 @@ use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig
 use napi::bindgen_prelude::{Env, Unknown};
 use napi_derive::napi;
 
-use crate::document::from_value as document;
+use crate::document::{document, optional_document};
 use crate::error::{Result, Throw};
 use crate::metrics::Snapshot;
 
@@ -19,9 +19,9 @@ fn json<T: serde::Serialize>(v: Result<T>) -> Result<serde_json::Value> {
 pub fn segment_rules(
     env: Env,
     snapshot: &Snapshot,
-    #[napi(ts_arg_type = "object | string")] config: serde_json::Value,
+    #[napi(ts_arg_type = "object | string")] config: Unknown<'_>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(document::<RuleSegmentation>(Some(config), "rule segmentation")?.apply(&snapshot.inner));
+    let run = || json(document::<RuleSegmentation>(&config, "config")?.apply(&snapshot.inner));
     run().throw(&env)
 }
 
@@ -30,9 +30,9 @@ pub fn segment_rules(
 pub fn pareto_tiers(
     env: Env,
     snapshot: &Snapshot,
-    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+    #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(document::<ParetoConfig>(config, "pareto config")?.apply(&snapshot.inner));
+    let run = || json(optional_document::<ParetoConfig>(config.as_ref(), "config")?.apply(&snapshot.inner));
     run().throw(&env)
 }
 
@@ -41,9 +41,9 @@ pub fn pareto_tiers(
 pub fn quantile_buckets(
     env: Env,
     snapshot: &Snapshot,
-    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+    #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(document::<QuantileConfig>(config, "quantile config")?.apply(&snapshot.inner));
+    let run = || json(optional_document::<QuantileConfig>(config.as_ref(), "config")?.apply(&snapshot.inner));
     run().throw(&env)
 }
 
@@ -52,9 +52,9 @@ pub fn quantile_buckets(
 pub fn rfm_scores(
     env: Env,
     snapshot: &Snapshot,
-    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+    #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(document::<RfmConfig>(config, "rfm config")?.apply(&snapshot.inner));
+    let run = || json(optional_document::<RfmConfig>(config.as_ref(), "config")?.apply(&snapshot.inner));
     run().throw(&env)
 }
 
@@ -63,9 +63,9 @@ pub fn rfm_scores(
 pub fn fit_clusters(
     env: Env,
     snapshot: &Snapshot,
-    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+    #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(document::<ClusterConfig>(config, "cluster config")?.fit(&snapshot.inner));
+    let run = || json(optional_document::<ClusterConfig>(config.as_ref(), "config")?.fit(&snapshot.inner));
     run().throw(&env)
 }
 
@@ -77,7 +77,7 @@ pub fn assign_clusters(
     #[napi(ts_arg_type = "object | string")] model: Unknown<'_>,
 ) -> napi::Result<Vec<u32>> {
     let run = || {
-        let model: ClusterModel = crate::document::document(&model, "model")?;
+        let model: ClusterModel = document(&model, "model")?;
         Ok(model.predict(&snapshot.inner)?.into_iter().map(|c| c as u32).collect())
     };
     run().throw(&env)
@@ -88,11 +88,11 @@ pub fn assign_clusters(
 pub fn capacity_plan(
     env: Env,
     snapshot: &Snapshot,
-    #[napi(ts_arg_type = "object | string")] config: Option<serde_json::Value>,
+    #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
     tiers: Option<Vec<Option<String>>>,
 ) -> napi::Result<serde_json::Value> {
     let run = || {
-        let c = document::<CapacityConfig>(config, "capacity config")?;
+        let c = optional_document::<CapacityConfig>(config.as_ref(), "config")?;
         json(match &tiers {
             Some(t) => c.plan_with_tiers(&snapshot.inner, t),
             None => c.plan(&snapshot.inner),
