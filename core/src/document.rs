@@ -103,13 +103,32 @@ pub fn snake_case(key: &str) -> String {
 /// Documents use snake_case keys in every language; a camelCase key (as a JavaScript caller may
 /// write) gets the key it should have been.
 fn hint(message: &str) -> String {
+    let message = plain_serde_message(message);
     let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next());
     match unknown {
         Some(key) if key.chars().any(|c| c.is_ascii_uppercase()) => {
             format!("{message} (documents use snake_case keys: `{}`)", snake_case(key))
         }
-        _ => message.to_string(),
+        _ => message,
     }
+}
+
+/// A serde error message without the Rust type names it may carry ("expected internally tagged
+/// enum Penalty", "data did not match any variant of untagged enum AttributeValue"), which mean
+/// nothing to a user of the JSON.
+pub(crate) fn plain_serde_message(message: &str) -> String {
+    let mut out = message.to_string();
+    for (phrase, plain) in [
+        ("data did not match any variant of untagged enum ", "the value has none of the accepted forms"),
+        ("internally tagged enum ", "an object with a `type` key"),
+    ] {
+        while let Some(at) = out.find(phrase) {
+            let rest = &out[at + phrase.len()..];
+            let name_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            out = format!("{}{plain}{}", &out[..at], &rest[name_len..]);
+        }
+    }
+    out
 }
 
 /// Implements [`Document`] for a type whose inherent `validate()` is the check.

@@ -132,3 +132,25 @@ fn tampered_cluster_models_are_refused() {
         assert_eq!(ClusterModel::from_json_value(bad).expect_err(field).code(), "parse_error", "{field}");
     }
 }
+
+/// Error texts speak JSON, not Rust: no serde enum names or `Some(..)` in what a user reads.
+#[test]
+fn error_texts_do_not_leak_rust_types() {
+    use custfit::document::Document;
+    let card = serde_json::json!({"measures": [{"name": "m", "metric": "mau", "scoring": "ramp"}]});
+    let e = custfit::health::Scorecard::from_json_value(card).expect_err("scoring must be an object");
+    assert!(e.to_string().contains("`type` key") && !e.to_string().contains("enum"), "{e}");
+    let rows = vec![custfit::data::RowInput::Json(
+        serde_json::json!({"id": "a", "created_at": "2024-01-01", "attributes": {"x": [1, 2]}}),
+    )];
+    let e = Dataset::new().add_json_rows(custfit::Entity::Account, rows, &IngestOptions::default()).expect_err("bad attribute");
+    assert!(e.to_string().contains("none of the accepted forms") && !e.to_string().contains("untagged"), "{e}");
+    let e = custfit::churn::learn_weights(
+        &custfit::health::Scorecard::starter(),
+        &[vec![Some(500.0); custfit::health::Scorecard::starter().measures.len()]],
+        &[true],
+        &custfit::churn::LogisticConfig::default(),
+    )
+    .expect_err("points out of range");
+    assert!(e.to_string().contains("got 500") && !e.to_string().contains("Some("), "{e}");
+}

@@ -295,7 +295,10 @@ pub fn learn_weights(
             return Err(Error::Argument {
                 kind: ErrorKind::NonFinite,
                 name: format!("points[{i}][{m}]"),
-                reason: format!("points must be finite numbers in 0–100, got {:?}", row[m]),
+                reason: format!(
+                    "points must be finite numbers in 0–100, got {}",
+                    row[m].map_or("nothing".into(), |x| x.to_string())
+                ),
             });
         }
     }

@@ -91,7 +91,7 @@ fn read<T: DeserializeOwned>(entity: Entity, input: Vec<RowInput>, mode: IngestM
                     continue;
                 }
                 Err(e) => {
-                    let reason = e.inner().to_string();
+                    let reason = crate::document::plain_serde_message(&e.inner().to_string());
                     match e.path().to_string() {
                         // A missing or unknown field (the message names it): the row's shape is
                         // wrong, whatever the field.
