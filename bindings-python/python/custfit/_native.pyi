@@ -68,6 +68,21 @@ PathLike: TypeAlias = str | os.PathLike[str]
 
 CellValue: TypeAlias = int | float | bool | str | datetime | None
 
+FrameSource: TypeAlias = (
+    HealthScores
+    | Snapshot
+    | ParetoTiers
+    | SegmentAssignment
+    | Clustering
+    | QuantileBuckets
+    | RfmScores
+    | Sequence[RiskEntry]
+    | Mapping[str, Sequence[CellValue]]
+    | TableLike
+)
+"""What ``Snapshot.with_columns`` and ``to_arrow`` take: a per-account result, a snapshot, a dict
+of column lists or an Arrow table."""
+
 class CustfitError(Exception):
     """Base of every custfit error. ``code`` is a stable string (see ``error_codes()``); row
     errors also carry ``row`` (0-based row of the batch), ``field`` and ``entity``."""
@@ -203,16 +218,7 @@ class Snapshot:
         ``snap.with_columns(tiers).select(["mrr", "tier"]).to_pandas()``."""
     def with_columns(
         self,
-        source: HealthScores
-        | Snapshot
-        | ParetoTiers
-        | SegmentAssignment
-        | Clustering
-        | QuantileBuckets
-        | RfmScores
-        | Sequence[RiskEntry]
-        | Mapping[str, Sequence[CellValue]]
-        | TableLike,
+        source: FrameSource,
         name: str | None = None,
     ) -> Snapshot:
         """A new snapshot with columns added from a per-account result (health scores, tiers,
@@ -555,16 +561,7 @@ def account_history(history: Sequence[HealthScores], account_id: str) -> list[Hi
     """One account's series out of a health history."""
 
 def to_arrow(
-    source: HealthScores
-    | Snapshot
-    | ParetoTiers
-    | SegmentAssignment
-    | Clustering
-    | QuantileBuckets
-    | RfmScores
-    | Sequence[RiskEntry]
-    | Mapping[str, Sequence[CellValue]]
-    | TableLike,
+    source: FrameSource,
     name: str | None = None,
 ) -> Any:
     """A per-account result as a ``pyarrow.Table`` (``account_id`` first when the result carries
