@@ -337,7 +337,8 @@ impl<'a> Plan<'a> {
             }
             if class & SURVEY != 0 && (need_survey || t == survey_at) {
                 if let Some(score) = self.score_of_set[ev.props[i] as usize] {
-                    row.last_survey = Some(row.last_survey.filter(|_| !need_survey).map_or(score, |s: f64| s.min(score)));
+                    let tied = if need_survey { None } else { row.last_survey };
+                    row.last_survey = Some(tied.map_or(score, |s| s.min(score)));
                     survey_at = t;
                     need_survey = false;
                 }

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    dir.parent().and_then(Path::parent).unwrap_or(dir).to_path_buf()
 }
 
 fn main() -> ExitCode {
