@@ -1,7 +1,7 @@
 //! The [`Dataset`]: validated accounts, users, subscriptions and events, held columnar with ids
 //! interned and events sorted by account and time.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use rustc_hash::FxHashMap;
 
@@ -453,18 +453,19 @@ impl Dataset {
         let mut attr_types: BTreeMap<String, &'static str> = self.attribute_types.clone();
         let mut dropped = 0;
         for (i, acc) in rows.iter().enumerate() {
+            // One lookup each: the held account and the batch's earlier row with this id.
+            let (held, earlier) = (self.account_index.get(&acc.id).copied(), batch_ids.get(acc.id.as_str()).copied());
             // A row identical to one held (or earlier in the batch) is a re-send: dropped and
             // counted under `duplicates: drop`, so retrying a batch changes nothing.
             if options.duplicates == DuplicatePolicy::Drop
-                && (self.account_index.get(&acc.id).is_some_and(|&h| self.accounts[h as usize] == *acc)
-                    || batch_ids.get(acc.id.as_str()).is_some_and(|&j| rows[j] == *acc))
+                && (held.is_some_and(|h| self.accounts[h as usize] == *acc) || earlier.is_some_and(|j| rows[j] == *acc))
             {
                 dropped += 1;
                 continue;
             }
             let result = (|| {
                 check_text("id", &acc.id, ErrorKind::InvalidAccount)?;
-                if self.account_index.contains_key(&acc.id) || batch_ids.contains_key(acc.id.as_str()) {
+                if held.is_some() || earlier.is_some() {
                     return Err(FieldError::new(ErrorKind::DuplicateId, "id", format!("account `{}` already exists", acc.id)));
                 }
                 check_future("created_at", acc.created_at.millis(), latest)?;
@@ -597,21 +598,22 @@ impl Dataset {
         let mut out = Outcome::new(options.mode, Entity::User);
         let latest = options.latest_allowed();
         let mut staged: Vec<UserRow> = Vec::new();
-        let mut batch_ids: HashSet<&str> = HashSet::new();
-        let mut batch_rows: HashMap<&str, &User> = HashMap::new();
+        // Ids accepted so far in this batch, with their rows (for the re-send check).
+        let mut batch_ids: HashMap<&str, &User> = HashMap::new();
         let mut dropped = 0;
         for (i, u) in rows.iter().enumerate() {
+            // One lookup each: the held user and the batch's earlier row with this id.
+            let (held, earlier) = (self.user_index.get(&u.id).copied(), batch_ids.get(u.id.as_str()).copied());
             // An identical re-send is dropped and counted (see `add_accounts`).
             if options.duplicates == DuplicatePolicy::Drop
-                && (self.user_index.get(&u.id).is_some_and(|&h| self.user_equals(h as usize, u))
-                    || batch_rows.get(u.id.as_str()).is_some_and(|&b| b == u))
+                && (held.is_some_and(|h| self.user_equals(h as usize, u)) || earlier.is_some_and(|b| b == u))
             {
                 dropped += 1;
                 continue;
             }
             let result = (|| {
                 check_text("id", &u.id, ErrorKind::InvalidUser)?;
-                if self.user_index.contains_key(&u.id) || batch_ids.contains(u.id.as_str()) {
+                if held.is_some() || earlier.is_some() {
                     return Err(FieldError::new(ErrorKind::DuplicateId, "id", format!("user `{}` already exists", u.id)));
                 }
                 let account = *self.account_index.get(&u.account_id).ok_or_else(|| {
@@ -637,8 +639,7 @@ impl Dataset {
             })();
             match result {
                 Ok(row) => {
-                    batch_ids.insert(&u.id);
-                    batch_rows.insert(&u.id, u);
+                    batch_ids.insert(&u.id, u);
                     staged.push(row);
                 }
                 Err(e) => {
@@ -662,7 +663,7 @@ impl Dataset {
         let mut out = Outcome::new(options.mode, Entity::Subscription);
         let mut currency = self.currency.clone();
         let mut staged: Vec<SubscriptionRow> = Vec::new();
-        let mut batch_keys: HashSet<SubscriptionKey<'_>> = HashSet::new();
+        let mut batch_keys: rustc_hash::FxHashSet<SubscriptionKey<'_>> = rustc_hash::FxHashSet::default();
         let mut dropped = 0;
         for (i, s) in rows.iter().enumerate() {
             let result = (|| {
@@ -776,11 +777,16 @@ impl Dataset {
         let mut staged: Vec<StagedEvent> = Vec::with_capacity(src.len());
         let mut buf: Vec<Prop> = Vec::new();
         let mut memo = Memo::default();
+        let created: Vec<i64> = self.accounts.iter().map(|a| a.created_at.millis()).collect();
+        let mut early = 0;
         for i in 0..src.len() {
             buf.clear();
             let result = stage_event(self, src, i, latest, &mut names, &mut props, &mut buf, &mut memo);
             match result {
-                Ok(ev) => staged.push(ev),
+                Ok(ev) => {
+                    early += usize::from(ev.ts < created[ev.account as usize]);
+                    staged.push(ev);
+                }
                 Err(e) => {
                     out.check(i, Err(e))?;
                 }
@@ -790,7 +796,6 @@ impl Dataset {
             return Err(Error::argument("events", "too many distinct event names or property keys"));
         }
         sort_staged(&mut staged);
-        let early = staged.iter().filter(|e| e.ts < self.accounts[e.account as usize].created_at.millis()).count();
         let (store, duplicates) = self.merge_events(&staged, options.duplicates);
         let mut dropped = 0;
         if !duplicates.is_empty() {
