@@ -1283,6 +1283,12 @@ export declare class Dataset {
   get eventCount(): number
   /** The dataset's currency (set by the first subscription), or `null`. */
   get currency(): string | null
+  /**
+   * The latest instant the data records (last event, account or user creation, user
+   * deactivation or subscription start; not subscription ends), or `null` when empty. Outcomes
+   * are known up to the end of its day: a later `knownAt` is refused.
+   */
+  get dataEnd(): Date | null
   /** Bytes held, by part. */
   memoryUsage(): MemoryUsage
   /**
@@ -1602,7 +1608,7 @@ export declare function backtestGrid(first: Date | string | number, last: Date |
 
 /**
  * Builds a leakage-free training set (`config`: a TrainingSetConfig); `knownAt` (default: the
- * last event) bounds what labels may use.
+ * data's end, `Dataset.dataEnd`; a later instant is refused) bounds what labels may use.
  */
 export declare function buildTrainingSet(dataset: Dataset, config?: object | string, knownAt?: Date | string | number): TrainingSet
 

@@ -137,11 +137,25 @@ function score(input) {
  * `goal_progress`: `accounts`, `users`, `events` loaded, then the progress of `account_id`
  * towards `goal` as of `as_of` over `lookback`.
  */
-function goalProgress(input) {
+/** The `accounts`, `users`, `subscriptions` and `events` of `input` (those given), loaded. */
+function loaded(input) {
   const ds = new custfit.Dataset()
   ds.addAccounts(input.accounts)
   if ('users' in input) ds.addUsers(input.users)
-  ds.addEvents(input.events)
+  if ('subscriptions' in input) ds.addSubscriptions(input.subscriptions)
+  if ('events' in input) ds.addEvents(input.events)
+  return ds
+}
+
+/** Subscription (or activity) churn instants per account known by `known_at`, and the data's end. */
+function churnDates(input, activity) {
+  const ds = loaded(input)
+  const call = activity ? custfit.activityChurnDates : custfit.churnDates
+  return { data_end: ds.dataEnd, dates: call(ds, input.known_at, input.config ?? undefined) }
+}
+
+function goalProgress(input) {
+  const ds = loaded(input)
   return custfit.goalProgress(ds, input.account_id, input.goal, input.as_of, input.lookback)
 }
 
@@ -201,6 +215,8 @@ const HANDLERS = {
   capacity_plan: segment(custfit.capacityPlan),
   score,
   goal_progress: goalProgress,
+  churn_dates: (i) => churnDates(i, false),
+  activity_churn_dates: (i) => churnDates(i, true),
   logistic_fit: logisticFit,
   evaluate: (i) => custfit.evaluateChurn(i.probabilities, labels(i.labels)),
   rate_conversion: rateConversion,

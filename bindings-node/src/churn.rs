@@ -8,7 +8,6 @@ use custfit::churn::{
     self, ChurnFeatures, ChurnModel as CoreModel, ChurnModelConfig, LogisticConfig, LogisticModel, TrainingSet as CoreSet,
     TrainingSetConfig,
 };
-use custfit::Timestamp;
 use napi::bindgen_prelude::{Either, Env, Float64Array, Unknown, ValueType};
 use napi_derive::napi;
 use serde_json::Value;
@@ -129,7 +128,7 @@ impl TrainingSet {
 }
 
 /// Builds a leakage-free training set (`config`: a TrainingSetConfig); `knownAt` (default: the
-/// last event) bounds what labels may use.
+/// data's end, `Dataset.dataEnd`; a later instant is refused) bounds what labels may use.
 #[napi(catch_unwind, ts_args_type = "dataset: Dataset, config?: object | string, knownAt?: Date | string | number")]
 pub fn build_training_set(
     env: &Env,
@@ -141,8 +140,8 @@ pub fn build_training_set(
         let cfg: TrainingSetConfig = optional_document(config.as_ref(), "config")?;
         let ds = &dataset.inner;
         let known = match known_at.as_ref() {
-            Some(k) if !matches!(k.get_type().core()?, ValueType::Undefined | ValueType::Null) => timestamp_arg(k, "knownAt")?,
-            _ => ds.event_time_range().map(|(_, b)| b).unwrap_or_else(Timestamp::now),
+            Some(k) if !matches!(k.get_type().core()?, ValueType::Undefined | ValueType::Null) => Some(timestamp_arg(k, "knownAt")?),
+            _ => None,
         };
         Ok(TrainingSet { inner: churn::build_training_set(ds, &cfg, known)? })
     };

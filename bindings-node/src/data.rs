@@ -613,6 +613,14 @@ impl Dataset {
         self.inner.currency().map(str::to_string)
     }
 
+    /// The latest instant the data records (last event, account or user creation, user
+    /// deactivation or subscription start; not subscription ends), or `null` when empty. Outcomes
+    /// are known up to the end of its day: a later `knownAt` is refused.
+    #[napi(getter, catch_unwind)]
+    pub fn data_end(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.inner.data_end().map(crate::time::date)
+    }
+
     /// Bytes held, by part.
     #[napi(catch_unwind, ts_return_type = "MemoryUsage")]
     pub fn memory_usage(&self, env: &Env) -> napi::Result<Value> {

@@ -57,7 +57,7 @@ pub fn churn_dates(env: &Env, dataset: &Dataset, known_at: Unknown<'_>, config: 
     let run = || {
         let def: SubscriptionChurn = part(config.as_ref(), "config")?;
         def.validate()?;
-        Ok(dates_object(&dataset.inner, outcome::churn_dates(&dataset.inner, &def, timestamp_arg(&known_at, "knownAt")?)))
+        Ok(dates_object(&dataset.inner, outcome::churn_dates(&dataset.inner, &def, timestamp_arg(&known_at, "knownAt")?)?))
     };
     run().throw(env)
 }

@@ -7,7 +7,6 @@
 use custfit::churn::{
     self, ChurnFeatures, ChurnModel, ChurnModelConfig, LogisticConfig, LogisticModel, TrainingSet, TrainingSetConfig,
 };
-use custfit::Timestamp;
 use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
@@ -155,7 +154,8 @@ impl PyTrainingSet {
 }
 
 /// Builds a leakage-free training set. ``config`` is a TrainingSetConfig (dict or JSON);
-/// ``known_at`` (default: the dataset's last event) bounds what labels may use. Releases the GIL.
+/// ``known_at`` (default: the data's end, ``Dataset.data_end``; a later instant is refused) bounds
+/// what labels may use. Releases the GIL.
 #[pyfunction]
 #[pyo3(signature = (dataset, config=None, known_at=None))]
 pub fn build_training_set(
@@ -167,8 +167,8 @@ pub fn build_training_set(
     let cfg: TrainingSetConfig = optional_document(py, config, "training set config")?;
     let ds = &dataset.inner;
     let known = match known_at.filter(|k| !k.is_none()) {
-        Some(k) => timestamp_arg(k, "known_at")?,
-        None => ds.event_time_range().map(|(_, b)| b).unwrap_or_else(Timestamp::now),
+        Some(k) => Some(timestamp_arg(k, "known_at")?),
+        None => None,
     };
     let inner = detach(py, || churn::build_training_set(ds, &cfg, known))?;
     Ok(PyTrainingSet { inner })

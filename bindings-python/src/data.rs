@@ -14,6 +14,7 @@ use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::health::{to_py, to_py_list};
 use crate::io::{read_input, Input};
 use crate::metrics::PySnapshot;
+use crate::time::to_datetime;
 
 /// Validated customer data, held columnar (accounts, users, subscriptions, events).
 ///
@@ -150,6 +151,14 @@ impl PyDataset {
     #[getter]
     fn currency(&self) -> Option<&str> {
         self.inner.currency()
+    }
+
+    /// The latest instant the data records (last event, account or user creation, user
+    /// deactivation or subscription start; not subscription ends), or None when empty. Outcomes
+    /// are known up to the end of its day: a later ``known_at`` is refused.
+    #[getter]
+    fn data_end<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner.data_end().map(|t| Ok(to_datetime(py, t)?.into_any())).transpose()
     }
 
     /// Bytes held, by part: ``event_bytes``, ``dictionary_bytes``, ``entity_bytes``, ``events``,

@@ -58,7 +58,7 @@ pub fn churn_dates<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let def: SubscriptionChurn = optional_part(py, config, "subscription churn")?;
     guard(py, || def.validate())?;
-    let dates = outcome::churn_dates(&dataset.inner, &def, timestamp_arg(known_at, "known_at")?);
+    let dates = outcome::churn_dates(&dataset.inner, &def, timestamp_arg(known_at, "known_at")?).py(py)?;
     dates_dict(py, &dataset.inner, dates)
 }
 

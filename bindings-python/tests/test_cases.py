@@ -203,14 +203,27 @@ def score(inp: dict) -> dict:
     return out
 
 
+def loaded(inp: dict) -> custfit.Dataset:
+    """The ``accounts``, ``users``, ``subscriptions`` and ``events`` of ``inp`` (those given)."""
+    ds = custfit.Dataset()
+    ds.add_accounts(inp.get("accounts"))
+    for table, add in (("users", ds.add_users), ("subscriptions", ds.add_subscriptions), ("events", ds.add_events)):
+        if table in inp:
+            add(inp[table])
+    return ds
+
+
+def churn_dates(inp: dict, activity: bool) -> dict:
+    """Subscription (or activity) churn instants per account known by ``known_at``, and the data's end."""
+    ds = loaded(inp)
+    call = custfit.activity_churn_dates if activity else custfit.churn_dates
+    return {"data_end": ds.data_end, "dates": call(ds, inp.get("known_at"), inp.get("config"))}
+
+
 def goal_progress(inp: dict) -> Any:
     """``accounts``, ``users``, ``events`` loaded, then the progress of ``account_id`` towards
     ``goal`` as of ``as_of`` over ``lookback``."""
-    ds = custfit.Dataset()
-    ds.add_accounts(inp.get("accounts"))
-    if "users" in inp:
-        ds.add_users(inp["users"])
-    ds.add_events(inp.get("events"))
+    ds = loaded(inp)
     account = inp.get("account_id") if isinstance(inp.get("account_id"), str) else ""
     return custfit.goal_progress(ds, account, inp.get("goal"), inp.get("as_of"), inp.get("lookback"))
 
@@ -267,6 +280,8 @@ HANDLERS: dict[str, Callable[[dict], Any]] = {
     "capacity_plan": segment(custfit.capacity_plan),
     "score": score,
     "goal_progress": goal_progress,
+    "churn_dates": lambda i: churn_dates(i, activity=False),
+    "activity_churn_dates": lambda i: churn_dates(i, activity=True),
     "logistic_fit": logistic_fit,
     "evaluate": lambda i: custfit.evaluate_churn(i["probabilities"], labels(i.get("labels"))),
     "rate_conversion": rate_conversion,

@@ -44,6 +44,8 @@ fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
         "wilson_interval" => wilson_interval,
         "monthly_to_annual" => |i| Ok(json!({"value": monthly_to_annual(f64_of(&i["rate"]))?})),
         "annual_to_monthly" => |i| Ok(json!({"value": annual_to_monthly(f64_of(&i["rate"]))?})),
+        "churn_dates" => churn_dates_case,
+        "activity_churn_dates" => activity_churn_dates_case,
         "expr" => expr,
         "with_columns" => with_columns,
         "segment_rules" => |i| segment(i, |c, s| to_json(doc::<RuleSegmentation>(c)?.apply(s)?)),
@@ -340,16 +342,50 @@ fn score(input: &Value) -> Outcome {
     Ok(out)
 }
 
-/// `goal_progress`: `accounts`, `users`, `events` loaded, then the progress of `account_id`
-/// towards `goal` as of `as_of` over `lookback`.
-fn goal_progress(input: &Value) -> Outcome {
+/// The `accounts`, `users`, `subscriptions` and `events` of `input` (those given), loaded with
+/// the default options.
+fn loaded(input: &Value) -> Result<Dataset, Error> {
     let mut ds = Dataset::new();
     let opts = IngestOptions::default();
     ds.add_accounts(&parse::<Vec<custfit::Account>>("accounts", &input["accounts"])?, &opts)?;
     if let Some(users) = input.get("users") {
         ds.add_users(&parse::<Vec<custfit::User>>("users", users)?, &opts)?;
     }
-    ds.add_events(&parse::<Vec<custfit::Event>>("events", &input["events"])?, &opts)?;
+    if let Some(subscriptions) = input.get("subscriptions") {
+        ds.add_subscriptions(&parse::<Vec<custfit::Subscription>>("subscriptions", subscriptions)?, &opts)?;
+    }
+    if let Some(events) = input.get("events") {
+        ds.add_events(&parse::<Vec<custfit::Event>>("events", events)?, &opts)?;
+    }
+    Ok(ds)
+}
+
+/// Churn instants per account id, and the data's end.
+fn churn_dates_json(ds: &Dataset, dates: Vec<Vec<Timestamp>>) -> Value {
+    let dates: Map<String, Value> = ds.accounts().iter().zip(dates).map(|(a, d)| (a.id.clone(), json!(d))).collect();
+    json!({"data_end": ds.data_end(), "dates": dates})
+}
+
+/// `churn_dates`: the rows loaded, then subscription churn under `config` known by `known_at`.
+fn churn_dates_case(input: &Value) -> Outcome {
+    let ds = loaded(input)?;
+    let config: custfit::outcome::SubscriptionChurn = input.get("config").map_or_else(|| Ok(Default::default()), |c| parse("config", c))?;
+    let dates = custfit::outcome::churn_dates(&ds, &config, parse("known_at", &input["known_at"])?)?;
+    Ok(churn_dates_json(&ds, dates))
+}
+
+/// `activity_churn_dates`: the rows loaded, then activity churn under `config` known by `known_at`.
+fn activity_churn_dates_case(input: &Value) -> Outcome {
+    let ds = loaded(input)?;
+    let config: custfit::outcome::ActivityChurn = input.get("config").map_or_else(|| Ok(Default::default()), |c| parse("config", c))?;
+    let dates = custfit::outcome::activity_churn_dates(&ds, &config, parse("known_at", &input["known_at"])?)?;
+    Ok(churn_dates_json(&ds, dates))
+}
+
+/// `goal_progress`: `accounts`, `users`, `events` loaded, then the progress of `account_id`
+/// towards `goal` as of `as_of` over `lookback`.
+fn goal_progress(input: &Value) -> Outcome {
+    let ds = loaded(input)?;
     let goal: custfit::activity::Goal = doc(&input["goal"])?;
     let as_of: Timestamp = parse("as_of", &input["as_of"])?;
     let lookback: Window = parse("lookback", &input["lookback"])?;

@@ -121,7 +121,7 @@ fn training_features_do_not_look_ahead() -> TestResult {
     let sim = small_sim()?;
     let features = ChurnFeatures::default();
     let cfg = TrainingSetConfig::default().with_features(features.clone()).with_horizon(Window::days(60));
-    let set = build_training_set(&sim.dataset, &cfg, sim.end)?;
+    let set = build_training_set(&sim.dataset, &cfg, Some(sim.end))?;
     let dates = set.dates();
     assert!(dates.len() >= 5, "{dates:?}");
     for &d in &dates {
@@ -151,7 +151,7 @@ fn models_beat_chance_on_a_time_ordered_hold_out() -> TestResult {
     let sim = small_sim()?;
     let features = ChurnFeatures::default();
     let cfg = TrainingSetConfig::default().with_features(features.clone()).with_horizon(Window::days(60));
-    let set = build_training_set(&sim.dataset, &cfg, sim.end)?;
+    let set = build_training_set(&sim.dataset, &cfg, Some(sim.end))?;
     let (train, test) = set.time_split(0.3)?;
     assert!(train.observed_at.iter().all(|t| test.observed_at.iter().all(|u| t < u)));
     let lr = ChurnModel::fit(&train, &features, &ChurnModelConfig::new(ModelConfig::logistic()))?;
@@ -203,7 +203,7 @@ fn guide_churn() -> TestResult {
         .with_step(Window::months(1)) // one observation date a month
         .with_lead(Window::days(0)) // label window starts at the observation date
         .with_horizon(Window::days(60)); // churned within the next 60 days?
-    let set = build_training_set(&sim.dataset, &config, sim.end)?;
+    let set = build_training_set(&sim.dataset, &config, Some(sim.end))?;
     let (train, test) = set.time_split(0.3)?; // the last 30% of dates, never seen in training
                                               // ANCHOR_END: train
                                               // ANCHOR: fit

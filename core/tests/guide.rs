@@ -133,7 +133,7 @@ fn guide_frames() -> custfit::Result<()> {
     let features = ChurnFeatures::new(&["active_days_30d", "usage_trend_30d", "days_to_renewal"]);
     let training = TrainingSetConfig::default().with_features(features.clone()).with_horizon(Window::days(60));
     let model = ChurnModel::fit(
-        &build_training_set(&sim.dataset, &training, sim.end)?,
+        &build_training_set(&sim.dataset, &training, Some(sim.end))?,
         &features,
         &ChurnModelConfig::new(ModelConfig::logistic()),
     )?;

@@ -148,6 +148,11 @@ class Dataset:
     @property
     def currency(self) -> str | None:
         """The dataset's currency (set by the first subscription), or None."""
+    @property
+    def data_end(self) -> datetime | None:
+        """The latest instant the data records (last event, account or user creation, user deactivation or
+        subscription start; not subscription ends), or None when empty. Outcomes are known up to the end of its
+        day: a later ``known_at`` is refused."""
     def memory_usage(self) -> MemoryUsage:
         """Bytes held, by part."""
     def accounts(self) -> list[AccountRow]:

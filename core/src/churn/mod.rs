@@ -12,7 +12,7 @@
 //! let sim = Simulation::generate(&SimulationConfig::default().with_accounts(150).with_days(240).with_activity_scale(0.3))?;
 //! let features = ChurnFeatures::new(&["active_days_30d", "usage_trend_30d", "days_to_renewal", "pricing_page_views_30d"]);
 //! let config = TrainingSetConfig::default().with_features(features.clone()).with_horizon(Window::days(60));
-//! let set = build_training_set(&sim.dataset, &config, sim.end)?;
+//! let set = build_training_set(&sim.dataset, &config, Some(sim.end))?;
 //! let (train, test) = set.time_split(0.25)?;
 //! let model = ChurnModel::fit(&train, &features, &ChurnModelConfig::new(ModelConfig::logistic()))?;
 //! let scores = model.evaluate(&test)?;

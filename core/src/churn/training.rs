@@ -369,9 +369,14 @@ pub(crate) fn insufficient(reason: impl Into<String>) -> Error {
     Error::Argument { kind: ErrorKind::InsufficientData, name: "rows".into(), reason: reason.into() }
 }
 
-/// Observation dates of a config on a dataset whose data is known up to `known_at`.
+/// Most observation dates one training set may have (a daily step over 270 years).
+pub const MAX_OBSERVATION_DATES: usize = 100_000;
+
+/// Observation dates of a config on a dataset whose data is known up to `known_at` (refused when
+/// after the data's end, see [`crate::outcome::known_at`]).
 pub fn observation_dates(ds: &Dataset, config: &TrainingSetConfig, known_at: Timestamp) -> Result<Vec<Timestamp>> {
     config.validate()?;
+    let known_at = crate::outcome::known_at(ds, Some(known_at))?;
     let first = match config.first_observation {
         Some(t) => t,
         None => {
@@ -384,9 +389,15 @@ pub fn observation_dates(ds: &Dataset, config: &TrainingSetConfig, known_at: Tim
     };
     let mut out = Vec::new();
     let mut t = first;
-    while out.len() < 100_000 {
+    loop {
         if config.last_observation.is_some_and(|l| t > l) {
             break;
+        }
+        if out.len() == MAX_OBSERVATION_DATES {
+            return Err(Error::argument(
+                "step",
+                format!("yields more than {MAX_OBSERVATION_DATES} observation dates; use a longer step or set last_observation"),
+            ));
         }
         // Censoring: the label window plus the churn tolerance must be observed by `known_at`.
         let label_end = forward(forward(t, config.lead), config.horizon);
@@ -403,9 +414,10 @@ pub fn observation_dates(ds: &Dataset, config: &TrainingSetConfig, known_at: Tim
     Ok(out)
 }
 
-/// Builds the training set of `ds` under `config`, with data known up to `known_at` (usually the
-/// end of the data).
-pub fn build_training_set(ds: &Dataset, config: &TrainingSetConfig, known_at: Timestamp) -> Result<TrainingSet> {
+/// Builds the training set of `ds` under `config`, with data known up to `known_at` (`None`: the
+/// data's end, [`Dataset::data_end`]; a later instant is refused).
+pub fn build_training_set(ds: &Dataset, config: &TrainingSetConfig, known_at: Option<Timestamp>) -> Result<TrainingSet> {
+    let known_at = crate::outcome::known_at(ds, known_at)?;
     let dates = observation_dates(ds, config, known_at)?;
     if dates.is_empty() {
         return Err(insufficient(format!(
@@ -413,7 +425,7 @@ pub fn build_training_set(ds: &Dataset, config: &TrainingSetConfig, known_at: Ti
             config.lead, config.horizon, config.churn.gap_tolerance
         )));
     }
-    let churned = churn_dates(ds, &config.churn, known_at);
+    let churned = churn_dates(ds, &config.churn, known_at)?;
     let p = config.features.metrics.len();
     let mut set = TrainingSet {
         feature_names: config.features.metrics.clone(),

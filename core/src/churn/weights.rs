@@ -396,14 +396,7 @@ struct DateRows {
 pub fn learn_scorecard_weights(ds: &Dataset, scorecard: &Scorecard, config: &WeightLearningConfig) -> Result<LearnedScorecard> {
     config.validate()?;
     scorecard.validate()?;
-    let known_at = match config.known_at {
-        Some(k) => k,
-        None => ds.event_time_range().map(|r| r.1).ok_or_else(|| Error::Argument {
-            kind: ErrorKind::InsufficientData,
-            name: "dataset".into(),
-            reason: "no events: set known_at".into(),
-        })?,
-    };
+    let known_at = crate::outcome::known_at(ds, config.known_at)?;
     let outcome_end = |d: Timestamp| forward(forward(forward(d, config.lead), config.horizon), config.churn.gap_tolerance);
     let mut dates = config.dates.clone();
     dates.sort();
@@ -436,7 +429,7 @@ pub fn learn_scorecard_weights(ds: &Dataset, scorecard: &Scorecard, config: &Wei
                 .into(),
         });
     }
-    let churn = churn_dates(ds, &config.churn, known_at);
+    let churn = churn_dates(ds, &config.churn, known_at)?;
     let index: HashMap<&str, usize> = ds.accounts().iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
     let measure_of: HashMap<&str, usize> = scorecard.measures.iter().enumerate().map(|(i, m)| (m.name.as_str(), i)).collect();
     let mut rows = Vec::with_capacity(usable.len());

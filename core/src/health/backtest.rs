@@ -276,15 +276,8 @@ pub fn account_history(history: &[HealthScores], account_id: &str) -> Vec<Histor
 /// Backtests `scorer` on `ds` (see the module docs).
 pub fn backtest(ds: &Dataset, scorer: &dyn Scorer, config: &BacktestConfig) -> Result<BacktestReport> {
     config.validate()?;
-    let known_at = match config.known_at {
-        Some(k) => k,
-        None => ds.event_time_range().map(|r| r.1).ok_or_else(|| Error::Argument {
-            kind: ErrorKind::InsufficientData,
-            name: "dataset".into(),
-            reason: "no events: set known_at".into(),
-        })?,
-    };
-    let churn = churn_dates(ds, &config.churn, known_at);
+    let known_at = crate::outcome::known_at(ds, config.known_at)?;
+    let churn = churn_dates(ds, &config.churn, known_at)?;
     let mut dates = config.dates.clone();
     dates.sort();
     dates.dedup();

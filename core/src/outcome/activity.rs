@@ -57,10 +57,11 @@ fn activity_times(ds: &Dataset, a: usize, rules: &ActivityRules, known_at: i64) 
 
 /// Activity-churn instants of every account (dataset order): each silence of at least the window
 /// yields one churn at `last activity + window`, reported only when that instant is `<= known_at`
-/// (a silence still running at `known_at` but shorter than the window is not yet churn).
+/// (a silence still running at `known_at` but shorter than the window is not yet churn). A
+/// `known_at` after the data's end is refused ([`super::known_at`]).
 pub fn activity_churn_dates(ds: &Dataset, def: &ActivityChurn, known_at: Timestamp) -> Result<Vec<Vec<Timestamp>>> {
     def.validate()?;
-    let known = known_at.millis();
+    let known = super::known_at(ds, Some(known_at))?.millis();
     let mut out = Vec::with_capacity(ds.account_count());
     for a in 0..ds.account_count() {
         let times = activity_times(ds, a, &def.activity, known);
@@ -103,6 +104,7 @@ pub fn choose_inactivity_window(
         return Err(Error::argument("share", format!("must lie in (0, 1], got {share}")));
     }
     min_gap.validate("min_gap")?;
+    let known_at = super::known_at(ds, Some(known_at))?;
     let min_gap_ms = window_millis(min_gap, known_at);
     let mut gaps: Vec<i64> = Vec::new();
     for a in 0..ds.account_count() {
@@ -277,16 +279,19 @@ mod tests {
     fn activity_churn_and_window_choice() -> Result<()> {
         let ds = dataset()?;
         let def = ActivityChurn::default().with_inactivity(Window::days(30));
-        let dates = activity_churn_dates(&ds, &def, ts("2024-06-01"))?;
-        assert_eq!(dates[0], vec![ts("2024-02-21"), ts("2024-04-09")]);
+        // The data ends with the login of 2024-03-10: the silence after it is not observed.
+        let dates = activity_churn_dates(&ds, &def, ts("2024-03-11"))?;
+        assert_eq!(dates[0], vec![ts("2024-02-21")]);
         assert!(dates[1].is_empty());
+        let err = activity_churn_dates(&ds, &def, ts("2024-06-01")).unwrap_err();
+        assert!(err.to_string().contains("after the data's last recorded instant 2024-03-10"), "{err}");
         // Before the window elapsed the silence is not churn yet.
         assert_eq!(activity_churn_dates(&ds, &def, ts("2024-02-10"))?[0], vec![]);
-        let c = choose_inactivity_window(&ds, &ActivityRules::default(), 0.5, Window::days(2), ts("2024-06-01"))?;
+        let c = choose_inactivity_window(&ds, &ActivityRules::default(), 0.5, Window::days(2), ts("2024-03-10"))?;
         // Gaps of 2, 17, 2 and 48 days: half of the returns happened within 2 days.
         assert_eq!(c.returns_observed, 4);
         assert_eq!(c.window, Window::days(2));
-        let c = choose_inactivity_window(&ds, &ActivityRules::default(), 0.9, Window::days(2), ts("2024-06-01"))?;
+        let c = choose_inactivity_window(&ds, &ActivityRules::default(), 0.9, Window::days(2), ts("2024-03-10"))?;
         assert_eq!(c.window, Window::days(48));
         Ok(())
     }

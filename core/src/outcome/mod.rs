@@ -11,7 +11,7 @@
 //! use custfit::{Simulation, SimulationConfig, Window};
 //!
 //! let sim = Simulation::generate(&SimulationConfig::default().with_accounts(60).with_days(200).with_seed(2))?;
-//! let dates = churn_dates(&sim.dataset, &SubscriptionChurn::default(), sim.end);
+//! let dates = churn_dates(&sim.dataset, &SubscriptionChurn::default(), sim.end)?;
 //! let as_of = sim.end.add_days(-120);
 //! let labels = churn_labels(&sim.dataset, &dates, as_of, Window::days(0), Window::days(90));
 //! assert_eq!(labels.len(), sim.dataset.account_count());
@@ -27,7 +27,34 @@ pub use activity::{
 };
 pub use subscription::{churn_dates, churn_labels, in_force, is_active, InForce, SubscriptionChurn};
 
+use crate::data::Dataset;
+use crate::error::{Error, ErrorKind, Result};
 use crate::time::{Timestamp, Window};
+
+/// The instant up to which outcomes are known: `asked`, or the dataset's [`Dataset::data_end`]
+/// when `None`. An instant after the end of the (UTC) day of the data's end is refused
+/// (`invalid_argument`): past the last observation a silence is not yet churn and a contract end
+/// is not yet final, so such a `known_at` would count outcomes nobody has seen. (The rest of the
+/// last day is allowed because exports are daily: midnight after the last event is a natural
+/// `known_at`.) An empty dataset has no end (`insufficient_data`).
+pub fn known_at(ds: &Dataset, asked: Option<Timestamp>) -> Result<Timestamp> {
+    let end = ds.data_end().ok_or_else(|| Error::Argument {
+        kind: ErrorKind::InsufficientData,
+        name: "dataset".into(),
+        reason: "holds no accounts, users, subscriptions or events: outcomes are unknown".into(),
+    })?;
+    match asked {
+        None => Ok(end),
+        Some(k) if k <= end.floor_day().add_days(1) => Ok(k),
+        Some(k) => Err(Error::argument(
+            "known_at",
+            format!(
+                "{k} is after the data's last recorded instant {end}: outcomes after {end} are not observed yet \
+                 (use a known_at at or before it)"
+            ),
+        )),
+    }
+}
 
 /// `t + w`, calendar-aware for months ([`Window::end`]).
 pub(crate) fn forward(t: Timestamp, w: Window) -> Timestamp {

@@ -48,10 +48,12 @@ fn gap_end(def: &SubscriptionChurn, end: i64) -> i64 {
 }
 
 /// Churn instants of every account (dataset order). Only ends of coverage whose tolerance has
-/// elapsed by `known_at` are reported: later ones are not yet known to be churn.
-pub fn churn_dates(ds: &Dataset, def: &SubscriptionChurn, known_at: Timestamp) -> Vec<Vec<Timestamp>> {
-    let known = known_at.millis();
-    (0..ds.account_count())
+/// elapsed by `known_at` are reported: later ones are not yet known to be churn. A `known_at`
+/// after the data's end is refused ([`super::known_at`]).
+pub fn churn_dates(ds: &Dataset, def: &SubscriptionChurn, known_at: Timestamp) -> Result<Vec<Vec<Timestamp>>> {
+    def.validate()?;
+    let known = super::known_at(ds, Some(known_at))?.millis();
+    Ok((0..ds.account_count())
         .map(|a| {
             let mut rows: Vec<(i64, Option<i64>)> = ds
                 .subscription_rows(a)
@@ -83,7 +85,7 @@ pub fn churn_dates(ds: &Dataset, def: &SubscriptionChurn, known_at: Timestamp) -
             }
             out.into_iter().filter_map(|ms| Timestamp::from_millis(ms).ok()).collect()
         })
-        .collect()
+        .collect())
 }
 
 /// Whether account `a` (dataset position) has a non-trial subscription in force at `as_of`.
@@ -160,7 +162,9 @@ mod tests {
     fn renewals_within_gap_are_not_churn() -> Result<()> {
         let mut ds = Dataset::new();
         let opts = IngestOptions::default();
-        ds.add_accounts(&[Account::new("a", "A", ts("2023-01-01")), Account::new("b", "B", ts("2023-01-01"))], &opts)?;
+        // `c`, created on 2024-06-01, is the data's last observation.
+        let accounts = [Account::new("a", "A", ts("2023-01-01")), Account::new("b", "B", ts("2023-01-01")), Account::new("c", "C", ts("2024-06-01"))];
+        ds.add_accounts(&accounts, &opts)?;
         let sub = |acc: &str, s: &str, e: &str| Subscription {
             account_id: acc.into(),
             plan: "pro".into(),
@@ -174,13 +178,17 @@ mod tests {
             &[sub("a", "2023-01-01", "2024-01-01"), sub("a", "2024-01-10", "2025-01-10"), sub("b", "2023-01-01", "2024-01-01")],
             &opts,
         )?;
-        let dates = churn_dates(&ds, &SubscriptionChurn::default(), ts("2024-06-01"));
+        let dates = churn_dates(&ds, &SubscriptionChurn::default(), ts("2024-06-01"))?;
         assert!(dates[0].is_empty());
         assert_eq!(dates[1], vec![ts("2024-01-01")]);
         let labels = churn_labels(&ds, &dates, ts("2023-11-01"), Window::days(0), Window::days(90));
-        assert_eq!(labels, vec![Some(false), Some(true)]);
+        assert_eq!(labels, vec![Some(false), Some(true), None]);
         let later = churn_labels(&ds, &dates, ts("2024-02-01"), Window::days(0), Window::days(90));
-        assert_eq!(later, vec![Some(false), None]);
+        assert_eq!(later, vec![Some(false), None, None]);
+        // Past the data's end, `a`'s contract end of 2025-01-10 would count as churn unobserved.
+        let err = churn_dates(&ds, &SubscriptionChurn::default(), ts("2025-06-01")).unwrap_err();
+        assert_eq!(err.code(), "invalid_argument");
+        assert!(err.to_string().contains("after the data's last recorded instant 2024-06-01"), "{err}");
         Ok(())
     }
 }
