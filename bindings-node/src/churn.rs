@@ -140,7 +140,9 @@ pub fn build_training_set(
         let cfg: TrainingSetConfig = optional_document(config.as_ref(), "config")?;
         let ds = &dataset.inner;
         let known = match known_at.as_ref() {
-            Some(k) if !matches!(k.get_type().core()?, ValueType::Undefined | ValueType::Null) => Some(timestamp_arg(k, "knownAt")?),
+            Some(k) if !matches!(k.get_type().core()?, ValueType::Undefined | ValueType::Null) => {
+                Some(timestamp_arg(k, "knownAt")?)
+            }
             _ => None,
         };
         Ok(TrainingSet { inner: churn::build_training_set(ds, &cfg, known)? })
@@ -185,7 +187,7 @@ impl ChurnModel {
     /// `ChurnModel.fromJson` (and Rust and Python) read back.
     #[napi(js_name = "toJSON", catch_unwind, ts_return_type = "Record<string, unknown>")]
     pub fn to_json(&self, env: &Env) -> napi::Result<Value> {
-        serde_json::to_value(&self.inner)
+        serde_json::to_value(self.inner.sealed())
             .map_err(|e| custfit::Error::Parse { what: "churn model".into(), reason: e.to_string() })
             .throw(env)
     }

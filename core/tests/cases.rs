@@ -369,7 +369,8 @@ fn churn_dates_json(ds: &Dataset, dates: Vec<Vec<Timestamp>>) -> Value {
 /// `churn_dates`: the rows loaded, then subscription churn under `config` known by `known_at`.
 fn churn_dates_case(input: &Value) -> Outcome {
     let ds = loaded(input)?;
-    let config: custfit::outcome::SubscriptionChurn = input.get("config").map_or_else(|| Ok(Default::default()), |c| parse("config", c))?;
+    let config: custfit::outcome::SubscriptionChurn =
+        input.get("config").map_or_else(|| Ok(Default::default()), |c| parse("config", c))?;
     let dates = custfit::outcome::churn_dates(&ds, &config, parse("known_at", &input["known_at"])?)?;
     Ok(churn_dates_json(&ds, dates))
 }
@@ -377,7 +378,8 @@ fn churn_dates_case(input: &Value) -> Outcome {
 /// `activity_churn_dates`: the rows loaded, then activity churn under `config` known by `known_at`.
 fn activity_churn_dates_case(input: &Value) -> Outcome {
     let ds = loaded(input)?;
-    let config: custfit::outcome::ActivityChurn = input.get("config").map_or_else(|| Ok(Default::default()), |c| parse("config", c))?;
+    let config: custfit::outcome::ActivityChurn =
+        input.get("config").map_or_else(|| Ok(Default::default()), |c| parse("config", c))?;
     let dates = custfit::outcome::activity_churn_dates(&ds, &config, parse("known_at", &input["known_at"])?)?;
     Ok(churn_dates_json(&ds, dates))
 }

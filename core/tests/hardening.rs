@@ -154,3 +154,32 @@ fn error_texts_do_not_leak_rust_types() {
     .expect_err("points out of range");
     assert!(e.to_string().contains("got 500") && !e.to_string().contains("Some("), "{e}");
 }
+
+#[test]
+fn saved_churn_models_are_sealed_and_checked() -> custfit::Result<()> {
+    use custfit::churn::{ChurnFeatures, ChurnModel, ChurnModelConfig, ModelConfig, TrainingSet};
+    let features = ChurnFeatures::new(&["a", "b"]);
+    let x: Vec<f64> = (0..60).flat_map(|i| [f64::from(i % 7), f64::from((i * 13) % 11)]).collect();
+    let y: Vec<bool> = (0..60).map(|i| i % 7 < 3).collect();
+    let set = TrainingSet::from_matrix(features.metrics.clone(), x.clone(), y)?;
+    let model = ChurnModel::fit(&set, &features, &ChurnModelConfig::new(ModelConfig::boosted_trees()))?;
+    let text = model.to_json();
+    let loaded = ChurnModel::from_json(&text)?;
+    assert_eq!(loaded.library_version.as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    assert!(loaded.checksum.as_deref().is_some_and(|c| c.starts_with("fnv1a64:") && c.len() == 24));
+    assert_eq!(loaded.predict(&x)?, model.predict(&x)?);
+    // A change made through the Rust fields is sealed again on writing.
+    let mut edited = loaded.clone();
+    edited.training.churned -= 1;
+    assert_eq!(ChurnModel::from_json(&edited.to_json())?.training.churned, edited.training.churned);
+    // The same change made in the file is caught by the checksum, and without it by the checks.
+    let mut doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+    doc["model"]["model"]["trees"][0]["feature"][0] = serde_json::json!(-2);
+    let err = ChurnModel::from_json(&doc.to_string()).expect_err("tampered");
+    assert!(err.to_string().contains("does not match the content"), "{err}");
+    doc.as_object_mut().expect("object").remove("checksum");
+    let err = ChurnModel::from_json(&doc.to_string()).expect_err("tampered");
+    assert_eq!(err.code(), "parse_error");
+    assert!(err.to_string().contains("feature -2 is neither a leaf"), "{err}");
+    Ok(())
+}

@@ -428,8 +428,9 @@ fn a_one_month_horizon_is_the_calendar_month_after_the_date() -> custfit::Result
         &opts,
     )?;
     // The data must reach known_at: one login per account on 2024-09-01.
-    let logins: Vec<custfit::Event> =
-        (0..12).map(|i| custfit::Event::new(&format!("a{i}"), None, Timestamp::parse("2024-09-01").expect("date"), "login")).collect();
+    let logins: Vec<custfit::Event> = (0..12)
+        .map(|i| custfit::Event::new(format!("a{i}"), None, Timestamp::parse("2024-09-01").expect("date"), "login"))
+        .collect();
     ds.add_events(&logins, &opts)?;
     let config = BacktestConfig::new(vec![Timestamp::parse("2024-03-01T00:00:00Z")?])
         .with_horizon(Window::months(1))

@@ -329,25 +329,45 @@ impl BoostedTrees {
         (bias, out)
     }
 
-    /// Checks the internal references after loading from JSON.
+    /// Checks every field after loading from JSON, as [`BoostedTrees::fit`] would have written
+    /// it: a finite base score, at least one input, and trees whose nodes are either leaves
+    /// (feature −1) or splits on an existing feature at a finite threshold with two children
+    /// after the node, every node but the root the child of exactly one split, every value
+    /// finite. A model edited by hand fails here instead of predicting other numbers.
     pub(crate) fn check(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::parse("churn model", what));
+        if self.features == 0 || !self.base_score.is_finite() {
+            return bad("boosted trees need at least one feature and a finite base_score".into());
+        }
         for (k, t) in self.trees.iter().enumerate() {
             let m = t.feature.len();
-            let bad = t.threshold.len() != m
-                || t.left.len() != m
-                || t.right.len() != m
-                || t.value.len() != m
-                || m == 0
-                || (0..m).any(|i| {
-                    t.feature[i] >= 0
-                        && (t.feature[i] as usize >= self.features
-                            || t.left[i] as usize >= m
-                            || t.right[i] as usize >= m
-                            || t.left[i] as usize <= i
-                            || t.right[i] as usize <= i)
-                });
-            if bad {
-                return Err(Error::parse("churn model", format!("tree {k} is malformed")));
+            if m == 0 || t.threshold.len() != m || t.left.len() != m || t.right.len() != m || t.value.len() != m {
+                return bad(format!("tree {k}: feature, threshold, left, right and value must have one equal, non-zero length"));
+            }
+            let mut parents = vec![0u32; m];
+            for i in 0..m {
+                if !t.value[i].is_finite() {
+                    return bad(format!("tree {k} node {i}: value must be finite"));
+                }
+                let f = t.feature[i];
+                if f == -1 {
+                    continue;
+                }
+                if f < 0 || f as usize >= self.features {
+                    return bad(format!("tree {k} node {i}: feature {f} is neither a leaf (-1) nor one of 0..{}", self.features));
+                }
+                if !t.threshold[i].is_finite() {
+                    return bad(format!("tree {k} node {i}: threshold must be finite"));
+                }
+                let (l, r) = (t.left[i] as usize, t.right[i] as usize);
+                if l <= i || r <= i || l >= m || r >= m || l == r {
+                    return bad(format!("tree {k} node {i}: children must be two distinct later nodes"));
+                }
+                parents[l] += 1;
+                parents[r] += 1;
+            }
+            if let Some(i) = (1..m).find(|&i| parents[i] != 1) {
+                return bad(format!("tree {k} node {i}: has {} parents (exactly one expected)", parents[i]));
             }
         }
         Ok(())

@@ -161,6 +161,21 @@ pub struct ChurnModel {
     pub model: FittedModel,
     /// What it was trained on.
     pub training: TrainingSummary,
+    /// The custfit version that wrote the file (absent in files written before 0.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library_version: Option<String>,
+    /// `fnv1a64:` and 16 hex digits: the FNV-1a hash of the compact JSON of every other field
+    /// (absent in files written before 0.2). Written by [`ChurnModel::to_json`] and
+    /// [`ChurnModel::save`]; a file whose content no longer matches it is refused on load. It
+    /// catches corruption and hand edits, not a forger (it is not a signature): a model without
+    /// a checksum is still read, and every field is checked either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
+}
+
+/// FNV-1a, 64 bits.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// A coefficient of a logistic model, on the preprocessed (standardised) scale.
@@ -282,7 +297,26 @@ impl ChurnModel {
                 first_observation: dates.first().copied(),
                 last_observation: dates.last().copied(),
             },
-        })
+            library_version: None,
+            checksum: None,
+        }
+        .sealed())
+    }
+
+    /// The checksum of this model's content (every field but `checksum`).
+    fn content_checksum(&self) -> String {
+        let unsealed = ChurnModel { checksum: None, ..self.clone() };
+        // Plain data (string keys, finite numbers): serialising cannot fail.
+        let text = serde_json::to_string(&unsealed).unwrap_or_default();
+        format!("fnv1a64:{:016x}", fnv1a64(text.as_bytes()))
+    }
+
+    /// This model stamped with the running library's version and its content's checksum: the
+    /// form [`to_json`](Self::to_json) and [`save`](Self::save) write.
+    pub fn sealed(&self) -> ChurnModel {
+        let mut out = ChurnModel { library_version: Some(env!("CARGO_PKG_VERSION").to_string()), checksum: None, ..self.clone() };
+        out.checksum = Some(out.content_checksum());
+        out
     }
 
     /// Feature (or group) names the model sees, after preprocessing.
@@ -427,9 +461,9 @@ impl ChurnModel {
         Ok(out)
     }
 
-    /// Versioned JSON text.
+    /// Versioned JSON text, sealed ([`sealed`](Self::sealed)).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(&self.sealed()).unwrap_or_default()
     }
 
     /// Loads from JSON, checking the version and internal consistency (see [`Document`]).
@@ -437,18 +471,51 @@ impl ChurnModel {
         <ChurnModel as Document>::from_json_str(text)
     }
 
-    /// Checks that the parts of a loaded model fit together.
+    /// Checks a loaded model: its checksum when it has one, then every field and that the parts
+    /// fit together (the feature list, the preprocessor, the model and the training summary).
     pub fn validate(&self) -> Result<()> {
         let m = self;
+        if let Some(stated) = &m.checksum {
+            let actual = m.content_checksum();
+            if *stated != actual {
+                return Err(Error::parse(
+                    "churn model",
+                    format!(
+                        "checksum {stated} does not match the content ({actual}): the file was changed after it was saved \
+                         (remove `checksum` to load a deliberately edited model; every field is still checked)"
+                    ),
+                ));
+            }
+        }
         m.features.validate()?;
         m.preprocessor.check()?;
-        if m.preprocessor.transforms.len() != m.features.metrics.len() {
-            return Err(Error::parse("churn model", "preprocessor and feature list differ in length"));
+        if m.preprocessor.transforms.len() != m.features.metrics.len()
+            || m.preprocessor.transforms.iter().zip(&m.features.metrics).any(|(t, name)| t.name != *name)
+        {
+            return Err(Error::parse("churn model", "the preprocessor's features differ from the feature list"));
+        }
+        let t = &m.training;
+        if t.churned > t.observations || t.first_observation > t.last_observation {
+            return Err(Error::parse(
+                "churn model",
+                "training: churned exceeds observations, or the observation dates are reversed",
+            ));
+        }
+        // Zero windows: a model fitted on a matrix (`TrainingSet::from_matrix`) has no dates.
+        for (w, path) in [(t.lead, "training.lead"), (t.horizon, "training.horizon")] {
+            if w.amount > 0 {
+                w.validate(path)?;
+            }
         }
         let outputs = m.preprocessor.outputs.len();
         match &m.model {
             FittedModel::Logistic { model } if model.coefficients.len() != outputs => {
                 return Err(Error::parse("churn model", "coefficient count differs from the preprocessor's outputs"))
+            }
+            FittedModel::Logistic { model }
+                if !(model.intercept.is_finite() && model.coefficients.iter().all(|c| c.is_finite())) =>
+            {
+                return Err(Error::parse("churn model", "logistic coefficients and intercept must be finite"))
             }
             FittedModel::BoostedTrees { model } => {
                 if model.features != outputs {

@@ -313,26 +313,57 @@ impl Preprocessor {
         Ok(out)
     }
 
-    /// Checks the internal references after loading from JSON.
+    /// Checks every field after loading from JSON, as [`Preprocessor::fit`] would have written
+    /// it: finite fills and means, positive finite scales, groups of at least two distinct
+    /// inputs with signs of ±1, and outputs that use every input exactly once and every group
+    /// exactly once. A model edited by hand fails here instead of predicting other numbers.
     pub(crate) fn check(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::parse("churn model", format!("preprocessor: {what}")));
+        self.config.validate()?;
         let p = self.transforms.len();
+        for (i, t) in self.transforms.iter().enumerate() {
+            if !(t.fill.is_finite() && t.mean.is_finite()) {
+                return bad(format!("transforms[{i}] (`{}`) has a non-finite fill or mean", t.name));
+            }
+            if !(t.scale.is_finite() && t.scale > 0.0) {
+                return bad(format!("transforms[{i}] (`{}`) scale must be a finite positive number, got {}", t.name, t.scale));
+            }
+        }
+        // How often each input and each group is used by the outputs (directly or as a member).
+        let mut input_uses = vec![0usize; p];
+        let mut group_uses = vec![0usize; self.groups.len()];
         for g in &self.groups {
-            if g.members.iter().any(|&m| m >= p) || g.members.len() != g.signs.len() {
-                return Err(Error::parse("churn model", format!("group `{}` refers to a missing feature", g.name)));
+            if g.members.len() < 2 || g.members.len() != g.signs.len() {
+                return bad(format!("group `{}` needs at least two members, each with a sign", g.name));
+            }
+            if g.members.iter().any(|&m| m >= p) {
+                return bad(format!("group `{}` refers to a missing feature", g.name));
+            }
+            if g.signs.iter().any(|&s| s != 1.0 && s != -1.0) {
+                return bad(format!("group `{}` signs must be 1 or -1", g.name));
+            }
+            if !(g.mean.is_finite() && g.scale.is_finite() && g.scale > 0.0) {
+                return bad(format!("group `{}` needs a finite mean and a finite positive scale", g.name));
+            }
+            for &m in &g.members {
+                input_uses[m] += 1;
             }
         }
-        for o in &self.outputs {
-            let ok = match o {
-                Output::Feature { input } => *input < p,
-                Output::Group { group } => *group < self.groups.len(),
-            };
-            if !ok {
-                return Err(Error::parse("churn model", "preprocessor output refers to a missing feature"));
+        for (k, o) in self.outputs.iter().enumerate() {
+            match o {
+                Output::Feature { input } if *input < p => input_uses[*input] += 1,
+                Output::Group { group } if *group < self.groups.len() => group_uses[*group] += 1,
+                _ => return bad(format!("outputs[{k}] refers to a missing feature or group")),
             }
         }
-        if self.transforms.iter().any(|t| !(t.scale.is_finite() && t.scale != 0.0)) || self.groups.iter().any(|g| g.scale == 0.0)
-        {
-            return Err(Error::parse("churn model", "preprocessor scale must be a finite non-zero number"));
+        if let Some(i) = input_uses.iter().position(|&n| n != 1) {
+            return bad(format!(
+                "feature `{}` is used {} times by the outputs (exactly once expected)",
+                self.transforms[i].name, input_uses[i]
+            ));
+        }
+        if let Some(k) = group_uses.iter().position(|&n| n != 1) {
+            return bad(format!("group `{}` is output {} times (exactly once expected)", self.groups[k].name, group_uses[k]));
         }
         Ok(())
     }

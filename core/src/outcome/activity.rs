@@ -283,7 +283,7 @@ mod tests {
         let dates = activity_churn_dates(&ds, &def, ts("2024-03-11"))?;
         assert_eq!(dates[0], vec![ts("2024-02-21")]);
         assert!(dates[1].is_empty());
-        let err = activity_churn_dates(&ds, &def, ts("2024-06-01")).unwrap_err();
+        let err = activity_churn_dates(&ds, &def, ts("2024-06-01")).expect_err("past the data");
         assert!(err.to_string().contains("after the data's last recorded instant 2024-03-10"), "{err}");
         // Before the window elapsed the silence is not churn yet.
         assert_eq!(activity_churn_dates(&ds, &def, ts("2024-02-10"))?[0], vec![]);

@@ -163,7 +163,11 @@ mod tests {
         let mut ds = Dataset::new();
         let opts = IngestOptions::default();
         // `c`, created on 2024-06-01, is the data's last observation.
-        let accounts = [Account::new("a", "A", ts("2023-01-01")), Account::new("b", "B", ts("2023-01-01")), Account::new("c", "C", ts("2024-06-01"))];
+        let accounts = [
+            Account::new("a", "A", ts("2023-01-01")),
+            Account::new("b", "B", ts("2023-01-01")),
+            Account::new("c", "C", ts("2024-06-01")),
+        ];
         ds.add_accounts(&accounts, &opts)?;
         let sub = |acc: &str, s: &str, e: &str| Subscription {
             account_id: acc.into(),
@@ -186,7 +190,7 @@ mod tests {
         let later = churn_labels(&ds, &dates, ts("2024-02-01"), Window::days(0), Window::days(90));
         assert_eq!(later, vec![Some(false), None, None]);
         // Past the data's end, `a`'s contract end of 2025-01-10 would count as churn unobserved.
-        let err = churn_dates(&ds, &SubscriptionChurn::default(), ts("2025-06-01")).unwrap_err();
+        let err = churn_dates(&ds, &SubscriptionChurn::default(), ts("2025-06-01")).expect_err("past the data");
         assert_eq!(err.code(), "invalid_argument");
         assert!(err.to_string().contains("after the data's last recorded instant 2024-06-01"), "{err}");
         Ok(())
