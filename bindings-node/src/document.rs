@@ -61,10 +61,9 @@ pub fn optional_document<T: Document + Default>(value: Option<&Unknown<'_>>, nam
 /// An unversioned part of a document (features, a logistic or churn-definition config, a
 /// window), read with the codes of a document's fields: `parse_error` for the shape.
 pub fn part<T: DeserializeOwned + Default>(value: Option<&Unknown<'_>>, name: &str) -> Result<T> {
-    let parse = |e: serde_json::Error| Error::Parse { what: name.into(), reason: e.to_string() };
     match arg(value, name)? {
         Arg::Absent => Ok(T::default()),
-        Arg::Text(text) => serde_json::from_str(&text).map_err(parse),
-        Arg::Json(v) => serde_json::from_value(v).map_err(parse),
+        Arg::Text(text) => custfit::document::part_from_json_str(&text, name),
+        Arg::Json(v) => custfit::document::part_from_json_value(v, name),
     }
 }

@@ -55,7 +55,7 @@ pub fn optional_document<T: Document + Default>(py: Python<'_>, obj: Option<&Bou
 /// same error codes as a document's fields: `parse_error` for the shape, then its own checks.
 pub fn part<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<T> {
     let text = document_json(obj, name)?.py(py)?;
-    serde_json::from_str(&text).map_err(|e| Error::Parse { what: name.to_string(), reason: e.to_string() }).py(py)
+    custfit::document::part_from_json_str(&text, name).py(py)
 }
 
 /// [`part`], or its default when the argument is absent or None.

@@ -86,6 +86,22 @@ pub trait Document: Serialize + DeserializeOwned {
     }
 }
 
+/// Reads a *part*: a settings object without a version of its own (`ExprLimits`,
+/// `IngestOptions`, a churn definition …), given as JSON text, with the rules documents follow:
+/// at most [`MAX_DOCUMENT_BYTES`], and a `parse_error` naming `what` with a plain message
+/// (no Rust type names; a camelCase key gets its snake_case spelling).
+pub fn part_from_json_str<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(Error::parse(what, format!("longer than {MAX_DOCUMENT_BYTES} bytes")));
+    }
+    serde_json::from_str(text).map_err(|e| Error::parse(what, hint(&e.to_string())))
+}
+
+/// [`part_from_json_str`] for a JSON value already parsed.
+pub fn part_from_json_value<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| Error::parse(what, hint(&e.to_string())))
+}
+
 /// `futureToleranceHours` → `future_tolerance_hours`; a snake_case key stays as it is.
 pub fn snake_case(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 4);
