@@ -17,6 +17,8 @@ export interface RejectedRow {
   code: string
   /** What was wrong. */
   reason: string
+  /** Where the row was read from (`events.csv line 7`), when it came from a file. */
+  location?: string | null
 }
 
 /** The outcome of an ingestion call. */
@@ -1309,11 +1311,16 @@ export declare class Dataset {
   static fromFiles(files: DataFiles, options?: IngestOptions): LoadedDataset
   /**
    * Writes `accounts.csv`, `users.csv`, `subscriptions.csv` and `events.csv` into `dir`
-   * (created if missing).
+   * (created if missing): all four or none. An existing file is refused (`invalid_argument`)
+   * unless `overwrite` is true. Text cells a spreadsheet would run as a formula (`=…`, `+…`,
+   * `-…`, `@…`) get a `'` in front, which the readers take off again.
    */
-  writeCsv(dir: string): void
-  /** Writes the four tables as JSON Lines (`accounts.jsonl`, …) into `dir`. */
-  writeJsonl(dir: string): void
+  writeCsv(dir: string, overwrite?: boolean): void
+  /**
+   * Writes the four tables as JSON Lines (`accounts.jsonl`, …) into `dir`: all four or none;
+   * an existing file is refused unless `overwrite` is true.
+   */
+  writeJsonl(dir: string, overwrite?: boolean): void
   /**
    * The snapshot as of `asOf` (Date, ISO string or ms): the built-in metrics plus `config`'s
    * (a `SnapshotConfig` object or its JSON text).

@@ -17,6 +17,8 @@ export interface RejectedRow {
   code: string
   /** What was wrong. */
   reason: string
+  /** Where the row was read from (`events.csv line 7`), when it came from a file. */
+  location?: string | null
 }
 
 /** The outcome of an ingestion call. */

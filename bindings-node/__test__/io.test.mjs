@@ -64,3 +64,54 @@ test('bad files and arguments', () => {
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('writeCsv keeps existing files unless overwrite, and writes all four or none', () => {
+  const ds = baseDataset()
+  const dir = tmp()
+  try {
+    ds.writeCsv(dir)
+    fs.writeFileSync(path.join(dir, 'accounts.csv'), 'mine')
+    assertRejects(ds, () => ds.writeCsv(dir), 'invalid_argument')
+    assert.equal(fs.readFileSync(path.join(dir, 'accounts.csv'), 'utf8'), 'mine')
+    ds.writeCsv(dir, true)
+    assert.notEqual(fs.readFileSync(path.join(dir, 'accounts.csv'), 'utf8'), 'mine')
+    const other = tmp()
+    fs.mkdirSync(path.join(other, 'events.csv'))
+    assertRejects(ds, () => ds.writeCsv(other, true), 'io_error')
+    assert.deepEqual(fs.readdirSync(other), ['events.csv'])
+    fs.rmSync(other, { recursive: true, force: true })
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('formula-like text cells are escaped on write and read back unchanged', () => {
+  const names = ['=HYPERLINK("http://x")', '+1', '-2 apples', '@sum', "'=already", 'plain']
+  const ds = new Dataset()
+  ds.addAccounts(names.map((name, i) => ({ id: `a${i}`, name, created_at: '2024-01-01' })))
+  const dir = tmp()
+  try {
+    ds.writeCsv(dir)
+    const text = fs.readFileSync(path.join(dir, 'accounts.csv'), 'utf8')
+    assert.ok(text.includes("'=HYPERLINK") && text.includes("''=already"), text)
+    const { dataset } = Dataset.fromFiles({ accounts: path.join(dir, 'accounts.csv') })
+    assert.deepEqual(dataset.accounts().map((a) => a.name), names)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('row errors from files name the file and line', () => {
+  const dir = tmp()
+  try {
+    fs.writeFileSync(path.join(dir, 'accounts.csv'), 'id,name,created_at\na,A,2024-01-01\n')
+    const events = path.join(dir, 'events.csv')
+    fs.writeFileSync(events, 'account_id,timestamp,name\na,2024-01-02,login\nzzz,2024-01-03,login\n')
+    const load = () => Dataset.fromFiles({ accounts: path.join(dir, 'accounts.csv'), events })
+    assertRejects(null, load, 'unknown_account', { row: 1, location: `${events} line 3` })
+    const { report } = Dataset.fromFiles({ accounts: path.join(dir, 'accounts.csv'), events }, { mode: 'lenient' })
+    assert.equal(report.events.rejected[0].location, `${events} line 3`)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

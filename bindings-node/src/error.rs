@@ -5,7 +5,7 @@
 //! [`throw`]. What JS sees is a plain `Error` whose `.code` is the stable custfit code
 //! (`custfit::Error::code()`, e.g. `"unknown_account"`) and whose `.message` is the core's
 //! message; a rejected row also carries `.entity`, `.row` (0-based position in the batch passed
-//! in) and `.field`. napi-rs sets `.code` itself when an error's status is a string
+//! in), `.field` and, when read from a file, `.location` (`"events.csv line 7"`). napi-rs sets `.code` itself when an error's status is a string
 //! (`napi_create_error(code, msg)`); the error object is built on the JS thread and handed back
 //! to napi by reference, which napi then throws (or rejects a promise with) as it is.
 
@@ -19,13 +19,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The JS error for a core error, as a napi error that throws that exact object.
 pub fn throw(env: &Env, e: &Error) -> napi::Error {
     let value = JsError::from(napi::Error::new(e.code(), e.to_string())).into_unknown(*env);
-    if let Error::Row { entity, row, field, .. } = e {
+    if let Error::Row { entity, row, field, location, .. } = e {
         // SAFETY: `napi_create_error` returns an object.
         if let Ok(mut obj) = unsafe { value.cast::<Object<'_>>() } {
             // Best effort: the code and message are already on the error.
             let _ = obj.set_named_property("entity", entity.as_str());
             let _ = obj.set_named_property("row", *row as f64);
             let _ = obj.set_named_property("field", field.as_str());
+            let _ = obj.set_named_property("location", location.clone());
         }
     }
     if let Error::Expr { position, suggestion, .. } = e {

@@ -49,17 +49,20 @@ impl Dataset {
     }
 
     /// Writes `accounts.csv`, `users.csv`, `subscriptions.csv` and `events.csv` into `dir`
-    /// (created if missing).
-    #[napi(catch_unwind, ts_args_type = "dir: string")]
-    pub fn write_csv(&self, env: &Env, dir: Unknown<'_>) -> napi::Result<()> {
-        let run = || self.inner.write_csv_dir(string_arg(&dir, "dir")?);
+    /// (created if missing): all four or none. An existing file is refused (`invalid_argument`)
+    /// unless `overwrite` is true. Text cells a spreadsheet would run as a formula (`=…`, `+…`,
+    /// `-…`, `@…`) get a `'` in front, which the readers take off again.
+    #[napi(catch_unwind, ts_args_type = "dir: string, overwrite?: boolean")]
+    pub fn write_csv(&self, env: &Env, dir: Unknown<'_>, overwrite: Option<bool>) -> napi::Result<()> {
+        let run = || self.inner.write_csv_dir(string_arg(&dir, "dir")?, overwrite.unwrap_or(false));
         run().throw(env)
     }
 
-    /// Writes the four tables as JSON Lines (`accounts.jsonl`, …) into `dir`.
-    #[napi(catch_unwind, ts_args_type = "dir: string")]
-    pub fn write_jsonl(&self, env: &Env, dir: Unknown<'_>) -> napi::Result<()> {
-        let run = || self.inner.write_jsonl_dir(string_arg(&dir, "dir")?);
+    /// Writes the four tables as JSON Lines (`accounts.jsonl`, …) into `dir`: all four or none;
+    /// an existing file is refused unless `overwrite` is true.
+    #[napi(catch_unwind, ts_args_type = "dir: string, overwrite?: boolean")]
+    pub fn write_jsonl(&self, env: &Env, dir: Unknown<'_>, overwrite: Option<bool>) -> napi::Result<()> {
+        let run = || self.inner.write_jsonl_dir(string_arg(&dir, "dir")?, overwrite.unwrap_or(false));
         run().throw(env)
     }
 }

@@ -210,14 +210,20 @@ impl PyDataset {
     }
 
     /// Writes ``accounts.csv``, ``users.csv``, ``subscriptions.csv`` and ``events.csv`` into
-    /// ``dir`` (created if needed).
-    fn write_csv(&self, py: Python<'_>, dir: PathBuf) -> PyResult<()> {
-        crate::io::write_csv(py, &self.inner, dir)
+    /// ``dir`` (created if needed): all four or none. An existing file is refused
+    /// (``InvalidInputError``, ``invalid_argument``) unless ``overwrite``. Text cells a
+    /// spreadsheet would run as a formula (``=…``, ``+…``, ``-…``, ``@…``) get a ``'`` in front,
+    /// which the readers take off again.
+    #[pyo3(signature = (dir, overwrite=false))]
+    fn write_csv(&self, py: Python<'_>, dir: PathBuf, overwrite: bool) -> PyResult<()> {
+        crate::io::write_csv(py, &self.inner, dir, overwrite)
     }
 
-    /// Writes the four tables as JSON Lines (``accounts.jsonl`` …) into ``dir``.
-    fn write_jsonl(&self, py: Python<'_>, dir: PathBuf) -> PyResult<()> {
-        crate::io::write_jsonl(py, &self.inner, dir)
+    /// Writes the four tables as JSON Lines (``accounts.jsonl`` …) into ``dir``: all four or
+    /// none; an existing file is refused unless ``overwrite``.
+    #[pyo3(signature = (dir, overwrite=false))]
+    fn write_jsonl(&self, py: Python<'_>, dir: PathBuf, overwrite: bool) -> PyResult<()> {
+        crate::io::write_jsonl(py, &self.inner, dir, overwrite)
     }
 
     /// The snapshot as of ``as_of`` (datetime, date, str or int ms): one row per account

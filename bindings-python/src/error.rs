@@ -43,7 +43,7 @@ fn make_class(py: Python<'_>, name: &str, bases: &[Bound<'_, PyType>], doc: &str
     ns.set_item("__module__", "custfit")?;
     ns.set_item("__doc__", doc)?;
     if attrs {
-        for a in ["code", "row", "field", "entity"] {
+        for a in ["code", "row", "field", "entity", "location"] {
             ns.set_item(a, py.None())?;
         }
     }
@@ -130,10 +130,11 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     let inst = class_of(c, e.kind()).bind(py).call1((e.to_string(),))?;
     inst.setattr("code", e.code())?;
     match e {
-        Error::Row { entity, row, field, .. } => {
+        Error::Row { entity, row, field, location, .. } => {
             inst.setattr("row", *row)?;
             inst.setattr("field", field)?;
             inst.setattr("entity", entity.as_str())?;
+            inst.setattr("location", location.as_deref())?;
         }
         Error::Argument { name, .. } => inst.setattr("field", name)?,
         Error::Config { path, .. } => inst.setattr("field", path)?,

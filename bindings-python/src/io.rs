@@ -54,11 +54,11 @@ pub fn from_files(py: Python<'_>, files: DataFiles, options: &IngestOptions) -> 
 }
 
 /// Writes the four tables as CSV into `dir` (GIL released).
-pub fn write_csv(py: Python<'_>, ds: &Dataset, dir: PathBuf) -> PyResult<()> {
-    detach(py, || ds.write_csv_dir(&dir))
+pub fn write_csv(py: Python<'_>, ds: &Dataset, dir: PathBuf, overwrite: bool) -> PyResult<()> {
+    detach(py, || ds.write_csv_dir(&dir, overwrite))
 }
 
 /// Writes the four tables as JSON Lines into `dir` (GIL released).
-pub fn write_jsonl(py: Python<'_>, ds: &Dataset, dir: PathBuf) -> PyResult<()> {
-    detach(py, || ds.write_jsonl_dir(&dir))
+pub fn write_jsonl(py: Python<'_>, ds: &Dataset, dir: PathBuf, overwrite: bool) -> PyResult<()> {
+    detach(py, || ds.write_jsonl_dir(&dir, overwrite))
 }

@@ -53,3 +53,47 @@ def test_write_errors(full, tmp_path: Path):
     target.write_text("x")
     with pytest.raises(custfit.CustfitIOError):
         full.write_csv(target / "sub")
+
+
+def test_existing_files_are_kept_unless_overwrite(full, tmp_path: Path):
+    full.write_csv(tmp_path)
+    before = (tmp_path / "events.csv").read_bytes()
+    (tmp_path / "accounts.csv").write_text("mine")
+    with pytest.raises(custfit.InvalidInputError) as info:
+        full.write_csv(tmp_path)
+    assert info.value.code == "invalid_argument" and "overwrite" in str(info.value)
+    assert (tmp_path / "accounts.csv").read_text() == "mine"
+    full.write_csv(tmp_path, overwrite=True)
+    assert (tmp_path / "events.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["accounts.csv", "events.csv", "subscriptions.csv", "users.csv"]
+
+
+def test_a_failed_write_leaves_nothing(full, tmp_path: Path):
+    # events.csv is a directory: the fourth file cannot be written, so none of the four is.
+    (tmp_path / "events.csv").mkdir()
+    with pytest.raises(custfit.CustfitIOError):
+        full.write_csv(tmp_path, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.csv"]
+
+
+def test_formula_cells_are_escaped_and_read_back(tmp_path: Path):
+    ds = custfit.Dataset()
+    names = ["=HYPERLINK(\"http://x\")", "+1", "-2 apples", "@sum", "'=already", "plain"]
+    ds.add_accounts([{"id": f"a{i}", "name": n, "created_at": "2024-01-01"} for i, n in enumerate(names)])
+    ds.write_csv(tmp_path)
+    text = (tmp_path / "accounts.csv").read_text()
+    assert "'=HYPERLINK" in text and "'+1" in text and "'-2 apples" in text and "''=already" in text
+    back, _ = custfit.Dataset.from_files(accounts=tmp_path / "accounts.csv")
+    assert [a["name"] for a in back.accounts()] == names
+
+
+def test_row_errors_name_file_and_line(tmp_path: Path):
+    (tmp_path / "accounts.csv").write_text("id,name,created_at\na,A,2024-01-01\n")
+    events = tmp_path / "events.csv"
+    events.write_text("account_id,timestamp,name\na,2024-01-02,login\nzzz,2024-01-03,login\n")
+    with pytest.raises(custfit.InvalidInputError) as info:
+        custfit.Dataset.from_files(accounts=tmp_path / "accounts.csv", events=events)
+    assert (info.value.code, info.value.row, info.value.location) == ("unknown_account", 1, f"{events} line 3")
+    assert f"({events} line 3)" in str(info.value)
+    _, report = custfit.Dataset.from_files(accounts=tmp_path / "accounts.csv", events=events, options={"mode": "lenient"})
+    assert report["events"]["rejected"][0]["location"] == f"{events} line 3"

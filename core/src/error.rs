@@ -170,8 +170,9 @@ impl fmt::Display for Entity {
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
-    /// A row of an ingested batch was rejected. `row` is the 0-based position in the batch.
-    #[error("{entity} row {row}, field `{field}`: {reason}")]
+    /// A row of an ingested batch was rejected. `row` is the 0-based position in the batch;
+    /// `location` says where the row came from when it was read from text (`events.csv line 7`).
+    #[error("{entity} row {row}{}, field `{field}`: {reason}", location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default())]
     Row {
         /// The classification of the problem.
         kind: ErrorKind,
@@ -183,6 +184,9 @@ pub enum Error {
         field: String,
         /// What was wrong.
         reason: String,
+        /// Where the row was read from: a file (or `accounts CSV` for a reader) and its 1-based
+        /// line, when the row came from text.
+        location: Option<String>,
     },
     /// A configuration value is invalid; `path` locates it (e.g. `metrics[2].window`).
     #[error("invalid config at `{path}`: {reason}")]
@@ -273,7 +277,18 @@ impl Error {
     }
 
     pub(crate) fn row(kind: ErrorKind, entity: Entity, row: usize, field: &str, reason: impl Into<String>) -> Self {
-        Error::Row { kind, entity, row, field: field.to_string(), reason: reason.into() }
+        Error::Row { kind, entity, row, field: field.to_string(), reason: reason.into(), location: None }
+    }
+
+    /// A row error with `location(row)` as its location when it has none yet; other errors
+    /// unchanged.
+    pub(crate) fn located(self, location: impl Fn(usize) -> Option<String>) -> Self {
+        match self {
+            Error::Row { kind, entity, row, field, reason, location: None } => {
+                Error::Row { kind, entity, row, field, reason, location: location(row) }
+            }
+            other => other,
+        }
     }
 
     pub(crate) fn config(path: impl Into<String>, reason: impl Into<String>) -> Self {

@@ -163,7 +163,7 @@ fn csv_round_trip() {
     let sim =
         Simulation::generate(&SimulationConfig::default().with_accounts(25).with_days(30).with_activity_scale(0.3)).expect("sim");
     let dir = std::env::temp_dir().join(format!("custfit-csv-{}", std::process::id()));
-    sim.dataset.write_csv_dir(&dir).expect("write");
+    sim.dataset.write_csv_dir(&dir, true).expect("write");
     let options = IngestOptions { allow_future: true, ..IngestOptions::default() };
     let (back, report) = Dataset::from_files(&DataFiles::csv_dir(&dir), &options).expect("read");
     assert_eq!(report.events.accepted, sim.dataset.event_count());
@@ -172,13 +172,13 @@ fn csv_round_trip() {
     assert_eq!(back.subscriptions(), sim.dataset.subscriptions());
     assert_eq!(back.events(), sim.dataset.events());
     let dir2 = dir.join("again");
-    back.write_csv_dir(&dir2).expect("write again");
+    back.write_csv_dir(&dir2, true).expect("write again");
     for f in ["accounts.csv", "users.csv", "subscriptions.csv", "events.csv"] {
         assert_eq!(std::fs::read(dir.join(f)).expect("a"), std::fs::read(dir2.join(f)).expect("b"), "{f} differs");
     }
     // JSON Lines too.
     let dir3 = dir.join("jsonl");
-    sim.dataset.write_jsonl_dir(&dir3).expect("jsonl");
+    sim.dataset.write_jsonl_dir(&dir3, true).expect("jsonl");
     let (back3, _) = Dataset::from_files(&DataFiles::jsonl_dir(&dir3), &options).expect("read jsonl");
     assert_eq!(back3.events(), sim.dataset.events());
     let _ = std::fs::remove_dir_all(&dir);

@@ -91,7 +91,7 @@ fn guide_build_dataset() -> custfit::Result<()> {
 
     // ANCHOR: files
     let dir = std::env::temp_dir().join(format!("custfit-guide-{}", std::process::id()));
-    ds.write_csv_dir(&dir)?;
+    ds.write_csv_dir(&dir, true)?; // true: replace files from an earlier run
     let (copy, _report) = Dataset::from_files(&DataFiles::csv_dir(&dir), &options)?;
     assert_eq!(copy.events(), ds.events());
     // ANCHOR_END: files

@@ -183,3 +183,38 @@ fn saved_churn_models_are_sealed_and_checked() -> custfit::Result<()> {
     assert!(err.to_string().contains("feature -2 is neither a leaf"), "{err}");
     Ok(())
 }
+
+#[test]
+fn row_errors_from_files_name_the_file_and_line() -> custfit::Result<()> {
+    let dir = std::env::temp_dir().join(format!("custfit-lines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let write = |name: &str, text: &str| -> custfit::Result<()> {
+        std::fs::write(dir.join(name), text).expect("write");
+        Ok(())
+    };
+    write("accounts.csv", "id,name,created_at\na,A,2024-01-01\nb,B,2024-01-01\n")?;
+    // A quoted field spanning two lines: the bad row starts on line 5, not 4.
+    write("events.csv", "account_id,timestamp,name,note\na,2024-01-02,login,\"two\nlines\"\nb,2024-01-03,login,\nzzz,2024-01-04,login,\n")?;
+    let files = custfit::io::DataFiles::csv_dir(&dir);
+    let err = Dataset::from_files(&files, &IngestOptions::default()).expect_err("unknown account");
+    let events = dir.join("events.csv").display().to_string();
+    assert_eq!(err.code(), "unknown_account");
+    assert!(err.to_string().contains(&format!("event row 2 ({events} line 5)")), "{err}");
+    // Lenient: the row set aside carries the same location.
+    let lenient = IngestOptions { mode: custfit::IngestMode::Lenient, ..IngestOptions::default() };
+    let (_, report) = Dataset::from_files(&files, &lenient)?;
+    assert_eq!(report.events.rejected[0].location.as_deref(), Some(format!("{events} line 5").as_str()));
+    // A bad cell found while reading: the reader's own name and line.
+    write("events.csv", "account_id,timestamp,name\na,2024-01-02,login\na,yesterday,login\n")?;
+    let err = Dataset::from_files(&files, &IngestOptions::default()).expect_err("bad timestamp");
+    assert!(err.to_string().contains(&format!("({events} line 3)")), "{err}");
+    let err = custfit::io::csv::read_events("account_id,timestamp,name\na,never,login\n".as_bytes()).expect_err("bad");
+    assert!(err.to_string().contains("(events CSV line 2)"), "{err}");
+    // JSON Lines: blank lines are counted.
+    write("events.jsonl", "{\"account_id\":\"a\",\"timestamp\":\"2024-01-02T00:00:00Z\",\"name\":\"x\"}\n\n{\"account_id\":\"q\",\"timestamp\":\"2024-01-02T00:00:00Z\",\"name\":\"x\"}\n")?;
+    let files = custfit::io::DataFiles { events: Some(dir.join("events.jsonl")), ..custfit::io::DataFiles::csv_dir(&dir) };
+    let err = Dataset::from_files(&files, &IngestOptions::default()).expect_err("unknown account");
+    assert!(err.to_string().contains("events.jsonl line 3)"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -85,12 +85,14 @@ of column lists or an Arrow table."""
 
 class CustfitError(Exception):
     """Base of every custfit error. ``code`` is a stable string (see ``error_codes()``); row
-    errors also carry ``row`` (0-based row of the batch), ``field`` and ``entity``."""
+    errors also carry ``row`` (0-based row of the batch), ``field``, ``entity`` and, for rows read
+    from a file, ``location`` (``"events.csv line 7"``)."""
 
     code: str | None
     row: int | None
     field: str | None
     entity: Literal["account", "user", "subscription", "event"] | None
+    location: str | None
 
 class InvalidInputError(CustfitError, ValueError):
     """A row, configuration value or argument is invalid."""
@@ -172,10 +174,12 @@ class Dataset:
         options: Document | None = None,
     ) -> tuple[Dataset, LoadReport]:
         """Loads a dataset from CSV or JSON Lines files (by extension). Releases the GIL."""
-    def write_csv(self, dir: PathLike) -> None:
-        """Writes ``accounts.csv``, ``users.csv``, ``subscriptions.csv``, ``events.csv``."""
-    def write_jsonl(self, dir: PathLike) -> None:
-        """Writes the four tables as JSON Lines."""
+    def write_csv(self, dir: PathLike, overwrite: bool = False) -> None:
+        """Writes ``accounts.csv``, ``users.csv``, ``subscriptions.csv``, ``events.csv``: all four or none; an
+        existing file is refused unless ``overwrite``. Formula-like text cells get a ``'`` in front."""
+    def write_jsonl(self, dir: PathLike, overwrite: bool = False) -> None:
+        """Writes the four tables as JSON Lines: all four or none; an existing file is refused unless
+        ``overwrite``."""
     def snapshot(self, as_of: TimestampLike, config: Document | None = None) -> Snapshot:
         """The snapshot as of ``as_of``; ``config`` is a SnapshotConfig. Releases the GIL."""
     def daily_activity(self, account_id: str, end: TimestampLike, days: int) -> list[DailyActivity]:

@@ -137,6 +137,9 @@ class RejectedRow(TypedDict):
     reason: str
     """What was wrong."""
 
+    location: NotRequired[Optional[str]]
+    """Where the row was read from (`events.csv line 7`), when it came from a file."""
+
 
 class IngestReport(TypedDict):
     """The outcome of an ingestion call."""

@@ -534,20 +534,10 @@ impl ChurnModel {
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         use std::io::Write;
         let path = path.as_ref();
+        let text = self.to_json();
         let shown = path.display().to_string();
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(format!(".tmp-{}", std::process::id()));
-        let tmp = std::path::PathBuf::from(tmp);
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(self.to_json().as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::io(shown, e)
-        })
+        let write: crate::io::FileWriter<'_> = Box::new(|w| w.write_all(text.as_bytes()).map_err(|e| Error::io(shown, e)));
+        crate::io::write_files(vec![(path.to_path_buf(), write)], true)
     }
 
     /// Loads from a file.

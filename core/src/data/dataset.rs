@@ -566,6 +566,7 @@ impl Dataset {
                                 field: "parent_id".into(),
                                 code: ErrorKind::UnknownAccount.code().into(),
                                 reason: format!("parent account `{p}` was rejected"),
+                                location: None,
                             });
                             changed = true;
                         }
@@ -830,6 +831,7 @@ impl Dataset {
                             field: "timestamp".into(),
                             code: ErrorKind::DuplicateEvent.code().into(),
                             reason: "identical to an event already held or earlier in the batch".into(),
+                            location: None,
                         });
                     }
                     out.rejected.sort_by_key(|r| r.row);

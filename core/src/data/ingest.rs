@@ -113,6 +113,9 @@ pub struct RejectedRow {
     pub code: String,
     /// What was wrong.
     pub reason: String,
+    /// Where the row was read from (`events.csv line 7`), when it came from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// The outcome of an ingestion call.
@@ -151,11 +154,11 @@ impl FieldError {
     }
 
     pub(crate) fn into_error(self, entity: Entity, row: usize) -> Error {
-        Error::Row { kind: self.kind, entity, row, field: self.field, reason: self.reason }
+        Error::Row { kind: self.kind, entity, row, field: self.field, reason: self.reason, location: None }
     }
 
     pub(crate) fn into_rejected(self, row: usize) -> RejectedRow {
-        RejectedRow { row, field: self.field, code: self.kind.code().to_string(), reason: self.reason }
+        RejectedRow { row, field: self.field, code: self.kind.code().to_string(), reason: self.reason, location: None }
     }
 }
 

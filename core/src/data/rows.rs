@@ -105,9 +105,9 @@ fn read<T: DeserializeOwned>(entity: Entity, input: Vec<RowInput>, mode: IngestM
             },
         };
         if mode == IngestMode::Strict {
-            return Err(Error::Row { kind, entity, row: i, field, reason });
+            return Err(Error::Row { kind, entity, row: i, field, reason, location: None });
         }
-        out.rejected.push(RejectedRow { row: i, field, code: kind.code().to_string(), reason });
+        out.rejected.push(RejectedRow { row: i, field, code: kind.code().to_string(), reason, location: None });
     }
     Ok(out)
 }
@@ -134,7 +134,7 @@ impl Dataset {
         let read = read::<T>(entity, rows, options.mode)?;
         let at = |r: usize| read.positions.get(r).copied().unwrap_or(r);
         let mut report = add(self, &read.rows, options).map_err(|e| match e {
-            Error::Row { kind, entity, row, field, reason } => Error::Row { kind, entity, row: at(row), field, reason },
+            Error::Row { kind, entity, row, field, reason, location } => Error::Row { kind, entity, row: at(row), field, reason, location },
             other => other,
         })?;
         for r in &mut report.rejected {

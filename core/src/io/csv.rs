@@ -8,6 +8,25 @@
 //!
 //! Attribute and property columns are text unless the header names a type:
 //! `employees:number`, `is_trial:bool`, `renewal_date:date` (attributes only).
+//!
+//! **Spreadsheet formulas.** A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
+//! return is run as a formula when the file is opened in Excel, LibreOffice or Google Sheets
+//! (CSV injection). The writers put a `'` in front of such a text cell (and of one that already
+//! starts with quotes followed by such a character); the readers take exactly one such `'` off.
+//! Writing and reading back therefore give the same text, and a spreadsheet shows the text
+//! instead of running it. Numbers, timestamps and booleans are written as they are.
+//!
+//! ```
+//! use custfit::io::csv::{read_accounts, write_accounts};
+//! use custfit::{Account, Timestamp};
+//!
+//! let evil = Account::new("a1", "=HYPERLINK(\"http://x\")", Timestamp::parse("2024-01-01")?);
+//! let mut out = Vec::new();
+//! write_accounts(&mut out, &[evil.clone()])?;
+//! assert!(String::from_utf8_lossy(&out).contains("\"'=HYPERLINK"));
+//! assert_eq!(read_accounts(out.as_slice())?, vec![evil]);
+//! # Ok::<(), custfit::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -17,13 +36,18 @@ use crate::error::{Entity, Error, ErrorKind, Result};
 use crate::time::Timestamp;
 
 struct Table {
+    /// What is read (a file path, or `accounts CSV`).
+    what: String,
     headers: Vec<String>,
     records: Vec<csv::StringRecord>,
+    /// 1-based line each record starts on.
+    lines: Vec<u64>,
 }
 
 fn read_table<R: Read>(reader: R, what: &str) -> Result<Table> {
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
-    let headers: Vec<String> = rdr.headers().map_err(|e| Error::parse(what, e))?.iter().map(|h| h.trim().to_string()).collect();
+    let headers: Vec<String> =
+        rdr.headers().map_err(|e| Error::parse(what, e))?.iter().map(|h| unescape_formula(h.trim()).to_string()).collect();
     // Every header names one column once, with a known type suffix if any: a repeated column or a
     // mistyped suffix (`x:huge`) would otherwise be read silently (the first copy wins; the rest
     // becomes a text column named `x:huge`).
@@ -43,31 +67,64 @@ fn read_table<R: Read>(reader: R, what: &str) -> Result<Table> {
         }
     }
     let mut records = Vec::new();
+    let mut lines = Vec::new();
     for r in rdr.records() {
-        records.push(r.map_err(|e| Error::parse(what, e))?);
+        let r = r.map_err(|e| Error::parse(what, e))?;
+        lines.push(r.position().map_or(0, csv::Position::line));
+        records.push(r);
     }
-    Ok(Table { headers, records })
+    Ok(Table { what: what.to_string(), headers, records, lines })
 }
 
 impl Table {
+    /// A row error of this table with the row's line as its location.
+    fn locate(&self, e: Error) -> Error {
+        e.located(|row| self.lines.get(row).map(|l| format!("{} line {l}", self.what)))
+    }
+
     fn col(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
     }
 
-    fn require(&self, name: &str, entity: Entity) -> Result<usize> {
+    fn require(&self, name: &str) -> Result<usize> {
         self.col(name).ok_or_else(|| Error::Parse {
-            what: format!("{entity} CSV"),
+            what: self.what.clone(),
             reason: format!("missing column `{name}` (columns: {})", self.headers.join(", ")),
         })
     }
 }
 
 fn cell(r: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
-    i.and_then(|i| r.get(i)).filter(|s| !s.is_empty())
+    i.and_then(|i| r.get(i)).filter(|s| !s.is_empty()).map(unescape_formula)
+}
+
+/// First characters that make a spreadsheet run a cell as a formula.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether `text` is quotes (none or more) followed by a formula character.
+fn formula_like(text: &str) -> bool {
+    text.trim_start_matches('\'').starts_with(FORMULA_START)
+}
+
+/// A text cell as written: `'` in front when a spreadsheet would run it (see the module docs).
+fn escape_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(text) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A cell as read: the one `'` that [`escape_formula`] adds taken off.
+fn unescape_formula(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => text,
+    }
 }
 
 fn row_err(kind: ErrorKind, entity: Entity, row: usize, field: &str, reason: impl Into<String>) -> Error {
-    Error::Row { kind, entity, row, field: field.to_string(), reason: reason.into() }
+    Error::Row { kind, entity, row, field: field.to_string(), reason: reason.into(), location: None }
 }
 
 fn parse_ts(text: &str, entity: Entity, row: usize, field: &str) -> Result<Timestamp> {
@@ -109,11 +166,21 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// Reads accounts.
+/// Reads accounts; a row error names the row's line (`accounts CSV line 7`).
 pub fn read_accounts<R: Read>(reader: R) -> Result<Vec<Account>> {
+    read_accounts_located(reader, "accounts CSV").map(|(rows, _)| rows)
+}
+
+/// Reads accounts from a source named `what` (a file path), with the 1-based line of each row.
+pub(crate) fn read_accounts_located<R: Read>(reader: R, what: &str) -> Result<(Vec<Account>, Vec<u64>)> {
+    let t = read_table(reader, what)?;
+    let rows = accounts_from(&t).map_err(|e| t.locate(e))?;
+    Ok((rows, t.lines))
+}
+
+fn accounts_from(t: &Table) -> Result<Vec<Account>> {
     let e = Entity::Account;
-    let t = read_table(reader, "accounts CSV")?;
-    let (id, created) = (t.require("id", e)?, t.require("created_at", e)?);
+    let (id, created) = (t.require("id")?, t.require("created_at")?);
     let (name, owner, parent, seats) = (t.col("name"), t.col("owner"), t.col("parent_id"), t.col("seats"));
     let fixed = ["id", "name", "created_at", "owner", "parent_id", "seats"];
     let extra: Vec<(usize, &str, Typed)> = t
@@ -167,11 +234,21 @@ pub fn read_accounts<R: Read>(reader: R) -> Result<Vec<Account>> {
     Ok(out)
 }
 
-/// Reads users.
+/// Reads users; a row error names the row's line (`users CSV line 7`).
 pub fn read_users<R: Read>(reader: R) -> Result<Vec<User>> {
+    read_users_located(reader, "users CSV").map(|(rows, _)| rows)
+}
+
+/// Reads users from a source named `what` (a file path), with the 1-based line of each row.
+pub(crate) fn read_users_located<R: Read>(reader: R, what: &str) -> Result<(Vec<User>, Vec<u64>)> {
+    let t = read_table(reader, what)?;
+    let rows = users_from(&t).map_err(|e| t.locate(e))?;
+    Ok((rows, t.lines))
+}
+
+fn users_from(t: &Table) -> Result<Vec<User>> {
     let e = Entity::User;
-    let t = read_table(reader, "users CSV")?;
-    let (id, account, created) = (t.require("id", e)?, t.require("account_id", e)?, t.require("created_at", e)?);
+    let (id, account, created) = (t.require("id")?, t.require("account_id")?, t.require("created_at")?);
     let (role, deact) = (t.col("role"), t.col("deactivated_at"));
     let mut out = Vec::with_capacity(t.records.len());
     for (row, r) in t.records.iter().enumerate() {
@@ -190,17 +267,27 @@ pub fn read_users<R: Read>(reader: R) -> Result<Vec<User>> {
     Ok(out)
 }
 
-/// Reads subscriptions.
+/// Reads subscriptions; a row error names the row's line (`subscriptions CSV line 7`).
 pub fn read_subscriptions<R: Read>(reader: R) -> Result<Vec<Subscription>> {
+    read_subscriptions_located(reader, "subscriptions CSV").map(|(rows, _)| rows)
+}
+
+/// Reads subscriptions from a source named `what` (a file path), with the 1-based line of each row.
+pub(crate) fn read_subscriptions_located<R: Read>(reader: R, what: &str) -> Result<(Vec<Subscription>, Vec<u64>)> {
+    let t = read_table(reader, what)?;
+    let rows = subscriptions_from(&t).map_err(|e| t.locate(e))?;
+    Ok((rows, t.lines))
+}
+
+fn subscriptions_from(t: &Table) -> Result<Vec<Subscription>> {
     let e = Entity::Subscription;
     let k = ErrorKind::InvalidSubscription;
-    let t = read_table(reader, "subscriptions CSV")?;
     let (account, plan, start, mrr, currency) = (
-        t.require("account_id", e)?,
-        t.require("plan", e)?,
-        t.require("start", e)?,
-        t.require("mrr_minor", e)?,
-        t.require("currency", e)?,
+        t.require("account_id")?,
+        t.require("plan")?,
+        t.require("start")?,
+        t.require("mrr_minor")?,
+        t.require("currency")?,
     );
     let (end, quantity, status) = (t.col("end"), t.col("quantity"), t.col("status"));
     let mut out = Vec::with_capacity(t.records.len());
@@ -231,12 +318,22 @@ pub fn read_subscriptions<R: Read>(reader: R) -> Result<Vec<Subscription>> {
     Ok(out)
 }
 
-/// Reads events.
+/// Reads events; a row error names the row's line (`events CSV line 7`).
 pub fn read_events<R: Read>(reader: R) -> Result<Vec<Event>> {
+    read_events_located(reader, "events CSV").map(|(rows, _)| rows)
+}
+
+/// Reads events from a source named `what` (a file path), with the 1-based line of each row.
+pub(crate) fn read_events_located<R: Read>(reader: R, what: &str) -> Result<(Vec<Event>, Vec<u64>)> {
+    let t = read_table(reader, what)?;
+    let rows = events_from(&t).map_err(|e| t.locate(e))?;
+    Ok((rows, t.lines))
+}
+
+fn events_from(t: &Table) -> Result<Vec<Event>> {
     let e = Entity::Event;
     let k = ErrorKind::InvalidEvent;
-    let t = read_table(reader, "events CSV")?;
-    let (account, ts, name) = (t.require("account_id", e)?, t.require("timestamp", e)?, t.require("name", e)?);
+    let (account, ts, name) = (t.require("account_id")?, t.require("timestamp")?, t.require("name")?);
     let user = t.col("user_id");
     let fixed = ["account_id", "user_id", "timestamp", "name"];
     let extra: Vec<(usize, &str, Typed)> = t
@@ -289,6 +386,16 @@ fn number_text(x: f64) -> String {
     format!("{x}")
 }
 
+/// The header of an extra column: its name (escaped as a text cell) and its type suffix (also
+/// `:string` when the name holds a colon, which would otherwise read as a type).
+fn typed_header(name: &str, ty: &str) -> String {
+    if ty == "string" && !name.contains(':') {
+        escape_formula(name).into_owned()
+    } else {
+        format!("{}:{ty}", escape_formula(name))
+    }
+}
+
 /// Writes accounts (attributes as typed columns).
 pub fn write_accounts<W: Write>(w: W, rows: &[Account]) -> Result<()> {
     let mut types: BTreeMap<&str, &str> = BTreeMap::new();
@@ -299,21 +406,22 @@ pub fn write_accounts<W: Write>(w: W, rows: &[Account]) -> Result<()> {
     }
     let mut wr = writer(w);
     let mut header: Vec<String> = ["id", "name", "created_at", "owner", "parent_id", "seats"].map(String::from).to_vec();
-    header.extend(types.iter().map(|(n, t)| if *t == "string" { n.to_string() } else { format!("{n}:{t}") }));
+    header.extend(types.iter().map(|(n, t)| typed_header(n, t)));
     wr.write_record(&header).map_err(csv_err)?;
     for a in rows {
+        let text = |s: &str| escape_formula(s).into_owned();
         let mut rec = vec![
-            a.id.clone(),
-            a.name.clone(),
+            text(&a.id),
+            text(&a.name),
             a.created_at.to_rfc3339(),
-            a.owner.clone().unwrap_or_default(),
-            a.parent_id.clone().unwrap_or_default(),
+            a.owner.as_deref().map(text).unwrap_or_default(),
+            a.parent_id.as_deref().map(text).unwrap_or_default(),
             a.seats.map(|s| s.to_string()).unwrap_or_default(),
         ];
         for n in types.keys() {
             rec.push(match a.attributes.get(*n) {
                 None => String::new(),
-                Some(AttributeValue::String(s)) => s.clone(),
+                Some(AttributeValue::String(s)) => text(s),
                 Some(AttributeValue::Number(x)) => number_text(*x),
                 Some(AttributeValue::Bool(b)) => b.to_string(),
                 Some(AttributeValue::Date { date }) => date.to_rfc3339(),
@@ -330,8 +438,8 @@ pub fn write_users<W: Write>(w: W, rows: &[User]) -> Result<()> {
     wr.write_record(["id", "account_id", "role", "created_at", "deactivated_at"]).map_err(csv_err)?;
     for u in rows {
         wr.write_record([
-            u.id.as_str(),
-            &u.account_id,
+            &*escape_formula(&u.id),
+            &escape_formula(&u.account_id),
             u.role.as_str(),
             &u.created_at.to_rfc3339(),
             &u.deactivated_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
@@ -347,12 +455,12 @@ pub fn write_subscriptions<W: Write>(w: W, rows: &[Subscription]) -> Result<()> 
     wr.write_record(["account_id", "plan", "start", "end", "mrr_minor", "currency", "quantity", "status"]).map_err(csv_err)?;
     for s in rows {
         wr.write_record([
-            s.account_id.as_str(),
-            &s.plan,
+            &*escape_formula(&s.account_id),
+            &escape_formula(&s.plan),
             &s.start.to_rfc3339(),
             &s.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
             &s.mrr.minor.to_string(),
-            &s.mrr.currency,
+            &escape_formula(&s.mrr.currency),
             &s.quantity.to_string(),
             s.status.as_str(),
         ])
@@ -382,16 +490,19 @@ pub fn write_events<W: Write>(w: W, rows: &[Event]) -> Result<()> {
     }
     let mut wr = writer(w);
     let mut header: Vec<String> = ["account_id", "user_id", "timestamp", "name"].map(String::from).to_vec();
-    header.extend(types.iter().map(|(n, t)| if *t == "string" { n.to_string() } else { format!("{n}:{t}") }));
+    header.extend(types.iter().map(|(n, t)| typed_header(n, t)));
     wr.write_record(&header).map_err(csv_err)?;
     for e in rows {
-        let mut rec = vec![e.account_id.clone(), e.user_id.clone().unwrap_or_default(), e.timestamp.to_rfc3339(), e.name.clone()];
+        let text = |s: &str| escape_formula(s).into_owned();
+        let mut rec =
+            vec![text(&e.account_id), e.user_id.as_deref().map(text).unwrap_or_default(), e.timestamp.to_rfc3339(), text(&e.name)];
         for n in types.keys() {
             rec.push(
                 e.properties
                     .get(*n)
                     .map(|v| match v {
                         PropertyValue::Number(x) => number_text(*x),
+                        PropertyValue::String(s) => text(s),
                         other => other.to_string(),
                     })
                     .unwrap_or_default(),

@@ -74,15 +74,23 @@ fn is_jsonl(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson" | "json"))
 }
 
-macro_rules! load_table {
-    ($path:expr, $csv:path, $ty:ty) => {{
-        let p: &Path = $path;
-        if is_jsonl(p) {
-            jsonl::read::<$ty, _>(open(p)?, &p.display().to_string())?
-        } else {
-            $csv(open(p)?)?
+/// Reads one table file (JSON Lines or CSV by extension) and ingests it as one batch; every row
+/// error — from reading or from ingesting — and every row set aside names the file and line.
+fn load<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    csv: fn(BufReader<File>, &str) -> Result<(Vec<T>, Vec<u64>)>,
+    ingest: impl FnOnce(&[T]) -> Result<IngestReport>,
+) -> Result<IngestReport> {
+    let name = path.display().to_string();
+    let (rows, lines) = if is_jsonl(path) { jsonl::read_located(open(path)?, &name)? } else { csv(open(path)?, &name)? };
+    let locate = |row: usize| lines.get(row).map(|l| format!("{name} line {l}"));
+    let mut report = ingest(&rows).map_err(|e| e.located(locate))?;
+    for r in &mut report.rejected {
+        if r.location.is_none() {
+            r.location = locate(r.row);
         }
-    }};
+    }
+    Ok(report)
 }
 
 impl Dataset {
@@ -97,51 +105,116 @@ impl Dataset {
     pub fn add_files(&mut self, files: &DataFiles, options: &IngestOptions) -> Result<LoadReport> {
         let mut report = LoadReport::default();
         if let Some(p) = &files.accounts {
-            let rows = load_table!(p, csv::read_accounts, crate::data::Account);
-            report.accounts = self.add_accounts(&rows, options)?;
+            report.accounts = load(p, csv::read_accounts_located, |rows| self.add_accounts(rows, options))?;
         }
         if let Some(p) = &files.users {
-            let rows = load_table!(p, csv::read_users, crate::data::User);
-            report.users = self.add_users(&rows, options)?;
+            report.users = load(p, csv::read_users_located, |rows| self.add_users(rows, options))?;
         }
         if let Some(p) = &files.subscriptions {
-            let rows = load_table!(p, csv::read_subscriptions, crate::data::Subscription);
-            report.subscriptions = self.add_subscriptions(&rows, options)?;
+            report.subscriptions = load(p, csv::read_subscriptions_located, |rows| self.add_subscriptions(rows, options))?;
         }
         if let Some(p) = &files.events {
-            let rows = load_table!(p, csv::read_events, crate::data::Event);
-            report.events = self.add_events(&rows, options)?;
+            report.events = load(p, csv::read_events_located, |rows| self.add_events(rows, options))?;
         }
         Ok(report)
     }
 
-    /// Writes `accounts.csv`, `users.csv`, `subscriptions.csv` and `events.csv` into `dir`.
-    pub fn write_csv_dir(&self, dir: impl AsRef<Path>) -> Result<()> {
+    /// Writes `accounts.csv`, `users.csv`, `subscriptions.csv` and `events.csv` into `dir`
+    /// (created if needed), all four or none ([`write_files`]). A file that exists is refused
+    /// (`invalid_argument`) unless `overwrite`. Text cells that a spreadsheet would run as a
+    /// formula are escaped (see [`csv`]).
+    pub fn write_csv_dir(&self, dir: impl AsRef<Path>, overwrite: bool) -> Result<()> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
-        let create = |n: &str| {
-            let p = dir.join(n);
-            File::create(&p).map(BufWriter::new).map_err(|e| Error::io(p.display().to_string(), e))
-        };
-        csv::write_accounts(create("accounts.csv")?, self.accounts())?;
-        csv::write_users(create("users.csv")?, &self.users())?;
-        csv::write_subscriptions(create("subscriptions.csv")?, &self.subscriptions())?;
-        csv::write_events(create("events.csv")?, &self.events())?;
-        Ok(())
+        let users = self.users();
+        let subscriptions = self.subscriptions();
+        let events = self.events();
+        let files: Vec<(PathBuf, FileWriter<'_>)> = vec![
+            (dir.join("accounts.csv"), Box::new(|w| csv::write_accounts(w, self.accounts()))),
+            (dir.join("users.csv"), Box::new(|w| csv::write_users(w, &users))),
+            (dir.join("subscriptions.csv"), Box::new(|w| csv::write_subscriptions(w, &subscriptions))),
+            (dir.join("events.csv"), Box::new(|w| csv::write_events(w, &events))),
+        ];
+        create_dir(dir)?;
+        write_files(files, overwrite)
     }
 
-    /// Writes the four tables as JSON Lines into `dir`.
-    pub fn write_jsonl_dir(&self, dir: impl AsRef<Path>) -> Result<()> {
+    /// Writes the four tables as JSON Lines into `dir`, as [`write_csv_dir`](Self::write_csv_dir)
+    /// does (all or none; an existing file refused unless `overwrite`).
+    pub fn write_jsonl_dir(&self, dir: impl AsRef<Path>, overwrite: bool) -> Result<()> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
-        let create = |n: &str| {
-            let p = dir.join(n);
-            File::create(&p).map(BufWriter::new).map_err(|e| Error::io(p.display().to_string(), e))
-        };
-        jsonl::write(create("accounts.jsonl")?, self.accounts())?;
-        jsonl::write(create("users.jsonl")?, &self.users())?;
-        jsonl::write(create("subscriptions.jsonl")?, &self.subscriptions())?;
-        jsonl::write(create("events.jsonl")?, &self.events())?;
-        Ok(())
+        let users = self.users();
+        let subscriptions = self.subscriptions();
+        let events = self.events();
+        let files: Vec<(PathBuf, FileWriter<'_>)> = vec![
+            (dir.join("accounts.jsonl"), Box::new(|w| jsonl::write(w, self.accounts()))),
+            (dir.join("users.jsonl"), Box::new(|w| jsonl::write(w, &users))),
+            (dir.join("subscriptions.jsonl"), Box::new(|w| jsonl::write(w, &subscriptions))),
+            (dir.join("events.jsonl"), Box::new(|w| jsonl::write(w, &events))),
+        ];
+        create_dir(dir)?;
+        write_files(files, overwrite)
     }
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))
+}
+
+/// Writes one file's content.
+pub type FileWriter<'a> = Box<dyn FnOnce(&mut BufWriter<File>) -> Result<()> + 'a>;
+
+/// Writes several files as one step. A target that is a directory is refused (`io_error`), and
+/// unless `overwrite` a target that exists at all (`invalid_argument`), before anything is
+/// written; so is a missing parent directory, when creating the first file. Each file is
+/// written to a temporary file beside its target (`<name>.tmp-<pid>-<n>`) and flushed to disk
+/// (`fsync`); only when every one is written are they renamed over their targets. On any failure
+/// while writing, no target is touched and every temporary file is removed. (The renames
+/// themselves are atomic one by one; a crash between two of them leaves some targets new.)
+pub fn write_files(files: Vec<(PathBuf, FileWriter<'_>)>, overwrite: bool) -> Result<()> {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    if let Some((p, _)) = files.iter().find(|(p, _)| p.is_dir()) {
+        return Err(Error::Io { path: p.display().to_string(), reason: "is a directory (nothing was written)".into() });
+    }
+    if !overwrite {
+        if let Some((p, _)) = files.iter().find(|(p, _)| p.exists()) {
+            return Err(Error::argument(
+                "dir",
+                format!("`{}` exists; pass overwrite=true to replace it (nothing was written)", p.display()),
+            ));
+        }
+    }
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let mut written: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(files.len());
+    let cleanup = |written: &[(PathBuf, PathBuf)]| {
+        for (tmp, _) in written {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for (target, write) in files {
+        let mut tmp = target.as_os_str().to_owned();
+        tmp.push(format!(".tmp-{}-{call}", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        let shown = |p: &Path| p.display().to_string();
+        let result = (|| {
+            let file = File::create(&tmp).map_err(|e| Error::io(shown(&tmp), e))?;
+            let mut w = BufWriter::new(file);
+            write(&mut w)?;
+            w.flush().map_err(|e| Error::io(shown(&tmp), e))?;
+            w.get_ref().sync_all().map_err(|e| Error::io(shown(&tmp), e))
+        })();
+        written.push((tmp, target));
+        if let Err(e) = result {
+            cleanup(&written);
+            return Err(e);
+        }
+    }
+    for (k, (tmp, target)) in written.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, target) {
+            cleanup(&written[k..]);
+            return Err(Error::io(target.display().to_string(), e));
+        }
+    }
+    Ok(())
 }
