@@ -270,7 +270,7 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     add("Dataset.add_subscriptions", late.add_subscriptions([early]), T.IngestReport)
     add("Dataset.add_events", custfit.Dataset().add_events([]), T.IngestReport)
     with tempfile.TemporaryDirectory() as tmp:  # rows set aside from a file carry their location
-        (Path(tmp) / "accounts.csv").write_text("id,created_at\na,2024-01-01\nb,someday\n")
+        (Path(tmp) / "accounts.csv").write_text("id,created_at\na,2024-01-01\na,2024-01-02\n")
         _, loaded = custfit.Dataset.from_files(accounts=Path(tmp) / "accounts.csv", options={"mode": "lenient"})
     assert loaded["accounts"]["rejected"][0]["location"].endswith("accounts.csv line 3"), loaded
     add("Dataset.from_files", loaded, T.LoadReport)
