@@ -144,7 +144,7 @@ fn error_texts_do_not_leak_rust_types() {
         serde_json::json!({"id": "a", "created_at": "2024-01-01", "attributes": {"x": [1, 2]}}),
     )];
     let e = Dataset::new().add_json_rows(custfit::Entity::Account, rows, &IngestOptions::default()).expect_err("bad attribute");
-    assert!(e.to_string().contains("none of the accepted forms") && !e.to_string().contains("untagged"), "{e}");
+    assert!(e.to_string().contains("expected a string, number, boolean or {\"date\"") && !e.to_string().contains("untagged"), "{e}");
     let e = custfit::churn::learn_weights(
         &custfit::health::Scorecard::starter(),
         &[vec![Some(500.0); custfit::health::Scorecard::starter().measures.len()]],
@@ -217,4 +217,47 @@ fn row_errors_from_files_name_the_file_and_line() -> custfit::Result<()> {
     assert!(err.to_string().contains("events.jsonl line 3)"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+#[test]
+fn integers_beyond_2_53_are_refused_not_rounded() {
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+    use custfit::io::csv::{read_accounts, read_events};
+    use std::sync::Arc;
+    let big = "9223372036854775807";
+    // JSON rows (the path Python dicts and JS objects take), events and accounts.
+    let event: Result<custfit::Event, _> =
+        serde_json::from_str(&format!(r#"{{"account_id":"a","timestamp":"2024-01-02","name":"x","properties":{{"order":{big}}}}}"#));
+    let err = event.expect_err("2^63-1").to_string();
+    assert!(err.contains("beyond ±2^53") && err.contains("send it as a string"), "{err}");
+    let exact: custfit::Event = serde_json::from_str(
+        r#"{"account_id":"a","timestamp":"2024-01-02","name":"x","properties":{"order":9007199254740992,"f":1e300,"s":"9223372036854775807"}}"#,
+    )
+    .expect("2^53 is exact; floats and text pass");
+    assert_eq!(exact.properties["order"], custfit::PropertyValue::Number(9_007_199_254_740_992.0));
+    let account: Result<Account, _> =
+        serde_json::from_str(r#"{"id":"a","created_at":"2024-01-01","attributes":{"crm_id":-9007199254740993}}"#);
+    assert!(account.is_err());
+    // CSV number columns.
+    let e = read_accounts(format!("id,created_at,crm:number\na,2024-01-01,{big}\n").as_bytes()).expect_err("csv");
+    assert_eq!(e.code(), "invalid_account");
+    assert!(e.to_string().contains("attributes.crm"), "{e}");
+    assert!(read_events("account_id,timestamp,name,n:number\na,2024-01-02,x,1.5e300\n".as_bytes()).is_ok());
+    // Arrow integer columns.
+    let col = |v: i64| -> ArrayRef { Arc::new(Int64Array::from(vec![v])) };
+    let batch = |v: i64| {
+        RecordBatch::try_from_iter([
+            ("account_id", Arc::new(StringArray::from(vec!["a"])) as ArrayRef),
+            ("timestamp", Arc::new(TimestampMillisecondArray::from(vec![1_704_153_600_000])) as ArrayRef),
+            ("name", Arc::new(StringArray::from(vec!["x"])) as ArrayRef),
+            ("order", col(v)),
+        ])
+        .expect("batch")
+    };
+    let mut ds = Dataset::new();
+    ds.add_accounts(&[Account::new("a", "A", t("2024-01-01"))], &IngestOptions::default()).expect("account");
+    let e = ds.add_events_arrow(&[batch(i64::MAX)], &IngestOptions::default()).expect_err("2^63-1");
+    assert_eq!((e.code(), ds.event_count()), ("invalid_event", 0));
+    assert!(e.to_string().contains("properties.order"), "{e}");
+    ds.add_events_arrow(&[batch(1 << 53)], &IngestOptions::default()).expect("2^53 is exact");
 }

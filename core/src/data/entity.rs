@@ -54,10 +54,86 @@ pub fn currency_exponent(code: &str) -> u32 {
     }
 }
 
+/// The largest integer a number attribute or property holds exactly: 2^53. Numbers are 64-bit
+/// floats, and a float cannot tell 2^53 + 1 from 2^53, so an integer beyond ±2^53 given as an
+/// integer (JSON, a Python int, an Arrow or CSV integer) is refused — send such identifiers as
+/// text. A value given as a float (`1e20`, an Arrow float column) is taken as the float it is.
+pub const MAX_EXACT_INTEGER: u64 = 1 << 53;
+
+/// An integer as a number value, refused beyond ±[`MAX_EXACT_INTEGER`].
+pub(crate) fn exact_integer(v: i128) -> std::result::Result<f64, String> {
+    if v.unsigned_abs() <= u128::from(MAX_EXACT_INTEGER) {
+        Ok(v as f64)
+    } else {
+        Err(format!(
+            "the integer {v} is beyond ±2^53 ({MAX_EXACT_INTEGER}) and would lose digits as a number; send it as a string"
+        ))
+    }
+}
+
+/// Deserialises a string, number (integers checked by [`exact_integer`]) or boolean; an object
+/// only when `date_object` (the `{"date": …}` form of attributes).
+struct ScalarVisitor {
+    date_object: bool,
+}
+
+/// What [`ScalarVisitor`] read.
+enum Scalar {
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Date(Timestamp),
+}
+
+impl<'de> serde::de::Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.date_object { "a string, number, boolean or {\"date\": …}" } else { "a string, number or boolean" })
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Scalar, E> {
+        exact_integer(i128::from(v)).map(Scalar::Number).map_err(E::custom)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Scalar, E> {
+        exact_integer(i128::from(v)).map(Scalar::Number).map_err(E::custom)
+    }
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> std::result::Result<Scalar, E> {
+        exact_integer(v).map(Scalar::Number).map_err(E::custom)
+    }
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> std::result::Result<Scalar, E> {
+        exact_integer(i128::try_from(v).unwrap_or(i128::MAX)).map(Scalar::Number).map_err(E::custom)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Number(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::String(v.to_string()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::String(v))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<Scalar, A::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct DateForm {
+            date: Timestamp,
+        }
+        if !self.date_object {
+            return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Map, &self));
+        }
+        let form = DateForm::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(Scalar::Date(form.date))
+    }
+}
+
 /// A typed account attribute (plan, region, industry, company size …).
 ///
 /// In JSON a string, number or boolean stands for itself; a date is written `{"date": "2024-01-31"}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An integer beyond ±2^53 is refused ([`MAX_EXACT_INTEGER`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum AttributeValue {
@@ -72,6 +148,17 @@ pub enum AttributeValue {
         /// The instant.
         date: Timestamp,
     },
+}
+
+impl<'de> Deserialize<'de> for AttributeValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(match d.deserialize_any(ScalarVisitor { date_object: true })? {
+            Scalar::Bool(b) => AttributeValue::Bool(b),
+            Scalar::Number(x) => AttributeValue::Number(x),
+            Scalar::String(s) => AttributeValue::String(s),
+            Scalar::Date(date) => AttributeValue::Date { date },
+        })
+    }
 }
 
 impl AttributeValue {
@@ -290,8 +377,9 @@ fn active() -> SubscriptionStatus {
     SubscriptionStatus::Active
 }
 
-/// A property value of an event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A property value of an event: a string, number or boolean. An integer beyond ±2^53 is
+/// refused ([`MAX_EXACT_INTEGER`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum PropertyValue {
@@ -301,6 +389,17 @@ pub enum PropertyValue {
     Number(f64),
     /// Text property.
     String(String),
+}
+
+impl<'de> Deserialize<'de> for PropertyValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(match d.deserialize_any(ScalarVisitor { date_object: false })? {
+            Scalar::Bool(b) => PropertyValue::Bool(b),
+            Scalar::Number(x) => PropertyValue::Number(x),
+            Scalar::String(s) => PropertyValue::String(s),
+            Scalar::Date(_) => return Err(serde::de::Error::custom("a property is a string, number or boolean")),
+        })
+    }
 }
 
 impl fmt::Display for PropertyValue {

@@ -10,7 +10,8 @@ mod rows;
 mod schema;
 
 pub use dataset::{Dataset, MemoryUsage};
-pub use entity::{
+pub(crate) use entity::exact_integer;
+pub use entity::{MAX_EXACT_INTEGER, 
     currency_exponent, event_name, Account, AttributeValue, Event, Money, PropertyValue, Role, Subscription, SubscriptionStatus,
     User,
 };

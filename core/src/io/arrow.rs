@@ -233,6 +233,15 @@ impl Num {
         }
     }
 
+    /// The value as a number attribute or property: integers beyond ±2^53 are refused
+    /// (`crate::data::MAX_EXACT_INTEGER`), floats taken as they are.
+    fn exact(self) -> std::result::Result<f64, String> {
+        match self {
+            Num::Int(i) => crate::data::exact_integer(i),
+            Num::Float(x) => Ok(x),
+        }
+    }
+
     /// The value as a whole number, if it is one (integral floats included).
     fn as_int(self) -> Option<i128> {
         match self {
@@ -571,7 +580,8 @@ impl EventSource for ArrowEvents<'_> {
                 }
                 ExtraCol::Num(n) => {
                     if let Some(x) = n.get(r) {
-                        out(key, PropRef::Number(x.as_f64()));
+                        let x = x.exact().map_err(|m| FieldError::new(ErrorKind::InvalidEvent, format!("properties.{key}"), m))?;
+                        out(key, PropRef::Number(x));
                     }
                 }
                 ExtraCol::Bool(a) => {
@@ -632,7 +642,12 @@ pub fn accounts_from_arrow(batches: &[RecordBatch]) -> Result<Vec<Account>> {
                 for (n, col) in &extra {
                     let value = match col {
                         ExtraCol::Text(t) => t.get(r).map(|s| AttributeValue::String(s.to_string())),
-                        ExtraCol::Num(c) => c.get(r).map(|x| AttributeValue::Number(x.as_f64())),
+                        ExtraCol::Num(c) => match c.get(r) {
+                            Some(x) => Some(AttributeValue::Number(
+                                x.exact().map_err(|m| FieldError::new(k, format!("attributes.{n}"), m))?,
+                            )),
+                            None => None,
+                        },
                         ExtraCol::Bool(a) => a.is_valid(r).then(|| AttributeValue::Bool(a.value(r))),
                         ExtraCol::Time(t) => {
                             t.timestamp(r, &format!("attributes.{n}"))?.map(|date| AttributeValue::Date { date })

@@ -154,8 +154,13 @@ fn split_typed(header: &str) -> (&str, Typed) {
     }
 }
 
-fn parse_number(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|x| x.is_finite())
+/// A number cell: finite; an integer literal beyond ±2^53 is refused (it would lose digits).
+fn parse_number(text: &str) -> std::result::Result<f64, String> {
+    let text = text.trim();
+    if let Ok(i) = text.parse::<i128>() {
+        return crate::data::exact_integer(i);
+    }
+    text.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("`{text}` is not a finite number"))
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -218,9 +223,9 @@ fn accounts_from(t: &Table) -> Result<Vec<Account>> {
             let field = format!("attributes.{n}");
             let value = match ty {
                 Typed::Text => AttributeValue::String(v.to_string()),
-                Typed::Number => AttributeValue::Number(parse_number(v).ok_or_else(|| {
-                    row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not a finite number"))
-                })?),
+                Typed::Number => AttributeValue::Number(
+                    parse_number(v).map_err(|m| row_err(ErrorKind::InvalidAccount, e, row, &field, m))?,
+                ),
                 Typed::Bool => AttributeValue::Bool(
                     parse_bool(v)
                         .ok_or_else(|| row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not true/false")))?,
@@ -353,9 +358,7 @@ fn events_from(t: &Table) -> Result<Vec<Event>> {
             let Some(v) = cell(r, Some(i)) else { continue };
             let field = format!("properties.{n}");
             let value = match ty {
-                Typed::Number => PropertyValue::Number(
-                    parse_number(v).ok_or_else(|| row_err(k, e, row, &field, format!("`{v}` is not a finite number")))?,
-                ),
+                Typed::Number => PropertyValue::Number(parse_number(v).map_err(|m| row_err(k, e, row, &field, m))?),
                 Typed::Bool => PropertyValue::Bool(
                     parse_bool(v).ok_or_else(|| row_err(k, e, row, &field, format!("`{v}` is not true/false")))?,
                 ),
