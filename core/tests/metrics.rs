@@ -52,7 +52,10 @@ fn config_round_trips_and_validates() {
     bad(r#"{"metrics": [{"type": "count", "name": "x", "window": {"amount": 3, "unit": "fortnights"}}]}"#, "parse_error");
     bad(r#"{"metrics": [{"type": "count", "name": "1x", "window": {"amount": 3, "unit": "days"}}]}"#, "invalid_config");
     bad(r#"{"metrics": [{"type": "ratio", "name": "r", "numerator": "current_plan", "denominator": "mau"}]}"#, "invalid_config");
-    bad(r#"{"metrics": [{"type": "ratio", "name": "r", "numerator": "nope", "denominator": "mau"}]}"#, "unknown_metric");
+    bad(r#"{"metrics": [{"type": "ratio", "name": "r", "numerator": "created_at", "denominator": "mau"}]}"#, "invalid_config");
+    let later = r#"{"metrics": [{"type": "ratio", "name": "r", "numerator": "x", "denominator": "mau"},
+        {"type": "count", "name": "x", "window": {"amount": 3, "unit": "days"}}]}"#;
+    bad(later, "unknown_metric");
     bad(r#"{"metrics": [{"type": "count", "name": "x", "window": {"amount": 3, "unit": "days"}, "extra": 1}]}"#, "parse_error");
 }
 
@@ -109,4 +112,29 @@ fn simulator_churn_follows_behaviour() {
     let churn_given_decline = sim.truth.iter().filter(declined).filter(|t| t.churned).count() as f64
         / sim.truth.iter().filter(declined).count().max(1) as f64;
     assert!(churn_given_decline > 1.5 * rate, "decline should raise churn: {churn_given_decline} vs {rate}");
+}
+
+#[test]
+fn ratios_read_seats_and_number_attributes() -> custfit::Result<()> {
+    use custfit::{Account, AttributeValue, Dataset, IngestOptions, Timestamp};
+    let t = Timestamp::parse("2024-01-01")?;
+    let mut a = Account::new("a", "A", t);
+    a.seats = Some(4);
+    a.attributes.insert("employees".into(), AttributeValue::Number(200.0));
+    a.attributes.insert("region".into(), AttributeValue::String("EU".into()));
+    let mut ds = Dataset::new();
+    ds.add_accounts(&[a], &IngestOptions::default())?;
+    let cfg = SnapshotConfig::default()
+        .with_metric(MetricDef::ratio("employees_per_seat", "employees", "seats"))
+        .with_metric(MetricDef::ratio("users_per_seat", "users", "seats"));
+    let snap = ds.snapshot_with(t.add_days(1), &cfg)?;
+    assert_eq!(snap.value("a", "employees_per_seat")?.as_f64(), Some(50.0));
+    assert_eq!(snap.value("a", "users_per_seat")?.as_f64(), Some(0.0));
+    let typo = SnapshotConfig::default().with_metric(MetricDef::ratio("r", "employes", "seats"));
+    let err = ds.snapshot_with(t, &typo).expect_err("no such column");
+    assert_eq!(err.code(), "unknown_metric");
+    assert!(err.to_string().contains("did you mean `employees`"), "{err}");
+    let text = SnapshotConfig::default().with_metric(MetricDef::ratio("r", "region", "seats"));
+    assert_eq!(ds.snapshot_with(t, &text).expect_err("text").code(), "invalid_config");
+    Ok(())
 }

@@ -72,12 +72,12 @@ macro_rules! catalog {
 }
 
 catalog! {
-    "active_days_7d", Int, "Distinct days (24-hour buckets back from as-of) with product activity in the last 7 days.";
+    "active_days_7d", Int, "Distinct days (24-hour buckets back from as-of) with product activity in the last 7 days (events with or without a user).";
     "active_days_30d", Int, "Distinct days with product activity in the last 30 days.";
     "active_days_90d", Int, "Distinct days with product activity in the last 90 days.";
-    "dau", Int, "Distinct active users in the last 1 day.";
-    "wau", Int, "Distinct active users in the last 7 days.";
-    "mau", Int, "Distinct active users in the last 30 days.";
+    "dau", Int, "Distinct users with product activity in the last 1 day (events without a user count for activity days, not here).";
+    "wau", Int, "Distinct users with product activity in the last 7 days (events without a user not counted).";
+    "mau", Int, "Distinct users with product activity in the last 30 days (events without a user not counted).";
     "stickiness", Float, "DAU / MAU (missing when MAU is 0).";
     "users", Int, "Users existing and not deactivated at as-of.";
     "champions", Int, "Users with role champion existing and not deactivated at as-of.";
@@ -85,10 +85,11 @@ catalog! {
     "seat_utilization", Float, "MAU / licensed seats (missing without seats).";
     "logins_7d", Int, "Login events in the last 7 days.";
     "logins_30d", Int, "Login events in the last 30 days.";
-    "events_7d", Int, "Product-activity events in the last 7 days.";
-    "events_30d", Int, "Product-activity events in the last 30 days.";
-    "days_since_last_activity", Int, "Whole days since the account's last product activity (missing if never).";
-    "days_since_champion_activity", Int, "Whole days since a current champion was last active (missing if none ever was).";
+    "events_7d", Int, "Product-activity events in the last 7 days (not every event: support tickets, surveys, invoices and CSM touches are not activity).";
+    "events_30d", Int, "Product-activity events in the last 30 days (not support tickets, surveys, invoices or CSM touches).";
+    "days_since_last_activity", Int, "Whole days since the account's last product activity, by any user or none (missing if never).";
+    "days_since_champion_activity", Int, "Whole days since a current champion was last active (missing if none ever was, or no champion remains).";
+    "days_since_champion_left", Int, "Whole days since a champion was last deactivated (missing if none ever was): a key stakeholder leaving.";
     "days_since_executive_activity", Int, "Whole days since a current executive was last active (missing if none ever was).";
     "usage_trend_30d", Float, "Percent change of activity events, last 30 days vs the 30 before (missing when the earlier count is 0).";
     "features_used_30d", Int, "Distinct `feature` values of feature_used events in the last 30 days.";

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::data::{event_name, AttributeValue, Dataset, Role, Stored, SubscriptionStatus, NO_USER};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::time::{Timestamp, Window, MS_PER_DAY};
 
 use super::config::{MetricDef, PropertyFilter, SnapshotConfig};
@@ -488,6 +488,16 @@ fn assemble(
     let scale = 10f64.powi(exp as i32);
     let seats: Vec<Option<u32>> = accounts.iter().map(|a| a.seats).collect();
     let created: Vec<i64> = accounts.iter().map(|a| a.created_at.millis()).collect();
+    // The latest deactivation of a champion, at or before as-of, per account: a key stakeholder
+    // leaving is the warning sign `days_since_champion_activity` cannot show (it only sees
+    // current champions).
+    let mut champion_left: Vec<Option<i64>> = vec![None; ds.accounts.len()];
+    for u in ds.users.iter().filter(|u| u.role == Role::Champion && u.created_at <= a_ms) {
+        if let Some(d) = u.deactivated_at.filter(|&d| d <= a_ms) {
+            let e = &mut champion_left[u.account as usize];
+            *e = Some(e.map_or(d, |x| x.max(d)));
+        }
+    }
     let builtins: Vec<(&str, ColumnData)> = vec![
         ("active_days_7d", int(&|r| Some(i64::from(r.active_days[0])))),
         ("active_days_30d", int(&|r| Some(i64::from(r.active_days[1])))),
@@ -511,6 +521,7 @@ fn assemble(
         ("events_30d", int(&|r| Some(r.events[1]))),
         ("days_since_last_activity", int(&|r| days_since(r.last_activity))),
         ("days_since_champion_activity", int(&|r| days_since(r.last_champion))),
+        ("days_since_champion_left", ColumnData::Int(rows.iter().map(|&a| days_since(champion_left[a])).collect())),
         ("days_since_executive_activity", int(&|r| days_since(r.last_executive))),
         (
             "usage_trend_30d",
@@ -543,9 +554,24 @@ fn assemble(
                 ColumnData::Int((0..out.len()).map(|j| Some(custom[j * n_custom + k] as i64)).collect())
             }
             MetricDef::Sum { .. } => ColumnData::Float((0..out.len()).map(|j| Some(custom[j * n_custom + k])).collect()),
-            MetricDef::Ratio { numerator, denominator, .. } => {
-                let num = snap.column(numerator)?.clone();
-                let den = snap.column(denominator)?.clone();
+            MetricDef::Ratio { name, numerator, denominator } => {
+                let side = |field: &str, r: &str| -> Result<ColumnData> {
+                    let path = format!("metrics.{name}.{field}");
+                    let column = snap.column(r).map_err(|_| Error::Config {
+                        kind: ErrorKind::UnknownMetric,
+                        path: path.clone(),
+                        reason: format!(
+                            "no column `{r}`: a ratio reads built-in metrics, seats, earlier metrics and number attributes{}",
+                            crate::error::closest(r, snap.column_names()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+                        ),
+                    })?;
+                    if !column.data_type().is_numeric() {
+                        return Err(Error::config(path, format!("`{r}` is {}, not a number", column.data_type().as_str())));
+                    }
+                    Ok(column.clone())
+                };
+                let num = side("numerator", numerator)?;
+                let den = side("denominator", denominator)?;
                 ColumnData::Float(
                     (0..out.len())
                         .map(|j| match (num.f64_at(j), den.f64_at(j)) {

@@ -76,8 +76,10 @@ pub enum MetricDef {
         /// Trailing window.
         window: Window,
     },
-    /// `numerator / denominator` of two numeric columns defined before it (missing when the
-    /// denominator is 0 or either side is missing).
+    /// `numerator / denominator` of two numeric columns (missing when the denominator is 0 or
+    /// either side is missing). Each side is a built-in metric, `seats`, a metric defined
+    /// before it, or a number attribute of the accounts (checked when the snapshot is computed,
+    /// since a config does not know the dataset's attributes).
     Ratio {
         /// Column name.
         name: String,
@@ -245,20 +247,22 @@ impl SnapshotConfig {
                 }
                 MetricDef::Ratio { numerator, denominator, .. } => {
                     for (field, r) in [("numerator", numerator), ("denominator", denominator)] {
-                        let non_numeric = crate::data::BUILTIN_METRICS.iter().any(|b| b.name == r && !b.data_type.is_numeric());
-                        if non_numeric {
+                        let fixed = FIXED_COLUMNS.iter().find(|(k, _)| k == r).map(|(_, t)| *t);
+                        let builtin = crate::data::BUILTIN_METRICS.iter().find(|b| b.name == r).map(|b| b.data_type);
+                        if fixed.or(builtin).is_some_and(|t| !t.is_numeric()) {
                             return Err(Error::config(format!("{path}.{field}"), format!("`{r}` is not numeric")));
                         }
-                        if !known.iter().any(|k| k == r) {
-                            let suggestion = crate::error::closest(r, known.iter().map(String::as_str));
+                        // A later custom metric is an ordering mistake; any other name is taken
+                        // for an account attribute and checked against the data.
+                        if self.metrics[i..].iter().any(|later| later.name() == r) {
                             return Err(Error::Config {
                                 kind: ErrorKind::UnknownMetric,
                                 path: format!("{path}.{field}"),
-                                reason: format!(
-                                    "unknown metric `{r}` (ratios refer to built-in metrics or metrics defined earlier){}",
-                                    suggestion.map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
-                                ),
+                                reason: format!("`{r}` is defined after this ratio; define it before"),
                             });
+                        }
+                        if r.is_empty() {
+                            return Err(Error::config(format!("{path}.{field}"), "must not be empty"));
                         }
                     }
                 }
