@@ -55,6 +55,7 @@ pub trait Document: Serialize + DeserializeOwned {
         if !value.is_object() {
             return Err(Error::parse(Self::KIND, "a document is a JSON object"));
         }
+        check_depth(&value, Self::KIND)?;
         if let Some(v) = value.get("version") {
             let found = v
                 .as_u64()
@@ -97,8 +98,30 @@ pub fn part_from_json_str<T: DeserializeOwned>(text: &str, what: &str) -> Result
     serde_json::from_str(text).map_err(|e| Error::parse(what, hint(&e.to_string())))
 }
 
+/// Deepest nesting of a JSON value read as a document or part: 128, the limit serde_json puts
+/// on text, so a value built in Rust meets the rule text does (and cannot exhaust the stack).
+pub const MAX_JSON_DEPTH: usize = 128;
+
+/// Refuses a value nested deeper than [`MAX_JSON_DEPTH`] (checked without recursion).
+fn check_depth(value: &Value, what: &str) -> Result<()> {
+    let mut stack: Vec<(&Value, usize)> = vec![(value, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > MAX_JSON_DEPTH {
+            return Err(Error::parse(what, format!("nested deeper than {MAX_JSON_DEPTH} levels")));
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    Ok(())
+}
+
 /// [`part_from_json_str`] for a JSON value already parsed.
 pub fn part_from_json_value<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
+    check_depth(&value, what)?;
     serde_json::from_value(value).map_err(|e| Error::parse(what, hint(&e.to_string())))
 }
 

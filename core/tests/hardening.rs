@@ -144,7 +144,10 @@ fn error_texts_do_not_leak_rust_types() {
         serde_json::json!({"id": "a", "created_at": "2024-01-01", "attributes": {"x": [1, 2]}}),
     )];
     let e = Dataset::new().add_json_rows(custfit::Entity::Account, rows, &IngestOptions::default()).expect_err("bad attribute");
-    assert!(e.to_string().contains("expected a string, number, boolean or {\"date\"") && !e.to_string().contains("untagged"), "{e}");
+    assert!(
+        e.to_string().contains("expected a string, number, boolean or {\"date\"") && !e.to_string().contains("untagged"),
+        "{e}"
+    );
     let e = custfit::churn::learn_weights(
         &custfit::health::Scorecard::starter(),
         &[vec![Some(500.0); custfit::health::Scorecard::starter().measures.len()]],
@@ -194,7 +197,10 @@ fn row_errors_from_files_name_the_file_and_line() -> custfit::Result<()> {
     };
     write("accounts.csv", "id,name,created_at\na,A,2024-01-01\nb,B,2024-01-01\n")?;
     // A quoted field spanning two lines: the bad row starts on line 5, not 4.
-    write("events.csv", "account_id,timestamp,name,note\na,2024-01-02,login,\"two\nlines\"\nb,2024-01-03,login,\nzzz,2024-01-04,login,\n")?;
+    write(
+        "events.csv",
+        "account_id,timestamp,name,note\na,2024-01-02,login,\"two\nlines\"\nb,2024-01-03,login,\nzzz,2024-01-04,login,\n",
+    )?;
     let files = custfit::io::DataFiles::csv_dir(&dir);
     let err = Dataset::from_files(&files, &IngestOptions::default()).expect_err("unknown account");
     let events = dir.join("events.csv").display().to_string();
@@ -226,8 +232,9 @@ fn integers_beyond_2_53_are_refused_not_rounded() {
     use std::sync::Arc;
     let big = "9223372036854775807";
     // JSON rows (the path Python dicts and JS objects take), events and accounts.
-    let event: Result<custfit::Event, _> =
-        serde_json::from_str(&format!(r#"{{"account_id":"a","timestamp":"2024-01-02","name":"x","properties":{{"order":{big}}}}}"#));
+    let event: Result<custfit::Event, _> = serde_json::from_str(&format!(
+        r#"{{"account_id":"a","timestamp":"2024-01-02","name":"x","properties":{{"order":{big}}}}}"#
+    ));
     let err = event.expect_err("2^63-1").to_string();
     assert!(err.contains("beyond ±2^53") && err.contains("send it as a string"), "{err}");
     let exact: custfit::Event = serde_json::from_str(

@@ -14,4 +14,5 @@ mod health;
 mod layers;
 mod metrics;
 mod properties;
+mod readers;
 mod segment;

@@ -11,9 +11,9 @@ mod schema;
 
 pub use dataset::{Dataset, MemoryUsage};
 pub(crate) use entity::exact_integer;
-pub use entity::{MAX_EXACT_INTEGER, 
+pub use entity::{
     currency_exponent, event_name, Account, AttributeValue, Event, Money, PropertyValue, Role, Subscription, SubscriptionStatus,
-    User,
+    User, MAX_EXACT_INTEGER,
 };
 pub use ingest::{DuplicatePolicy, IngestMode, IngestOptions, IngestReport, RejectedRow};
 pub use rows::RowInput;

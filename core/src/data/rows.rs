@@ -134,7 +134,9 @@ impl Dataset {
         let read = read::<T>(entity, rows, options.mode)?;
         let at = |r: usize| read.positions.get(r).copied().unwrap_or(r);
         let mut report = add(self, &read.rows, options).map_err(|e| match e {
-            Error::Row { kind, entity, row, field, reason, location } => Error::Row { kind, entity, row: at(row), field, reason, location },
+            Error::Row { kind, entity, row, field, reason, location } => {
+                Error::Row { kind, entity, row: at(row), field, reason, location }
+            }
             other => other,
         })?;
         for r in &mut report.rejected {

@@ -580,7 +580,8 @@ impl EventSource for ArrowEvents<'_> {
                 }
                 ExtraCol::Num(n) => {
                     if let Some(x) = n.get(r) {
-                        let x = x.exact().map_err(|m| FieldError::new(ErrorKind::InvalidEvent, format!("properties.{key}"), m))?;
+                        let x =
+                            x.exact().map_err(|m| FieldError::new(ErrorKind::InvalidEvent, format!("properties.{key}"), m))?;
                         out(key, PropRef::Number(x));
                     }
                 }

@@ -223,9 +223,9 @@ fn accounts_from(t: &Table) -> Result<Vec<Account>> {
             let field = format!("attributes.{n}");
             let value = match ty {
                 Typed::Text => AttributeValue::String(v.to_string()),
-                Typed::Number => AttributeValue::Number(
-                    parse_number(v).map_err(|m| row_err(ErrorKind::InvalidAccount, e, row, &field, m))?,
-                ),
+                Typed::Number => {
+                    AttributeValue::Number(parse_number(v).map_err(|m| row_err(ErrorKind::InvalidAccount, e, row, &field, m))?)
+                }
                 Typed::Bool => AttributeValue::Bool(
                     parse_bool(v)
                         .ok_or_else(|| row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not true/false")))?,
@@ -287,13 +287,8 @@ pub(crate) fn read_subscriptions_located<R: Read>(reader: R, what: &str) -> Resu
 fn subscriptions_from(t: &Table) -> Result<Vec<Subscription>> {
     let e = Entity::Subscription;
     let k = ErrorKind::InvalidSubscription;
-    let (account, plan, start, mrr, currency) = (
-        t.require("account_id")?,
-        t.require("plan")?,
-        t.require("start")?,
-        t.require("mrr_minor")?,
-        t.require("currency")?,
-    );
+    let (account, plan, start, mrr, currency) =
+        (t.require("account_id")?, t.require("plan")?, t.require("start")?, t.require("mrr_minor")?, t.require("currency")?);
     let (end, quantity, status) = (t.col("end"), t.col("quantity"), t.col("status"));
     let mut out = Vec::with_capacity(t.records.len());
     for (row, r) in t.records.iter().enumerate() {
@@ -497,8 +492,12 @@ pub fn write_events<W: Write>(w: W, rows: &[Event]) -> Result<()> {
     wr.write_record(&header).map_err(csv_err)?;
     for e in rows {
         let text = |s: &str| escape_formula(s).into_owned();
-        let mut rec =
-            vec![text(&e.account_id), e.user_id.as_deref().map(text).unwrap_or_default(), e.timestamp.to_rfc3339(), text(&e.name)];
+        let mut rec = vec![
+            text(&e.account_id),
+            e.user_id.as_deref().map(text).unwrap_or_default(),
+            e.timestamp.to_rfc3339(),
+            text(&e.name),
+        ];
         for n in types.keys() {
             rec.push(
                 e.properties

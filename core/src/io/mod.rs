@@ -74,11 +74,14 @@ fn is_jsonl(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson" | "json"))
 }
 
+/// A CSV reader of one table: rows and the line each starts on.
+type CsvReader<T> = fn(BufReader<File>, &str) -> Result<(Vec<T>, Vec<u64>)>;
+
 /// Reads one table file (JSON Lines or CSV by extension) and ingests it as one batch; every row
 /// error — from reading or from ingesting — and every row set aside names the file and line.
 fn load<T: serde::de::DeserializeOwned>(
     path: &Path,
-    csv: fn(BufReader<File>, &str) -> Result<(Vec<T>, Vec<u64>)>,
+    csv: CsvReader<T>,
     ingest: impl FnOnce(&[T]) -> Result<IngestReport>,
 ) -> Result<IngestReport> {
     let name = path.display().to_string();

@@ -562,7 +562,9 @@ fn assemble(
                         path: path.clone(),
                         reason: format!(
                             "no column `{r}`: a ratio reads built-in metrics, seats, earlier metrics and number attributes{}",
-                            crate::error::closest(r, snap.column_names()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+                            crate::error::closest(r, snap.column_names())
+                                .map(|s| format!("; did you mean `{s}`?"))
+                                .unwrap_or_default()
                         ),
                     })?;
                     if !column.data_type().is_numeric() {
