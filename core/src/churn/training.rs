@@ -417,6 +417,7 @@ pub fn observation_dates(ds: &Dataset, config: &TrainingSetConfig, known_at: Tim
 /// Builds the training set of `ds` under `config`, with data known up to `known_at` (`None`: the
 /// data's end, [`Dataset::data_end`]; a later instant is refused).
 pub fn build_training_set(ds: &Dataset, config: &TrainingSetConfig, known_at: Option<Timestamp>) -> Result<TrainingSet> {
+    config.validate()?;
     let known_at = crate::outcome::known_at(ds, known_at)?;
     let dates = observation_dates(ds, config, known_at)?;
     if dates.is_empty() {
