@@ -5,15 +5,16 @@
 
 use custfit::activity::{self, Goal};
 use custfit::Window;
-use napi::bindgen_prelude::{Env, Unknown, ValueType};
+use napi::bindgen_prelude::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::data::{string_arg, Dataset};
+use crate::arg;
+use crate::data::Dataset;
 use crate::document::{document, part};
-use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
+use crate::error::{invalid_argument, whole_u32, Result, Throw};
 use crate::health::json;
-use crate::time::{timestamp_arg, type_name};
+use crate::time::timestamp_arg;
 
 #[napi]
 impl Dataset {
@@ -27,13 +28,9 @@ impl Dataset {
     )]
     pub fn daily_activity(&self, env: &Env, account_id: Unknown<'_>, end: Unknown<'_>, days: Unknown<'_>) -> napi::Result<Value> {
         let run = || {
-            let account_id = string_arg(&account_id, "accountId")?;
+            let account_id = arg::string(&account_id, "accountId")?;
             let end = timestamp_arg(&end, "end")?;
-            let days = match days.get_type().core()? {
-                // SAFETY: the type was just checked.
-                ValueType::Number => unsafe { days.cast::<f64>() }.core()?,
-                other => return Err(invalid_argument("days", format!("expected a number, got {}", type_name(other)))),
-            };
+            let days = arg::number(&days, "days")?;
             json(&custfit::daily_activity(&self.inner, &account_id, end, whole_u32(days, "days")?)?)
         };
         run().throw(env)
@@ -63,14 +60,15 @@ fn window_arg(value: &Unknown<'_>, name: &str) -> Result<Window> {
 )]
 pub fn goal_progress(
     env: &Env,
-    dataset: &Dataset,
+    dataset: Unknown<'_>,
     account_id: Unknown<'_>,
     goal: Unknown<'_>,
     as_of: Unknown<'_>,
     lookback: Unknown<'_>,
 ) -> napi::Result<Value> {
     let run = || {
-        let account_id = string_arg(&account_id, "accountId")?;
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
+        let account_id = arg::string(&account_id, "accountId")?;
         let goal = goal_arg(&goal)?;
         let t = timestamp_arg(&as_of, "asOf")?;
         let lookback = window_arg(&lookback, "lookback")?;
@@ -87,12 +85,13 @@ pub fn goal_progress(
 )]
 pub fn goal_progress_all(
     env: &Env,
-    dataset: &Dataset,
+    dataset: Unknown<'_>,
     goal: Unknown<'_>,
     as_of: Unknown<'_>,
     lookback: Unknown<'_>,
 ) -> napi::Result<Value> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let goal = goal_arg(&goal)?;
         let t = timestamp_arg(&as_of, "asOf")?;
         let lookback = window_arg(&lookback, "lookback")?;

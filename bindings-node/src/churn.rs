@@ -12,6 +12,7 @@ use napi::bindgen_prelude::{Either, Env, Float64Array, Unknown, ValueType};
 use napi_derive::napi;
 use serde_json::Value;
 
+use crate::arg;
 use crate::data::Dataset;
 use crate::document::{document, optional_document, part};
 use crate::error::{invalid_argument, whole_u32, IntoCore, Result, Throw};
@@ -38,6 +39,13 @@ pub struct TrainingSet {
 
 #[napi]
 impl TrainingSet {
+    /// Not made with `new` (no typing): `buildTrainingSet` and `TrainingSet.fromMatrix` make them.
+    /// Throws `invalid_argument` instead of napi-rs's uncoded "Class contains no `constructor`" error.
+    #[napi(constructor, catch_unwind, skip_typescript)]
+    pub fn js_new(env: &Env) -> napi::Result<Self> {
+        Err(arg::not_constructible(env, "TrainingSet", "`buildTrainingSet` and `TrainingSet.fromMatrix`"))
+    }
+
     /// A training set from a matrix — rows of numbers (`null` = missing), or a `Float64Array`
     /// holding the rows one after another (`featureNames.length` values each, `NaN` = missing) —
     /// and boolean labels.
@@ -46,17 +54,14 @@ impl TrainingSet {
         catch_unwind,
         ts_args_type = "featureNames: Array<string>, x: Float64Array | Array<Array<number | null>>, y: Array<boolean>"
     )]
-    pub fn from_matrix(
-        env: &Env,
-        feature_names: Vec<String>,
-        x: Either<Float64Array, Vec<Vec<Option<f64>>>>,
-        y: Vec<bool>,
-    ) -> napi::Result<TrainingSet> {
+    pub fn from_matrix(env: &Env, feature_names: Unknown<'_>, x: Unknown<'_>, y: Unknown<'_>) -> napi::Result<TrainingSet> {
         let run = || {
-            let x = match x {
+            let feature_names = arg::strings(&feature_names, "featureNames")?;
+            let x = match arg::matrix(&x, "x")? {
                 Either::A(values) => values.to_vec(),
                 Either::B(rows) => matrix(rows)?.0,
             };
+            let y = arg::booleans(&y, "y")?;
             Ok(TrainingSet { inner: CoreSet::from_matrix(feature_names, x, y)? })
         };
         run().throw(env)
@@ -112,9 +117,10 @@ impl TrainingSet {
     }
 
     /// Time-ordered hold-out: `[train, test]`, the test part being the last `testShare` of dates.
-    #[napi(catch_unwind)]
-    pub fn time_split(&self, env: &Env, test_share: f64) -> napi::Result<Vec<TrainingSet>> {
-        let (a, b) = self.inner.time_split(test_share).throw(env)?;
+    #[napi(catch_unwind, ts_args_type = "testShare: number")]
+    pub fn time_split(&self, env: &Env, test_share: Unknown<'_>) -> napi::Result<Vec<TrainingSet>> {
+        let run = || self.inner.time_split(arg::number(&test_share, "testShare")?);
+        let (a, b) = run().throw(env)?;
         Ok(vec![TrainingSet { inner: a }, TrainingSet { inner: b }])
     }
 
@@ -132,11 +138,12 @@ impl TrainingSet {
 #[napi(catch_unwind, ts_args_type = "dataset: Dataset, config?: object | string, knownAt?: Date | string | number")]
 pub fn build_training_set(
     env: &Env,
-    dataset: &Dataset,
+    dataset: Unknown<'_>,
     config: Option<Unknown<'_>>,
     known_at: Option<Unknown<'_>>,
 ) -> napi::Result<TrainingSet> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let cfg: TrainingSetConfig = optional_document(config.as_ref(), "config")?;
         let ds = &dataset.inner;
         let known = match known_at.as_ref() {
@@ -159,11 +166,20 @@ pub struct ChurnModel {
 
 #[napi]
 impl ChurnModel {
+    /// Not made with `new` (no typing): `ChurnModel.fit`, `ChurnModel.fromJson` and `ChurnModel.load`
+    /// make them. Throws `invalid_argument` instead of napi-rs's uncoded "Class contains no
+    /// `constructor`" error.
+    #[napi(constructor, catch_unwind, skip_typescript)]
+    pub fn js_new(env: &Env) -> napi::Result<Self> {
+        Err(arg::not_constructible(env, "ChurnModel", "`ChurnModel.fit`, `ChurnModel.fromJson` and `ChurnModel.load`"))
+    }
+
     /// Fits on a training set. `config` is a ChurnModelConfig, e.g.
     /// `{model: {type: 'boosted_trees'}}`; default: standardised logistic regression.
     #[napi(factory, catch_unwind, ts_args_type = "trainingSet: TrainingSet, config?: object | string")]
-    pub fn fit(env: &Env, training_set: &TrainingSet, config: Option<Unknown<'_>>) -> napi::Result<ChurnModel> {
+    pub fn fit(env: &Env, training_set: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<ChurnModel> {
         let run = || {
+            let training_set = arg::instance::<TrainingSet>(&training_set, "trainingSet")?;
             let cfg = model_config(config.as_ref())?;
             let set = &training_set.inner;
             Ok(ChurnModel { inner: CoreModel::fit(set, &ChurnFeatures::new(&set.feature_names), &cfg)? })
@@ -172,15 +188,17 @@ impl ChurnModel {
     }
 
     /// Loads a saved model from JSON text.
-    #[napi(factory, catch_unwind)]
-    pub fn from_json(env: &Env, text: String) -> napi::Result<ChurnModel> {
-        Ok(ChurnModel { inner: CoreModel::from_json(&text).throw(env)? })
+    #[napi(factory, catch_unwind, ts_args_type = "text: string")]
+    pub fn from_json(env: &Env, text: Unknown<'_>) -> napi::Result<ChurnModel> {
+        let run = || CoreModel::from_json(&arg::string(&text, "text")?);
+        Ok(ChurnModel { inner: run().throw(env)? })
     }
 
     /// Loads a saved model from a file.
-    #[napi(factory, catch_unwind)]
-    pub fn load(env: &Env, path: String) -> napi::Result<ChurnModel> {
-        Ok(ChurnModel { inner: CoreModel::load(&path).throw(env)? })
+    #[napi(factory, catch_unwind, ts_args_type = "path: string")]
+    pub fn load(env: &Env, path: Unknown<'_>) -> napi::Result<ChurnModel> {
+        let run = || CoreModel::load(arg::string(&path, "path")?);
+        Ok(ChurnModel { inner: run().throw(env)? })
     }
 
     /// The model's versioned JSON document, so `JSON.stringify(model)` writes the file that
@@ -193,9 +211,10 @@ impl ChurnModel {
     }
 
     /// Saves atomically to a file.
-    #[napi(catch_unwind)]
-    pub fn save(&self, env: &Env, path: String) -> napi::Result<()> {
-        self.inner.save(&path).throw(env)
+    #[napi(catch_unwind, ts_args_type = "path: string")]
+    pub fn save(&self, env: &Env, path: Unknown<'_>) -> napi::Result<()> {
+        let run = || self.inner.save(arg::string(&path, "path")?);
+        run().throw(env)
     }
 
     /// `'logistic'` or `'boosted_trees'`.
@@ -228,12 +247,8 @@ impl ChurnModel {
         ts_args_type = "x: Float64Array | Array<Array<number | null>>",
         ts_return_type = "Float64Array | Array<number>"
     )]
-    pub fn predict(
-        &self,
-        env: &Env,
-        x: Either<Float64Array, Vec<Vec<Option<f64>>>>,
-    ) -> napi::Result<Either<Float64Array, Vec<f64>>> {
-        let run = || match x {
+    pub fn predict(&self, env: &Env, x: Unknown<'_>) -> napi::Result<Either<Float64Array, Vec<f64>>> {
+        let run = || match arg::matrix(&x, "x")? {
             // Rows one after another: the core checks that the length makes whole rows.
             Either::A(values) => Ok(Either::A(Float64Array::new(self.inner.predict(&values)?))),
             Either::B(rows) => {
@@ -245,9 +260,12 @@ impl ChurnModel {
     }
 
     /// Probability, log-odds, bias and every feature's signed contribution for one row.
-    #[napi(catch_unwind, ts_return_type = "Explanation")]
-    pub fn explain(&self, env: &Env, row: Vec<Option<f64>>) -> napi::Result<Value> {
-        let run = || json(&self.inner.explain(&row.iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<_>>())?);
+    #[napi(catch_unwind, ts_args_type = "row: Array<number | undefined | null>", ts_return_type = "Explanation")]
+    pub fn explain(&self, env: &Env, row: Unknown<'_>) -> napi::Result<Value> {
+        let run = || {
+            let row: Vec<f64> = arg::optional_numbers(&row, "row")?.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            json(&self.inner.explain(&row)?)
+        };
         run().throw(env)
     }
 
@@ -259,9 +277,9 @@ impl ChurnModel {
     }
 
     /// ROC AUC, PR AUC, log loss, Brier, top-decile lift and calibration on a training set.
-    #[napi(catch_unwind, ts_return_type = "Evaluation")]
-    pub fn evaluate(&self, env: &Env, training_set: &TrainingSet) -> napi::Result<Value> {
-        let run = || json(&self.inner.evaluate(&training_set.inner)?);
+    #[napi(catch_unwind, ts_args_type = "trainingSet: TrainingSet", ts_return_type = "Evaluation")]
+    pub fn evaluate(&self, env: &Env, training_set: Unknown<'_>) -> napi::Result<Value> {
+        let run = || json(&self.inner.evaluate(&arg::instance::<TrainingSet>(&training_set, "trainingSet")?.inner)?);
         run().throw(env)
     }
 
@@ -272,10 +290,11 @@ impl ChurnModel {
         ts_args_type = "dataset: Dataset, asOf: Date | string | number, top?: number",
         ts_return_type = "Array<RiskEntry>"
     )]
-    pub fn forecast(&self, env: &Env, dataset: &Dataset, as_of: Unknown<'_>, top: Option<f64>) -> napi::Result<Value> {
+    pub fn forecast(&self, env: &Env, dataset: Unknown<'_>, as_of: Unknown<'_>, top: Option<Unknown<'_>>) -> napi::Result<Value> {
         let run = || {
+            let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
             let t = timestamp_arg(&as_of, "asOf")?;
-            let top = whole_u32(top.unwrap_or(3.0), "top")?;
+            let top = whole_u32(arg::optional_number(top.as_ref(), "top")?.unwrap_or(3.0), "top")?;
             json(&self.inner.forecast(&dataset.inner, t, top as usize)?)
         };
         run().throw(env)
@@ -290,13 +309,14 @@ impl ChurnModel {
 )]
 pub fn churn_backtest(
     env: &Env,
-    training_set: &TrainingSet,
+    training_set: Unknown<'_>,
     config: Option<Unknown<'_>>,
-    folds: Option<f64>,
+    folds: Option<Unknown<'_>>,
 ) -> napi::Result<Value> {
     let run = || {
-        let folds = whole_u32(folds.unwrap_or(3.0), "folds")?;
+        let training_set = arg::instance::<TrainingSet>(&training_set, "trainingSet")?;
         let cfg = model_config(config.as_ref())?;
+        let folds = whole_u32(arg::optional_number(folds.as_ref(), "folds")?.unwrap_or(3.0), "folds")?;
         let set = &training_set.inner;
         json(&churn::backtest(set, &ChurnFeatures::new(&set.feature_names), &cfg, folds as usize)?)
     };
@@ -309,13 +329,10 @@ pub fn churn_backtest(
     ts_args_type = "x: Float64Array | Array<Array<number | null>>, y: Array<boolean>, config?: object | string",
     ts_return_type = "LogisticFit"
 )]
-pub fn fit_logistic(
-    env: &Env,
-    x: Either<Float64Array, Vec<Vec<Option<f64>>>>,
-    y: Vec<bool>,
-    config: Option<Unknown<'_>>,
-) -> napi::Result<Value> {
+pub fn fit_logistic(env: &Env, x: Unknown<'_>, y: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
     let run = || {
+        let x = arg::matrix(&x, "x")?;
+        let y = arg::booleans(&y, "y")?;
         let cfg: LogisticConfig = part(config.as_ref(), "config")?;
         let (x, p) = match x {
             // Rows one after another: the width is the values per label.
@@ -334,9 +351,13 @@ pub fn fit_logistic(
 }
 
 /// Scores probabilities against outcomes: ROC AUC, PR AUC, log loss, Brier, lift, calibration.
-#[napi(catch_unwind, ts_return_type = "Evaluation")]
-pub fn evaluate_churn(env: &Env, probabilities: Vec<f64>, labels: Vec<bool>) -> napi::Result<Value> {
-    let run = || json(&churn::evaluate(&probabilities, &labels)?);
+#[napi(catch_unwind, ts_args_type = "probabilities: Array<number>, labels: Array<boolean>", ts_return_type = "Evaluation")]
+pub fn evaluate_churn(env: &Env, probabilities: Unknown<'_>, labels: Unknown<'_>) -> napi::Result<Value> {
+    let run = || {
+        let probabilities = arg::numbers(&probabilities, "probabilities")?;
+        let labels = arg::booleans(&labels, "labels")?;
+        json(&churn::evaluate(&probabilities, &labels)?)
+    };
     run().throw(env)
 }
 
@@ -349,8 +370,14 @@ pub fn evaluate_churn(env: &Env, probabilities: Vec<f64>, labels: Vec<bool>) -> 
     ts_args_type = "dataset: Dataset, scorecard: Scorecard | object | string, config: object | string",
     ts_return_type = "LearnedScorecard"
 )]
-pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
+pub fn learn_scorecard_weights(
+    env: &Env,
+    dataset: Unknown<'_>,
+    scorecard: Unknown<'_>,
+    config: Unknown<'_>,
+) -> napi::Result<Value> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let card = single_card_arg(env, &scorecard)?;
         let cfg: churn::WeightLearningConfig = document(&config, "config")?;
         json(&churn::learn_scorecard_weights(&dataset.inner, &card, &cfg)?)
@@ -368,12 +395,14 @@ pub fn learn_scorecard_weights(env: &Env, dataset: &Dataset, scorecard: Unknown<
 pub fn learn_weights(
     env: &Env,
     scorecard: Unknown<'_>,
-    points: Vec<Vec<Option<f64>>>,
-    churned: Vec<bool>,
+    points: Unknown<'_>,
+    churned: Unknown<'_>,
     logistic: Option<Unknown<'_>>,
 ) -> napi::Result<Value> {
     let run = || {
         let card = single_card_arg(env, &scorecard)?;
+        let points = arg::rows(&points, "points")?;
+        let churned = arg::booleans(&churned, "churned")?;
         let cfg: LogisticConfig = part(logistic.as_ref(), "logistic")?;
         let points: Vec<Vec<Option<f64>>> =
             points.into_iter().map(|r| r.into_iter().map(|v| v.filter(|x| !x.is_nan())).collect()).collect();

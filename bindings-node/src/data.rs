@@ -39,20 +39,7 @@ pub struct Unrepresentable {
 
 /// The string of a JS string value; `invalid_argument` for any other type.
 pub fn string_of(value: &Unknown<'_>) -> Result<String> {
-    match value.get_type().core()? {
-        // SAFETY: the type was just checked.
-        ValueType::String => unsafe { value.cast::<String>() }.core(),
-        other => Err(invalid_argument("value", format!("expected a string, got {}", type_name(other)))),
-    }
-}
-
-/// A string argument named `name`.
-pub fn string_arg(value: &Unknown<'_>, name: &str) -> Result<String> {
-    match value.get_type().core()? {
-        // SAFETY: the type was just checked.
-        ValueType::String => unsafe { value.cast::<String>() }.core(),
-        other => Err(invalid_argument(name, format!("expected a string, got {}", type_name(other)))),
-    }
+    crate::arg::string(value, "value")
 }
 
 /// Converts a JS value to JSON. `undefined` (and a missing key) is `None`, like `JSON.stringify`;

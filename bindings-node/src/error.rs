@@ -56,6 +56,15 @@ pub fn invalid_argument(name: &str, reason: impl Into<String>) -> Error {
     argument(ErrorKind::InvalidArgument, name, reason)
 }
 
+/// The same error, with an argument named `from` (a document's or the core's name for it)
+/// renamed `to` (the JS parameter's name); any other error unchanged.
+pub fn rename_argument(e: Error, from: &str, to: &str) -> Error {
+    match e {
+        Error::Argument { kind, name, reason } if name == from => argument(kind, to, reason),
+        other => other,
+    }
+}
+
 /// A JS number that must be a whole number from 0 to `u32::MAX` (a count of days, folds, ...):
 /// anything else (negative, fractional, NaN, huge) is `invalid_argument` naming `name`, never a
 /// silent wrap or truncation.

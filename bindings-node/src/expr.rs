@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use custfit::{DataType, Expr as CoreExpr, ExprLimits};
-use napi::bindgen_prelude::{ClassInstance, Env, JavaScriptClassExt, Unknown, ValueType};
+use napi::bindgen_prelude::{Env, JavaScriptClassExt, Unknown, ValueType};
 use napi_derive::napi;
 
+use crate::arg;
 use crate::data::to_json;
 use crate::document::part;
 use crate::error::{invalid_argument, IntoCore, Result, Throw};
@@ -51,16 +52,15 @@ impl Expr {
     #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
-        source: String,
+        #[napi(ts_arg_type = "string")] source: Unknown<'_>,
         #[napi(ts_arg_type = "Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> | Snapshot")] schema: Unknown<'_>,
         #[napi(ts_arg_type = "{ max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string")]
         limits: Option<Unknown<'_>>,
     ) -> napi::Result<Self> {
         let run = || {
+            let source = arg::string(&source, "source")?;
             let schema = if schema.get_type().core()? == ValueType::Object && Snapshot::instance_of(&env, &schema).core()? {
-                // SAFETY: `instance_of` just confirmed the class.
-                let snap: ClassInstance<'_, Snapshot> = unsafe { schema.cast() }.core()?;
-                snap.inner.schema()
+                arg::instance::<Snapshot>(&schema, "schema")?.inner.schema()
             } else {
                 let json = to_json(&schema, "", 0)
                     .map_err(|u| invalid_argument("schema", format!("at `{}`: {}", u.path, u.reason)))?
@@ -77,12 +77,14 @@ impl Expr {
     #[napi(factory, catch_unwind)]
     pub fn compile(
         env: Env,
-        source: String,
-        snapshot: &Snapshot,
+        #[napi(ts_arg_type = "string")] source: Unknown<'_>,
+        #[napi(ts_arg_type = "Snapshot")] snapshot: Unknown<'_>,
         #[napi(ts_arg_type = "{ max_source_len?: number; max_depth?: number; max_nodes?: number; max_cost?: number } | string")]
         limits: Option<Unknown<'_>>,
     ) -> napi::Result<Self> {
         let run = || {
+            let source = arg::string(&source, "source")?;
+            let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
             let limits: ExprLimits = part(limits.as_ref(), "limits")?;
             Ok(Expr { inner: Arc::new(CoreExpr::compile_with(&source, &snapshot.inner.schema(), &limits)?) })
         };
@@ -108,18 +110,19 @@ impl Expr {
     }
 
     /// The value for every row (`null` where missing; instants as ISO strings).
-    #[napi(catch_unwind, ts_return_type = "Array<number | string | boolean | null>")]
-    pub fn evaluate(&self, env: Env, snapshot: &Snapshot) -> napi::Result<Vec<serde_json::Value>> {
+    #[napi(catch_unwind, ts_args_type = "snapshot: Snapshot", ts_return_type = "Array<number | string | boolean | null>")]
+    pub fn evaluate(&self, env: Env, snapshot: Unknown<'_>) -> napi::Result<Vec<serde_json::Value>> {
         let run = || {
-            let col = self.inner.evaluate(&snapshot.inner)?;
+            let col = self.inner.evaluate(&arg::instance::<Snapshot>(&snapshot, "snapshot")?.inner)?;
             Ok((0..col.len()).map(|i| serde_json::to_value(col.value(i)).unwrap_or_default()).collect())
         };
         run().throw(&env)
     }
 
     /// For a condition: `true` where it is true (missing and false give `false`).
-    #[napi(catch_unwind)]
-    pub fn matches(&self, env: Env, snapshot: &Snapshot) -> napi::Result<Vec<bool>> {
-        self.inner.matches(&snapshot.inner).throw(&env)
+    #[napi(catch_unwind, ts_args_type = "snapshot: Snapshot")]
+    pub fn matches(&self, env: Env, snapshot: Unknown<'_>) -> napi::Result<Vec<bool>> {
+        let run = || self.inner.matches(&arg::instance::<Snapshot>(&snapshot, "snapshot")?.inner);
+        run().throw(&env)
     }
 }

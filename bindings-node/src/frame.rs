@@ -6,38 +6,41 @@ use std::collections::BTreeMap;
 
 use arrow_ipc::writer::StreamWriter;
 use custfit::{AccountColumns, DataType, ToColumns};
-use napi::bindgen_prelude::{Array, ClassInstance, Env, JavaScriptClassExt, Object, Uint8Array, Unknown, ValueType};
+use napi::bindgen_prelude::{Array, Env, JavaScriptClassExt, Object, Uint8Array, Unknown, ValueType};
 use napi::JsValue;
 use napi_derive::napi;
 
-use crate::data::{string_arg, to_json};
-use crate::error::{invalid_argument, IntoCore, Result, Throw};
+use crate::arg;
+use crate::data::to_json;
+use crate::error::{invalid_argument, rename_argument, IntoCore, Result, Throw};
 use crate::health::HealthScores;
 use crate::metrics::Snapshot;
 
 /// The columns `source` adds, named after `name` when given (see `Snapshot.withColumns`).
 pub fn account_columns(env: &Env, source: &Unknown<'_>, name: Option<&Unknown<'_>>) -> Result<AccountColumns> {
-    let name = match name {
-        Some(n) if !matches!(n.get_type().core()?, ValueType::Undefined | ValueType::Null) => Some(string_arg(n, "name")?),
-        _ => None,
-    };
-    if source.get_type().core()? == ValueType::Object {
-        if Snapshot::instance_of(env, source).core()? {
-            // SAFETY: `instance_of` just confirmed the class.
-            let other: ClassInstance<'_, Snapshot> = unsafe { source.cast() }.core()?;
-            return Ok(other.inner.account_columns(""));
-        }
-        if HealthScores::instance_of(env, source).core()? {
-            // SAFETY: `instance_of` just confirmed the class.
-            let scores: ClassInstance<'_, HealthScores> = unsafe { source.cast() }.core()?;
-            return Ok(scores.inner.account_columns(name.as_deref().unwrap_or("health")));
-        }
+    let name = arg::optional_string(name, "name")?;
+    if source.get_type().core()? != ValueType::Object {
+        return Err(invalid_argument(
+            "source",
+            format!(
+                "expected HealthScores, a Snapshot, a per-account result or an object of column arrays, got {}",
+                arg::describe(source)
+            ),
+        ));
+    }
+    if Snapshot::instance_of(env, source).core()? {
+        return Ok(arg::instance::<Snapshot>(source, "source")?.inner.account_columns(""));
+    }
+    if HealthScores::instance_of(env, source).core()? {
+        let scores = arg::instance::<HealthScores>(source, "source")?;
+        return Ok(scores.inner.account_columns(name.as_deref().unwrap_or("health")));
     }
     let types = date_columns(source)?;
     let json = to_json(source, "", 0)
         .map_err(|u| invalid_argument("source", format!("at `{}`: {}", u.path, u.reason)))?
         .unwrap_or(serde_json::Value::Null);
-    custfit::frame::columns_from_json_typed(&json, name.as_deref(), &types)
+    // (the core calls its input `columns`)
+    custfit::frame::columns_from_json_typed(&json, name.as_deref(), &types).map_err(|e| rename_argument(e, "columns", "source"))
 }
 
 /// The columns of an object of column arrays whose values are all `Date`s (or null): timestamp

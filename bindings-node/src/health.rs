@@ -16,15 +16,16 @@ use custfit::health::{
     Scorer,
 };
 use custfit::{Dataset as CoreDataset, Error, SnapshotConfig, Timestamp};
-use napi::bindgen_prelude::{ClassInstance, Env, JavaScriptClassExt, PromiseRaw, ToNapiValue, TypeName, Unknown, ValueType};
+use napi::bindgen_prelude::{Env, JavaScriptClassExt, PromiseRaw, ToNapiValue, TypeName, Unknown, ValueType};
 use napi::{JsValue, Task};
 use napi_derive::napi;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::arg;
 use crate::data::{to_json, Dataset};
 use crate::document::{document, optional_document};
-use crate::error::{guard, invalid_argument, throw, whole_u32, IntoCore, Result, Throw};
+use crate::error::{guard, invalid_argument, rename_argument, throw, whole_u32, IntoCore, Result, Throw};
 use crate::metrics::{config_arg, Snapshot};
 use crate::time::{date, timestamp_arg};
 
@@ -37,8 +38,8 @@ pub(crate) fn json<T: Serialize>(v: &T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| parse_error("result", e))
 }
 
-fn flag_config(value: Option<&Unknown<'_>>) -> Result<FlagConfig> {
-    optional_document(value, "flagConfig")
+fn flag_config(value: Option<&Unknown<'_>>, name: &str) -> Result<FlagConfig> {
+    optional_document(value, name)
 }
 
 /// A row index: negative, fractional or past the end is `None` (as the core's `Option`).
@@ -64,7 +65,10 @@ impl Scorecard {
     /// 'active_days_30d', scoring: {type: 'ramp', low: 2, high: 20}}]}`.
     #[napi(constructor, catch_unwind, ts_args_type = "config: object | string")]
     pub fn new(env: Env, config: Unknown<'_>) -> napi::Result<Self> {
-        let run = || Ok(Scorecard { inner: Arc::new(document(&config, "scorecard")?) });
+        let run = || {
+            let card = document(&config, "scorecard").map_err(|e| rename_argument(e, "scorecard", "config"))?;
+            Ok(Scorecard { inner: Arc::new(card) })
+        };
         run().throw(&env)
     }
 
@@ -88,15 +92,17 @@ impl Scorecard {
     }
 
     /// Index (into `bands`) of the band holding `score`, or `null`.
-    #[napi(catch_unwind)]
-    pub fn band_of(&self, score: f64) -> Option<u32> {
-        self.inner.band_of(score).map(|b| b as u32)
+    #[napi(catch_unwind, ts_args_type = "score: number")]
+    pub fn band_of(&self, env: &Env, score: Unknown<'_>) -> napi::Result<Option<u32>> {
+        let run = || Ok(self.inner.band_of(arg::number(&score, "score")?).map(|b| b as u32));
+        run().throw(env)
     }
 
     /// Scores every account of `snapshot`; throws `unknown_metric` for a measure naming no column.
-    #[napi(catch_unwind)]
-    pub fn score(&self, env: &Env, snapshot: &Snapshot) -> napi::Result<HealthScores> {
-        self.inner.score(&snapshot.inner).map(HealthScores::new).throw(env)
+    #[napi(catch_unwind, ts_args_type = "snapshot: Snapshot")]
+    pub fn score(&self, env: &Env, snapshot: Unknown<'_>) -> napi::Result<HealthScores> {
+        let run = || self.inner.score(&arg::instance::<Snapshot>(&snapshot, "snapshot")?.inner).map(HealthScores::new);
+        run().throw(env)
     }
 
     /// The versioned document (`JSON.stringify(card)` is the file that works in Rust and Python).
@@ -106,9 +112,10 @@ impl Scorecard {
     }
 
     /// Whether `other` is the same scorecard (same document).
-    #[napi(catch_unwind)]
-    pub fn equals(&self, other: &Scorecard) -> bool {
-        self.inner == other.inner
+    #[napi(catch_unwind, ts_args_type = "other: Scorecard")]
+    pub fn equals(&self, env: &Env, other: Unknown<'_>) -> napi::Result<bool> {
+        let run = || Ok(self.inner == arg::instance::<Scorecard>(&other, "other")?.inner);
+        run().throw(env)
     }
 }
 
@@ -124,7 +131,10 @@ impl ScorecardSet {
     /// A set from its document (`{column, cases: [{values, scorecard}], default}`).
     #[napi(constructor, catch_unwind, ts_args_type = "config: object | string")]
     pub fn new(env: Env, config: Unknown<'_>) -> napi::Result<Self> {
-        let run = || Ok(ScorecardSet { inner: Arc::new(document(&config, "scorecardSet")?) });
+        let run = || {
+            let set = document(&config, "scorecardSet").map_err(|e| rename_argument(e, "scorecardSet", "config"))?;
+            Ok(ScorecardSet { inner: Arc::new(set) })
+        };
         run().throw(&env)
     }
 
@@ -135,9 +145,10 @@ impl ScorecardSet {
     }
 
     /// Scores every account of `snapshot` with the scorecard its column value selects.
-    #[napi(catch_unwind)]
-    pub fn score(&self, env: &Env, snapshot: &Snapshot) -> napi::Result<HealthScores> {
-        self.inner.score(&snapshot.inner).map(HealthScores::new).throw(env)
+    #[napi(catch_unwind, ts_args_type = "snapshot: Snapshot")]
+    pub fn score(&self, env: &Env, snapshot: Unknown<'_>) -> napi::Result<HealthScores> {
+        let run = || self.inner.score(&arg::instance::<Snapshot>(&snapshot, "snapshot")?.inner).map(HealthScores::new);
+        run().throw(env)
     }
 
     /// The versioned document.
@@ -147,9 +158,10 @@ impl ScorecardSet {
     }
 
     /// Whether `other` is the same set (same document).
-    #[napi(catch_unwind)]
-    pub fn equals(&self, other: &ScorecardSet) -> bool {
-        self.inner == other.inner
+    #[napi(catch_unwind, ts_args_type = "other: ScorecardSet")]
+    pub fn equals(&self, env: &Env, other: Unknown<'_>) -> napi::Result<bool> {
+        let run = || Ok(self.inner == arg::instance::<ScorecardSet>(&other, "other")?.inner);
+        run().throw(env)
     }
 }
 
@@ -169,6 +181,14 @@ impl HealthScores {
 
 #[napi]
 impl HealthScores {
+    /// Not made with `new` (no typing): `Scorecard.score`, `ScorecardSet.score` and `healthHistory`
+    /// make them. Throws `invalid_argument` instead of napi-rs's uncoded "Class contains no
+    /// `constructor`" error.
+    #[napi(constructor, catch_unwind, skip_typescript)]
+    pub fn js_new(env: &Env) -> napi::Result<Self> {
+        Err(arg::not_constructible(env, "HealthScores", "`Scorecard.score`, `ScorecardSet.score` and `healthHistory`"))
+    }
+
     /// The as-of instant of the scored snapshot.
     #[napi(getter, catch_unwind)]
     pub fn as_of(&self) -> DateTime<Utc> {
@@ -218,45 +238,53 @@ impl HealthScores {
     }
 
     /// Final score of row `i` in millionths of a point (override applied), or `null`.
-    #[napi(catch_unwind)]
-    pub fn score_micros(&self, i: f64) -> Option<i64> {
-        index(i).and_then(|i| self.inner.score_micros(i))
+    #[napi(catch_unwind, ts_args_type = "i: number")]
+    pub fn score_micros(&self, env: &Env, i: Unknown<'_>) -> napi::Result<Option<i64>> {
+        let run = || Ok(index(arg::number(&i, "i")?).and_then(|i| self.inner.score_micros(i)));
+        run().throw(env)
     }
 
     /// Score of row `i` computed by the scorecard (before any override), in millionths of a
     /// point, or `null`.
-    #[napi(catch_unwind)]
-    pub fn computed_micros(&self, i: f64) -> Option<i64> {
-        index(i).and_then(|i| self.inner.computed_micros(i))
+    #[napi(catch_unwind, ts_args_type = "i: number")]
+    pub fn computed_micros(&self, env: &Env, i: Unknown<'_>) -> napi::Result<Option<i64>> {
+        let run = || Ok(index(arg::number(&i, "i")?).and_then(|i| self.inner.computed_micros(i)));
+        run().throw(env)
     }
 
     /// Contribution of part `part` (index into `parts`) to row `i` in millionths of a point
     /// (0 out of range). The parts of a row sum exactly to `computedMicros(i)`.
-    #[napi(catch_unwind)]
-    pub fn contribution_micros(&self, part: f64, i: f64) -> i64 {
-        match (index(part), index(i)) {
-            (Some(p), Some(i)) => self.inner.contribution_micros(p, i),
-            _ => 0,
-        }
+    #[napi(catch_unwind, ts_args_type = "part: number, i: number")]
+    pub fn contribution_micros(&self, env: &Env, part: Unknown<'_>, i: Unknown<'_>) -> napi::Result<i64> {
+        let run = || {
+            Ok(match (index(arg::number(&part, "part")?), index(arg::number(&i, "i")?)) {
+                (Some(p), Some(i)) => self.inner.contribution_micros(p, i),
+                _ => 0,
+            })
+        };
+        run().throw(env)
     }
 
     /// The row of an account, or `null`.
-    #[napi(catch_unwind)]
-    pub fn row_of(&self, account_id: String) -> Option<u32> {
-        self.inner.row_of(&account_id).map(|r| r as u32)
+    #[napi(catch_unwind, ts_args_type = "accountId: string")]
+    pub fn row_of(&self, env: &Env, account_id: Unknown<'_>) -> napi::Result<Option<u32>> {
+        let run = || Ok(self.inner.row_of(&arg::string(&account_id, "accountId")?).map(|r| r as u32));
+        run().throw(env)
     }
 
     /// Row `i` with its breakdown (`{account_id, score, band, color, scorecard, measures,
     /// override}`), or `null`.
-    #[napi(catch_unwind, ts_return_type = "AccountHealth | null")]
-    pub fn row(&self, env: &Env, i: f64) -> napi::Result<Value> {
-        json(&index(i).and_then(|i| self.inner.row(i))).throw(env)
+    #[napi(catch_unwind, ts_args_type = "i: number", ts_return_type = "AccountHealth | null")]
+    pub fn row(&self, env: &Env, i: Unknown<'_>) -> napi::Result<Value> {
+        let run = || json(&index(arg::number(&i, "i")?).and_then(|i| self.inner.row(i)));
+        run().throw(env)
     }
 
     /// One account's health with its breakdown, or `null`.
-    #[napi(catch_unwind, ts_return_type = "AccountHealth | null")]
-    pub fn account(&self, env: &Env, account_id: String) -> napi::Result<Value> {
-        json(&self.inner.account(&account_id)).throw(env)
+    #[napi(catch_unwind, ts_args_type = "accountId: string", ts_return_type = "AccountHealth | null")]
+    pub fn account(&self, env: &Env, account_id: Unknown<'_>) -> napi::Result<Value> {
+        let run = || json(&self.inner.account(&arg::string(&account_id, "accountId")?));
+        run().throw(env)
     }
 
     /// Every row with its breakdown.
@@ -268,16 +296,25 @@ impl HealthScores {
     /// Trend and why-changed versus an earlier scoring, for every account scored at both dates:
     /// `{account_id, before, after, delta, band_before, band_after, by_measure}` (largest change
     /// first; the `by_measure` deltas sum to `delta`).
-    #[napi(catch_unwind, ts_return_type = "Array<ScoreChange>")]
-    pub fn changes_since(&self, env: &Env, earlier: &HealthScores) -> napi::Result<Value> {
-        json(&self.inner.changes_since(&earlier.inner)).throw(env)
+    #[napi(catch_unwind, ts_args_type = "earlier: HealthScores", ts_return_type = "Array<ScoreChange>")]
+    pub fn changes_since(&self, env: &Env, earlier: Unknown<'_>) -> napi::Result<Value> {
+        let run = || json(&self.inner.changes_since(&arg::instance::<HealthScores>(&earlier, "earlier")?.inner));
+        run().throw(env)
     }
 
     /// Every parent (through `parent_id`) rolled up from itself and its descendants, weighted by
     /// `weightColumn` (default `'mrr'`): `{account_id, descendants, scored, weight, score, band}`.
-    #[napi(catch_unwind, ts_return_type = "Array<Rollup>")]
-    pub fn rollup(&self, env: &Env, snapshot: &Snapshot, weight_column: Option<String>) -> napi::Result<Value> {
-        let run = || json(&self.inner.rollup(&snapshot.inner, weight_column.as_deref().unwrap_or("mrr"))?);
+    #[napi(
+        catch_unwind,
+        ts_args_type = "snapshot: Snapshot, weightColumn?: string | undefined | null",
+        ts_return_type = "Array<Rollup>"
+    )]
+    pub fn rollup(&self, env: &Env, snapshot: Unknown<'_>, weight_column: Option<Unknown<'_>>) -> napi::Result<Value> {
+        let run = || {
+            let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
+            let weight_column = arg::optional_string(weight_column.as_ref(), "weightColumn")?;
+            json(&self.inner.rollup(&snapshot.inner, weight_column.as_deref().unwrap_or("mrr"))?)
+        };
         run().throw(env)
     }
 
@@ -290,10 +327,10 @@ impl HealthScores {
 
     /// A new snapshot: `snapshot` plus `health_score` and `health_band` columns (rows matched by
     /// account id). `snapshot` itself is not changed.
-    #[napi(catch_unwind)]
-    pub fn add_to_snapshot(&self, env: &Env, snapshot: &Snapshot) -> napi::Result<Snapshot> {
+    #[napi(catch_unwind, ts_args_type = "snapshot: Snapshot")]
+    pub fn add_to_snapshot(&self, env: &Env, snapshot: Unknown<'_>) -> napi::Result<Snapshot> {
         let run = || {
-            let mut inner = (*snapshot.inner).clone();
+            let mut inner = (*arg::instance::<Snapshot>(&snapshot, "snapshot")?.inner).clone();
             self.inner.add_to_snapshot(&mut inner)?;
             Ok(Snapshot { inner: Arc::new(inner) })
         };
@@ -319,14 +356,10 @@ impl Card {
 fn card_arg(env: &Env, value: &Unknown<'_>) -> Result<Card> {
     if value.get_type().core()? == ValueType::Object {
         if Scorecard::instance_of(env, value).core()? {
-            // SAFETY: `instance_of` just confirmed the class.
-            let c: ClassInstance<'_, Scorecard> = unsafe { value.cast() }.core()?;
-            return Ok(Card::One((*c.inner).clone()));
+            return Ok(Card::One((*arg::instance::<Scorecard>(value, "scorecard")?.inner).clone()));
         }
         if ScorecardSet::instance_of(env, value).core()? {
-            // SAFETY: `instance_of` just confirmed the class.
-            let c: ClassInstance<'_, ScorecardSet> = unsafe { value.cast() }.core()?;
-            return Ok(Card::Set((*c.inner).clone()));
+            return Ok(Card::Set((*arg::instance::<ScorecardSet>(value, "scorecard")?.inner).clone()));
         }
     }
     Ok(Card::One(document(value, "scorecard")?))
@@ -349,15 +382,16 @@ pub fn single_card_arg(env: &Env, value: &Unknown<'_>) -> Result<CoreCard> {
 )]
 pub fn health_snapshot(
     env: &Env,
-    dataset: &Dataset,
+    dataset: Unknown<'_>,
     as_of: Unknown<'_>,
     snapshot_config: Option<Unknown<'_>>,
     flag_config: Option<Unknown<'_>>,
 ) -> napi::Result<Snapshot> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let t = timestamp_arg(&as_of, "asOf")?;
-        let sc: SnapshotConfig = config_arg(snapshot_config.as_ref())?;
-        let fc = self::flag_config(flag_config.as_ref())?;
+        let sc: SnapshotConfig = config_arg(snapshot_config.as_ref(), "snapshotConfig")?;
+        let fc = self::flag_config(flag_config.as_ref(), "flagConfig")?;
         Ok(Snapshot { inner: Arc::new(health::health_snapshot(&dataset.inner, t, &sc, &fc)?) })
     };
     run().throw(env)
@@ -371,10 +405,11 @@ pub fn health_snapshot(
     ts_args_type = "dataset: Dataset, asOf: Date | string | number, config?: object | string | null",
     ts_return_type = "Array<AccountFlags>"
 )]
-pub fn detect_flags(env: &Env, dataset: &Dataset, as_of: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
+pub fn detect_flags(env: &Env, dataset: Unknown<'_>, as_of: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let t = timestamp_arg(&as_of, "asOf")?;
-        let fc = flag_config(config.as_ref())?;
+        let fc = flag_config(config.as_ref(), "config")?;
         json(&health::detect_flags(&dataset.inner, t, &fc)?)
     };
     run().throw(env)
@@ -383,8 +418,16 @@ pub fn detect_flags(env: &Env, dataset: &Dataset, as_of: Unknown<'_>, config: Op
 /// A new snapshot: `snapshot` plus the flag columns of `flags` (as `detectFlags` returns them),
 /// rows matched by account id. `snapshot` itself is not changed.
 #[napi(catch_unwind, ts_args_type = "snapshot: Snapshot, flags: Array<Record<string, any>>")]
-pub fn add_flag_columns(env: &Env, snapshot: &Snapshot, flags: Unknown<'_>) -> napi::Result<Snapshot> {
+pub fn add_flag_columns(env: &Env, snapshot: Unknown<'_>, flags: Unknown<'_>) -> napi::Result<Snapshot> {
     let run = || {
+        let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
+        if !flags.is_array().core()? {
+            let got = arg::describe(&flags);
+            return Err(invalid_argument(
+                "flags",
+                format!("expected an array of account flags (as detectFlags returns them), got {got}"),
+            ));
+        }
         let value =
             to_json(&flags, "flags", 0).map_err(|u| invalid_argument("flags", format!("at `{}`: {}", u.path, u.reason)))?;
         let flags: Vec<AccountFlags> =
@@ -423,8 +466,9 @@ fn backtest_job(env: &Env, scorecard: &Unknown<'_>, config: &Unknown<'_>) -> Res
     ts_args_type = "dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, config: object | string",
     ts_return_type = "BacktestReport"
 )]
-pub fn backtest(env: &Env, dataset: &Dataset, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
+pub fn backtest(env: &Env, dataset: Unknown<'_>, scorecard: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let (card, cfg) = backtest_job(env, &scorecard, &config)?;
         json(&health::backtest(&dataset.inner, card.scorer(), &cfg)?)
     };
@@ -453,9 +497,8 @@ impl ToNapiValue for Report {
 
 /// Runs a backtest on libuv's thread pool.
 pub struct BacktestTask {
-    dataset: Arc<CoreDataset>,
-    /// The parsed arguments, or the error to reject with.
-    job: Option<Result<(Card, BacktestConfig)>>,
+    /// The data (shared, copy-on-write) and the parsed arguments, or the error to reject with.
+    job: Option<Result<(Arc<CoreDataset>, Card, BacktestConfig)>>,
 }
 
 impl Task for BacktestTask {
@@ -465,10 +508,7 @@ impl Task for BacktestTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         match &self.job {
-            Some(Ok((card, cfg))) => {
-                let ds = &self.dataset;
-                guard(|| Some(health::backtest(ds, card.scorer(), cfg).and_then(|r| json(&r))))
-            }
+            Some(Ok((ds, card, cfg))) => guard(|| Some(health::backtest(ds, card.scorer(), cfg).and_then(|r| json(&r)))),
             // Argument errors are reported in `resolve`, on the JS thread.
             _ => Ok(None),
         }
@@ -495,22 +535,34 @@ impl Task for BacktestTask {
 )]
 pub fn backtest_async<'env>(
     env: &'env Env,
-    dataset: &Dataset,
+    dataset: Unknown<'_>,
     scorecard: Unknown<'_>,
     config: Unknown<'_>,
 ) -> napi::Result<PromiseRaw<'env, Report>> {
-    let job = backtest_job(env, &scorecard, &config);
-    let task = BacktestTask { dataset: Arc::clone(&dataset.inner), job: Some(job) };
+    // Read on the JS thread; every argument error (a wrong `dataset` too) rejects the promise.
+    let job = arg::instance::<Dataset>(&dataset, "dataset").and_then(|ds| {
+        let (card, cfg) = backtest_job(env, &scorecard, &config)?;
+        Ok((Arc::clone(&ds.inner), card, cfg))
+    });
+    let task = BacktestTask { job: Some(job) };
     Ok(env.spawn(task)?.promise_object())
 }
 
 /// Observation dates every `stepDays` days from `first` up to `last` inclusive, for a
 /// backtest's `dates`.
 #[napi(catch_unwind, ts_args_type = "first: Date | string | number, last: Date | string | number, stepDays: number")]
-pub fn backtest_grid(env: &Env, first: Unknown<'_>, last: Unknown<'_>, step_days: f64) -> napi::Result<Vec<DateTime<Utc>>> {
+pub fn backtest_grid(
+    env: &Env,
+    first: Unknown<'_>,
+    last: Unknown<'_>,
+    step_days: Unknown<'_>,
+) -> napi::Result<Vec<DateTime<Utc>>> {
     let run = || {
         let (a, b) = (timestamp_arg(&first, "first")?, timestamp_arg(&last, "last")?);
-        Ok(BacktestConfig::grid(a, b, whole_u32(step_days, "stepDays")?)?.into_iter().map(date).collect())
+        Ok(BacktestConfig::grid(a, b, whole_u32(arg::number(&step_days, "stepDays")?, "stepDays")?)?
+            .into_iter()
+            .map(date)
+            .collect())
     };
     run().throw(env)
 }
@@ -522,13 +574,14 @@ pub fn backtest_grid(env: &Env, first: Unknown<'_>, last: Unknown<'_>, step_days
 )]
 pub fn health_history(
     env: &Env,
-    dataset: &Dataset,
+    dataset: Unknown<'_>,
     scorecard: Unknown<'_>,
     dates: Unknown<'_>,
     snapshot_config: Option<Unknown<'_>>,
     flag_config: Option<Unknown<'_>>,
 ) -> napi::Result<Vec<HealthScores>> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let card = card_arg(env, &scorecard)?;
         if !dates.is_array().core()? {
             return Err(invalid_argument("dates", "expected an array of instants"));
@@ -536,8 +589,8 @@ pub fn health_history(
         // SAFETY: the value was just checked to be an array.
         let items: Vec<Unknown<'_>> = unsafe { dates.cast() }.core()?;
         let dates = instants(items, "dates")?;
-        let sc = config_arg(snapshot_config.as_ref())?;
-        let fc = self::flag_config(flag_config.as_ref())?;
+        let sc = config_arg(snapshot_config.as_ref(), "snapshotConfig")?;
+        let fc = self::flag_config(flag_config.as_ref(), "flagConfig")?;
         let hist = health::health_history(&dataset.inner, card.scorer(), &dates, &sc, &fc)?;
         Ok(hist.into_iter().map(HealthScores::new).collect())
     };
@@ -546,8 +599,12 @@ pub fn health_history(
 
 /// One account's series out of a health history: `{as_of, score, band}` per date (`null` where
 /// the account was not scored).
-#[napi(catch_unwind, ts_return_type = "Array<HistoryPoint>")]
-pub fn account_history(env: &Env, history: Vec<&HealthScores>, account_id: String) -> napi::Result<Value> {
-    let hist: Vec<CoreScores> = history.iter().map(|h| (*h.inner).clone()).collect();
-    json(&health::account_history(&hist, &account_id)).throw(env)
+#[napi(catch_unwind, ts_args_type = "history: Array<HealthScores>, accountId: string", ts_return_type = "Array<HistoryPoint>")]
+pub fn account_history(env: &Env, history: Unknown<'_>, account_id: Unknown<'_>) -> napi::Result<Value> {
+    let run = || {
+        let hist: Vec<CoreScores> =
+            arg::instances::<HealthScores>(&history, "history")?.iter().map(|h| (*h.inner).clone()).collect();
+        json(&health::account_history(&hist, &arg::string(&account_id, "accountId")?))
+    };
+    run().throw(env)
 }

@@ -6,7 +6,8 @@ use custfit::{Dataset as CoreDataset, IngestOptions};
 use napi::bindgen_prelude::{Env, Unknown};
 use napi_derive::napi;
 
-use crate::data::{options_object, string_arg, Dataset};
+use crate::arg;
+use crate::data::{options_object, Dataset};
 use crate::error::Throw;
 use crate::health::json;
 
@@ -53,16 +54,24 @@ impl Dataset {
     /// unless `overwrite` is true. Text cells a spreadsheet would run as a formula (`=…`, `+…`,
     /// `-…`, `@…`) get a `'` in front, which the readers take off again.
     #[napi(catch_unwind, ts_args_type = "dir: string, overwrite?: boolean")]
-    pub fn write_csv(&self, env: &Env, dir: Unknown<'_>, overwrite: Option<bool>) -> napi::Result<()> {
-        let run = || self.inner.write_csv_dir(string_arg(&dir, "dir")?, overwrite.unwrap_or(false));
+    pub fn write_csv(&self, env: &Env, dir: Unknown<'_>, overwrite: Option<Unknown<'_>>) -> napi::Result<()> {
+        let run = || {
+            let dir = arg::string(&dir, "dir")?;
+            let overwrite = arg::optional_boolean(overwrite.as_ref(), "overwrite")?.unwrap_or(false);
+            self.inner.write_csv_dir(dir, overwrite)
+        };
         run().throw(env)
     }
 
     /// Writes the four tables as JSON Lines (`accounts.jsonl`, …) into `dir`: all four or none;
     /// an existing file is refused unless `overwrite` is true.
     #[napi(catch_unwind, ts_args_type = "dir: string, overwrite?: boolean")]
-    pub fn write_jsonl(&self, env: &Env, dir: Unknown<'_>, overwrite: Option<bool>) -> napi::Result<()> {
-        let run = || self.inner.write_jsonl_dir(string_arg(&dir, "dir")?, overwrite.unwrap_or(false));
+    pub fn write_jsonl(&self, env: &Env, dir: Unknown<'_>, overwrite: Option<Unknown<'_>>) -> napi::Result<()> {
+        let run = || {
+            let dir = arg::string(&dir, "dir")?;
+            let overwrite = arg::optional_boolean(overwrite.as_ref(), "overwrite")?.unwrap_or(false);
+            self.inner.write_jsonl_dir(dir, overwrite)
+        };
         run().throw(env)
     }
 }

@@ -12,6 +12,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod activity;
+pub mod arg;
 pub mod churn;
 pub mod data;
 pub mod document;

@@ -12,10 +12,11 @@ use chrono::{DateTime, Utc};
 use custfit::metrics::BUILTIN_METRICS;
 use custfit::{ColumnData, Dataset as CoreDataset, ErrorKind, Snapshot as CoreSnapshot, SnapshotConfig, Timestamp, Value};
 use napi::bindgen_prelude::{Either4, Env, Object, PromiseRaw, Unknown, ValueType};
-use napi::Task;
+use napi::{JsValue, Task};
 use napi_derive::napi;
 
-use crate::data::{string_arg, to_json, Dataset};
+use crate::arg;
+use crate::data::{to_json, Dataset};
 use crate::error::{argument, guard, invalid_argument, throw, IntoCore, Result, Throw};
 use crate::time::{date, timestamp_arg};
 
@@ -47,8 +48,8 @@ pub struct SnapshotConfigJs {
 
 /// Reads a snapshot config: absent → defaults; a JSON string or an object → parsed and validated
 /// by the core (`parse_error`, `invalid_config`, `unknown_metric`, `duplicate_metric`, …).
-pub fn config_arg(value: Option<&Unknown<'_>>) -> Result<SnapshotConfig> {
-    crate::document::optional_document(value, "config")
+pub fn config_arg(value: Option<&Unknown<'_>>, name: &str) -> Result<SnapshotConfig> {
+    crate::document::optional_document(value, name)
 }
 
 /// The type and name of a snapshot column.
@@ -99,6 +100,14 @@ pub struct Snapshot {
 
 #[napi]
 impl Snapshot {
+    /// Not made with `new` (no typing): `Dataset.snapshot`, `healthSnapshot` and `snapshotFromJson`
+    /// make them. Throws `invalid_argument` instead of napi-rs's uncoded "Class contains no
+    /// `constructor`" error.
+    #[napi(constructor, catch_unwind, skip_typescript)]
+    pub fn js_new(env: &Env) -> napi::Result<Self> {
+        Err(arg::not_constructible(env, "Snapshot", "`Dataset.snapshot`, `healthSnapshot` and `snapshotFromJson`"))
+    }
+
     /// The as-of instant.
     #[napi(getter, catch_unwind)]
     pub fn as_of(&self) -> DateTime<Utc> {
@@ -138,7 +147,7 @@ impl Snapshot {
     )]
     pub fn column(&self, env: &Env, name: Unknown<'_>) -> napi::Result<Cells> {
         let run = || {
-            let name = string_arg(&name, "name")?;
+            let name = arg::string(&name, "name")?;
             if name == "account_id" {
                 return Ok(Either4::B(self.inner.account_ids().iter().cloned().map(Some).collect()));
             }
@@ -170,8 +179,8 @@ impl Snapshot {
     )]
     pub fn value(&self, env: &Env, account_id: Unknown<'_>, column: Unknown<'_>) -> napi::Result<Option<Cell>> {
         let run = || {
-            let account_id = string_arg(&account_id, "accountId")?;
-            let column = string_arg(&column, "column")?;
+            let account_id = arg::string(&account_id, "accountId")?;
+            let column = arg::string(&column, "column")?;
             if column == "account_id" {
                 return match self.inner.row_of(&account_id) {
                     Some(_) => Ok(Some(Either4::B(account_id))),
@@ -211,10 +220,14 @@ impl Snapshot {
 
     /// A new snapshot with only `columns` (in that order; `account_id` is always kept): with
     /// `withColumns`, the way to a table of per-account results.
-    #[napi(catch_unwind)]
-    pub fn select(&self, env: &Env, columns: Vec<String>) -> napi::Result<Snapshot> {
-        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-        self.inner.select(&names).map(|inner| Snapshot { inner: Arc::new(inner) }).throw(env)
+    #[napi(catch_unwind, ts_args_type = "columns: Array<string>")]
+    pub fn select(&self, env: &Env, columns: Unknown<'_>) -> napi::Result<Snapshot> {
+        let run = || {
+            let columns = arg::strings(&columns, "columns")?;
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            self.inner.select(&names).map(|inner| Snapshot { inner: Arc::new(inner) })
+        };
+        run().throw(env)
     }
 
     /// The snapshot's JSON form `{as_of, columns: {account_id: […], …}, types: {name: type}}`
@@ -273,7 +286,7 @@ impl Dataset {
     pub fn snapshot(&self, env: &Env, as_of: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Snapshot> {
         let run = || {
             let as_of = timestamp_arg(&as_of, "asOf")?;
-            let config = config_arg(config.as_ref())?;
+            let config = config_arg(config.as_ref(), "config")?;
             let snap = self.inner.snapshot_with(as_of, &config)?;
             Ok(Snapshot { inner: Arc::new(snap) })
         };
@@ -294,7 +307,7 @@ impl Dataset {
         as_of: Unknown<'_>,
         config: Option<Unknown<'_>>,
     ) -> napi::Result<PromiseRaw<'env, Snapshot>> {
-        let job = timestamp_arg(&as_of, "asOf").and_then(|t| Ok((t, config_arg(config.as_ref())?)));
+        let job = timestamp_arg(&as_of, "asOf").and_then(|t| Ok((t, config_arg(config.as_ref(), "config")?)));
         // `env.spawn` rather than returning an `AsyncTask`: napi keeps `&self` borrowed until a
         // returned task settles, which would make `add…` throw meanwhile. The task owns an
         // `Arc` of the data instead, and `add…` copies on write.
@@ -315,20 +328,20 @@ pub fn snapshot_from_json(env: &Env, value: Unknown<'_>) -> napi::Result<Snapsho
     let run = || {
         let v = match value.get_type().core()? {
             ValueType::String => {
-                let text = string_arg(&value, "value")?;
+                let text = arg::string(&value, "value")?;
                 serde_json::from_str(&text)
                     .map_err(|e| custfit::Error::Parse { what: "snapshot JSON".into(), reason: e.to_string() })?
             }
-            ValueType::Object => to_json(&value, "", 0)
+            ValueType::Object if !value.is_array().core()? => to_json(&value, "", 0)
                 .map_err(|u| custfit::Error::Parse {
                     what: "snapshot JSON".into(),
                     reason: format!("at `{}`: {}", u.path, u.reason),
                 })?
                 .unwrap_or_default(),
-            other => {
+            _ => {
                 return Err(invalid_argument(
                     "value",
-                    format!("expected a snapshot object or its JSON text, got {}", crate::time::type_name(other)),
+                    format!("expected a snapshot object or its JSON text, got {}", arg::describe(&value)),
                 ))
             }
         };

@@ -8,6 +8,7 @@ use napi::bindgen_prelude::{Env, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
 
+use crate::arg;
 use crate::data::Dataset;
 use crate::document::part;
 use crate::error::{whole_u32, Throw};
@@ -15,15 +16,17 @@ use crate::health::json;
 use crate::time::timestamp_arg;
 
 /// Annual churn rate equivalent to a monthly one.
-#[napi(catch_unwind)]
-pub fn monthly_to_annual(env: &Env, monthly: f64) -> napi::Result<f64> {
-    outcome::monthly_to_annual(monthly).throw(env)
+#[napi(catch_unwind, ts_args_type = "monthly: number")]
+pub fn monthly_to_annual(env: &Env, monthly: Unknown<'_>) -> napi::Result<f64> {
+    let run = || outcome::monthly_to_annual(arg::number(&monthly, "monthly")?);
+    run().throw(env)
 }
 
 /// Monthly churn rate equivalent to an annual one.
-#[napi(catch_unwind)]
-pub fn annual_to_monthly(env: &Env, annual: f64) -> napi::Result<f64> {
-    outcome::annual_to_monthly(annual).throw(env)
+#[napi(catch_unwind, ts_args_type = "annual: number")]
+pub fn annual_to_monthly(env: &Env, annual: Unknown<'_>) -> napi::Result<f64> {
+    let run = || outcome::annual_to_monthly(arg::number(&annual, "annual")?);
+    run().throw(env)
 }
 
 /// MRR churn between two instants: churned and downgraded MRR, rates.
@@ -32,8 +35,11 @@ pub fn annual_to_monthly(env: &Env, annual: f64) -> napi::Result<f64> {
     ts_args_type = "dataset: Dataset, start: Date | string | number, end: Date | string | number",
     ts_return_type = "MrrChurn"
 )]
-pub fn mrr_churn(env: &Env, dataset: &Dataset, start: Unknown<'_>, end: Unknown<'_>) -> napi::Result<Value> {
-    let run = || json(&outcome::mrr_churn(&dataset.inner, timestamp_arg(&start, "start")?, timestamp_arg(&end, "end")?)?);
+pub fn mrr_churn(env: &Env, dataset: Unknown<'_>, start: Unknown<'_>, end: Unknown<'_>) -> napi::Result<Value> {
+    let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
+        json(&outcome::mrr_churn(&dataset.inner, timestamp_arg(&start, "start")?, timestamp_arg(&end, "end")?)?)
+    };
     run().throw(env)
 }
 
@@ -53,8 +59,9 @@ fn dates_object(ds: &custfit::Dataset, dates: Vec<Vec<Timestamp>>) -> Value {
     ts_args_type = "dataset: Dataset, knownAt: Date | string | number, config?: object | string",
     ts_return_type = "Record<string, Array<string>>"
 )]
-pub fn churn_dates(env: &Env, dataset: &Dataset, known_at: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
+pub fn churn_dates(env: &Env, dataset: Unknown<'_>, known_at: Unknown<'_>, config: Option<Unknown<'_>>) -> napi::Result<Value> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let def: SubscriptionChurn = part(config.as_ref(), "config")?;
         def.validate()?;
         Ok(dates_object(&dataset.inner, outcome::churn_dates(&dataset.inner, &def, timestamp_arg(&known_at, "knownAt")?)?))
@@ -70,11 +77,12 @@ pub fn churn_dates(env: &Env, dataset: &Dataset, known_at: Unknown<'_>, config: 
 )]
 pub fn activity_churn_dates(
     env: &Env,
-    dataset: &Dataset,
+    dataset: Unknown<'_>,
     known_at: Unknown<'_>,
     config: Option<Unknown<'_>>,
 ) -> napi::Result<Value> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let def: ActivityChurn = part(config.as_ref(), "config")?;
         Ok(dates_object(
             &dataset.inner,
@@ -93,14 +101,16 @@ pub fn activity_churn_dates(
 )]
 pub fn choose_inactivity_window(
     env: &Env,
-    dataset: &Dataset,
+    dataset: Unknown<'_>,
     known_at: Unknown<'_>,
-    share: Option<f64>,
-    min_gap_days: Option<f64>,
+    share: Option<Unknown<'_>>,
+    min_gap_days: Option<Unknown<'_>>,
 ) -> napi::Result<Value> {
     let run = || {
+        let dataset = arg::instance::<Dataset>(&dataset, "dataset")?;
         let k = timestamp_arg(&known_at, "knownAt")?;
-        let min_gap_days = whole_u32(min_gap_days.unwrap_or(7.0), "minGapDays")?;
+        let share = arg::optional_number(share.as_ref(), "share")?;
+        let min_gap_days = whole_u32(arg::optional_number(min_gap_days.as_ref(), "minGapDays")?.unwrap_or(7.0), "minGapDays")?;
         let rules = custfit::metrics::ActivityRules::default();
         json(&outcome::choose_inactivity_window(
             &dataset.inner,

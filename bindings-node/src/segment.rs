@@ -6,6 +6,7 @@ use custfit::segment::{CapacityConfig, ClusterConfig, ClusterModel, ParetoConfig
 use napi::bindgen_prelude::{Env, Unknown};
 use napi_derive::napi;
 
+use crate::arg;
 use crate::document::{document, optional_document};
 use crate::error::{Result, Throw};
 use crate::metrics::Snapshot;
@@ -18,10 +19,13 @@ fn json<T: serde::Serialize>(v: Result<T>) -> Result<serde_json::Value> {
 #[napi(catch_unwind, ts_return_type = "SegmentAssignment")]
 pub fn segment_rules(
     env: Env,
-    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "Snapshot")] snapshot: Unknown<'_>,
     #[napi(ts_arg_type = "object | string")] config: Unknown<'_>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(document::<RuleSegmentation>(&config, "config")?.apply(&snapshot.inner));
+    let run = || {
+        let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
+        json(document::<RuleSegmentation>(&config, "config")?.apply(&snapshot.inner))
+    };
     run().throw(&env)
 }
 
@@ -29,10 +33,13 @@ pub fn segment_rules(
 #[napi(catch_unwind, ts_return_type = "ParetoTiers")]
 pub fn pareto_tiers(
     env: Env,
-    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "Snapshot")] snapshot: Unknown<'_>,
     #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(optional_document::<ParetoConfig>(config.as_ref(), "config")?.apply(&snapshot.inner));
+    let run = || {
+        let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
+        json(optional_document::<ParetoConfig>(config.as_ref(), "config")?.apply(&snapshot.inner))
+    };
     run().throw(&env)
 }
 
@@ -40,10 +47,13 @@ pub fn pareto_tiers(
 #[napi(catch_unwind, ts_return_type = "QuantileBuckets")]
 pub fn quantile_buckets(
     env: Env,
-    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "Snapshot")] snapshot: Unknown<'_>,
     #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(optional_document::<QuantileConfig>(config.as_ref(), "config")?.apply(&snapshot.inner));
+    let run = || {
+        let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
+        json(optional_document::<QuantileConfig>(config.as_ref(), "config")?.apply(&snapshot.inner))
+    };
     run().throw(&env)
 }
 
@@ -51,10 +61,13 @@ pub fn quantile_buckets(
 #[napi(catch_unwind, ts_return_type = "RfmScores")]
 pub fn rfm_scores(
     env: Env,
-    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "Snapshot")] snapshot: Unknown<'_>,
     #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(optional_document::<RfmConfig>(config.as_ref(), "config")?.apply(&snapshot.inner));
+    let run = || {
+        let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
+        json(optional_document::<RfmConfig>(config.as_ref(), "config")?.apply(&snapshot.inner))
+    };
     run().throw(&env)
 }
 
@@ -62,10 +75,13 @@ pub fn rfm_scores(
 #[napi(catch_unwind, ts_return_type = "Clustering")]
 pub fn fit_clusters(
     env: Env,
-    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "Snapshot")] snapshot: Unknown<'_>,
     #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
 ) -> napi::Result<serde_json::Value> {
-    let run = || json(optional_document::<ClusterConfig>(config.as_ref(), "config")?.fit(&snapshot.inner));
+    let run = || {
+        let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
+        json(optional_document::<ClusterConfig>(config.as_ref(), "config")?.fit(&snapshot.inner))
+    };
     run().throw(&env)
 }
 
@@ -73,10 +89,11 @@ pub fn fit_clusters(
 #[napi(catch_unwind)]
 pub fn assign_clusters(
     env: Env,
-    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "Snapshot")] snapshot: Unknown<'_>,
     #[napi(ts_arg_type = "object | string")] model: Unknown<'_>,
 ) -> napi::Result<Vec<u32>> {
     let run = || {
+        let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
         let model: ClusterModel = document(&model, "model")?;
         Ok(model.predict(&snapshot.inner)?.into_iter().map(|c| c as u32).collect())
     };
@@ -87,14 +104,15 @@ pub fn assign_clusters(
 #[napi(catch_unwind, ts_return_type = "CapacityPlan")]
 pub fn capacity_plan(
     env: Env,
-    snapshot: &Snapshot,
+    #[napi(ts_arg_type = "Snapshot")] snapshot: Unknown<'_>,
     #[napi(ts_arg_type = "object | string")] config: Option<Unknown<'_>>,
-    tiers: Option<Vec<Option<String>>>,
+    #[napi(ts_arg_type = "Array<string | undefined | null> | undefined | null")] tiers: Option<Unknown<'_>>,
 ) -> napi::Result<serde_json::Value> {
     let run = || {
+        let snapshot = arg::instance::<Snapshot>(&snapshot, "snapshot")?;
         let c = optional_document::<CapacityConfig>(config.as_ref(), "config")?;
-        json(match &tiers {
-            Some(t) => c.plan_with_tiers(&snapshot.inner, t),
+        json(match arg::optional(tiers.as_ref(), |t| arg::optional_strings(t, "tiers"))? {
+            Some(t) => c.plan_with_tiers(&snapshot.inner, &t),
             None => c.plan(&snapshot.inner),
         })
     };
