@@ -280,6 +280,16 @@ impl Error {
         Error::Row { kind, entity, row, field: field.to_string(), reason: reason.into(), location: None }
     }
 
+    /// A row error with its row renumbered by `at`; other errors unchanged.
+    pub(crate) fn at_row(self, at: impl Fn(usize) -> usize) -> Self {
+        match self {
+            Error::Row { kind, entity, row, field, reason, location } => {
+                Error::Row { kind, entity, row: at(row), field, reason, location }
+            }
+            other => other,
+        }
+    }
+
     /// A row error with `location(row)` as its location when it has none yet; other errors
     /// unchanged.
     pub(crate) fn located(self, location: impl Fn(usize) -> Option<String>) -> Self {

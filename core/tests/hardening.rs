@@ -216,6 +216,15 @@ fn row_errors_from_files_name_the_file_and_line() -> custfit::Result<()> {
     assert!(err.to_string().contains(&format!("({events} line 3)")), "{err}");
     let err = custfit::io::csv::read_events("account_id,timestamp,name\na,never,login\n".as_bytes()).expect_err("bad");
     assert!(err.to_string().contains("(events CSV line 2)"), "{err}");
+    // Lenient: a row that cannot even be read is set aside like one that cannot be ingested,
+    // numbered by its place in the file.
+    write("events.csv", "account_id,timestamp,name\na,2024-01-02,login\na,yesterday,login\nzzz,2024-01-03,login\nb,2024-01-04,login\n")?;
+    let (ds, report) = Dataset::from_files(&files, &lenient)?;
+    assert_eq!((ds.event_count(), report.events.accepted), (2, 2));
+    let set_aside: Vec<(usize, &str, Option<&str>)> =
+        report.events.rejected.iter().map(|r| (r.row, r.code.as_str(), r.location.as_deref())).collect();
+    let (line3, line4) = (format!("{events} line 3"), format!("{events} line 4"));
+    assert_eq!(set_aside, vec![(1, "invalid_timestamp", Some(line3.as_str())), (2, "unknown_account", Some(line4.as_str()))]);
     // JSON Lines: blank lines are counted.
     write("events.jsonl", "{\"account_id\":\"a\",\"timestamp\":\"2024-01-02T00:00:00Z\",\"name\":\"x\"}\n\n{\"account_id\":\"q\",\"timestamp\":\"2024-01-02T00:00:00Z\",\"name\":\"x\"}\n")?;
     let files = custfit::io::DataFiles { events: Some(dir.join("events.jsonl")), ..custfit::io::DataFiles::csv_dir(&dir) };

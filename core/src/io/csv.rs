@@ -35,6 +35,20 @@ use crate::data::{Account, AttributeValue, Event, Money, PropertyValue, Role, Su
 use crate::error::{Entity, Error, ErrorKind, Result};
 use crate::time::Timestamp;
 
+/// Rows read from a text file: each row, or the error that refused it (located), and the
+/// 1-based line each starts on.
+pub(crate) struct ReadRows<T> {
+    pub(crate) rows: Vec<Result<T>>,
+    pub(crate) lines: Vec<u64>,
+}
+
+impl<T> ReadRows<T> {
+    /// Every row, or the first error.
+    pub(crate) fn all(self) -> Result<Vec<T>> {
+        self.rows.into_iter().collect()
+    }
+}
+
 struct Table {
     /// What is read (a file path, or `accounts CSV`).
     what: String,
@@ -173,17 +187,17 @@ fn parse_bool(text: &str) -> Option<bool> {
 
 /// Reads accounts; a row error names the row's line (`accounts CSV line 7`).
 pub fn read_accounts<R: Read>(reader: R) -> Result<Vec<Account>> {
-    read_accounts_located(reader, "accounts CSV").map(|(rows, _)| rows)
+    read_accounts_located(reader, "accounts CSV")?.all()
 }
 
-/// Reads accounts from a source named `what` (a file path), with the 1-based line of each row.
-pub(crate) fn read_accounts_located<R: Read>(reader: R, what: &str) -> Result<(Vec<Account>, Vec<u64>)> {
+/// Reads accounts from a source named `what` (a file path): each row or its located error.
+pub(crate) fn read_accounts_located<R: Read>(reader: R, what: &str) -> Result<ReadRows<Account>> {
     let t = read_table(reader, what)?;
-    let rows = accounts_from(&t).map_err(|e| t.locate(e))?;
-    Ok((rows, t.lines))
+    let rows = accounts_from(&t)?.into_iter().map(|r| r.map_err(|e| t.locate(e))).collect();
+    Ok(ReadRows { rows, lines: t.lines })
 }
 
-fn accounts_from(t: &Table) -> Result<Vec<Account>> {
+fn accounts_from(t: &Table) -> Result<Vec<Result<Account>>> {
     let e = Entity::Account;
     let (id, created) = (t.require("id")?, t.require("created_at")?);
     let (name, owner, parent, seats) = (t.col("name"), t.col("owner"), t.col("parent_id"), t.col("seats"));
@@ -200,91 +214,95 @@ fn accounts_from(t: &Table) -> Result<Vec<Account>> {
         .collect();
     let mut out = Vec::with_capacity(t.records.len());
     for (row, r) in t.records.iter().enumerate() {
-        let mut acc = Account::new(
-            required(r, id, ErrorKind::InvalidAccount, e, row, "id")?,
-            cell(r, name).unwrap_or(""),
-            parse_ts(required(r, created, ErrorKind::InvalidAccount, e, row, "created_at")?, e, row, "created_at")?,
-        );
-        acc.owner = cell(r, owner).map(str::to_string);
-        acc.parent_id = cell(r, parent).map(str::to_string);
-        if let Some(s) = cell(r, seats) {
-            acc.seats = Some(s.trim().parse().map_err(|_| {
-                row_err(
-                    ErrorKind::InvalidAccount,
-                    e,
-                    row,
-                    "seats",
-                    format!("`{s}` is not a whole number of seats (0..=4294967295)"),
-                )
-            })?);
-        }
-        for &(i, n, ty) in &extra {
-            let Some(v) = cell(r, Some(i)) else { continue };
-            let field = format!("attributes.{n}");
-            let value = match ty {
-                Typed::Text => AttributeValue::String(v.to_string()),
-                Typed::Number => {
-                    AttributeValue::Number(parse_number(v).map_err(|m| row_err(ErrorKind::InvalidAccount, e, row, &field, m))?)
-                }
-                Typed::Bool => AttributeValue::Bool(
-                    parse_bool(v)
-                        .ok_or_else(|| row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not true/false")))?,
-                ),
-                Typed::Date => AttributeValue::Date { date: parse_ts(v, e, row, &field)? },
-            };
-            acc.attributes.insert(n.to_string(), value);
-        }
-        out.push(acc);
+        out.push((|| {
+            let mut acc = Account::new(
+                required(r, id, ErrorKind::InvalidAccount, e, row, "id")?,
+                cell(r, name).unwrap_or(""),
+                parse_ts(required(r, created, ErrorKind::InvalidAccount, e, row, "created_at")?, e, row, "created_at")?,
+            );
+            acc.owner = cell(r, owner).map(str::to_string);
+            acc.parent_id = cell(r, parent).map(str::to_string);
+            if let Some(s) = cell(r, seats) {
+                acc.seats = Some(s.trim().parse().map_err(|_| {
+                    row_err(
+                        ErrorKind::InvalidAccount,
+                        e,
+                        row,
+                        "seats",
+                        format!("`{s}` is not a whole number of seats (0..=4294967295)"),
+                    )
+                })?);
+            }
+            for &(i, n, ty) in &extra {
+                let Some(v) = cell(r, Some(i)) else { continue };
+                let field = format!("attributes.{n}");
+                let value =
+                    match ty {
+                        Typed::Text => AttributeValue::String(v.to_string()),
+                        Typed::Number => AttributeValue::Number(
+                            parse_number(v).map_err(|m| row_err(ErrorKind::InvalidAccount, e, row, &field, m))?,
+                        ),
+                        Typed::Bool => AttributeValue::Bool(parse_bool(v).ok_or_else(|| {
+                            row_err(ErrorKind::InvalidAccount, e, row, &field, format!("`{v}` is not true/false"))
+                        })?),
+                        Typed::Date => AttributeValue::Date { date: parse_ts(v, e, row, &field)? },
+                    };
+                acc.attributes.insert(n.to_string(), value);
+            }
+            Ok(acc)
+        })());
     }
     Ok(out)
 }
 
 /// Reads users; a row error names the row's line (`users CSV line 7`).
 pub fn read_users<R: Read>(reader: R) -> Result<Vec<User>> {
-    read_users_located(reader, "users CSV").map(|(rows, _)| rows)
+    read_users_located(reader, "users CSV")?.all()
 }
 
-/// Reads users from a source named `what` (a file path), with the 1-based line of each row.
-pub(crate) fn read_users_located<R: Read>(reader: R, what: &str) -> Result<(Vec<User>, Vec<u64>)> {
+/// Reads users from a source named `what` (a file path): each row or its located error.
+pub(crate) fn read_users_located<R: Read>(reader: R, what: &str) -> Result<ReadRows<User>> {
     let t = read_table(reader, what)?;
-    let rows = users_from(&t).map_err(|e| t.locate(e))?;
-    Ok((rows, t.lines))
+    let rows = users_from(&t)?.into_iter().map(|r| r.map_err(|e| t.locate(e))).collect();
+    Ok(ReadRows { rows, lines: t.lines })
 }
 
-fn users_from(t: &Table) -> Result<Vec<User>> {
+fn users_from(t: &Table) -> Result<Vec<Result<User>>> {
     let e = Entity::User;
     let (id, account, created) = (t.require("id")?, t.require("account_id")?, t.require("created_at")?);
     let (role, deact) = (t.col("role"), t.col("deactivated_at"));
     let mut out = Vec::with_capacity(t.records.len());
     for (row, r) in t.records.iter().enumerate() {
-        let role = match cell(r, role) {
-            None => Role::Member,
-            Some(s) => Role::parse(s).map_err(|m| row_err(ErrorKind::InvalidUser, e, row, "role", m))?,
-        };
-        out.push(User {
-            id: required(r, id, ErrorKind::InvalidUser, e, row, "id")?.to_string(),
-            account_id: required(r, account, ErrorKind::InvalidUser, e, row, "account_id")?.to_string(),
-            role,
-            created_at: parse_ts(required(r, created, ErrorKind::InvalidUser, e, row, "created_at")?, e, row, "created_at")?,
-            deactivated_at: cell(r, deact).map(|s| parse_ts(s, e, row, "deactivated_at")).transpose()?,
-        });
+        out.push((|| {
+            let role = match cell(r, role) {
+                None => Role::Member,
+                Some(s) => Role::parse(s).map_err(|m| row_err(ErrorKind::InvalidUser, e, row, "role", m))?,
+            };
+            Ok(User {
+                id: required(r, id, ErrorKind::InvalidUser, e, row, "id")?.to_string(),
+                account_id: required(r, account, ErrorKind::InvalidUser, e, row, "account_id")?.to_string(),
+                role,
+                created_at: parse_ts(required(r, created, ErrorKind::InvalidUser, e, row, "created_at")?, e, row, "created_at")?,
+                deactivated_at: cell(r, deact).map(|s| parse_ts(s, e, row, "deactivated_at")).transpose()?,
+            })
+        })());
     }
     Ok(out)
 }
 
 /// Reads subscriptions; a row error names the row's line (`subscriptions CSV line 7`).
 pub fn read_subscriptions<R: Read>(reader: R) -> Result<Vec<Subscription>> {
-    read_subscriptions_located(reader, "subscriptions CSV").map(|(rows, _)| rows)
+    read_subscriptions_located(reader, "subscriptions CSV")?.all()
 }
 
-/// Reads subscriptions from a source named `what` (a file path), with the 1-based line of each row.
-pub(crate) fn read_subscriptions_located<R: Read>(reader: R, what: &str) -> Result<(Vec<Subscription>, Vec<u64>)> {
+/// Reads subscriptions from a source named `what` (a file path): each row or its located error.
+pub(crate) fn read_subscriptions_located<R: Read>(reader: R, what: &str) -> Result<ReadRows<Subscription>> {
     let t = read_table(reader, what)?;
-    let rows = subscriptions_from(&t).map_err(|e| t.locate(e))?;
-    Ok((rows, t.lines))
+    let rows = subscriptions_from(&t)?.into_iter().map(|r| r.map_err(|e| t.locate(e))).collect();
+    Ok(ReadRows { rows, lines: t.lines })
 }
 
-fn subscriptions_from(t: &Table) -> Result<Vec<Subscription>> {
+fn subscriptions_from(t: &Table) -> Result<Vec<Result<Subscription>>> {
     let e = Entity::Subscription;
     let k = ErrorKind::InvalidSubscription;
     let (account, plan, start, mrr, currency) =
@@ -292,45 +310,49 @@ fn subscriptions_from(t: &Table) -> Result<Vec<Subscription>> {
     let (end, quantity, status) = (t.col("end"), t.col("quantity"), t.col("status"));
     let mut out = Vec::with_capacity(t.records.len());
     for (row, r) in t.records.iter().enumerate() {
-        let m = required(r, mrr, k, e, row, "mrr_minor")?;
-        let minor: i64 = m
-            .trim()
-            .parse()
-            .map_err(|_| row_err(k, e, row, "mrr_minor", format!("`{m}` is not an integer amount in minor units")))?;
-        let status = match cell(r, status) {
-            None => SubscriptionStatus::Active,
-            Some(s) => SubscriptionStatus::parse(s).map_err(|m| row_err(k, e, row, "status", m))?,
-        };
-        let quantity = match cell(r, quantity) {
-            None => 1,
-            Some(q) => q.trim().parse().map_err(|_| row_err(k, e, row, "quantity", format!("`{q}` is not a whole number")))?,
-        };
-        out.push(Subscription {
-            account_id: required(r, account, k, e, row, "account_id")?.to_string(),
-            plan: required(r, plan, k, e, row, "plan")?.to_string(),
-            start: parse_ts(required(r, start, k, e, row, "start")?, e, row, "start")?,
-            end: cell(r, end).map(|s| parse_ts(s, e, row, "end")).transpose()?,
-            mrr: Money::new(minor, required(r, currency, k, e, row, "currency")?),
-            quantity,
-            status,
-        });
+        out.push((|| {
+            let m = required(r, mrr, k, e, row, "mrr_minor")?;
+            let minor: i64 = m
+                .trim()
+                .parse()
+                .map_err(|_| row_err(k, e, row, "mrr_minor", format!("`{m}` is not an integer amount in minor units")))?;
+            let status = match cell(r, status) {
+                None => SubscriptionStatus::Active,
+                Some(s) => SubscriptionStatus::parse(s).map_err(|m| row_err(k, e, row, "status", m))?,
+            };
+            let quantity = match cell(r, quantity) {
+                None => 1,
+                Some(q) => {
+                    q.trim().parse().map_err(|_| row_err(k, e, row, "quantity", format!("`{q}` is not a whole number")))?
+                }
+            };
+            Ok(Subscription {
+                account_id: required(r, account, k, e, row, "account_id")?.to_string(),
+                plan: required(r, plan, k, e, row, "plan")?.to_string(),
+                start: parse_ts(required(r, start, k, e, row, "start")?, e, row, "start")?,
+                end: cell(r, end).map(|s| parse_ts(s, e, row, "end")).transpose()?,
+                mrr: Money::new(minor, required(r, currency, k, e, row, "currency")?),
+                quantity,
+                status,
+            })
+        })());
     }
     Ok(out)
 }
 
 /// Reads events; a row error names the row's line (`events CSV line 7`).
 pub fn read_events<R: Read>(reader: R) -> Result<Vec<Event>> {
-    read_events_located(reader, "events CSV").map(|(rows, _)| rows)
+    read_events_located(reader, "events CSV")?.all()
 }
 
-/// Reads events from a source named `what` (a file path), with the 1-based line of each row.
-pub(crate) fn read_events_located<R: Read>(reader: R, what: &str) -> Result<(Vec<Event>, Vec<u64>)> {
+/// Reads events from a source named `what` (a file path): each row or its located error.
+pub(crate) fn read_events_located<R: Read>(reader: R, what: &str) -> Result<ReadRows<Event>> {
     let t = read_table(reader, what)?;
-    let rows = events_from(&t).map_err(|e| t.locate(e))?;
-    Ok((rows, t.lines))
+    let rows = events_from(&t)?.into_iter().map(|r| r.map_err(|e| t.locate(e))).collect();
+    Ok(ReadRows { rows, lines: t.lines })
 }
 
-fn events_from(t: &Table) -> Result<Vec<Event>> {
+fn events_from(t: &Table) -> Result<Vec<Result<Event>>> {
     let e = Entity::Event;
     let k = ErrorKind::InvalidEvent;
     let (account, ts, name) = (t.require("account_id")?, t.require("timestamp")?, t.require("name")?);
@@ -348,26 +370,28 @@ fn events_from(t: &Table) -> Result<Vec<Event>> {
         .collect();
     let mut out = Vec::with_capacity(t.records.len());
     for (row, r) in t.records.iter().enumerate() {
-        let mut properties = BTreeMap::new();
-        for &(i, n, ty) in &extra {
-            let Some(v) = cell(r, Some(i)) else { continue };
-            let field = format!("properties.{n}");
-            let value = match ty {
-                Typed::Number => PropertyValue::Number(parse_number(v).map_err(|m| row_err(k, e, row, &field, m))?),
-                Typed::Bool => PropertyValue::Bool(
-                    parse_bool(v).ok_or_else(|| row_err(k, e, row, &field, format!("`{v}` is not true/false")))?,
-                ),
-                Typed::Text | Typed::Date => PropertyValue::String(v.to_string()),
-            };
-            properties.insert(n.to_string(), value);
-        }
-        out.push(Event {
-            account_id: required(r, account, k, e, row, "account_id")?.to_string(),
-            user_id: cell(r, user).map(str::to_string),
-            timestamp: parse_ts(required(r, ts, k, e, row, "timestamp")?, e, row, "timestamp")?,
-            name: required(r, name, k, e, row, "name")?.to_string(),
-            properties,
-        });
+        out.push((|| {
+            let mut properties = BTreeMap::new();
+            for &(i, n, ty) in &extra {
+                let Some(v) = cell(r, Some(i)) else { continue };
+                let field = format!("properties.{n}");
+                let value = match ty {
+                    Typed::Number => PropertyValue::Number(parse_number(v).map_err(|m| row_err(k, e, row, &field, m))?),
+                    Typed::Bool => PropertyValue::Bool(
+                        parse_bool(v).ok_or_else(|| row_err(k, e, row, &field, format!("`{v}` is not true/false")))?,
+                    ),
+                    Typed::Text | Typed::Date => PropertyValue::String(v.to_string()),
+                };
+                properties.insert(n.to_string(), value);
+            }
+            Ok(Event {
+                account_id: required(r, account, k, e, row, "account_id")?.to_string(),
+                user_id: cell(r, user).map(str::to_string),
+                timestamp: parse_ts(required(r, ts, k, e, row, "timestamp")?, e, row, "timestamp")?,
+                name: required(r, name, k, e, row, "name")?.to_string(),
+                properties,
+            })
+        })());
     }
     Ok(out)
 }

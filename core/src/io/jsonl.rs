@@ -5,17 +5,18 @@ use std::io::{BufRead, Write};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::csv::ReadRows;
 use crate::error::{Error, Result};
 
 /// Reads one value per non-blank line; the error names the 1-based line. A UTF-8 byte-order mark
 /// at the start of the file is skipped (as the CSV reader does; editors on Windows write one).
 pub fn read<T: DeserializeOwned, R: BufRead>(reader: R, what: &str) -> Result<Vec<T>> {
-    read_located(reader, what).map(|(rows, _)| rows)
+    read_located(reader, what)?.all()
 }
 
-/// [`read`], with the 1-based line of each value.
-pub(crate) fn read_located<T: DeserializeOwned, R: BufRead>(reader: R, what: &str) -> Result<(Vec<T>, Vec<u64>)> {
-    let mut out = Vec::new();
+/// [`read`], each value or the error that refused it, with the 1-based line of each.
+pub(crate) fn read_located<T: DeserializeOwned, R: BufRead>(reader: R, what: &str) -> Result<ReadRows<T>> {
+    let mut rows = Vec::new();
     let mut lines = Vec::new();
     for (i, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| Error::io(what, e))?;
@@ -24,10 +25,10 @@ pub(crate) fn read_located<T: DeserializeOwned, R: BufRead>(reader: R, what: &st
             continue;
         }
         let message = |e: serde_json::Error| crate::document::plain_serde_message(&e.to_string());
-        out.push(serde_json::from_str(line).map_err(|e| Error::parse(format!("{what} line {}", i + 1), message(e)))?);
+        rows.push(serde_json::from_str(line).map_err(|e| Error::parse(format!("{what} line {}", i + 1), message(e))));
         lines.push(i as u64 + 1);
     }
-    Ok((out, lines))
+    Ok(ReadRows { rows, lines })
 }
 
 /// Writes one value per line.

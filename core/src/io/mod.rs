@@ -74,26 +74,61 @@ fn is_jsonl(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson" | "json"))
 }
 
-/// A CSV reader of one table: rows and the line each starts on.
-type CsvReader<T> = fn(BufReader<File>, &str) -> Result<(Vec<T>, Vec<u64>)>;
+/// A CSV reader of one table: each row or its error, and the line each starts on.
+type CsvReader<T> = fn(BufReader<File>, &str) -> Result<csv::ReadRows<T>>;
 
 /// Reads one table file (JSON Lines or CSV by extension) and ingests it as one batch; every row
 /// error — from reading or from ingesting — and every row set aside names the file and line.
+/// Strict: the first bad row, read or ingested, fails the table. Lenient: rows that cannot be
+/// read are set aside like rows that cannot be ingested; `row` is the row's position in the file
+/// (0-based, header and blank lines not counted).
 fn load<T: serde::de::DeserializeOwned>(
     path: &Path,
     csv: CsvReader<T>,
+    options: &IngestOptions,
     ingest: impl FnOnce(&[T]) -> Result<IngestReport>,
 ) -> Result<IngestReport> {
     let name = path.display().to_string();
-    let (rows, lines) = if is_jsonl(path) { jsonl::read_located(open(path)?, &name)? } else { csv(open(path)?, &name)? };
-    let locate = |row: usize| lines.get(row).map(|l| format!("{name} line {l}"));
-    let mut report = ingest(&rows).map_err(|e| e.located(locate))?;
+    let read = if is_jsonl(path) { jsonl::read_located(open(path)?, &name)? } else { csv(open(path)?, &name)? };
+    let locate = |row: usize| read.lines.get(row).map(|l| format!("{name} line {l}"));
+    // File positions of the rows handed to ingestion, and the rows refused while reading.
+    let mut kept: Vec<usize> = Vec::with_capacity(read.rows.len());
+    let mut rows: Vec<T> = Vec::with_capacity(read.rows.len());
+    let mut unread: Vec<crate::data::RejectedRow> = Vec::new();
+    for (i, r) in read.rows.into_iter().enumerate() {
+        match r {
+            Ok(row) => {
+                kept.push(i);
+                rows.push(row);
+            }
+            Err(e) if options.mode == crate::data::IngestMode::Lenient => unread.push(rejected(i, e, locate(i))),
+            Err(e) => return Err(e),
+        }
+    }
+    let at = |row: usize| kept.get(row).copied().unwrap_or(row);
+    let mut report = ingest(&rows).map_err(|e| e.at_row(at).located(locate))?;
     for r in &mut report.rejected {
+        r.row = at(r.row);
         if r.location.is_none() {
             r.location = locate(r.row);
         }
     }
+    if !unread.is_empty() {
+        report.rejected.extend(unread);
+        report.rejected.sort_by_key(|r| r.row);
+    }
     Ok(report)
+}
+
+/// A row refused while reading, as a row set aside.
+fn rejected(row: usize, e: Error, location: Option<String>) -> crate::data::RejectedRow {
+    let code = e.code().to_string();
+    match e {
+        Error::Row { field, reason, location: at, .. } => {
+            crate::data::RejectedRow { row, field, code, reason, location: at.or(location) }
+        }
+        other => crate::data::RejectedRow { row, field: String::new(), code, reason: other.to_string(), location },
+    }
 }
 
 impl Dataset {
@@ -108,16 +143,17 @@ impl Dataset {
     pub fn add_files(&mut self, files: &DataFiles, options: &IngestOptions) -> Result<LoadReport> {
         let mut report = LoadReport::default();
         if let Some(p) = &files.accounts {
-            report.accounts = load(p, csv::read_accounts_located, |rows| self.add_accounts(rows, options))?;
+            report.accounts = load(p, csv::read_accounts_located, options, |rows| self.add_accounts(rows, options))?;
         }
         if let Some(p) = &files.users {
-            report.users = load(p, csv::read_users_located, |rows| self.add_users(rows, options))?;
+            report.users = load(p, csv::read_users_located, options, |rows| self.add_users(rows, options))?;
         }
         if let Some(p) = &files.subscriptions {
-            report.subscriptions = load(p, csv::read_subscriptions_located, |rows| self.add_subscriptions(rows, options))?;
+            report.subscriptions =
+                load(p, csv::read_subscriptions_located, options, |rows| self.add_subscriptions(rows, options))?;
         }
         if let Some(p) = &files.events {
-            report.events = load(p, csv::read_events_located, |rows| self.add_events(rows, options))?;
+            report.events = load(p, csv::read_events_located, options, |rows| self.add_events(rows, options))?;
         }
         Ok(report)
     }
