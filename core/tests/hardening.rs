@@ -218,7 +218,10 @@ fn row_errors_from_files_name_the_file_and_line() -> custfit::Result<()> {
     assert!(err.to_string().contains("(events CSV line 2)"), "{err}");
     // Lenient: a row that cannot even be read is set aside like one that cannot be ingested,
     // numbered by its place in the file.
-    write("events.csv", "account_id,timestamp,name\na,2024-01-02,login\na,yesterday,login\nzzz,2024-01-03,login\nb,2024-01-04,login\n")?;
+    write(
+        "events.csv",
+        "account_id,timestamp,name\na,2024-01-02,login\na,yesterday,login\nzzz,2024-01-03,login\nb,2024-01-04,login\n",
+    )?;
     let (ds, report) = Dataset::from_files(&files, &lenient)?;
     assert_eq!((ds.event_count(), report.events.accepted), (2, 2));
     let set_aside: Vec<(usize, &str, Option<&str>)> =
