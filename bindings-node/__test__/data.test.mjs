@@ -377,3 +377,12 @@ describe('Arrow IPC (apache-arrow tables)', () => {
     assert.throws(() => ds.addEvents(new Float64Array(2)), { code: 'invalid_argument' })
   })
 })
+
+test('a lone surrogate is refused with the row code, not turned into U+FFFD', () => {
+  const ds = new custfit.Dataset()
+  assertRejects(ds, () => ds.addAccounts([{ id: 'a', name: 'bad \ud800 decode', created_at: '2024-01-01' }]), 'invalid_account', { row: 0, field: 'name' })
+  assertRejects(ds, () => ds.addAccounts([{ id: '\udc00', name: 'A', created_at: '2024-01-01' }]), 'invalid_account', { row: 0 })
+  ds.addAccounts([{ id: 'b', name: 'a real \ufffd and a pair \ud83d\ude00', created_at: '2024-01-01' }])
+  assert.equal(ds.accounts()[0].name, 'a real \ufffd and a pair \ud83d\ude00')
+  assert.throws(() => custfit.Expr.compile('name == "\ud800"', ds.snapshot('2024-02-01')), (e) => e.code === 'invalid_argument')
+})

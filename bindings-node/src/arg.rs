@@ -220,11 +220,29 @@ pub fn optional_boolean(value: Option<&Unknown<'_>>, name: &str) -> Result<Optio
     optional(value, |v| boolean(v, name))
 }
 
+/// Why a JS string with a lone surrogate is refused.
+pub const LONE_SURROGATE: &str =
+    "holds a lone surrogate (half of a UTF-16 pair, usually from a bad decode), which UTF-8 cannot hold; fix the text";
+
+/// The text of a JS string value, or `None` when it holds a lone surrogate. napi's UTF-8
+/// conversion would silently put U+FFFD in its place; the binding refuses it instead, as the
+/// Python binding does. Only text that came out holding U+FFFD is looked at again (as UTF-16),
+/// so ordinary text costs nothing more.
+pub fn js_text(value: &Unknown<'_>) -> napi::Result<Option<String>> {
+    // SAFETY: callers checked the value is a string.
+    let text = unsafe { value.cast::<String>() }?;
+    if !text.contains('\u{FFFD}') {
+        return Ok(Some(text));
+    }
+    // SAFETY: as above.
+    let units = unsafe { value.cast::<napi::JsString<'_>>() }?.into_utf16()?;
+    Ok(String::from_utf16(units.as_slice()).is_ok().then_some(text))
+}
+
 /// A string argument named `name`.
 pub fn string(value: &Unknown<'_>, name: &str) -> Result<String> {
     match value.get_type().core()? {
-        // SAFETY: the type was just checked.
-        ValueType::String => unsafe { value.cast::<String>() }.core(),
+        ValueType::String => js_text(value).core()?.ok_or_else(|| invalid_argument(name, LONE_SURROGATE)),
         _ => Err(wrong(name, "a string", value)),
     }
 }
@@ -295,8 +313,10 @@ fn optional_number_item(v: &Unknown<'_>) -> Result<Option<Option<f64>>> {
 }
 
 fn string_item(v: &Unknown<'_>) -> Result<Option<String>> {
-    // SAFETY: `napi_get_value_string_utf8` refuses a non-string with a status (no exception).
-    Ok(unsafe { v.cast::<String>() }.ok())
+    if v.get_type().core()? != ValueType::String {
+        return Ok(None);
+    }
+    js_text(v).core()?.map(Some).ok_or_else(|| invalid_argument("value", LONE_SURROGATE))
 }
 
 /// An array of strings named `name`.

@@ -57,7 +57,9 @@ pub fn to_json(value: &Unknown<'_>, path: &str, depth: usize) -> Result<Option<V
         ValueType::Null => Value::Null,
         ValueType::Boolean => Value::Bool(unsafe { value.cast::<bool>() }.map_err(napi_bad)?),
         ValueType::Number => number(unsafe { value.cast::<f64>() }.map_err(napi_bad)?).map_err(bad)?,
-        ValueType::String => Value::String(unsafe { value.cast::<String>() }.map_err(napi_bad)?),
+        ValueType::String => {
+            Value::String(crate::arg::js_text(value).map_err(napi_bad)?.ok_or_else(|| bad(crate::arg::LONE_SURROGATE.into()))?)
+        }
         ValueType::BigInt => {
             let b = unsafe { value.cast::<BigInt>() }.map_err(napi_bad)?;
             match b.get_i64() {
@@ -110,8 +112,13 @@ fn number(x: f64) -> Result<Value, String> {
     if !x.is_finite() {
         return Err(format!("{x} is not a finite number"));
     }
-    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
+    // A whole number within 64 bits crosses as an integer, so the core applies its integer rules
+    // (an attribute or property beyond ±2^53 is refused: JS has already rounded it).
+    if x.fract() == 0.0 && x.abs() < 9.223_372_036_854_775_807e18 {
         return Ok(Value::from(x as i64));
+    }
+    if x.fract() == 0.0 && (0.0..1.844_674_407_370_955_2e19).contains(&x) {
+        return Ok(Value::from(x as u64));
     }
     Number::from_f64(x).map(Value::Number).ok_or_else(|| format!("{x} is not a finite number"))
 }
@@ -252,7 +259,10 @@ fn text_cell(arr: &Array<'_>, i: u32, field: &str, optional: bool) -> Result<Opt
     match v.get_type().map_err(|e| (field.to_string(), e.reason.clone()))? {
         ValueType::Null if optional => Ok(None),
         // SAFETY: the type was just checked.
-        ValueType::String => unsafe { v.cast::<String>() }.map(Some).map_err(|e| (field.to_string(), e.reason.clone())),
+        ValueType::String => match crate::arg::js_text(&v).map_err(|e| (field.to_string(), e.reason.clone()))? {
+            Some(text) => Ok(Some(text)),
+            None => Err((field.to_string(), crate::arg::LONE_SURROGATE.into())),
+        },
         other => Err((field.to_string(), format!("expected a string, got {}", type_name(other)))),
     }
 }
