@@ -114,10 +114,10 @@ fn number(x: f64) -> Result<Value, String> {
     }
     // A whole number within 64 bits crosses as an integer, so the core applies its integer rules
     // (an attribute or property beyond ±2^53 is refused: JS has already rounded it).
-    if x.fract() == 0.0 && x.abs() < 9.223_372_036_854_775_807e18 {
+    if x.fract() == 0.0 && x.abs() < i64::MAX as f64 {
         return Ok(Value::from(x as i64));
     }
-    if x.fract() == 0.0 && (0.0..1.844_674_407_370_955_2e19).contains(&x) {
+    if x.fract() == 0.0 && (0.0..u64::MAX as f64).contains(&x) {
         return Ok(Value::from(x as u64));
     }
     Number::from_f64(x).map(Value::Number).ok_or_else(|| format!("{x} is not a finite number"))
