@@ -62,6 +62,7 @@ export interface AttributeValueDate {
  * A typed account attribute (plan, region, industry, company size …).
  *
  * In JSON a string, number or boolean stands for itself; a date is written `{"date": "2024-01-31"}`.
+ * An integer beyond ±2^53 is refused (`MAX_EXACT_INTEGER`).
  */
 export type AttributeValue = boolean | number | string | AttributeValueDate
 
@@ -135,7 +136,10 @@ export interface SubscriptionRow {
   end?: string | null
 }
 
-/** A property value of an event. */
+/**
+ * A property value of an event: a string, number or boolean. An integer beyond ±2^53 is
+ * refused (`MAX_EXACT_INTEGER`).
+ */
 export type PropertyValue = boolean | number | string
 
 /** Something that happened in an account at an instant. */

@@ -191,6 +191,7 @@ AttributeValue = Union[bool, float, str, AttributeValueDate]
 """A typed account attribute (plan, region, industry, company size …).
 
 In JSON a string, number or boolean stands for itself; a date is written `{"date": "2024-01-31"}`.
+An integer beyond ±2^53 is refused (`MAX_EXACT_INTEGER`).
 """
 
 
@@ -286,7 +287,9 @@ class SubscriptionRow(TypedDict):
 
 
 PropertyValue = Union[bool, float, str]
-"""A property value of an event."""
+"""A property value of an event: a string, number or boolean. An integer beyond ±2^53 is
+refused (`MAX_EXACT_INTEGER`).
+"""
 
 
 class EventRow(TypedDict):
