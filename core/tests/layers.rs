@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["health", "segment"],
     &["churn"],
     &["frame"],
+    &["play"],
 ];
 
 fn layer(module: &str) -> Option<usize> {

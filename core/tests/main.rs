@@ -13,6 +13,7 @@ mod hardening;
 mod health;
 mod layers;
 mod metrics;
+mod play;
 mod properties;
 mod readers;
 mod segment;

@@ -1,0 +1,271 @@
+//! The playbook document: plays (cohort + trigger + tactic), how each fires, and the limits that
+//! arbitrate between them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::time::Window;
+
+/// Version of the playbook document this build reads and writes.
+pub const PLAYBOOK_VERSION: u32 = 1;
+
+/// Most plays one playbook may hold.
+pub const MAX_PLAYS: usize = 1_000;
+
+/// The tactic kinds the seeds name; any other identifier is a custom kind.
+pub const KNOWN_TACTICS: &[&str] =
+    &["call", "email", "drip_campaign", "task", "alert_owner", "in_app_message", "site_visit", "hand_to_sales", "meeting"];
+
+/// A playbook: versioned JSON, the same file in Rust, Python and Node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Playbook {
+    /// Document version ([`PLAYBOOK_VERSION`]).
+    #[serde(default = "playbook_version")]
+    pub version: u32,
+    /// Name (recorded in the state, so a state is not run against another playbook by mistake).
+    pub name: String,
+    /// Limits across plays.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Accounts no play touches.
+    #[serde(default)]
+    pub suppress: Suppression,
+    /// The plays, in the order that breaks priority ties.
+    pub plays: Vec<Play>,
+}
+
+fn playbook_version() -> u32 {
+    PLAYBOOK_VERSION
+}
+
+/// Limits that arbitrate between plays in one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Most open actions one account may have across plays (none: no limit).
+    pub max_active_per_account: Option<u32>,
+    /// The column naming each account's owner (the CSM whose hours an action spends).
+    pub owner_column: String,
+    /// Hours each owner can give per run, by owner; owners not listed get
+    /// `default_capacity_hours`.
+    pub capacity_hours: BTreeMap<String, f64>,
+    /// Hours per run of an owner not in `capacity_hours` (none: unlimited).
+    pub default_capacity_hours: Option<f64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_active_per_account: None,
+            owner_column: "owner".into(),
+            capacity_hours: BTreeMap::new(),
+            default_capacity_hours: None,
+        }
+    }
+}
+
+/// Accounts no play touches: a list, and a condition (an open escalation, a renewal in
+/// negotiation …).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct Suppression {
+    /// Account ids.
+    pub accounts: Vec<String>,
+    /// A condition over the frame.
+    pub when: Option<String>,
+}
+
+/// A play: trigger condition + tactic + customer cohort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Play {
+    /// Identifier, unique in the playbook (letters, digits, `_`, `-`).
+    pub id: String,
+    /// The play's own version: part of every action's idempotency key, so a changed play fires
+    /// anew.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// What the play is for.
+    #[serde(default)]
+    pub description: String,
+    /// The customer cohort: a condition over the frame (none: every account).
+    #[serde(default)]
+    pub cohort: Option<String>,
+    /// When the play fires for an account of its cohort.
+    pub trigger: Trigger,
+    /// Edge- or level-triggered.
+    pub firing: Firing,
+    /// A condition that closes an open action as `goal_met`.
+    #[serde(default)]
+    pub goal: Option<String>,
+    /// Close an open action as `trigger_cleared` when the trigger no longer holds.
+    #[serde(default)]
+    pub exit_when_trigger_clears: bool,
+    /// After an action of this play closes, the account is not enrolled again for this long.
+    #[serde(default)]
+    pub reentry: Option<Window>,
+    /// Most new actions of this play per run.
+    #[serde(default)]
+    pub max_per_run: Option<u32>,
+    /// A numeric expression ordering the accounts of this play when limits bind: higher first
+    /// (missing last), then account id.
+    #[serde(default)]
+    pub rank_by: Option<String>,
+    /// What to do.
+    pub tactic: Tactic,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// When a play fires for an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Trigger {
+    /// A condition over the frame. Besides the frame's columns it may read
+    /// `days_since_last_run` and `prev_<column>` (the column's value at the previous run), so
+    /// changes — a band dropped, usage fell by half — are conditions too.
+    Condition {
+        /// The condition.
+        when: String,
+    },
+    /// A schedule: at `anchor + k × every` for whole k (a quarterly business review every 90
+    /// days from contract start), optionally only while `when` holds.
+    Schedule {
+        /// The period.
+        every: Window,
+        /// A timestamp column of the frame (`created_at`, a contract start …).
+        anchor: String,
+        /// An extra condition.
+        #[serde(default)]
+        when: Option<String>,
+    },
+}
+
+/// How a play fires while its trigger holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Firing {
+    /// Fires when the trigger becomes true (it was false, or unknown, at the previous run);
+    /// not again while it stays true. Schedules fire once per period boundary either way.
+    Edge,
+    /// Fires while the trigger holds, at most once per `cooldown`.
+    Level {
+        /// Least time between two actions of the play for one account.
+        cooldown: Window,
+    },
+}
+
+/// What a play does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Tactic {
+    /// One of [`KNOWN_TACTICS`] or a custom identifier.
+    pub kind: String,
+    /// Who acts (`csm`, `account_owner`, `sales`, `marketing` …).
+    #[serde(default = "csm")]
+    pub owner_role: String,
+    /// 1 = most urgent; plays are served in priority order when limits bind.
+    #[serde(default = "three")]
+    pub priority: u32,
+    /// Days until the action is due.
+    #[serde(default = "seven")]
+    pub due_in_days: u32,
+    /// Estimated CSM hours (spent from the owner's capacity).
+    #[serde(default)]
+    pub effort_hours: f64,
+    /// Free data for whoever carries the action out (template id …).
+    #[serde(default)]
+    pub payload: serde_json::Value,
+}
+
+fn csm() -> String {
+    "csm".into()
+}
+fn three() -> u32 {
+    3
+}
+fn seven() -> u32 {
+    7
+}
+
+fn identifier(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 128 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+impl Playbook {
+    /// Checks the document beyond its shape (expressions are compiled against a frame when the
+    /// playbook runs).
+    pub fn validate(&self) -> Result<()> {
+        if self.version != PLAYBOOK_VERSION {
+            return Err(Error::UnsupportedVersion { what: "playbook".into(), found: self.version, supported: PLAYBOOK_VERSION });
+        }
+        if self.plays.len() > MAX_PLAYS {
+            return Err(Error::config("plays", format!("at most {MAX_PLAYS} plays")));
+        }
+        let hours_ok = |h: f64| h.is_finite() && (0.0..=crate::segment::HOURS_PER_YEAR).contains(&h);
+        for (owner, h) in &self.limits.capacity_hours {
+            if !hours_ok(*h) {
+                return Err(Error::config(format!("limits.capacity_hours.{owner}"), "must lie in 0..=8784 hours"));
+            }
+        }
+        if self.limits.default_capacity_hours.is_some_and(|h| !hours_ok(h)) {
+            return Err(Error::config("limits.default_capacity_hours", "must lie in 0..=8784 hours"));
+        }
+        if self.limits.owner_column.is_empty() {
+            return Err(Error::config("limits.owner_column", "must name a column"));
+        }
+        for (i, p) in self.plays.iter().enumerate() {
+            let path = format!("plays[{i}]");
+            if !identifier(&p.id) {
+                return Err(Error::config(
+                    format!("{path}.id"),
+                    format!("`{}` must be an identifier (letters, digits, _, -)", p.id),
+                ));
+            }
+            if self.plays[..i].iter().any(|q| q.id == p.id) {
+                return Err(Error::config(format!("{path}.id"), format!("`{}` is used twice", p.id)));
+            }
+            if !identifier(&p.tactic.kind) {
+                return Err(Error::config(
+                    format!("{path}.tactic.kind"),
+                    "must be an identifier (call, email, … or a custom kind)",
+                ));
+            }
+            if !(p.tactic.effort_hours.is_finite() && (0.0..=crate::segment::HOURS_PER_YEAR).contains(&p.tactic.effort_hours)) {
+                return Err(Error::config(format!("{path}.tactic.effort_hours"), "must lie in 0..=8784 hours"));
+            }
+            if p.tactic.due_in_days > 3660 {
+                return Err(Error::config(format!("{path}.tactic.due_in_days"), "at most 3660 days"));
+            }
+            if let Firing::Level { cooldown } = &p.firing {
+                cooldown.validate(&format!("{path}.firing.cooldown"))?;
+            }
+            if let Some(w) = &p.reentry {
+                w.validate(&format!("{path}.reentry"))?;
+            }
+            if let Trigger::Schedule { every, anchor, .. } = &p.trigger {
+                every.validate(&format!("{path}.trigger.every"))?;
+                if anchor.is_empty() {
+                    return Err(Error::config(format!("{path}.trigger.anchor"), "must name a timestamp column"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+crate::document::document! {
+    Playbook => "playbook", PLAYBOOK_VERSION;
+}

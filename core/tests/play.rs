@@ -1,0 +1,272 @@
+//! The play engine: firing, enrollment, arbitration, idempotency and the ledger.
+
+use custfit::document::Document;
+use custfit::play::{run, ActionStatus, PlayRun, PlayState, Playbook, SkipReason};
+use custfit::{Column, ColumnData, Snapshot, Timestamp};
+use proptest::prelude::*;
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s).expect("date")
+}
+
+/// A frame of accounts `a0..` with the given float columns (NaN = missing) and string owners.
+fn frame(as_of: &str, cols: &[(&str, Vec<f64>)], owners: Option<Vec<&str>>) -> Snapshot {
+    let n = cols.first().map_or(0, |c| c.1.len());
+    let mut columns: Vec<Column> = cols
+        .iter()
+        .map(|(name, v)| Column::new(*name, ColumnData::Float(v.iter().map(|x| (!x.is_nan()).then_some(*x)).collect())))
+        .collect();
+    if let Some(o) = owners {
+        columns.push(Column::new("owner", ColumnData::Str(o.iter().map(|s| Some(s.to_string())).collect())));
+    }
+    Snapshot::from_columns(t(as_of), (0..n).map(|i| format!("a{i}")).collect(), columns).expect("frame")
+}
+
+fn book(json: serde_json::Value) -> Playbook {
+    Playbook::from_json_value(json).expect("playbook")
+}
+
+fn keys(r: &PlayRun) -> Vec<String> {
+    r.fired.iter().map(|a| a.key.clone()).collect()
+}
+
+fn skips(r: &PlayRun) -> Vec<(String, &'static str)> {
+    r.skipped.iter().map(|s| (s.account_id.clone(), s.reason.code())).collect()
+}
+
+fn quiet(when: &str, firing: serde_json::Value) -> Playbook {
+    book(serde_json::json!({"version": 1, "name": "b", "plays": [
+        {"id": "p", "trigger": {"type": "condition", "when": when}, "firing": firing, "tactic": {"kind": "call"}}]}))
+}
+
+#[test]
+fn edge_fires_when_the_trigger_becomes_true_level_again_after_its_cooldown() -> custfit::Result<()> {
+    let edge = quiet("x > 10", serde_json::json!({"type": "edge"}));
+    let level = quiet("x > 10", serde_json::json!({"type": "level", "cooldown": {"amount": 7, "unit": "days"}}));
+    let days = ["2024-01-01", "2024-01-03", "2024-01-09", "2024-01-10"];
+    let xs = [[20.0, 5.0], [20.0, 20.0], [20.0, 20.0], [5.0, 20.0]];
+    let (mut se, mut sl) = (PlayState::new(), PlayState::new());
+    let mut fired_edge = Vec::new();
+    let mut fired_level = Vec::new();
+    for (d, x) in days.iter().zip(xs) {
+        let f = frame(d, &[("x", x.to_vec())], None);
+        let (r, s) = run(&edge, &f, &se)?;
+        fired_edge.extend(keys(&r));
+        se = s;
+        // Level: close what fired so the cooldown, not the open action, is what holds it back.
+        let (r, mut s) = run(&level, &f, &sl)?;
+        fired_level.extend(keys(&r));
+        for k in keys(&r) {
+            s.close(&k, ActionStatus::Done, f.as_of())?;
+        }
+        if d == &"2024-01-03" {
+            assert_eq!(skips(&r), vec![("a0".to_string(), "cooldown")]);
+        }
+        sl = s;
+    }
+    assert_eq!(fired_edge, vec!["p@1:a0:2024-01-01", "p@1:a1:2024-01-03"]);
+    // a0 again once 7 days passed (01-08 < 01-09); a1 fired on 01-03 and is cooling until 01-10.
+    assert_eq!(fired_level, vec!["p@1:a0:2024-01-01", "p@1:a1:2024-01-03", "p@1:a0:2024-01-09", "p@1:a1:2024-01-10"]);
+    Ok(())
+}
+
+#[test]
+fn an_open_action_is_refreshed_not_duplicated_and_reruns_fire_nothing() -> custfit::Result<()> {
+    let b = quiet("x > 10", serde_json::json!({"type": "level", "cooldown": {"amount": 1, "unit": "days"}}));
+    let f1 = frame("2024-01-01", &[("x", vec![20.0, 30.0])], None);
+    let (r1, s1) = run(&b, &f1, &PlayState::new())?;
+    assert_eq!(r1.fired.len(), 2);
+    assert_eq!(r1.fired[1].reasons.get("x"), Some(&custfit::Value::Float(30.0)));
+    let (again, same) = run(&b, &f1, &s1)?;
+    assert!(again.fired.is_empty());
+    assert_eq!(again.updated, keys(&r1));
+    assert_eq!(same.actions.len(), 2);
+    let f2 = frame("2024-01-05", &[("x", vec![25.0, 40.0])], None);
+    let (r2, s2) = run(&b, &f2, &same)?;
+    assert!(r2.fired.is_empty() && r2.updated.len() == 2);
+    assert_eq!(s2.actions[1].reasons.get("x"), Some(&custfit::Value::Float(40.0)));
+    assert_eq!(s2.actions[1].updated_at, t("2024-01-05"));
+    Ok(())
+}
+
+#[test]
+fn goals_close_actions_and_reentry_waits() -> custfit::Result<()> {
+    let b = book(serde_json::json!({"version": 1, "name": "b", "plays": [{
+        "id": "adopt", "trigger": {"type": "condition", "when": "x < 5"}, "firing": {"type": "level", "cooldown": {"amount": 1, "unit": "days"}},
+        "goal": "x >= 8", "reentry": {"amount": 30, "unit": "days"}, "tactic": {"kind": "email"}}]}));
+    let (r, s) = run(&b, &frame("2024-01-01", &[("x", vec![1.0])], None), &PlayState::new())?;
+    assert_eq!(r.fired.len(), 1);
+    let (r, s) = run(&b, &frame("2024-01-10", &[("x", vec![9.0])], None), &s)?;
+    assert_eq!(r.closed.iter().map(|a| a.status).collect::<Vec<_>>(), vec![ActionStatus::GoalMet]);
+    let (r, s) = run(&b, &frame("2024-01-20", &[("x", vec![1.0])], None), &s)?;
+    assert_eq!(skips(&r), vec![("a0".to_string(), "reentry")]);
+    assert!(r.skipped[0].detail.contains("re-entry after 2024-02-09"), "{}", r.skipped[0].detail);
+    let (r, _) = run(&b, &frame("2024-02-10", &[("x", vec![1.0])], None), &s)?;
+    assert_eq!(keys(&r), vec!["adopt@1:a0:2024-02-10"]);
+    // Exit when the trigger clears.
+    let b = book(serde_json::json!({"version": 1, "name": "b", "plays": [{
+        "id": "p", "trigger": {"type": "condition", "when": "x < 5"}, "firing": {"type": "edge"},
+        "exit_when_trigger_clears": true, "tactic": {"kind": "task"}}]}));
+    let (_, s) = run(&b, &frame("2024-01-01", &[("x", vec![1.0])], None), &PlayState::new())?;
+    let (r, s) = run(&b, &frame("2024-01-02", &[("x", vec![6.0])], None), &s)?;
+    assert_eq!(r.closed[0].status, ActionStatus::TriggerCleared);
+    assert_eq!(s.open_actions().count(), 0);
+    Ok(())
+}
+
+#[test]
+fn caps_capacity_and_suppression_are_arbitrated_by_priority_then_rank() -> custfit::Result<()> {
+    let b = book(serde_json::json!({"version": 1, "name": "b",
+        "limits": {"max_active_per_account": 1, "capacity_hours": {"ann": 1.5}, "default_capacity_hours": 10.0},
+        "suppress": {"accounts": ["a4"], "when": "x == 99"},
+        "plays": [
+            {"id": "low", "trigger": {"type": "condition", "when": "x > 0"}, "firing": {"type": "edge"}, "max_per_run": 1,
+             "tactic": {"kind": "email", "priority": 5, "effort_hours": 0.0}},
+            {"id": "urgent", "trigger": {"type": "condition", "when": "x > 0"}, "firing": {"type": "edge"}, "rank_by": "mrr",
+             "max_per_run": 3, "tactic": {"kind": "call", "priority": 1, "effort_hours": 1.0}}]}));
+    let f = frame(
+        "2024-01-01",
+        &[("x", vec![1.0, 1.0, 1.0, 1.0, 1.0, 99.0]), ("mrr", vec![10.0, 30.0, 20.0, 40.0, 50.0, 60.0])],
+        Some(vec!["ann", "ann", "ann", "bob", "ann", "bob"]),
+    );
+    let (r, s) = run(&b, &f, &PlayState::new())?;
+    // urgent first, by mrr: a5 suppressed (condition), a4 suppressed (list), a3 (bob), a1 (one of
+    // ann's 1.5 hours), then a2 and a0 find ann's hours spent. low, by id: a0; a1 and a3 hold an
+    // open action already (max 1 per account); a2 finds low's max_per_run of 1 reached.
+    assert_eq!(keys(&r), vec!["urgent@1:a3:2024-01-01", "urgent@1:a1:2024-01-01", "low@1:a0:2024-01-01"]);
+    let mut got = skips(&r);
+    got.sort();
+    let want: Vec<(String, &str)> = vec![
+        ("a0".into(), "capacity_exhausted"),
+        ("a1".into(), "account_cap"),
+        ("a2".into(), "capacity_exhausted"),
+        ("a2".into(), "play_cap"),
+        ("a3".into(), "account_cap"),
+        ("a4".into(), "suppressed"),
+        ("a4".into(), "suppressed"),
+        ("a5".into(), "suppressed"),
+        ("a5".into(), "suppressed"),
+    ];
+    assert_eq!(got, want, "{:#?}", r.skipped);
+    assert_eq!(s.open_actions().count(), 3);
+    Ok(())
+}
+
+#[test]
+fn changes_since_the_last_run_and_schedules() -> custfit::Result<()> {
+    let b = book(serde_json::json!({"version": 1, "name": "b", "plays": [
+        {"id": "dropped", "trigger": {"type": "condition", "when": "band < prev_band"}, "firing": {"type": "edge"}, "tactic": {"kind": "alert_owner"}},
+        {"id": "qbr", "trigger": {"type": "schedule", "every": {"amount": 90, "unit": "days"}, "anchor": "start"},
+         "firing": {"type": "edge"}, "tactic": {"kind": "meeting"}}]}));
+    let snap = |d: &str, band: [f64; 2]| -> Snapshot {
+        let f = frame(d, &[("band", band.to_vec())], None);
+        let start = ColumnData::Timestamp(vec![Some(t("2023-12-01")), Some(t("2024-01-20"))]);
+        f.with_columns(custfit::AccountColumns::by_row(vec![Column::new("start", start)])).expect("start")
+    };
+    // First run: no previous band, so no drop; a0's QBR boundary (12-01 + 0) lies within the
+    // last 90 days, a1's start is in the future.
+    let (r, s) = run(&b, &snap("2024-01-01", [3.0, 3.0]), &PlayState::new())?;
+    assert_eq!(keys(&r), vec!["qbr@1:a0:2023-12-01"]);
+    let (r, s) = run(&b, &snap("2024-02-01", [2.0, 3.0]), &s)?;
+    assert_eq!(keys(&r), vec!["dropped@1:a0:2024-02-01", "qbr@1:a1:2024-01-20"]);
+    assert_eq!(r.fired[0].reasons.get("prev_band"), Some(&custfit::Value::Float(3.0)));
+    assert_eq!(s.previous["band"]["a0"], custfit::Value::Float(2.0));
+    let (r, _) = run(&b, &snap("2024-03-01", [2.0, 3.0]), &s)?;
+    assert!(r.fired.is_empty(), "{:?}", keys(&r));
+    let (r, _) = run(&b, &snap("2024-03-01", [2.0, 3.0]).clone(), &s)?;
+    assert!(r.fired.is_empty());
+    Ok(())
+}
+
+#[test]
+fn bad_states_and_runs_are_refused_with_codes() -> custfit::Result<()> {
+    let b = quiet("x > 1", serde_json::json!({"type": "edge"}));
+    let (_, s) = run(&b, &frame("2024-02-01", &[("x", vec![5.0])], None), &PlayState::new())?;
+    let early = run(&b, &frame("2024-01-01", &[("x", vec![5.0])], None), &s).expect_err("backwards");
+    assert_eq!(early.code(), "invalid_argument");
+    let other = quiet("x > 1", serde_json::json!({"type": "edge"}));
+    let other = Playbook { name: "other".into(), ..other };
+    assert_eq!(
+        run(&other, &frame("2024-03-01", &[("x", vec![5.0])], None), &s).expect_err("other book").code(),
+        "invalid_argument"
+    );
+    let mut json: serde_json::Value = serde_json::from_str(&s.to_json()).expect("json");
+    json["version"] = 7.into();
+    assert_eq!(PlayState::from_json(&json.to_string()).expect_err("newer").code(), "unsupported_version");
+    let mut json: serde_json::Value = serde_json::from_str(&s.to_json()).expect("json");
+    let dup = json["actions"][0].clone();
+    json["actions"].as_array_mut().expect("actions").push(dup);
+    assert_eq!(PlayState::from_json(&json.to_string()).expect_err("duplicate").code(), "parse_error");
+    assert_eq!(PlayState::from_json("{\"version\": 1, \"actions\": 3").expect_err("truncated").code(), "parse_error");
+    let unknown =
+        run(&quiet("nope > 1", serde_json::json!({"type": "edge"})), &frame("2024-03-01", &[("x", vec![5.0])], None), &s);
+    assert_eq!(unknown.expect_err("unknown column").code(), "unknown_name");
+    // Saved and loaded atomically.
+    let path = std::env::temp_dir().join(format!("custfit-play-{}.json", std::process::id()));
+    s.save(&path)?;
+    assert_eq!(PlayState::load(&path)?, s);
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}
+
+fn shuffled(f: &Snapshot, perm: &[usize]) -> Snapshot {
+    f.take_rows(perm)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The actions do not depend on the frame's row order; reruns fire nothing; capacity holds;
+    /// every eligible account is acted on, refreshed or skipped with a reason.
+    #[test]
+    fn order_free_idempotent_and_accounted(
+        xs in prop::collection::vec((0.0f64..20.0, 0.0f64..100.0, 0usize..3), 1..40),
+        seed in any::<u64>(),
+    ) {
+        let b = book(serde_json::json!({"version": 1, "name": "b",
+            "limits": {"max_active_per_account": 2, "capacity_hours": {"o0": 3.0, "o1": 1.5}},
+            "plays": [
+                {"id": "a", "trigger": {"type": "condition", "when": "x > 5"}, "firing": {"type": "edge"}, "rank_by": "m",
+                 "tactic": {"kind": "call", "priority": 1, "effort_hours": 1.0}},
+                {"id": "b", "trigger": {"type": "condition", "when": "x > 8"}, "firing": {"type": "level", "cooldown": {"amount": 3, "unit": "days"}},
+                 "max_per_run": 4, "tactic": {"kind": "email", "priority": 2, "effort_hours": 0.5}},
+                {"id": "c", "cohort": "m > 50", "trigger": {"type": "condition", "when": "x < 15"}, "firing": {"type": "edge"},
+                 "tactic": {"kind": "task", "priority": 2}}]}));
+        let owners: Vec<String> = xs.iter().map(|x| format!("o{}", x.2)).collect();
+        let f = frame("2024-01-01", &[("x", xs.iter().map(|x| x.0).collect()), ("m", xs.iter().map(|x| x.1).collect())],
+            Some(owners.iter().map(String::as_str).collect()));
+        let (r, s) = run(&b, &f, &PlayState::new()).expect("run");
+        // Row order.
+        let mut perm: Vec<usize> = (0..f.len()).collect();
+        let mut state = seed;
+        for i in (1..perm.len()).rev() {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            perm.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        let (r2, s2) = run(&b, &shuffled(&f, &perm), &PlayState::new()).expect("run shuffled");
+        prop_assert_eq!(&r.fired, &r2.fired);
+        prop_assert_eq!(&r.skipped, &r2.skipped);
+        prop_assert_eq!(&s, &s2);
+        // Rerun.
+        let (again, _) = run(&b, &f, &s).expect("rerun");
+        prop_assert!(again.fired.is_empty());
+        // Capacity.
+        for (owner, cap) in [("o0", 3.0), ("o1", 1.5)] {
+            let used: f64 = r.fired.iter().filter(|a| a.owner.as_deref() == Some(owner)).map(|a| a.effort_hours).sum();
+            prop_assert!(used <= cap + 1e-9);
+        }
+        // Accounted for: eligible = cohort ∧ trigger (first run: every play's pair is new).
+        for (play, pred) in [("a", Box::new(|x: &(f64, f64, usize)| x.0 > 5.0) as Box<dyn Fn(&(f64, f64, usize)) -> bool>),
+                             ("b", Box::new(|x: &(f64, f64, usize)| x.0 > 8.0)),
+                             ("c", Box::new(|x: &(f64, f64, usize)| x.1 > 50.0 && x.0 < 15.0))] {
+            for (i, x) in xs.iter().enumerate() {
+                let id = format!("a{i}");
+                let acted = r.fired.iter().any(|a| a.play == play && a.account_id == id);
+                let skipped = r.skipped.iter().any(|k| k.play == play && k.account_id == id);
+                prop_assert_eq!(pred(x), acted || skipped, "{} {}", play, id);
+                prop_assert!(!(acted && skipped));
+            }
+        }
+        prop_assert!(r.skipped.iter().all(|k| k.reason != SkipReason::Suppressed));
+    }
+}
