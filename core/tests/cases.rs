@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 
 /// The folders of golden cases.
 pub const FOLDERS: &[&str] =
-    &["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn"];
+    &["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn", "play"];
 
 /// Every case file of a folder, sorted.
 pub fn case_files(folder: &str) -> Vec<PathBuf> {
@@ -62,6 +62,7 @@ fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
         "model_fit" => model_fit,
         "model_predict" => model_predict,
         "learn_weights" => learn_weights_case,
+        "play_run" => play_run,
         _ => return None,
     })
 }
@@ -439,4 +440,29 @@ fn learn_weights_case(input: &Value) -> Outcome {
         "statuses": learned.weights.iter().map(|w| w.status).collect::<Vec<_>>(),
         "scorecard": learned.scorecard,
     }))
+}
+
+/// `play_run`: `playbook` run over each of `runs` in turn (`{"frame": <snapshot>, "close":
+/// [{"key", "status", "at"}]}`: the frame of the run, and actions the caller closes after it),
+/// starting from `state` (a saved ledger) or an empty one: `{"runs": [{"fired", "updated",
+/// "closed", "skipped"}], "state": <the last state>}`.
+fn play_run(input: &Value) -> Outcome {
+    use custfit::play::{run, ActionStatus, PlayState, Playbook};
+    let book: Playbook = doc(&input["playbook"])?;
+    let mut state = match input.get("state") {
+        Some(Value::String(text)) => PlayState::from_json(text)?,
+        Some(v) => PlayState::from_json(&v.to_string())?,
+        None => PlayState::new(),
+    };
+    let mut runs = Vec::new();
+    for step in input["runs"].as_array().cloned().unwrap_or_default() {
+        let (result, next) = run(&book, &snapshot(&step["frame"])?, &state)?;
+        state = next;
+        for c in step.get("close").and_then(Value::as_array).cloned().unwrap_or_default() {
+            let status: ActionStatus = parse("close.status", &c["status"])?;
+            state.close(c["key"].as_str().unwrap_or_default(), status, parse("close.at", &c["at"])?)?;
+        }
+        runs.push(to_json(result)?);
+    }
+    Ok(json!({"runs": runs, "state": to_json(&state)?}))
 }
