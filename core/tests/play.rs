@@ -270,3 +270,60 @@ proptest! {
         prop_assert!(r.skipped.iter().all(|k| k.reason != SkipReason::Suppressed));
     }
 }
+
+#[test]
+fn the_starter_playbook_runs_a_quarter_of_the_simulator() -> custfit::Result<()> {
+    use custfit::churn::{build_training_set, ChurnFeatures, ChurnModel, ChurnModelConfig, ModelConfig, TrainingSetConfig};
+    use custfit::health::{health_snapshot, FlagConfig, Scorecard};
+    use custfit::segment::ParetoConfig;
+    use custfit::{Simulation, SimulationConfig, SnapshotConfig, ToColumns, Window};
+    let book = Playbook::starter();
+    assert_eq!(book.plays.len(), 25);
+    assert_eq!(Playbook::from_json_str(&book.to_json_string())?, book);
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(300).with_days(400).with_seed(11))?;
+    let ds = &sim.dataset;
+    let features = ChurnFeatures::new(&["active_days_30d", "usage_trend_30d", "days_to_renewal", "support_tickets_60d"]);
+    let training = TrainingSetConfig::default().with_features(features.clone()).with_horizon(Window::days(60));
+    let model = ChurnModel::fit(
+        &build_training_set(ds, &training, Some(sim.end))?,
+        &features,
+        &ChurnModelConfig::new(ModelConfig::logistic()),
+    )?;
+    let card = Scorecard::starter();
+    let mut state = PlayState::new();
+    let mut fired = std::collections::BTreeMap::<String, usize>::new();
+    for week in (0..13).rev() {
+        let as_of = sim.end.add_days(-7 * week);
+        let snap = health_snapshot(ds, as_of, &SnapshotConfig::default(), &FlagConfig::default())?;
+        let tiers = ParetoConfig::default().apply(&snap)?;
+        let health = card.score(&snap)?;
+        let frame = snap
+            .with_columns(tiers.account_columns("tier"))?
+            .with_columns(health.account_columns("health"))?
+            .with_columns(model.forecast(ds, as_of, 1)?.account_columns("churn"))?;
+        let (r, next) = run(&book, &frame, &state)?;
+        for a in &r.fired {
+            *fired.entry(a.play.clone()).or_default() += 1;
+            assert!(!a.reasons.is_empty(), "{a:?}");
+        }
+        // Limits hold at every run: 30 hours per owner, at most 3 open actions per account.
+        let mut hours = std::collections::HashMap::<Option<String>, f64>::new();
+        for a in &r.fired {
+            *hours.entry(a.owner.clone()).or_default() += a.effort_hours;
+        }
+        assert!(hours.values().all(|&h| h <= 30.0 + 1e-9), "{hours:?}");
+        let mut open = std::collections::HashMap::<&str, usize>::new();
+        for a in next.open_actions() {
+            *open.entry(a.account_id.as_str()).or_default() += 1;
+        }
+        assert!(open.values().all(|&n| n <= 3));
+        // The rerun on the same frame fires nothing.
+        assert!(run(&book, &frame, &next)?.0.fired.is_empty());
+        state = next;
+    }
+    eprintln!("starter over a quarter: {fired:?}, {} actions", state.actions.len());
+    // A quarter of a 300-account base sets many of the plays off.
+    assert!(fired.len() >= 10, "{fired:?}");
+    assert!(state.actions.len() >= 100, "{}", state.actions.len());
+    Ok(())
+}

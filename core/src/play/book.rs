@@ -204,7 +204,34 @@ fn identifier(text: &str) -> bool {
     !text.is_empty() && text.len() <= 128 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// The columns the starter playbook reads besides the snapshot's built-in metrics: the health
+/// score's band (`health_band`, from `HealthScores` added as `health`), the churn probability
+/// (`churn_probability`, a churn forecast added as `churn`) and the Pareto tier (`tier`).
+pub const STARTER_COLUMNS: &[&str] = &["health_band", "churn_probability", "tier"];
+
 impl Playbook {
+    /// The starter playbook shipped with custfit (`core/src/play/starter.json`): the seeds'
+    /// lifecycle plays (onboarding welcome and kickoff, training docs and webinar, adoption
+    /// check-ins when usage is light, nurture when it is good, renewal reviews with the ROI deck,
+    /// expansion: unused features and the hand-off to sales), segment plays (high value + low
+    /// usage → site visit; executives with low usage → call; best users → advocacy ask) and
+    /// event plays (onboarding not complete after 2 weeks, a sudden usage decline, fewer than
+    /// half the users active in a week, more than 10 support tickets in 2 months, the champion
+    /// away for a month or gone, renewing within 60 days at high risk), plus the SPEC's worked
+    /// example (no login for 30 days: a call above $5,000 MRR, the feature-highlights drip below
+    /// $99). It reads the built-in metrics and [`STARTER_COLUMNS`].
+    pub fn starter() -> Playbook {
+        // The file is tested to parse and validate; fall back to an empty playbook rather than
+        // panic.
+        <Playbook as crate::document::Document>::from_json_str(include_str!("starter.json")).unwrap_or_else(|_| Playbook {
+            version: PLAYBOOK_VERSION,
+            name: "starter".into(),
+            limits: Limits::default(),
+            suppress: Suppression::default(),
+            plays: Vec::new(),
+        })
+    }
+
     /// Checks the document beyond its shape (expressions are compiled against a frame when the
     /// playbook runs).
     pub fn validate(&self) -> Result<()> {

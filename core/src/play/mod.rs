@@ -63,6 +63,8 @@ mod book;
 mod engine;
 mod state;
 
-pub use book::{Firing, Limits, Play, Playbook, Suppression, Tactic, Trigger, KNOWN_TACTICS, MAX_PLAYS, PLAYBOOK_VERSION};
+pub use book::{
+    Firing, Limits, Play, Playbook, Suppression, Tactic, Trigger, KNOWN_TACTICS, MAX_PLAYS, PLAYBOOK_VERSION, STARTER_COLUMNS,
+};
 pub use engine::{run, DAYS_SINCE_LAST_RUN, PREVIOUS};
 pub use state::{Action, ActionStatus, PlayRun, PlayState, Skip, SkipReason, PLAY_STATE_VERSION};
