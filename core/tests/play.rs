@@ -272,35 +272,31 @@ proptest! {
 }
 
 #[test]
-fn the_starter_playbook_runs_a_quarter_of_the_simulator() -> custfit::Result<()> {
+fn the_starter_playbook_dry_run_over_a_year_equals_the_step_by_step_run() -> custfit::Result<()> {
     use custfit::churn::{build_training_set, ChurnFeatures, ChurnModel, ChurnModelConfig, ModelConfig, TrainingSetConfig};
-    use custfit::health::{health_snapshot, FlagConfig, Scorecard};
-    use custfit::segment::ParetoConfig;
-    use custfit::{Simulation, SimulationConfig, SnapshotConfig, ToColumns, Window};
+    use custfit::play::{dry_run, DryRunConfig, FrameRecipe};
+    use custfit::{Simulation, SimulationConfig, Window};
     let book = Playbook::starter();
     assert_eq!(book.plays.len(), 25);
     assert_eq!(Playbook::from_json_str(&book.to_json_string())?, book);
-    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(300).with_days(400).with_seed(11))?;
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(300).with_days(800).with_seed(11))?;
     let ds = &sim.dataset;
+    // The churn model learns from the first year only: the replay covers the second.
+    let (from, to) = (sim.end.add_days(-364), sim.end);
     let features = ChurnFeatures::new(&["active_days_30d", "usage_trend_30d", "days_to_renewal", "support_tickets_60d"]);
     let training = TrainingSetConfig::default().with_features(features.clone()).with_horizon(Window::days(60));
     let model = ChurnModel::fit(
-        &build_training_set(ds, &training, Some(sim.end))?,
+        &build_training_set(ds, &training, Some(from))?,
         &features,
         &ChurnModelConfig::new(ModelConfig::logistic()),
     )?;
-    let card = Scorecard::starter();
+    let recipe = FrameRecipe::starter(model);
+    let config = DryRunConfig::weekly(from, to);
     let mut state = PlayState::new();
+    let mut runs = Vec::new();
     let mut fired = std::collections::BTreeMap::<String, usize>::new();
-    for week in (0..13).rev() {
-        let as_of = sim.end.add_days(-7 * week);
-        let snap = health_snapshot(ds, as_of, &SnapshotConfig::default(), &FlagConfig::default())?;
-        let tiers = ParetoConfig::default().apply(&snap)?;
-        let health = card.score(&snap)?;
-        let frame = snap
-            .with_columns(tiers.account_columns("tier"))?
-            .with_columns(health.account_columns("health"))?
-            .with_columns(model.forecast(ds, as_of, 1)?.account_columns("churn"))?;
+    for as_of in config.dates()? {
+        let frame = recipe.frame(ds, as_of)?;
         let (r, next) = run(&book, &frame, &state)?;
         for a in &r.fired {
             *fired.entry(a.play.clone()).or_default() += 1;
@@ -319,11 +315,26 @@ fn the_starter_playbook_runs_a_quarter_of_the_simulator() -> custfit::Result<()>
         assert!(open.values().all(|&n| n <= 3));
         // The rerun on the same frame fires nothing.
         assert!(run(&book, &frame, &next)?.0.fired.is_empty());
+        runs.push(r);
         state = next;
     }
-    eprintln!("starter over a quarter: {fired:?}, {} actions", state.actions.len());
-    // A quarter of a 300-account base sets many of the plays off.
-    assert!(fired.len() >= 10, "{fired:?}");
+    assert_eq!(runs.len(), 53);
+    // The dry run is the step-by-step run, and says how the accounts fared.
+    let dry = dry_run(&book, ds, &recipe, &config, &PlayState::new())?;
+    assert_eq!(dry.runs, runs);
+    assert_eq!(dry.state, state);
+    assert_eq!(dry.plays.iter().map(|p| p.fired).sum::<usize>(), state.actions.len());
+    for p in &dry.plays {
+        assert!(p.observed <= p.fired && p.churned <= p.observed && p.accounts <= p.fired, "{p:?}");
+    }
+    // Runs past the data's end, or too many of them, are refused before any work.
+    let late = DryRunConfig::weekly(from, to.add_days(30));
+    assert_eq!(dry_run(&book, ds, &recipe, &late, &PlayState::new()).expect_err("late").code(), "invalid_config");
+    let daily = DryRunConfig { step: Window::days(1), ..DryRunConfig::weekly(from.add_days(-40_000), to) };
+    assert_eq!(daily.dates().expect_err("too many").code(), "invalid_config");
+    eprintln!("starter over a year: {fired:?}, {} actions; outcomes {:?}", state.actions.len(), dry.plays);
+    // A year of a 300-account base sets most of the plays off.
+    assert!(fired.len() >= 15, "{fired:?}");
     assert!(state.actions.len() >= 100, "{}", state.actions.len());
     Ok(())
 }

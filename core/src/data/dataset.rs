@@ -412,16 +412,16 @@ impl Dataset {
     }
 
     /// The latest instant the dataset records as having happened: the last event, account
-    /// creation, user creation or deactivation, or subscription start. Subscription *ends* do not
-    /// count: contracts are written ahead, so an end date is a schedule, not an observation.
+    /// creation, or user creation or deactivation. Subscriptions do not count: contracts are
+    /// written ahead (a renewal starting next month, an end date), so their dates are schedules,
+    /// not observations.
     /// Outcomes (churn, retention) are only known up to this instant; every `known_at` is checked
     /// against it (`outcome::known_at`).
     pub fn data_end(&self) -> Option<Timestamp> {
         let events = self.events.ts.iter().copied().max();
         let accounts = self.accounts.iter().map(|a| a.created_at.millis()).max();
         let users = self.users.iter().map(|u| u.deactivated_at.map_or(u.created_at, |d| d.max(u.created_at))).max();
-        let subscriptions = self.subscriptions.iter().map(|s| s.start).max();
-        [events, accounts, users, subscriptions].into_iter().flatten().max().map(ts)
+        [events, accounts, users].into_iter().flatten().max().map(ts)
     }
 
     /// Distinct event names seen, in first-seen order.

@@ -60,11 +60,13 @@
 //! ```
 
 mod book;
+mod dry_run;
 mod engine;
 mod state;
 
 pub use book::{
     Firing, Limits, Play, Playbook, Suppression, Tactic, Trigger, KNOWN_TACTICS, MAX_PLAYS, PLAYBOOK_VERSION, STARTER_COLUMNS,
 };
+pub use dry_run::{dry_run, DryRun, DryRunConfig, FrameRecipe, PlayOutcome, DRY_RUN_VERSION, MAX_DRY_RUN_STEPS};
 pub use engine::{run, DAYS_SINCE_LAST_RUN, PREVIOUS};
 pub use state::{Action, ActionStatus, PlayRun, PlayState, Skip, SkipReason, PLAY_STATE_VERSION};

@@ -440,7 +440,9 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
     let mut rate = Vec::with_capacity(n_users);
     for (k, role) in roles.iter().enumerate() {
         let join = created_day + if k < 2 { rng.below(3) as i64 } else { rng.below(60) as i64 };
-        user_created.push(join);
+        // Nobody joins after the simulated period (an account created near its end has its
+        // later users invited on the last day).
+        user_created.push(join.min(end_day - 1));
         rate.push(
             match role {
                 Role::Champion => 0.6,
