@@ -1187,4 +1187,242 @@ export interface CapacityPlan {
   unassigned: Array<string>
 }
 
+/** Limits that arbitrate between plays in one run. */
+export interface Limits {
+  /** Most open actions one account may have across plays (none: no limit). */
+  max_active_per_account: number | null
+  /** The column naming each account's owner (the CSM whose hours an action spends). */
+  owner_column: string
+  /**
+   * Hours each owner can give per run, by owner; owners not listed get
+   * `default_capacity_hours`.
+   */
+  capacity_hours: Record<string, number>
+  /** Hours per run of an owner not in `capacity_hours` (none: unlimited). */
+  default_capacity_hours: number | null
+}
+
+/**
+ * Accounts no play touches: a list, and a condition (an open escalation, a renewal in
+ * negotiation …).
+ */
+export interface Suppression {
+  /** Account ids. */
+  accounts: Array<string>
+  /** A condition over the frame. */
+  when: string | null
+}
+
+/**
+ * A condition over the frame. Besides the frame's columns it may read
+ * `days_since_last_run` and `prev_<column>` (the column's value at the previous run), so
+ * changes — a band dropped, usage fell by half — are conditions too.
+ */
+export interface ConditionTrigger {
+  type: 'condition'
+  /** The condition. */
+  when: string
+}
+
+/**
+ * A schedule: at `anchor + k × every` for whole k (a quarterly business review every 90
+ * days from contract start), optionally only while `when` holds.
+ */
+export interface ScheduleTrigger {
+  type: 'schedule'
+  /** The period. */
+  every: Window
+  /** A timestamp column of the frame (`created_at`, a contract start …). */
+  anchor: string
+  /** An extra condition. */
+  when: string | null
+}
+
+/** When a play fires for an account. */
+export type Trigger = ConditionTrigger | ScheduleTrigger
+
+/**
+ * Fires when the trigger becomes true (it was false, or unknown, at the previous run);
+ * not again while it stays true. Schedules fire once per period boundary either way.
+ */
+export interface EdgeFiring {
+  type: 'edge'
+}
+
+/** Fires while the trigger holds, at most once per `cooldown`. */
+export interface LevelFiring {
+  type: 'level'
+  /** Least time between two actions of the play for one account. */
+  cooldown: Window
+}
+
+/** How a play fires while its trigger holds. */
+export type Firing = EdgeFiring | LevelFiring
+
+/** What a play does. */
+export interface Tactic {
+  /** One of `KNOWN_TACTICS` or a custom identifier. */
+  kind: string
+  /** Who acts (`csm`, `account_owner`, `sales`, `marketing` …). */
+  owner_role: string
+  /** 1 = most urgent; plays are served in priority order when limits bind. */
+  priority: number
+  /** Days until the action is due. */
+  due_in_days: number
+  /** Estimated CSM hours (spent from the owner's capacity). */
+  effort_hours: number
+  /** Free data for whoever carries the action out (template id …). */
+  payload: unknown
+}
+
+/** A play: trigger condition + tactic + customer cohort. */
+export interface Play {
+  /** Identifier, unique in the playbook (letters, digits, `_`, `-`). */
+  id: string
+  /**
+   * The play's own version: part of every action's idempotency key, so a changed play fires
+   * anew.
+   */
+  version: number
+  /** What the play is for. */
+  description: string
+  /** The customer cohort: a condition over the frame (none: every account). */
+  cohort: string | null
+  /** When the play fires for an account of its cohort. */
+  trigger: Trigger
+  /** Edge- or level-triggered. */
+  firing: Firing
+  /** A condition that closes an open action as `goal_met`. */
+  goal: string | null
+  /** Close an open action as `trigger_cleared` when the trigger no longer holds. */
+  exit_when_trigger_clears: boolean
+  /** After an action of this play closes, the account is not enrolled again for this long. */
+  reentry: Window | null
+  /** Most new actions of this play per run. */
+  max_per_run: number | null
+  /**
+   * A numeric expression ordering the accounts of this play when limits bind: higher first
+   * (missing last), then account id.
+   */
+  rank_by: string | null
+  /** What to do. */
+  tactic: Tactic
+}
+
+/** A playbook: versioned JSON, the same file in Rust, Python and Node. */
+export interface PlaybookDocument {
+  /** Document version (`PLAYBOOK_VERSION`). */
+  version: number
+  /** Name (recorded in the state, so a state is not run against another playbook by mistake). */
+  name: string
+  /** Limits across plays. */
+  limits: Limits
+  /** Accounts no play touches. */
+  suppress: Suppression
+  /** The plays, in the order that breaks priority ties. */
+  plays: Array<Play>
+}
+
+/** Where an action stands. */
+export type ActionStatus = 'open' | 'done' | 'cancelled' | 'goal_met' | 'trigger_cleared'
+
+/** One cell value. */
+export type Value = null | boolean | number | string
+
+/** One action a play asked for: who does what for which account, and why. */
+export interface Action {
+  /**
+   * Idempotency key: `{play}@{play version}:{account}:{trigger instance}` (the instance is the
+   * day the trigger fired, or the schedule's period boundary). Never issued twice.
+   */
+  key: string
+  /** The play. */
+  play: string
+  /** The play's version when it fired. */
+  play_version: number
+  /** The account. */
+  account_id: string
+  /** Tactic kind (`call`, `email` …). */
+  kind: string
+  /** The account's owner (from the playbook's owner column), if any. */
+  owner: string | null
+  /** Who acts. */
+  owner_role: string
+  /** 1 = most urgent. */
+  priority: number
+  /** Estimated CSM hours. */
+  effort_hours: number
+  /** The tactic's payload. */
+  payload: unknown
+  /** When the play fired (the run's as-of instant). */
+  created_at: string
+  /** The last run that saw the action's trigger still hold. */
+  updated_at: string
+  /** When it is due. */
+  due_at: string
+  /** Where it stands. */
+  status: ActionStatus
+  /** When it was closed. */
+  closed_at: string | null
+  /**
+   * The values that made the trigger and the cohort true (column → value), at firing or at
+   * the last update.
+   */
+  reasons: Record<string, Value>
+}
+
+/** The ledger of a playbook: versioned JSON, saved atomically, read back in every language. */
+export interface PlayStateDocument {
+  /** Document version (`PLAY_STATE_VERSION`). */
+  version: number
+  /** The playbook it belongs to (set by the first run). */
+  playbook: string | null
+  /** The as-of instant of the last run. */
+  last_run: string | null
+  /** Every action, in the order they fired. */
+  actions: Array<Action>
+  /**
+   * Per play, the accounts whose cohort and trigger held at the last run (sorted): what an
+   * edge-triggered play compares against.
+   */
+  held: Record<string, Array<string>>
+  /**
+   * The values at the last run of the columns expressions read as `prev_<column>`:
+   * column → account → value (missing values are not stored).
+   */
+  previous: Record<string, Record<string, Value>>
+}
+
+/** Why an eligible account got no new action. */
+export type SkipReason = 'suppressed' | 'cooldown' | 'reentry' | 'already_fired' | 'play_cap' | 'account_cap' | 'capacity_exhausted'
+
+/** An eligible account that got no new action, and why. */
+export interface Skip {
+  /** The play. */
+  play: string
+  /** The account. */
+  account_id: string
+  /** Why. */
+  reason: SkipReason
+  /** The particulars (the cooldown's end, the owner whose hours ran out …). */
+  detail: string
+}
+
+/** What one run did. */
+export interface PlayRun {
+  /** The run's as-of instant. */
+  as_of: string
+  /** New actions, in the order they were granted (priority, then rank). */
+  fired: Array<Action>
+  /**
+   * Keys of open actions whose trigger still held: refreshed (reasons, `updated_at`), not
+   * duplicated.
+   */
+  updated: Array<string>
+  /** Actions the engine closed this run (goal met, trigger cleared). */
+  closed: Array<Action>
+  /** Eligible accounts without a new action, each with a reason. */
+  skipped: Array<Skip>
+}
+
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------

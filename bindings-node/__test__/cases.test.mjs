@@ -10,7 +10,7 @@ import { custfit } from './fixtures.mjs'
 import { caseFiles, errorJson, subset, toJson } from './golden-helpers.mjs'
 
 /** The folders of golden cases (the Rust runner's `FOLDERS`). */
-const FOLDERS = ['data', 'metrics', 'document', 'stats', 'outcome', 'expr', 'frame', 'segment', 'health', 'activity', 'churn']
+const FOLDERS = ['data', 'metrics', 'document', 'stats', 'outcome', 'expr', 'frame', 'segment', 'health', 'activity', 'churn', 'play']
 const CASE_KEYS = ['description', 'call', 'input', 'expected', 'error', 'tolerance']
 const ERROR_CODES = new Set(custfit.errorCodes())
 
@@ -197,6 +197,24 @@ function learnWeights(input) {
   }
 }
 
+/**
+ * `play_run`: `playbook` run over each of `runs` in turn (`{frame: <snapshot>, close: [{key,
+ * status, at}]}`: the run's frame, then the actions the caller closes), starting from `state`
+ * (a saved ledger, object or text) or an empty one: `{runs, state}`.
+ */
+function playRun(input) {
+  const book = new custfit.Playbook(input.playbook)
+  let state = 'state' in input ? custfit.PlayState.fromJson(text(input.state)) : new custfit.PlayState()
+  const runs = []
+  for (const step of input.runs ?? []) {
+    const out = custfit.runPlaybook(book, snapshot(step.frame), state)
+    state = out.state
+    for (const c of step.close ?? []) state.close(c.key ?? '', c.status, c.at)
+    runs.push(out.run)
+  }
+  return { runs, state: state.toJSON() }
+}
+
 /** Every call a case can name: input in, result (any Node value; compared in its JSON form) out. */
 const HANDLERS = {
   dataset,
@@ -223,6 +241,7 @@ const HANDLERS = {
   model_fit: modelFit,
   model_predict: modelPredict,
   learn_weights: learnWeights,
+  play_run: playRun,
 }
 
 // ------------------------------------------------------------------------------------ the runner

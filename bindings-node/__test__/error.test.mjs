@@ -240,6 +240,8 @@ test('wrong-typed arguments: every export, static, constructor and method throws
     TrainingSet: trainingSet,
     ChurnModel: custfit.ChurnModel.fit(trainingSet),
     Expr: custfit.Expr.compile('mrr > 0', snap),
+    Playbook: new custfit.Playbook({ name: 'p', plays: [] }),
+    PlayState: new custfit.PlayState(),
   }
   /** A value of the declared type (the first member of a union that can be built). */
   const valueOf = (type) => {

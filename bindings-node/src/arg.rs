@@ -100,6 +100,7 @@ fn class_name(value: &Unknown<'_>) -> Option<&'static str> {
     use crate::expr::Expr;
     use crate::health::{HealthScores, Scorecard, ScorecardSet};
     use crate::metrics::Snapshot;
+    use crate::play::{PlayState, Playbook};
     [
         (is::<Dataset> as fn(&Unknown<'_>) -> bool, Dataset::type_name()),
         (is::<Snapshot>, Snapshot::type_name()),
@@ -109,6 +110,8 @@ fn class_name(value: &Unknown<'_>) -> Option<&'static str> {
         (is::<TrainingSet>, TrainingSet::type_name()),
         (is::<ChurnModel>, ChurnModel::type_name()),
         (is::<Expr>, Expr::type_name()),
+        (is::<Playbook>, Playbook::type_name()),
+        (is::<PlayState>, PlayState::type_name()),
     ]
     .into_iter()
     .find_map(|(test, name)| test(value).then_some(name))

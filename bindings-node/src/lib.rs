@@ -23,6 +23,7 @@ pub mod health;
 pub mod io;
 pub mod metrics;
 pub mod outcome;
+pub mod play;
 pub mod segment;
 pub mod sim;
 pub mod stats;

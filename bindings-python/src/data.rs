@@ -40,7 +40,7 @@ pub fn ingest_options(py: Python<'_>, options: Option<&Bound<'_, PyAny>>) -> PyR
 /// thread, which releases the GIL) is reading cannot be written to at the same moment; the write
 /// fails at once with `invalid_argument` and changes nothing. Add rows when the read is done, or
 /// read a `ds.copy()`.
-fn writable<'a, 'py>(slf: &'a Bound<'py, PyDataset>) -> PyResult<PyRefMut<'py, PyDataset>> {
+fn writable<'py>(slf: &Bound<'py, PyDataset>) -> PyResult<PyRefMut<'py, PyDataset>> {
     slf.try_borrow_mut().map_err(|_| {
         let e = invalid_argument(
             "dataset",

@@ -14,6 +14,7 @@ mod health;
 mod io;
 mod metrics;
 mod outcome;
+mod play;
 mod segment;
 mod sim;
 mod stats;
@@ -53,6 +54,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     outcome::register(m)?;
     stats::register(m)?;
     activity::register(m)?;
+    play::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

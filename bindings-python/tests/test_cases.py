@@ -21,7 +21,7 @@ import pytest
 
 CASES = Path(os.environ.get("CUSTFIT_CASES_DIR") or Path(__file__).resolve().parents[2] / "tests" / "cases")
 # The folders of golden cases (the Rust runner's FOLDERS).
-FOLDERS = ["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn"]
+FOLDERS = ["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn", "play"]
 CASE_KEYS = {"description", "call", "input", "expected", "error", "tolerance"}
 TABLES = ["accounts", "users", "subscriptions", "events"]
 DEFAULT_TOLERANCE = 1e-9
@@ -263,6 +263,21 @@ def learn_weights(inp: dict) -> dict:
     }
 
 
+def play_run(inp: dict) -> dict:
+    """``playbook`` run over each of ``runs`` in turn (``{"frame": <snapshot>, "close": [{"key",
+    "status", "at"}]}``: the run's frame, then the actions the caller closes), starting from
+    ``state`` (a saved ledger, object or text) or an empty one: ``{"runs", "state"}``."""
+    book = custfit.Playbook(inp.get("playbook"))
+    state = custfit.PlayState.from_json(json_text(inp["state"])) if "state" in inp else custfit.PlayState()
+    runs = []
+    for step in inp.get("runs") or []:
+        run, state = custfit.run_playbook(book, snapshot(step.get("frame")), state)
+        for c in step.get("close") or []:
+            state.close(c.get("key", ""), c.get("status"), c.get("at"))
+        runs.append(run)
+    return {"runs": runs, "state": state.to_dict()}
+
+
 HANDLERS: dict[str, Callable[[dict], Any]] = {
     "dataset": dataset,
     "read_document": read_document,
@@ -288,6 +303,7 @@ HANDLERS: dict[str, Callable[[dict], Any]] = {
     "model_fit": model_fit,
     "model_predict": model_predict,
     "learn_weights": learn_weights,
+    "play_run": play_run,
 }
 
 

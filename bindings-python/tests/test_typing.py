@@ -364,6 +364,42 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     lookback = {"amount": 12, "unit": "weeks"}
     add("goal_progress", custfit.goal_progress(ds, first, goal, end, lookback), T.GoalProgress)
     add("goal_progress_all", custfit.goal_progress_all(ds, goal, end, lookback), list[T.GoalProgress])
+
+    # plays: every variant of trigger and firing, a skip, a closed action, reasons of each kind
+    book = custfit.Playbook(
+        {
+            "name": "typed",
+            "limits": {"max_active_per_account": 1},
+            "suppress": {"accounts": [first], "when": "seats < 0"},
+            "plays": [
+                {
+                    "id": "quiet",
+                    "cohort": "plan != ''",
+                    "trigger": {"type": "condition", "when": "days_since_last_activity >= 0"},
+                    "firing": {"type": "edge"},
+                    "tactic": {"kind": "call", "effort_hours": 0.5, "payload": {"template": "t"}},
+                    "max_per_run": 5,
+                },
+                {
+                    "id": "review",
+                    "trigger": {"type": "schedule", "every": {"amount": 1, "unit": "months"}, "anchor": "created_at"},
+                    "firing": {"type": "level", "cooldown": {"amount": 7, "unit": "days"}},
+                    "goal": "mrr > 1e9",
+                    "reentry": {"amount": 30, "unit": "days"},
+                    "rank_by": "mrr",
+                    "tactic": {"kind": "meeting"},
+                },
+            ],
+        }
+    )
+    run, state = custfit.run_playbook(book, snap)
+    assert run["fired"] and run["skipped"]
+    state.close(run["fired"][0]["key"], "done", end)
+    add("run_playbook", run, T.PlayRun)
+    add("Playbook.to_dict", book.to_dict(), T.PlaybookDocument)
+    add("PlayState.to_dict", state.to_dict(), T.PlayStateDocument)
+    add("PlayState.actions", state.actions(), list[T.Action])
+    add("PlayState.open_actions", state.open_actions(), list[T.Action])
     return out
 
 

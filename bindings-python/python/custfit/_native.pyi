@@ -15,6 +15,7 @@ from custfit.types import (
     AccountHealth,
     AccountRow,
     AccountTruth,
+    Action,
     BacktestReport,
     Band,
     CapacityPlan,
@@ -38,6 +39,9 @@ from custfit.types import (
     MetricInfo,
     MrrChurn,
     ParetoTiers,
+    PlaybookDocument,
+    PlayRun,
+    PlayStateDocument,
     QuantileBuckets,
     RfmScores,
     RiskEntry,
@@ -152,8 +156,8 @@ class Dataset:
         """The dataset's currency (set by the first subscription), or None."""
     @property
     def data_end(self) -> datetime | None:
-        """The latest instant the data records (last event, account or user creation, user deactivation or
-        subscription start; not subscription ends), or None when empty. Outcomes are known up to the end of its
+        """The latest instant the data records (last event, account or user creation, user deactivation;
+        subscriptions, written ahead, do not count), or None when empty. Outcomes are known up to the end of its
         day: a later ``known_at`` is refused."""
     def memory_usage(self) -> MemoryUsage:
         """Bytes held, by part."""
@@ -600,6 +604,68 @@ def goal_progress(
 def goal_progress_all(dataset: Dataset, goal: Document, as_of: TimestampLike, lookback: Document) -> list[GoalProgress]:
     """``goal_progress`` for every account existing at ``as_of``. Releases the GIL."""
 
+# --- plays and playbooks (custfit::play) ------------------------------------------------
+
+@final
+class Playbook:
+    """A playbook: plays (a trigger condition + a tactic + a customer cohort), how each fires,
+    and the limits that arbitrate between them, built from its JSON document and validated.
+    Raises InvalidInputError (``invalid_config``), ParseError (``parse_error``) or
+    UnsupportedVersionError (``unsupported_version``)."""
+
+    def __new__(cls, document: Document) -> Self:
+        """A playbook from its document (dict or JSON text)."""
+    @property
+    def name(self) -> str:
+        """The playbook's name (recorded in the state of its runs)."""
+    @property
+    def play_ids(self) -> list[str]:
+        """The ids of the plays, in playbook order."""
+    def to_json(self) -> str:
+        """The versioned JSON document."""
+    def to_dict(self) -> PlaybookDocument:
+        """The document as a dict."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class PlayState:
+    """The ledger of a playbook: every action (open and closed), what each play's trigger looked
+    like at the last run, and the column values ``prev_<column>`` reads."""
+
+    def __init__(self) -> None:
+        """An empty ledger (no run yet)."""
+    @staticmethod
+    def from_json(text: str) -> PlayState:
+        """Reads a ledger from its JSON text (``unsupported_version`` when newer, ``parse_error``
+        when corrupt)."""
+    @staticmethod
+    def load(path: PathLike) -> PlayState:
+        """Loads a ledger saved with ``save``."""
+    def to_json(self) -> str:
+        """The ledger as versioned JSON text."""
+    def to_dict(self) -> PlayStateDocument:
+        """The ledger as a dict (its JSON form)."""
+    def save(self, path: PathLike) -> None:
+        """Saves atomically (a temporary file beside ``path``, renamed over it)."""
+    def close(self, key: str, status: Literal["done", "cancelled"], at: TimestampLike) -> None:
+        """Closes the open action ``key`` as done or cancelled at ``at``."""
+    def actions(self) -> list[Action]:
+        """Every action, in the order they fired."""
+    def open_actions(self) -> list[Action]:
+        """The open actions, in the order they fired."""
+    @property
+    def last_run(self) -> datetime | None:
+        """The as-of instant of the last run (aware, UTC), or None before the first run."""
+    @property
+    def playbook(self) -> str | None:
+        """The name of the playbook the ledger belongs to (set by the first run)."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+def run_playbook(playbook: Playbook | Document, frame: Snapshot, state: PlayState | None = None) -> tuple[PlayRun, PlayState]:
+    """Runs ``playbook`` over ``frame`` (a snapshot plus any added columns) as of its instant,
+    carrying ``state`` (default: empty) forward: the run and the next ledger (``state`` is not
+    changed). Releases the GIL."""
+
 __all__ = [
     "__version__",
     "ChurnModel",
@@ -654,4 +720,7 @@ __all__ = [
     "wilson_interval",
     "goal_progress",
     "goal_progress_all",
+    "Playbook",
+    "PlayState",
+    "run_playbook",
 ]

@@ -15,7 +15,7 @@ of ``custfit._native`` declare. Conventions, the same in Python, Node and the JS
 """
 
 import sys
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 if sys.version_info >= (3, 11):
     from typing import NotRequired, TypedDict
@@ -27,6 +27,8 @@ __all__ = [
     "AccountHealth",
     "AccountRow",
     "AccountTruth",
+    "Action",
+    "ActionStatus",
     "AllPeerGroup",
     "AppliedOverride",
     "AttributeValue",
@@ -49,6 +51,7 @@ __all__ = [
     "Clustering",
     "CoefficientReport",
     "ColumnPeerGroup",
+    "ConditionTrigger",
     "ConfusionFlag",
     "DailyActivity",
     "DataTypeName",
@@ -56,9 +59,11 @@ __all__ = [
     "DefaultMissingPolicy",
     "Direction",
     "Driver",
+    "EdgeFiring",
     "Evaluation",
     "EventRow",
     "Explanation",
+    "Firing",
     "FlagName",
     "GoalProgress",
     "HistoryPoint",
@@ -69,6 +74,8 @@ __all__ = [
     "LearnedScorecard",
     "LearnedWeight",
     "LearnedWeights",
+    "LevelFiring",
+    "Limits",
     "LoadReport",
     "LogisticFit",
     "MeasureChange",
@@ -88,6 +95,10 @@ __all__ = [
     "PercentileScoring",
     "PeriodResult",
     "PersonalBest",
+    "Play",
+    "PlayRun",
+    "PlayStateDocument",
+    "PlaybookDocument",
     "PricingFlag",
     "PropertyValue",
     "QuantileBuckets",
@@ -98,6 +109,7 @@ __all__ = [
     "RiskEntry",
     "Role",
     "Rollup",
+    "ScheduleTrigger",
     "ScoreChange",
     "ScorecardCase",
     "ScorecardDocument",
@@ -107,15 +119,21 @@ __all__ = [
     "SegmentCount",
     "SegmentMode",
     "SimulationConfig",
+    "Skip",
+    "SkipReason",
     "SubscriptionRow",
     "SubscriptionStatus",
+    "Suppression",
+    "Tactic",
     "Tier",
     "TierCapacity",
     "TierSummary",
     "TiersScoring",
     "TimeUnit",
     "TransitionMatrix",
+    "Trigger",
     "UserRow",
+    "Value",
     "WeightStatus",
     "Window",
     "WorstMissingPolicy",
@@ -1667,3 +1685,303 @@ class CapacityPlan(TypedDict):
 
     unassigned: list[str]
     """Accounts of tiers served without a CSM."""
+
+
+class Limits(TypedDict):
+    """Limits that arbitrate between plays in one run."""
+
+    max_active_per_account: Optional[int]
+    """Most open actions one account may have across plays (none: no limit)."""
+
+    owner_column: str
+    """The column naming each account's owner (the CSM whose hours an action spends)."""
+
+    capacity_hours: dict[str, float]
+    """Hours each owner can give per run, by owner; owners not listed get
+    `default_capacity_hours`.
+    """
+
+    default_capacity_hours: Optional[float]
+    """Hours per run of an owner not in `capacity_hours` (none: unlimited)."""
+
+
+class Suppression(TypedDict):
+    """Accounts no play touches: a list, and a condition (an open escalation, a renewal in
+    negotiation …).
+    """
+
+    accounts: list[str]
+    """Account ids."""
+
+    when: Optional[str]
+    """A condition over the frame."""
+
+
+class ConditionTrigger(TypedDict):
+    """A condition over the frame. Besides the frame's columns it may read
+    `days_since_last_run` and `prev_<column>` (the column's value at the previous run), so
+    changes — a band dropped, usage fell by half — are conditions too.
+    """
+
+    type: Literal["condition"]
+
+    when: str
+    """The condition."""
+
+
+class ScheduleTrigger(TypedDict):
+    """A schedule: at `anchor + k × every` for whole k (a quarterly business review every 90
+    days from contract start), optionally only while `when` holds.
+    """
+
+    type: Literal["schedule"]
+
+    every: Window
+    """The period."""
+
+    anchor: str
+    """A timestamp column of the frame (`created_at`, a contract start …)."""
+
+    when: Optional[str]
+    """An extra condition."""
+
+
+Trigger = Union[ConditionTrigger, ScheduleTrigger]
+"""When a play fires for an account."""
+
+
+class EdgeFiring(TypedDict):
+    """Fires when the trigger becomes true (it was false, or unknown, at the previous run);
+    not again while it stays true. Schedules fire once per period boundary either way.
+    """
+
+    type: Literal["edge"]
+
+
+class LevelFiring(TypedDict):
+    """Fires while the trigger holds, at most once per `cooldown`."""
+
+    type: Literal["level"]
+
+    cooldown: Window
+    """Least time between two actions of the play for one account."""
+
+
+Firing = Union[EdgeFiring, LevelFiring]
+"""How a play fires while its trigger holds."""
+
+
+class Tactic(TypedDict):
+    """What a play does."""
+
+    kind: str
+    """One of `KNOWN_TACTICS` or a custom identifier."""
+
+    owner_role: str
+    """Who acts (`csm`, `account_owner`, `sales`, `marketing` …)."""
+
+    priority: int
+    """1 = most urgent; plays are served in priority order when limits bind."""
+
+    due_in_days: int
+    """Days until the action is due."""
+
+    effort_hours: float
+    """Estimated CSM hours (spent from the owner's capacity)."""
+
+    payload: Any
+    """Free data for whoever carries the action out (template id …)."""
+
+
+class Play(TypedDict):
+    """A play: trigger condition + tactic + customer cohort."""
+
+    id: str
+    """Identifier, unique in the playbook (letters, digits, `_`, `-`)."""
+
+    version: int
+    """The play's own version: part of every action's idempotency key, so a changed play fires
+    anew.
+    """
+
+    description: str
+    """What the play is for."""
+
+    cohort: Optional[str]
+    """The customer cohort: a condition over the frame (none: every account)."""
+
+    trigger: Trigger
+    """When the play fires for an account of its cohort."""
+
+    firing: Firing
+    """Edge- or level-triggered."""
+
+    goal: Optional[str]
+    """A condition that closes an open action as `goal_met`."""
+
+    exit_when_trigger_clears: bool
+    """Close an open action as `trigger_cleared` when the trigger no longer holds."""
+
+    reentry: Optional[Window]
+    """After an action of this play closes, the account is not enrolled again for this long."""
+
+    max_per_run: Optional[int]
+    """Most new actions of this play per run."""
+
+    rank_by: Optional[str]
+    """A numeric expression ordering the accounts of this play when limits bind: higher first
+    (missing last), then account id.
+    """
+
+    tactic: Tactic
+    """What to do."""
+
+
+class PlaybookDocument(TypedDict):
+    """A playbook: versioned JSON, the same file in Rust, Python and Node."""
+
+    version: int
+    """Document version (`PLAYBOOK_VERSION`)."""
+
+    name: str
+    """Name (recorded in the state, so a state is not run against another playbook by mistake)."""
+
+    limits: Limits
+    """Limits across plays."""
+
+    suppress: Suppression
+    """Accounts no play touches."""
+
+    plays: list[Play]
+    """The plays, in the order that breaks priority ties."""
+
+
+ActionStatus = Literal["open", "done", "cancelled", "goal_met", "trigger_cleared"]
+"""Where an action stands."""
+
+
+Value = Optional[Union[bool, int, float, str]]
+"""One cell value."""
+
+
+class Action(TypedDict):
+    """One action a play asked for: who does what for which account, and why."""
+
+    key: str
+    """Idempotency key: `{play}@{play version}:{account}:{trigger instance}` (the instance is the
+    day the trigger fired, or the schedule's period boundary). Never issued twice.
+    """
+
+    play: str
+    """The play."""
+
+    play_version: int
+    """The play's version when it fired."""
+
+    account_id: str
+    """The account."""
+
+    kind: str
+    """Tactic kind (`call`, `email` …)."""
+
+    owner: Optional[str]
+    """The account's owner (from the playbook's owner column), if any."""
+
+    owner_role: str
+    """Who acts."""
+
+    priority: int
+    """1 = most urgent."""
+
+    effort_hours: float
+    """Estimated CSM hours."""
+
+    payload: Any
+    """The tactic's payload."""
+
+    created_at: str
+    """When the play fired (the run's as-of instant)."""
+
+    updated_at: str
+    """The last run that saw the action's trigger still hold."""
+
+    due_at: str
+    """When it is due."""
+
+    status: ActionStatus
+    """Where it stands."""
+
+    closed_at: Optional[str]
+    """When it was closed."""
+
+    reasons: dict[str, Value]
+    """The values that made the trigger and the cohort true (column → value), at firing or at
+    the last update.
+    """
+
+
+class PlayStateDocument(TypedDict):
+    """The ledger of a playbook: versioned JSON, saved atomically, read back in every language."""
+
+    version: int
+    """Document version (`PLAY_STATE_VERSION`)."""
+
+    playbook: Optional[str]
+    """The playbook it belongs to (set by the first run)."""
+
+    last_run: Optional[str]
+    """The as-of instant of the last run."""
+
+    actions: list[Action]
+    """Every action, in the order they fired."""
+
+    held: dict[str, list[str]]
+    """Per play, the accounts whose cohort and trigger held at the last run (sorted): what an
+    edge-triggered play compares against.
+    """
+
+    previous: dict[str, dict[str, Value]]
+    """The values at the last run of the columns expressions read as `prev_<column>`:
+    column → account → value (missing values are not stored).
+    """
+
+
+SkipReason = Literal["suppressed", "cooldown", "reentry", "already_fired", "play_cap", "account_cap", "capacity_exhausted"]
+"""Why an eligible account got no new action."""
+
+
+class Skip(TypedDict):
+    """An eligible account that got no new action, and why."""
+
+    play: str
+    """The play."""
+
+    account_id: str
+    """The account."""
+
+    reason: SkipReason
+    """Why."""
+
+    detail: str
+    """The particulars (the cooldown's end, the owner whose hours ran out …)."""
+
+
+class PlayRun(TypedDict):
+    """What one run did."""
+
+    as_of: str
+    """The run's as-of instant."""
+
+    fired: list[Action]
+    """New actions, in the order they were granted (priority, then rank)."""
+
+    updated: list[str]
+    """Keys of open actions whose trigger still held: refreshed (reasons, `updated_at`), not
+    duplicated.
+    """
+
+    closed: list[Action]
+    """Actions the engine closed this run (goal met, trigger cleared)."""
+
+    skipped: list[Skip]
+    """Eligible accounts without a new action, each with a reason."""

@@ -7,7 +7,7 @@ accepted; each ``# type: ignore[typeddict-item]`` marks a deliberate mistake myp
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import custfit
 from custfit.types import (
@@ -15,6 +15,8 @@ from custfit.types import (
     AccountHealth,
     AccountRow,
     AccountTruth,
+    Action,
+    ActionStatus,
     BacktestReport,
     Band,
     CapacityPlan,
@@ -38,6 +40,9 @@ from custfit.types import (
     MetricInfo,
     MrrChurn,
     ParetoTiers,
+    PlaybookDocument,
+    PlayRun,
+    PlayStateDocument,
     QuantileBuckets,
     RfmScores,
     RiskEntry,
@@ -47,6 +52,7 @@ from custfit.types import (
     ScoreChange,
     SegmentAssignment,
     SimulationConfig,
+    SkipReason,
     SubscriptionRow,
     UserRow,
 )
@@ -167,6 +173,24 @@ def goals(sim: custfit.Simulation) -> None:
     print(everyone, streak, day)
 
 
+def plays(snap: custfit.Snapshot) -> None:
+    trigger = {"type": "condition", "when": "days_since_last_activity > 14"}
+    play = {"id": "call", "trigger": trigger, "firing": {"type": "edge"}, "tactic": {"kind": "call"}}
+    book = custfit.Playbook({"version": 1, "name": "typed", "plays": [play]})
+    document: PlaybookDocument = book.to_dict()
+    run, state = custfit.run_playbook(book, snap)
+    result: PlayRun = run
+    actions: list[Action] = state.open_actions()
+    if actions:
+        status: ActionStatus = actions[0]["status"]
+        state.close(actions[0]["key"], "done", snap.as_of)
+        print(status)
+    reasons: list[SkipReason] = [s["reason"] for s in run["skipped"]]
+    ledger: PlayStateDocument = state.to_dict()
+    last: datetime | None = state.last_run
+    print(document, result, reasons, ledger, last, custfit.PlayState.from_json(state.to_json()) == state)
+
+
 def main() -> None:
     sim = custfit.simulate(accounts=50, days=120, seed=1)
     data(sim)
@@ -174,3 +198,4 @@ def main() -> None:
     segments(sim.dataset.snapshot(sim.end))
     health(sim)
     goals(sim)
+    plays(sim.dataset.snapshot(sim.end))

@@ -30,8 +30,9 @@ fn main() -> ExitCode {
         }
     };
     let mut g = schemars::generate::SchemaSettings::draft2020_12().for_serialize().into_generator();
-    let order = roots::register(&mut g);
-    let defs = g.take_definitions(true);
+    let mut order = roots::register(&mut g);
+    let mut defs = g.take_definitions(true);
+    roots::rename(&mut defs, &mut order);
     let types = match model::build(&defs, &order) {
         Ok(t) => t,
         Err(e) => {

@@ -1,8 +1,9 @@
 //! The result and document types whose shapes the bindings publish, in the order the generated
 //! files list them (by module). Adding a result type to a binding means adding it here.
 
-use custfit::{activity, churn, data, health, io, outcome, segment, sim, time};
+use custfit::{activity, churn, data, health, io, outcome, play, segment, sim, time};
 use schemars::SchemaGenerator;
+use serde_json::{Map, Value};
 
 /// Registers every published type with `g` (each becomes a definition named by its schema
 /// name) and returns those names in the order above.
@@ -64,6 +65,46 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
         segment::RfmScores,
         segment::Clustering,
         segment::CapacityPlan,
+        // play
+        play::Playbook,
+        play::PlayState,
+        play::PlayRun,
     );
     names
+}
+
+/// Published names that differ from the core's schema names: documents whose class the bindings
+/// also export under the Rust name (a `Playbook` class whose `to_dict()` is a
+/// `PlaybookDocument`), as `ScorecardDocument` is named by a `schemars(rename)` in the core.
+/// A name the schemas no longer hold (the core took the rename over) is left alone.
+pub const RENAMES: &[(&str, &str)] = &[("Playbook", "PlaybookDocument"), ("PlayState", "PlayStateDocument")];
+
+/// Applies [`RENAMES`] to the definitions, every `$ref` to them, and the root names.
+pub fn rename(defs: &mut Map<String, Value>, roots: &mut [String]) {
+    fn refs(v: &mut Value, from: &str, to: &str) {
+        match v {
+            Value::Object(map) => {
+                for (k, x) in map.iter_mut() {
+                    match x {
+                        Value::String(s) if k == "$ref" && s.strip_prefix("#/$defs/") == Some(from) => {
+                            *s = format!("#/$defs/{to}")
+                        }
+                        _ => refs(x, from, to),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|x| refs(x, from, to)),
+            _ => {}
+        }
+    }
+    for (from, to) in RENAMES {
+        let Some(def) = defs.remove(*from) else { continue };
+        defs.insert((*to).to_string(), def);
+        for v in defs.values_mut() {
+            refs(v, from, to);
+        }
+        for r in roots.iter_mut().filter(|r| r.as_str() == *from) {
+            *r = (*to).to_string();
+        }
+    }
 }

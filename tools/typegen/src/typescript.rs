@@ -51,7 +51,16 @@ fn ty(t: &Ty) -> String {
         Ty::Array(x) => format!("Array<{}>", ty(x)),
         Ty::Tuple(xs) => format!("[{}]", xs.iter().map(ty).collect::<Vec<_>>().join(", ")),
         Ty::Map(x) => format!("Record<string, {}>", ty(x)),
-        Ty::Union(xs) => xs.iter().map(ty).collect::<Vec<_>>().join(" | "),
+        Ty::Union(xs) => {
+            // (an integer and a float are both `number`: said once)
+            let mut parts: Vec<String> = Vec::new();
+            for p in xs.iter().map(ty) {
+                if !parts.contains(&p) {
+                    parts.push(p);
+                }
+            }
+            parts.join(" | ")
+        }
     }
 }
 
