@@ -1371,6 +1371,42 @@ export interface Action {
   reasons: Record<string, Value>
 }
 
+/** Whole numbers. */
+export interface IntPreviousValues {
+  type: 'int'
+  values: Record<string, number>
+}
+
+/** Numbers. */
+export interface FloatPreviousValues {
+  type: 'float'
+  values: Record<string, number>
+}
+
+/** Booleans. */
+export interface BoolPreviousValues {
+  type: 'bool'
+  values: Record<string, boolean>
+}
+
+/** Text. */
+export interface StrPreviousValues {
+  type: 'str'
+  values: Record<string, string>
+}
+
+/** Instants. */
+export interface TimestampPreviousValues {
+  type: 'timestamp'
+  values: Record<string, string>
+}
+
+/**
+ * A column's values at the last run, by account, kept with their type so that text that looks
+ * like a date stays text and a whole float stays a float through JSON.
+ */
+export type PreviousValues = IntPreviousValues | FloatPreviousValues | BoolPreviousValues | StrPreviousValues | TimestampPreviousValues
+
 /** The ledger of a playbook: versioned JSON, saved atomically, read back in every language. */
 export interface PlayStateDocument {
   /** Document version (`PLAY_STATE_VERSION`). */
@@ -1387,10 +1423,11 @@ export interface PlayStateDocument {
    */
   held: Record<string, Array<string>>
   /**
-   * The values at the last run of the columns expressions read as `prev_<column>`:
-   * column → account → value (missing values are not stored).
+   * The values at the last run of the columns expressions read as `prev_<column>`, typed:
+   * column → `{"type": "int" | "float" | "bool" | "str" | "timestamp", "values": {account:
+   * value}}` (missing values are not stored).
    */
-  previous: Record<string, Record<string, Value>>
+  previous: Record<string, PreviousValues>
 }
 
 /** Why an eligible account got no new action. */
@@ -1529,7 +1566,7 @@ export declare class Dataset {
   get currency(): string | null
   /**
    * The latest instant the data records (last event, account or user creation, user
-   * deactivation or subscription start; not subscription ends), or `null` when empty. Outcomes
+   * deactivation; subscriptions, written ahead, do not count), or `null` when empty. Outcomes
    * are known up to the end of its day: a later `knownAt` is refused.
    */
   get dataEnd(): Date | null

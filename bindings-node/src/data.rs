@@ -611,7 +611,7 @@ impl Dataset {
     }
 
     /// The latest instant the data records (last event, account or user creation, user
-    /// deactivation or subscription start; not subscription ends), or `null` when empty. Outcomes
+    /// deactivation; subscriptions, written ahead, do not count), or `null` when empty. Outcomes
     /// are known up to the end of its day: a later `knownAt` is refused.
     #[napi(getter, catch_unwind)]
     pub fn data_end(&self) -> Option<chrono::DateTime<chrono::Utc>> {

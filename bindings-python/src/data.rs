@@ -154,7 +154,7 @@ impl PyDataset {
     }
 
     /// The latest instant the data records (last event, account or user creation, user
-    /// deactivation or subscription start; not subscription ends), or None when empty. Outcomes
+    /// deactivation; subscriptions, written ahead, do not count), or None when empty. Outcomes
     /// are known up to the end of its day: a later ``known_at`` is refused.
     #[getter]
     fn data_end<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {

@@ -183,7 +183,8 @@ def test_prev_columns_fire_on_change(sim):
     # The ledger keeps the column values the next run reads as prev_logins_30d.
     previous = state.to_dict()["previous"]
     assert set(previous) == {"logins_30d"}
-    assert previous["logins_30d"] == {a: r["logins_30d"] for a, r in after.items() if r["logins_30d"] is not None}
+    assert previous["logins_30d"]["type"] == "int"
+    assert previous["logins_30d"]["values"] == {a: r["logins_30d"] for a, r in after.items() if r["logins_30d"] is not None}
 
 
 def test_a_frame_with_added_columns(sim):

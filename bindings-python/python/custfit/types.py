@@ -39,6 +39,7 @@ __all__ = [
     "BandOutcome",
     "BinsPeerGroup",
     "Book",
+    "BoolPreviousValues",
     "BurstFlag",
     "Cadence",
     "CalibrationBin",
@@ -65,11 +66,13 @@ __all__ = [
     "Explanation",
     "Firing",
     "FlagName",
+    "FloatPreviousValues",
     "GoalProgress",
     "HistoryPoint",
     "InactivityFlag",
     "InactivityWindowChoice",
     "IngestReport",
+    "IntPreviousValues",
     "KScore",
     "LearnedScorecard",
     "LearnedWeight",
@@ -99,6 +102,7 @@ __all__ = [
     "PlayRun",
     "PlayStateDocument",
     "PlaybookDocument",
+    "PreviousValues",
     "PricingFlag",
     "PropertyValue",
     "QuantileBuckets",
@@ -121,6 +125,7 @@ __all__ = [
     "SimulationConfig",
     "Skip",
     "SkipReason",
+    "StrPreviousValues",
     "SubscriptionRow",
     "SubscriptionStatus",
     "Suppression",
@@ -130,6 +135,7 @@ __all__ = [
     "TierSummary",
     "TiersScoring",
     "TimeUnit",
+    "TimestampPreviousValues",
     "TransitionMatrix",
     "Trigger",
     "UserRow",
@@ -1920,6 +1926,52 @@ class Action(TypedDict):
     """
 
 
+class IntPreviousValues(TypedDict):
+    """Whole numbers."""
+
+    type: Literal["int"]
+
+    values: dict[str, int]
+
+
+class FloatPreviousValues(TypedDict):
+    """Numbers."""
+
+    type: Literal["float"]
+
+    values: dict[str, float]
+
+
+class BoolPreviousValues(TypedDict):
+    """Booleans."""
+
+    type: Literal["bool"]
+
+    values: dict[str, bool]
+
+
+class StrPreviousValues(TypedDict):
+    """Text."""
+
+    type: Literal["str"]
+
+    values: dict[str, str]
+
+
+class TimestampPreviousValues(TypedDict):
+    """Instants."""
+
+    type: Literal["timestamp"]
+
+    values: dict[str, str]
+
+
+PreviousValues = Union[IntPreviousValues, FloatPreviousValues, BoolPreviousValues, StrPreviousValues, TimestampPreviousValues]
+"""A column's values at the last run, by account, kept with their type so that text that looks
+like a date stays text and a whole float stays a float through JSON.
+"""
+
+
 class PlayStateDocument(TypedDict):
     """The ledger of a playbook: versioned JSON, saved atomically, read back in every language."""
 
@@ -1940,9 +1992,10 @@ class PlayStateDocument(TypedDict):
     edge-triggered play compares against.
     """
 
-    previous: dict[str, dict[str, Value]]
-    """The values at the last run of the columns expressions read as `prev_<column>`:
-    column → account → value (missing values are not stored).
+    previous: dict[str, PreviousValues]
+    """The values at the last run of the columns expressions read as `prev_<column>`, typed:
+    column → `{"type": "int" | "float" | "bool" | "str" | "timestamp", "values": {account:
+    value}}` (missing values are not stored).
     """
 
 

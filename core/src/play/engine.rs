@@ -1,7 +1,9 @@
 //! One run of a playbook over a frame: close what reached its goal, find the eligible accounts
 //! of every play, arbitrate limits in priority order, record actions and skips, carry the state.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::{Datelike, TimeZone, Utc};
 
@@ -11,7 +13,7 @@ use crate::metrics::{Column, ColumnData, DataType, Snapshot, Value};
 use crate::time::{TimeUnit, Timestamp, Window, MS_PER_DAY};
 
 use super::book::{Firing, Playbook, Trigger};
-use super::state::{Action, ActionStatus, PlayRun, PlayState, Skip, SkipReason};
+use super::state::{Action, ActionStatus, PlayRun, PlayState, PreviousValues, Skip, SkipReason};
 
 /// The column every expression may read: whole days since the previous run (missing on the
 /// first run).
@@ -72,21 +74,20 @@ fn extended_schema(snapshot: &Snapshot) -> Vec<(String, DataType)> {
 
 /// A column of `ty` holding, per row, the value `state` remembers for the row's account.
 fn previous_column(snapshot: &Snapshot, column: &str, ty: DataType, state: &PlayState) -> ColumnData {
-    let empty = BTreeMap::new();
-    let values = state.previous.get(column).unwrap_or(&empty);
-    let at = |id: &String| values.get(id);
+    let values = state.previous.get(column);
+    let at = |id: &String| values.and_then(|v| v.get(id));
     let ids = snapshot.account_ids();
     match ty {
         DataType::Int => ColumnData::Int(ids.iter().map(|id| at(id).and_then(|v| v.as_f64()).map(|x| x as i64)).collect()),
-        DataType::Float => ColumnData::Float(ids.iter().map(|id| at(id).and_then(Value::as_f64)).collect()),
+        DataType::Float => ColumnData::Float(ids.iter().map(|id| at(id).and_then(|v| v.as_f64())).collect()),
         DataType::Bool => {
-            ColumnData::Bool(ids.iter().map(|id| if let Some(Value::Bool(b)) = at(id) { Some(*b) } else { None }).collect())
+            ColumnData::Bool(ids.iter().map(|id| if let Some(Value::Bool(b)) = at(id) { Some(b) } else { None }).collect())
         }
         DataType::Str => {
-            ColumnData::Str(ids.iter().map(|id| if let Some(Value::Str(s)) = at(id) { Some(s.clone()) } else { None }).collect())
+            ColumnData::Str(ids.iter().map(|id| if let Some(Value::Str(s)) = at(id) { Some(s) } else { None }).collect())
         }
         DataType::Timestamp => ColumnData::Timestamp(
-            ids.iter().map(|id| if let Some(Value::Timestamp(t)) = at(id) { Some(*t) } else { None }).collect(),
+            ids.iter().map(|id| if let Some(Value::Timestamp(t)) = at(id) { Some(t) } else { None }).collect(),
         ),
     }
 }
@@ -213,6 +214,7 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
     let frame = Frame::new(frame_snapshot);
     let n = snapshot.len();
     let ids = snapshot.account_ids();
+    let row_of: HashMap<&str, usize> = ids.iter().enumerate().map(|(r, id)| (id.as_str(), r)).collect();
     let all = || vec![true; n];
     let mask = |e: &Option<Expr>| -> Result<Vec<bool>> { e.as_ref().map_or_else(|| Ok(all()), |e| e.matches_frame(&frame)) };
 
@@ -222,7 +224,7 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
         None => vec![false; n],
     };
     for id in &playbook.suppress.accounts {
-        if let Some(r) = snapshot.row_of(id) {
+        if let Some(&r) = row_of.get(id.as_str()) {
             suppressed[r] = true;
         }
     }
@@ -259,9 +261,9 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
     // ---- the ledger, indexed
     let mut next = state.clone();
     next.playbook = Some(playbook.name.clone());
-    let mut history: HashMap<(&str, &str), History> = HashMap::new();
-    let mut keys: HashSet<&str> = HashSet::with_capacity(state.actions.len());
-    let mut open_per_account: HashMap<&str, u32> = HashMap::new();
+    let mut history: HashMap<(&str, &str), History> = HashMap::default();
+    let mut keys: HashSet<&str> = HashSet::with_capacity_and_hasher(state.actions.len(), Default::default());
+    let mut open_per_account: HashMap<&str, u32> = HashMap::default();
     for (i, a) in state.actions.iter().enumerate() {
         keys.insert(a.key.as_str());
         let h = history.entry((a.play.as_str(), a.account_id.as_str())).or_default();
@@ -284,7 +286,7 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
         if a.status != ActionStatus::Open {
             continue;
         }
-        let (Some(&p), Some(r)) = (play_index.get(a.play.as_str()), snapshot.row_of(&a.account_id)) else { continue };
+        let (Some(&p), Some(&r)) = (play_index.get(a.play.as_str()), row_of.get(a.account_id.as_str())) else { continue };
         let play = &playbook.plays[p];
         let status = if goals[p].as_ref().is_some_and(|g| g[r]) {
             Some(ActionStatus::GoalMet)
@@ -317,8 +319,8 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
         _ => None,
     };
     // A run at the same instant as the last one is the same run: what it granted counts.
-    let mut spent: HashMap<Option<String>, f64> = HashMap::new();
-    let mut granted_today: HashMap<&str, u32> = HashMap::new();
+    let mut spent: HashMap<Option<String>, f64> = HashMap::default();
+    let mut granted_today: HashMap<&str, u32> = HashMap::default();
     for a in state.actions.iter().filter(|a| a.created_at == as_of) {
         *spent.entry(a.owner.clone()).or_default() += a.effort_hours;
         *granted_today.entry(a.play.as_str()).or_default() += 1;
@@ -329,14 +331,15 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
     let mut fired: Vec<Action> = Vec::new();
     let mut updated: Vec<String> = Vec::new();
     let mut skipped: Vec<Skip> = Vec::new();
-    let mut new_open: HashMap<String, u32> = HashMap::new();
+    let mut new_open: HashMap<String, u32> = HashMap::default();
+    let mut new_keys: HashSet<String> = HashSet::default();
     for &p in &order {
         let play = &playbook.plays[p];
         let was: HashSet<&str> = match play.firing {
             Firing::Edge if matches!(play.trigger, Trigger::Condition { .. }) => {
                 state.held.get(&play.id).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default()
             }
-            _ => HashSet::new(),
+            _ => HashSet::default(),
         };
         let mut rows: Vec<usize> = (0..n).filter(|&r| holds[p][r] && !was.contains(ids[r].as_str())).collect();
         let rank: Option<Vec<Option<f64>>> = plays[p]
@@ -397,7 +400,7 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
             }
             let instance = instances[p][r].unwrap_or(as_of);
             let key = format!("{}@{}:{}:{}", play.id, play.version, id, day(instance));
-            if keys.contains(key.as_str()) || fired.iter().any(|a| a.key == key) {
+            if keys.contains(key.as_str()) || new_keys.contains(&key) {
                 skipped.push(skip(SkipReason::AlreadyFired, format!("`{key}` was already issued")));
                 continue;
             }
@@ -425,6 +428,7 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
             *spent.entry(owner.clone()).or_default() += play.tactic.effort_hours;
             *new_open.entry(id.to_string()).or_default() += 1;
             granted += 1;
+            new_keys.insert(key.clone());
             fired.push(Action {
                 key,
                 play: play.id.clone(),
@@ -460,10 +464,7 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
         }
     }
     for (column, _) in &tracked {
-        let data = snapshot.column(column)?;
-        let values: BTreeMap<String, Value> =
-            (0..n).map(|r| (ids[r].clone(), data.value(r))).filter(|(_, v)| *v != Value::Null).collect();
-        next.previous.insert(column.clone(), values);
+        next.previous.insert(column.clone(), PreviousValues::of(snapshot.column(column)?, ids));
     }
     next.previous.retain(|c, _| tracked.iter().any(|(t, _)| t == c));
     next.last_run = Some(as_of);

@@ -69,4 +69,4 @@ pub use book::{
 };
 pub use dry_run::{dry_run, DryRun, DryRunConfig, FrameRecipe, PlayOutcome, DRY_RUN_VERSION, MAX_DRY_RUN_STEPS};
 pub use engine::{run, DAYS_SINCE_LAST_RUN, PREVIOUS};
-pub use state::{Action, ActionStatus, PlayRun, PlayState, Skip, SkipReason, PLAY_STATE_VERSION};
+pub use state::{Action, ActionStatus, PlayRun, PlayState, PreviousValues, Skip, SkipReason, PLAY_STATE_VERSION};

@@ -42,6 +42,52 @@ impl ActionStatus {
     }
 }
 
+/// A column's values at the last run, by account, kept with their type so that text that looks
+/// like a date stays text and a whole float stays a float through JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "type", content = "values", rename_all = "snake_case")]
+pub enum PreviousValues {
+    /// Whole numbers.
+    Int(BTreeMap<String, i64>),
+    /// Numbers.
+    Float(BTreeMap<String, f64>),
+    /// Booleans.
+    Bool(BTreeMap<String, bool>),
+    /// Text.
+    Str(BTreeMap<String, String>),
+    /// Instants.
+    Timestamp(BTreeMap<String, Timestamp>),
+}
+
+impl PreviousValues {
+    /// The values of rows `0..n` of `data`, keyed by `ids`, missing values left out.
+    pub(crate) fn of(data: &crate::metrics::ColumnData, ids: &[String]) -> Self {
+        use crate::metrics::ColumnData as C;
+        fn keyed<T: Clone>(ids: &[String], v: &[Option<T>]) -> BTreeMap<String, T> {
+            ids.iter().zip(v).filter_map(|(id, x)| x.clone().map(|x| (id.clone(), x))).collect()
+        }
+        match data {
+            C::Int(v) => PreviousValues::Int(keyed(ids, v)),
+            C::Float(v) => PreviousValues::Float(keyed(ids, v)),
+            C::Bool(v) => PreviousValues::Bool(keyed(ids, v)),
+            C::Str(v) => PreviousValues::Str(keyed(ids, v)),
+            C::Timestamp(v) => PreviousValues::Timestamp(keyed(ids, v)),
+        }
+    }
+
+    /// The value of `account`, if any.
+    pub fn get(&self, account: &str) -> Option<Value> {
+        match self {
+            PreviousValues::Int(m) => m.get(account).map(|v| Value::Int(*v)),
+            PreviousValues::Float(m) => m.get(account).map(|v| Value::Float(*v)),
+            PreviousValues::Bool(m) => m.get(account).map(|v| Value::Bool(*v)),
+            PreviousValues::Str(m) => m.get(account).map(|v| Value::Str(v.clone())),
+            PreviousValues::Timestamp(m) => m.get(account).map(|v| Value::Timestamp(*v)),
+        }
+    }
+}
+
 /// One action a play asked for: who does what for which account, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -99,9 +145,10 @@ pub struct PlayState {
     /// Per play, the accounts whose cohort and trigger held at the last run (sorted): what an
     /// edge-triggered play compares against.
     pub held: BTreeMap<String, Vec<String>>,
-    /// The values at the last run of the columns expressions read as `prev_<column>`:
-    /// column → account → value (missing values are not stored).
-    pub previous: BTreeMap<String, BTreeMap<String, Value>>,
+    /// The values at the last run of the columns expressions read as `prev_<column>`, typed:
+    /// column → `{"type": "int" | "float" | "bool" | "str" | "timestamp", "values": {account:
+    /// value}}` (missing values are not stored).
+    pub previous: BTreeMap<String, PreviousValues>,
 }
 
 impl Default for PlayState {

@@ -1,0 +1,171 @@
+//! Benchmark: the starter playbook over a 1M-account frame (target ≤ 1 s per run, state
+//! included), against the cost of evaluating the same conditions alone.
+//!
+//! `cargo run --release -p custfit-benches --bin play [accounts]`. The frame is synthetic (the
+//! columns the starter playbook reads, drawn from a seeded generator). Timed: (a) compiling and
+//! evaluating every cohort, trigger, goal and suppression condition of the playbook over the
+//! frame, and nothing else — the floor a rule engine cannot go under; (b) a first run from an
+//! empty ledger; (c) a second run a week later carrying the state (most accounts' triggers still
+//! hold, so open actions are refreshed and edge plays are compared against the previous run).
+//! Each is the median of 5 (the first runs each start from the same empty state). Printed also:
+//! actions fired, the bytes the ledger holds per action in memory and in its JSON file.
+//! No library peer runs playbooks, so (a) is the comparison.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use custfit::play::{run, PlayState, Playbook, Trigger};
+use custfit::sim::Rng;
+use custfit::{Column, ColumnData, Expr, Frame, Snapshot, Timestamp};
+
+struct Counting;
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HELD.fetch_add(new_size, Ordering::Relaxed);
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn frame(n: usize, as_of: Timestamp, seed: u64) -> Result<Snapshot, custfit::Error> {
+    let mut rng = Rng::new(seed, 0);
+    let mut int = |lo: i64, hi: i64, missing: f64| -> ColumnData {
+        ColumnData::Int((0..n).map(|_| (!rng.chance(missing)).then(|| lo + rng.below((hi - lo + 1) as u64) as i64)).collect())
+    };
+    let ints = [
+        ("tenure_days", int(0, 2000, 0.0)),
+        ("days_since_last_activity", int(0, 120, 0.05)),
+        ("features_used_30d", int(0, 12, 0.0)),
+        ("active_days_30d", int(0, 30, 0.0)),
+        ("days_to_renewal", int(0, 365, 0.2)),
+        ("support_tickets_60d", int(0, 14, 0.0)),
+        ("executives", int(0, 3, 0.0)),
+        ("days_since_executive_activity", int(0, 120, 0.3)),
+        ("users", int(1, 80, 0.0)),
+        ("wau", int(0, 80, 0.0)),
+        ("champions", int(0, 2, 0.0)),
+        ("days_since_champion_activity", int(0, 90, 0.3)),
+        ("days_since_champion_left", int(0, 400, 0.9)),
+    ];
+    let mut rng = Rng::new(seed, 1);
+    let mut float = |lo: f64, hi: f64, missing: f64| -> ColumnData {
+        ColumnData::Float((0..n).map(|_| (!rng.chance(missing)).then(|| rng.range(lo, hi))).collect())
+    };
+    let floats = [
+        ("mrr", float(10.0, 20_000.0, 0.0)),
+        ("seat_utilization", float(0.0, 1.2, 0.1)),
+        ("usage_trend_30d", float(-100.0, 100.0, 0.05)),
+        ("churn_probability", float(0.0, 1.0, 0.2)),
+    ];
+    let mut rng = Rng::new(seed, 2);
+    let mut text = |values: &[&str]| -> ColumnData {
+        ColumnData::Str((0..n).map(|_| Some(values[rng.below(values.len() as u64) as usize].to_string())).collect())
+    };
+    let owners: Vec<String> = (0..200).map(|i| format!("csm-{i:03}")).collect();
+    let owner_refs: Vec<&str> = owners.iter().map(String::as_str).collect();
+    let texts = [
+        ("tier", text(&["tier_1", "tier_2", "tier_3", "tier_3", "tier_3"])),
+        ("health_band", text(&["green", "yellow", "orange", "red"])),
+        ("owner", text(&owner_refs)),
+    ];
+    let columns: Vec<Column> = ints.into_iter().chain(floats).chain(texts).map(|(n, d)| Column::new(n, d)).collect();
+    Snapshot::from_columns(as_of, (0..n).map(|i| format!("acc-{i:07}")).collect(), columns)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() -> Result<(), custfit::Error> {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let book = Playbook::starter();
+    let t0 = Timestamp::parse("2024-06-03")?;
+    let first = frame(n, t0, 1)?;
+    let second = frame(n, t0.add_days(7), 1)?;
+
+    // (a) The conditions alone.
+    let sources: Vec<&str> = book
+        .plays
+        .iter()
+        .flat_map(|p| {
+            let trigger = match &p.trigger {
+                Trigger::Condition { when } => Some(when.as_str()),
+                Trigger::Schedule { when, .. } => when.as_deref(),
+            };
+            [p.cohort.as_deref(), trigger, p.goal.as_deref()]
+        })
+        .flatten()
+        .collect();
+    let mut alone = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let schema = first.schema();
+        let f = Frame::new(&first);
+        let mut hits = 0usize;
+        for s in &sources {
+            hits += Expr::compile(s, &schema)?.matches_frame(&f)?.iter().filter(|b| **b).count();
+        }
+        std::hint::black_box(hits);
+        alone.push(start.elapsed().as_secs_f64());
+    }
+
+    // (b) first runs, (c) second runs with the state.
+    let (mut runs1, mut runs2) = (Vec::new(), Vec::new());
+    let mut fired = (0, 0);
+    let mut kept = None;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let (r1, s1) = run(&book, &first, &PlayState::new())?;
+        runs1.push(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        let (r2, s2) = run(&book, &second, &s1)?;
+        runs2.push(start.elapsed().as_secs_f64());
+        fired = (r1.fired.len(), r2.fired.len());
+        kept = Some(s2);
+    }
+    let state = kept.unwrap_or_default();
+    // Bytes the ledger holds: measured around a deep copy of it.
+    let before = HELD.load(Ordering::Relaxed);
+    let copy = state.clone();
+    let held = HELD.load(Ordering::Relaxed) - before;
+    let json = copy.to_json().len();
+    let actions = copy.actions.len().max(1);
+    println!("play bench: {n} accounts, {} plays, {} conditions", book.plays.len(), sources.len());
+    println!("  conditions alone (compile + evaluate): median {:.0} ms", median(alone.clone()) * 1e3);
+    println!("  first run (empty ledger):  median {:.0} ms, {} actions", median(runs1.clone()) * 1e3, fired.0);
+    println!("  second run (with ledger):  median {:.0} ms, {} new actions", median(runs2.clone()) * 1e3, fired.1);
+    println!(
+        "  engine / conditions alone: {:.2}x (first run), {:.2}x (second run)",
+        median(runs1) / median(alone.clone()),
+        median(runs2) / median(alone)
+    );
+    println!(
+        "  ledger: {} actions, {} held-trigger entries; {:.0} bytes per action in memory, {:.0} in JSON",
+        copy.actions.len(),
+        copy.held.values().map(Vec::len).sum::<usize>(),
+        held as f64 / actions as f64,
+        json as f64 / actions as f64
+    );
+    Ok(())
+}
