@@ -12,9 +12,10 @@ help: ## list targets
 
 test: test-rust test-python test-node ## run every language's tests (installs what it needs)
 
-test-rust: ## Rust unit, integration, golden and property tests; generated types up to date
+test-rust: ## Rust unit, integration, golden and property tests; generated types up to date; benches compile
 	$(CARGO) test -p custfit --all-features
 	$(CARGO) run --quiet -p custfit-typegen -- --check
+	$(CARGO) check --quiet -p custfit-benches
 
 types: ## regenerate the Python TypedDicts and TypeScript interfaces from the core's types
 	$(CARGO) run --quiet -p custfit-typegen -- --write
@@ -70,6 +71,7 @@ lint: venv ## rustfmt, clippy and ruff
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -p custfit --all-features --all-targets -- -D warnings
 	$(CARGO) clippy -p custfit-typegen -- -D warnings
+	$(CARGO) clippy -p custfit-benches -- -D warnings
 	$(VENV)/bin/ruff check bindings-python benches
 
 fmt: ## format Rust code

@@ -19,7 +19,7 @@ fn main() -> Result<(), custfit::Error> {
     let cfg =
         TrainingSetConfig::default().with_features(features.clone()).with_step(Window::months(1)).with_horizon(Window::days(60));
     let t = Instant::now();
-    let set = build_training_set(&sim.dataset, &cfg, sim.end)?;
+    let set = build_training_set(&sim.dataset, &cfg, Some(sim.end))?;
     eprintln!(
         "training set {} rows × {} features, churn rate {:.3}, built in {:.1?}",
         set.len(),

@@ -54,7 +54,7 @@ fn main() -> custfit::Result<()> {
     let mem = ds.memory_usage();
 
     std::fs::create_dir_all(&out).map_err(|e| custfit::Error::Io { path: out.display().to_string(), reason: e.to_string() })?;
-    ds.write_csv_dir(&out)?;
+    ds.write_csv_dir(&out, true)?; // the bench writes its data afresh each time
     let cols = [
         "active_days_7d",
         "active_days_30d",

@@ -12,39 +12,15 @@
 //! now median 70 ms over 8 runs at load 0.7 (runs 67–114 ms, best 61 ms), 130–200 ms CPU,
 //! 57.4 bytes per account. The scores are bit for bit the same (`--digest`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use custfit::health::Scorecard;
 use custfit::sim::Rng;
 use custfit::{Column, ColumnData, Snapshot, Timestamp};
 
-/// The system allocator, counting the bytes currently held, so the bench can report what one
-/// `HealthScores` keeps per account.
-struct Counting;
-
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        HELD.fetch_add(new_size, Ordering::Relaxed);
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "counting.rs"]
+mod counting;
+use counting::{Counting, HELD};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;

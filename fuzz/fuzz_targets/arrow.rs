@@ -6,7 +6,7 @@
 //! dataset as it was.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use arrow_array::builder::StringDictionaryBuilder;
 use arrow_array::types::Int32Type;
@@ -17,7 +17,7 @@ use arrow_array::{
 };
 use arrow_schema::{Field, Schema};
 use custfit::io::arrow::{accounts_from_arrow, columns_from_arrow, subscriptions_from_arrow, users_from_arrow};
-use custfit::{Account, Dataset, Event, IngestMode, IngestOptions, Timestamp};
+use custfit::{IngestMode, IngestOptions};
 use libfuzzer_sys::arbitrary::{Arbitrary, Result as ArbResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
 
@@ -104,22 +104,11 @@ fn batch(u: &mut Unstructured<'_>, rows: usize) -> ArbResult<RecordBatch> {
         .map_err(|_| libfuzzer_sys::arbitrary::Error::IncorrectFormat)
 }
 
-fn base() -> &'static Dataset {
-    static DS: OnceLock<Dataset> = OnceLock::new();
-    DS.get_or_init(|| {
-        let mut ds = Dataset::new();
-        let t = Timestamp::parse("2024-01-01").expect("date");
-        let opts = IngestOptions::default();
-        let accounts: Vec<Account> = ["a", "b", "é"].iter().map(|id| Account::new(*id, "x", t)).collect();
-        ds.add_accounts(&accounts, &opts).expect("accounts");
-        ds.add_events(&[Event::new("a", None, t.add_days(3), "login")], &opts).expect("events");
-        ds
-    })
-}
-
-fn state(ds: &Dataset) -> String {
-    format!("{} {:?} {:?}", ds.event_count(), ds.event_names(), ds.memory_usage().events)
-}
+// `ingest` is for the row targets.
+#[allow(dead_code)]
+#[path = "common.rs"]
+mod common;
+use common::{base, state};
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);

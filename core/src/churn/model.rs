@@ -532,19 +532,12 @@ impl ChurnModel {
     /// to disk (`fsync`), then renamed over `path`; on any failure the temporary file is removed
     /// and `path` is untouched.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
-        use std::io::Write;
-        let path = path.as_ref();
-        let text = self.to_json();
-        let shown = path.display().to_string();
-        let write: crate::io::FileWriter<'_> = Box::new(|w| w.write_all(text.as_bytes()).map_err(|e| Error::io(shown, e)));
-        crate::io::write_files(vec![(path.to_path_buf(), write)], true)
+        crate::io::save_text(path.as_ref(), &self.to_json())
     }
 
     /// Loads from a file.
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<ChurnModel> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
-        Self::from_json(&text)
+        Self::from_json(&crate::io::load_text(path.as_ref())?)
     }
 }
 

@@ -199,6 +199,19 @@ fn create_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))
 }
 
+/// Writes `text` to `path` atomically, replacing what is there ([`write_files`]).
+pub fn save_text(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let shown = path.display().to_string();
+    let write: FileWriter<'_> = Box::new(|w| w.write_all(text.as_bytes()).map_err(|e| Error::io(shown, e)));
+    write_files(vec![(path.to_path_buf(), write)], true)
+}
+
+/// The text of the file at `path` (`io_error` naming it when it cannot be read).
+pub fn load_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))
+}
+
 /// Writes one file's content.
 pub type FileWriter<'a> = Box<dyn FnOnce(&mut BufWriter<File>) -> Result<()> + 'a>;
 
