@@ -42,6 +42,13 @@ pub(crate) struct ReadRows<T> {
     pub(crate) lines: Vec<u64>,
 }
 
+/// Reads a table and converts its records with `convert`, each row error located.
+fn read_located<R: Read, T>(reader: R, what: &str, convert: fn(&Table) -> Result<Vec<Result<T>>>) -> Result<ReadRows<T>> {
+    let t = read_table(reader, what)?;
+    let rows = convert(&t)?.into_iter().map(|r| r.map_err(|e| t.locate(e))).collect();
+    Ok(ReadRows { rows, lines: t.lines })
+}
+
 impl<T> ReadRows<T> {
     /// Every row, or the first error.
     pub(crate) fn all(self) -> Result<Vec<T>> {
@@ -192,9 +199,7 @@ pub fn read_accounts<R: Read>(reader: R) -> Result<Vec<Account>> {
 
 /// Reads accounts from a source named `what` (a file path): each row or its located error.
 pub(crate) fn read_accounts_located<R: Read>(reader: R, what: &str) -> Result<ReadRows<Account>> {
-    let t = read_table(reader, what)?;
-    let rows = accounts_from(&t)?.into_iter().map(|r| r.map_err(|e| t.locate(e))).collect();
-    Ok(ReadRows { rows, lines: t.lines })
+    read_located(reader, what, accounts_from)
 }
 
 fn accounts_from(t: &Table) -> Result<Vec<Result<Account>>> {
@@ -262,9 +267,7 @@ pub fn read_users<R: Read>(reader: R) -> Result<Vec<User>> {
 
 /// Reads users from a source named `what` (a file path): each row or its located error.
 pub(crate) fn read_users_located<R: Read>(reader: R, what: &str) -> Result<ReadRows<User>> {
-    let t = read_table(reader, what)?;
-    let rows = users_from(&t)?.into_iter().map(|r| r.map_err(|e| t.locate(e))).collect();
-    Ok(ReadRows { rows, lines: t.lines })
+    read_located(reader, what, users_from)
 }
 
 fn users_from(t: &Table) -> Result<Vec<Result<User>>> {
@@ -297,9 +300,7 @@ pub fn read_subscriptions<R: Read>(reader: R) -> Result<Vec<Subscription>> {
 
 /// Reads subscriptions from a source named `what` (a file path): each row or its located error.
 pub(crate) fn read_subscriptions_located<R: Read>(reader: R, what: &str) -> Result<ReadRows<Subscription>> {
-    let t = read_table(reader, what)?;
-    let rows = subscriptions_from(&t)?.into_iter().map(|r| r.map_err(|e| t.locate(e))).collect();
-    Ok(ReadRows { rows, lines: t.lines })
+    read_located(reader, what, subscriptions_from)
 }
 
 fn subscriptions_from(t: &Table) -> Result<Vec<Result<Subscription>>> {
@@ -347,9 +348,7 @@ pub fn read_events<R: Read>(reader: R) -> Result<Vec<Event>> {
 
 /// Reads events from a source named `what` (a file path): each row or its located error.
 pub(crate) fn read_events_located<R: Read>(reader: R, what: &str) -> Result<ReadRows<Event>> {
-    let t = read_table(reader, what)?;
-    let rows = events_from(&t)?.into_iter().map(|r| r.map_err(|e| t.locate(e))).collect();
-    Ok(ReadRows { rows, lines: t.lines })
+    read_located(reader, what, events_from)
 }
 
 fn events_from(t: &Table) -> Result<Vec<Result<Event>>> {
