@@ -44,7 +44,7 @@ node: bindings-node/node_modules/.installed ## build the Node addon (napi)
 test-node: node ## node:test (binding tests and golden cases)
 	cd bindings-node && node --test __test__/
 
-quickstart: ## the main job: simulate, snapshot, summarise
+quickstart: ## the main job: simulate, snapshot, health, churn risk, tiers, this week's plays
 	$(CARGO) run --release --example quickstart
 
 bench: venv ## foundation benchmark side by side with polars / DuckDB (see benches/README.md)
