@@ -178,7 +178,7 @@ pub fn build_training_set(
 /// that loads in Rust, Python and Node with identical predictions.
 #[pyclass(name = "ChurnModel", module = "custfit", frozen)]
 pub struct PyChurnModel {
-    inner: ChurnModel,
+    pub inner: ChurnModel,
 }
 
 #[pymethods]

@@ -4,15 +4,18 @@
 //! The playbook is the core's JSON document (a dict or JSON text), read by the one document
 //! reader; the ledger saves to and loads from the same versioned JSON in Rust and Node. Results
 //! are plain dicts in the core's serde form (instants as RFC 3339 text, as in the golden cases).
+//! `dry_run` replays a playbook over history with frames built by a frame recipe.
 
 use std::path::PathBuf;
 
 use custfit::document::Document;
-use custfit::play::{self, ActionStatus, PlayState, Playbook};
+use custfit::play::{self, ActionStatus, DryRunConfig, FrameRecipe, PlayState, Playbook};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping, PyString};
 
+use crate::churn::PyChurnModel;
 use crate::convert::type_name;
+use crate::data::PyDataset;
 use crate::document::document as read_document;
 use crate::error::{detach, guard, invalid_argument, IntoPyResult};
 use crate::health::{to_py, to_py_list};
@@ -35,6 +38,15 @@ impl PyPlaybook {
     #[new]
     fn new(py: Python<'_>, document: &Bound<'_, PyAny>) -> PyResult<Self> {
         Ok(PyPlaybook { inner: read_document(py, document, "document")? })
+    }
+
+    /// The starter playbook shipped with custfit: 25 plays (the lifecycle, segment and event
+    /// plays of the seeds, and the SPEC's worked example). It reads the built-in metrics and
+    /// ``starter_columns()``: a frame built by a recipe with the starter scorecard, Pareto tiers
+    /// and a churn model (see ``dry_run``).
+    #[staticmethod]
+    fn starter() -> Self {
+        PyPlaybook { inner: Playbook::starter() }
     }
 
     /// The playbook's name (recorded in the state of its runs).
@@ -173,36 +185,78 @@ pub fn run_playbook<'py>(
     frame: &PySnapshot,
     state: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<(Bound<'py, PyAny>, PyPlayState)> {
-    let owned;
-    let book: &Playbook = match playbook.cast::<PyPlaybook>() {
-        Ok(b) => &b.get().inner,
-        Err(_) => {
-            if !(playbook.is_instance_of::<PyString>()
-                || playbook.is_instance_of::<PyDict>()
-                || playbook.cast::<PyMapping>().is_ok())
-            {
-                let reason =
-                    format!("expected a Playbook or a playbook document (dict or JSON text), got {}", type_name(playbook));
-                return Err(invalid_argument("playbook", reason)).py(py);
-            }
-            owned = read_document::<Playbook>(py, playbook, "playbook")?;
-            &owned
-        }
-    };
-    // A copy of the ledger: the run does not hold a borrow of the caller's object while the GIL
-    // is released (a `close` from another thread meanwhile stays possible).
-    let state: PlayState = match state.filter(|s| !s.is_none()) {
-        None => PlayState::new(),
-        Some(s) => match s.cast::<PyPlayState>() {
-            Ok(s) => s.try_borrow().map_err(|e| invalid_argument("state", e.to_string())).py(py)?.inner.clone(),
-            Err(_) => {
-                return Err(invalid_argument("state", format!("expected a PlayState or None, got {}", type_name(s)))).py(py)
-            }
-        },
-    };
+    let mut owned = None;
+    let book = playbook_arg(py, playbook, &mut owned)?;
+    let state = state_arg(py, state)?;
     let snap = &frame.inner;
     let (run, next) = detach(py, || play::run(book, snap, &state))?;
     Ok((to_py(py, &run)?, PyPlayState { inner: next }))
+}
+
+/// A Playbook, or a playbook document (dict or JSON text) read into `owned`.
+fn playbook_arg<'a>(py: Python<'_>, playbook: &'a Bound<'_, PyAny>, owned: &'a mut Option<Playbook>) -> PyResult<&'a Playbook> {
+    if let Ok(b) = playbook.cast::<PyPlaybook>() {
+        return Ok(&b.get().inner);
+    }
+    if !(playbook.is_instance_of::<PyString>() || playbook.is_instance_of::<PyDict>() || playbook.cast::<PyMapping>().is_ok()) {
+        let reason = format!("expected a Playbook or a playbook document (dict or JSON text), got {}", type_name(playbook));
+        return Err(invalid_argument("playbook", reason)).py(py);
+    }
+    Ok(owned.insert(read_document::<Playbook>(py, playbook, "playbook")?))
+}
+
+/// A copy of the ledger (default: empty): the run does not hold a borrow of the caller's object
+/// while the GIL is released (a `close` from another thread meanwhile stays possible).
+fn state_arg(py: Python<'_>, state: Option<&Bound<'_, PyAny>>) -> PyResult<PlayState> {
+    match state.filter(|s| !s.is_none()) {
+        None => Ok(PlayState::new()),
+        Some(s) => match s.cast::<PyPlayState>() {
+            Ok(s) => Ok(s.try_borrow().map_err(|e| invalid_argument("state", e.to_string())).py(py)?.inner.clone()),
+            Err(_) => Err(invalid_argument("state", format!("expected a PlayState or None, got {}", type_name(s)))).py(py),
+        },
+    }
+}
+
+/// Names of the columns the starter playbook reads besides the built-in metrics
+/// (``health_band``, ``churn_probability``, ``tier``).
+#[pyfunction]
+pub fn starter_columns() -> Vec<&'static str> {
+    play::STARTER_COLUMNS.to_vec()
+}
+
+/// Replays ``playbook`` (a Playbook or its document) over ``dataset`` — at every date of
+/// ``config`` (a dry run config: ``{"from", "to", "step", "horizon"?, "churn"?}``) builds the
+/// frame as of that date with ``recipe`` (a frame recipe: ``snapshot``, ``flags``, ``scorecard``,
+/// ``tiers``, ``churn_model``), runs the playbook and carries the ledger forward from ``state``
+/// (default: empty). ``churn_model`` (a fitted ChurnModel) is put into the recipe, which must then
+/// have none. Returns the dry run (``{"runs", "state", "plays"}``: every run, the last ledger and,
+/// per play, how the accounts it acted on fared) and that ledger as a PlayState. Releases the
+/// GIL.
+#[pyfunction]
+#[pyo3(signature = (playbook, dataset, recipe, config, state = None, *, churn_model = None))]
+pub fn dry_run<'py>(
+    py: Python<'py>,
+    playbook: &Bound<'py, PyAny>,
+    dataset: PyRef<'_, PyDataset>,
+    recipe: &Bound<'py, PyAny>,
+    config: &Bound<'py, PyAny>,
+    state: Option<&Bound<'py, PyAny>>,
+    churn_model: Option<PyRef<'_, PyChurnModel>>,
+) -> PyResult<(Bound<'py, PyAny>, PyPlayState)> {
+    let mut owned = None;
+    let book = playbook_arg(py, playbook, &mut owned)?;
+    let mut recipe: FrameRecipe = read_document(py, recipe, "recipe")?;
+    if let Some(model) = churn_model {
+        if recipe.churn_model.is_some() {
+            return Err(invalid_argument("churn_model", "the recipe has a churn_model already")).py(py);
+        }
+        recipe.churn_model = Some(model.inner.clone());
+    }
+    let config: DryRunConfig = read_document(py, config, "config")?;
+    let state = state_arg(py, state)?;
+    let ds = &dataset.inner;
+    let result = detach(py, || play::dry_run(book, ds, &recipe, &config, &state))?;
+    Ok((to_py(py, &result)?, PyPlayState { inner: result.state }))
 }
 
 /// Adds the play classes and functions to the module.
@@ -210,5 +264,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlaybook>()?;
     m.add_class::<PyPlayState>()?;
     m.add_function(wrap_pyfunction!(run_playbook, m)?)?;
+    m.add_function(wrap_pyfunction!(starter_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(dry_run, m)?)?;
     Ok(())
 }

@@ -7,6 +7,7 @@ the ANCHOR regions of this file."""
 from __future__ import annotations
 
 import json
+from datetime import datetime as dt
 from datetime import timedelta
 from pathlib import Path
 
@@ -318,3 +319,135 @@ def test_bad_runs_are_coded(sim, snap):
         assert info.value.code == "invalid_argument", what
     with pytest.raises(TypeError):
         custfit.run_playbook(PLAYBOOK, sim.dataset)  # the frame is a Snapshot
+
+
+def test_the_starter_playbook():
+    # ANCHOR: starter
+    book = custfit.Playbook.starter()  # 25 plays: lifecycle, segment and event plays
+    print(book.play_ids[:3])
+    # ['check_in_call_high_value', 'feature_highlights_drip', 'onboarding_welcome']
+    print(custfit.starter_columns())  # what a frame needs besides the built-in metrics
+    # ['health_band', 'churn_probability', 'tier']
+    # ANCHOR_END: starter
+    assert len(book.play_ids) == 25 and len(set(book.play_ids)) == 25
+    assert book.name == "starter"
+    assert custfit.Playbook(book.to_json()) == book == custfit.Playbook.starter()
+    assert custfit.starter_columns() == ["health_band", "churn_probability", "tier"]
+
+
+FEATURES = ["active_days_30d", "usage_trend_30d", "days_to_renewal", "support_tickets_60d"]
+
+
+@pytest.fixture(scope="module")
+def history() -> custfit.Simulation:
+    return custfit.simulate(accounts=150, days=500, seed=3)
+
+
+def test_a_dry_run_of_the_starter_playbook(history):
+    sim = history
+    # ANCHOR: dry_run
+    first = sim.end - timedelta(weeks=7)  # weekly over the last 8 weeks
+    # A churn model fitted on what was known at the first run: the replay must not see the future.
+    training = custfit.build_training_set(sim.dataset, {"features": {"metrics": FEATURES}}, known_at=first)
+    model = custfit.ChurnModel.fit(training)
+    recipe = {  # how each run's frame is built from the data as of its date
+        "version": 1,
+        "scorecard": custfit.Scorecard.starter().to_dict(),  # adds health_score, health_band
+        "tiers": {"version": 1},  # Pareto tiers by MRR: adds tier
+    }
+    config = {
+        "from": first.isoformat(),
+        "to": sim.end.isoformat(),
+        "step": {"amount": 7, "unit": "days"},
+        "horizon": {"amount": 30, "unit": "days"},  # how long after an action its outcome is measured
+    }
+    dry, state = custfit.dry_run(custfit.Playbook.starter(), sim.dataset, recipe, config, churn_model=model)
+    for play in dry["plays"]:
+        if play["fired"]:
+            print(play["play"], play["fired"], play["observed"], play["churn_rate"])
+    # onboarding_welcome 4 2 0.0
+    # …
+    # sudden_usage_decline 17 13 0.23076923076923078
+    # ANCHOR_END: dry_run
+    runs = dry["runs"]
+    assert len(runs) == 8
+    as_of = [dt.fromisoformat(r["as_of"].replace("Z", "+00:00")) for r in runs]
+    assert as_of == [first + timedelta(weeks=k) for k in range(8)]
+    starter = custfit.Playbook.starter()
+    assert [p["play"] for p in dry["plays"]] == starter.play_ids
+    fired = [a for r in runs for a in r["fired"]]
+    assert fired and sum(p["fired"] for p in dry["plays"]) == len(fired)
+    for p in dry["plays"]:
+        mine = [a for a in fired if a["play"] == p["play"]]
+        assert p["fired"] == len(mine) and p["accounts"] == len({a["account_id"] for a in mine})
+        assert 0 <= p["churned"] <= p["observed"] <= p["fired"]
+        assert p["churn_rate"] == (p["churned"] / p["observed"] if p["observed"] else None)
+    assert any(p["observed"] for p in dry["plays"])
+    assert state.last_run == as_of[-1] and state.to_dict() == dry["state"]
+    assert len(state.actions()) == len(fired)
+
+    # The same as running the engine step by step on frames built by hand.
+    card = custfit.Scorecard.starter()
+    steps, ledger = [], custfit.PlayState()
+    for t in as_of:
+        frame = custfit.health_snapshot(sim.dataset, t)
+        frame = frame.with_columns(custfit.pareto_tiers(frame), "tier")
+        frame = frame.with_columns(card.score(frame), "health")
+        frame = frame.with_columns(model.forecast(sim.dataset, t, 1), "churn")
+        run, ledger = custfit.run_playbook(starter, frame, ledger)
+        steps.append(run)
+    assert steps == runs
+    assert ledger == state
+
+    # The model may be given inside the recipe too; a state carries on from an earlier run.
+    inside = {**recipe, "churn_model": json.loads(model.to_json())}
+    assert custfit.dry_run(starter, sim.dataset, json.dumps(inside), config)[0] == dry
+    later = {**config, "from": sim.end.isoformat()}
+    again, _ = custfit.dry_run(starter, sim.dataset, inside, later, state)
+    assert again["runs"][0]["fired"] == [] and len(again["runs"]) == 1
+
+
+def test_bad_dry_runs_are_coded(history):
+    sim = history
+    recipe = {"version": 1, "tiers": {"version": 1}}
+    top = {"type": "condition", "when": "tier == 'tier_1'"}
+    play = {"id": "top", "trigger": top, "firing": {"type": "edge"}, "tactic": {"kind": "call"}}
+    book = {"version": 1, "name": "tiers", "plays": [play]}
+    week = {"amount": 7, "unit": "days"}
+    start = sim.end - timedelta(weeks=2)
+    config = {"from": start.isoformat(), "to": sim.end.isoformat(), "step": week}
+    dry, _ = custfit.dry_run(book, sim.dataset, recipe, config)
+    assert len(dry["runs"]) == 3 and dry["runs"][0]["fired"]
+
+    after_end = {**config, "to": (sim.end + timedelta(days=30)).isoformat()}
+    cases = [
+        (book, recipe, after_end, "invalid_config"),  # the data has not reached it
+        (book, recipe, {**config, "to": (start - timedelta(days=1)).isoformat()}, "invalid_config"),
+        (book, recipe, {**config, "step": {"amount": 0, "unit": "days"}}, "invalid_config"),
+        (book, recipe, {**config, "bogus": 1}, "parse_error"),
+        (book, {**recipe, "tiers": {"version": 1, "cuts": {"type": "nope"}}}, config, "parse_error"),
+        (book, {**recipe, "bogus": True}, config, "parse_error"),
+        (book, "{", config, "parse_error"),
+        (book, {**recipe, "tiers": {"version": 1, "cuts": {"type": "customer_share", "marks": [2.0]}}}, config, "invalid_config"),
+        (book, {**recipe, "version": 2}, config, "unsupported_version"),
+        (book, {"version": 1}, config, "unknown_name"),  # no tier column without tiers
+        ({**book, "bogus": 1}, recipe, config, "parse_error"),
+    ]
+    for playbook, r, c, code in cases:
+        with pytest.raises(custfit.CustfitError) as info:
+            custfit.dry_run(playbook, sim.dataset, r, c)
+        assert info.value.code == code, (r, c)
+
+    training = custfit.build_training_set(sim.dataset, {"features": {"metrics": FEATURES}}, known_at=start)
+    model = custfit.ChurnModel.fit(training)
+    twice = {**recipe, "churn_model": json.loads(model.to_json())}
+    with pytest.raises(custfit.InvalidInputError) as info:
+        custfit.dry_run(book, sim.dataset, twice, config, churn_model=model)
+    assert info.value.code == "invalid_argument"
+    with pytest.raises(custfit.InvalidInputError) as info:
+        custfit.dry_run(book, sim.dataset, recipe, config, {"version": 1})
+    assert info.value.code == "invalid_argument"
+    with pytest.raises(TypeError):
+        custfit.dry_run(book, sim.dataset, recipe, config, churn_model=json.loads(model.to_json()))
+    with pytest.raises(TypeError):
+        custfit.dry_run(book, sim.dataset.snapshot(sim.end), recipe, config)

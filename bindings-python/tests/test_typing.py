@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -400,12 +401,65 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     add("PlayState.to_dict", state.to_dict(), T.PlayStateDocument)
     add("PlayState.actions", state.actions(), list[T.Action])
     add("PlayState.open_actions", state.open_actions(), list[T.Action])
+
+    # a dry run of the starter playbook: every frame column it reads, outcomes observed
+    start = end - dt.timedelta(weeks=8)
+    metrics = ["active_days_30d", "usage_trend_30d", "days_to_renewal"]
+    model = custfit.ChurnModel.fit(custfit.build_training_set(ds, {"features": {"metrics": metrics}}, known_at=start))
+    recipe = {"version": 1, "scorecard": custfit.Scorecard.starter().to_dict(), "tiers": {"version": 1}}
+    week = {"amount": 7, "unit": "days"}
+    config = {"from": start.isoformat(), "to": end.isoformat(), "step": week, "horizon": {"amount": 14, "unit": "days"}}
+    dry, _ = custfit.dry_run(custfit.Playbook.starter(), ds, recipe, config, churn_model=model)
+    assert any(p["observed"] for p in dry["plays"]) and any(p["fired"] == 0 for p in dry["plays"])
+    add("dry_run", dry, T.DryRun)
     return out
 
 
 @pytest.fixture(scope="module")
 def checked(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     return results(sim)
+
+
+def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
+    """Documents the API only reads (no function returns them), each read by the API here, with
+    their declared types: the parts of a frame recipe (a snapshot config with every kind of
+    metric, a fitted churn model as saved now and before 0.2) and a dry run config."""
+    ds, end = sim.dataset, sim.end
+    week: T.Window = {"amount": 7, "unit": "days"}
+    sso: T.PropertyFilter = {"property": "feature", "in": ["sso"]}
+    snapshot: T.SnapshotConfigDocument = {
+        "version": 1,
+        "metrics": [
+            {"type": "count", "name": "sso_uses", "window": week, "event": "feature_used", "filter": sso},
+            {"type": "count", "name": "any_events_7d", "window": week},
+            {"type": "sum", "name": "sso_sum", "property": "seats", "window": week, "event": "feature_used", "filter": sso},
+            {"type": "sum", "name": "seats_sum", "property": "seats", "window": week},
+            {"type": "distinct_users", "name": "any_users_7d", "window": week},
+            {"type": "distinct_users", "name": "sso_users", "window": week, "event": "feature_used", "filter": sso},
+            {"type": "ratio", "name": "sso_share", "numerator": "sso_uses", "denominator": "any_events_7d"},
+        ],
+        "activity": {
+            "non_activity_events": ["support_ticket", "survey_response", "invoice_paid", "touch"],
+            "pricing_pages": ["pricing"],
+            "high_severity": ["high"],
+            "high_severity_at_least": 3.0,
+        },
+    }
+    start = end - dt.timedelta(weeks=6)
+    model = custfit.ChurnModel.fit(custfit.build_training_set(ds, {"features": {"metrics": ["active_days_30d"]}}, known_at=start))
+    saved = json.loads(model.to_json())
+    old = {k: v for k, v in saved.items() if k not in ("checksum", "library_version")}  # a file from before 0.2
+    assert custfit.ChurnModel.from_json(json.dumps(old)).to_json() == model.to_json()
+    config = {"from": start.isoformat(), "to": end.isoformat(), "step": week, "horizon": week}
+    recipe = {"version": 1, "snapshot": snapshot, "churn_model": saved}
+    trigger = {"type": "condition", "when": "sso_share > 0.5 && churn_probability > 0"}
+    play = {"id": "sso", "trigger": trigger, "firing": {"type": "edge"}, "tactic": {"kind": "email"}}
+    book = {"version": 1, "name": "sso", "plays": [play]}
+    dry, _ = custfit.dry_run(book, ds, recipe, config)
+    assert len(dry["runs"]) == 7
+    out = [(snapshot, T.SnapshotConfigDocument), (saved, T.ChurnModelDocument), (old, T.ChurnModelDocument)]
+    assert not [m for value, tp in out for m in mismatches(value, tp)]
+    return out
 
 
 def typed_functions() -> set[str]:
@@ -442,7 +496,7 @@ def test_result_shape(checked, name):
         assert value, f"{name} returned an empty list: nothing was checked"
 
 
-def test_every_optional_key_is_met(checked):
+def test_every_optional_key_is_met(checked, sim):
     """Each NotRequired key is both present and absent somewhere in the checked results."""
     seen: dict[tuple[str, str], set[bool]] = {}
 
@@ -461,7 +515,7 @@ def test_every_optional_key_is_met(checked):
             for v in value[:LIST_CAP]:
                 walk(v, get_args(tp)[0])
 
-    for value, tp in checked.values():
+    for value, tp in [*checked.values(), *documents(sim)]:
         walk(value, tp)
     optional = {(t.__name__, k) for t in vars(T).values() if is_typeddict(t) for k in t.__optional_keys__}
     assert optional and {k for k, v in seen.items() if v == {True, False}} == optional, seen

@@ -44,6 +44,7 @@ from ._native import (
     churn_dates,
     default_bands,
     detect_flags,
+    dry_run,
     error_codes,
     evaluate_churn,
     fit_clusters,
@@ -66,6 +67,7 @@ from ._native import (
     segment_rules,
     simulate,
     snapshot_from_json,
+    starter_columns,
     to_arrow,
     wilson_interval,
 )
@@ -127,4 +129,6 @@ __all__ = [
     "Playbook",
     "PlayState",
     "run_playbook",
+    "starter_columns",
+    "dry_run",
 ]

@@ -24,9 +24,12 @@ from custfit.types import (
     CoefficientReport,
     DailyActivity,
     DataTypeName,
+    DryRun,
+    DryRunConfig,
     Evaluation,
     EventRow,
     Explanation,
+    FrameRecipe,
     GoalProgress,
     HistoryPoint,
     InactivityWindowChoice,
@@ -615,6 +618,10 @@ class Playbook:
 
     def __new__(cls, document: Document) -> Self:
         """A playbook from its document (dict or JSON text)."""
+    @staticmethod
+    def starter() -> Playbook:
+        """The starter playbook shipped with custfit (25 plays); it reads the built-in metrics and
+        ``starter_columns()``."""
     @property
     def name(self) -> str:
         """The playbook's name (recorded in the state of its runs)."""
@@ -665,6 +672,22 @@ def run_playbook(playbook: Playbook | Document, frame: Snapshot, state: PlayStat
     """Runs ``playbook`` over ``frame`` (a snapshot plus any added columns) as of its instant,
     carrying ``state`` (default: empty) forward: the run and the next ledger (``state`` is not
     changed). Releases the GIL."""
+
+def starter_columns() -> list[str]:
+    """Names of the columns the starter playbook reads besides the built-in metrics."""
+
+def dry_run(
+    playbook: Playbook | Document,
+    dataset: Dataset,
+    recipe: FrameRecipe | Document,
+    config: DryRunConfig | Document,
+    state: PlayState | None = None,
+    *,
+    churn_model: ChurnModel | None = None,
+) -> tuple[DryRun, PlayState]:
+    """Replays ``playbook`` over ``dataset`` at ``config``'s dates with frames built by ``recipe``
+    (``churn_model`` is put into it), carrying ``state`` (default: empty) forward: the dry run
+    (``runs``, ``state``, ``plays``) and its last ledger as a PlayState. Releases the GIL."""
 
 __all__ = [
     "__version__",
@@ -723,4 +746,6 @@ __all__ = [
     "Playbook",
     "PlayState",
     "run_playbook",
+    "starter_columns",
+    "dry_run",
 ]

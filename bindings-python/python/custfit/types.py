@@ -29,6 +29,7 @@ __all__ = [
     "AccountTruth",
     "Action",
     "ActionStatus",
+    "ActivityRules",
     "AllPeerGroup",
     "AppliedOverride",
     "AttributeValue",
@@ -40,13 +41,18 @@ __all__ = [
     "BinsPeerGroup",
     "Book",
     "BoolPreviousValues",
+    "BoostedTrees",
+    "BoostedTreesFittedModel",
     "BurstFlag",
+    "BurstRule",
     "Cadence",
     "CalibrationBin",
     "CapacityPlan",
     "Celebration",
     "CelebrationKind",
     "ChurnBacktest",
+    "ChurnFeatures",
+    "ChurnModelDocument",
     "ClusterModel",
     "ClusterProfile",
     "Clustering",
@@ -54,22 +60,36 @@ __all__ = [
     "ColumnPeerGroup",
     "ConditionTrigger",
     "ConfusionFlag",
+    "ConfusionRule",
+    "CountMetricDef",
+    "CustomerShareTierCuts",
     "DailyActivity",
     "DataTypeName",
     "DateOutcome",
     "DefaultMissingPolicy",
     "Direction",
+    "DistinctUsersMetricDef",
     "Driver",
+    "DryRun",
+    "DryRunConfig",
     "EdgeFiring",
     "Evaluation",
     "EventRow",
     "Explanation",
+    "FeatureGroup",
+    "FeatureOutput",
+    "FeatureTransform",
     "Firing",
+    "FittedModel",
+    "FlagConfig",
     "FlagName",
     "FloatPreviousValues",
+    "FrameRecipe",
     "GoalProgress",
+    "GroupOutput",
     "HistoryPoint",
     "InactivityFlag",
+    "InactivityRule",
     "InactivityWindowChoice",
     "IngestReport",
     "IntPreviousValues",
@@ -81,17 +101,21 @@ __all__ = [
     "Limits",
     "LoadReport",
     "LogisticFit",
+    "LogisticFittedModel",
     "MeasureChange",
     "MeasureDocument",
     "MeasureGroup",
     "MeasureScore",
     "MemoryUsage",
+    "MetricDef",
     "MetricInfo",
     "MissingPolicy",
     "Money",
     "MrrChurn",
+    "Output",
     "OverrideDocument",
     "ParetoChart",
+    "ParetoConfig",
     "ParetoTiers",
     "PeerGroup",
     "PenaltyDocument",
@@ -99,16 +123,23 @@ __all__ = [
     "PeriodResult",
     "PersonalBest",
     "Play",
+    "PlayOutcome",
     "PlayRun",
     "PlayStateDocument",
     "PlaybookDocument",
+    "PreprocessConfig",
+    "Preprocessor",
     "PreviousValues",
     "PricingFlag",
+    "PricingRule",
+    "PropertyFilter",
     "PropertyValue",
     "QuantileBuckets",
     "RampScoring",
+    "RatioMetricDef",
     "RejectedRow",
     "RenormalizeMissingPolicy",
+    "RevenueShareTierCuts",
     "RfmScores",
     "RiskEntry",
     "Role",
@@ -125,18 +156,24 @@ __all__ = [
     "SimulationConfig",
     "Skip",
     "SkipReason",
+    "SnapshotConfigDocument",
     "StrPreviousValues",
+    "SubscriptionChurn",
     "SubscriptionRow",
     "SubscriptionStatus",
+    "SumMetricDef",
     "Suppression",
     "Tactic",
     "Tier",
     "TierCapacity",
+    "TierCuts",
     "TierSummary",
     "TiersScoring",
     "TimeUnit",
     "TimestampPreviousValues",
+    "TrainingSummary",
     "TransitionMatrix",
+    "Tree",
     "Trigger",
     "UserRow",
     "Value",
@@ -2038,3 +2075,568 @@ class PlayRun(TypedDict):
 
     skipped: list[Skip]
     """Eligible accounts without a new action, each with a reason."""
+
+
+PropertyFilter = TypedDict(
+    "PropertyFilter",
+    {
+        "property": str,
+        "in": list[PropertyValue],
+    },
+)
+"""Keeps only events whose property `property` equals one of `in`.
+
+``property``: Property key, e.g. `feature`.
+
+``in``: Accepted values (any of them).
+"""
+
+
+class CountMetricDef(TypedDict):
+    """Number of matching events in the window."""
+
+    type: Literal["count"]
+
+    name: str
+    """Column name."""
+
+    window: Window
+    """Trailing window."""
+
+    event: NotRequired[Optional[str]]
+    """Event name to match; any event when absent."""
+
+    filter: NotRequired[Optional[PropertyFilter]]
+    """Optional property filter."""
+
+
+class SumMetricDef(TypedDict):
+    """Sum of a numeric property over matching events in the window (0 when none)."""
+
+    type: Literal["sum"]
+
+    name: str
+    """Column name."""
+
+    property: str
+    """The numeric property to add up; events without it (or with text) are skipped."""
+
+    window: Window
+    """Trailing window."""
+
+    event: NotRequired[Optional[str]]
+    """Event name to match; any event when absent."""
+
+    filter: NotRequired[Optional[PropertyFilter]]
+    """Optional property filter."""
+
+
+class DistinctUsersMetricDef(TypedDict):
+    """Distinct users among matching events in the window."""
+
+    type: Literal["distinct_users"]
+
+    name: str
+    """Column name."""
+
+    window: Window
+    """Trailing window."""
+
+    event: NotRequired[Optional[str]]
+    """Event name to match; any event when absent."""
+
+    filter: NotRequired[Optional[PropertyFilter]]
+    """Optional property filter."""
+
+
+class RatioMetricDef(TypedDict):
+    """`numerator / denominator` of two numeric columns (missing when the denominator is 0 or
+    either side is missing). Each side is a built-in metric, `seats`, a metric defined
+    before it, or a number attribute of the accounts (checked when the snapshot is computed,
+    since a config does not know the dataset's attributes).
+    """
+
+    type: Literal["ratio"]
+
+    name: str
+    """Column name."""
+
+    numerator: str
+    """Numerator column."""
+
+    denominator: str
+    """Denominator column."""
+
+
+MetricDef = Union[CountMetricDef, SumMetricDef, DistinctUsersMetricDef, RatioMetricDef]
+"""A user-defined metric."""
+
+
+class ActivityRules(TypedDict):
+    """Which events count as what for the built-in metrics."""
+
+    non_activity_events: list[str]
+    """Event names that are not product usage (they do not make an account or user active)."""
+
+    pricing_pages: list[str]
+    """`page` values of `page_view` events that count as pricing / billing interest."""
+
+    high_severity: list[str]
+    """`severity` text values of `support_ticket` events that count as high severity."""
+
+    high_severity_at_least: float
+    """Numeric `severity` at or above this counts as high severity."""
+
+
+class SnapshotConfigDocument(TypedDict):
+    """Configuration of a snapshot: activity rules and user-defined metrics."""
+
+    version: int
+    """Document version (currently 1)."""
+
+    metrics: list[MetricDef]
+    """User-defined metrics, computed after the built-ins in this order."""
+
+    activity: ActivityRules
+    """Rules for the built-in metrics."""
+
+
+class BurstRule(TypedDict):
+    """Extraction-burst rule."""
+
+    recent: Window
+    """Days searched for a burst."""
+
+    baseline: Window
+    """Days before `recent` forming the baseline."""
+
+    min_z: float
+    """Minimum robust z-score."""
+
+    min_events: int
+    """Minimum events on the burst day."""
+
+    min_ratio: float
+    """Minimum multiple of the baseline's 90th percentile day."""
+
+
+class ConfusionRule(TypedDict):
+    """Confusion rule."""
+
+    window: Window
+    """Window judged."""
+
+    min_events_per_user_day: float
+    """Minimum product events per active user-day."""
+
+    max_features: int
+    """Maximum distinct features used."""
+
+    min_user_days: int
+    """Minimum active user-days."""
+
+
+class PricingRule(TypedDict):
+    """Pricing-interest rule."""
+
+    window: Window
+    """Window judged."""
+
+    min_views: int
+    """Minimum pricing / billing page views."""
+
+
+class InactivityRule(TypedDict):
+    """Cadence-aware inactivity rule."""
+
+    history: Window
+    """History from which the usual gap is learned."""
+
+    quantile: float
+    """Quantile (0–1) of the gaps taken as the usual gap."""
+
+    gap_multiple: float
+    """Flag when days since last activity exceed this multiple of the usual gap."""
+
+    min_days: int
+    """And at least this many days."""
+
+    min_gaps: int
+    """Gaps needed before an account is judged."""
+
+
+class FlagConfig(TypedDict):
+    """Settings of the edge-case flags."""
+
+    version: int
+    """Document version (1)."""
+
+    burst: BurstRule
+    """Extraction bursts."""
+
+    confusion: ConfusionRule
+    """Confusion."""
+
+    pricing: PricingRule
+    """Pricing / billing interest."""
+
+    inactivity: InactivityRule
+    """Cadence-aware inactivity."""
+
+    activity: ActivityRules
+    """Which events are product activity and which pages are pricing pages."""
+
+
+class CustomerShareTierCuts(TypedDict):
+    """Cut at the first customer where the cumulative customer share reaches `mark`, i.e. after
+    `ceil(mark × n)` customers (e.g. `[0.1, 0.3]`: top 10%, next 20%, rest; with 2,784
+    accounts the first tier holds 279, 10.02%).
+    """
+
+    type: Literal["customer_share"]
+
+    marks: list[float]
+    """Cumulative customer shares."""
+
+
+class RevenueShareTierCuts(TypedDict):
+    """Cut at the first customer where the cumulative revenue share reaches `mark`
+    (e.g. `[0.45, 0.75]`).
+    """
+
+    type: Literal["revenue_share"]
+
+    marks: list[float]
+    """Cumulative revenue shares."""
+
+
+TierCuts = Union[CustomerShareTierCuts, RevenueShareTierCuts]
+"""Where the tiers are cut. Marks are cumulative shares in (0, 1), strictly increasing; `n`
+marks make `n + 1` tiers.
+"""
+
+
+class ParetoConfig(TypedDict):
+    """Configuration of `ParetoTiers`."""
+
+    version: int
+    """Document version (1)."""
+
+    metric: str
+    """The revenue column (default `mrr`); missing values count as 0, negative values are an error."""
+
+    cuts: TierCuts
+    """Where to cut (default: customer shares 10% and 30%)."""
+
+    names: list[str]
+    """Tier names, best first (default `tier_1`, `tier_2`, …); one more than there are marks."""
+
+
+class ChurnFeatures(TypedDict):
+    """Which metrics feed a churn model, and how user-defined ones are computed. Saved with a model
+    so that forecasting computes exactly the training features.
+    """
+
+    metrics: list[str]
+    """Metric names: built-in, user-defined (in `snapshot.metrics`) or numeric account attributes."""
+
+    snapshot: SnapshotConfigDocument
+    """Snapshot configuration (activity rules and user-defined metrics)."""
+
+
+class PreprocessConfig(TypedDict):
+    """How to preprocess features."""
+
+    skew_threshold: Optional[float]
+    """Apply `sign(x)·log1p(|x|)` to features whose sample skewness exceeds this; `None` never."""
+
+    standardize: bool
+    """Standardise to mean 0, standard deviation 1 (needed for "impact per standard deviation")."""
+
+    correlation_threshold: Optional[float]
+    """Group features whose absolute correlation reaches this; `None` never."""
+
+
+class FeatureTransform(TypedDict):
+    """The fitted transform of one input feature."""
+
+    name: str
+    """Input feature name."""
+
+    fill: float
+    """Value used for missing inputs (training median)."""
+
+    log: bool
+    """Whether the signed `log1p` applies."""
+
+    mean: float
+    """Subtracted after the log step."""
+
+    scale: float
+    """Divides after centring (1 when not standardising)."""
+
+
+class FeatureGroup(TypedDict):
+    """A group of correlated features replaced by their (signed) average."""
+
+    name: str
+    """Output name: members joined by `+` (members entering negatively are prefixed `-`)."""
+
+    members: list[int]
+    """Input positions of the members."""
+
+    signs: list[float]
+    """+1 or -1 per member (sign of its correlation with the first member)."""
+
+    mean: float
+    """Mean of the average on the training data."""
+
+    scale: float
+    """Standard deviation of the average on the training data (1 when not standardising)."""
+
+
+class FeatureOutput(TypedDict):
+    """A single transformed input."""
+
+    type: Literal["feature"]
+
+    input: int
+    """Input position."""
+
+
+class GroupOutput(TypedDict):
+    """A group."""
+
+    type: Literal["group"]
+
+    group: int
+    """Position in `groups`."""
+
+
+Output = Union[FeatureOutput, GroupOutput]
+"""One output column of a `Preprocessor`."""
+
+
+class Preprocessor(TypedDict):
+    """Fitted preprocessing."""
+
+    config: PreprocessConfig
+    """The config it was fitted with."""
+
+    transforms: list[FeatureTransform]
+    """One transform per input feature."""
+
+    groups: list[FeatureGroup]
+    """Groups of correlated inputs."""
+
+    outputs: list[Output]
+    """Output columns: for each, the input positions it draws on (one for a plain feature)."""
+
+
+class LogisticFittedModel(TypedDict):
+    """Logistic regression."""
+
+    type: Literal["logistic"]
+
+    model: LogisticFit
+    """The fit."""
+
+
+class Tree(TypedDict):
+    """One tree, as parallel arrays (node 0 is the root; `feature < 0` marks a leaf)."""
+
+    feature: list[int]
+    """Split feature per node, -1 for leaves."""
+
+    threshold: list[float]
+    """Rows with `x[feature] <= threshold` go left."""
+
+    left: list[int]
+    """Left child per node."""
+
+    right: list[int]
+    """Right child per node."""
+
+    value: list[float]
+    """Node value (log-odds, shrunk): the leaf output, or the value the node would have as a leaf."""
+
+
+class BoostedTrees(TypedDict):
+    """A fitted boosted-trees model."""
+
+    features: int
+    """Number of input columns."""
+
+    base_score: float
+    """Initial log-odds (training churn rate)."""
+
+    trees: list[Tree]
+    """The trees."""
+
+
+class BoostedTreesFittedModel(TypedDict):
+    """Boosted trees."""
+
+    type: Literal["boosted_trees"]
+
+    model: BoostedTrees
+    """The fit."""
+
+
+FittedModel = Union[LogisticFittedModel, BoostedTreesFittedModel]
+"""A fitted model."""
+
+
+class TrainingSummary(TypedDict):
+    """What a model was trained on."""
+
+    observations: int
+    """Observations (account × date) trained on. (Read also as `rows`, its name before 0.2.)"""
+
+    churned: int
+    """Of which churned. (Read also as `positives`.)"""
+
+    lead: Window
+    """Label lead time."""
+
+    horizon: Window
+    """Label horizon."""
+
+    first_observation: Optional[str]
+    """First observation date."""
+
+    last_observation: Optional[str]
+    """Last observation date."""
+
+
+class ChurnModelDocument(TypedDict):
+    """A fitted churn pipeline: feature definitions, preprocessing and model, saved as one JSON file."""
+
+    version: int
+    """Document version (`CHURN_MODEL_VERSION`)."""
+
+    features: ChurnFeatures
+    """How features are computed from a dataset."""
+
+    preprocessor: Preprocessor
+    """Fitted preprocessing."""
+
+    model: FittedModel
+    """Fitted model."""
+
+    training: TrainingSummary
+    """What it was trained on."""
+
+    checksum: NotRequired[Optional[str]]
+    """`fnv1a64:` and 16 hex digits: the FNV-1a hash of the compact JSON of every other field
+    (absent in files written before 0.2). Written by `ChurnModel::to_json` and
+    `ChurnModel::save`; a file whose content no longer matches it is refused on load. It
+    catches corruption and hand edits, not a forger (it is not a signature): a model without
+    a checksum is still read, and every field is checked either way.
+    """
+
+    library_version: NotRequired[Optional[str]]
+    """The custfit version that wrote the file (absent in files written before 0.2)."""
+
+
+class FrameRecipe(TypedDict):
+    """How the frame of a run is built from a dataset as of an instant: the snapshot (with the
+    health flags when a scorecard is given), then the Pareto tier as `tier`, the health score as
+    `health_score` / `health_band`, and a churn forecast as `churn_probability`, `churn_rank`, … —
+    the columns the starter playbook reads. A churn model in a recipe must have been fitted on
+    data before the dry run's first date, or the replay sees the future through it.
+    """
+
+    version: int
+    """Document version (`DRY_RUN_VERSION`)."""
+
+    snapshot: SnapshotConfigDocument
+    """Metrics of the snapshot."""
+
+    flags: FlagConfig
+    """Health flags (used with a scorecard)."""
+
+    scorecard: Optional[ScorecardDocument]
+    """A health scorecard: adds `health_score` and `health_band`."""
+
+    tiers: Optional[ParetoConfig]
+    """Pareto tiers: adds `tier`."""
+
+    churn_model: Optional[ChurnModelDocument]
+    """A fitted churn model: adds `churn_probability`, `churn_rank`, `churn_top_driver`,
+    `churn_opportunity_at`.
+    """
+
+
+class SubscriptionChurn(TypedDict):
+    """Subscription churn: coverage ended and was not renewed within `gap_tolerance`."""
+
+    gap_tolerance: Window
+    """Longest gap between contracts that still counts as a renewal."""
+
+
+DryRunConfig = TypedDict(
+    "DryRunConfig",
+    {
+        "version": int,
+        "from": str,
+        "to": str,
+        "step": Window,
+        "horizon": Window,
+        "churn": SubscriptionChurn,
+    },
+)
+"""The dates and outcome horizon of a dry run.
+
+``version``: Document version (`DRY_RUN_VERSION`).
+
+``from``: First run.
+
+``to``: Last run (runs at `from`, `from + step`, … up to it).
+
+``step``: Between runs (`{"amount": 7, "unit": "days"}` for weekly).
+
+``horizon``: How long after firing an account's outcome is measured (default 90 days).
+
+``churn``: The churn definition of the outcome.
+"""
+
+
+class PlayOutcome(TypedDict):
+    """How the accounts a play acted on fared afterwards."""
+
+    play: str
+    """The play."""
+
+    fired: int
+    """Actions it fired."""
+
+    accounts: int
+    """Distinct accounts it fired for."""
+
+    observed: int
+    """Actions whose horizon the data covers (the rest are too recent to judge)."""
+
+    churned: int
+    """Of the observed, accounts that churned within the horizon after the action."""
+
+    churn_rate: Optional[float]
+    """`churned / observed` (missing when nothing is observed)."""
+
+    mean_active_days_change: Optional[float]
+    """Mean change of `active_days_30d` from the firing to the end of the horizon, over
+    observed actions with both values.
+    """
+
+
+class DryRun(TypedDict):
+    """What a dry run found."""
+
+    runs: list[PlayRun]
+    """Each run, in date order (the same as running the engine step by step)."""
+
+    state: PlayStateDocument
+    """The state after the last run."""
+
+    plays: list[PlayOutcome]
+    """Per play (playbook order), how the accounts it acted on fared."""

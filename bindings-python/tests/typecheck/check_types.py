@@ -24,6 +24,7 @@ from custfit.types import (
     Clustering,
     CoefficientReport,
     DailyActivity,
+    DryRun,
     Evaluation,
     EventRow,
     Explanation,
@@ -41,6 +42,7 @@ from custfit.types import (
     MrrChurn,
     ParetoTiers,
     PlaybookDocument,
+    PlayOutcome,
     PlayRun,
     PlayStateDocument,
     QuantileBuckets,
@@ -191,6 +193,18 @@ def plays(snap: custfit.Snapshot) -> None:
     print(document, result, reasons, ledger, last, custfit.PlayState.from_json(state.to_json()) == state)
 
 
+def dry_run(sim: custfit.Simulation) -> None:
+    book = custfit.Playbook.starter()
+    columns: list[str] = custfit.starter_columns()
+    config = {"from": sim.end - timedelta(days=14), "to": sim.end, "step": {"amount": 7, "unit": "days"}}
+    dry, state = custfit.dry_run(book, sim.dataset, {"version": 1, "tiers": {"version": 1}}, config)
+    result: DryRun = dry
+    outcomes: list[PlayOutcome] = dry["plays"]
+    rate: float | None = outcomes[0]["churn_rate"]
+    ledger: custfit.PlayState = state
+    print(columns, result, rate, ledger.last_run)
+
+
 def main() -> None:
     sim = custfit.simulate(accounts=50, days=120, seed=1)
     data(sim)
@@ -199,3 +213,4 @@ def main() -> None:
     health(sim)
     goals(sim)
     plays(sim.dataset.snapshot(sim.end))
+    dry_run(sim)

@@ -24,6 +24,24 @@ pub fn render(defs: &[Def]) -> String {
     for d in defs {
         body.push_str("\n\n");
         match &d.kind {
+            // A key that is not a Python identifier (PropertyFilter's `in`) needs the functional
+            // form, which has no per-field docstrings: the field docs go into the class's.
+            Kind::Object(fields) if fields.iter().any(|f| !is_identifier(&f.name)) => {
+                let items: Vec<String> = fields
+                    .iter()
+                    .map(|f| {
+                        let t = ty(&f.ty);
+                        let t = if f.required { t } else { format!("NotRequired[{t}]") };
+                        format!("        {:?}: {t},\n", f.name)
+                    })
+                    .collect();
+                body.push_str(&format!("{0} = TypedDict(\n    \"{0}\",\n    {{\n{1}    }},\n)\n", d.name, items.concat()));
+                let mut doc = d.doc.clone().unwrap_or_else(|| d.name.clone());
+                for f in fields.iter().filter(|f| f.doc.is_some()) {
+                    doc.push_str(&format!("\n\n``{}``: {}", f.name, f.doc.as_deref().unwrap_or_default()));
+                }
+                body.push_str(&docstring(&doc, ""));
+            }
             Kind::Object(fields) => {
                 body.push_str(&format!("class {}(TypedDict):\n", d.name));
                 body.push_str(&docstring(d.doc.as_deref().unwrap_or(&d.name), "    "));

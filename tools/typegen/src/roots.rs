@@ -69,6 +69,10 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
         play::Playbook,
         play::PlayState,
         play::PlayRun,
+        play::FrameRecipe,
+        play::DryRunConfig,
+        play::PlayOutcome,
+        play::DryRun,
     );
     names
 }
@@ -77,7 +81,14 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
 /// also export under the Rust name (a `Playbook` class whose `to_dict()` is a
 /// `PlaybookDocument`), as `ScorecardDocument` is named by a `schemars(rename)` in the core.
 /// A name the schemas no longer hold (the core took the rename over) is left alone.
-pub const RENAMES: &[(&str, &str)] = &[("Playbook", "PlaybookDocument"), ("PlayState", "PlayStateDocument")];
+/// `SnapshotConfig` is renamed because Node declares its own `SnapshotConfig` interface (the
+/// options object `snapshot` reads, with doc comments per metric kind).
+pub const RENAMES: &[(&str, &str)] = &[
+    ("Playbook", "PlaybookDocument"),
+    ("PlayState", "PlayStateDocument"),
+    ("ChurnModel", "ChurnModelDocument"),
+    ("SnapshotConfig", "SnapshotConfigDocument"),
+];
 
 /// Applies [`RENAMES`] to the definitions, every `$ref` to them, and the root names.
 pub fn rename(defs: &mut Map<String, Value>, roots: &mut [String]) {
