@@ -1462,6 +1462,436 @@ export interface PlayRun {
   skipped: Array<Skip>
 }
 
+/** Keeps only events whose property `property` equals one of `in`. */
+export interface PropertyFilter {
+  /** Property key, e.g. `feature`. */
+  property: string
+  /** Accepted values (any of them). */
+  in: Array<PropertyValue>
+}
+
+/** Number of matching events in the window. */
+export interface CountMetricDef {
+  type: 'count'
+  /** Column name. */
+  name: string
+  /** Trailing window. */
+  window: Window
+  /** Event name to match; any event when absent. */
+  event?: string | null
+  /** Optional property filter. */
+  filter?: PropertyFilter | null
+}
+
+/** Sum of a numeric property over matching events in the window (0 when none). */
+export interface SumMetricDef {
+  type: 'sum'
+  /** Column name. */
+  name: string
+  /** The numeric property to add up; events without it (or with text) are skipped. */
+  property: string
+  /** Trailing window. */
+  window: Window
+  /** Event name to match; any event when absent. */
+  event?: string | null
+  /** Optional property filter. */
+  filter?: PropertyFilter | null
+}
+
+/** Distinct users among matching events in the window. */
+export interface DistinctUsersMetricDef {
+  type: 'distinct_users'
+  /** Column name. */
+  name: string
+  /** Trailing window. */
+  window: Window
+  /** Event name to match; any event when absent. */
+  event?: string | null
+  /** Optional property filter. */
+  filter?: PropertyFilter | null
+}
+
+/**
+ * `numerator / denominator` of two numeric columns (missing when the denominator is 0 or
+ * either side is missing). Each side is a built-in metric, `seats`, a metric defined
+ * before it, or a number attribute of the accounts (checked when the snapshot is computed,
+ * since a config does not know the dataset's attributes).
+ */
+export interface RatioMetricDef {
+  type: 'ratio'
+  /** Column name. */
+  name: string
+  /** Numerator column. */
+  numerator: string
+  /** Denominator column. */
+  denominator: string
+}
+
+/** A user-defined metric. */
+export type MetricDef = CountMetricDef | SumMetricDef | DistinctUsersMetricDef | RatioMetricDef
+
+/** Which events count as what for the built-in metrics. */
+export interface ActivityRules {
+  /** Event names that are not product usage (they do not make an account or user active). */
+  non_activity_events: Array<string>
+  /** `page` values of `page_view` events that count as pricing / billing interest. */
+  pricing_pages: Array<string>
+  /** `severity` text values of `support_ticket` events that count as high severity. */
+  high_severity: Array<string>
+  /** Numeric `severity` at or above this counts as high severity. */
+  high_severity_at_least: number
+}
+
+/** Configuration of a snapshot: activity rules and user-defined metrics. */
+export interface SnapshotConfigDocument {
+  /** Document version (currently 1). */
+  version: number
+  /** User-defined metrics, computed after the built-ins in this order. */
+  metrics: Array<MetricDef>
+  /** Rules for the built-in metrics. */
+  activity: ActivityRules
+}
+
+/** Extraction-burst rule. */
+export interface BurstRule {
+  /** Days searched for a burst. */
+  recent: Window
+  /** Days before `recent` forming the baseline. */
+  baseline: Window
+  /** Minimum robust z-score. */
+  min_z: number
+  /** Minimum events on the burst day. */
+  min_events: number
+  /** Minimum multiple of the baseline's 90th percentile day. */
+  min_ratio: number
+}
+
+/** Confusion rule. */
+export interface ConfusionRule {
+  /** Window judged. */
+  window: Window
+  /** Minimum product events per active user-day. */
+  min_events_per_user_day: number
+  /** Maximum distinct features used. */
+  max_features: number
+  /** Minimum active user-days. */
+  min_user_days: number
+}
+
+/** Pricing-interest rule. */
+export interface PricingRule {
+  /** Window judged. */
+  window: Window
+  /** Minimum pricing / billing page views. */
+  min_views: number
+}
+
+/** Cadence-aware inactivity rule. */
+export interface InactivityRule {
+  /** History from which the usual gap is learned. */
+  history: Window
+  /** Quantile (0–1) of the gaps taken as the usual gap. */
+  quantile: number
+  /** Flag when days since last activity exceed this multiple of the usual gap. */
+  gap_multiple: number
+  /** And at least this many days. */
+  min_days: number
+  /** Gaps needed before an account is judged. */
+  min_gaps: number
+}
+
+/** Settings of the edge-case flags. */
+export interface FlagConfig {
+  /** Document version (1). */
+  version: number
+  /** Extraction bursts. */
+  burst: BurstRule
+  /** Confusion. */
+  confusion: ConfusionRule
+  /** Pricing / billing interest. */
+  pricing: PricingRule
+  /** Cadence-aware inactivity. */
+  inactivity: InactivityRule
+  /** Which events are product activity and which pages are pricing pages. */
+  activity: ActivityRules
+}
+
+/**
+ * Cut at the first customer where the cumulative customer share reaches `mark`, i.e. after
+ * `ceil(mark × n)` customers (e.g. `[0.1, 0.3]`: top 10%, next 20%, rest; with 2,784
+ * accounts the first tier holds 279, 10.02%).
+ */
+export interface CustomerShareTierCuts {
+  type: 'customer_share'
+  /** Cumulative customer shares. */
+  marks: Array<number>
+}
+
+/**
+ * Cut at the first customer where the cumulative revenue share reaches `mark`
+ * (e.g. `[0.45, 0.75]`).
+ */
+export interface RevenueShareTierCuts {
+  type: 'revenue_share'
+  /** Cumulative revenue shares. */
+  marks: Array<number>
+}
+
+/**
+ * Where the tiers are cut. Marks are cumulative shares in (0, 1), strictly increasing; `n`
+ * marks make `n + 1` tiers.
+ */
+export type TierCuts = CustomerShareTierCuts | RevenueShareTierCuts
+
+/** Configuration of `ParetoTiers`. */
+export interface ParetoConfig {
+  /** Document version (1). */
+  version: number
+  /** The revenue column (default `mrr`); missing values count as 0, negative values are an error. */
+  metric: string
+  /** Where to cut (default: customer shares 10% and 30%). */
+  cuts: TierCuts
+  /** Tier names, best first (default `tier_1`, `tier_2`, …); one more than there are marks. */
+  names: Array<string>
+}
+
+/**
+ * Which metrics feed a churn model, and how user-defined ones are computed. Saved with a model
+ * so that forecasting computes exactly the training features.
+ */
+export interface ChurnFeatures {
+  /** Metric names: built-in, user-defined (in `snapshot.metrics`) or numeric account attributes. */
+  metrics: Array<string>
+  /** Snapshot configuration (activity rules and user-defined metrics). */
+  snapshot: SnapshotConfigDocument
+}
+
+/** How to preprocess features. */
+export interface PreprocessConfig {
+  /** Apply `sign(x)·log1p(|x|)` to features whose sample skewness exceeds this; `None` never. */
+  skew_threshold: number | null
+  /** Standardise to mean 0, standard deviation 1 (needed for "impact per standard deviation"). */
+  standardize: boolean
+  /** Group features whose absolute correlation reaches this; `None` never. */
+  correlation_threshold: number | null
+}
+
+/** The fitted transform of one input feature. */
+export interface FeatureTransform {
+  /** Input feature name. */
+  name: string
+  /** Value used for missing inputs (training median). */
+  fill: number
+  /** Whether the signed `log1p` applies. */
+  log: boolean
+  /** Subtracted after the log step. */
+  mean: number
+  /** Divides after centring (1 when not standardising). */
+  scale: number
+}
+
+/** A group of correlated features replaced by their (signed) average. */
+export interface FeatureGroup {
+  /** Output name: members joined by `+` (members entering negatively are prefixed `-`). */
+  name: string
+  /** Input positions of the members. */
+  members: Array<number>
+  /** +1 or -1 per member (sign of its correlation with the first member). */
+  signs: Array<number>
+  /** Mean of the average on the training data. */
+  mean: number
+  /** Standard deviation of the average on the training data (1 when not standardising). */
+  scale: number
+}
+
+/** A single transformed input. */
+export interface FeatureOutput {
+  type: 'feature'
+  /** Input position. */
+  input: number
+}
+
+/** A group. */
+export interface GroupOutput {
+  type: 'group'
+  /** Position in `groups`. */
+  group: number
+}
+
+/** One output column of a `Preprocessor`. */
+export type Output = FeatureOutput | GroupOutput
+
+/** Fitted preprocessing. */
+export interface Preprocessor {
+  /** The config it was fitted with. */
+  config: PreprocessConfig
+  /** One transform per input feature. */
+  transforms: Array<FeatureTransform>
+  /** Groups of correlated inputs. */
+  groups: Array<FeatureGroup>
+  /** Output columns: for each, the input positions it draws on (one for a plain feature). */
+  outputs: Array<Output>
+}
+
+/** Logistic regression. */
+export interface LogisticFittedModel {
+  type: 'logistic'
+  /** The fit. */
+  model: LogisticFit
+}
+
+/** One tree, as parallel arrays (node 0 is the root; `feature < 0` marks a leaf). */
+export interface Tree {
+  /** Split feature per node, -1 for leaves. */
+  feature: Array<number>
+  /** Rows with `x[feature] <= threshold` go left. */
+  threshold: Array<number>
+  /** Left child per node. */
+  left: Array<number>
+  /** Right child per node. */
+  right: Array<number>
+  /** Node value (log-odds, shrunk): the leaf output, or the value the node would have as a leaf. */
+  value: Array<number>
+}
+
+/** A fitted boosted-trees model. */
+export interface BoostedTrees {
+  /** Number of input columns. */
+  features: number
+  /** Initial log-odds (training churn rate). */
+  base_score: number
+  /** The trees. */
+  trees: Array<Tree>
+}
+
+/** Boosted trees. */
+export interface BoostedTreesFittedModel {
+  type: 'boosted_trees'
+  /** The fit. */
+  model: BoostedTrees
+}
+
+/** A fitted model. */
+export type FittedModel = LogisticFittedModel | BoostedTreesFittedModel
+
+/** What a model was trained on. */
+export interface TrainingSummary {
+  /** Observations (account × date) trained on. (Read also as `rows`, its name before 0.2.) */
+  observations: number
+  /** Of which churned. (Read also as `positives`.) */
+  churned: number
+  /** Label lead time. */
+  lead: Window
+  /** Label horizon. */
+  horizon: Window
+  /** First observation date. */
+  first_observation: string | null
+  /** Last observation date. */
+  last_observation: string | null
+}
+
+/** A fitted churn pipeline: feature definitions, preprocessing and model, saved as one JSON file. */
+export interface ChurnModelDocument {
+  /** Document version (`CHURN_MODEL_VERSION`). */
+  version: number
+  /** How features are computed from a dataset. */
+  features: ChurnFeatures
+  /** Fitted preprocessing. */
+  preprocessor: Preprocessor
+  /** Fitted model. */
+  model: FittedModel
+  /** What it was trained on. */
+  training: TrainingSummary
+  /**
+   * `fnv1a64:` and 16 hex digits: the FNV-1a hash of the compact JSON of every other field
+   * (absent in files written before 0.2). Written by `ChurnModel::to_json` and
+   * `ChurnModel::save`; a file whose content no longer matches it is refused on load. It
+   * catches corruption and hand edits, not a forger (it is not a signature): a model without
+   * a checksum is still read, and every field is checked either way.
+   */
+  checksum?: string | null
+  /** The custfit version that wrote the file (absent in files written before 0.2). */
+  library_version?: string | null
+}
+
+/**
+ * How the frame of a run is built from a dataset as of an instant: the snapshot (with the
+ * health flags when a scorecard is given), then the Pareto tier as `tier`, the health score as
+ * `health_score` / `health_band`, and a churn forecast as `churn_probability`, `churn_rank`, … —
+ * the columns the starter playbook reads. A churn model in a recipe must have been fitted on
+ * data before the dry run's first date, or the replay sees the future through it.
+ */
+export interface FrameRecipe {
+  /** Document version (`DRY_RUN_VERSION`). */
+  version: number
+  /** Metrics of the snapshot. */
+  snapshot: SnapshotConfigDocument
+  /** Health flags (used with a scorecard). */
+  flags: FlagConfig
+  /** A health scorecard: adds `health_score` and `health_band`. */
+  scorecard: ScorecardDocument | null
+  /** Pareto tiers: adds `tier`. */
+  tiers: ParetoConfig | null
+  /**
+   * A fitted churn model: adds `churn_probability`, `churn_rank`, `churn_top_driver`,
+   * `churn_opportunity_at`.
+   */
+  churn_model: ChurnModelDocument | null
+}
+
+/** Subscription churn: coverage ended and was not renewed within `gap_tolerance`. */
+export interface SubscriptionChurn {
+  /** Longest gap between contracts that still counts as a renewal. */
+  gap_tolerance: Window
+}
+
+/** The dates and outcome horizon of a dry run. */
+export interface DryRunConfig {
+  /** Document version (`DRY_RUN_VERSION`). */
+  version: number
+  /** First run. */
+  from: string
+  /** Last run (runs at `from`, `from + step`, … up to it). */
+  to: string
+  /** Between runs (`{"amount": 7, "unit": "days"}` for weekly). */
+  step: Window
+  /** How long after firing an account's outcome is measured (default 90 days). */
+  horizon: Window
+  /** The churn definition of the outcome. */
+  churn: SubscriptionChurn
+}
+
+/** How the accounts a play acted on fared afterwards. */
+export interface PlayOutcome {
+  /** The play. */
+  play: string
+  /** Actions it fired. */
+  fired: number
+  /** Distinct accounts it fired for. */
+  accounts: number
+  /** Actions whose horizon the data covers (the rest are too recent to judge). */
+  observed: number
+  /** Of the observed, accounts that churned within the horizon after the action. */
+  churned: number
+  /** `churned / observed` (missing when nothing is observed). */
+  churn_rate: number | null
+  /**
+   * Mean change of `active_days_30d` from the firing to the end of the horizon, over
+   * observed actions with both values.
+   */
+  mean_active_days_change: number | null
+}
+
+/** What a dry run found. */
+export interface DryRun {
+  /** Each run, in date order (the same as running the engine step by step). */
+  runs: Array<PlayRun>
+  /** The state after the last run. */
+  state: PlayStateDocument
+  /** Per play (playbook order), how the accounts it acted on fared. */
+  plays: Array<PlayOutcome>
+}
+
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------
 
 /**
@@ -1719,6 +2149,13 @@ export declare class Playbook {
    * 'days_since_last_activity > 30'}, firing: {type: 'edge'}, tactic: {kind: 'call'}}]}`.
    */
   constructor(document: object | string)
+  /**
+   * The starter playbook shipped with custfit: 25 plays (the lifecycle, segment and event
+   * plays of the seeds, and the SPEC's worked example). It reads the built-in metrics and
+   * `starterColumns()`: a frame built by a recipe with the starter scorecard, Pareto tiers and
+   * a churn model (see `dryRun`).
+   */
+  static starter(): Playbook
   /** The playbook's name (recorded in the state of its runs). */
   get name(): string
   /** The ids of the plays, in playbook order. */
@@ -2010,6 +2447,38 @@ export declare function defaultBands(): Array<Band>
 export declare function detectFlags(dataset: Dataset, asOf: Date | string | number, config?: object | string | null): Array<AccountFlags>
 
 /**
+ * Replays `playbook` (a `Playbook` or its document) over `dataset`: at every date of `config`
+ * (a dry run config: `{from, to, step: {amount: 7, unit: 'days'}, horizon?, churn?}`) builds the
+ * frame as of that date with `recipe` (a frame recipe: `snapshot`, `flags`, `scorecard`, `tiers`,
+ * `churn_model`), runs the playbook and carries the ledger forward from `state` (default:
+ * empty). `options.churnModel` (a fitted `ChurnModel`) is put into the recipe, which must then
+ * have none. Returns `{runs, state, plays}`.
+ */
+export declare function dryRun(playbook: Playbook | object | string, dataset: Dataset, recipe: FrameRecipe | object | string, config: DryRunConfig | object | string, state?: PlayState | undefined | null, options?: { churnModel?: ChurnModel | null } | null): DryRunResult
+
+/**
+ * `dryRun` off the event loop: computed on libuv's thread pool from the data as it is now (later
+ * `add…` calls do not affect it). Every error rejects the promise.
+ */
+export declare function dryRunAsync(playbook: Playbook | object | string, dataset: Dataset, recipe: FrameRecipe | object | string, config: DryRunConfig | object | string, state?: PlayState | undefined | null, options?: { churnModel?: ChurnModel | null } | null): Promise<DryRunResult>
+
+/**
+ * What `dryRun` returns: every run, the ledger after the last one and, per play, how the
+ * accounts it acted on fared. `JSON.stringify` of it is the core's `DryRun` document.
+ */
+export interface DryRunResult {
+  /** Each run, in date order (the same as calling `runPlaybook` step by step). */
+  runs: Array<PlayRun>
+  /** The ledger after the last run. */
+  state: PlayState
+  /**
+   * Per play (playbook order): `{play, fired, accounts, observed, churned, churn_rate,
+   * mean_active_days_change}`.
+   */
+  plays: Array<PlayOutcome>
+}
+
+/**
  * Every stable error code, in the core's order (`ErrorKind::ALL`). The Rust, Python and Node
  * suites check this list against `tests/cases/error_codes.json`.
  */
@@ -2159,6 +2628,12 @@ export declare function rocAuc(risk: Array<number>, labels: Array<boolean>): num
  */
 export declare function runPlaybook(playbook: Playbook | object | string, frame: Snapshot, state?: PlayState | undefined | null): PlaybookRunResult
 
+/**
+ * `runPlaybook` off the event loop: computed on libuv's thread pool (the arguments are read, and
+ * the ledger copied, before it starts). Every error rejects the promise.
+ */
+export declare function runPlaybookAsync(playbook: Playbook | object | string, frame: Snapshot, state?: PlayState | undefined | null): Promise<PlaybookRunResult>
+
 /** Rule segments (`{segments: [{name, condition}], mode: 'first_match' | 'multi_label', default_segment}`). */
 export declare function segmentRules(snapshot: Snapshot, config: object | string): SegmentAssignment
 
@@ -2228,6 +2703,12 @@ export interface SnapshotConfig {
  * from the values; timestamps need theirs); `null` is a missing value.
  */
 export declare function snapshotFromJson(value: { as_of: string | Date; columns: Record<string, Array<number | string | boolean | null>>; types?: Record<string, 'int' | 'float' | 'bool' | 'str' | 'timestamp'> } | string): Snapshot
+
+/**
+ * Names of the columns the starter playbook reads besides the built-in metrics (`health_band`,
+ * `churn_probability`, `tier`).
+ */
+export declare function starterColumns(): Array<string>
 
 /** A subscription row as `addSubscriptions` reads it: `SubscriptionRow`, with instants also as `Date` or ms. */
 export interface SubscriptionInput {

@@ -279,3 +279,146 @@ describe('a playbook over the simulator', () => {
     assert.throws(() => runPlaybook(PLAYBOOK, snap, {}), { message: /`state`: expected a PlayState, got an object/ })
   })
 })
+
+test('the starter playbook', () => {
+  // ANCHOR: starter
+  const book = Playbook.starter() // 25 plays: lifecycle, segment and event plays
+  console.log(book.playIds.slice(0, 3))
+  // [ 'check_in_call_high_value', 'feature_highlights_drip', 'onboarding_welcome' ]
+  console.log(custfit.starterColumns()) // what a frame needs besides the built-in metrics
+  // [ 'health_band', 'churn_probability', 'tier' ]
+  // ANCHOR_END: starter
+  assert.equal(book.playIds.length, 25)
+  assert.equal(new Set(book.playIds).size, 25)
+  assert.equal(book.name, 'starter')
+  assert.ok(new Playbook(JSON.stringify(book)).equals(Playbook.starter()))
+  assert.deepEqual(custfit.starterColumns(), ['health_band', 'churn_probability', 'tier'])
+})
+
+const FEATURES = ['active_days_30d', 'usage_trend_30d', 'days_to_renewal', 'support_tickets_60d']
+const WEEK_MS = 7 * 86_400_000
+
+describe('a dry run over history', () => {
+  let sim
+  before(() => {
+    sim = custfit.simulate({ accounts: 150, days: 500, seed: 3 })
+  })
+
+  test('the starter playbook, weekly over 8 weeks, equals running it step by step', async () => {
+    // ANCHOR: dry_run
+    const first = new Date(sim.end.getTime() - 7 * WEEK_MS) // weekly over the last 8 weeks
+    // A churn model fitted on what was known at the first run: the replay must not see the future.
+    const training = custfit.buildTrainingSet(sim.dataset, { features: { metrics: FEATURES } }, first)
+    const model = custfit.ChurnModel.fit(training)
+    const recipe = {
+      // how each run's frame is built from the data as of its date
+      version: 1,
+      scorecard: custfit.Scorecard.starter().toJSON(), // adds health_score, health_band
+      tiers: { version: 1 }, // Pareto tiers by MRR: adds tier
+    }
+    const config = {
+      from: first.toISOString(),
+      to: sim.end.toISOString(),
+      step: { amount: 7, unit: 'days' },
+      horizon: { amount: 30, unit: 'days' }, // how long after an action its outcome is measured
+    }
+    const { runs, state, plays } = custfit.dryRun(Playbook.starter(), sim.dataset, recipe, config, null, { churnModel: model })
+    for (const p of plays.filter((p) => p.fired > 0)) console.log(p.play, p.fired, p.observed, p.churn_rate)
+    // onboarding_welcome 4 2 0
+    // …
+    // sudden_usage_decline 17 13 0.23076923076923078
+    // ANCHOR_END: dry_run
+    assert.equal(runs.length, 8)
+    assert.deepEqual(
+      runs.map((r) => new Date(r.as_of).getTime()),
+      Array.from({ length: 8 }, (_, k) => first.getTime() + k * WEEK_MS),
+    )
+    const starter = Playbook.starter()
+    assert.deepEqual(plays.map((p) => p.play), starter.playIds)
+    const fired = runs.flatMap((r) => r.fired)
+    assert.ok(fired.length > 0)
+    assert.equal(plays.reduce((n, p) => n + p.fired, 0), fired.length)
+    for (const p of plays) {
+      const mine = fired.filter((a) => a.play === p.play)
+      assert.equal(p.fired, mine.length)
+      assert.equal(p.accounts, new Set(mine.map((a) => a.account_id)).size)
+      assert.ok(p.churned <= p.observed && p.observed <= p.fired)
+    }
+    assert.ok(plays.some((p) => p.observed > 0))
+    assert.ok(state instanceof PlayState)
+    assert.equal(state.actions().length, fired.length)
+    assert.equal(state.lastRun.getTime(), first.getTime() + 7 * WEEK_MS)
+
+    // The same as running the engine step by step on frames built by hand.
+    const card = custfit.Scorecard.starter()
+    let ledger = new PlayState()
+    const steps = []
+    for (const r of runs) {
+      let frame = custfit.healthSnapshot(sim.dataset, r.as_of)
+      frame = frame.withColumns(custfit.paretoTiers(frame), 'tier')
+      frame = frame.withColumns(card.score(frame), 'health')
+      frame = frame.withColumns(model.forecast(sim.dataset, r.as_of, 1), 'churn')
+      const step = runPlaybook(starter, frame, ledger)
+      steps.push(step.run)
+      ledger = step.state
+    }
+    assert.deepEqual(steps, runs)
+    assert.ok(ledger.equals(state))
+
+    // The same in the Python binding's JSON form; off the event loop; the model inside the recipe.
+    const inside = { ...recipe, churn_model: model.toJSON() }
+    const later = await custfit.dryRunAsync(starter, sim.dataset, JSON.stringify(inside), config)
+    assert.deepEqual(later.runs, runs)
+    assert.deepEqual(later.plays, plays)
+    assert.ok(later.state.equals(state))
+    const again = await custfit.runPlaybookAsync(starter, custfit.healthSnapshot(sim.dataset, sim.end), state).catch((e) => e)
+    assert.equal(again.code, 'unknown_name') // the frame lacks the recipe's columns
+  })
+
+  test('bad dry runs are coded', async () => {
+    const recipe = { version: 1, tiers: { version: 1 } }
+    const play = { id: 'top', trigger: { type: 'condition', when: "tier == 'tier_1'" }, firing: { type: 'edge' }, tactic: { kind: 'call' } }
+    const book = { version: 1, name: 'tiers', plays: [play] }
+    const start = new Date(sim.end.getTime() - 2 * WEEK_MS)
+    const config = { from: start.toISOString(), to: sim.end.toISOString(), step: { amount: 7, unit: 'days' } }
+    const dry = custfit.dryRun(book, sim.dataset, recipe, config)
+    assert.equal(dry.runs.length, 3)
+    assert.ok(dry.runs[0].fired.length > 0)
+    const snap = sim.dataset.snapshot(sim.end)
+    const { run, state } = await custfit.runPlaybookAsync(book, snap.withColumns(custfit.paretoTiers(snap), 'tier'))
+    assert.deepEqual(run, custfit.runPlaybook(book, snap.withColumns(custfit.paretoTiers(snap), 'tier')).run)
+    assert.ok(state instanceof PlayState)
+
+    const afterEnd = { ...config, to: new Date(sim.end.getTime() + 30 * 86_400_000).toISOString() }
+    const cases = [
+      [book, recipe, afterEnd, 'invalid_config'], // the data has not reached it
+      [book, recipe, { ...config, step: { amount: 0, unit: 'days' } }, 'invalid_config'],
+      [book, recipe, { ...config, bogus: 1 }, 'parse_error'],
+      [book, { ...recipe, bogus: true }, config, 'parse_error'],
+      [book, '{', config, 'parse_error'],
+      [book, { ...recipe, tiers: { version: 1, cuts: { type: 'customer_share', marks: [2.0] } } }, config, 'invalid_config'],
+      [book, { ...recipe, version: 2 }, config, 'unsupported_version'],
+      [book, { version: 1 }, config, 'unknown_name'], // no tier column without tiers
+      [{ ...book, bogus: 1 }, recipe, config, 'parse_error'],
+      [book, 42, config, 'invalid_argument'],
+    ]
+    for (const [b, r, c, code] of cases) {
+      assert.throws(() => custfit.dryRun(b, sim.dataset, r, c), { code }, JSON.stringify([r, c]))
+      await assert.rejects(custfit.dryRunAsync(b, sim.dataset, r, c), { code })
+    }
+    const training = custfit.buildTrainingSet(sim.dataset, { features: { metrics: FEATURES } }, start)
+    const model = custfit.ChurnModel.fit(training)
+    const twice = { ...recipe, churn_model: model.toJSON() }
+    const wrong = [
+      () => custfit.dryRun(book, sim.dataset, twice, config, null, { churnModel: model }),
+      () => custfit.dryRun(book, sim.dataset, recipe, config, { version: 1 }),
+      () => custfit.dryRun(book, sim.dataset, recipe, config, null, { churnModel: model.toJSON() }),
+      () => custfit.dryRun(book, sim.dataset, recipe, config, null, { churn_model: model }),
+      () => custfit.dryRun(book, sim.dataset, recipe, config, null, 3),
+      () => custfit.dryRun(book, snap, recipe, config),
+    ]
+    for (const attempt of wrong) assert.throws(attempt, { code: 'invalid_argument' })
+    await assert.rejects(custfit.dryRunAsync(book, snap, recipe, config), { code: 'invalid_argument' })
+    await assert.rejects(custfit.runPlaybookAsync(book, sim.dataset), { code: 'invalid_argument' })
+  })
+})

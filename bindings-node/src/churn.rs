@@ -161,7 +161,7 @@ pub fn build_training_set(
 /// and Node with identical predictions.
 #[napi]
 pub struct ChurnModel {
-    inner: CoreModel,
+    pub(crate) inner: CoreModel,
 }
 
 #[napi]

@@ -1,5 +1,7 @@
 //! Plays and playbooks (`custfit::play`): `Playbook` (the document), `PlayState` (the ledger a
-//! run carries from run to run) and `runPlaybook` (one run of a playbook over a frame).
+//! run carries from run to run), `runPlaybook` (one run of a playbook over a frame) and `dryRun`
+//! (a playbook replayed over history, frames built by a frame recipe); `…Async` variants run on
+//! libuv's thread pool.
 //!
 //! The playbook is the core's JSON document (an object with the serde, snake_case, keys, or its
 //! JSON text), read by the one document reader; the ledger saves to and loads from the same
@@ -9,14 +11,18 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use custfit::play::{self, ActionStatus, PlayState as CoreState, Playbook as CoreBook};
-use napi::bindgen_prelude::{Env, JavaScriptClassExt, Unknown, ValueType};
+use custfit::play::{self, ActionStatus, DryRunConfig, FrameRecipe, PlayState as CoreState, Playbook as CoreBook};
+use custfit::{Dataset as CoreDataset, Snapshot as CoreSnapshot};
+use napi::bindgen_prelude::{Env, JavaScriptClassExt, Object, PromiseRaw, Unknown, ValueType};
+use napi::{JsValue, Task};
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::arg;
+use crate::churn::ChurnModel;
+use crate::data::Dataset;
 use crate::document::document as read_document;
-use crate::error::{invalid_argument, IntoCore, Result, Throw};
+use crate::error::{guard, invalid_argument, throw, IntoCore, Result, Throw};
 use crate::health::json;
 use crate::metrics::Snapshot;
 use crate::time::{date, timestamp_arg};
@@ -39,6 +45,15 @@ impl Playbook {
     pub fn new(env: Env, document: Unknown<'_>) -> napi::Result<Self> {
         let run = || Ok(Playbook { inner: Arc::new(read_document(&document, "document")?) });
         run().throw(&env)
+    }
+
+    /// The starter playbook shipped with custfit: 25 plays (the lifecycle, segment and event
+    /// plays of the seeds, and the SPEC's worked example). It reads the built-in metrics and
+    /// `starterColumns()`: a frame built by a recipe with the starter scorecard, Pareto tiers and
+    /// a churn model (see `dryRun`).
+    #[napi(factory, catch_unwind)]
+    pub fn starter() -> Playbook {
+        Playbook { inner: Arc::new(CoreBook::starter()) }
     }
 
     /// The playbook's name (recorded in the state of its runs).
@@ -185,6 +200,16 @@ fn playbook_arg(env: &Env, value: &Unknown<'_>) -> Result<Arc<CoreBook>> {
     read_document(value, "playbook").map(Arc::new)
 }
 
+/// A `PlayState` instance, `undefined` or `null` (an empty ledger): a copy.
+fn state_arg(state: Option<&Unknown<'_>>) -> Result<CoreState> {
+    match state {
+        Some(s) if !matches!(s.get_type().core()?, ValueType::Undefined | ValueType::Null) => {
+            Ok(arg::instance::<PlayState>(s, "state")?.inner.clone())
+        }
+        _ => Ok(CoreState::new()),
+    }
+}
+
 /// Runs `playbook` (a `Playbook`, or its document) over `frame` (a `Snapshot` plus any added
 /// columns: health band, churn probability, segment, tier …) as of the frame's instant,
 /// carrying `state` (default: an empty ledger) forward. Returns `{run, state}`: what the run did
@@ -203,16 +228,219 @@ pub fn run_playbook(
     let run = || {
         let book = playbook_arg(env, &playbook)?;
         let frame = arg::instance::<Snapshot>(&frame, "frame")?;
-        let state = match &state {
-            Some(s) if !matches!(s.get_type().core()?, ValueType::Undefined | ValueType::Null) => {
-                Some(arg::instance::<PlayState>(s, "state")?)
-            }
-            _ => None,
-        };
-        let empty = CoreState::new();
-        let (run, next) = play::run(&book, &frame.inner, state.as_deref().map_or(&empty, |s| &s.inner))?;
+        let state = state_arg(state.as_ref())?;
+        let (run, next) = play::run(&book, &frame.inner, &state)?;
         Ok((json(&run)?, next))
     };
     let (run, next) = run().throw(env)?;
     Ok(PlaybookRunResult { run, state: PlayState { inner: next } })
+}
+
+/// The arguments of a run, read on the JS thread.
+type RunJob = (Arc<CoreBook>, Arc<CoreSnapshot>, CoreState);
+
+/// Runs a playbook on libuv's thread pool.
+pub struct RunPlaybookTask {
+    /// The parsed arguments, or the error to reject with.
+    job: Option<Result<RunJob>>,
+}
+
+impl Task for RunPlaybookTask {
+    /// `None` when the arguments were bad (nothing to compute).
+    type Output = Option<custfit::Result<(Value, CoreState)>>;
+    type JsValue = PlaybookRunResult;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        match &self.job {
+            Some(Ok((book, frame, state))) => {
+                guard(|| Some(play::run(book, frame, state).and_then(|(run, next)| Ok((json(&run)?, next)))))
+            }
+            // Argument errors are reported in `resolve`, on the JS thread.
+            _ => Ok(None),
+        }
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<PlaybookRunResult> {
+        if let Some(Err(e)) = self.job.take() {
+            return Err(throw(&env, &e));
+        }
+        match output {
+            Some(Ok((run, next))) => Ok(PlaybookRunResult { run, state: PlayState { inner: next } }),
+            Some(Err(e)) => Err(throw(&env, &e)),
+            None => Err(throw(&env, &invalid_argument("playbook", "run task started twice"))),
+        }
+    }
+}
+
+/// `runPlaybook` off the event loop: computed on libuv's thread pool (the arguments are read, and
+/// the ledger copied, before it starts). Every error rejects the promise.
+#[napi(
+    catch_unwind,
+    ts_args_type = "playbook: Playbook | object | string, frame: Snapshot, state?: PlayState | undefined | null",
+    ts_return_type = "Promise<PlaybookRunResult>"
+)]
+pub fn run_playbook_async<'env>(
+    env: &'env Env,
+    playbook: Unknown<'_>,
+    frame: Unknown<'_>,
+    state: Option<Unknown<'_>>,
+) -> napi::Result<PromiseRaw<'env, PlaybookRunResult>> {
+    let job = (|| {
+        let book = playbook_arg(env, &playbook)?;
+        let frame = Arc::clone(&arg::instance::<Snapshot>(&frame, "frame")?.inner);
+        Ok((book, frame, state_arg(state.as_ref())?))
+    })();
+    Ok(env.spawn(RunPlaybookTask { job: Some(job) })?.promise_object())
+}
+
+/// Names of the columns the starter playbook reads besides the built-in metrics (`health_band`,
+/// `churn_probability`, `tier`).
+#[napi(catch_unwind)]
+pub fn starter_columns() -> Vec<String> {
+    play::STARTER_COLUMNS.iter().map(|c| c.to_string()).collect()
+}
+
+/// What `dryRun` returns: every run, the ledger after the last one and, per play, how the
+/// accounts it acted on fared. `JSON.stringify` of it is the core's `DryRun` document.
+#[napi(object, object_from_js = false)]
+pub struct DryRunResult {
+    /// Each run, in date order (the same as calling `runPlaybook` step by step).
+    #[napi(ts_type = "Array<PlayRun>")]
+    pub runs: Value,
+    /// The ledger after the last run.
+    pub state: PlayState,
+    /// Per play (playbook order): `{play, fired, accounts, observed, churned, churn_rate,
+    /// mean_active_days_change}`.
+    #[napi(ts_type = "Array<PlayOutcome>")]
+    pub plays: Value,
+}
+
+/// The arguments of a dry run, read on the JS thread.
+type DryRunJob = (Arc<CoreBook>, Arc<CoreDataset>, FrameRecipe, DryRunConfig, CoreState);
+
+/// `options.churnModel`: a `ChurnModel` put into the recipe (which must have none).
+fn churn_model_option(options: Option<&Unknown<'_>>, recipe: &mut FrameRecipe) -> Result<()> {
+    let Some(options) = options else { return Ok(()) };
+    match options.get_type().core()? {
+        ValueType::Undefined | ValueType::Null => return Ok(()),
+        ValueType::Object if !options.is_array().core()? && !options.is_date().core()? => {}
+        _ => return Err(invalid_argument("options", format!("expected an options object, got {}", arg::describe(options)))),
+    }
+    // SAFETY: the type was just checked.
+    let obj = unsafe { options.cast::<Object<'_>>() }.core()?;
+    for key in Object::keys(&obj).core()? {
+        if key != "churnModel" {
+            return Err(invalid_argument("options", format!("unknown option `{key}` (expected churnModel)")));
+        }
+    }
+    let Some(model) = obj.get::<Unknown<'_>>("churnModel").core()? else { return Ok(()) };
+    if matches!(model.get_type().core()?, ValueType::Undefined | ValueType::Null) {
+        return Ok(());
+    }
+    let model = arg::instance::<ChurnModel>(&model, "churnModel")?;
+    if recipe.churn_model.is_some() {
+        return Err(invalid_argument("churnModel", "the recipe has a churn_model already"));
+    }
+    recipe.churn_model = Some(model.inner.clone());
+    Ok(())
+}
+
+fn dry_run_job(
+    env: &Env,
+    playbook: &Unknown<'_>,
+    dataset: &Unknown<'_>,
+    recipe: &Unknown<'_>,
+    config: &Unknown<'_>,
+    state: Option<&Unknown<'_>>,
+    options: Option<&Unknown<'_>>,
+) -> Result<DryRunJob> {
+    let book = playbook_arg(env, playbook)?;
+    let ds = Arc::clone(&arg::instance::<Dataset>(dataset, "dataset")?.inner);
+    let mut recipe: FrameRecipe = read_document(recipe, "recipe")?;
+    churn_model_option(options, &mut recipe)?;
+    let config: DryRunConfig = read_document(config, "config")?;
+    Ok((book, ds, recipe, config, state_arg(state)?))
+}
+
+fn dry_run_result(dry: custfit::play::DryRun) -> Result<DryRunResult> {
+    Ok(DryRunResult { runs: json(&dry.runs)?, plays: json(&dry.plays)?, state: PlayState { inner: dry.state } })
+}
+
+/// Replays `playbook` (a `Playbook` or its document) over `dataset`: at every date of `config`
+/// (a dry run config: `{from, to, step: {amount: 7, unit: 'days'}, horizon?, churn?}`) builds the
+/// frame as of that date with `recipe` (a frame recipe: `snapshot`, `flags`, `scorecard`, `tiers`,
+/// `churn_model`), runs the playbook and carries the ledger forward from `state` (default:
+/// empty). `options.churnModel` (a fitted `ChurnModel`) is put into the recipe, which must then
+/// have none. Returns `{runs, state, plays}`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "playbook: Playbook | object | string, dataset: Dataset, recipe: FrameRecipe | object | string, config: DryRunConfig | object | string, state?: PlayState | undefined | null, options?: { churnModel?: ChurnModel | null } | null"
+)]
+pub fn dry_run(
+    env: &Env,
+    playbook: Unknown<'_>,
+    dataset: Unknown<'_>,
+    recipe: Unknown<'_>,
+    config: Unknown<'_>,
+    state: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<DryRunResult> {
+    let run = || {
+        let (book, ds, recipe, config, state) =
+            dry_run_job(env, &playbook, &dataset, &recipe, &config, state.as_ref(), options.as_ref())?;
+        dry_run_result(play::dry_run(&book, &ds, &recipe, &config, &state)?)
+    };
+    run().throw(env)
+}
+
+/// Runs a dry run on libuv's thread pool.
+pub struct DryRunTask {
+    /// The parsed arguments, or the error to reject with.
+    job: Option<Result<DryRunJob>>,
+}
+
+impl Task for DryRunTask {
+    /// `None` when the arguments were bad (nothing to compute).
+    type Output = Option<custfit::Result<custfit::play::DryRun>>;
+    type JsValue = DryRunResult;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        match &self.job {
+            Some(Ok((book, ds, recipe, config, state))) => guard(|| Some(play::dry_run(book, ds, recipe, config, state))),
+            // Argument errors are reported in `resolve`, on the JS thread.
+            _ => Ok(None),
+        }
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<DryRunResult> {
+        if let Some(Err(e)) = self.job.take() {
+            return Err(throw(&env, &e));
+        }
+        match output {
+            Some(Ok(dry)) => dry_run_result(dry).map_err(|e| throw(&env, &e)),
+            Some(Err(e)) => Err(throw(&env, &e)),
+            None => Err(throw(&env, &invalid_argument("config", "dry run task started twice"))),
+        }
+    }
+}
+
+/// `dryRun` off the event loop: computed on libuv's thread pool from the data as it is now (later
+/// `add…` calls do not affect it). Every error rejects the promise.
+#[napi(
+    catch_unwind,
+    ts_args_type = "playbook: Playbook | object | string, dataset: Dataset, recipe: FrameRecipe | object | string, config: DryRunConfig | object | string, state?: PlayState | undefined | null, options?: { churnModel?: ChurnModel | null } | null",
+    ts_return_type = "Promise<DryRunResult>"
+)]
+pub fn dry_run_async<'env>(
+    env: &'env Env,
+    playbook: Unknown<'_>,
+    dataset: Unknown<'_>,
+    recipe: Unknown<'_>,
+    config: Unknown<'_>,
+    state: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> napi::Result<PromiseRaw<'env, DryRunResult>> {
+    // Read on the JS thread; every argument error (a wrong `dataset` too) rejects the promise.
+    let job = dry_run_job(env, &playbook, &dataset, &recipe, &config, state.as_ref(), options.as_ref());
+    Ok(env.spawn(DryRunTask { job: Some(job) })?.promise_object())
 }
