@@ -10,6 +10,11 @@
 //! Each is the median of 5 (the first runs each start from the same empty state). Printed also:
 //! actions fired, the bytes the ledger holds per action in memory and in its JSON file.
 //! No library peer runs playbooks, so (a) is the comparison.
+//!
+//! `play --dry-run [accounts]` (default 10,000): the starter playbook replayed weekly over the
+//! simulator's last year (target ≤ 10 s), frames built by the starter recipe (snapshot with
+//! health flags, tiers, health scores, a churn forecast); printed against the same 53 frames
+//! built alone, so the engine's share is visible, and the bytes per ledger entry.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -75,7 +80,56 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+fn dry_run_bench(n: usize) -> Result<(), custfit::Error> {
+    use custfit::churn::{build_training_set, ChurnFeatures, ChurnModel, ChurnModelConfig, ModelConfig, TrainingSetConfig};
+    use custfit::play::{dry_run, DryRunConfig, FrameRecipe};
+    use custfit::{Simulation, SimulationConfig, Window};
+    let t = Instant::now();
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(n).with_days(730).with_seed(5))?;
+    let ds = &sim.dataset;
+    println!("dry-run bench: {n} accounts, {} events, simulated in {:.1?}", ds.event_count(), t.elapsed());
+    let (from, to) = (sim.end.add_days(-364), sim.end);
+    let features = ChurnFeatures::new(&["active_days_30d", "usage_trend_30d", "days_to_renewal", "support_tickets_60d"]);
+    let training = TrainingSetConfig::default().with_features(features.clone()).with_horizon(Window::days(60));
+    let model = ChurnModel::fit(
+        &build_training_set(ds, &training, Some(from))?,
+        &features,
+        &ChurnModelConfig::new(ModelConfig::logistic()),
+    )?;
+    let recipe = FrameRecipe::starter(model);
+    let config = DryRunConfig::weekly(from, to);
+    let book = Playbook::starter();
+    let start = Instant::now();
+    for d in config.dates()? {
+        std::hint::black_box(recipe.frame(ds, d)?);
+    }
+    let frames = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let dry = dry_run(&book, ds, &recipe, &config, &PlayState::new())?;
+    let total = start.elapsed().as_secs_f64();
+    let before = HELD.load(Ordering::Relaxed);
+    let copy = dry.state.clone();
+    let held = HELD.load(Ordering::Relaxed) - before;
+    let actions = copy.actions.len().max(1);
+    println!(
+        "  {} weekly runs: dry run {total:.2} s (frames alone {frames:.2} s, so the engine and outcomes {:.2} s)",
+        dry.runs.len(),
+        total - frames
+    );
+    println!(
+        "  ledger: {} actions; {:.0} bytes per action in memory, {:.0} in JSON",
+        copy.actions.len(),
+        held as f64 / actions as f64,
+        copy.to_json().len() as f64 / actions as f64
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), custfit::Error> {
+    if std::env::args().any(|a| a == "--dry-run") {
+        let n = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
+        return dry_run_bench(n);
+    }
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let book = Playbook::starter();
     let t0 = Timestamp::parse("2024-06-03")?;
