@@ -355,3 +355,21 @@ fn previous_values_keep_their_type_through_the_saved_ledger() -> custfit::Result
     assert_eq!(keys(&r), vec!["p@1:a0:2024-02-02"]);
     Ok(())
 }
+
+#[test]
+fn active_days_for_one_account_equals_the_snapshot_column() -> custfit::Result<()> {
+    use custfit::metrics::ActivityRules;
+    use custfit::outcome::active_days;
+    use custfit::{Simulation, SimulationConfig};
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(60).with_days(120).with_seed(4))?;
+    let ds = &sim.dataset;
+    for as_of in [sim.end, sim.end.add_days(-17), Timestamp::parse("2020-01-01")?.max(sim.end.add_days(-60))] {
+        let snap = ds.snapshot(as_of)?;
+        let col = snap.column("active_days_30d")?;
+        for (r, id) in snap.account_ids().iter().enumerate() {
+            let a = ds.accounts().iter().position(|x| &x.id == id).expect("account");
+            assert_eq!(col.f64_at(r), Some(f64::from(active_days(ds, a, &ActivityRules::default(), as_of, 30))), "{id} {as_of}");
+        }
+    }
+    Ok(())
+}

@@ -55,6 +55,22 @@ fn activity_times(ds: &Dataset, a: usize, rules: &ActivityRules, known_at: i64) 
     ds.scan(a, i64::MIN, known_at).iter().filter(|e| !non_activity.contains(&e.name)).map(|e| e.ts).collect()
 }
 
+/// Distinct 24-hour days (counted back from `as_of`) with product activity of account `a` in the
+/// `days` days up to `as_of` — `active_days_{days}d` of a snapshot, for one account, without
+/// computing the snapshot.
+pub fn active_days(ds: &Dataset, a: usize, rules: &ActivityRules, as_of: Timestamp, days: u32) -> u32 {
+    let non_activity: Vec<u32> = rules.non_activity_events.iter().filter_map(|n| ds.name_id(n)).collect();
+    let to = as_of.millis();
+    let from = to - i64::from(days) * MS_PER_DAY + 1;
+    let mut seen = vec![false; days as usize];
+    for e in ds.scan(a, from, to).iter().filter(|e| !non_activity.contains(&e.name)) {
+        if let Some(slot) = seen.get_mut(((to - e.ts) / MS_PER_DAY) as usize) {
+            *slot = true;
+        }
+    }
+    seen.iter().filter(|s| **s).count() as u32
+}
+
 /// Activity-churn instants of every account (dataset order): each silence of at least the window
 /// yields one churn at `last activity + window`, reported only when that instant is `<= known_at`
 /// (a silence still running at `known_at` but shorter than the window is not yet churn). A

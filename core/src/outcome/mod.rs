@@ -22,7 +22,7 @@ mod activity;
 mod subscription;
 
 pub use activity::{
-    activity_churn_dates, annual_to_monthly, choose_inactivity_window, monthly_to_annual, mrr_churn, ActivityChurn,
+    active_days, activity_churn_dates, annual_to_monthly, choose_inactivity_window, monthly_to_annual, mrr_churn, ActivityChurn,
     InactivityWindowChoice, MrrChurn,
 };
 pub use subscription::{churn_dates, churn_labels, in_force, is_active, InForce, SubscriptionChurn};

@@ -3,7 +3,7 @@
 //! as production would — and report what each play would have fired and how those accounts fared
 //! afterwards.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,8 +11,9 @@ use crate::churn::ChurnModel;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::health::{health_snapshot, FlagConfig, Scorecard};
+use crate::metrics::ActivityRules;
 use crate::metrics::{Snapshot, SnapshotConfig, ToColumns};
-use crate::outcome::{churn_dates, SubscriptionChurn};
+use crate::outcome::{active_days, churn_dates, SubscriptionChurn};
 use crate::segment::ParetoConfig;
 use crate::time::{Timestamp, Window};
 
@@ -256,7 +257,7 @@ pub fn dry_run(
         runs.push(r);
         state = next;
     }
-    let plays = outcomes(playbook, ds, config, &runs, known)?;
+    let plays = outcomes(playbook, ds, config, &recipe.snapshot.activity, &runs, known)?;
     Ok(DryRun { runs, state, plays })
 }
 
@@ -264,25 +265,12 @@ fn outcomes(
     playbook: &Playbook,
     ds: &Dataset,
     config: &DryRunConfig,
+    rules: &ActivityRules,
     runs: &[PlayRun],
     known: Timestamp,
 ) -> Result<Vec<PlayOutcome>> {
     let churn = churn_dates(ds, &config.churn, known)?;
     let index: HashMap<&str, usize> = ds.accounts().iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
-    // active_days_30d of every account at the instants the outcomes need, one snapshot each.
-    let usage = SnapshotConfig::default();
-    let mut active: BTreeMap<Timestamp, HashMap<String, f64>> = BTreeMap::new();
-    let mut active_at = |t: Timestamp| -> Result<HashMap<String, f64>> {
-        if let Some(m) = active.get(&t) {
-            return Ok(m.clone());
-        }
-        let snap = ds.snapshot_with(t, &usage)?;
-        let col = snap.column("active_days_30d")?;
-        let m: HashMap<String, f64> =
-            snap.account_ids().iter().enumerate().filter_map(|(r, id)| col.f64_at(r).map(|v| (id.clone(), v))).collect();
-        active.insert(t, m.clone());
-        Ok(m)
-    };
     let mut out: Vec<PlayOutcome> = Vec::with_capacity(playbook.plays.len());
     for play in &playbook.plays {
         let actions: Vec<_> = runs.iter().flat_map(|r| r.fired.iter()).filter(|a| a.play == play.id).collect();
@@ -300,12 +288,10 @@ fn outcomes(
             if churn[i].iter().any(|&c| c > a.created_at && c <= end) {
                 churned += 1;
             }
-            let before = active_at(a.created_at)?.get(&a.account_id).copied();
-            let after = active_at(end)?.get(&a.account_id).copied();
-            if let (Some(b), Some(e)) = (before, after) {
-                change += e - b;
-                changes += 1;
-            }
+            // active_days_30d at the firing and at the horizon's end, for this account only.
+            let days = |t: Timestamp| f64::from(active_days(ds, i, rules, t, 30));
+            change += days(end) - days(a.created_at);
+            changes += 1;
         }
         out.push(PlayOutcome {
             play: play.id.clone(),
