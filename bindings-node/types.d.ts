@@ -1374,38 +1374,59 @@ export interface Action {
 /** Whole numbers. */
 export interface IntPreviousValues {
   type: 'int'
-  values: Record<string, number>
+  values: Array<number | null>
 }
 
 /** Numbers. */
 export interface FloatPreviousValues {
   type: 'float'
-  values: Record<string, number>
+  values: Array<number | null>
 }
 
 /** Booleans. */
 export interface BoolPreviousValues {
   type: 'bool'
-  values: Record<string, boolean>
+  values: Array<boolean | null>
 }
 
 /** Text. */
 export interface StrPreviousValues {
   type: 'str'
-  values: Record<string, string>
+  values: Array<string | null>
 }
 
 /** Instants. */
 export interface TimestampPreviousValues {
   type: 'timestamp'
-  values: Record<string, string>
+  values: Array<string | null>
 }
 
 /**
- * A column's values at the last run, by account, kept with their type so that text that looks
- * like a date stays text and a whole float stays a float through JSON.
+ * A column's values at the last run, one per account of `PlayMemory::accounts` (missing
+ * values are null), kept with their type so that text that looks like a date stays text and a
+ * whole float stays a float through JSON.
  */
 export type PreviousValues = IntPreviousValues | FloatPreviousValues | BoolPreviousValues | StrPreviousValues | TimestampPreviousValues
+
+/**
+ * What the last run saw, columnar: its frame's accounts (sorted by id), per edge-triggered play
+ * the rows where the cohort and trigger held, and the columns that expressions read as
+ * `prev_<column>`.
+ */
+export interface PlayMemory {
+  /** The accounts of the last run's frame, sorted by id (distinct). */
+  accounts: Array<string>
+  /**
+   * Per edge-triggered play, the rows of `accounts` (0-based, ascending) where its cohort
+   * and trigger held: what the next run compares against.
+   */
+  held: Record<string, Array<number>>
+  /**
+   * The columns expressions read as `prev_<column>`, one value per account of `accounts`:
+   * column → `{"type": "int" | "float" | "bool" | "str" | "timestamp", "values": [...]}`.
+   */
+  columns: Record<string, PreviousValues>
+}
 
 /** The ledger of a playbook: versioned JSON, saved atomically, read back in every language. */
 export interface PlayStateDocument {
@@ -1418,16 +1439,10 @@ export interface PlayStateDocument {
   /** Every action, in the order they fired. */
   actions: Array<Action>
   /**
-   * Per play, the accounts whose cohort and trigger held at the last run (sorted): what an
-   * edge-triggered play compares against.
+   * What the last run saw (its accounts, the triggers that held, the columns read as
+   * `prev_<column>`).
    */
-  held: Record<string, Array<string>>
-  /**
-   * The values at the last run of the columns expressions read as `prev_<column>`, typed:
-   * column → `{"type": "int" | "float" | "bool" | "str" | "timestamp", "values": {account:
-   * value}}` (missing values are not stored).
-   */
-  previous: Record<string, PreviousValues>
+  memory: PlayMemory
 }
 
 /** Why an eligible account got no new action. */
@@ -1449,7 +1464,10 @@ export interface Skip {
 export interface PlayRun {
   /** The run's as-of instant. */
   as_of: string
-  /** New actions, in the order they were granted (priority, then rank). */
+  /**
+   * New actions, in the order they were granted (priority, then rank); shared with the
+   * ledger.
+   */
   fired: Array<Action>
   /**
    * Keys of open actions whose trigger still held: refreshed (reasons, `updated_at`), not

@@ -169,7 +169,11 @@ describe('a playbook over the simulator', () => {
     assert.ok(expected.length > 0)
     assert.deepEqual(second.run.fired.map((a) => a.account_id), expected)
     for (const a of second.run.fired) assert.equal(a.reasons.prev_logins_30d, before[a.account_id].logins_30d)
-    assert.deepEqual(Object.keys(second.state.toJSON().previous), ['logins_30d'])
+    const memory = second.state.toJSON().memory
+    assert.deepEqual(Object.keys(memory.columns), ['logins_30d'])
+    // One value per account of the memory (sorted by id), missing values null.
+    assert.deepEqual(memory.accounts, Object.keys(after).sort())
+    assert.deepEqual(memory.columns.logins_30d.values, memory.accounts.map((a) => after[a].logins_30d ?? null))
   })
 
   test('a frame with added columns', () => {
@@ -224,7 +228,7 @@ describe('a playbook over the simulator', () => {
     assert.equal(empty.lastRun, null)
     assert.equal(empty.playbook, null)
     assert.deepEqual(empty.actions(), [])
-    assert.deepEqual(empty.toJSON(), { version: 1, playbook: null, last_run: null, actions: [], held: {}, previous: {} })
+    assert.deepEqual(empty.toJSON(), { version: 1, playbook: null, last_run: null, actions: [], memory: { accounts: [], held: {}, columns: {} } })
   })
 
   test('closing the wrong action is coded and changes nothing', () => {

@@ -182,10 +182,12 @@ def test_prev_columns_fire_on_change(sim):
         assert a["reasons"]["prev_logins_30d"] == before[a["account_id"]]["logins_30d"]
         assert a["reasons"]["logins_30d"] == after[a["account_id"]]["logins_30d"]
     # The ledger keeps the column values the next run reads as prev_logins_30d.
-    previous = state.to_dict()["previous"]
-    assert set(previous) == {"logins_30d"}
-    assert previous["logins_30d"]["type"] == "int"
-    assert previous["logins_30d"]["values"] == {a: r["logins_30d"] for a, r in after.items() if r["logins_30d"] is not None}
+    memory = state.to_dict()["memory"]
+    assert set(memory["columns"]) == {"logins_30d"}
+    assert memory["columns"]["logins_30d"]["type"] == "int"
+    # One value per account of the memory (sorted by id), missing values None.
+    assert memory["accounts"] == sorted(after)
+    assert memory["columns"]["logins_30d"]["values"] == [after[a]["logins_30d"] for a in memory["accounts"]]
 
 
 def test_a_frame_with_added_columns(sim):
@@ -240,7 +242,7 @@ def test_the_ledger_round_trips_and_closes_actions(tmp_path: Path, snap):
     # A new ledger is empty; the pieces a run fills in are None or empty.
     empty = custfit.PlayState()
     assert empty.last_run is None and empty.playbook is None and empty.actions() == [] == empty.open_actions()
-    assert empty.to_dict() == {"version": 1, "playbook": None, "last_run": None, "actions": [], "held": {}, "previous": {}}
+    assert empty.to_dict() == {"version": 1, "playbook": None, "last_run": None, "actions": [], "memory": {"accounts": [], "held": {}, "columns": {}}}
 
 
 def test_closing_wrong_actions_is_coded(snap):

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
@@ -131,6 +131,21 @@ impl Timestamp {
     /// The UTC calendar date as `YYYY-MM-DD`.
     pub fn date_string(self) -> String {
         match Utc.timestamp_millis_opt(self.0).single() {
+            Some(dt) if (0..=9999).contains(&dt.year()) => {
+                // Hand-written: strftime parsing is the cost when millions of keys are built.
+                let (y, m, d) = (dt.year() as u32, dt.month(), dt.day());
+                let mut out = String::with_capacity(10);
+                for digit in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10] {
+                    out.push(char::from(b'0' + digit as u8));
+                }
+                out.push('-');
+                out.push(char::from(b'0' + (m / 10) as u8));
+                out.push(char::from(b'0' + (m % 10) as u8));
+                out.push('-');
+                out.push(char::from(b'0' + (d / 10) as u8));
+                out.push(char::from(b'0' + (d % 10) as u8));
+                out
+            }
             Some(dt) => dt.format("%Y-%m-%d").to_string(),
             None => self.0.to_string(),
         }

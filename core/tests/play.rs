@@ -27,11 +27,11 @@ fn book(json: serde_json::Value) -> Playbook {
 }
 
 fn keys(r: &PlayRun) -> Vec<String> {
-    r.fired.iter().map(|a| a.key.clone()).collect()
+    r.fired.iter().map(|a| a.key.to_string()).collect()
 }
 
 fn skips(r: &PlayRun) -> Vec<(String, &'static str)> {
-    r.skipped.iter().map(|s| (s.account_id.clone(), s.reason.code())).collect()
+    r.skipped.iter().map(|s| (s.account_id.to_string(), s.reason.code())).collect()
 }
 
 fn quiet(when: &str, firing: serde_json::Value) -> Playbook {
@@ -170,7 +170,7 @@ fn changes_since_the_last_run_and_schedules() -> custfit::Result<()> {
     let (r, s) = run(&b, &snap("2024-02-01", [2.0, 3.0]), &s)?;
     assert_eq!(keys(&r), vec!["dropped@1:a0:2024-02-01", "qbr@1:a1:2024-01-20"]);
     assert_eq!(r.fired[0].reasons.get("prev_band"), Some(&custfit::Value::Float(3.0)));
-    assert_eq!(s.previous["band"].get("a0"), Some(custfit::Value::Float(2.0)));
+    assert_eq!(s.memory.previous("band", "a0"), custfit::Value::Float(2.0));
     let (r, _) = run(&b, &snap("2024-03-01", [2.0, 3.0]), &s)?;
     assert!(r.fired.is_empty(), "{:?}", keys(&r));
     let (r, _) = run(&b, &snap("2024-03-01", [2.0, 3.0]).clone(), &s)?;
@@ -299,11 +299,11 @@ fn the_starter_playbook_dry_run_over_a_year_equals_the_step_by_step_run() -> cus
         let frame = recipe.frame(ds, as_of)?;
         let (r, next) = run(&book, &frame, &state)?;
         for a in &r.fired {
-            *fired.entry(a.play.clone()).or_default() += 1;
+            *fired.entry(a.play.to_string()).or_default() += 1;
             assert!(!a.reasons.is_empty(), "{a:?}");
         }
         // Limits hold at every run: 30 hours per owner, at most 3 open actions per account.
-        let mut hours = std::collections::HashMap::<Option<String>, f64>::new();
+        let mut hours = std::collections::HashMap::<Option<custfit::play::SharedStr>, f64>::new();
         for a in &r.fired {
             *hours.entry(a.owner.clone()).or_default() += a.effort_hours;
         }

@@ -123,6 +123,7 @@ __all__ = [
     "PeriodResult",
     "PersonalBest",
     "Play",
+    "PlayMemory",
     "PlayOutcome",
     "PlayRun",
     "PlayStateDocument",
@@ -1968,7 +1969,7 @@ class IntPreviousValues(TypedDict):
 
     type: Literal["int"]
 
-    values: dict[str, int]
+    values: list[Optional[int]]
 
 
 class FloatPreviousValues(TypedDict):
@@ -1976,7 +1977,7 @@ class FloatPreviousValues(TypedDict):
 
     type: Literal["float"]
 
-    values: dict[str, float]
+    values: list[Optional[float]]
 
 
 class BoolPreviousValues(TypedDict):
@@ -1984,7 +1985,7 @@ class BoolPreviousValues(TypedDict):
 
     type: Literal["bool"]
 
-    values: dict[str, bool]
+    values: list[Optional[bool]]
 
 
 class StrPreviousValues(TypedDict):
@@ -1992,7 +1993,7 @@ class StrPreviousValues(TypedDict):
 
     type: Literal["str"]
 
-    values: dict[str, str]
+    values: list[Optional[str]]
 
 
 class TimestampPreviousValues(TypedDict):
@@ -2000,13 +2001,34 @@ class TimestampPreviousValues(TypedDict):
 
     type: Literal["timestamp"]
 
-    values: dict[str, str]
+    values: list[Optional[str]]
 
 
 PreviousValues = Union[IntPreviousValues, FloatPreviousValues, BoolPreviousValues, StrPreviousValues, TimestampPreviousValues]
-"""A column's values at the last run, by account, kept with their type so that text that looks
-like a date stays text and a whole float stays a float through JSON.
+"""A column's values at the last run, one per account of `PlayMemory::accounts` (missing
+values are null), kept with their type so that text that looks like a date stays text and a
+whole float stays a float through JSON.
 """
+
+
+class PlayMemory(TypedDict):
+    """What the last run saw, columnar: its frame's accounts (sorted by id), per edge-triggered play
+    the rows where the cohort and trigger held, and the columns that expressions read as
+    `prev_<column>`.
+    """
+
+    accounts: list[str]
+    """The accounts of the last run's frame, sorted by id (distinct)."""
+
+    held: dict[str, list[int]]
+    """Per edge-triggered play, the rows of `accounts` (0-based, ascending) where its cohort
+    and trigger held: what the next run compares against.
+    """
+
+    columns: dict[str, PreviousValues]
+    """The columns expressions read as `prev_<column>`, one value per account of `accounts`:
+    column → `{"type": "int" | "float" | "bool" | "str" | "timestamp", "values": [...]}`.
+    """
 
 
 class PlayStateDocument(TypedDict):
@@ -2024,15 +2046,9 @@ class PlayStateDocument(TypedDict):
     actions: list[Action]
     """Every action, in the order they fired."""
 
-    held: dict[str, list[str]]
-    """Per play, the accounts whose cohort and trigger held at the last run (sorted): what an
-    edge-triggered play compares against.
-    """
-
-    previous: dict[str, PreviousValues]
-    """The values at the last run of the columns expressions read as `prev_<column>`, typed:
-    column → `{"type": "int" | "float" | "bool" | "str" | "timestamp", "values": {account:
-    value}}` (missing values are not stored).
+    memory: PlayMemory
+    """What the last run saw (its accounts, the triggers that held, the columns read as
+    `prev_<column>`).
     """
 
 
@@ -2063,7 +2079,9 @@ class PlayRun(TypedDict):
     """The run's as-of instant."""
 
     fired: list[Action]
-    """New actions, in the order they were granted (priority, then rank)."""
+    """New actions, in the order they were granted (priority, then rank); shared with the
+    ledger.
+    """
 
     updated: list[str]
     """Keys of open actions whose trigger still held: refreshed (reasons, `updated_at`), not

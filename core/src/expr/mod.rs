@@ -42,7 +42,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::metrics::{ColumnData, DataType, Snapshot, Value};
+use crate::metrics::{Column, ColumnData, DataType, Snapshot, Value};
 
 use compile::{Compiler, Node};
 use eval::{Bound, Ctx};
@@ -276,14 +276,42 @@ impl Expr {
 #[derive(Debug)]
 pub struct Frame<'a> {
     snapshot: &'a Snapshot,
-    /// Slot 0 is `account_id`, slot `i + 1` is `snapshot.columns()[i]`.
+    /// Columns added to the snapshot's, owned by the frame.
+    extra: Vec<Column>,
+    /// Slot 0 is `account_id`, slot `i + 1` is `snapshot.columns()[i]`, then `extra`.
     bound: Vec<OnceLock<Bound>>,
 }
 
 impl<'a> Frame<'a> {
     /// A frame over `snapshot` (nothing is converted yet).
     pub fn new(snapshot: &'a Snapshot) -> Self {
-        Frame { snapshot, bound: (0..=snapshot.columns().len()).map(|_| OnceLock::new()).collect() }
+        Frame { snapshot, extra: Vec::new(), bound: (0..=snapshot.columns().len()).map(|_| OnceLock::new()).collect() }
+    }
+
+    /// A frame over `snapshot` plus `extra` columns (without copying the snapshot). An extra
+    /// column must have a new name and one value per row.
+    pub fn with_columns(snapshot: &'a Snapshot, extra: Vec<Column>) -> Result<Self> {
+        for (i, c) in extra.iter().enumerate() {
+            if c.name == "account_id" || snapshot.has_column(&c.name) || extra[..i].iter().any(|d| d.name == c.name) {
+                return Err(Error::argument("columns", format!("column `{}` is already in the frame", c.name)));
+            }
+            if c.data.len() != snapshot.len() {
+                return Err(Error::argument(
+                    "columns",
+                    format!("column `{}` has {} values for {} rows", c.name, c.data.len(), snapshot.len()),
+                ));
+            }
+        }
+        let slots = 1 + snapshot.columns().len() + extra.len();
+        Ok(Frame { snapshot, extra, bound: (0..slots).map(|_| OnceLock::new()).collect() })
+    }
+
+    /// The named column: the snapshot's, or an added one.
+    pub fn column(&self, name: &str) -> Result<&ColumnData> {
+        match self.extra.iter().find(|c| c.name == name) {
+            Some(c) => Ok(&c.data),
+            None => self.snapshot.column(name),
+        }
     }
 
     /// The snapshot.
@@ -292,8 +320,11 @@ impl<'a> Frame<'a> {
     }
 
     fn bound(&self, name: &str) -> Result<&Bound> {
+        let extra = self.extra.iter().position(|c| c.name == name);
         let slot = if name == "account_id" {
             0
+        } else if let Some(i) = extra {
+            1 + self.snapshot.columns().len() + i
         } else {
             self.snapshot.column(name).map_err(|e| match e {
                 Error::UnknownMetric { name, suggestion } => Error::Expr {
@@ -308,8 +339,13 @@ impl<'a> Frame<'a> {
         };
         let cell = self.bound.get(slot).ok_or_else(|| Error::argument("frame", "the frame does not match its snapshot"))?;
         Ok(cell.get_or_init(|| {
+            let k = self.snapshot.columns().len();
             if slot == 0 {
                 Bound::from_column(&ColumnData::Str(self.snapshot.account_ids().iter().cloned().map(Some).collect()))
+            } else if slot > k {
+                self.extra
+                    .get(slot - 1 - k)
+                    .map_or_else(|| Bound::from_column(&ColumnData::Bool(Vec::new())), |c| Bound::from_column(&c.data))
             } else {
                 self.snapshot
                     .columns()

@@ -54,6 +54,17 @@ pub enum ColumnData {
 }
 
 impl ColumnData {
+    /// A column of `n` missing values of type `ty`.
+    pub fn nulls(ty: DataType, n: usize) -> Self {
+        match ty {
+            DataType::Int => ColumnData::Int(vec![None; n]),
+            DataType::Float => ColumnData::Float(vec![None; n]),
+            DataType::Bool => ColumnData::Bool(vec![None; n]),
+            DataType::Str => ColumnData::Str(vec![None; n]),
+            DataType::Timestamp => ColumnData::Timestamp(vec![None; n]),
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         match self {

@@ -18,7 +18,7 @@ use crate::segment::ParetoConfig;
 use crate::time::{Timestamp, Window};
 
 use super::book::Playbook;
-use super::engine::run;
+use super::engine::run_mut;
 use super::state::{PlayRun, PlayState};
 
 /// Version of the recipe and dry-run config documents.
@@ -253,9 +253,7 @@ pub fn dry_run(
     let mut runs = Vec::with_capacity(dates.len());
     for &as_of in &dates {
         let frame = recipe.frame(ds, as_of)?;
-        let (r, next) = run(playbook, &frame, &state)?;
-        runs.push(r);
-        state = next;
+        runs.push(run_mut(playbook, &frame, &mut state)?);
     }
     let plays = outcomes(playbook, ds, config, &recipe.snapshot.activity, &runs, known)?;
     Ok(DryRun { runs, state, plays })

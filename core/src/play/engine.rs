@@ -1,9 +1,9 @@
 //! One run of a playbook over a frame: close what reached its goal, find the eligible accounts
 //! of every play, arbitrate limits in priority order, record actions and skips, carry the state.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{Datelike, TimeZone, Utc};
 
@@ -13,7 +13,10 @@ use crate::metrics::{Column, ColumnData, DataType, Snapshot, Value};
 use crate::time::{TimeUnit, Timestamp, Window, MS_PER_DAY};
 
 use super::book::{Firing, Playbook, Trigger};
-use super::state::{Action, ActionStatus, PlayRun, PlayState, PreviousValues, Skip, SkipReason};
+use super::state::{
+    Action, ActionStatus, PlayMemory, PlayRun, PlayState, PreviousValues, Reasons, SharedStr, Skip, SkipReason,
+    PLAY_STATE_VERSION,
+};
 
 /// The column every expression may read: whole days since the previous run (missing on the
 /// first run).
@@ -72,26 +75,6 @@ fn extended_schema(snapshot: &Snapshot) -> Vec<(String, DataType)> {
     schema
 }
 
-/// A column of `ty` holding, per row, the value `state` remembers for the row's account.
-fn previous_column(snapshot: &Snapshot, column: &str, ty: DataType, state: &PlayState) -> ColumnData {
-    let values = state.previous.get(column);
-    let at = |id: &String| values.and_then(|v| v.get(id));
-    let ids = snapshot.account_ids();
-    match ty {
-        DataType::Int => ColumnData::Int(ids.iter().map(|id| at(id).and_then(|v| v.as_f64()).map(|x| x as i64)).collect()),
-        DataType::Float => ColumnData::Float(ids.iter().map(|id| at(id).and_then(|v| v.as_f64())).collect()),
-        DataType::Bool => {
-            ColumnData::Bool(ids.iter().map(|id| if let Some(Value::Bool(b)) = at(id) { Some(b) } else { None }).collect())
-        }
-        DataType::Str => {
-            ColumnData::Str(ids.iter().map(|id| if let Some(Value::Str(s)) = at(id) { Some(s) } else { None }).collect())
-        }
-        DataType::Timestamp => ColumnData::Timestamp(
-            ids.iter().map(|id| if let Some(Value::Timestamp(t)) = at(id) { Some(t) } else { None }).collect(),
-        ),
-    }
-}
-
 /// The latest `anchor + k × every` (k ≥ 0) at or before `as_of`.
 fn boundary(anchor: Timestamp, every: Window, as_of: Timestamp) -> Option<Timestamp> {
     if anchor > as_of {
@@ -118,26 +101,112 @@ fn boundary(anchor: Timestamp, every: Window, as_of: Timestamp) -> Option<Timest
     Timestamp::from_millis(anchor.millis() + k * step).ok()
 }
 
+const NONE: u32 = u32::MAX;
+
 /// What the ledger knows of one play and account.
-#[derive(Default, Clone, Copy)]
+#[derive(Clone, Copy)]
 struct History {
-    /// Position of the open action in `state.actions`.
-    open: Option<usize>,
+    /// Position of the open action in `state.actions` (`NONE`: none).
+    open: u32,
     last_created: Option<Timestamp>,
     last_closed: Option<Timestamp>,
+    /// The latest action created at or after the earliest trigger instance this run can issue
+    /// (head of a chain through `chain`): the only ones whose key a new action could repeat.
+    recent: u32,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History { open: NONE, last_created: None, last_closed: None, recent: NONE }
+    }
+}
+
+/// What the ledger knows, by play and row: `slots[play][row]` indexes `history` (a play's slots
+/// are allocated when it has an action).
+struct Ledger {
+    slots: Vec<Vec<u32>>,
+    history: Vec<History>,
+}
+
+impl Ledger {
+    fn entry(&mut self, p: usize, r: usize, n: usize) -> &mut History {
+        let slots = &mut self.slots[p];
+        if slots.is_empty() {
+            *slots = vec![NONE; n];
+        }
+        if slots[r] == NONE {
+            slots[r] = self.history.len() as u32;
+            self.history.push(History::default());
+        }
+        &mut self.history[slots[r] as usize]
+    }
+
+    fn get_mut(&mut self, p: usize, r: usize) -> Option<&mut History> {
+        let i = *self.slots.get(p)?.get(r)?;
+        self.history.get_mut(i as usize)
+    }
 }
 
 fn day(t: Timestamp) -> String {
     t.date_string()
 }
 
+/// Where a reason's value comes from.
+enum Source<'f> {
+    AccountId,
+    Column(&'f ColumnData),
+}
+
+/// A play with its expressions compiled and its shared text built once per run.
+struct Ready<'f> {
+    name: SharedStr,
+    /// `{play}@{version}:` — the start of every key.
+    prefix: String,
+    kind: SharedStr,
+    role: SharedStr,
+    payload: Arc<serde_json::Value>,
+    /// The columns the cohort and trigger read, sorted by name.
+    inputs: Vec<(SharedStr, Source<'f>)>,
+    /// For a schedule: the anchor column.
+    anchor: Option<(SharedStr, &'f ColumnData)>,
+}
+
+/// The trigger instance of each row: the run's day, or a schedule's boundary.
+enum Instances {
+    Day(Timestamp),
+    PerRow(Vec<Option<Timestamp>>),
+}
+
+impl Instances {
+    fn at(&self, r: usize) -> Option<Timestamp> {
+        match self {
+            Instances::Day(t) => Some(*t),
+            Instances::PerRow(v) => v[r],
+        }
+    }
+}
+
 /// Runs `playbook` over `snapshot` (the frame: a snapshot plus any added columns) as of the
 /// snapshot's instant, carrying `state` forward. Deterministic and idempotent: the same frame
 /// and state give the same result, and a second run on the result's state fires nothing new.
-/// See the module docs for the rules.
+/// See the module docs for the rules; [`run_mut`] updates a state in place instead of copying it.
 pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Result<(PlayRun, PlayState)> {
+    let mut next = state.clone();
+    let result = run_mut(playbook, snapshot, &mut next)?;
+    Ok((result, next))
+}
+
+/// [`run`] on a state held in place: on success `state` becomes the new state; on an error it is
+/// left unchanged (everything that can fail is done before the ledger is touched).
+///
+/// The run trusts the actions of `state` (a state read with [`PlayState::from_json`] or
+/// [`PlayState::load`] was checked whole); it checks the version and the memory's shape.
+pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) -> Result<PlayRun> {
     playbook.validate()?;
-    state.validate()?;
+    if state.version != PLAY_STATE_VERSION {
+        return Err(Error::UnsupportedVersion { what: "play state".into(), found: state.version, supported: PLAY_STATE_VERSION });
+    }
+    state.memory.validate()?;
     let as_of = snapshot.as_of();
     if let Some(last) = state.last_run {
         if as_of < last {
@@ -150,10 +219,27 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
     if let Some(name) = state.playbook.as_deref().filter(|n| *n != playbook.name) {
         return Err(Error::argument("state", format!("belongs to playbook `{name}`, not `{}`", playbook.name)));
     }
+    let n = snapshot.len();
+    let ids = snapshot.account_ids();
+    if u32::try_from(n).is_err() {
+        return Err(Error::argument("frame", "more than 2^32 - 1 accounts"));
+    }
+
+    // ---- rows in account-id order (the frame's order must not matter); duplicates refused
+    let by_id: Vec<u32> = if ids.windows(2).all(|w| w[0] < w[1]) {
+        (0..n as u32).collect()
+    } else {
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
+        if let Some(w) = order.windows(2).find(|w| ids[w[0] as usize] == ids[w[1] as usize]) {
+            return Err(Error::argument("frame", format!("account `{}` appears twice", ids[w[0] as usize])));
+        }
+        order
+    };
 
     // ---- compile every expression against the frame plus the engine's columns
     let schema = extended_schema(snapshot);
-    let mut plays: Vec<Compiled> = Vec::with_capacity(playbook.plays.len());
+    let mut compiled: Vec<Compiled> = Vec::with_capacity(playbook.plays.len());
     for (i, p) in playbook.plays.iter().enumerate() {
         let path = |part: &str| format!("plays[{i}] ({}).{part}", p.id);
         let cond = |s: &Option<String>, part: &str| s.as_deref().map(|s| compile(s, &schema, &path(part), true)).transpose();
@@ -173,7 +259,7 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
                 cond(when, "trigger.when")?
             }
         };
-        plays.push(Compiled {
+        compiled.push(Compiled {
             cohort: cond(&p.cohort, "cohort")?,
             trigger,
             goal: cond(&p.goal, "goal")?,
@@ -182,111 +268,234 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
     }
     let suppress_when = playbook.suppress.when.as_deref().map(|s| compile(s, &schema, "suppress.when", true)).transpose()?;
 
+    // ---- the previous run's accounts (sorted): `to_old[r]` is row r's position among them,
+    // found by walking both in id order
+    let memory = &state.memory;
+    let same_accounts =
+        memory.accounts.len() == n && memory.accounts.iter().zip(&by_id).all(|(a, &r)| a.as_str() == ids[r as usize].as_str());
+    let to_old: Vec<Option<u32>> = if same_accounts {
+        let mut v = vec![None; n];
+        for (k, &r) in by_id.iter().enumerate() {
+            v[r as usize] = Some(k as u32);
+        }
+        v
+    } else {
+        let mut v = vec![None; n];
+        let mut k = 0usize;
+        for &r in &by_id {
+            let id = ids[r as usize].as_str();
+            while k < memory.accounts.len() && memory.accounts[k].as_str() < id {
+                k += 1;
+            }
+            if k < memory.accounts.len() && memory.accounts[k].as_str() == id {
+                v[r as usize] = Some(k as u32);
+            }
+        }
+        v
+    };
+
     // ---- the frame: the snapshot plus the engine columns the expressions read
-    let mut used: Vec<(String, DataType)> = Vec::new();
-    for e in plays.iter().flat_map(|c| [&c.cohort, &c.trigger, &c.goal, &c.rank]).chain([&suppress_when]).flatten() {
+    let mut extra: Vec<Column> = Vec::new();
+    let mut tracked: Vec<String> = Vec::new();
+    for e in compiled.iter().flat_map(|c| [&c.cohort, &c.trigger, &c.goal, &c.rank]).chain([&suppress_when]).flatten() {
         for (name, ty) in e.columns() {
-            if !snapshot.has_column(name) && name != "account_id" && !used.iter().any(|(n, _)| n == name) {
-                used.push((name.clone(), *ty));
+            if snapshot.has_column(name) || name == "account_id" || extra.iter().any(|c| &c.name == name) {
+                continue;
+            }
+            let data = if name == DAYS_SINCE_LAST_RUN {
+                let days = state.last_run.map(|l| (as_of.millis() - l.millis()).div_euclid(MS_PER_DAY));
+                ColumnData::Int(vec![days; n])
+            } else {
+                let base = &name[PREVIOUS.len()..];
+                tracked.push(base.to_string());
+                match memory.columns.get(base) {
+                    Some(values) => values.gather(*ty, &to_old),
+                    None => ColumnData::nulls(*ty, n),
+                }
+            };
+            extra.push(Column::new(name.clone(), data));
+        }
+    }
+    let frame = Frame::with_columns(snapshot, extra)?;
+    let mask = |e: &Option<Expr>| -> Result<Option<Vec<bool>>> { e.as_ref().map(|e| e.matches_frame(&frame)).transpose() };
+
+    // ---- suppression
+    let mut suppressed = mask(&suppress_when)?.unwrap_or_else(|| vec![false; n]);
+    if !playbook.suppress.accounts.is_empty() {
+        let listed: rustc_hash::FxHashSet<&str> = playbook.suppress.accounts.iter().map(String::as_str).collect();
+        for (r, id) in ids.iter().enumerate() {
+            if listed.contains(id.as_str()) {
+                suppressed[r] = true;
             }
         }
     }
-    let mut tracked: Vec<(String, DataType)> = Vec::new();
-    let extended;
-    let frame_snapshot = if used.is_empty() {
-        snapshot
-    } else {
-        let mut s = snapshot.clone();
-        for (name, ty) in &used {
-            let data = if name == DAYS_SINCE_LAST_RUN {
-                let days = state.last_run.map(|l| (as_of.millis() - l.millis()).div_euclid(MS_PER_DAY));
-                ColumnData::Int(vec![days; snapshot.len()])
-            } else {
-                let base = &name[PREVIOUS.len()..];
-                tracked.push((base.to_string(), *ty));
-                previous_column(snapshot, base, *ty, state)
-            };
-            s.add_column(Column::new(name.clone(), data))?;
-        }
-        extended = s;
-        &extended
-    };
-    let frame = Frame::new(frame_snapshot);
-    let n = snapshot.len();
-    let ids = snapshot.account_ids();
-    let row_of: HashMap<&str, usize> = ids.iter().enumerate().map(|(r, id)| (id.as_str(), r)).collect();
-    let all = || vec![true; n];
-    let mask = |e: &Option<Expr>| -> Result<Vec<bool>> { e.as_ref().map_or_else(|| Ok(all()), |e| e.matches_frame(&frame)) };
 
-    // ---- suppression
-    let mut suppressed = match &suppress_when {
-        Some(e) => e.matches_frame(&frame)?,
-        None => vec![false; n],
-    };
-    for id in &playbook.suppress.accounts {
-        if let Some(&r) = row_of.get(id.as_str()) {
-            suppressed[r] = true;
-        }
-    }
-
-    // ---- per play: cohort ∧ trigger now, and the trigger instance of each row
-    let mut holds: Vec<Vec<bool>> = Vec::with_capacity(plays.len());
-    let mut instances: Vec<Vec<Option<Timestamp>>> = Vec::with_capacity(plays.len());
-    for (p, c) in playbook.plays.iter().zip(&plays) {
-        let cohort = mask(&c.cohort)?;
-        let trig = mask(&c.trigger)?;
-        let mut h: Vec<bool> = cohort.iter().zip(&trig).map(|(a, b)| *a && *b).collect();
-        let inst: Vec<Option<Timestamp>> = match &p.trigger {
-            Trigger::Condition { .. } => vec![Some(as_of.floor_day()); n],
+    // ---- per play: cohort ∧ trigger now, the trigger instance of each row, the goal
+    let mut holds: Vec<Vec<bool>> = Vec::with_capacity(compiled.len());
+    let mut instances: Vec<Instances> = Vec::with_capacity(compiled.len());
+    let mut goals: Vec<Option<Vec<bool>>> = Vec::with_capacity(compiled.len());
+    let mut ranks: Vec<Option<usize>> = Vec::with_capacity(compiled.len());
+    // Per distinct `rank_by`: every row, highest rank first (missing last), ties in id order.
+    let mut rank_cache: Vec<(&str, Vec<u32>)> = Vec::new();
+    let mut earliest_instance = as_of.floor_day();
+    for (p, c) in playbook.plays.iter().zip(&compiled) {
+        let mut h = match (mask(&c.cohort)?, mask(&c.trigger)?) {
+            (Some(mut a), Some(b)) => {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x = *x && *y);
+                a
+            }
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => vec![true; n],
+        };
+        let inst = match &p.trigger {
+            Trigger::Condition { .. } => Instances::Day(as_of.floor_day()),
             Trigger::Schedule { every, anchor, .. } => {
                 let anchors = snapshot.column(anchor)?;
                 let since = state.last_run.unwrap_or_else(|| every.start(as_of));
-                (0..n)
-                    .map(|r| match anchors.value(r) {
-                        Value::Timestamp(a) => boundary(a, *every, as_of).filter(|b| *b > since),
-                        _ => None,
-                    })
-                    .collect()
+                earliest_instance = earliest_instance.min(since);
+                let v: Vec<Option<Timestamp>> = match anchors {
+                    ColumnData::Timestamp(a) => {
+                        a.iter().map(|a| a.and_then(|a| boundary(a, *every, as_of)).filter(|b| *b > since)).collect()
+                    }
+                    _ => vec![None; n],
+                };
+                for (hr, i) in h.iter_mut().zip(&v) {
+                    *hr = *hr && i.is_some();
+                }
+                Instances::PerRow(v)
             }
         };
-        if matches!(p.trigger, Trigger::Schedule { .. }) {
-            for (hr, i) in h.iter_mut().zip(&inst) {
-                *hr = *hr && i.is_some();
-            }
-        }
         holds.push(h);
         instances.push(inst);
+        goals.push(mask(&c.goal)?);
+        // Plays often rank by the same expression: evaluate each once.
+        let rank = match (&c.rank, p.rank_by.as_deref()) {
+            (Some(e), Some(source)) => Some(match rank_cache.iter().position(|(s, _)| *s == source) {
+                Some(i) => i,
+                None => {
+                    rank_cache.push((source, rank_order(&e.evaluate_frame(&frame)?, &by_id)));
+                    rank_cache.len() - 1
+                }
+            }),
+            _ => None,
+        };
+        ranks.push(rank);
     }
 
-    // ---- the ledger, indexed
-    let mut next = state.clone();
-    next.playbook = Some(playbook.name.clone());
-    let mut history: HashMap<(&str, &str), History> = HashMap::default();
-    let mut keys: HashSet<&str> = HashSet::with_capacity_and_hasher(state.actions.len(), Default::default());
-    let mut open_per_account: HashMap<&str, u32> = HashMap::default();
-    for (i, a) in state.actions.iter().enumerate() {
-        keys.insert(a.key.as_str());
-        let h = history.entry((a.play.as_str(), a.account_id.as_str())).or_default();
-        h.last_created = h.last_created.max(Some(a.created_at));
-        match a.status {
-            ActionStatus::Open => {
-                h.open = Some(i);
-                *open_per_account.entry(a.account_id.as_str()).or_default() += 1;
+    // ---- shared text and reason sources, once per run
+    let mut ready: Vec<Ready<'_>> = Vec::with_capacity(compiled.len());
+    for (p, c) in playbook.plays.iter().zip(compiled) {
+        let mut names: Vec<&str> =
+            [&c.cohort, &c.trigger].into_iter().flatten().flat_map(|e| e.columns()).map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut inputs = Vec::with_capacity(names.len());
+        for name in names {
+            let source = if name == "account_id" { Source::AccountId } else { Source::Column(frame.column(name)?) };
+            inputs.push((SharedStr::from(name), source));
+        }
+        let anchor = match &p.trigger {
+            Trigger::Schedule { anchor, .. } => Some((SharedStr::from(anchor.as_str()), snapshot.column(anchor)?)),
+            Trigger::Condition { .. } => None,
+        };
+        ready.push(Ready {
+            name: SharedStr::from(p.id.as_str()),
+            prefix: format!("{}@{}:", p.id, p.version),
+            kind: SharedStr::from(p.tactic.kind.as_str()),
+            role: SharedStr::from(p.tactic.owner_role.as_str()),
+            payload: Arc::new(p.tactic.payload.clone()),
+            inputs,
+            anchor,
+        });
+    }
+    let schedule_boundary = SharedStr::from("schedule_boundary");
+
+    // ---- edge plays: where the trigger held at the previous run, in this frame's rows
+    let mut was: Vec<Option<Vec<bool>>> = Vec::with_capacity(playbook.plays.len());
+    let mut to_new = vec![NONE; memory.accounts.len()];
+    for (r, o) in to_old.iter().enumerate() {
+        if let Some(o) = o {
+            to_new[*o as usize] = r as u32;
+        }
+    }
+    for play in &playbook.plays {
+        let edge = matches!((&play.firing, &play.trigger), (Firing::Edge, Trigger::Condition { .. }));
+        was.push(edge.then(|| {
+            let mut w = vec![false; n];
+            for &o in memory.held.get(&play.id).map_or(&[][..], Vec::as_slice) {
+                let r = to_new.get(o as usize).copied().unwrap_or(NONE);
+                if let Some(x) = w.get_mut(r as usize) {
+                    *x = true;
+                }
             }
-            _ => h.last_closed = h.last_closed.max(a.closed_at),
+            w
+        }));
+    }
+
+    // ---- the ledger, indexed by (play, row): per play a slot per row into `history`
+    let play_index: HashMap<&str, u32> = playbook.plays.iter().enumerate().map(|(i, p)| (p.id.as_str(), i as u32)).collect();
+    let mut ledger = Ledger { slots: vec![Vec::new(); playbook.plays.len()], history: Vec::new() };
+    let mut chain: Vec<u32> = Vec::new();
+    let mut open_count: Vec<u32> = vec![0; n];
+    let mut opens: Vec<(u32, u32, u32)> = Vec::new();
+    let mut spent_today: Vec<(Option<SharedStr>, f64)> = Vec::new();
+    let mut granted_today: Vec<u32> = vec![0; playbook.plays.len()];
+    if !state.actions.is_empty() {
+        let mut row_of: HashMap<&str, u32> = HashMap::default();
+        row_of.reserve(n);
+        row_of.extend(ids.iter().enumerate().map(|(r, id)| (id.as_str(), r as u32)));
+        chain = vec![NONE; state.actions.len()];
+        // Consecutive actions mostly share their play: remember the last one's index.
+        let mut last_play: Option<(&SharedStr, u32)> = None;
+        for (i, a) in state.actions.iter().enumerate() {
+            if a.created_at == as_of {
+                spent_today.push((a.owner.clone(), a.effort_hours));
+            }
+            let p = match last_play {
+                Some((name, p)) if name == &a.play => p,
+                _ => {
+                    let Some(&p) = play_index.get(a.play.as_str()) else { continue };
+                    last_play = Some((&a.play, p));
+                    p
+                }
+            };
+            if a.created_at == as_of {
+                granted_today[p as usize] += 1;
+            }
+            let Some(&r) = row_of.get(a.account_id.as_str()) else { continue };
+            let h = ledger.entry(p as usize, r as usize, n);
+            h.last_created = h.last_created.max(Some(a.created_at));
+            if a.created_at >= earliest_instance {
+                chain[i] = h.recent;
+                h.recent = i as u32;
+            }
+            match a.status {
+                ActionStatus::Open => {
+                    h.open = i as u32;
+                    open_count[r as usize] += 1;
+                    opens.push((i as u32, p, r));
+                }
+                _ => h.last_closed = h.last_closed.max(a.closed_at),
+            }
         }
     }
-    let play_index: HashMap<&str, usize> = playbook.plays.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
 
-    // ---- close: goals met, triggers cleared
-    let mut closed = Vec::new();
-    let goals: Vec<Option<Vec<bool>>> =
-        plays.iter().map(|c| c.goal.as_ref().map(|g| g.matches_frame(&frame)).transpose()).collect::<Result<_>>()?;
-    for (i, a) in state.actions.iter().enumerate() {
-        if a.status != ActionStatus::Open {
-            continue;
-        }
-        let (Some(&p), Some(&r)) = (play_index.get(a.play.as_str()), row_of.get(a.account_id.as_str())) else { continue };
+    // ---- owners and their hours
+    let owner_column = match snapshot.column(&playbook.limits.owner_column) {
+        Ok(ColumnData::Str(v)) => Some(v),
+        _ => None,
+    };
+    let mut owners = Owners::new(playbook);
+    for (owner, hours) in spent_today {
+        let code = owners.code(owner.as_deref());
+        owners.spent[code as usize] += hours;
+    }
+    let mut owner_code = vec![NONE; if owner_column.is_some() { n } else { 0 }];
+
+    // From here on nothing fails: the ledger is changed in place.
+    let mut closed: Vec<Arc<Action>> = Vec::new();
+    for &(i, p, r) in &opens {
+        let (p, r) = (p as usize, r as usize);
         let play = &playbook.plays[p];
         let status = if goals[p].as_ref().is_some_and(|g| g[r]) {
             Some(ActionStatus::GoalMet)
@@ -296,88 +505,67 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
             None
         };
         if let Some(status) = status {
-            let action = &mut next.actions[i];
+            let action = Arc::make_mut(&mut state.actions[i as usize]);
             action.status = status;
             action.closed_at = Some(as_of);
-            closed.push(action.clone());
-            if let Some(h) = history.get_mut(&(a.play.as_str(), a.account_id.as_str())) {
-                h.open = None;
+            closed.push(state.actions[i as usize].clone());
+            if let Some(h) = ledger.get_mut(p, r) {
+                h.open = NONE;
                 h.last_closed = Some(as_of);
             }
-            if let Some(c) = open_per_account.get_mut(a.account_id.as_str()) {
-                *c = c.saturating_sub(1);
-            }
+            open_count[r] = open_count[r].saturating_sub(1);
         }
     }
+
+    // ---- the accounts of this frame (by row), shared with the memory where they are the same
+    let accounts: Vec<SharedStr> = to_old
+        .iter()
+        .zip(ids)
+        .map(|(o, id)| match o.and_then(|o| memory.accounts.get(o as usize)) {
+            Some(a) => a.clone(),
+            None => SharedStr::from(id.as_str()),
+        })
+        .collect();
 
     // ---- arbitration: plays by priority (then order), accounts by rank (then id)
     let mut order: Vec<usize> = (0..playbook.plays.len()).collect();
     order.sort_by_key(|&p| (playbook.plays[p].tactic.priority, p));
-    let owners = snapshot.column(&playbook.limits.owner_column).ok();
-    let owner_of = |r: usize| match owners.map(|c| c.value(r)) {
-        Some(Value::Str(s)) => Some(s),
-        _ => None,
-    };
-    // A run at the same instant as the last one is the same run: what it granted counts.
-    let mut spent: HashMap<Option<String>, f64> = HashMap::default();
-    let mut granted_today: HashMap<&str, u32> = HashMap::default();
-    for a in state.actions.iter().filter(|a| a.created_at == as_of) {
-        *spent.entry(a.owner.clone()).or_default() += a.effort_hours;
-        *granted_today.entry(a.play.as_str()).or_default() += 1;
-    }
-    let capacity = |owner: &Option<String>| {
-        owner.as_ref().and_then(|o| playbook.limits.capacity_hours.get(o).copied()).or(playbook.limits.default_capacity_hours)
-    };
-    let mut fired: Vec<Action> = Vec::new();
-    let mut updated: Vec<String> = Vec::new();
+    let mut fired: Vec<Arc<Action>> = Vec::new();
+    let mut updated: Vec<SharedStr> = Vec::new();
     let mut skipped: Vec<Skip> = Vec::new();
-    let mut new_open: HashMap<String, u32> = HashMap::default();
-    let mut new_keys: HashSet<String> = HashSet::default();
+    let mut key = String::new();
+    let mut details = Details::default();
+    let mut scratch: Vec<(SharedStr, Value)> = Vec::new();
     for &p in &order {
         let play = &playbook.plays[p];
-        let was: HashSet<&str> = match play.firing {
-            Firing::Edge if matches!(play.trigger, Trigger::Condition { .. }) => {
-                state.held.get(&play.id).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default()
-            }
-            _ => HashSet::default(),
-        };
-        let mut rows: Vec<usize> = (0..n).filter(|&r| holds[p][r] && !was.contains(ids[r].as_str())).collect();
-        let rank: Option<Vec<Option<f64>>> = plays[p]
-            .rank
-            .as_ref()
-            .map(|e| e.evaluate_frame(&frame).map(|c| (0..n).map(|r| c.f64_at(r)).collect()))
-            .transpose()?;
-        rows.sort_by(|&a, &b| {
-            let by_rank = rank.as_ref().map_or(std::cmp::Ordering::Equal, |k| match (k[a], k[b]) {
-                (Some(x), Some(y)) => y.total_cmp(&x),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            });
-            by_rank.then_with(|| ids[a].cmp(&ids[b]))
-        });
-        let mut granted = granted_today.get(play.id.as_str()).copied().unwrap_or(0);
+        let rp = &ready[p];
+        let (hold, before) = (&holds[p], was[p].as_deref());
+        let order: &[u32] = ranks[p].map_or(&by_id, |i| &rank_cache[i].1);
+        let rows = order.iter().copied().filter(|&r| hold[r as usize] && !before.is_some_and(|w| w[r as usize]));
+        let mut granted = granted_today[p];
+        let mut play_cap_detail: Option<SharedStr> = None;
+        let day_of_run = day(as_of.floor_day());
         for r in rows {
-            let id = ids[r].as_str();
-            let skip =
-                |reason: SkipReason, detail: String| Skip { play: play.id.clone(), account_id: id.to_string(), reason, detail };
+            let r = r as usize;
+            let skip = |reason: SkipReason, detail: SharedStr| Skip {
+                play: rp.name.clone(),
+                account_id: accounts[r].clone(),
+                reason,
+                detail,
+            };
             if suppressed[r] {
-                skipped.push(skip(SkipReason::Suppressed, "on the suppression list or its condition holds".into()));
+                skipped.push(skip(SkipReason::Suppressed, details.suppressed.clone()));
                 continue;
             }
-            let h = history.get(&(play.id.as_str(), id)).copied().unwrap_or_default();
-            let reasons = || -> Result<BTreeMap<String, Value>> {
-                let mut out = reasons(&plays[p], &frame, r)?;
-                if let (Trigger::Schedule { anchor, .. }, Some(b)) = (&play.trigger, instances[p][r]) {
-                    out.insert(anchor.clone(), snapshot.column(anchor)?.value(r));
-                    out.insert("schedule_boundary".into(), Value::Timestamp(b));
-                }
-                Ok(out)
-            };
-            if let Some(i) = h.open {
-                let action = &mut next.actions[i];
+            let h = ledger.get_mut(p, r).map_or_else(History::default, |h| *h);
+            let instance = instances[p].at(r).unwrap_or(as_of);
+            if h.open != NONE {
+                let action = Arc::make_mut(&mut state.actions[h.open as usize]);
                 action.updated_at = as_of;
-                action.reasons = reasons()?;
+                if !reasons_equal(action.reasons.pairs(), rp, ids, r) {
+                    reasons_into(&mut scratch, rp, ids, r, instance, &schedule_boundary);
+                    action.reasons = Reasons::from_sorted(&mut scratch);
+                }
                 updated.push(action.key.clone());
                 continue;
             }
@@ -386,7 +574,7 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
                 if until > as_of {
                     skipped.push(skip(
                         SkipReason::Cooldown,
-                        format!("fired {}, cooldown {cooldown} until {}", day(last), day(until)),
+                        SharedStr::from(format!("fired {}, cooldown {cooldown} until {}", day(last), day(until))),
                     ));
                     continue;
                 }
@@ -394,90 +582,282 @@ pub fn run(playbook: &Playbook, snapshot: &Snapshot, state: &PlayState) -> Resul
             if let (Some(window), Some(last)) = (&play.reentry, h.last_closed) {
                 let until = window.end(last);
                 if until > as_of {
-                    skipped.push(skip(SkipReason::Reentry, format!("closed {}, re-entry after {}", day(last), day(until))));
-                    continue;
-                }
-            }
-            let instance = instances[p][r].unwrap_or(as_of);
-            let key = format!("{}@{}:{}:{}", play.id, play.version, id, day(instance));
-            if keys.contains(key.as_str()) || new_keys.contains(&key) {
-                skipped.push(skip(SkipReason::AlreadyFired, format!("`{key}` was already issued")));
-                continue;
-            }
-            let open_now = open_per_account.get(id).copied().unwrap_or(0) + new_open.get(id).copied().unwrap_or(0);
-            if let Some(max) = playbook.limits.max_active_per_account.filter(|&m| open_now >= m) {
-                skipped.push(skip(SkipReason::AccountCap, format!("{open_now} open actions (max {max})")));
-                continue;
-            }
-            if play.max_per_run.is_some_and(|m| granted >= m) {
-                skipped.push(skip(SkipReason::PlayCap, format!("max_per_run {} reached", play.max_per_run.unwrap_or(0))));
-                continue;
-            }
-            let owner = owner_of(r);
-            if let Some(cap) = capacity(&owner) {
-                let used = spent.get(&owner).copied().unwrap_or(0.0);
-                if used + play.tactic.effort_hours > cap + 1e-9 {
-                    let who = owner.as_deref().unwrap_or("(no owner)");
                     skipped.push(skip(
-                        SkipReason::CapacityExhausted,
-                        format!("{who}: {used} of {cap} hours spent, this needs {}", play.tactic.effort_hours),
+                        SkipReason::Reentry,
+                        SharedStr::from(format!("closed {}, re-entry after {}", day(last), day(until))),
                     ));
                     continue;
                 }
             }
-            *spent.entry(owner.clone()).or_default() += play.tactic.effort_hours;
-            *new_open.entry(id.to_string()).or_default() += 1;
+            let make_key = |key: &mut String| {
+                key.clear();
+                key.push_str(&rp.prefix);
+                key.push_str(&ids[r]);
+                key.push(':');
+                match &instances[p] {
+                    Instances::Day(_) => key.push_str(&day_of_run),
+                    Instances::PerRow(_) => key.push_str(&day(instance)),
+                }
+            };
+            if h.recent != NONE {
+                make_key(&mut key);
+                let mut j = h.recent;
+                let mut repeated = false;
+                while j != NONE {
+                    if state.actions[j as usize].key.as_str() == key {
+                        repeated = true;
+                        break;
+                    }
+                    j = chain[j as usize];
+                }
+                if repeated {
+                    skipped.push(skip(SkipReason::AlreadyFired, SharedStr::from(format!("`{key}` was already issued"))));
+                    continue;
+                }
+            }
+            let open_now = open_count[r];
+            if let Some(max) = playbook.limits.max_active_per_account.filter(|&m| open_now >= m) {
+                skipped.push(skip(SkipReason::AccountCap, details.account_cap(open_now, max)));
+                continue;
+            }
+            if let Some(max) = play.max_per_run.filter(|&m| granted >= m) {
+                let detail = play_cap_detail.get_or_insert_with(|| SharedStr::from(format!("max_per_run {max} reached")));
+                skipped.push(skip(SkipReason::PlayCap, detail.clone()));
+                continue;
+            }
+            let code = match owner_column {
+                Some(col) => {
+                    if owner_code[r] == NONE {
+                        owner_code[r] = owners.code(col[r].as_deref());
+                    }
+                    owner_code[r]
+                }
+                None => 0,
+            };
+            let effort = play.tactic.effort_hours;
+            if let Some(detail) = owners.refuse(code, effort) {
+                skipped.push(skip(SkipReason::CapacityExhausted, detail));
+                continue;
+            }
+            owners.spent[code as usize] += effort;
+            open_count[r] += 1;
             granted += 1;
-            new_keys.insert(key.clone());
-            fired.push(Action {
-                key,
-                play: play.id.clone(),
+            make_key(&mut key);
+            fired.push(Arc::new(Action {
+                key: SharedStr::from(key.as_str()),
+                play: rp.name.clone(),
                 play_version: play.version,
-                account_id: id.to_string(),
-                kind: play.tactic.kind.clone(),
-                owner,
-                owner_role: play.tactic.owner_role.clone(),
+                account_id: accounts[r].clone(),
+                kind: rp.kind.clone(),
+                owner: owners.names[code as usize].clone(),
+                owner_role: rp.role.clone(),
                 priority: play.tactic.priority,
-                effort_hours: play.tactic.effort_hours,
-                payload: play.tactic.payload.clone(),
+                effort_hours: effort,
+                payload: rp.payload.clone(),
                 created_at: as_of,
                 updated_at: as_of,
                 due_at: as_of.add_days(i64::from(play.tactic.due_in_days)),
                 status: ActionStatus::Open,
                 closed_at: None,
-                reasons: reasons()?,
-            });
+                reasons: {
+                    reasons_into(&mut scratch, rp, ids, r, instance, &schedule_boundary);
+                    Reasons::from_sorted(&mut scratch)
+                },
+            }));
         }
     }
-    next.actions.extend(fired.iter().cloned());
+    state.actions.extend(fired.iter().cloned());
 
-    // ---- memory for the next run
+    // ---- memory for the next run, in account-id order (so it does not depend on row order)
+    let mut held = std::collections::BTreeMap::new();
     for (p, play) in playbook.plays.iter().enumerate() {
-        let edge = matches!((&play.firing, &play.trigger), (Firing::Edge, Trigger::Condition { .. }));
-        let mut held: Vec<String> =
-            if edge { (0..n).filter(|&r| holds[p][r]).map(|r| ids[r].clone()).collect() } else { Vec::new() };
-        held.sort_unstable();
-        if held.is_empty() {
-            next.held.remove(&play.id);
-        } else {
-            next.held.insert(play.id.clone(), held);
+        if was[p].is_some() {
+            let rows: Vec<u32> = (0..n as u32).filter(|&k| holds[p][by_id[k as usize] as usize]).collect();
+            if !rows.is_empty() {
+                held.insert(play.id.clone(), rows);
+            }
         }
     }
-    for (column, _) in &tracked {
-        next.previous.insert(column.clone(), PreviousValues::of(snapshot.column(column)?, ids));
+    let mut columns = std::collections::BTreeMap::new();
+    for base in tracked {
+        if let Ok(data) = snapshot.column(&base) {
+            columns.insert(base, PreviousValues::of(data, &by_id));
+        }
     }
-    next.previous.retain(|c, _| tracked.iter().any(|(t, _)| t == c));
-    next.last_run = Some(as_of);
-    Ok((PlayRun { as_of, fired, updated, closed, skipped }, next))
+    let sorted_accounts = by_id.iter().map(|&r| accounts[r as usize].clone()).collect();
+    state.memory = PlayMemory { accounts: sorted_accounts, held, columns };
+    state.playbook = Some(playbook.name.clone());
+    state.last_run = Some(as_of);
+    Ok(PlayRun { as_of, fired, updated, closed, skipped })
 }
 
-/// The values behind a play's decision for row `r`: the columns its cohort and trigger read.
-fn reasons(c: &Compiled, frame: &Frame<'_>, r: usize) -> Result<BTreeMap<String, Value>> {
-    let mut out = BTreeMap::new();
-    for e in [&c.cohort, &c.trigger].into_iter().flatten() {
-        for (name, value) in e.inputs_at(frame, r)? {
-            out.insert(name, value);
+/// Skip details that repeat, written once per run.
+struct Details {
+    suppressed: SharedStr,
+    account_caps: Vec<Option<SharedStr>>,
+}
+
+impl Default for Details {
+    fn default() -> Self {
+        Details { suppressed: SharedStr::from("on the suppression list or its condition holds"), account_caps: Vec::new() }
+    }
+}
+
+impl Details {
+    fn account_cap(&mut self, open: u32, max: u32) -> SharedStr {
+        let i = open as usize;
+        if self.account_caps.len() <= i {
+            self.account_caps.resize(i + 1, None);
+        }
+        self.account_caps[i].get_or_insert_with(|| SharedStr::from(format!("{open} open actions (max {max})"))).clone()
+    }
+}
+
+/// Owners met in a run, coded densely (0 = no owner), with their capacity and the hours spent.
+struct Owners<'b> {
+    playbook: &'b Playbook,
+    index: HashMap<SharedStr, u32>,
+    names: Vec<Option<SharedStr>>,
+    capacity: Vec<Option<f64>>,
+    spent: Vec<f64>,
+    /// The last refusal's detail per owner, with the effort and hours spent it was written for.
+    refusals: Vec<Option<(f64, f64, SharedStr)>>,
+}
+
+impl<'b> Owners<'b> {
+    fn new(playbook: &'b Playbook) -> Self {
+        Owners {
+            playbook,
+            index: HashMap::default(),
+            names: vec![None],
+            capacity: vec![playbook.limits.default_capacity_hours],
+            spent: vec![0.0],
+            refusals: vec![None],
         }
     }
-    Ok(out)
+
+    /// When `effort` more hours do not fit in owner `code`'s capacity, the detail of the skip.
+    fn refuse(&mut self, code: u32, effort: f64) -> Option<SharedStr> {
+        let c = code as usize;
+        let cap = self.capacity[c]?;
+        let used = self.spent[c];
+        if used + effort <= cap + 1e-9 {
+            return None;
+        }
+        if let Some((e, u, detail)) = &self.refusals[c] {
+            if *e == effort && *u == used {
+                return Some(detail.clone());
+            }
+        }
+        let who = self.names[c].as_deref().unwrap_or("(no owner)");
+        let detail = SharedStr::from(format!("{who}: {used} of {cap} hours spent, this needs {effort}"));
+        self.refusals[c] = Some((effort, used, detail.clone()));
+        Some(detail)
+    }
+
+    fn code(&mut self, owner: Option<&str>) -> u32 {
+        let Some(owner) = owner else { return 0 };
+        if let Some(&c) = self.index.get(owner) {
+            return c;
+        }
+        let c = self.names.len() as u32;
+        let name = SharedStr::from(owner);
+        self.index.insert(name.clone(), c);
+        self.names.push(Some(name));
+        let limits = &self.playbook.limits;
+        self.capacity.push(limits.capacity_hours.get(owner).copied().or(limits.default_capacity_hours));
+        self.spent.push(0.0);
+        self.refusals.push(None);
+        c
+    }
+}
+
+/// The values behind a play's decision for row `r` into `out` (sorted by column): the columns
+/// its cohort and trigger read, and for a schedule its anchor and the boundary that fell.
+fn reasons_into(
+    out: &mut Vec<(SharedStr, Value)>,
+    rp: &Ready<'_>,
+    ids: &[String],
+    r: usize,
+    instance: Timestamp,
+    boundary: &SharedStr,
+) {
+    out.clear();
+    for (name, source) in &rp.inputs {
+        let value = match source {
+            Source::AccountId => Value::Str(ids[r].clone()),
+            Source::Column(c) => c.value(r),
+        };
+        out.push((name.clone(), value));
+    }
+    if let Some((anchor, column)) = &rp.anchor {
+        let value = column.value(r);
+        match out.binary_search_by(|(n, _)| n.as_str().cmp(anchor.as_str())) {
+            Ok(i) => out[i].1 = value,
+            Err(i) => out.insert(i, (anchor.clone(), value)),
+        }
+        let value = Value::Timestamp(instance);
+        match out.binary_search_by(|(n, _)| n.as_str().cmp(boundary.as_str())) {
+            Ok(i) => out[i].1 = value,
+            Err(i) => out.insert(i, (boundary.clone(), value)),
+        }
+    }
+}
+
+/// The rows of `by_id` (rows in account-id order), highest `rank` first, missing ranks last, equal
+/// ranks in account-id order.
+fn rank_order(rank: &ColumnData, by_id: &[u32]) -> Vec<u32> {
+    let mut keyed: Vec<(bool, u64, u32)> = by_id
+        .iter()
+        .map(|&r| match rank.f64_at(r as usize) {
+            Some(x) => (false, descending(x), r),
+            None => (true, 0, r),
+        })
+        .collect();
+    // The third part breaks ties by position in id order, not by row.
+    let mut position = vec![0u32; by_id.len()];
+    for (k, &r) in by_id.iter().enumerate() {
+        position[r as usize] = k as u32;
+    }
+    keyed.iter_mut().for_each(|k| k.2 = position[k.2 as usize]);
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, _, k)| by_id[k as usize]).collect()
+}
+
+/// A sort key that orders floats from highest to lowest (`total_cmp` order, reversed).
+fn descending(x: f64) -> u64 {
+    let bits = x.to_bits();
+    // Unsigned and increasing with `total_cmp` …
+    let ascending = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
+    // … then reversed.
+    !ascending
+}
+
+/// True when `existing` holds the values [`reasons_into`] would write for row `r` (no
+/// allocation): what lets a refresh keep the reasons it has.
+fn reasons_equal(existing: &[(SharedStr, Value)], rp: &Ready<'_>, ids: &[String], r: usize) -> bool {
+    if rp.anchor.is_some() {
+        return false;
+    }
+    existing.len() == rp.inputs.len()
+        && existing.iter().zip(&rp.inputs).all(|((en, ev), (name, source))| {
+            en == name
+                && match source {
+                    Source::AccountId => matches!(ev, Value::Str(s) if *s == ids[r]),
+                    Source::Column(c) => value_is(c, r, ev),
+                }
+        })
+}
+
+/// `column.value(r) == *value`, without building the value.
+fn value_is(column: &ColumnData, r: usize, value: &Value) -> bool {
+    match (column, value) {
+        (ColumnData::Int(v), Value::Int(x)) => v.get(r).copied().flatten() == Some(*x),
+        (ColumnData::Float(v), Value::Float(x)) => v.get(r).copied().flatten() == Some(*x),
+        (ColumnData::Bool(v), Value::Bool(x)) => v.get(r).copied().flatten() == Some(*x),
+        (ColumnData::Str(v), Value::Str(x)) => v.get(r).and_then(Option::as_deref) == Some(x.as_str()),
+        (ColumnData::Timestamp(v), Value::Timestamp(x)) => v.get(r).copied().flatten() == Some(*x),
+        (c, Value::Null) => c.value(r) == Value::Null,
+        _ => false,
+    }
 }

@@ -68,5 +68,8 @@ pub use book::{
     Firing, Limits, Play, Playbook, Suppression, Tactic, Trigger, KNOWN_TACTICS, MAX_PLAYS, PLAYBOOK_VERSION, STARTER_COLUMNS,
 };
 pub use dry_run::{dry_run, DryRun, DryRunConfig, FrameRecipe, PlayOutcome, DRY_RUN_VERSION, MAX_DRY_RUN_STEPS};
-pub use engine::{run, DAYS_SINCE_LAST_RUN, PREVIOUS};
-pub use state::{Action, ActionStatus, PlayRun, PlayState, PreviousValues, Skip, SkipReason, PLAY_STATE_VERSION};
+pub use engine::{run, run_mut, DAYS_SINCE_LAST_RUN, PREVIOUS};
+pub use state::{
+    Action, ActionStatus, PlayMemory, PlayRun, PlayState, PreviousValues, Reasons, SharedStr, Skip, SkipReason,
+    PLAY_STATE_VERSION,
+};

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::metrics::Value;
+use crate::metrics::{ColumnData, DataType, Value};
 use crate::time::Timestamp;
+use std::sync::Arc;
 
 /// Version of the state document this build reads and writes.
 pub const PLAY_STATE_VERSION: u32 = 1;
@@ -42,49 +43,360 @@ impl ActionStatus {
     }
 }
 
-/// A column's values at the last run, by account, kept with their type so that text that looks
-/// like a date stays text and a whole float stays a float through JSON.
+/// Text shared by reference: the ids, names and keys a ledger repeats on every action (a play
+/// id, an owner, an account) are held once. Reads as a `str`; serialises as a JSON string.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SharedStr(Arc<str>);
+
+impl SharedStr {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for SharedStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for SharedStr {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for SharedStr {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SharedStr {
+    fn from(s: &str) -> Self {
+        SharedStr(Arc::from(s))
+    }
+}
+
+impl From<String> for SharedStr {
+    fn from(s: String) -> Self {
+        SharedStr(Arc::from(s))
+    }
+}
+
+impl From<&String> for SharedStr {
+    fn from(s: &String) -> Self {
+        SharedStr(Arc::from(s.as_str()))
+    }
+}
+
+impl PartialEq<str> for SharedStr {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SharedStr {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for SharedStr {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<SharedStr> for str {
+    fn eq(&self, other: &SharedStr) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<SharedStr> for &str {
+    fn eq(&self, other: &SharedStr) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<SharedStr> for String {
+    fn eq(&self, other: &SharedStr) -> bool {
+        **self == *other.0
+    }
+}
+
+impl std::fmt::Display for SharedStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for SharedStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Serialize for SharedStr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SharedStr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = SharedStr;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<SharedStr, E> {
+                Ok(SharedStr::from(v))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for SharedStr {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        String::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+/// The values that made an action's trigger and cohort true: column → value, sorted by column.
+/// Serialises as a JSON object; shared by reference between the run's result and the ledger.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reasons(Arc<[(SharedStr, Value)]>);
+
+impl Reasons {
+    /// From pairs in any order; a name given twice keeps its last value.
+    pub fn new(pairs: impl IntoIterator<Item = (SharedStr, Value)>) -> Self {
+        let map: BTreeMap<SharedStr, Value> = pairs.into_iter().collect();
+        Reasons(map.into_iter().collect())
+    }
+
+    /// From pairs already sorted by name, without duplicates.
+    /// From pairs already sorted by name, without duplicates, taken out of `pairs` (which keeps
+    /// its capacity).
+    pub(crate) fn from_sorted(pairs: &mut Vec<(SharedStr, Value)>) -> Self {
+        debug_assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0));
+        Reasons(pairs.drain(..).collect())
+    }
+
+    /// The value of `column`, if it is a reason.
+    pub fn get(&self, column: &str) -> Option<&Value> {
+        self.0.binary_search_by(|(n, _)| n.as_str().cmp(column)).ok().map(|i| &self.0[i].1)
+    }
+
+    /// (column, value) pairs, sorted by column.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// Number of reasons.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The pairs.
+    pub(crate) fn pairs(&self) -> &[(SharedStr, Value)] {
+        &self.0
+    }
+}
+
+impl Serialize for Reasons {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(n, v)| (n.as_str(), v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Reasons {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let map = BTreeMap::<SharedStr, Value>::deserialize(d)?;
+        Ok(Reasons(map.into_iter().collect()))
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Reasons {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        <BTreeMap<String, Value>>::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <BTreeMap<String, Value>>::json_schema(generator)
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+/// A column's values at the last run, one per account of [`PlayMemory::accounts`] (missing
+/// values are null), kept with their type so that text that looks like a date stays text and a
+/// whole float stays a float through JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", content = "values", rename_all = "snake_case")]
 pub enum PreviousValues {
     /// Whole numbers.
-    Int(BTreeMap<String, i64>),
+    Int(Vec<Option<i64>>),
     /// Numbers.
-    Float(BTreeMap<String, f64>),
+    Float(Vec<Option<f64>>),
     /// Booleans.
-    Bool(BTreeMap<String, bool>),
+    Bool(Vec<Option<bool>>),
     /// Text.
-    Str(BTreeMap<String, String>),
+    Str(Vec<Option<String>>),
     /// Instants.
-    Timestamp(BTreeMap<String, Timestamp>),
+    Timestamp(Vec<Option<Timestamp>>),
 }
 
 impl PreviousValues {
-    /// The values of rows `0..n` of `data`, keyed by `ids`, missing values left out.
-    pub(crate) fn of(data: &crate::metrics::ColumnData, ids: &[String]) -> Self {
-        use crate::metrics::ColumnData as C;
-        fn keyed<T: Clone>(ids: &[String], v: &[Option<T>]) -> BTreeMap<String, T> {
-            ids.iter().zip(v).filter_map(|(id, x)| x.clone().map(|x| (id.clone(), x))).collect()
+    /// The values of `data` at rows `order`.
+    pub(crate) fn of(data: &ColumnData, order: &[u32]) -> Self {
+        fn take<T: Clone>(v: &[Option<T>], order: &[u32]) -> Vec<Option<T>> {
+            order.iter().map(|&r| v.get(r as usize).cloned().flatten()).collect()
         }
         match data {
-            C::Int(v) => PreviousValues::Int(keyed(ids, v)),
-            C::Float(v) => PreviousValues::Float(keyed(ids, v)),
-            C::Bool(v) => PreviousValues::Bool(keyed(ids, v)),
-            C::Str(v) => PreviousValues::Str(keyed(ids, v)),
-            C::Timestamp(v) => PreviousValues::Timestamp(keyed(ids, v)),
+            ColumnData::Int(v) => PreviousValues::Int(take(v, order)),
+            ColumnData::Float(v) => PreviousValues::Float(take(v, order)),
+            ColumnData::Bool(v) => PreviousValues::Bool(take(v, order)),
+            ColumnData::Str(v) => PreviousValues::Str(take(v, order)),
+            ColumnData::Timestamp(v) => PreviousValues::Timestamp(take(v, order)),
         }
     }
 
-    /// The value of `account`, if any.
-    pub fn get(&self, account: &str) -> Option<Value> {
+    /// Number of values.
+    pub fn len(&self) -> usize {
         match self {
-            PreviousValues::Int(m) => m.get(account).map(|v| Value::Int(*v)),
-            PreviousValues::Float(m) => m.get(account).map(|v| Value::Float(*v)),
-            PreviousValues::Bool(m) => m.get(account).map(|v| Value::Bool(*v)),
-            PreviousValues::Str(m) => m.get(account).map(|v| Value::Str(v.clone())),
-            PreviousValues::Timestamp(m) => m.get(account).map(|v| Value::Timestamp(*v)),
+            PreviousValues::Int(v) => v.len(),
+            PreviousValues::Float(v) => v.len(),
+            PreviousValues::Bool(v) => v.len(),
+            PreviousValues::Str(v) => v.len(),
+            PreviousValues::Timestamp(v) => v.len(),
         }
+    }
+
+    /// True when there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at `row` of the memory's accounts (null when missing or out of range).
+    pub fn get(&self, row: usize) -> Value {
+        fn at<T: Clone>(v: &[Option<T>], row: usize) -> Option<T> {
+            v.get(row).cloned().flatten()
+        }
+        let value = match self {
+            PreviousValues::Int(v) => at(v, row).map(Value::Int),
+            PreviousValues::Float(v) => at(v, row).map(Value::Float),
+            PreviousValues::Bool(v) => at(v, row).map(Value::Bool),
+            PreviousValues::Str(v) => at(v, row).map(Value::Str),
+            PreviousValues::Timestamp(v) => at(v, row).map(Value::Timestamp),
+        };
+        value.unwrap_or(Value::Null)
+    }
+
+    /// A column of type `ty` whose row `r` holds the value at memory row `rows[r]` (missing where
+    /// `rows[r]` is `None`, or the types disagree).
+    pub(crate) fn gather(&self, ty: DataType, rows: &[Option<u32>]) -> ColumnData {
+        fn pick<T: Clone>(v: &[Option<T>], rows: &[Option<u32>]) -> Vec<Option<T>> {
+            rows.iter().map(|r| r.and_then(|r| v.get(r as usize).cloned().flatten())).collect()
+        }
+        match (self, ty) {
+            (PreviousValues::Int(v), DataType::Int) => ColumnData::Int(pick(v, rows)),
+            (PreviousValues::Float(v), DataType::Float) => ColumnData::Float(pick(v, rows)),
+            // A column that was whole numbers and is now numbers (or back) keeps its values.
+            (PreviousValues::Int(v), DataType::Float) => {
+                ColumnData::Float(pick(v, rows).into_iter().map(|x| x.map(|x| x as f64)).collect())
+            }
+            (PreviousValues::Float(v), DataType::Int) => ColumnData::Int(
+                pick(v, rows)
+                    .into_iter()
+                    .map(|x| x.filter(|x| x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15).map(|x| x as i64))
+                    .collect(),
+            ),
+            (PreviousValues::Bool(v), DataType::Bool) => ColumnData::Bool(pick(v, rows)),
+            (PreviousValues::Str(v), DataType::Str) => ColumnData::Str(pick(v, rows)),
+            (PreviousValues::Timestamp(v), DataType::Timestamp) => ColumnData::Timestamp(pick(v, rows)),
+            (_, ty) => ColumnData::nulls(ty, rows.len()),
+        }
+    }
+}
+
+/// What the last run saw, columnar: its frame's accounts (sorted by id), per edge-triggered play
+/// the rows where the cohort and trigger held, and the columns that expressions read as
+/// `prev_<column>`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct PlayMemory {
+    /// The accounts of the last run's frame, sorted by id (distinct).
+    pub accounts: Vec<SharedStr>,
+    /// Per edge-triggered play, the rows of `accounts` (0-based, ascending) where its cohort
+    /// and trigger held: what the next run compares against.
+    pub held: BTreeMap<String, Vec<u32>>,
+    /// The columns expressions read as `prev_<column>`, one value per account of `accounts`:
+    /// column → `{"type": "int" | "float" | "bool" | "str" | "timestamp", "values": [...]}`.
+    pub columns: BTreeMap<String, PreviousValues>,
+}
+
+impl PlayMemory {
+    /// The accounts of `play` whose cohort and trigger held at the last run.
+    pub fn held_accounts(&self, play: &str) -> Vec<&str> {
+        self.held.get(play).map_or_else(Vec::new, |rows| {
+            rows.iter().filter_map(|&r| self.accounts.get(r as usize)).map(SharedStr::as_str).collect()
+        })
+    }
+
+    /// The value `column` had for `account` at the last run (null when not remembered).
+    pub fn previous(&self, column: &str, account: &str) -> Value {
+        match (self.columns.get(column), self.accounts.binary_search_by(|a| a.as_str().cmp(account))) {
+            (Some(values), Ok(row)) => values.get(row),
+            _ => Value::Null,
+        }
+    }
+
+    /// Checks the shape: accounts sorted and distinct, held rows ascending and in range, columns
+    /// as long as the accounts.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |path: String, reason: &str| Err(Error::parse("play state", format!("memory.{path}: {reason}")));
+        let n = self.accounts.len();
+        if u32::try_from(n).is_err() {
+            return bad("accounts".into(), "more than 2^32 accounts");
+        }
+        if let Some(i) = self.accounts.windows(2).position(|w| w[0] >= w[1]) {
+            return bad(format!("accounts[{}]", i + 1), "accounts must be sorted and distinct");
+        }
+        for (play, rows) in &self.held {
+            if rows.windows(2).any(|w| w[0] >= w[1]) {
+                return bad(format!("held.{play}"), "rows must be ascending and distinct");
+            }
+            if rows.last().is_some_and(|&r| r as usize >= n) {
+                return bad(format!("held.{play}"), "a row is past the end of `accounts`");
+            }
+        }
+        for (column, values) in &self.columns {
+            if values.len() != n {
+                return bad(format!("columns.{column}"), &format!("{} values for {n} accounts", values.len()));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -95,25 +407,25 @@ impl PreviousValues {
 pub struct Action {
     /// Idempotency key: `{play}@{play version}:{account}:{trigger instance}` (the instance is the
     /// day the trigger fired, or the schedule's period boundary). Never issued twice.
-    pub key: String,
+    pub key: SharedStr,
     /// The play.
-    pub play: String,
+    pub play: SharedStr,
     /// The play's version when it fired.
     pub play_version: u32,
     /// The account.
-    pub account_id: String,
+    pub account_id: SharedStr,
     /// Tactic kind (`call`, `email` …).
-    pub kind: String,
+    pub kind: SharedStr,
     /// The account's owner (from the playbook's owner column), if any.
-    pub owner: Option<String>,
+    pub owner: Option<SharedStr>,
     /// Who acts.
-    pub owner_role: String,
+    pub owner_role: SharedStr,
     /// 1 = most urgent.
     pub priority: u32,
     /// Estimated CSM hours.
     pub effort_hours: f64,
     /// The tactic's payload.
-    pub payload: serde_json::Value,
+    pub payload: Arc<serde_json::Value>,
     /// When the play fired (the run's as-of instant).
     pub created_at: Timestamp,
     /// The last run that saw the action's trigger still hold.
@@ -126,7 +438,7 @@ pub struct Action {
     pub closed_at: Option<Timestamp>,
     /// The values that made the trigger and the cohort true (column → value), at firing or at
     /// the last update.
-    pub reasons: BTreeMap<String, Value>,
+    pub reasons: Reasons,
 }
 
 /// The ledger of a playbook: versioned JSON, saved atomically, read back in every language.
@@ -141,14 +453,11 @@ pub struct PlayState {
     /// The as-of instant of the last run.
     pub last_run: Option<Timestamp>,
     /// Every action, in the order they fired.
-    pub actions: Vec<Action>,
-    /// Per play, the accounts whose cohort and trigger held at the last run (sorted): what an
-    /// edge-triggered play compares against.
-    pub held: BTreeMap<String, Vec<String>>,
-    /// The values at the last run of the columns expressions read as `prev_<column>`, typed:
-    /// column → `{"type": "int" | "float" | "bool" | "str" | "timestamp", "values": {account:
-    /// value}}` (missing values are not stored).
-    pub previous: BTreeMap<String, PreviousValues>,
+    pub actions: Vec<Arc<Action>>,
+    /// What the last run saw (its accounts, the triggers that held, the columns read as
+    /// `prev_<column>`).
+    #[serde(default)]
+    pub memory: PlayMemory,
 }
 
 impl Default for PlayState {
@@ -158,8 +467,7 @@ impl Default for PlayState {
             playbook: None,
             last_run: None,
             actions: Vec::new(),
-            held: BTreeMap::new(),
-            previous: BTreeMap::new(),
+            memory: PlayMemory::default(),
         }
     }
 }
@@ -172,7 +480,7 @@ impl PlayState {
 
     /// The open actions.
     pub fn open_actions(&self) -> impl Iterator<Item = &Action> {
-        self.actions.iter().filter(|a| a.status == ActionStatus::Open)
+        self.actions.iter().map(|a| &**a).filter(|a| a.status == ActionStatus::Open)
     }
 
     /// Closes the open action `key` as done or cancelled at `at` (the caller's report that it
@@ -185,6 +493,7 @@ impl PlayState {
         let Some(action) = self.actions.iter_mut().find(|a| a.key == key) else {
             return Err(Error::argument("key", format!("no action `{key}` in the state")));
         };
+        let action = Arc::make_mut(action);
         match action.status {
             ActionStatus::Open => {
                 if at < action.created_at {
@@ -200,7 +509,7 @@ impl PlayState {
     }
 
     /// Checks a state read from JSON: version, unique keys, closed actions with a closing
-    /// instant, finite efforts.
+    /// instant, finite efforts, the memory's shape ([`PlayMemory::validate`]).
     pub fn validate(&self) -> Result<()> {
         if self.version != PLAY_STATE_VERSION {
             return Err(Error::UnsupportedVersion {
@@ -209,7 +518,8 @@ impl PlayState {
                 supported: PLAY_STATE_VERSION,
             });
         }
-        let mut keys = std::collections::HashSet::with_capacity(self.actions.len());
+        let mut keys = rustc_hash::FxHashSet::default();
+        keys.reserve(self.actions.len());
         for (i, a) in self.actions.iter().enumerate() {
             let bad = |reason: String| Err(Error::parse("play state", format!("actions[{i}]: {reason}")));
             if !keys.insert(a.key.as_str()) {
@@ -228,12 +538,7 @@ impl PlayState {
                 return bad("created after the state's last run".into());
             }
         }
-        for (play, ids) in &self.held {
-            if ids.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(Error::parse("play state", format!("held.{play}: account ids must be sorted and distinct")));
-            }
-        }
-        Ok(())
+        self.memory.validate()
     }
 
     /// Versioned JSON text.
@@ -299,13 +604,13 @@ impl SkipReason {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Skip {
     /// The play.
-    pub play: String,
+    pub play: SharedStr,
     /// The account.
-    pub account_id: String,
+    pub account_id: SharedStr,
     /// Why.
     pub reason: SkipReason,
     /// The particulars (the cooldown's end, the owner whose hours ran out …).
-    pub detail: String,
+    pub detail: SharedStr,
 }
 
 /// What one run did.
@@ -314,13 +619,14 @@ pub struct Skip {
 pub struct PlayRun {
     /// The run's as-of instant.
     pub as_of: Timestamp,
-    /// New actions, in the order they were granted (priority, then rank).
-    pub fired: Vec<Action>,
+    /// New actions, in the order they were granted (priority, then rank); shared with the
+    /// ledger.
+    pub fired: Vec<Arc<Action>>,
     /// Keys of open actions whose trigger still held: refreshed (reasons, `updated_at`), not
     /// duplicated.
-    pub updated: Vec<String>,
+    pub updated: Vec<SharedStr>,
     /// Actions the engine closed this run (goal met, trigger cleared).
-    pub closed: Vec<Action>,
+    pub closed: Vec<Arc<Action>>,
     /// Eligible accounts without a new action, each with a reason.
     pub skipped: Vec<Skip>,
 }
