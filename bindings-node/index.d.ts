@@ -2207,6 +2207,19 @@ export declare class PlayState {
    * `PlayState.fromJson` (and Rust and Python) read back.
    */
   toJSON(): PlayStateDocument
+  /**
+   * The ledger as two Arrow IPC streams `{ actions, memory }`: one row per action (`payload`
+   * and `reasons` as JSON text), and one row per account of the last run (`held.<play>` bool
+   * columns, `prev.<column>` typed columns); the ledger's version, playbook and last run ride
+   * in both schemas' metadata. Read them with apache-arrow's `tableFromIPC(bytes)`, and back
+   * with `PlayState.fromArrow`.
+   */
+  toArrow(): { actions: Uint8Array; memory: Uint8Array }
+  /**
+   * Reads a ledger written by `toArrow` (Arrow IPC stream or file bytes), checked as a
+   * ledger read from JSON is: `parse_error` when malformed, `unsupported_version` when newer.
+   */
+  static fromArrow(actions: Uint8Array, memory: Uint8Array): PlayState
   /** Saves atomically: a temporary file beside `path`, flushed to disk, renamed over it. */
   save(path: string): void
   /**

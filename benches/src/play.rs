@@ -188,12 +188,31 @@ fn main() -> Result<(), custfit::Error> {
         kept = Some(s1);
     }
     let state = kept.unwrap_or_default();
-    // Bytes the ledger holds: measured around a deep copy of it.
+    // The ledger written and read back (JSON), and the bytes it holds once read: measured
+    // around the load (a run's ledger shares its text the same way a loaded one does).
+    let start = Instant::now();
+    let text = state.to_json();
+    let write_time = start.elapsed().as_secs_f64();
     let before = HELD.load(Ordering::Relaxed);
-    let copy = state.clone();
+    let start = Instant::now();
+    let mut copy = PlayState::from_json(&text)?;
+    let load_time = start.elapsed().as_secs_f64();
     let held = HELD.load(Ordering::Relaxed) - before;
-    let json = copy.to_json().len();
+    let json = text.len();
+    drop(text);
     let actions = copy.actions.len().max(1);
+    let start = Instant::now();
+    let (actions_table, memory_table) = state.to_arrow()?;
+    let arrow_write = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let from_arrow = PlayState::from_arrow(&[actions_table], &[memory_table])?;
+    let arrow_read = start.elapsed().as_secs_f64();
+    assert_eq!(from_arrow, state);
+    drop(from_arrow);
+    let start = Instant::now();
+    let again = run_mut(&book, &second, &mut copy)?;
+    let rerun_time = start.elapsed().as_secs_f64();
+    assert!(again.fired.is_empty());
     println!("play bench: {n} accounts, {} plays, {} conditions", book.plays.len(), sources.len());
     println!("  conditions alone (compile + evaluate): median {:.0} ms", median(alone.clone()) * 1e3);
     println!(
@@ -213,6 +232,14 @@ fn main() -> Result<(), custfit::Error> {
         "  engine / conditions alone: {:.2}x (first run), {:.2}x (second run)",
         median(runs1) / median(alone.clone()),
         median(runs2) / median(alone)
+    );
+    println!(
+        "  ledger JSON: written in {:.0} ms, read in {:.0} ms; Arrow: {:.0} ms, {:.0} ms; a rerun on the ledger read back: {:.0} ms",
+        write_time * 1e3,
+        load_time * 1e3,
+        arrow_write * 1e3,
+        arrow_read * 1e3,
+        rerun_time * 1e3
     );
     println!(
         "  ledger: {} actions, {} held-trigger entries; {:.0} bytes per action in memory, {:.0} in JSON",

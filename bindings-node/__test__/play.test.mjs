@@ -8,7 +8,10 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { createRequire } from 'node:module'
 import { custfit } from './fixtures.mjs'
+
+const { tableFromIPC } = createRequire(import.meta.url)('apache-arrow')
 
 const { Playbook, PlayState, runPlaybook } = custfit
 
@@ -213,6 +216,18 @@ describe('a playbook over the simulator', () => {
     // integer: the same ledger to the engine and to JavaScript, though not `equals`.)
     assert.deepEqual(PlayState.fromJson(JSON.stringify(state)).toJSON(), state.toJSON())
     assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), state.toJSON())
+
+    // ANCHOR: arrow
+    const { actions, memory } = state.toArrow() // Arrow IPC streams: one row per action, per account
+    const table = tableFromIPC(actions) // apache-arrow
+    const back = PlayState.fromArrow(actions, memory)
+    // ANCHOR_END: arrow
+    assert.ok(back.equals(state))
+    assert.equal(table.numRows, state.actions().length)
+    assert.deepEqual(table.getChild('key').toArray(), state.actions().map((a) => a.key))
+    assert.deepEqual(JSON.parse(table.getChild('reasons').get(0)), state.actions()[0].reasons)
+    assert.throws(() => PlayState.fromArrow(actions, 'nope'), (e) => e.code === 'invalid_argument')
+    assert.throws(() => PlayState.fromArrow(new Uint8Array([1, 2, 3]), memory), (e) => e.code === 'parse_error')
 
     const closed = state.actions().find((a) => a.key === key)
     assert.equal(closed.status, 'done')

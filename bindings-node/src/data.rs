@@ -183,7 +183,7 @@ fn ingest(dataset: &mut Arc<CoreDataset>, entity: Entity, rows: Vec<RowInput>, o
 
 /// Arrow IPC bytes (a `Uint8Array` or `Buffer` in the stream or file format, e.g.
 /// `tableToIPC(table)` of apache-arrow) as record batches; `None` when `value` is not bytes.
-fn arrow_ipc(value: &Unknown<'_>) -> Result<Option<Vec<RecordBatch>>> {
+pub(crate) fn arrow_ipc(value: &Unknown<'_>) -> Result<Option<Vec<RecordBatch>>> {
     if !value.is_typedarray().core()? {
         return Ok(None);
     }

@@ -87,15 +87,17 @@ fn date_columns(source: &Unknown<'_>) -> Result<BTreeMap<String, DataType>> {
     ts_args_type = "source: HealthScores | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string"
 )]
 pub fn to_arrow(env: &Env, source: Unknown<'_>, name: Option<Unknown<'_>>) -> napi::Result<Uint8Array> {
-    let run = || -> Result<Vec<u8>> {
-        let batch = account_columns(env, &source, name.as_ref())?.to_arrow()?;
-        let bad = |e: arrow_schema::ArrowError| invalid_argument("source", e.to_string());
-        let mut out = Vec::new();
-        let mut writer = StreamWriter::try_new(&mut out, &batch.schema()).map_err(bad)?;
-        writer.write(&batch).map_err(bad)?;
-        writer.finish().map_err(bad)?;
-        drop(writer);
-        Ok(out)
-    };
+    let run = || -> Result<Vec<u8>> { ipc_bytes(&account_columns(env, &source, name.as_ref())?.to_arrow()?) };
     Ok(Uint8Array::from(run().throw(env)?))
+}
+
+/// One record batch as Arrow IPC stream bytes.
+pub(crate) fn ipc_bytes(batch: &arrow_array::RecordBatch) -> Result<Vec<u8>> {
+    let bad = |e: arrow_schema::ArrowError| invalid_argument("source", e.to_string());
+    let mut out = Vec::new();
+    let mut writer = StreamWriter::try_new(&mut out, &batch.schema()).map_err(bad)?;
+    writer.write(batch).map_err(bad)?;
+    writer.finish().map_err(bad)?;
+    drop(writer);
+    Ok(out)
 }

@@ -129,6 +129,52 @@ impl PlayState {
         json(&self.inner).throw(env)
     }
 
+    /// The ledger as two Arrow IPC streams `{ actions, memory }`: one row per action (`payload`
+    /// and `reasons` as JSON text), and one row per account of the last run (`held.<play>` bool
+    /// columns, `prev.<column>` typed columns); the ledger's version, playbook and last run ride
+    /// in both schemas' metadata. Read them with apache-arrow's `tableFromIPC(bytes)`, and back
+    /// with `PlayState.fromArrow`.
+    #[napi(js_name = "toArrow", catch_unwind, ts_return_type = "{ actions: Uint8Array; memory: Uint8Array }")]
+    pub fn to_arrow(&self, env: &Env) -> napi::Result<Object<'_>> {
+        let run = || -> Result<(Vec<u8>, Vec<u8>)> {
+            let (actions, memory) = self.inner.to_arrow()?;
+            Ok((crate::frame::ipc_bytes(&actions)?, crate::frame::ipc_bytes(&memory)?))
+        };
+        let (actions, memory) = run().throw(env)?;
+        let mut out = Object::new(env)?;
+        out.set("actions", napi::bindgen_prelude::Uint8Array::from(actions))?;
+        out.set("memory", napi::bindgen_prelude::Uint8Array::from(memory))?;
+        Ok(out)
+    }
+
+    /// Reads a ledger written by `toArrow` (Arrow IPC stream or file bytes), checked as a
+    /// ledger read from JSON is: `parse_error` when malformed, `unsupported_version` when newer.
+    #[napi(factory, js_name = "fromArrow", catch_unwind, ts_args_type = "actions: Uint8Array, memory: Uint8Array")]
+    pub fn from_arrow(env: &Env, actions: Unknown<'_>, memory: Unknown<'_>) -> napi::Result<PlayState> {
+        let run = || -> Result<CoreState> {
+            // Both arguments' types first, then their bytes.
+            for (value, name) in [(&actions, "actions"), (&memory, "memory")] {
+                if value.get_type().core()? != ValueType::Object || !value.is_typedarray().core()? {
+                    return Err(invalid_argument(name, "expected Arrow IPC bytes (a Uint8Array)"));
+                }
+            }
+            let read = |value: &Unknown<'_>, name: &str| -> Result<Vec<arrow_array::RecordBatch>> {
+                crate::data::arrow_ipc(value)
+                    .map_err(|e| crate::error::rename_argument(e, "rows", name))?
+                    .ok_or_else(|| invalid_argument(name, "expected Arrow IPC bytes (a Uint8Array)"))
+            };
+            let (actions, memory) = (read(&actions, "actions"), read(&memory, "memory"));
+            // A wrong argument is reported before unreadable bytes.
+            let wrong = |r: &Result<Vec<arrow_array::RecordBatch>>| matches!(r, Err(custfit::Error::Argument { .. }));
+            if wrong(&memory) && !wrong(&actions) {
+                memory?;
+                return Err(invalid_argument("memory", "expected Arrow IPC bytes (a Uint8Array)"));
+            }
+            Ok(CoreState::from_arrow(&actions?, &memory?)?)
+        };
+        Ok(PlayState { inner: run().throw(env)? })
+    }
+
     /// Saves atomically: a temporary file beside `path`, flushed to disk, renamed over it.
     #[napi(catch_unwind, ts_args_type = "path: string")]
     pub fn save(&self, env: &Env, path: Unknown<'_>) -> napi::Result<()> {

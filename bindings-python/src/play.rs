@@ -118,6 +118,30 @@ impl PyPlayState {
         self.inner.to_json()
     }
 
+    /// The ledger as two ``pyarrow.Table`` objects ``(actions, memory)``: one row per action
+    /// (``payload`` and ``reasons`` as JSON text), and one row per account of the last run
+    /// (``held.<play>`` bool columns, ``prev.<column>`` typed columns); the ledger's version,
+    /// playbook and last run ride in both schemas' metadata. For dataframes, Arrow files and
+    /// ledgers too large for JSON; read back with ``PlayState.from_arrow``.
+    fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let (actions, memory) = guard(py, || self.inner.to_arrow())?;
+        let table = |batch: arrow_array::RecordBatch| -> PyResult<Bound<'py, PyAny>> {
+            let schema = batch.schema();
+            pyo3_arrow::PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
+        };
+        Ok((table(actions)?, table(memory)?))
+    }
+
+    /// Reads a ledger written by ``to_arrow`` (any objects with ``__arrow_c_stream__``: pyarrow
+    /// tables, …), checked as a ledger read from JSON is: ParseError (``parse_error``) when
+    /// malformed, UnsupportedVersionError (``unsupported_version``) when newer.
+    #[staticmethod]
+    fn from_arrow(py: Python<'_>, actions: &Bound<'_, PyAny>, memory: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let actions = actions.extract::<pyo3_arrow::PyTable>()?.into_inner().0;
+        let memory = memory.extract::<pyo3_arrow::PyTable>()?.into_inner().0;
+        Ok(PyPlayState { inner: guard(py, || PlayState::from_arrow(&actions, &memory))? })
+    }
+
     /// The ledger as a dict (its JSON form).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner)

@@ -245,6 +245,28 @@ def test_the_ledger_round_trips_and_closes_actions(tmp_path: Path, snap):
     assert empty.to_dict() == {"version": 1, "playbook": None, "last_run": None, "actions": [], "memory": {"accounts": [], "held": {}, "columns": {}}}
 
 
+def test_the_ledger_as_arrow_tables(snap):
+    run, state = custfit.run_playbook(PLAYBOOK, snap)
+    # ANCHOR: arrow
+    actions, memory = state.to_arrow()  # two pyarrow Tables: one row per action, per account
+    frame = actions.to_pandas()  # or polars.from_arrow(actions)
+    back = custfit.PlayState.from_arrow(actions, memory)
+    # ANCHOR_END: arrow
+    assert back == state
+    assert len(frame) == len(state.actions()) == len(run["fired"])
+    assert list(frame["key"]) == [a["key"] for a in state.actions()]
+    assert json.loads(frame["reasons"][0]) == state.actions()[0]["reasons"]
+    assert memory.column("account_id").to_pylist() == state.to_dict()["memory"]["accounts"]
+    assert actions.schema.metadata[b"custfit.play_state.version"] == b"1"
+    # Without the ledger's metadata the tables are refused, coded.
+    with pytest.raises(custfit.ParseError) as info:
+        custfit.PlayState.from_arrow(actions.replace_schema_metadata({}), memory.replace_schema_metadata({}))
+    assert info.value.code == "parse_error"
+    newer = {b"custfit.play_state.version": b"2"}
+    with pytest.raises(custfit.UnsupportedVersionError):
+        custfit.PlayState.from_arrow(actions.replace_schema_metadata(newer), memory.replace_schema_metadata(newer))
+
+
 def test_closing_wrong_actions_is_coded(snap):
     run, state = custfit.run_playbook(PLAYBOOK, snap)
     key = run["fired"][0]["key"]

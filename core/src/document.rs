@@ -141,7 +141,7 @@ pub fn snake_case(key: &str) -> String {
 
 /// Documents use snake_case keys in every language; a camelCase key (as a JavaScript caller may
 /// write) gets the key it should have been.
-fn hint(message: &str) -> String {
+pub(crate) fn hint(message: &str) -> String {
     let message = plain_serde_message(message);
     let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next());
     match unknown {

@@ -336,6 +336,36 @@ fn the_starter_playbook_dry_run_over_a_year_equals_the_step_by_step_run() -> cus
     // A year of a 300-account base sets most of the plays off.
     assert!(fired.len() >= 15, "{fired:?}");
     assert!(state.actions.len() >= 100, "{}", state.actions.len());
+    // The year's ledger through JSON and through Arrow comes back equal.
+    assert_eq!(PlayState::from_json(&state.to_json())?, state);
+    #[cfg(feature = "arrow")]
+    {
+        let (actions, memory) = state.to_arrow()?;
+        assert_eq!(actions.num_rows(), state.actions.len());
+        assert_eq!(memory.num_rows(), state.memory.accounts.len());
+        assert_eq!(PlayState::from_arrow(std::slice::from_ref(&actions), std::slice::from_ref(&memory))?, state);
+        // Split into several batches, too.
+        let halves = |b: &arrow_array::RecordBatch| {
+            vec![b.slice(0, b.num_rows() / 2), b.slice(b.num_rows() / 2, b.num_rows() - b.num_rows() / 2)]
+        };
+        assert_eq!(PlayState::from_arrow(&halves(&actions), &halves(&memory))?, state);
+        // Without its metadata, or from a newer version, it is refused.
+        let bare = |b: &arrow_array::RecordBatch| {
+            let schema = std::sync::Arc::new(b.schema().as_ref().clone().with_metadata(Default::default()));
+            arrow_array::RecordBatch::try_new(schema, b.columns().to_vec()).expect("schema")
+        };
+        assert_eq!(PlayState::from_arrow(&[bare(&actions)], &[bare(&memory)]).expect_err("bare").code(), "parse_error");
+        let newer = |b: &arrow_array::RecordBatch| {
+            let mut meta = b.schema().metadata().clone();
+            meta.insert("custfit.play_state.version".into(), "2".into());
+            let schema = std::sync::Arc::new(b.schema().as_ref().clone().with_metadata(meta));
+            arrow_array::RecordBatch::try_new(schema, b.columns().to_vec()).expect("schema")
+        };
+        assert_eq!(
+            PlayState::from_arrow(&[newer(&actions)], &[newer(&memory)]).expect_err("newer").code(),
+            "unsupported_version"
+        );
+    }
     Ok(())
 }
 

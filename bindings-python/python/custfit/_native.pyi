@@ -636,8 +636,8 @@ class Playbook:
 
 @final
 class PlayState:
-    """The ledger of a playbook: every action (open and closed), what each play's trigger looked
-    like at the last run, and the column values ``prev_<column>`` reads."""
+    """The ledger of a playbook: every action (open and closed), and the memory of the last run
+    (its accounts, the triggers that held, the column values ``prev_<column>`` reads)."""
 
     def __init__(self) -> None:
         """An empty ledger (no run yet)."""
@@ -650,6 +650,13 @@ class PlayState:
         """Loads a ledger saved with ``save``."""
     def to_json(self) -> str:
         """The ledger as versioned JSON text."""
+    def to_arrow(self) -> tuple[Any, Any]:
+        """The ledger as two ``pyarrow.Table`` objects ``(actions, memory)``: one row per action,
+        one row per account of the last run; version, playbook and last run in the metadata."""
+    @staticmethod
+    def from_arrow(actions: Any, memory: Any) -> PlayState:
+        """Reads a ledger written by ``to_arrow`` (``parse_error`` when malformed,
+        ``unsupported_version`` when newer)."""
     def to_dict(self) -> PlayStateDocument:
         """The ledger as a dict (its JSON form)."""
     def save(self, path: PathLike) -> None:

@@ -9,7 +9,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::time::Timestamp;
 
 /// One cell value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// From JSON: null, a bool, an integer within 64 bits (`Int`; a larger one is `Float`), any
+/// other number (`Float`), and text — an instant when it reads as one (RFC 3339, a date),
+/// otherwise `Str`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Value {
@@ -25,6 +29,48 @@ pub enum Value {
     Timestamp(Timestamp),
     /// Text.
     Str(String),
+}
+
+// Written out rather than derived (`untagged` buffers every value before trying each form):
+// the same forms in the same order, without the buffering — ledgers hold millions of values.
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Value;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("null, a bool, a number, an instant or text")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_some<D2: serde::Deserializer<'de>>(self, d: D2) -> std::result::Result<Value, D2::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<Value, E> {
+                Ok(Value::Bool(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Value, E> {
+                Ok(Value::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Value, E> {
+                Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Value, E> {
+                Ok(Value::Float(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Value, E> {
+                Ok(Timestamp::parse(v).map_or_else(|_| Value::Str(v.to_string()), Value::Timestamp))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> std::result::Result<Value, E> {
+                Ok(Timestamp::parse(&v).map_or(Value::Str(v), Value::Timestamp))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Value {

@@ -441,9 +441,12 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
     let mut spent_today: Vec<(Option<SharedStr>, f64)> = Vec::new();
     let mut granted_today: Vec<u32> = vec![0; playbook.plays.len()];
     if !state.actions.is_empty() {
-        let mut row_of: HashMap<&str, u32> = HashMap::default();
-        row_of.reserve(n);
-        row_of.extend(ids.iter().enumerate().map(|(r, id)| (id.as_str(), r as u32)));
+        // Actions share their account's text with the memory: find the row through the
+        // memory by address, and by text only for an action that does not share it.
+        let mut by_address: HashMap<usize, u32> = HashMap::default();
+        by_address.reserve(memory.accounts.len());
+        by_address.extend(memory.accounts.iter().enumerate().map(|(k, a)| (a.address(), to_new[k])));
+        let mut by_text: Option<HashMap<&str, u32>> = None;
         chain = vec![NONE; state.actions.len()];
         // Consecutive actions mostly share their play: remember the last one's index.
         let mut last_play: Option<(&SharedStr, u32)> = None;
@@ -462,7 +465,17 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
             if a.created_at == as_of {
                 granted_today[p as usize] += 1;
             }
-            let Some(&r) = row_of.get(a.account_id.as_str()) else { continue };
+            let r = match by_address.get(&a.account_id.address()) {
+                Some(&r) => r,
+                None => {
+                    let map =
+                        by_text.get_or_insert_with(|| ids.iter().enumerate().map(|(r, id)| (id.as_str(), r as u32)).collect());
+                    map.get(a.account_id.as_str()).copied().unwrap_or(NONE)
+                }
+            };
+            if r == NONE {
+                continue;
+            }
             let h = ledger.entry(p as usize, r as usize, n);
             h.last_created = h.last_created.max(Some(a.created_at));
             if a.created_at >= earliest_instance {
@@ -518,14 +531,17 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
     }
 
     // ---- the accounts of this frame (by row), shared with the memory where they are the same
-    let accounts: Vec<SharedStr> = to_old
-        .iter()
-        .zip(ids)
-        .map(|(o, id)| match o.and_then(|o| memory.accounts.get(o as usize)) {
+    // New accounts get their shared text in the order arbitration first walks them (the first
+    // ranking), so that walk reads memory in sequence.
+    let mut accounts: Vec<SharedStr> = vec![SharedStr::default(); n];
+    let walk: &[u32] = rank_cache.first().map_or(&by_id, |(_, order)| order);
+    for &r in walk {
+        let r = r as usize;
+        accounts[r] = match to_old[r].and_then(|o| memory.accounts.get(o as usize)) {
             Some(a) => a.clone(),
-            None => SharedStr::from(id.as_str()),
-        })
-        .collect();
+            None => SharedStr::from(ids[r].as_str()),
+        };
+    }
 
     // ---- arbitration: plays by priority (then order), accounts by rank (then id)
     let mut order: Vec<usize> = (0..playbook.plays.len()).collect();
@@ -592,7 +608,7 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
             let make_key = |key: &mut String| {
                 key.clear();
                 key.push_str(&rp.prefix);
-                key.push_str(&ids[r]);
+                key.push_str(&accounts[r]);
                 key.push(':');
                 match &instances[p] {
                     Instances::Day(_) => key.push_str(&day_of_run),

@@ -59,6 +59,8 @@
 //! # Ok::<(), custfit::Error>(())
 //! ```
 
+#[cfg(feature = "arrow")]
+mod arrow;
 mod book;
 mod dry_run;
 mod engine;
@@ -71,5 +73,5 @@ pub use dry_run::{dry_run, DryRun, DryRunConfig, FrameRecipe, PlayOutcome, DRY_R
 pub use engine::{run, run_mut, DAYS_SINCE_LAST_RUN, PREVIOUS};
 pub use state::{
     Action, ActionStatus, PlayMemory, PlayRun, PlayState, PreviousValues, Reasons, SharedStr, Skip, SkipReason,
-    PLAY_STATE_VERSION,
+    MAX_PLAY_STATE_BYTES, PLAY_STATE_VERSION,
 };

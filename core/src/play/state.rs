@@ -53,6 +53,11 @@ impl SharedStr {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Where the text lives: equal for clones of one value.
+    pub(crate) fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const u8 as usize
+    }
 }
 
 impl std::ops::Deref for SharedStr {
@@ -178,7 +183,7 @@ impl schemars::JsonSchema for SharedStr {
 /// The values that made an action's trigger and cohort true: column → value, sorted by column.
 /// Serialises as a JSON object; shared by reference between the run's result and the ledger.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Reasons(Arc<[(SharedStr, Value)]>);
+pub struct Reasons(pub(crate) Arc<[(SharedStr, Value)]>);
 
 impl Reasons {
     /// From pairs in any order; a name given twice keeps its last value.
@@ -229,8 +234,25 @@ impl Serialize for Reasons {
 
 impl<'de> Deserialize<'de> for Reasons {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let map = BTreeMap::<SharedStr, Value>::deserialize(d)?;
-        Ok(Reasons(map.into_iter().collect()))
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Reasons;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of column → value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Reasons, A::Error> {
+                let mut pairs: Vec<(SharedStr, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(4).min(64));
+                while let Some((k, v)) = map.next_entry::<SharedStr, Value>()? {
+                    pairs.push((k, v));
+                }
+                // Sorted by name; a name given twice keeps its last value.
+                pairs.reverse();
+                pairs.sort_by(|a, b| a.0.cmp(&b.0));
+                pairs.dedup_by(|later, earlier| later.0 == earlier.0);
+                Ok(Reasons(pairs.into()))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -631,6 +653,95 @@ pub struct PlayRun {
     pub skipped: Vec<Skip>,
 }
 
-crate::document::document! {
-    PlayState => "play state", PLAY_STATE_VERSION;
+/// The longest ledger text read (4 GiB): a ledger grows with the accounts and actions it holds
+/// (about 460 bytes of JSON per action), far past the bound on configs and models.
+pub const MAX_PLAY_STATE_BYTES: usize = 4 << 30;
+
+impl crate::document::Document for PlayState {
+    const KIND: &'static str = "play state";
+    const VERSION: u32 = PLAY_STATE_VERSION;
+
+    fn check(&self) -> Result<()> {
+        self.validate()
+    }
+
+    /// Like every document, but the ledger shares the text it repeats once read (see
+    /// [`PlayState::from_json`]).
+    fn from_json_value(value: serde_json::Value) -> Result<Self> {
+        if !value.is_object() {
+            return Err(Error::parse(Self::KIND, "a document is a JSON object"));
+        }
+        let text = serde_json::to_string(&value).map_err(|e| Error::parse(Self::KIND, e))?;
+        Self::from_json_str(&text)
+    }
+
+    /// Reads the ledger straight from its text (no intermediate JSON tree: a ledger can be
+    /// large), at most [`MAX_PLAY_STATE_BYTES`], nested at most 128 deep (serde_json's limit).
+    fn from_json_str(text: &str) -> Result<Self> {
+        if text.len() > MAX_PLAY_STATE_BYTES {
+            return Err(Error::parse(Self::KIND, format!("longer than {MAX_PLAY_STATE_BYTES} bytes")));
+        }
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: Option<serde_json::Value>,
+        }
+        // The version first, so a newer ledger is `unsupported_version` whatever its shape.
+        let head: VersionOnly = serde_json::from_str(text).map_err(|e| Error::parse(format!("{} JSON", Self::KIND), e))?;
+        if let Some(v) = head.version {
+            let found = v
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| Error::parse(Self::KIND, format!("`version` must be a whole number, got {v}")))?;
+            if found != Self::VERSION {
+                return Err(Error::UnsupportedVersion { what: Self::KIND.into(), found, supported: Self::VERSION });
+            }
+        }
+        let mut state: PlayState = serde_json::from_str(text)
+            .map_err(|e| Error::parse(format!("{} JSON", Self::KIND), crate::document::hint(&e.to_string())))?;
+        state.validate()?;
+        state.share_text();
+        Ok(state)
+    }
+}
+
+impl PlayState {
+    /// Makes the ledger hold each repeated text once: an action's account shares the memory's,
+    /// and play ids, kinds, roles, owners and reason names are shared among actions. A ledger
+    /// read from a file then takes the memory a run's ledger takes, and runs find an action's
+    /// account by address.
+    pub(crate) fn share_text(&mut self) {
+        let mut pool: rustc_hash::FxHashSet<SharedStr> = rustc_hash::FxHashSet::default();
+        let mut share = |s: &mut SharedStr| match pool.get(s.as_str()) {
+            Some(p) => *s = p.clone(),
+            None => {
+                pool.insert(s.clone());
+            }
+        };
+        // Payloads are the play's: one per play and version (rarely more than one).
+        let mut payloads: rustc_hash::FxHashMap<(usize, u32), Vec<Arc<serde_json::Value>>> = rustc_hash::FxHashMap::default();
+        let accounts: rustc_hash::FxHashMap<&str, &SharedStr> = self.memory.accounts.iter().map(|a| (a.as_str(), a)).collect();
+        for action in &mut self.actions {
+            let a = Arc::make_mut(action);
+            match accounts.get(a.account_id.as_str()) {
+                Some(shared) => a.account_id = (*shared).clone(),
+                None => share(&mut a.account_id),
+            }
+            share(&mut a.play);
+            let seen = payloads.entry((a.play.address(), a.play_version)).or_default();
+            match seen.iter().find(|p| **p == a.payload) {
+                Some(p) => a.payload = p.clone(),
+                None => seen.push(a.payload.clone()),
+            }
+            share(&mut a.kind);
+            share(&mut a.owner_role);
+            if let Some(owner) = &mut a.owner {
+                share(owner);
+            }
+            if let Some(pairs) = Arc::get_mut(&mut a.reasons.0) {
+                for (name, _) in pairs.iter_mut() {
+                    share(name);
+                }
+            }
+        }
+    }
 }
