@@ -1326,7 +1326,13 @@ export interface PlaybookDocument {
 /** Where an action stands. */
 export type ActionStatus = 'open' | 'done' | 'cancelled' | 'goal_met' | 'trigger_cleared'
 
-/** One cell value. */
+/**
+ * One cell value.
+ *
+ * From JSON: null, a bool, an integer within 64 bits (`Int`; a larger one is `Float`), any
+ * other number (`Float`), and text — an instant when it reads as one (RFC 3339, a date),
+ * otherwise `Str`.
+ */
 export type Value = null | boolean | number | string
 
 /** One action a play asked for: who does what for which account, and why. */
@@ -1877,6 +1883,13 @@ export interface DryRunConfig {
   horizon: Window
   /** The churn definition of the outcome. */
   churn: SubscriptionChurn
+  /**
+   * Threads building frames (each frame depends only on its date, so they are built side by
+   * side, at most two per thread ahead of the engine — which bounds the frames held — while
+   * the engine runs them in date order). 1 to 8; default: the machine's cores (at most 8).
+   * The result does not depend on it.
+   */
+  threads?: number | null
 }
 
 /** How the accounts a play acted on fared afterwards. */

@@ -99,28 +99,37 @@ fn dry_run_bench(n: usize) -> Result<(), custfit::Error> {
     let recipe = FrameRecipe::starter(model);
     let config = DryRunConfig::weekly(from, to);
     let book = Playbook::starter();
+    // Frames alone, one after the other on one thread: what the engine adds to.
     let start = Instant::now();
     for d in config.dates()? {
         std::hint::black_box(recipe.frame(ds, d)?);
     }
     let frames = start.elapsed().as_secs_f64();
+    let one = DryRunConfig { threads: Some(1), ..config.clone() };
+    let start = Instant::now();
+    let single = dry_run(&book, ds, &recipe, &one, &PlayState::new())?;
+    let total_one = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let dry = dry_run(&book, ds, &recipe, &config, &PlayState::new())?;
     let total = start.elapsed().as_secs_f64();
+    assert_eq!(single, dry, "the dry run depends on its thread count");
+    let threads = custfit::stats::max_threads();
+    println!(
+        "  {} weekly runs: dry run {total:.2} s on {threads} threads, {total_one:.2} s on one (frames alone on one: {frames:.2} s, so the engine and outcomes {:.2} s)",
+        dry.runs.len(),
+        total_one - frames
+    );
+    // Bytes the ledger holds, measured around reading it back (text shared as a run shares it).
+    let text = dry.state.to_json();
     let before = HELD.load(Ordering::Relaxed);
-    let copy = dry.state.clone();
+    let copy = PlayState::from_json(&text)?;
     let held = HELD.load(Ordering::Relaxed) - before;
     let actions = copy.actions.len().max(1);
-    println!(
-        "  {} weekly runs: dry run {total:.2} s (frames alone {frames:.2} s, so the engine and outcomes {:.2} s)",
-        dry.runs.len(),
-        total - frames
-    );
     println!(
         "  ledger: {} actions; {:.0} bytes per action in memory, {:.0} in JSON",
         copy.actions.len(),
         held as f64 / actions as f64,
-        copy.to_json().len() as f64 / actions as f64
+        text.len() as f64 / actions as f64
     );
     Ok(())
 }

@@ -348,6 +348,9 @@ describe('a dry run over history', () => {
     // sudden_usage_decline 17 13 0.23076923076923078
     // ANCHOR_END: dry_run
     assert.equal(runs.length, 8)
+    // Frames built one at a time give the same replay as frames built side by side.
+    const single = custfit.dryRun(Playbook.starter(), sim.dataset, recipe, { ...config, threads: 1 }, null, { churnModel: model })
+    assert.deepEqual(single.runs, runs)
     assert.deepEqual(
       runs.map((r) => new Date(r.as_of).getTime()),
       Array.from({ length: 8 }, (_, k) => first.getTime() + k * WEEK_MS),

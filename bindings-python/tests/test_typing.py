@@ -457,7 +457,12 @@ def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
     book = {"version": 1, "name": "sso", "plays": [play]}
     dry, _ = custfit.dry_run(book, ds, recipe, config)
     assert len(dry["runs"]) == 7
+    one_thread = {**config, "threads": 1}  # frames built one at a time: the same result
+    assert custfit.dry_run(book, ds, recipe, one_thread)[0] == dry
     out = [(snapshot, T.SnapshotConfigDocument), (saved, T.ChurnModelDocument), (old, T.ChurnModelDocument)]
+    full = {"version": 1, **config, "churn": {"gap_tolerance": {"amount": 30, "unit": "days"}}}
+    assert custfit.dry_run(book, ds, recipe, full)[0] == dry
+    out += [(full, T.DryRunConfig), ({**full, "threads": 1}, T.DryRunConfig)]
     assert not [m for value, tp in out for m in mismatches(value, tp)]
     return out
 

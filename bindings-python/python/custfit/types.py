@@ -1905,7 +1905,12 @@ ActionStatus = Literal["open", "done", "cancelled", "goal_met", "trigger_cleared
 
 
 Value = Optional[Union[bool, int, float, str]]
-"""One cell value."""
+"""One cell value.
+
+From JSON: null, a bool, an integer within 64 bits (`Int`; a larger one is `Float`), any
+other number (`Float`), and text — an instant when it reads as one (RFC 3339, a date),
+otherwise `Str`.
+"""
 
 
 class Action(TypedDict):
@@ -2602,6 +2607,7 @@ DryRunConfig = TypedDict(
         "step": Window,
         "horizon": Window,
         "churn": SubscriptionChurn,
+        "threads": NotRequired[Optional[int]],
     },
 )
 """The dates and outcome horizon of a dry run.
@@ -2617,6 +2623,11 @@ DryRunConfig = TypedDict(
 ``horizon``: How long after firing an account's outcome is measured (default 90 days).
 
 ``churn``: The churn definition of the outcome.
+
+``threads``: Threads building frames (each frame depends only on its date, so they are built side by
+side, at most two per thread ahead of the engine — which bounds the frames held — while
+the engine runs them in date order). 1 to 8; default: the machine's cores (at most 8).
+The result does not depend on it.
 """
 
 

@@ -11,7 +11,7 @@ use super::training::{forward, ChurnFeatures, TrainingSet};
 use crate::data::Dataset;
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::metrics::{AccountColumns, Column, ColumnData, ToColumns};
+use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot, ToColumns};
 use crate::outcome::{in_force, is_active};
 use crate::time::{Timestamp, Window};
 
@@ -429,7 +429,15 @@ impl ChurnModel {
     /// renewal (or `as_of + lead + horizon`), and its `top` drivers.
     pub fn forecast(&self, ds: &Dataset, as_of: Timestamp, top: usize) -> Result<Vec<RiskEntry>> {
         let snap = self.features.snapshot(ds, as_of)?;
-        let x = self.features.extract(&snap)?;
+        self.forecast_with(ds, &snap, top)
+    }
+
+    /// [`forecast`](Self::forecast) from a snapshot already built as of the forecast's instant
+    /// with the features' snapshot config (or one whose feature columns equal it: a frame that
+    /// adds columns to such a snapshot) — the features are read from it, not computed again.
+    pub fn forecast_with(&self, ds: &Dataset, snap: &Snapshot, top: usize) -> Result<Vec<RiskEntry>> {
+        let as_of = snap.as_of();
+        let x = self.features.extract(snap)?;
         let p = self.features.metrics.len();
         let index: rustc_hash::FxHashMap<&str, usize> =
             snap.account_ids().iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();

@@ -110,8 +110,8 @@ impl EventStore {
 /// modules outside `data` and `metrics` read events (see [`Dataset::scan`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventScan<'a> {
-    ts: &'a [i64],
-    name: &'a [u32],
+    pub(crate) ts: &'a [i64],
+    pub(crate) name: &'a [u32],
     user: &'a [u32],
     props: &'a [u32],
 }
@@ -144,8 +144,13 @@ impl ScannedEvent {
 impl<'a> EventScan<'a> {
     /// The events, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = ScannedEvent> + 'a {
+        self.iter_from(0)
+    }
+
+    /// The events from position `start` on.
+    pub(crate) fn iter_from(&self, start: usize) -> impl Iterator<Item = ScannedEvent> + 'a {
         let (ts, name, user, props) = (self.ts, self.name, self.user, self.props);
-        (0..ts.len()).map(move |i| ScannedEvent {
+        (start.min(ts.len())..ts.len()).map(move |i| ScannedEvent {
             ts: ts[i],
             name: name[i],
             user: (user[i] != NO_USER).then_some(user[i]),

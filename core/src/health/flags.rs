@@ -320,7 +320,9 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
     let conf_days = window_days(config.confusion.window, "confusion.window")?;
     let price_days = window_days(config.pricing.window, "pricing.window")?;
     let hist = window_days(config.inactivity.history, "inactivity.history")?;
-    let span = (recent + baseline).max(conf_days).max(price_days).max(hist);
+    // Days before `near` matter to the inactivity history only.
+    let near = (recent + baseline).max(conf_days).max(price_days);
+    let span = near.max(hist);
 
     let non_activity: Vec<Option<u32>> = config.activity.non_activity_events.iter().map(|n| ds.name_id(n)).collect();
     let names = ds.event_names.len();
@@ -347,20 +349,38 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
     let t = as_of.millis();
     let lo_t = t - span as i64 * MS_PER_DAY;
     let mut events = vec![0u32; span];
-    let mut user_days: Vec<(u32, u32)> = Vec::new();
-    let mut features: Vec<u32> = Vec::new();
-    let mut pricing_users: Vec<u32> = Vec::new();
+    // Distinct users, user-days and features are counted with stamps (the account's number, and
+    // for user-days the day: events come in time order, so a user's day repeats only in a run).
+    let mut user_day_seen: Vec<u64> = vec![0; ds.users.len()];
+    let mut pricing_user_seen: Vec<u32> = vec![0; ds.users.len()];
+    let mut feature_seen: rustc_hash::FxHashMap<u32, u32> = rustc_hash::FxHashMap::default();
     let mut out = Vec::new();
     for (a, acc) in ds.accounts.iter().enumerate() {
         if acc.created_at > as_of {
             continue;
         }
+        let stamp = a as u32 + 1;
         events.iter_mut().for_each(|e| *e = 0);
-        user_days.clear();
-        features.clear();
-        pricing_users.clear();
+        let (mut ud, mut distinct_features, mut distinct_pricing_users) = (0u32, 0u32, 0u32);
         let mut pricing_views = 0u32;
-        for e in ds.scan(a, lo_t + 1, t).iter() {
+        // Days older than every window but the inactivity history only need to know whether
+        // they had any activity: one activity event per day is enough, then skip to the next.
+        let scan = ds.scan(a, lo_t + 1, t);
+        let split = scan.ts.partition_point(|&x| x < t - near as i64 * MS_PER_DAY);
+        let mut i = 0;
+        while i < split {
+            let k = ((t - scan.ts[i]) / MS_PER_DAY) as usize;
+            if k < span && is_activity.get(scan.name[i] as usize).copied().unwrap_or(true) {
+                events[k] += 1;
+                let day_end = t - k as i64 * MS_PER_DAY;
+                while i < split && scan.ts[i] <= day_end {
+                    i += 1;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        for e in scan.iter_from(split) {
             let k = e.days_before(t);
             if k >= span {
                 continue;
@@ -368,19 +388,32 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
             let (name, set) = (e.name, e.props as usize);
             if Some(name) == page_view && k < price_days && pricing_set.get(set).copied().unwrap_or(false) {
                 pricing_views += 1;
-                pricing_users.extend(e.user);
+                if let Some(seen) = e.user.and_then(|u| pricing_user_seen.get_mut(u as usize)) {
+                    if *seen != stamp {
+                        *seen = stamp;
+                        distinct_pricing_users += 1;
+                    }
+                }
             }
             if !is_activity.get(name as usize).copied().unwrap_or(true) {
                 continue;
             }
             events[k] += 1;
             if k < conf_days {
-                if let Some(u) = e.user {
-                    user_days.push((k as u32, u));
+                let day_stamp = (u64::from(stamp) << 32) | (k as u64 + 1);
+                if let Some(seen) = e.user.and_then(|u| user_day_seen.get_mut(u as usize)) {
+                    if *seen != day_stamp {
+                        *seen = day_stamp;
+                        ud += 1;
+                    }
                 }
                 if Some(name) == feature_used {
                     if let Some(f) = feature_of_set.get(set).copied().flatten() {
-                        features.push(f);
+                        let seen = feature_seen.entry(f).or_default();
+                        if *seen != stamp {
+                            *seen = stamp;
+                            distinct_features += 1;
+                        }
                     }
                 }
             }
@@ -417,27 +450,20 @@ pub fn detect_flags(ds: &Dataset, as_of: Timestamp, config: &FlagConfig) -> Resu
         };
         // Confusion.
         let conf_events: u32 = events.iter().take(conf_days).sum();
-        user_days.sort_unstable();
-        user_days.dedup();
-        features.sort_unstable();
-        features.dedup();
-        let ud = user_days.len() as u32;
         let epud = (ud > 0).then(|| f64::from(conf_events) / f64::from(ud));
         let confusion = ConfusionFlag {
             flagged: ud >= config.confusion.min_user_days
                 && epud.is_some_and(|x| x >= config.confusion.min_events_per_user_day)
-                && features.len() as u32 <= config.confusion.max_features,
+                && distinct_features <= config.confusion.max_features,
             events_per_user_day: epud,
-            distinct_features: features.len() as u32,
+            distinct_features,
             active_user_days: ud,
         };
         // Pricing.
-        pricing_users.sort_unstable();
-        pricing_users.dedup();
         let pricing = PricingFlag {
             flagged: pricing_views >= config.pricing.min_views.max(1),
             views: pricing_views,
-            users: pricing_users.len() as u32,
+            users: distinct_pricing_users,
         };
         // Cadence inactivity.
         let active: Vec<usize> = (0..hist).filter(|&k| events[k] > 0).collect();

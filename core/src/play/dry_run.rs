@@ -15,6 +15,7 @@ use crate::metrics::ActivityRules;
 use crate::metrics::{Snapshot, SnapshotConfig, ToColumns};
 use crate::outcome::{active_days, churn_dates, SubscriptionChurn};
 use crate::segment::ParetoConfig;
+use crate::stats::{max_threads, pipeline};
 use crate::time::{Timestamp, Window};
 
 use super::book::Playbook;
@@ -115,7 +116,12 @@ impl FrameRecipe {
             frame = frame.with_columns(scores.account_columns("health"))?;
         }
         if let Some(model) = &self.churn_model {
-            let forecast = model.forecast(ds, as_of, 1)?;
+            // The model's features come from a snapshot like the frame's: read them from it.
+            let forecast = if model.features.snapshot == self.snapshot {
+                model.forecast_with(ds, &frame, 1)?
+            } else {
+                model.forecast(ds, as_of, 1)?
+            };
             frame = frame.with_columns(forecast.account_columns("churn"))?;
         }
         Ok(frame)
@@ -142,6 +148,12 @@ pub struct DryRunConfig {
     /// The churn definition of the outcome.
     #[serde(default)]
     pub churn: SubscriptionChurn,
+    /// Threads building frames (each frame depends only on its date, so they are built side by
+    /// side, at most two per thread ahead of the engine — which bounds the frames held — while
+    /// the engine runs them in date order). 1 to 8; default: the machine's cores (at most 8).
+    /// The result does not depend on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
 }
 
 fn version() -> u32 {
@@ -162,6 +174,7 @@ impl DryRunConfig {
             step: Window::days(7),
             horizon: ninety_days(),
             churn: SubscriptionChurn::default(),
+            threads: None,
         }
     }
 
@@ -182,6 +195,9 @@ impl DryRunConfig {
         self.step.validate("step")?;
         self.horizon.validate("horizon")?;
         self.churn.validate()?;
+        if let Some(t) = self.threads.filter(|t| !(1..=8).contains(t)) {
+            return Err(Error::config("threads", format!("must be 1 to 8, got {t}")));
+        }
         if self.to < self.from {
             return Err(Error::config("to", "must not be before `from`"));
         }
@@ -251,10 +267,19 @@ pub fn dry_run(
     }
     let mut state = state.clone();
     let mut runs = Vec::with_capacity(dates.len());
-    for &as_of in &dates {
-        let frame = recipe.frame(ds, as_of)?;
-        runs.push(run_mut(playbook, &frame, &mut state)?);
-    }
+    // Frames are built side by side, at most two per thread ahead of the engine, which runs
+    // them in date order as they come.
+    let threads = config.threads.map_or_else(max_threads, |t| t as usize).clamp(1, 8);
+    pipeline(
+        dates.len(),
+        threads,
+        2 * threads,
+        |i| recipe.frame(ds, dates[i]),
+        |_, frame| {
+            runs.push(run_mut(playbook, &frame?, &mut state)?);
+            Ok::<(), Error>(())
+        },
+    )?;
     let plays = outcomes(playbook, ds, config, &recipe.snapshot.activity, &runs, known)?;
     Ok(DryRun { runs, state, plays })
 }

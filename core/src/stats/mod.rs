@@ -17,7 +17,7 @@
 mod parallel;
 mod rng;
 
-pub use parallel::{map_ranges, max_threads, run_tasks, Task};
+pub use parallel::{map_ranges, max_threads, pipeline, run_tasks, Task};
 pub use rng::Rng;
 
 use crate::error::{Error, Result};

@@ -63,6 +63,90 @@ pub fn run_tasks<'a, T: Send>(tasks: Vec<Task<'a, T>>, threads: usize) -> Vec<T>
     done.into_iter().map(|d| d.1).collect()
 }
 
+/// Runs `work(i)` for every `i` in `0..n` on up to `threads` scoped worker threads and hands each
+/// result to `consume` on the calling thread **in index order**, as soon as it and those before
+/// it are ready — so consuming overlaps with working. At most `ahead` results (at least
+/// `threads`) are computed ahead of the one being consumed, which bounds the memory they hold.
+/// An error from `consume` stops the workers (they finish the item in hand) and is returned; a
+/// panic in `work` resumes in the caller. With one thread everything runs inline, in order.
+pub fn pipeline<T, E, W, C>(n: usize, threads: usize, ahead: usize, work: W, mut consume: C) -> Result<(), E>
+where
+    T: Send,
+    W: Fn(usize) -> T + Sync,
+    C: FnMut(usize, T) -> Result<(), E>,
+{
+    use std::collections::BTreeMap;
+    use std::sync::Condvar;
+    let threads = threads.clamp(1, n.max(1));
+    if threads < 2 {
+        for i in 0..n {
+            consume(i, work(i))?;
+        }
+        return Ok(());
+    }
+    let ahead = ahead.max(threads);
+    type Outcome<T> = std::thread::Result<T>;
+    struct Shared<T> {
+        next: usize,
+        consumed: usize,
+        stop: bool,
+        done: BTreeMap<usize, Outcome<T>>,
+    }
+    let shared = Mutex::new(Shared { next: 0, consumed: 0, stop: false, done: BTreeMap::new() });
+    let changed = Condvar::new();
+    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
+    let worker = || loop {
+        let i = {
+            let mut s = lock();
+            while !s.stop && s.next < n && s.next >= s.consumed + ahead {
+                s = changed.wait(s).unwrap_or_else(|e| e.into_inner());
+            }
+            if s.stop || s.next >= n {
+                return;
+            }
+            s.next += 1;
+            s.next - 1
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(i)));
+        lock().done.insert(i, result);
+        changed.notify_all();
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(worker);
+        }
+        let mut outcome = Ok(());
+        for i in 0..n {
+            let result = {
+                let mut s = lock();
+                loop {
+                    if let Some(r) = s.done.remove(&i) {
+                        s.consumed = i + 1;
+                        break r;
+                    }
+                    s = changed.wait(s).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            changed.notify_all();
+            let value = match result {
+                Ok(v) => v,
+                Err(panic) => {
+                    lock().stop = true;
+                    changed.notify_all();
+                    std::panic::resume_unwind(panic);
+                }
+            };
+            if let Err(e) = consume(i, value) {
+                outcome = Err(e);
+                break;
+            }
+        }
+        lock().stop = true;
+        changed.notify_all();
+        outcome
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +159,38 @@ mod tests {
                 assert_eq!(parts.concat(), (0..n).collect::<Vec<_>>(), "n={n} t={t}");
                 assert!(parts.len() <= t.max(1));
             }
+        }
+        for (threads, ahead) in [(1usize, 1usize), (2, 2), (3, 8), (8, 1)] {
+            let mut seen = Vec::new();
+            let r: Result<(), ()> = pipeline(
+                50,
+                threads,
+                ahead,
+                |i| i * 3,
+                |i, v| {
+                    seen.push((i, v));
+                    Ok(())
+                },
+            );
+            assert!(r.is_ok());
+            assert_eq!(seen, (0..50).map(|i| (i, i * 3)).collect::<Vec<_>>());
+            // An error stops it and comes back.
+            let mut count = 0;
+            let r = pipeline(
+                50,
+                threads,
+                ahead,
+                |i| i,
+                |i, _| {
+                    count += 1;
+                    if i == 7 {
+                        Err(i)
+                    } else {
+                        Ok(())
+                    }
+                },
+            );
+            assert_eq!((r, count), (Err(7), 8));
         }
         let tasks: Vec<Task<'_, usize>> = (0..10usize).map(|i| Box::new(move || i * i) as Task<'_, usize>).collect();
         assert_eq!(run_tasks(tasks, 3), (0..10).map(|i| i * i).collect::<Vec<_>>());
