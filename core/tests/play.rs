@@ -323,6 +323,13 @@ fn the_starter_playbook_dry_run_over_a_year_equals_the_step_by_step_run() -> cus
     let dry = dry_run(&book, ds, &recipe, &config, &PlayState::new())?;
     assert_eq!(dry.runs, runs);
     assert_eq!(dry.state, state);
+    // Frames built on one thread, or on three side by side: the same replay.
+    for threads in [1, 3] {
+        let config = DryRunConfig { threads: Some(threads), ..config.clone() };
+        assert_eq!(dry_run(&book, ds, &recipe, &config, &PlayState::new())?, dry, "threads {threads}");
+    }
+    let many = DryRunConfig { threads: Some(9), ..config.clone() };
+    assert_eq!(many.validate().expect_err("9 threads").code(), "invalid_config");
     assert_eq!(dry.plays.iter().map(|p| p.fired).sum::<usize>(), state.actions.len());
     for p in &dry.plays {
         assert!(p.observed <= p.fired && p.churned <= p.observed && p.accounts <= p.fired, "{p:?}");
