@@ -338,15 +338,29 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
     // Per distinct `rank_by`: every row, highest rank first (missing last), ties in id order.
     let mut rank_cache: Vec<(&str, Vec<u32>)> = Vec::new();
     let mut earliest_instance = as_of.floor_day();
-    for (p, c) in playbook.plays.iter().zip(&compiled) {
-        let mut h = match (mask(&c.cohort)?, mask(&c.trigger)?) {
-            (Some(mut a), Some(b)) => {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x = *x && *y);
-                a
-            }
-            (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => vec![true; n],
-        };
+    // The conditions of the plays are independent: evaluated side by side (the frame converts
+    // each column once, whichever thread needs it first).
+    type Masks = (Vec<bool>, Option<Vec<bool>>);
+    let tasks: Vec<crate::stats::Task<'_, Result<Masks>>> = compiled
+        .iter()
+        .map(|c| {
+            let (mask, n) = (&mask, n);
+            Box::new(move || -> Result<Masks> {
+                let h = match (mask(&c.cohort)?, mask(&c.trigger)?) {
+                    (Some(mut a), Some(b)) => {
+                        a.iter_mut().zip(&b).for_each(|(x, y)| *x = *x && *y);
+                        a
+                    }
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (None, None) => vec![true; n],
+                };
+                Ok((h, mask(&c.goal)?))
+            }) as crate::stats::Task<'_, Result<Masks>>
+        })
+        .collect();
+    let masks: Vec<Masks> =
+        crate::stats::run_tasks(tasks, crate::stats::max_threads()).into_iter().collect::<Result<_>>()?;
+    for ((p, c), (mut h, goal)) in playbook.plays.iter().zip(&compiled).zip(masks) {
         let inst = match &p.trigger {
             Trigger::Condition { .. } => Instances::Day(as_of.floor_day()),
             Trigger::Schedule { every, anchor, .. } => {
@@ -367,7 +381,7 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
         };
         holds.push(h);
         instances.push(inst);
-        goals.push(mask(&c.goal)?);
+        goals.push(goal);
         // Plays often rank by the same expression: evaluate each once.
         let rank = match (&c.rank, p.rank_by.as_deref()) {
             (Some(e), Some(source)) => Some(match rank_cache.iter().position(|(s, _)| *s == source) {
