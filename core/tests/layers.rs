@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["churn"],
     &["frame"],
     &["play"],
+    &["experiment"],
 ];
 
 fn layer(module: &str) -> Option<usize> {

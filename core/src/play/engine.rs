@@ -358,8 +358,7 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
             }) as crate::stats::Task<'_, Result<Masks>>
         })
         .collect();
-    let masks: Vec<Masks> =
-        crate::stats::run_tasks(tasks, crate::stats::max_threads()).into_iter().collect::<Result<_>>()?;
+    let masks: Vec<Masks> = crate::stats::run_tasks(tasks, crate::stats::max_threads()).into_iter().collect::<Result<_>>()?;
     for ((p, c), (mut h, goal)) in playbook.plays.iter().zip(&compiled).zip(masks) {
         let inst = match &p.trigger {
             Trigger::Condition { .. } => Instances::Day(as_of.floor_day()),
