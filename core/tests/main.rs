@@ -5,6 +5,7 @@ mod bounds;
 mod cases;
 mod churn;
 mod data;
+mod experiment;
 mod exports;
 mod expr;
 mod frame;

@@ -1,7 +1,8 @@
 //! Experiments: prove whether a play works. Deterministic holdout assignment ([`holdout_draw`],
 //! [`is_held_out`]), the sample-ratio-mismatch check ([`sample_ratio_mismatch`]), power and
 //! sample size ([`sample_size_proportions`], [`sample_size_means`], [`mde_proportions`],
-//! [`mde_means`]) and effect estimates ([`welch`], [`cuped`]).
+//! [`mde_means`]), effect estimates ([`welch`], [`cuped`]) and retention as a censored
+//! time-to-event outcome ([`KaplanMeier`], [`log_rank`]).
 //!
 //! Everything here is plain statistics over numbers a caller (or the play ledger) provides; the
 //! distributions are `statrs`'.
@@ -10,11 +11,13 @@ mod assign;
 mod estimate;
 mod power;
 mod srm;
+mod survival;
 
 pub use assign::{holdout_draw, is_held_out};
 pub use estimate::{cuped, welch, CupedEffect, Effect, MAX_SAMPLE};
 pub use power::{mde_means, mde_proportions, sample_size_means, sample_size_proportions, SampleSize};
 pub use srm::{sample_ratio_mismatch, SampleRatioCheck, EXACT_UP_TO, MAX_ARMS};
+pub use survival::{log_rank, KaplanMeier, LogRank, SurvivalStep, MAX_SUBJECTS};
 
 use crate::error::{Error, Result};
 
