@@ -57,13 +57,7 @@ pub trait Document: Serialize + DeserializeOwned {
         }
         check_depth(&value, Self::KIND)?;
         if let Some(v) = value.get("version") {
-            let found = v
-                .as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| Error::parse(Self::KIND, format!("`version` must be a whole number, got {v}")))?;
-            if found != Self::VERSION {
-                return Err(Error::UnsupportedVersion { what: Self::KIND.into(), found, supported: Self::VERSION });
-            }
+            check_version(v, Self::KIND, Self::VERSION)?;
         }
         let doc: Self =
             serde_json::from_value(value).map_err(|e| Error::parse(format!("{} JSON", Self::KIND), hint(&e.to_string())))?;
@@ -85,6 +79,19 @@ pub trait Document: Serialize + DeserializeOwned {
         // Documents are plain data (string keys, finite numbers): serialising cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
+}
+
+/// A document's `version` value against the one this build reads: not a whole number is
+/// `parse_error`, another number `unsupported_version`.
+pub(crate) fn check_version(v: &Value, kind: &str, supported: u32) -> Result<()> {
+    let found = v
+        .as_u64()
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| Error::parse(kind, format!("`version` must be a whole number, got {v}")))?;
+    if found != supported {
+        return Err(Error::UnsupportedVersion { what: kind.into(), found, supported });
+    }
+    Ok(())
 }
 
 /// Reads a *part*: a settings object without a version of its own (`ExprLimits`,

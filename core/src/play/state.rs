@@ -687,14 +687,8 @@ impl crate::document::Document for PlayState {
         }
         // The version first, so a newer ledger is `unsupported_version` whatever its shape.
         let head: VersionOnly = serde_json::from_str(text).map_err(|e| Error::parse(format!("{} JSON", Self::KIND), e))?;
-        if let Some(v) = head.version {
-            let found = v
-                .as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| Error::parse(Self::KIND, format!("`version` must be a whole number, got {v}")))?;
-            if found != Self::VERSION {
-                return Err(Error::UnsupportedVersion { what: Self::KIND.into(), found, supported: Self::VERSION });
-            }
+        if let Some(v) = &head.version {
+            crate::document::check_version(v, Self::KIND, Self::VERSION)?;
         }
         let mut state: PlayState = serde_json::from_str(text)
             .map_err(|e| Error::parse(format!("{} JSON", Self::KIND), crate::document::hint(&e.to_string())))?;
