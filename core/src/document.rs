@@ -110,7 +110,7 @@ pub fn part_from_json_str<T: DeserializeOwned>(text: &str, what: &str) -> Result
 pub const MAX_JSON_DEPTH: usize = 128;
 
 /// Refuses a value nested deeper than [`MAX_JSON_DEPTH`] (checked without recursion).
-fn check_depth(value: &Value, what: &str) -> Result<()> {
+pub(crate) fn check_depth(value: &Value, what: &str) -> Result<()> {
     let mut stack: Vec<(&Value, usize)> = vec![(value, 1)];
     while let Some((v, depth)) = stack.pop() {
         let children: Box<dyn Iterator<Item = &Value>> = match v {

@@ -138,36 +138,22 @@ pub fn cuped(control: (&[f64], &[f64]), treatment: (&[f64], &[f64]), confidence:
             return Err(Error::argument(name, format!("{} outcomes but {} pre-period values", y.len(), x.len())));
         }
     }
-    let all_x: Vec<f64> = xc.iter().chain(xt).copied().collect();
-    let (mx, vx) = mean_var(&all_x);
-    let centred = |y: &[f64], x: &[f64]| -> (f64, f64) {
-        // Within-arm covariance of y and x and variance of y, summed (pooled within arms).
-        let (my, _) = mean_var(y);
-        let (mxa, _) = mean_var(x);
-        let cov: f64 = y.iter().zip(x).map(|(a, b)| (a - my) * (b - mxa)).sum();
-        let var_y: f64 = y.iter().map(|a| (a - my) * (a - my)).sum();
-        (cov, var_y)
+    // Sums of squares and products within arms (pooled), so a difference between the arms'
+    // means does not leak into θ.
+    let within = |a: &[f64], b: &[f64]| -> f64 {
+        let (ma, mb) = (mean_var(a).0, mean_var(b).0);
+        a.iter().zip(b).map(|(p, q)| (p - ma) * (q - mb)).sum()
     };
-    let ((cov_c, vy_c), (cov_t, vy_t)) = (centred(yc, xc), centred(yt, xt));
-    let within_x: f64 = {
-        let s = |x: &[f64]| {
-            let (m, _) = mean_var(x);
-            x.iter().map(|b| (b - m) * (b - m)).sum::<f64>()
-        };
-        s(xc) + s(xt)
-    };
-    let theta = if within_x > 0.0 && vx > 0.0 { (cov_c + cov_t) / within_x } else { 0.0 };
+    let sxx = within(xc, xc) + within(xt, xt);
+    let sxy = within(yc, xc) + within(yt, xt);
+    let syy = within(yc, yc) + within(yt, yt);
+    let theta = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    let mx = (xc.iter().sum::<f64>() + xt.iter().sum::<f64>()) / (xc.len() + xt.len()) as f64;
     let adjust = |y: &[f64], x: &[f64]| -> Vec<f64> { y.iter().zip(x).map(|(a, b)| a - theta * (b - mx)).collect() };
     let (ac, at) = (adjust(yc, xc), adjust(yt, xt));
     let effect = welch(&ac, &at, confidence)?;
-    let var_adj: f64 = {
-        let s = |v: &[f64]| {
-            let (m, _) = mean_var(v);
-            v.iter().map(|a| (a - m) * (a - m)).sum::<f64>()
-        };
-        s(&ac) + s(&at)
-    };
-    let variance_reduction = if vy_c + vy_t > 0.0 { 1.0 - var_adj / (vy_c + vy_t) } else { 0.0 };
+    let adjusted = within(&ac, &ac) + within(&at, &at);
+    let variance_reduction = if syy > 0.0 { 1.0 - adjusted / syy } else { 0.0 };
     Ok(CupedEffect { effect, theta, variance_reduction })
 }
 

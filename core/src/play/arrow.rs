@@ -123,14 +123,7 @@ impl PlayState {
             columns.push(Column::new(format!("{HELD}{play}"), ColumnData::Bool(held)));
         }
         for (name, values) in &m.columns {
-            let data = match values {
-                PreviousValues::Int(v) => ColumnData::Int(v.clone()),
-                PreviousValues::Float(v) => ColumnData::Float(v.clone()),
-                PreviousValues::Bool(v) => ColumnData::Bool(v.clone()),
-                PreviousValues::Str(v) => ColumnData::Str(v.clone()),
-                PreviousValues::Timestamp(v) => ColumnData::Timestamp(v.clone()),
-            };
-            columns.push(Column::new(format!("{PREV}{name}"), data));
+            columns.push(Column::new(format!("{PREV}{name}"), values.to_column()));
         }
         let ids = m.accounts.iter().map(SharedStr::to_string).collect();
         let memory = AccountColumns::by_account(ids, columns).to_arrow()?;
@@ -257,15 +250,11 @@ impl PlayState {
                 let rows = v.iter().enumerate().filter(|(_, x)| **x == Some(true)).map(|(r, _)| r as u32).collect();
                 mem.held.insert(play.to_string(), rows);
             } else if let Some(column) = c.name.strip_prefix(PREV) {
-                let values = PreviousValues::of(&c.data, &(0..c.data.len() as u32).collect::<Vec<_>>());
-                mem.columns.insert(column.to_string(), values);
+                mem.columns.insert(column.to_string(), PreviousValues::from_column(c.data));
             } else {
                 return Err(bad(format!("memory: unknown column `{}` (expected `{HELD}<play>` or `{PREV}<column>`)", c.name)));
             }
         }
-        let mut state = PlayState { version, playbook: meta.get(PLAYBOOK).cloned(), last_run, actions: out, memory: mem };
-        state.validate()?;
-        state.share_text();
-        Ok(state)
+        PlayState { version, playbook: meta.get(PLAYBOOK).cloned(), last_run, actions: out, memory: mem }.settle()
     }
 }

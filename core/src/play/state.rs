@@ -289,6 +289,18 @@ pub enum PreviousValues {
 }
 
 impl PreviousValues {
+    /// The values of a column, as they are.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn from_column(data: ColumnData) -> Self {
+        match data {
+            ColumnData::Int(v) => PreviousValues::Int(v),
+            ColumnData::Float(v) => PreviousValues::Float(v),
+            ColumnData::Bool(v) => PreviousValues::Bool(v),
+            ColumnData::Str(v) => PreviousValues::Str(v),
+            ColumnData::Timestamp(v) => PreviousValues::Timestamp(v),
+        }
+    }
+
     /// The values of `data` at rows `order`.
     pub(crate) fn of(data: &ColumnData, order: &[u32]) -> Self {
         fn take<T: Clone>(v: &[Option<T>], order: &[u32]) -> Vec<Option<T>> {
@@ -300,6 +312,18 @@ impl PreviousValues {
             ColumnData::Bool(v) => PreviousValues::Bool(take(v, order)),
             ColumnData::Str(v) => PreviousValues::Str(take(v, order)),
             ColumnData::Timestamp(v) => PreviousValues::Timestamp(take(v, order)),
+        }
+    }
+
+    /// The values as a column.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn to_column(&self) -> ColumnData {
+        match self {
+            PreviousValues::Int(v) => ColumnData::Int(v.clone()),
+            PreviousValues::Float(v) => ColumnData::Float(v.clone()),
+            PreviousValues::Bool(v) => ColumnData::Bool(v.clone()),
+            PreviousValues::Str(v) => ColumnData::Str(v.clone()),
+            PreviousValues::Timestamp(v) => ColumnData::Timestamp(v.clone()),
         }
     }
 
@@ -671,8 +695,13 @@ impl crate::document::Document for PlayState {
         if !value.is_object() {
             return Err(Error::parse(Self::KIND, "a document is a JSON object"));
         }
-        let text = serde_json::to_string(&value).map_err(|e| Error::parse(Self::KIND, e))?;
-        Self::from_json_str(&text)
+        crate::document::check_depth(&value, Self::KIND)?;
+        if let Some(v) = value.get("version") {
+            crate::document::check_version(v, Self::KIND, Self::VERSION)?;
+        }
+        let state: PlayState = serde_json::from_value(value)
+            .map_err(|e| Error::parse(format!("{} JSON", Self::KIND), crate::document::hint(&e.to_string())))?;
+        state.settle()
     }
 
     /// Reads the ledger straight from its text (no intermediate JSON tree: a ledger can be
@@ -690,15 +719,20 @@ impl crate::document::Document for PlayState {
         if let Some(v) = &head.version {
             crate::document::check_version(v, Self::KIND, Self::VERSION)?;
         }
-        let mut state: PlayState = serde_json::from_str(text)
+        let state: PlayState = serde_json::from_str(text)
             .map_err(|e| Error::parse(format!("{} JSON", Self::KIND), crate::document::hint(&e.to_string())))?;
-        state.validate()?;
-        state.share_text();
-        Ok(state)
+        state.settle()
     }
 }
 
 impl PlayState {
+    /// A ledger just read: checked whole, then its repeated text shared.
+    pub(crate) fn settle(mut self) -> Result<Self> {
+        self.validate()?;
+        self.share_text();
+        Ok(self)
+    }
+
     /// Makes the ledger hold each repeated text once: an action's account shares the memory's,
     /// and play ids, kinds, roles, owners and reason names are shared among actions. A ledger
     /// read from a file then takes the memory a run's ledger takes, and runs find an action's
