@@ -225,11 +225,15 @@ proptest! {
     ) {
         let b = book(serde_json::json!({"version": 1, "name": "b",
             "limits": {"max_active_per_account": 2, "capacity_hours": {"o0": 3.0, "o1": 1.5}},
+            "holdout": {"share": 0.1, "salt": "g"},
             "plays": [
                 {"id": "a", "trigger": {"type": "condition", "when": "x > 5"}, "firing": {"type": "edge"}, "rank_by": "m",
                  "tactic": {"kind": "call", "priority": 1, "effort_hours": 1.0}},
                 {"id": "b", "trigger": {"type": "condition", "when": "x > 8"}, "firing": {"type": "level", "cooldown": {"amount": 3, "unit": "days"}},
-                 "max_per_run": 4, "tactic": {"kind": "email", "priority": 2, "effort_hours": 0.5}},
+                 "max_per_run": 4, "tactic": {"kind": "email", "priority": 2, "effort_hours": 0.5},
+                 "holdout": {"share": 0.3, "stratify_by": "owner"}},
+                {"id": "d", "trigger": {"type": "condition", "when": "m > 20"}, "firing": {"type": "edge"},
+                 "tactic": {"kind": "email", "priority": 3}, "holdout": {"share": 0.5, "salt": "d"}},
                 {"id": "c", "cohort": "m > 50", "trigger": {"type": "condition", "when": "x < 15"}, "firing": {"type": "edge"},
                  "tactic": {"kind": "task", "priority": 2}}]}));
         let owners: Vec<String> = xs.iter().map(|x| format!("o{}", x.2)).collect();
@@ -246,10 +250,11 @@ proptest! {
         let (r2, s2) = run(&b, &shuffled(&f, &perm), &PlayState::new()).expect("run shuffled");
         prop_assert_eq!(&r.fired, &r2.fired);
         prop_assert_eq!(&r.skipped, &r2.skipped);
+        prop_assert_eq!(&r.held_out, &r2.held_out);
         prop_assert_eq!(&s, &s2);
         // Rerun.
         let (again, _) = run(&b, &f, &s).expect("rerun");
-        prop_assert!(again.fired.is_empty());
+        prop_assert!(again.fired.is_empty() && again.held_out.is_empty());
         // Capacity.
         for (owner, cap) in [("o0", 3.0), ("o1", 1.5)] {
             let used: f64 = r.fired.iter().filter(|a| a.owner.as_deref() == Some(owner)).map(|a| a.effort_hours).sum();
@@ -261,7 +266,7 @@ proptest! {
                              ("c", Box::new(|x: &(f64, f64, usize)| x.1 > 50.0 && x.0 < 15.0))] {
             for (i, x) in xs.iter().enumerate() {
                 let id = format!("a{i}");
-                let acted = r.fired.iter().any(|a| a.play == play && a.account_id == id);
+                let acted = r.fired.iter().chain(&r.held_out).any(|a| a.play == play && a.account_id == id);
                 let skipped = r.skipped.iter().any(|k| k.play == play && k.account_id == id);
                 prop_assert_eq!(pred(x), acted || skipped, "{} {}", play, id);
                 prop_assert!(!(acted && skipped));
@@ -408,5 +413,144 @@ fn active_days_for_one_account_equals_the_snapshot_column() -> custfit::Result<(
             assert_eq!(col.f64_at(r), Some(f64::from(active_days(ds, a, &ActivityRules::default(), as_of, 30))), "{id} {as_of}");
         }
     }
+    Ok(())
+}
+
+fn with_holdout(holdout: serde_json::Value, global: Option<serde_json::Value>) -> Playbook {
+    let mut b = serde_json::json!({"version": 1, "name": "b", "plays": [
+        {"id": "p", "trigger": {"type": "condition", "when": "x > 10"},
+         "firing": {"type": "level", "cooldown": {"amount": 7, "unit": "days"}},
+         "tactic": {"kind": "call", "effort_hours": 1.0}, "holdout": holdout}]});
+    if let Some(g) = global {
+        b["holdout"] = g;
+    }
+    book(b)
+}
+
+#[test]
+fn holdouts_are_recorded_not_acted_on_and_keep_their_arm() -> custfit::Result<()> {
+    use custfit::play::{is_held_out, Arm};
+    let n = 2000;
+    let f = frame("2024-01-01", &[("x", vec![20.0; n])], None);
+    let b = with_holdout(serde_json::json!({"share": 0.2, "salt": "s"}), None);
+    let (r, state) = run(&b, &f, &PlayState::new())?;
+    assert_eq!(r.fired.len() + r.held_out.len(), n);
+    // Exactly the accounts whose draw is below the share are held out.
+    for a in &r.held_out {
+        assert!(is_held_out(&a.account_id, "p", "s", 0.2));
+        assert_eq!((a.arm, a.status), (Arm::Holdout, ActionStatus::HeldOut));
+        assert_eq!(a.closed_at, Some(f.as_of()));
+        assert_eq!(a.reasons.get("x"), Some(&custfit::Value::Float(20.0)));
+    }
+    assert!(r.fired.iter().all(|a| !is_held_out(&a.account_id, "p", "s", 0.2) && a.arm == Arm::Treatment));
+    let share = r.held_out.len() as f64 / n as f64;
+    assert!((share - 0.2).abs() < 0.03, "{share}");
+    // Not open, so not in the to-do list, and the caller cannot close them.
+    assert_eq!(state.open_actions().count(), r.fired.len());
+    let key = r.held_out[0].key.to_string();
+    let mut s2 = state.clone();
+    assert_eq!(s2.close(&key, ActionStatus::Done, f.as_of()).expect_err("held out").code(), "invalid_argument");
+    // Through JSON and back; a re-run fires and records nothing new.
+    let back = PlayState::from_json(&state.to_json())?;
+    assert_eq!(back, state);
+    let (again, _) = run(&b, &f, &back)?;
+    assert!(again.fired.is_empty() && again.held_out.is_empty());
+    // After the cooldown the held-out accounts are recorded again, still held out — even with a
+    // new salt (the arm is kept per play version) — and a larger share keeps every one of them.
+    let mut closed = state.clone();
+    for a in &r.fired {
+        closed.close(&a.key, ActionStatus::Done, f.as_of())?;
+    }
+    let later = frame("2024-01-09", &[("x", vec![20.0; n])], None);
+    let grown = with_holdout(serde_json::json!({"share": 0.4, "salt": "other"}), None);
+    let (r2, _) = run(&grown, &later, &closed)?;
+    let before: std::collections::BTreeSet<String> = r.held_out.iter().map(|a| a.account_id.to_string()).collect();
+    let after: std::collections::BTreeSet<String> = r2.held_out.iter().map(|a| a.account_id.to_string()).collect();
+    assert_eq!(before, after, "arms are kept for accounts already enrolled");
+    Ok(())
+}
+
+#[test]
+fn global_holdout_and_limits_treat_both_arms_alike() -> custfit::Result<()> {
+    use custfit::play::{is_held_out, Arm};
+    let n = 1000;
+    let owners: Vec<&str> = vec!["ann"; n];
+    let f = frame("2024-01-01", &[("x", vec![20.0; n])], Some(owners));
+    let mut b = with_holdout(serde_json::json!({"share": 0.5}), Some(serde_json::json!({"share": 0.1, "salt": "g"})));
+    b.limits.default_capacity_hours = Some(100.0);
+    let (r, _) = run(&b, &f, &PlayState::new())?;
+    // 100 hours: 100 treated; held-out accounts spend nothing, so the walk goes on past them.
+    assert_eq!(r.fired.len(), 100);
+    let global: Vec<_> = r.held_out.iter().filter(|a| a.arm == Arm::GlobalHoldout).collect();
+    assert!(global.iter().all(|a| is_held_out(&a.account_id, "", "g", 0.1)));
+    assert!(r.fired.iter().all(|a| !is_held_out(&a.account_id, "", "g", 0.1)));
+    // Every account up to the last one walked has a record, in one arm or another; the rest were
+    // skipped for capacity.
+    assert_eq!(r.fired.len() + r.held_out.len() + r.skipped.len(), n);
+    assert!(r.skipped.iter().all(|s| s.reason == SkipReason::CapacityExhausted));
+    // Renewing the global salt deals it anew.
+    let mut renewed = b.clone();
+    renewed.holdout.as_mut().expect("global").salt = "g2".into();
+    let (r2, _) = run(&renewed, &f, &PlayState::new())?;
+    let ids = |r: &PlayRun| -> Vec<String> {
+        r.held_out.iter().filter(|a| a.arm == Arm::GlobalHoldout).map(|a| a.account_id.to_string()).collect()
+    };
+    assert_ne!(ids(&r), ids(&r2));
+    Ok(())
+}
+
+#[test]
+fn stratified_holdouts_balance_each_stratum_and_bad_holdouts_are_refused() -> custfit::Result<()> {
+    use custfit::play::Arm;
+    // Two tiers: 300 "a" accounts and 30 "b" accounts, over three runs of new accounts.
+    let mut state = PlayState::new();
+    let b = with_holdout(serde_json::json!({"share": 0.2, "salt": "s", "stratify_by": "tier"}), None);
+    let mut held: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for (k, day) in ["2024-01-01", "2024-01-02", "2024-01-03"].iter().enumerate() {
+        let n = 110 * (k + 1);
+        let ids: Vec<String> = (0..n).map(|i| format!("a{i:04}")).collect();
+        let tiers: Vec<Option<String>> = (0..n).map(|i| Some(if i % 11 == 0 { "b" } else { "a" }.to_string())).collect();
+        let x: Vec<Option<f64>> = vec![Some(20.0); n];
+        let snap = Snapshot::from_columns(
+            t(day),
+            ids,
+            vec![Column::new("x", ColumnData::Float(x)), Column::new("tier", ColumnData::Str(tiers))],
+        )?;
+        let (r, s) = run(&b, &snap, &state)?;
+        state = s;
+        for a in r.fired.iter().chain(&r.held_out) {
+            let i: usize = a.account_id[1..].parse().expect("id");
+            let e = held.entry(if i % 11 == 0 { "b" } else { "a" }.into()).or_default();
+            e.0 += usize::from(a.arm == Arm::Holdout);
+            e.1 += 1;
+        }
+        // After every run, each stratum's holdout is 20 % of its enrolled accounts, to the unit.
+        for (tier, (h, total)) in &held {
+            assert!(((*h as f64) - 0.2 * *total as f64).abs() <= 0.5 + 1e-9, "run {k}, tier {tier}: {h} of {total}");
+        }
+    }
+    // Bad holdouts are config errors naming the path.
+    let bad = |h: serde_json::Value| {
+        Playbook::from_json_value(serde_json::json!({"version": 1, "name": "b", "plays": [
+            {"id": "p", "trigger": {"type": "condition", "when": "x > 10"}, "firing": {"type": "edge"},
+             "tactic": {"kind": "call"}, "holdout": h}]}))
+        .expect_err("bad holdout")
+    };
+    for h in [
+        serde_json::json!({"share": 1.5}),
+        serde_json::json!({"share": -0.1}),
+        serde_json::json!({"share": 0.1, "stratify_by": ""}),
+    ] {
+        let e = bad(h);
+        assert_eq!(e.code(), "invalid_config");
+        assert!(e.to_string().contains("plays[0].holdout"), "{e}");
+    }
+    let e = run(
+        &with_holdout(serde_json::json!({"share": 0.1, "stratify_by": "nope"}), None),
+        &frame("2024-01-01", &[("x", vec![20.0])], None),
+        &PlayState::new(),
+    )
+    .expect_err("unknown column");
+    assert!(e.to_string().contains("holdout.stratify_by"), "{e}");
     Ok(())
 }

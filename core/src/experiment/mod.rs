@@ -7,13 +7,12 @@
 //! Everything here is plain statistics over numbers a caller (or the play ledger) provides; the
 //! distributions are `statrs`'.
 
-mod assign;
 mod estimate;
 mod power;
 mod srm;
 mod survival;
 
-pub use assign::{holdout_draw, is_held_out};
+pub use crate::play::{holdout_draw, is_held_out};
 pub use estimate::{cuped, welch, CupedEffect, Effect, MAX_SAMPLE};
 pub use power::{mde_means, mde_proportions, sample_size_means, sample_size_proportions, SampleSize};
 pub use srm::{sample_ratio_mismatch, SampleRatioCheck, EXACT_UP_TO, MAX_ARMS};

@@ -3,7 +3,8 @@
 //!
 //! `actions`: `account_id`, `key`, `play`, `play_version`, `kind`, `owner`, `owner_role`,
 //! `priority`, `effort_hours`, `payload` (JSON text), `created_at`, `updated_at`, `due_at`,
-//! `status`, `closed_at`, `reasons` (a JSON object as text). `memory`: `account_id`, then per
+//! `status`, `closed_at`, `reasons` (a JSON object as text), `arm` (`treatment`, `holdout`,
+//! `global_holdout`; absent in tables written before experiments). `memory`: `account_id`, then per
 //! edge-triggered play a bool column `held.<play>`, then per remembered column `prev.<column>`
 //! with its type. Both schemas carry the ledger's `custfit.play_state.version`, `.playbook` and
 //! `.last_run` in their metadata.
@@ -20,7 +21,7 @@ use crate::metrics::{AccountColumns, Column, ColumnData};
 
 use crate::time::Timestamp;
 
-use super::state::{Action, ActionStatus, PlayMemory, PlayState, PreviousValues, Reasons, SharedStr, PLAY_STATE_VERSION};
+use super::state::{Action, ActionStatus, Arm, PlayMemory, PlayState, PreviousValues, Reasons, SharedStr, PLAY_STATE_VERSION};
 
 const VERSION: &str = "custfit.play_state.version";
 const PLAYBOOK: &str = "custfit.play_state.playbook";
@@ -88,6 +89,7 @@ impl PlayState {
             Field::new("status", ArrowType::Utf8, false),
             Field::new("closed_at", utc(), true),
             Field::new("reasons", ArrowType::Utf8, false),
+            Field::new("arm", ArrowType::Utf8, false),
         ];
         let arrays: Vec<ArrayRef> = vec![
             texts(&|x| &x.account_id),
@@ -106,6 +108,7 @@ impl PlayState {
             texts(&|x| x.status.as_str()),
             times(&|x| x.closed_at),
             Arc::new(reasons.finish()),
+            texts(&|x| x.arm.as_str()),
         ];
         let actions =
             RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| Error::argument("state", e.to_string()))?;
@@ -183,6 +186,11 @@ impl PlayState {
         let mut status = texts(take("status")?, "status")?;
         let closed_at = times(take("closed_at")?, "closed_at")?;
         let reasons = texts(take("reasons")?, "reasons")?;
+        // Tables written before experiments have no `arm`: every action was treated.
+        let mut arm = match cols.remove("arm") {
+            Some(c) => texts(c, "arm")?,
+            None => vec![Some("treatment".to_string()); n],
+        };
         if let Some(extra) = cols.keys().next() {
             return Err(bad(format!("actions: unknown column `{extra}`")));
         }
@@ -204,6 +212,8 @@ impl PlayState {
             };
             let status: ActionStatus = serde_json::from_value(serde_json::Value::String(need(&mut status, "status")?))
                 .map_err(|_| bad(format!("actions row {i}: unknown status")))?;
+            let arm: Arm = serde_json::from_value(serde_json::Value::String(need(&mut arm, "arm")?))
+                .map_err(|_| bad(format!("actions row {i}: unknown arm")))?;
             let text = need(&mut payload, "payload")?;
             let payload = match payloads.get(&text) {
                 Some(p) => p.clone(),
@@ -238,6 +248,7 @@ impl PlayState {
                 status,
                 closed_at: closed_at.get(i).copied().flatten(),
                 reasons,
+                arm,
             }));
         }
 

@@ -34,6 +34,11 @@ pub struct Playbook {
     /// Accounts no play touches.
     #[serde(default)]
     pub suppress: Suppression,
+    /// The global holdout: a deterministic share of all accounts that no play acts on (each
+    /// play records them as `global_holdout` when it would have acted), the baseline for the
+    /// effect of the whole playbook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<GlobalHoldout>,
     /// The plays, in the order that breaks priority ties.
     pub plays: Vec<Play>,
 }
@@ -120,6 +125,64 @@ pub struct Play {
     pub rank_by: Option<String>,
     /// What to do.
     pub tactic: Tactic,
+    /// Hold out a share of the accounts this play would act on, to measure whether it works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<Holdout>,
+}
+
+/// Most characters of a holdout salt.
+pub const MAX_SALT_LEN: usize = 256;
+
+/// A play's holdout: of the accounts the play would act on, a deterministic share is recorded
+/// in the ledger (arm `holdout`, status `held_out`, with the same reasons) instead of being
+/// acted on.
+///
+/// An account's arm is decided at its first enrollment in the play (this play id and version)
+/// and kept at every later one. Unstratified, a new account is held out when its draw
+/// ([`super::holdout_draw`] of account, play id and `salt`) is below `share`: growing
+/// the share keeps every earlier holdout account in the holdout, and a new salt deals new
+/// accounts anew. Stratified by a column, the new accounts of a run are dealt within each value
+/// of the column: in draw order (then account id), the first `k` are held out, where `k` brings
+/// the stratum's holdout count to `share` × its enrolled accounts (rounded half up, counting the
+/// accounts the ledger already holds for the play and this version by their current value) —
+/// so both arms match on the column however the eligible accounts are spread over it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Holdout {
+    /// Share held out, 0 to 0.9.
+    pub share: f64,
+    /// Salt of the draw (any text up to 256 characters; default empty).
+    #[serde(default)]
+    pub salt: String,
+    /// A frame column to stratify by (a tier, an ARR band, a segment); missing values form
+    /// their own stratum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stratify_by: Option<String>,
+}
+
+/// The global holdout: an account is in it when its draw for the play id `""` (empty) under
+/// `salt` is below `share`; a new salt renews it. Not sticky: membership follows the salt and
+/// share in force at each run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GlobalHoldout {
+    /// Share of all accounts held out of every play, 0 to 0.9.
+    pub share: f64,
+    /// Salt of the draw (any text up to 256 characters; default empty).
+    #[serde(default)]
+    pub salt: String,
+}
+
+fn check_share(path: &str, share: f64, salt: &str) -> Result<()> {
+    if !(share.is_finite() && (0.0..=0.9).contains(&share)) {
+        return Err(Error::config(format!("{path}.share"), format!("must lie in 0..=0.9, got {share}")));
+    }
+    if salt.chars().count() > MAX_SALT_LEN {
+        return Err(Error::config(format!("{path}.salt"), format!("at most {MAX_SALT_LEN} characters")));
+    }
+    Ok(())
 }
 
 fn one() -> u32 {
@@ -228,6 +291,7 @@ impl Playbook {
             name: "starter".into(),
             limits: Limits::default(),
             suppress: Suppression::default(),
+            holdout: None,
             plays: Vec::new(),
         })
     }
@@ -249,6 +313,9 @@ impl Playbook {
         }
         if self.limits.default_capacity_hours.is_some_and(|h| !hours_ok(h)) {
             return Err(Error::config("limits.default_capacity_hours", "must lie in 0..=8784 hours"));
+        }
+        if let Some(h) = &self.holdout {
+            check_share("holdout", h.share, &h.salt)?;
         }
         if self.limits.owner_column.is_empty() {
             return Err(Error::config("limits.owner_column", "must name a column"));
@@ -281,6 +348,12 @@ impl Playbook {
             }
             if let Some(w) = &p.reentry {
                 w.validate(&format!("{path}.reentry"))?;
+            }
+            if let Some(h) = &p.holdout {
+                check_share(&format!("{path}.holdout"), h.share, &h.salt)?;
+                if h.stratify_by.as_deref().is_some_and(str::is_empty) {
+                    return Err(Error::config(format!("{path}.holdout.stratify_by"), "must name a column"));
+                }
             }
             if let Trigger::Schedule { every, anchor, .. } = &p.trigger {
                 every.validate(&format!("{path}.trigger.every"))?;

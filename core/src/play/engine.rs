@@ -12,9 +12,10 @@ use crate::expr::{Expr, Frame};
 use crate::metrics::{Column, ColumnData, DataType, Snapshot, Value};
 use crate::time::{TimeUnit, Timestamp, Window, MS_PER_DAY};
 
+use super::assign::holdout_draw;
 use super::book::{Firing, Playbook, Trigger};
 use super::state::{
-    Action, ActionStatus, PlayMemory, PlayRun, PlayState, PreviousValues, Reasons, SharedStr, Skip, SkipReason,
+    Action, ActionStatus, Arm, PlayMemory, PlayRun, PlayState, PreviousValues, Reasons, SharedStr, Skip, SkipReason,
     PLAY_STATE_VERSION,
 };
 
@@ -75,6 +76,68 @@ fn extended_schema(snapshot: &Snapshot) -> Vec<(String, DataType)> {
     schema
 }
 
+/// The arm an account keeps in a play: that of its latest action of the same play version, when
+/// it was the play's own (a global holdout is not sticky).
+fn sticky(arm: Option<(u32, Arm)>, version: u32) -> Option<Arm> {
+    match arm {
+        Some((v, a)) if v == version && a != Arm::GlobalHoldout => Some(a),
+        _ => None,
+    }
+}
+
+/// Each row's stratum: a dense code per distinct value of `column` (missing values share one).
+fn stratum_codes(snapshot: &Snapshot, column: &str) -> Result<Vec<u32>> {
+    let data = snapshot.column(column)?;
+    let n = snapshot.len();
+    let mut codes: HashMap<String, u32> = HashMap::default();
+    let mut out = Vec::with_capacity(n);
+    for r in 0..n {
+        let key = match data.value(r) {
+            Value::Null => String::new(),
+            v => format!("={}", serde_json::to_string(&v).unwrap_or_default()),
+        };
+        let next = codes.len() as u32;
+        out.push(*codes.entry(key).or_insert(next));
+    }
+    Ok(out)
+}
+
+/// Deals the new accounts of a stratified holdout: per stratum, the new rows in draw order (then
+/// account id) are held out until the stratum's holdout count reaches `share` × its enrolled
+/// accounts (rounded half up); the rest are treated. Returns an arm per row (`Treatment` for rows
+/// not dealt).
+fn deal_strata<'a>(
+    codes: &[u32],
+    new_rows: &[u32],
+    enrolled: &[(u32, Arm)],
+    draw: impl Fn(usize) -> f64,
+    id: impl Fn(usize) -> &'a str,
+    share: f64,
+) -> Vec<Arm> {
+    let strata = codes.iter().max().map_or(0, |m| *m as usize + 1);
+    let (mut held, mut total) = (vec![0u64; strata], vec![0u64; strata]);
+    for &(r, arm) in enrolled {
+        let c = codes[r as usize] as usize;
+        total[c] += 1;
+        held[c] += u64::from(arm == Arm::Holdout);
+    }
+    let mut by_stratum: Vec<Vec<(f64, u32)>> = vec![Vec::new(); strata];
+    for &r in new_rows {
+        by_stratum[codes[r as usize] as usize].push((draw(r as usize), r));
+    }
+    let mut arms = vec![Arm::Treatment; codes.len()];
+    for (c, mut rows) in by_stratum.into_iter().enumerate() {
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| id(a.1 as usize).cmp(id(b.1 as usize))));
+        let m = rows.len() as u64;
+        let target = (share * (total[c] + m) as f64 + 0.5).floor() as u64;
+        let k = target.saturating_sub(held[c]).min(m) as usize;
+        for &(_, r) in &rows[..k] {
+            arms[r as usize] = Arm::Holdout;
+        }
+    }
+    arms
+}
+
 /// The latest `anchor + k × every` (k ≥ 0) at or before `as_of`.
 fn boundary(anchor: Timestamp, every: Window, as_of: Timestamp) -> Option<Timestamp> {
     if anchor > as_of {
@@ -113,11 +176,13 @@ struct History {
     /// The latest action created at or after the earliest trigger instance this run can issue
     /// (head of a chain through `chain`): the only ones whose key a new action could repeat.
     recent: u32,
+    /// The play version and arm of the latest action.
+    arm: Option<(u32, Arm)>,
 }
 
 impl Default for History {
     fn default() -> Self {
-        History { open: NONE, last_created: None, last_closed: None, recent: NONE }
+        History { open: NONE, last_created: None, last_closed: None, recent: NONE, arm: None }
     }
 }
 
@@ -139,6 +204,11 @@ impl Ledger {
             self.history.push(History::default());
         }
         &mut self.history[slots[r] as usize]
+    }
+
+    fn get(&self, p: usize, r: usize) -> Option<&History> {
+        let i = *self.slots.get(p)?.get(r)?;
+        self.history.get(i as usize)
     }
 
     fn get_mut(&mut self, p: usize, r: usize) -> Option<&mut History> {
@@ -267,6 +337,20 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
         });
     }
     let suppress_when = playbook.suppress.when.as_deref().map(|s| compile(s, &schema, "suppress.when", true)).transpose()?;
+    // Stratified holdouts: each row's stratum (a code per distinct value of the column).
+    let mut strata: Vec<Option<Vec<u32>>> = Vec::with_capacity(playbook.plays.len());
+    for (i, p) in playbook.plays.iter().enumerate() {
+        strata.push(match p.holdout.as_ref().and_then(|h| h.stratify_by.as_deref()) {
+            Some(column) if snapshot.has_column(column) => Some(stratum_codes(snapshot, column)?),
+            Some(column) => {
+                return Err(Error::config(
+                    format!("plays[{i}] ({}).holdout.stratify_by", p.id),
+                    format!("`{column}` is not a column of the frame"),
+                ))
+            }
+            None => None,
+        });
+    }
 
     // ---- the previous run's accounts (sorted): `to_old[r]` is row r's position among them,
     // found by walking both in id order
@@ -452,6 +536,7 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
     let mut open_count: Vec<u32> = vec![0; n];
     let mut opens: Vec<(u32, u32, u32)> = Vec::new();
     let mut spent_today: Vec<(Option<SharedStr>, f64)> = Vec::new();
+    // Held-out actions spend no hours and count against no cap.
     let mut granted_today: Vec<u32> = vec![0; playbook.plays.len()];
     if !state.actions.is_empty() {
         // Actions share their account's text with the memory: find the row through the
@@ -464,7 +549,8 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
         // Consecutive actions mostly share their play: remember the last one's index.
         let mut last_play: Option<(&SharedStr, u32)> = None;
         for (i, a) in state.actions.iter().enumerate() {
-            if a.created_at == as_of {
+            let treated = a.arm.is_treatment();
+            if a.created_at == as_of && treated {
                 spent_today.push((a.owner.clone(), a.effort_hours));
             }
             let p = match last_play {
@@ -475,7 +561,7 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
                     p
                 }
             };
-            if a.created_at == as_of {
+            if a.created_at == as_of && treated {
                 granted_today[p as usize] += 1;
             }
             let r = match by_address.get(&a.account_id.address()) {
@@ -491,6 +577,7 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
             }
             let h = ledger.entry(p as usize, r as usize, n);
             h.last_created = h.last_created.max(Some(a.created_at));
+            h.arm = Some((a.play_version, a.arm));
             if a.created_at >= earliest_instance {
                 chain[i] = h.recent;
                 h.recent = i as u32;
@@ -556,9 +643,16 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
         };
     }
 
+    // ---- the global holdout: accounts no play acts on
+    let global: Option<Vec<bool>> =
+        playbook.holdout.as_ref().map(|g| accounts.iter().map(|a| holdout_draw(a, "", &g.salt) < g.share).collect());
+    let in_global = |r: usize| global.as_ref().is_some_and(|g| g[r]);
+
     // ---- arbitration: plays by priority (then order), accounts by rank (then id)
     let mut order: Vec<usize> = (0..playbook.plays.len()).collect();
     order.sort_by_key(|&p| (playbook.plays[p].tactic.priority, p));
+    let mut new_actions: Vec<Arc<Action>> = Vec::new();
+    let mut held_out: Vec<Arc<Action>> = Vec::new();
     let mut fired: Vec<Arc<Action>> = Vec::new();
     let mut updated: Vec<SharedStr> = Vec::new();
     let mut skipped: Vec<Skip> = Vec::new();
@@ -571,6 +665,35 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
         let (hold, before) = (&holds[p], was[p].as_deref());
         let order: &[u32] = ranks[p].map_or(&by_id, |i| &rank_cache[i].1);
         let rows = order.iter().copied().filter(|&r| hold[r as usize] && !before.is_some_and(|w| w[r as usize]));
+        // A stratified holdout deals this run's new accounts within each stratum first.
+        let dealt: Vec<Arm> = match (&play.holdout, &strata[p]) {
+            (Some(holdout), Some(codes)) => {
+                let is_new = |r: usize| {
+                    hold[r]
+                        && !before.is_some_and(|w| w[r])
+                        && !suppressed[r]
+                        && !in_global(r)
+                        && ledger.get(p, r).is_none_or(|h| h.open == NONE && sticky(h.arm, play.version).is_none())
+                };
+                let (mut is_new_rows, mut enrolled) = (Vec::new(), Vec::new());
+                for r in 0..n {
+                    if is_new(r) {
+                        is_new_rows.push(r as u32);
+                    } else if let Some(arm) = ledger.get(p, r).and_then(|h| sticky(h.arm, play.version)) {
+                        enrolled.push((r as u32, arm));
+                    }
+                }
+                deal_strata(
+                    codes,
+                    &is_new_rows,
+                    &enrolled,
+                    |r| holdout_draw(&accounts[r], &play.id, &holdout.salt),
+                    |r| accounts[r].as_str(),
+                    holdout.share,
+                )
+            }
+            _ => Vec::new(),
+        };
         let mut granted = granted_today[p];
         let mut play_cap_detail: Option<SharedStr> = None;
         let day_of_run = day(as_of.floor_day());
@@ -668,11 +791,31 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
                 skipped.push(skip(SkipReason::CapacityExhausted, detail));
                 continue;
             }
-            owners.spent[code as usize] += effort;
-            open_count[r] += 1;
-            granted += 1;
+            // The account would be acted on: which arm is it in?
+            let arm = if in_global(r) {
+                Arm::GlobalHoldout
+            } else if let Some(holdout) = &play.holdout {
+                match (sticky(h.arm, play.version), dealt.get(r)) {
+                    (Some(arm), _) => arm,
+                    (None, Some(&arm)) => arm,
+                    (None, None) => {
+                        if holdout_draw(&accounts[r], &play.id, &holdout.salt) < holdout.share {
+                            Arm::Holdout
+                        } else {
+                            Arm::Treatment
+                        }
+                    }
+                }
+            } else {
+                Arm::Treatment
+            };
+            if arm.is_treatment() {
+                owners.spent[code as usize] += effort;
+                open_count[r] += 1;
+                granted += 1;
+            }
             make_key(&mut key);
-            fired.push(Arc::new(Action {
+            let action = Arc::new(Action {
                 key: SharedStr::from(key.as_str()),
                 play: rp.name.clone(),
                 play_version: play.version,
@@ -686,16 +829,23 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
                 created_at: as_of,
                 updated_at: as_of,
                 due_at: as_of.add_days(i64::from(play.tactic.due_in_days)),
-                status: ActionStatus::Open,
-                closed_at: None,
+                status: if arm.is_treatment() { ActionStatus::Open } else { ActionStatus::HeldOut },
+                closed_at: if arm.is_treatment() { None } else { Some(as_of) },
                 reasons: {
                     reasons_into(&mut scratch, rp, ids, r, instance, &schedule_boundary);
                     Reasons::from_sorted(&mut scratch)
                 },
-            }));
+                arm,
+            });
+            if arm.is_treatment() {
+                fired.push(action.clone());
+            } else {
+                held_out.push(action.clone());
+            }
+            new_actions.push(action);
         }
     }
-    state.actions.extend(fired.iter().cloned());
+    state.actions.extend(new_actions);
 
     // ---- memory for the next run, in account-id order (so it does not depend on row order)
     let mut held = std::collections::BTreeMap::new();
@@ -717,7 +867,7 @@ pub fn run_mut(playbook: &Playbook, snapshot: &Snapshot, state: &mut PlayState) 
     state.memory = PlayMemory { accounts: sorted_accounts, held, columns };
     state.playbook = Some(playbook.name.clone());
     state.last_run = Some(as_of);
-    Ok(PlayRun { as_of, fired, updated, closed, skipped })
+    Ok(PlayRun { as_of, fired, updated, held_out, closed, skipped })
 }
 
 /// Skip details that repeat, written once per run.

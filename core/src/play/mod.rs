@@ -30,6 +30,14 @@
 //!    (the trigger did not become true again); a level-triggered play does, at its next run.
 //! 5. Every action carries its **idempotency key** `{play}@{version}:{account}:{instance}` and
 //!    the values that made its cohort and trigger true.
+//! 6. **Holdouts** (experiments): an account that passed every check above is in the
+//!    playbook's global holdout ([`GlobalHoldout`]), the play's holdout ([`Holdout`]), or the
+//!    treated arm. A held-out account gets an action recorded with arm `holdout` or
+//!    `global_holdout` and status `held_out` (closed when recorded, with the same key and
+//!    reasons; listed in [`PlayRun::held_out`], not in `fired`): nobody acts on it, it spends no
+//!    hours and counts against no cap, and its cooldown and re-entry run as for a treated
+//!    account — intent to treat from eligibility. An account keeps the arm of its first
+//!    enrollment in a play version ([`Holdout`] says how new accounts are dealt).
 //!
 //! Running again on the same frame and the state a run returned fires nothing new.
 //!
@@ -61,17 +69,20 @@
 
 #[cfg(feature = "arrow")]
 mod arrow;
+mod assign;
 mod book;
 mod dry_run;
 mod engine;
 mod state;
 
+pub use assign::{holdout_draw, is_held_out};
 pub use book::{
-    Firing, Limits, Play, Playbook, Suppression, Tactic, Trigger, KNOWN_TACTICS, MAX_PLAYS, PLAYBOOK_VERSION, STARTER_COLUMNS,
+    Firing, GlobalHoldout, Holdout, Limits, Play, Playbook, Suppression, Tactic, Trigger, KNOWN_TACTICS, MAX_PLAYS, MAX_SALT_LEN,
+    PLAYBOOK_VERSION, STARTER_COLUMNS,
 };
 pub use dry_run::{dry_run, DryRun, DryRunConfig, FrameRecipe, PlayOutcome, DRY_RUN_VERSION, MAX_DRY_RUN_STEPS};
 pub use engine::{run, run_mut, DAYS_SINCE_LAST_RUN, PREVIOUS};
 pub use state::{
-    Action, ActionStatus, PlayMemory, PlayRun, PlayState, PreviousValues, Reasons, SharedStr, Skip, SkipReason,
+    Action, ActionStatus, Arm, PlayMemory, PlayRun, PlayState, PreviousValues, Reasons, SharedStr, Skip, SkipReason,
     MAX_PLAY_STATE_BYTES, PLAY_STATE_VERSION,
 };

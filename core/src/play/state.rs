@@ -28,6 +28,9 @@ pub enum ActionStatus {
     GoalMet,
     /// Closed by the engine: the trigger no longer held (`exit_when_trigger_clears`).
     TriggerCleared,
+    /// Recorded, not acted on: the account is in the play's holdout or the global holdout
+    /// (closed when recorded, so cooldowns and re-entry windows run as for a treated account).
+    HeldOut,
 }
 
 impl ActionStatus {
@@ -39,7 +42,38 @@ impl ActionStatus {
             ActionStatus::Cancelled => "cancelled",
             ActionStatus::GoalMet => "goal_met",
             ActionStatus::TriggerCleared => "trigger_cleared",
+            ActionStatus::HeldOut => "held_out",
         }
+    }
+}
+
+/// The experiment arm of an action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Arm {
+    /// Acted on.
+    #[default]
+    Treatment,
+    /// In the play's holdout: recorded, not acted on.
+    Holdout,
+    /// In the playbook's global holdout: recorded, not acted on.
+    GlobalHoldout,
+}
+
+impl Arm {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arm::Treatment => "treatment",
+            Arm::Holdout => "holdout",
+            Arm::GlobalHoldout => "global_holdout",
+        }
+    }
+
+    /// True for the treated arm.
+    pub fn is_treatment(&self) -> bool {
+        *self == Arm::Treatment
     }
 }
 
@@ -485,6 +519,10 @@ pub struct Action {
     /// The values that made the trigger and the cohort true (column → value), at firing or at
     /// the last update.
     pub reasons: Reasons,
+    /// The experiment arm (absent in JSON for the treated arm): a held-out action has status
+    /// `held_out` and was not acted on.
+    #[serde(default, skip_serializing_if = "Arm::is_treatment")]
+    pub arm: Arm,
 }
 
 /// The ledger of a playbook: versioned JSON, saved atomically, read back in every language.
@@ -576,6 +614,9 @@ impl PlayState {
             }
             if !(a.effort_hours.is_finite() && a.effort_hours >= 0.0) {
                 return bad("effort_hours must be a finite, non-negative number".into());
+            }
+            if a.arm.is_treatment() == (a.status == ActionStatus::HeldOut) {
+                return bad("a held-out action has status held_out and arm holdout or global_holdout, and only it".into());
             }
             if a.updated_at < a.created_at || a.closed_at.is_some_and(|c| c < a.created_at) {
                 return bad("updated_at and closed_at cannot precede created_at".into());
@@ -671,6 +712,10 @@ pub struct PlayRun {
     /// Keys of open actions whose trigger still held: refreshed (reasons, `updated_at`), not
     /// duplicated.
     pub updated: Vec<SharedStr>,
+    /// Held-out actions recorded this run (arm `holdout` or `global_holdout`, status
+    /// `held_out`): the accounts the play would have acted on, with the same reasons — for
+    /// measuring, not for doing. Shared with the ledger.
+    pub held_out: Vec<Arc<Action>>,
     /// Actions the engine closed this run (goal met, trigger cleared).
     pub closed: Vec<Arc<Action>>,
     /// Eligible accounts without a new action, each with a reason.
