@@ -509,7 +509,7 @@ fn stratified_holdouts_balance_each_stratum_and_bad_holdouts_are_refused() -> cu
     for (k, day) in ["2024-01-01", "2024-01-02", "2024-01-03"].iter().enumerate() {
         let n = 110 * (k + 1);
         let ids: Vec<String> = (0..n).map(|i| format!("a{i:04}")).collect();
-        let tiers: Vec<Option<String>> = (0..n).map(|i| Some(if i % 11 == 0 { "b" } else { "a" }.to_string())).collect();
+        let tiers: Vec<Option<String>> = (0..n).map(|i| Some(if i.is_multiple_of(11) { "b" } else { "a" }.to_string())).collect();
         let x: Vec<Option<f64>> = vec![Some(20.0); n];
         let snap = Snapshot::from_columns(
             t(day),
@@ -520,7 +520,7 @@ fn stratified_holdouts_balance_each_stratum_and_bad_holdouts_are_refused() -> cu
         state = s;
         for a in r.fired.iter().chain(&r.held_out) {
             let i: usize = a.account_id[1..].parse().expect("id");
-            let e = held.entry(if i % 11 == 0 { "b" } else { "a" }.into()).or_default();
+            let e = held.entry(if i.is_multiple_of(11) { "b" } else { "a" }.into()).or_default();
             e.0 += usize::from(a.arm == Arm::Holdout);
             e.1 += 1;
         }
