@@ -58,7 +58,7 @@ pub use health::{
 pub use metrics::{
     AccountColumns, Column, ColumnData, DataType, MetricDef, PropertyFilter, Snapshot, SnapshotConfig, ToColumns, Value,
 };
-pub use sim::{Simulation, SimulationConfig};
+pub use sim::{Simulation, SimulationConfig, Treatment};
 pub use time::{TimeUnit, Timestamp, Window};
 
 /// The README's Rust example, compiled and run as a doctest.

@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::z;
 use crate::error::{Error, Result};
 
 /// Most values per arm one estimate takes (memory grows with the data the caller holds anyway;
@@ -38,7 +37,9 @@ pub struct Effect {
     pub p_value: f64,
     /// `difference / control_mean` (none when the control mean is 0).
     pub relative_lift: Option<f64>,
-    /// The lift's interval by the delta method (normal), at `confidence`.
+    /// The lift's standard error (delta method).
+    pub relative_std_error: Option<f64>,
+    /// The lift's interval by the delta method, at `confidence`.
     pub relative_ci_low: Option<f64>,
     /// Upper end.
     pub relative_ci_high: Option<f64>,
@@ -77,39 +78,85 @@ fn mean_var(v: &[f64]) -> (f64, f64) {
     (m, v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0))
 }
 
+/// One arm in summary: accounts, mean and sample variance (divided by n − 1) — all an estimate
+/// of a difference of means needs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ArmSummary {
+    /// Accounts (at least 2).
+    pub n: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Sample variance (n − 1 in the denominator).
+    pub variance: f64,
+}
+
+impl ArmSummary {
+    /// The summary of `values` (2 to [`MAX_SAMPLE`] finite numbers).
+    pub fn of(name: &str, values: &[f64]) -> Result<ArmSummary> {
+        check_sample(name, values)?;
+        let (mean, variance) = mean_var(values);
+        Ok(ArmSummary { n: values.len() as u64, mean, variance })
+    }
+
+    /// The summary from a count, a sum and a sum of squares (as warehouses keep them).
+    pub fn from_sums(name: &str, n: u64, sum: f64, sum_squares: f64) -> Result<ArmSummary> {
+        let s =
+            ArmSummary { n, mean: sum / n as f64, variance: ((sum_squares - sum * sum / n as f64) / (n as f64 - 1.0)).max(0.0) };
+        s.check(name)?;
+        Ok(s)
+    }
+
+    fn check(&self, name: &str) -> Result<()> {
+        if !(2..=MAX_SAMPLE as u64).contains(&self.n) {
+            return Err(Error::argument(name, format!("needs 2 to {MAX_SAMPLE} accounts, got {}", self.n)));
+        }
+        if !(self.mean.is_finite() && self.variance.is_finite() && self.variance >= 0.0) {
+            return Err(Error::argument(name, "mean and variance must be finite, the variance not negative"));
+        }
+        Ok(())
+    }
+}
+
 /// The difference of the means of `treatment` and `control` with Welch's interval and test at
 /// `confidence` (e.g. 0.95), and the relative lift with its delta-method interval.
 pub fn welch(control: &[f64], treatment: &[f64], confidence: f64) -> Result<Effect> {
-    check_sample("control", control)?;
-    check_sample("treatment", treatment)?;
+    welch_summary(&ArmSummary::of("control", control)?, &ArmSummary::of("treatment", treatment)?, confidence)
+}
+
+/// [`welch`] from each arm's summary. The relative lift's interval uses the delta-method
+/// standard error with the same Student t quantile (Welch's degrees of freedom) as the
+/// difference.
+pub fn welch_summary(control: &ArmSummary, treatment: &ArmSummary, confidence: f64) -> Result<Effect> {
+    control.check("control")?;
+    treatment.check("treatment")?;
     if !(confidence > 0.5 && confidence < 1.0) {
         return Err(Error::argument("confidence", format!("must be in (0.5, 1), got {confidence}")));
     }
-    let (nc, nt) = (control.len() as f64, treatment.len() as f64);
-    let ((mc, vc), (mt, vt)) = (mean_var(control), mean_var(treatment));
+    let (nc, nt) = (control.n as f64, treatment.n as f64);
+    let ((mc, vc), (mt, vt)) = ((control.mean, control.variance), (treatment.mean, treatment.variance));
     let (qc, qt) = (vc / nc, vt / nt);
     let se = (qc + qt).sqrt();
     let difference = mt - mc;
     let df = if qc + qt > 0.0 { (qc + qt).powi(2) / (qc * qc / (nc - 1.0) + qt * qt / (nt - 1.0)) } else { nc + nt - 2.0 };
+    let t = StudentsT::new(0.0, 1.0, df).map_err(|e| Error::argument("control", e.to_string()))?;
+    let quantile = t.inverse_cdf(0.5 + confidence / 2.0);
     let (ci_low, ci_high, p_value) = if se > 0.0 {
-        let t = StudentsT::new(0.0, 1.0, df).map_err(|e| Error::argument("control", e.to_string()))?;
-        let q = t.inverse_cdf(0.5 + confidence / 2.0);
-        (difference - q * se, difference + q * se, (2.0 * t.sf((difference / se).abs())).min(1.0))
+        (difference - quantile * se, difference + quantile * se, (2.0 * t.sf((difference / se).abs())).min(1.0))
     } else {
         // No variance in either arm: the difference is known exactly.
         (difference, difference, if difference == 0.0 { 1.0 } else { 0.0 })
     };
-    let (relative_lift, relative_ci_low, relative_ci_high) = if mc != 0.0 {
+    let (relative_lift, relative_std_error, relative_ci_low, relative_ci_high) = if mc != 0.0 {
         let lift = difference / mc;
         let se = (qt / (mc * mc) + mt * mt * qc / mc.powi(4)).sqrt();
-        let q = z(0.5 + confidence / 2.0);
-        (Some(lift), Some(lift - q * se), Some(lift + q * se))
+        (Some(lift), Some(se), Some(lift - quantile * se), Some(lift + quantile * se))
     } else {
-        (None, None, None)
+        (None, None, None, None)
     };
     Ok(Effect {
-        control_n: control.len() as u64,
-        treatment_n: treatment.len() as u64,
+        control_n: control.n,
+        treatment_n: treatment.n,
         control_mean: mc,
         treatment_mean: mt,
         difference,
@@ -119,9 +166,72 @@ pub fn welch(control: &[f64], treatment: &[f64], confidence: f64) -> Result<Effe
         ci_high,
         p_value,
         relative_lift,
+        relative_std_error,
         relative_ci_low,
         relative_ci_high,
         confidence,
+    })
+}
+
+/// An always-valid ("sequential") interval: it may be looked at after every run and stopped
+/// on, keeping its coverage — at the price of being wider than the fixed-sample interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SequentialInterval {
+    /// Lower end for the difference.
+    pub ci_low: f64,
+    /// Upper end.
+    pub ci_high: f64,
+    /// Interval of the relative lift (when there is one).
+    pub relative_ci_low: Option<f64>,
+    /// Upper end.
+    pub relative_ci_high: Option<f64>,
+    /// The always-valid p-value of no difference (1 / the mixture likelihood ratio, at most 1).
+    pub p_value: f64,
+    /// The tuning: the total accounts at which the interval is tightest.
+    pub tuning: f64,
+}
+
+/// Most accounts the sequential tuning may name.
+pub const MAX_TUNING: f64 = 1e9;
+
+/// The always-valid interval of `effect` (the normal-mixture sequential probability ratio test
+/// of Johari, Pekelis & Walsh; Howard et al.'s boundary): with `V` the variance of the estimate,
+/// `N` the accounts of both arms, `α = 1 − confidence` and the mixing variance `τ² = V N ρ²`,
+/// `ρ² = (−2 ln α + ln(1 − 2 ln α)) / tuning`, the half-width is
+/// `√(V (1 + V/τ²) (ln(1 + τ²/V) − 2 ln α))` — the parametrisation GrowthBook uses, so the
+/// `tuning` is the total sample size at which the interval is tightest (5,000 is a common
+/// default).
+pub fn sequential(effect: &Effect, tuning: f64) -> Result<SequentialInterval> {
+    if !(tuning.is_finite() && (1.0..=MAX_TUNING).contains(&tuning)) {
+        return Err(Error::argument("tuning", format!("must be 1 to {MAX_TUNING:e} accounts, got {tuning}")));
+    }
+    let alpha = 1.0 - effect.confidence;
+    let big_n = (effect.control_n + effect.treatment_n) as f64;
+    let rho2 = (-2.0 * alpha.ln() + (1.0 - 2.0 * alpha.ln()).ln()) / tuning;
+    let k = big_n * rho2; // τ² / V
+    let half = |se: f64| (se * se * (1.0 + 1.0 / k) * ((1.0 + k).ln() - 2.0 * alpha.ln())).sqrt();
+    let h = half(effect.std_error);
+    let (relative_ci_low, relative_ci_high) = match (effect.relative_lift, effect.relative_std_error) {
+        (Some(l), Some(se)) => (Some(l - half(se)), Some(l + half(se))),
+        _ => (None, None),
+    };
+    let v = effect.std_error * effect.std_error;
+    let p_value = if v > 0.0 {
+        let log_lr = -0.5 * (1.0 + k).ln() + effect.difference * effect.difference / (2.0 * v) * k / (1.0 + k);
+        (-log_lr).exp().min(1.0)
+    } else if effect.difference == 0.0 {
+        1.0
+    } else {
+        0.0
+    };
+    Ok(SequentialInterval {
+        ci_low: effect.difference - h,
+        ci_high: effect.difference + h,
+        relative_ci_low,
+        relative_ci_high,
+        p_value,
+        tuning,
     })
 }
 
@@ -181,6 +291,39 @@ mod tests {
         assert_eq!(welch(&C, &[1.0], 0.95).expect_err("short").code(), "invalid_argument");
         assert_eq!(welch(&C, &[1.0, f64::NAN], 0.95).expect_err("nan").code(), "invalid_argument");
         assert_eq!(welch(&C, &T, 1.0).expect_err("confidence").code(), "invalid_argument");
+    }
+    #[test]
+    fn equals_growthbook_published_figures() {
+        // GrowthBook's gbstats unit tests (frequentist TwoSidedTTest, 5 decimals): control
+        // n 3407, sum 1396.87, sum of squares 52377.9767; treatment n 3461, sum 2422.7, sum of
+        // squares 134698.29. Absolute: 0.29, CI (0.04538, 0.53462), sd 0.12478, p 0.02016.
+        // Relative: 0.70732, CI (−0.03526, 1.44989), sd 0.37879.
+        let r5 = |x: f64| (x * 1e5).round() / 1e5;
+        let a = ArmSummary::from_sums("a", 3407, 1396.87, 52377.9767).expect("a");
+        let b = ArmSummary::from_sums("b", 3461, 2422.7, 134698.29).expect("b");
+        let e = welch_summary(&a, &b, 0.95).expect("welch");
+        assert_eq!((r5(e.difference), r5(e.ci_low), r5(e.ci_high)), (0.29, 0.04538, 0.53462));
+        assert_eq!((r5(e.std_error), r5(e.p_value)), (0.12478, 0.02016));
+        let rel = |x: Option<f64>| r5(x.expect("relative"));
+        assert_eq!((rel(e.relative_lift), rel(e.relative_ci_low), rel(e.relative_ci_high)), (0.70732, -0.03526, 1.44989));
+        assert_eq!(rel(e.relative_std_error), 0.37879);
+        // Sequential, tuning 1000, control n 3000 (same sums): relative 0.50336, CI (−0.55844,
+        // 1.56516), sd 0.33341, p 1.
+        let a = ArmSummary::from_sums("a", 3000, 1396.87, 52377.9767).expect("a");
+        let e = welch_summary(&a, &b, 0.95).expect("welch");
+        let s = sequential(&e, 1000.0).expect("sequential");
+        assert_eq!((rel(e.relative_lift), rel(e.relative_std_error)), (0.50336, 0.33341));
+        assert_eq!((rel(s.relative_ci_low), rel(s.relative_ci_high)), (-0.55844, 1.56516));
+        assert_eq!(s.p_value, 1.0);
+        // Wider than the fixed interval; tightest near the tuning.
+        assert!(s.ci_low < e.ci_low && s.ci_high > e.ci_high);
+        let width = |t: f64| {
+            let s = sequential(&e, t).expect("sequential");
+            s.ci_high - s.ci_low
+        };
+        assert!(width(6461.0) < width(10.0) && width(6461.0) < width(1e6));
+        assert_eq!(sequential(&e, 0.0).expect_err("tuning").code(), "invalid_argument");
+        assert_eq!(ArmSummary::from_sums("a", 1, 1.0, 1.0).expect_err("n").code(), "invalid_argument");
     }
 
     #[test]

@@ -7,14 +7,23 @@
 //! Everything here is plain statistics over numbers a caller (or the play ledger) provides; the
 //! distributions are `statrs`'.
 
+mod analysis;
 mod estimate;
 mod power;
+mod simulate;
 mod srm;
 mod survival;
 
 pub use crate::play::{holdout_draw, is_held_out};
-pub use estimate::{cuped, welch, CupedEffect, Effect, MAX_SAMPLE};
+pub use analysis::{
+    analyse, analyse_observations, observations, AnalysisConfig, Control, CupedSummary, ExperimentReport, ExperimentResult,
+    Observation, Outcome, RetentionDetail, SequentialConfig, SurvivalAt, Verdict, ANALYSIS_VERSION, MAX_GROUPS, MAX_OBSERVATIONS,
+};
+pub use estimate::{
+    cuped, sequential, welch, welch_summary, ArmSummary, CupedEffect, Effect, SequentialInterval, MAX_SAMPLE, MAX_TUNING,
+};
 pub use power::{mde_means, mde_proportions, sample_size_means, sample_size_proportions, SampleSize};
+pub use simulate::{simulate_experiment, PlayEffect, SimulatedExperiment, SimulatedExperimentResult, TrueEffect};
 pub use srm::{sample_ratio_mismatch, SampleRatioCheck, EXACT_UP_TO, MAX_ARMS};
 pub use survival::{log_rank, KaplanMeier, LogRank, SurvivalStep, MAX_SUBJECTS};
 

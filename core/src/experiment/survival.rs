@@ -24,6 +24,8 @@ pub struct SurvivalStep {
     pub events: u64,
     /// Survival just after `time`.
     pub survival: f64,
+    /// Its standard error (Greenwood: survival × √Σ d / (n (n − d))).
+    pub std_error: f64,
     /// Interval of the survival (log(−log), Greenwood), at the curve's confidence.
     pub ci_low: f64,
     /// Upper end.
@@ -103,7 +105,8 @@ impl KaplanMeier {
                 } else {
                     (survival, survival)
                 };
-                steps.push(SurvivalStep { time, at_risk, events: d, survival, ci_low, ci_high });
+                let std_error = if greenwood.is_finite() { survival * greenwood.sqrt() } else { 0.0 };
+                steps.push(SurvivalStep { time, at_risk, events: d, survival, std_error, ci_low, ci_high });
             }
             at_risk -= d + c;
         }
@@ -113,11 +116,16 @@ impl KaplanMeier {
 
     /// Survival at `time` with its interval: the last step at or before it (1 before the first).
     pub fn at(&self, time: f64) -> (f64, f64, f64) {
-        let k = self.steps.partition_point(|s| s.time <= time);
-        match k.checked_sub(1).and_then(|i| self.steps.get(i)) {
+        match self.step_at(time) {
             Some(s) => (s.survival, s.ci_low, s.ci_high),
             None => (1.0, 1.0, 1.0),
         }
+    }
+
+    /// The last step at or before `time` (none before the first event).
+    pub fn step_at(&self, time: f64) -> Option<&SurvivalStep> {
+        let k = self.steps.partition_point(|s| s.time <= time);
+        k.checked_sub(1).and_then(|i| self.steps.get(i))
     }
 }
 

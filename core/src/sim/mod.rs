@@ -313,13 +313,83 @@ fn day_of_month(epoch_day: i64) -> u32 {
     chrono::DateTime::from_timestamp(epoch_day * 86_400, 0).map(|d| d.day()).unwrap_or(15)
 }
 
+/// A treatment the simulator applies to one account (what a play did to it), for experiments
+/// with a known effect: from the first day starting at or after `start`, the account's latent
+/// engagement shifts by `engagement` (standard deviations of the account mix; its usage and its
+/// renewals follow) and its odds of not renewing at each later renewal are multiplied by
+/// `churn_odds`. Several treatments of one account add their shifts and multiply their odds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Treatment {
+    /// The account.
+    pub account_id: String,
+    /// When it was treated.
+    pub start: Timestamp,
+    /// Shift of the latent engagement (−3 to 3; 0: none).
+    #[serde(default)]
+    pub engagement: f64,
+    /// Multiplier of the odds of not renewing (0.01 to 100; 1: none).
+    #[serde(default = "one")]
+    pub churn_odds: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Most treatments one simulation takes.
+pub const MAX_TREATMENTS: usize = 10_000_000;
+
+/// Per account: (first day of effect, engagement shift, churn log-odds shift), by start.
+type Effects = Vec<(i64, f64, f64)>;
+
 impl Simulation {
     /// Generates a customer base.
     pub fn generate(config: &SimulationConfig) -> Result<Simulation> {
+        Self::build(config, None)
+    }
+
+    /// Generates the customer base of `config` as it would be had `treatments` been applied.
+    /// Each account's randomness is split into independent streams (contracts, pre-churn
+    /// signals, the rest), so an account is the same before its first treatment as in the
+    /// untreated base `generate_treated(config, &[])` (which differs from
+    /// [`generate`](Self::generate) by that split) — but for the pricing-page visits planted in
+    /// the 30 days before a churn, which move with the churn — and untreated accounts are the
+    /// same throughout: the difference is the treatment's effect, account by account.
+    pub fn generate_treated(config: &SimulationConfig, treatments: &[Treatment]) -> Result<Simulation> {
+        if treatments.len() > MAX_TREATMENTS {
+            return Err(Error::argument("treatments", format!("at most {MAX_TREATMENTS}")));
+        }
+        let index: std::collections::HashMap<String, usize> = (0..config.accounts).map(|i| (account_id(i), i)).collect();
+        let mut effects: Vec<Effects> = vec![Vec::new(); config.accounts];
+        for (k, t) in treatments.iter().enumerate() {
+            let Some(&i) = index.get(&t.account_id) else {
+                return Err(Error::argument("treatments", format!("[{k}]: no simulated account `{}`", t.account_id)));
+            };
+            if !(t.engagement.is_finite() && (-3.0..=3.0).contains(&t.engagement)) {
+                return Err(Error::argument("treatments", format!("[{k}]: engagement must lie in -3..=3, got {}", t.engagement)));
+            }
+            if !(t.churn_odds.is_finite() && (0.01..=100.0).contains(&t.churn_odds)) {
+                return Err(Error::argument(
+                    "treatments",
+                    format!("[{k}]: churn_odds must lie in 0.01..=100, got {}", t.churn_odds),
+                ));
+            }
+            let day = t.start.millis().div_euclid(MS_PER_DAY) + i64::from(t.start.millis().rem_euclid(MS_PER_DAY) != 0);
+            effects[i].push((day, t.engagement, t.churn_odds.ln()));
+        }
+        for e in &mut effects {
+            e.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)));
+        }
+        Self::build(config, Some(&effects))
+    }
+
+    fn build(config: &SimulationConfig, effects: Option<&[Effects]>) -> Result<Simulation> {
         config.validate()?;
         let n = config.accounts;
         let threads = if n < 256 { 1 } else { crate::stats::max_threads() };
-        let parts: Vec<Generated> = crate::stats::map_ranges(n, threads, |r| generate_range(config, r.start, r.end));
+        let parts: Vec<Generated> = crate::stats::map_ranges(n, threads, |r| generate_range(config, r.start, r.end, effects));
         let mut g = Generated {
             accounts: vec![],
             users: vec![],
@@ -371,24 +441,44 @@ impl Simulation {
     }
 }
 
-fn generate_range(cfg: &SimulationConfig, lo: usize, hi: usize) -> Generated {
+fn account_id(i: usize) -> String {
+    format!("acc-{:06}", i + 1)
+}
+
+/// The stream to draw from: `split`'s own when the streams are split, else the main one.
+fn pick<'a>(split: bool, own: &'a mut Rng, main: &'a mut Rng) -> &'a mut Rng {
+    if split {
+        own
+    } else {
+        main
+    }
+}
+
+fn generate_range(cfg: &SimulationConfig, lo: usize, hi: usize, effects: Option<&[Effects]>) -> Generated {
     let mut g =
         Generated { accounts: vec![], users: vec![], subscriptions: vec![], events: vec![], truth: vec![], user_base: vec![] };
     let mut engagement = Vec::new();
     for i in lo..hi {
-        generate_account(cfg, i, &mut g, &mut engagement);
+        generate_account(cfg, i, &mut g, &mut engagement, effects.map(|e| e[i].as_slice()));
     }
     g
 }
 
 #[allow(clippy::too_many_lines)]
-fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut Vec<f64>) {
+fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut Vec<f64>, effects: Option<&[(i64, f64, f64)]>) {
     let mut rng = Rng::new(cfg.seed, i as u64);
+    // Treated simulations split the streams whose number of draws depends on the outcome (the
+    // contracts and the signals before a churn), so a treatment changes nothing before it.
+    let split = effects.is_some();
+    let effects = effects.unwrap_or(&[]);
+    let mut contracts = Rng::new(cfg.seed ^ 0x636f_6e74_7261_6374, i as u64);
+    let mut signals = Rng::new(cfg.seed ^ 0x7369_676e_616c_7321, i as u64);
+    let odds_shift = |day: i64| -> f64 { effects.iter().filter(|e| e.0 <= day).map(|e| e.2).sum() };
     let start_day = cfg.start.millis().div_euclid(MS_PER_DAY);
     let days = i64::from(cfg.days);
     let end_day = start_day + days;
     let account_idx = i as u32;
-    let id = format!("acc-{:06}", i + 1);
+    let id = account_id(i);
 
     // Firmographics and money.
     let existing = rng.chance(0.7);
@@ -495,7 +585,7 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
                 v -= (slope * (d - on) as f64).min(3.0);
             }
         }
-        e.push(v);
+        e.push(v + effects.iter().filter(|x| x.0 <= d).map(|x| x.1).sum::<f64>());
     }
     let eng = |d: i64| -> f64 { e.get((d - (start_day - lead)).clamp(0, e.len() as i64 - 1) as usize).copied().unwrap_or(0.0) };
 
@@ -517,17 +607,18 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
         let z = (0..14).map(|k| eng(renewal - k)).sum::<f64>() / 14.0;
         let left = champion_left.is_some_and(|c| c < renewal);
         let c0 = if annual { -2.8 } else { -4.3 };
-        let p = sigmoid(c0 - 2.4 * z + 0.9 * f64::from(u8::from(left)) + 0.8 * f64::from(u8::from(stuck)));
-        if rng.chance(p) {
+        let p = sigmoid(c0 - 2.4 * z + 0.9 * f64::from(u8::from(left)) + 0.8 * f64::from(u8::from(stuck)) + odds_shift(renewal));
+        if pick(split, &mut contracts, &mut rng).chance(p) {
             subs.push((row_start, renewal, row_mrr, true));
             churn_day = Some(renewal);
             break;
         }
         subs.push((row_start, renewal, row_mrr, false));
-        if z > 0.4 && rng.chance(0.25) {
-            mrr_minor = (mrr_minor as f64 * rng.range(1.1, 1.5)).round() as i64;
-        } else if z < -0.8 && rng.chance(0.3) {
-            mrr_minor = (mrr_minor as f64 * rng.range(0.6, 0.9)).round() as i64;
+        let r = pick(split, &mut contracts, &mut rng);
+        if z > 0.4 && r.chance(0.25) {
+            mrr_minor = (mrr_minor as f64 * r.range(1.1, 1.5)).round() as i64;
+        } else if z < -0.8 && r.chance(0.3) {
+            mrr_minor = (mrr_minor as f64 * r.range(0.6, 0.9)).round() as i64;
         }
         row_start = renewal;
         renewal += term;
@@ -562,7 +653,7 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
             deactivated_at: deactivated.filter(|d| *d >= created_at),
         });
     }
-    let extraction = churn_day.is_some() && rng.chance(0.35);
+    let extraction = churn_day.is_some() && pick(split, &mut contracts, &mut rng).chance(0.35);
 
     // Usage.
     let first = start_day.max(created_day);
@@ -620,9 +711,10 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
                 secs += 1 + rng.below(600) as i64;
                 push(g, user, d, secs, Kind::Page, rng.below(4) as u32);
             }
-            if rng.chance(if pre_churn { 0.15 } else { 0.004 }) {
-                secs += 1 + rng.below(600) as i64;
-                push(g, user, d, secs, Kind::Page, 4 + rng.below(3) as u32);
+            let r = pick(split, &mut signals, &mut rng);
+            if r.chance(if pre_churn { 0.15 } else { 0.004 }) {
+                secs += 1 + r.below(600) as i64;
+                push(g, user, d, secs, Kind::Page, 4 + r.below(3) as u32);
             }
         }
         let trouble = (-eng(d)).max(0.0);
@@ -657,9 +749,10 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
     }
     if extraction {
         if let Some(c) = churn_day {
-            let d = c - 2 - rng.below(12) as i64;
+            let r = pick(split, &mut contracts, &mut rng);
+            let d = c - 2 - r.below(12) as i64;
             if d >= first {
-                let n = 40 + rng.below(110);
+                let n = 40 + r.below(110);
                 for k in 0..n {
                     push(g, base_user, d, 20 * 3600 + k as i64 * 7, Kind::Feature, 99);
                 }
