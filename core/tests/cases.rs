@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 
 /// The folders of golden cases.
 pub const FOLDERS: &[&str] =
-    &["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn", "play"];
+    &["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn", "play", "experiment"];
 
 /// Every case file of a folder, sorted.
 pub fn case_files(folder: &str) -> Vec<PathBuf> {
@@ -63,6 +63,51 @@ fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
         "model_predict" => model_predict,
         "learn_weights" => learn_weights_case,
         "play_run" => play_run,
+        "holdout_draw" => |i| {
+            let text = |k: &str| i[k].as_str().unwrap_or_default().to_string();
+            Ok(json!({"value": custfit::experiment::holdout_draw(&text("account"), &text("play"), &text("salt"))}))
+        },
+        "sample_ratio_mismatch" => |i| {
+            let observed: Vec<u64> = parse("observed", &i["observed"])?;
+            to_json(custfit::experiment::sample_ratio_mismatch(&observed, &floats(&i["shares"]), f64_of(&i["threshold"]))?)
+        },
+        "sample_size_proportions" => |i| {
+            let f = |k: &str| f64_of(&i[k]);
+            to_json(custfit::experiment::sample_size_proportions(f("baseline"), f("mde"), f("alpha"), f("power"), f("ratio"))?)
+        },
+        "sample_size_means" => |i| {
+            let f = |k: &str| f64_of(&i[k]);
+            to_json(custfit::experiment::sample_size_means(f("sd"), f("mde"), f("alpha"), f("power"), f("ratio"))?)
+        },
+        "mde_proportions" => |i| {
+            let f = |k: &str| f64_of(&i[k]);
+            let n = |k: &str| -> Result<u64, Error> { parse(k, &i[k]) };
+            Ok(json!({"value": custfit::experiment::mde_proportions(f("baseline"), n("control")?, n("treatment")?, f("alpha"), f("power"))?}))
+        },
+        "mde_means" => |i| {
+            let f = |k: &str| f64_of(&i[k]);
+            let n = |k: &str| -> Result<u64, Error> { parse(k, &i[k]) };
+            Ok(json!({"value": custfit::experiment::mde_means(f("sd"), n("control")?, n("treatment")?, f("alpha"), f("power"))?}))
+        },
+        "welch" => |i| to_json(custfit::experiment::welch(&floats(&i["control"]), &floats(&i["treatment"]), f64_of(&i["confidence"]))?),
+        "welch_summary" => welch_summary_case,
+        "cuped" => |i| {
+            let arm = |k: &str| (floats(&i[k]["y"]), floats(&i[k]["x"]));
+            let ((yc, xc), (yt, xt)) = (arm("control"), arm("treatment"));
+            to_json(custfit::experiment::cuped((&yc, &xc), (&yt, &xt), f64_of(&i["confidence"]))?)
+        },
+        "kaplan_meier" => |i| {
+            to_json(custfit::experiment::KaplanMeier::fit(&floats(&i["durations"]), &labels(&i["events"]), f64_of(&i["confidence"]))?)
+        },
+        "log_rank" => |i| {
+            let arm = |k: &str| (floats(&i[k]["durations"]), labels(&i[k]["events"]));
+            let ((da, ea), (db, eb)) = (arm("a"), arm("b"));
+            to_json(custfit::experiment::log_rank((&da, &ea), (&db, &eb))?)
+        },
+        "analyse_observations" => |i| {
+            let observations: Vec<custfit::experiment::Observation> = parse("observations", &i["observations"])?;
+            to_json(custfit::experiment::analyse_observations(&observations, &doc(&i["config"])?)?)
+        },
         _ => return None,
     })
 }
@@ -446,6 +491,30 @@ fn learn_weights_case(input: &Value) -> Outcome {
 /// [{"key", "status", "at"}]}`: the frame of the run, and actions the caller closes after it),
 /// starting from `state` (a saved ledger) or an empty one: `{"runs": [{"fired", "updated",
 /// "closed", "skipped"}], "state": <the last state>}`.
+/// An arm from `{n, mean, variance}` or `{n, sum, sum_squares}`.
+fn arm_summary(name: &str, v: &Value) -> Result<custfit::experiment::ArmSummary, Error> {
+    use custfit::experiment::ArmSummary;
+    if v.get("sum").is_some() {
+        let n: u64 = parse(name, &v["n"])?;
+        ArmSummary::from_sums(name, n, f64_of(&v["sum"]), f64_of(&v["sum_squares"]))
+    } else {
+        parse(name, v)
+    }
+}
+
+fn welch_summary_case(i: &Value) -> Outcome {
+    let effect = custfit::experiment::welch_summary(
+        &arm_summary("control", &i["control"])?,
+        &arm_summary("treatment", &i["treatment"])?,
+        f64_of(&i["confidence"]),
+    )?;
+    let sequential = match i.get("tuning") {
+        Some(t) => Some(custfit::experiment::sequential(&effect, f64_of(t))?),
+        None => None,
+    };
+    Ok(json!({"effect": to_json(&effect)?, "sequential": to_json(&sequential)?}))
+}
+
 fn play_run(input: &Value) -> Outcome {
     use custfit::play::{run, ActionStatus, PlayState, Playbook};
     let book: Playbook = doc(&input["playbook"])?;
@@ -456,7 +525,9 @@ fn play_run(input: &Value) -> Outcome {
     };
     let mut runs = Vec::new();
     for step in input["runs"].as_array().cloned().unwrap_or_default() {
-        let (result, next) = run(&book, &snapshot(&step["frame"])?, &state)?;
+        // A run may bring its own playbook (a play changed between runs).
+        let own: Option<Playbook> = step.get("playbook").map(doc).transpose()?;
+        let (result, next) = run(own.as_ref().unwrap_or(&book), &snapshot(&step["frame"])?, &state)?;
         state = next;
         for c in step.get("close").and_then(Value::as_array).cloned().unwrap_or_default() {
             let status: ActionStatus = parse("close.status", &c["status"])?;
