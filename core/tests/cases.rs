@@ -18,8 +18,21 @@ use custfit::{Dataset, Error, Expr, ExprLimits, IngestOptions, Snapshot, Snapsho
 use serde_json::{json, Map, Value};
 
 /// The folders of golden cases.
-pub const FOLDERS: &[&str] =
-    &["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn", "play", "experiment"];
+pub const FOLDERS: &[&str] = &[
+    "data",
+    "metrics",
+    "document",
+    "stats",
+    "outcome",
+    "expr",
+    "frame",
+    "segment",
+    "health",
+    "activity",
+    "churn",
+    "play",
+    "experiment",
+];
 
 /// Every case file of a folder, sorted.
 pub fn case_files(folder: &str) -> Vec<PathBuf> {
@@ -82,14 +95,18 @@ fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
         "mde_proportions" => |i| {
             let f = |k: &str| f64_of(&i[k]);
             let n = |k: &str| -> Result<u64, Error> { parse(k, &i[k]) };
-            Ok(json!({"value": custfit::experiment::mde_proportions(f("baseline"), n("control")?, n("treatment")?, f("alpha"), f("power"))?}))
+            Ok(
+                json!({"value": custfit::experiment::mde_proportions(f("baseline"), n("control")?, n("treatment")?, f("alpha"), f("power"))?}),
+            )
         },
         "mde_means" => |i| {
             let f = |k: &str| f64_of(&i[k]);
             let n = |k: &str| -> Result<u64, Error> { parse(k, &i[k]) };
             Ok(json!({"value": custfit::experiment::mde_means(f("sd"), n("control")?, n("treatment")?, f("alpha"), f("power"))?}))
         },
-        "welch" => |i| to_json(custfit::experiment::welch(&floats(&i["control"]), &floats(&i["treatment"]), f64_of(&i["confidence"]))?),
+        "welch" => {
+            |i| to_json(custfit::experiment::welch(&floats(&i["control"]), &floats(&i["treatment"]), f64_of(&i["confidence"]))?)
+        }
         "welch_summary" => welch_summary_case,
         "cuped" => |i| {
             let arm = |k: &str| (floats(&i[k]["y"]), floats(&i[k]["x"]));
@@ -97,7 +114,11 @@ fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
             to_json(custfit::experiment::cuped((&yc, &xc), (&yt, &xt), f64_of(&i["confidence"]))?)
         },
         "kaplan_meier" => |i| {
-            to_json(custfit::experiment::KaplanMeier::fit(&floats(&i["durations"]), &labels(&i["events"]), f64_of(&i["confidence"]))?)
+            to_json(custfit::experiment::KaplanMeier::fit(
+                &floats(&i["durations"]),
+                &labels(&i["events"]),
+                f64_of(&i["confidence"]),
+            )?)
         },
         "log_rank" => |i| {
             let arm = |k: &str| (floats(&i[k]["durations"]), labels(&i[k]["events"]));

@@ -520,13 +520,17 @@ fn implied_share(playbook: &Playbook, plays: &[String], control: Arm) -> Option<
     (share > 0.0 && share < 1.0).then_some(share)
 }
 
+/// What was measured of one account: (outcome, pre-period value, days to churn or censoring,
+/// churned).
+type Measured = (Option<f64>, Option<f64>, Option<f64>, bool);
+
 /// Measures `outcome` for each enrollment against `ds`, outcomes known up to `known`.
 fn measure(
     ds: &Dataset,
     entries: &[(usize, &str, Arm, Timestamp)],
     outcome: &Outcome,
     known: Timestamp,
-) -> Result<Vec<(Option<f64>, Option<f64>, Option<f64>, bool)>> {
+) -> Result<Vec<Measured>> {
     let index: HashMap<&str, usize> = ds.accounts().iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
     let days = |from: Timestamp, to: Timestamp| (to.millis() - from.millis()) as f64 / MS_PER_DAY as f64;
     match outcome {
@@ -967,12 +971,11 @@ fn detectable(sd: f64, control: u64, treatment: u64, alpha: f64) -> Option<f64> 
 /// horizon of that many months is, 31 days per month, so no account's horizon is cut short).
 pub(crate) fn horizon_days(horizon: Window) -> f64 {
     use crate::time::TimeUnit;
-    let nominal = match horizon.unit {
+    match horizon.unit {
         TimeUnit::Days => f64::from(horizon.amount),
         TimeUnit::Weeks => 7.0 * f64::from(horizon.amount),
         TimeUnit::Months => 31.0 * f64::from(horizon.amount),
-    };
-    nominal
+    }
 }
 
 fn verdict(r: &ExperimentResult, config: &AnalysisConfig) -> (Verdict, String) {
