@@ -727,7 +727,8 @@ pub fn analyse_observations(observations: &[Observation], config: &AnalysisConfi
         if o.duration_days.is_some_and(|d| !(d.is_finite() && d >= 0.0)) {
             return bad("duration_days must be a finite, non-negative number");
         }
-        if seen.insert(o.group.as_str()) {
+        let same = i > 0 && observations[i - 1].group == o.group;
+        if !same && seen.insert(o.group.as_str()) {
             if groups.len() == MAX_GROUPS {
                 return Err(Error::argument("observations", format!("more than {MAX_GROUPS} groups")));
             }
@@ -744,8 +745,15 @@ fn summarise(
 ) -> Result<ExperimentReport> {
     let index: HashMap<&str, usize> = groups.iter().enumerate().map(|(g, (name, _))| (name.as_str(), g)).collect();
     let mut by_group: Vec<Vec<&Observation>> = vec![Vec::new(); groups.len()];
+    // Observations mostly come grouped: remember the last group's index.
+    let mut last: Option<(&str, usize)> = None;
     for o in observations {
-        if let Some(&g) = index.get(o.group.as_str()) {
+        let g = match last {
+            Some((name, g)) if name == o.group => Some(g),
+            _ => index.get(o.group.as_str()).copied(),
+        };
+        if let Some(g) = g {
+            last = Some((o.group.as_str(), g));
             by_group[g].push(o);
         }
     }
@@ -753,6 +761,7 @@ fn summarise(
     let mut results = Vec::with_capacity(groups.len());
     for ((name, plays), obs) in groups.iter().zip(by_group) {
         seen_accounts.clear();
+        seen_accounts.reserve(obs.len());
         for o in &obs {
             if !seen_accounts.insert(o.account_id.as_str()) {
                 return Err(Error::argument("observations", format!("account `{}` appears twice in `{name}`", o.account_id)));

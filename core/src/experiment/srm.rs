@@ -80,12 +80,38 @@ pub fn sample_ratio_mismatch(observed: &[u64], shares: &[f64], threshold: f64) -
 
 /// The two-sided exact binomial p-value of `k` successes in `n` at probability `p`: the total
 /// probability of every count no more likely than `k` (with a relative tolerance of 1e-7 for
-/// ties in floating point, as SciPy's `binomtest` does).
+/// ties in floating point, as SciPy's `binomtest` does). The terms are walked from the mode
+/// outwards by the ratio of neighbouring terms, until they fall 750 natural-log units below
+/// the mode's (past which they add nothing a double can hold).
 fn binomial_two_sided(k: u64, n: u64, p: f64) -> Result<f64> {
     let dist = Binomial::new(p, n).map_err(|e| Error::argument("shares", e.to_string()))?;
-    let at = dist.ln_pmf(k);
-    let limit = at + (1.0f64 + 1e-7).ln();
-    let total: f64 = (0..=n).map(|i| dist.ln_pmf(i)).filter(|&l| l <= limit).map(f64::exp).sum();
+    let limit = dist.ln_pmf(k) + (1.0f64 + 1e-7).ln();
+    let mode = (((n + 1) as f64 * p).floor() as u64).min(n);
+    let top = dist.ln_pmf(mode);
+    let floor = top - 750.0;
+    let odds = (p / (1.0 - p)).ln();
+    let mut total = 0.0f64;
+    // Upwards: pmf(i + 1) = pmf(i) · (n − i) / (i + 1) · p / (1 − p).
+    let (mut l, mut i) = (top, mode);
+    loop {
+        if l <= limit {
+            total += l.exp();
+        }
+        if i == n || l < floor {
+            break;
+        }
+        l += ((n - i) as f64 / (i + 1) as f64).ln() + odds;
+        i += 1;
+    }
+    // Downwards: pmf(i − 1) = pmf(i) · i / (n − i + 1) · (1 − p) / p.
+    let (mut l, mut i) = (top, mode);
+    while i > 0 && l >= floor {
+        l += (i as f64 / (n - i + 1) as f64).ln() - odds;
+        i -= 1;
+        if l <= limit {
+            total += l.exp();
+        }
+    }
     Ok(total.min(1.0))
 }
 
