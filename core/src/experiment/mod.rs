@@ -22,7 +22,10 @@ pub use analysis::{
 pub use estimate::{
     cuped, sequential, welch, welch_summary, ArmSummary, CupedEffect, Effect, SequentialInterval, MAX_SAMPLE, MAX_TUNING,
 };
-pub use power::{mde_means, mde_proportions, sample_size_means, sample_size_proportions, SampleSize};
+pub use power::{
+    mde_means, mde_proportions, power_plan, sample_size_means, sample_size_proportions, PlannedOutcome, PlayPower,
+    PowerPlanConfig, SampleSize,
+};
 pub use simulate::{simulate_experiment, PlayEffect, SimulatedExperiment, SimulatedExperimentResult, TrueEffect};
 pub use srm::{sample_ratio_mismatch, SampleRatioCheck, EXACT_UP_TO, MAX_ARMS};
 pub use survival::{log_rank, KaplanMeier, LogRank, SurvivalStep, MAX_SUBJECTS};

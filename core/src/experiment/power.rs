@@ -165,3 +165,152 @@ mod tests {
         }
     }
 }
+
+/// What a power plan assumes about the outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PlannedOutcome {
+    /// A rate (retention within the horizon, say) of `baseline` in the control arm.
+    Rate {
+        /// The control arm's rate, strictly between 0 and 1.
+        baseline: f64,
+    },
+    /// A mean with standard deviation `sd` (usage days, MRR change …).
+    Mean {
+        /// The outcome's standard deviation.
+        sd: f64,
+    },
+}
+
+/// How to plan the experiments of a playbook from a dry run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PowerPlanConfig {
+    /// Document version (1).
+    #[serde(default = "one_u32")]
+    pub version: u32,
+    /// The outcome.
+    pub outcome: PlannedOutcome,
+    /// How many months the experiment will collect accounts (default 3; 0.1 to 120).
+    #[serde(default = "three")]
+    pub months: f64,
+    /// Two-sided significance level (default 0.05).
+    #[serde(default = "five_percent")]
+    pub alpha: f64,
+    /// Power (default 0.8).
+    #[serde(default = "eighty_percent")]
+    pub power: f64,
+}
+
+fn one_u32() -> u32 {
+    1
+}
+fn three() -> f64 {
+    3.0
+}
+fn five_percent() -> f64 {
+    0.05
+}
+fn eighty_percent() -> f64 {
+    0.8
+}
+
+/// The power plan of one play.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PlayPower {
+    /// The play.
+    pub play: String,
+    /// Accounts entering the play per month in the dry run (their first record, either arm).
+    pub accounts_per_month: f64,
+    /// The share of them held out (the play's holdout, or the global one when it has none).
+    pub control_share: f64,
+    /// Accounts per arm after `months`: control.
+    pub control: u64,
+    /// Treated.
+    pub treatment: u64,
+    /// The smallest difference detectable at the plan's level and power (`None`: no holdout,
+    /// too few accounts, or — for a rate — no lift up to 1 is).
+    pub detectable_effect: Option<f64>,
+}
+
+impl PowerPlanConfig {
+    /// Checks the levels, the months and the outcome.
+    pub fn validate(&self) -> Result<()> {
+        if self.version != 1 {
+            return Err(Error::UnsupportedVersion { what: "power plan config".into(), found: self.version, supported: 1 });
+        }
+        check_levels(self.alpha, Some(self.power)).map_err(|e| Error::config("alpha", e.to_string()))?;
+        if !(self.months.is_finite() && (0.1..=120.0).contains(&self.months)) {
+            return Err(Error::config("months", format!("must be 0.1 to 120, got {}", self.months)));
+        }
+        match self.outcome {
+            PlannedOutcome::Rate { baseline } if !(baseline > 0.0 && baseline < 1.0) => {
+                Err(Error::config("outcome.baseline", format!("must be a rate strictly between 0 and 1, got {baseline}")))
+            }
+            PlannedOutcome::Mean { sd } if !(sd.is_finite() && sd > 0.0) => {
+                Err(Error::config("outcome.sd", format!("must be a positive number, got {sd}")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+crate::document::document! {
+    PowerPlanConfig => "power plan config", 1;
+}
+
+/// Average days per month (365.25 / 12).
+const DAYS_PER_MONTH: f64 = 30.4375;
+
+/// For each play of `dry`'s playbook: how many accounts a month it enrolls (from the dry run's
+/// records, first per account), how many each arm gathers over `months` with its holdout share,
+/// and the smallest effect those arms detect — the reverse of [`sample_size_proportions`] and
+/// [`sample_size_means`]. The dry run's span is from its first run to its last plus one step.
+pub fn power_plan(
+    playbook: &crate::play::Playbook,
+    dry: &crate::play::DryRun,
+    config: &PowerPlanConfig,
+) -> Result<Vec<PlayPower>> {
+    config.validate()?;
+    let runs = &dry.runs;
+    let days = |a: crate::time::Timestamp, b: crate::time::Timestamp| (b.millis() - a.millis()) as f64 / 86_400_000.0;
+    let span_days = match runs.len() {
+        0 => return Ok(Vec::new()),
+        1 => 7.0,
+        n => days(runs[0].as_of, runs[n - 1].as_of) + days(runs[n - 2].as_of, runs[n - 1].as_of),
+    };
+    let global = playbook.holdout.as_ref().map_or(0.0, |g| g.share);
+    let mut out = Vec::with_capacity(playbook.plays.len());
+    for play in &playbook.plays {
+        let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+        for r in runs {
+            for a in r.fired.iter().chain(&r.held_out).filter(|a| a.play == play.id) {
+                seen.insert(a.account_id.as_str());
+            }
+        }
+        let per_month = seen.len() as f64 / span_days * DAYS_PER_MONTH;
+        let share = play.holdout.as_ref().map_or(global, |h| h.share);
+        let total = per_month * config.months;
+        let (control, treatment) = ((total * share).floor() as u64, (total * (1.0 - share)).floor() as u64);
+        let detectable_effect = if control == 0 || treatment == 0 {
+            None
+        } else {
+            match config.outcome {
+                PlannedOutcome::Rate { baseline } => mde_proportions(baseline, control, treatment, config.alpha, config.power)?,
+                PlannedOutcome::Mean { sd } => Some(mde_means(sd, control, treatment, config.alpha, config.power)?),
+            }
+        };
+        out.push(PlayPower {
+            play: play.id.clone(),
+            accounts_per_month: per_month,
+            control_share: share,
+            control,
+            treatment,
+            detectable_effect,
+        });
+    }
+    Ok(out)
+}

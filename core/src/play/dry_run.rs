@@ -224,6 +224,9 @@ pub struct PlayOutcome {
     pub play: String,
     /// Actions it fired.
     pub fired: usize,
+    /// Held-out actions it recorded (its holdout and the global one): the accounts it would
+    /// have acted on.
+    pub held_out: usize,
     /// Distinct accounts it fired for.
     pub accounts: usize,
     /// Actions whose horizon the data covers (the rest are too recent to judge).
@@ -297,6 +300,7 @@ fn outcomes(
     let mut out: Vec<PlayOutcome> = Vec::with_capacity(playbook.plays.len());
     for play in &playbook.plays {
         let actions: Vec<_> = runs.iter().flat_map(|r| r.fired.iter()).filter(|a| a.play == play.id).collect();
+        let held_out = runs.iter().flat_map(|r| r.held_out.iter()).filter(|a| a.play == play.id).count();
         let mut accounts: Vec<&str> = actions.iter().map(|a| a.account_id.as_str()).collect();
         accounts.sort_unstable();
         accounts.dedup();
@@ -319,6 +323,7 @@ fn outcomes(
         out.push(PlayOutcome {
             play: play.id.clone(),
             fired: actions.len(),
+            held_out,
             accounts: accounts.len(),
             observed,
             churned,
