@@ -25,6 +25,10 @@ pub const ANALYSIS_VERSION: u32 = 1;
 /// Most groups (plays or named groups) one analysis reports.
 pub const MAX_GROUPS: usize = 10_000;
 
+/// Most distinct dates (entries and horizons) a metric outcome takes a snapshot at: ten years
+/// of weekly runs, twice.
+pub const MAX_METRIC_DATES: usize = 1_040;
+
 /// Most observations [`analyse_observations`] takes.
 pub const MAX_OBSERVATIONS: usize = 100_000_000;
 
@@ -567,29 +571,33 @@ fn measure(
             Ok(out)
         }
         Outcome::Metric { metric, horizon, snapshot } => {
-            // One snapshot per distinct date (entries and horizons), built side by side.
-            let mut dates: Vec<Timestamp> = Vec::new();
-            for &(_, _, _, t0) in entries {
-                dates.push(t0);
+            // One snapshot per distinct date (entries and horizons), built side by side; of each,
+            // only the values some entry needs are kept (memory grows with the entries).
+            let mut wanted: Vec<(Timestamp, usize)> = Vec::with_capacity(2 * entries.len());
+            for &(_, id, _, t0) in entries {
+                let Some(&a) = index.get(id) else { continue };
+                wanted.push((t0, a));
                 let end = horizon.end(t0);
                 if end <= known {
-                    dates.push(end);
+                    wanted.push((end, a));
                 }
             }
-            dates.sort_unstable();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let mut dates: Vec<Timestamp> = wanted.iter().map(|w| w.0).collect();
             dates.dedup();
-            if dates.len() > crate::play::MAX_DRY_RUN_STEPS * 2 {
+            if dates.len() > MAX_METRIC_DATES {
                 return Err(Error::argument(
                     "state",
                     format!(
-                        "entries on {} distinct dates: a metric outcome takes one snapshot per date (at most {})",
-                        dates.len(),
-                        crate::play::MAX_DRY_RUN_STEPS * 2
+                        "entries on {} distinct dates: a metric outcome takes one snapshot per entry and horizon date (at most {MAX_METRIC_DATES})",
+                        dates.len()
                     ),
                 ));
             }
             let one = |i: usize| -> Result<Vec<Option<f64>>> {
-                let snap = ds.snapshot_with(dates[i], snapshot)?;
+                let date = dates[i];
+                let snap = ds.snapshot_with(date, snapshot)?;
                 let col = snap.column(metric)?;
                 if !col.data_type().is_numeric() {
                     return Err(Error::config(
@@ -597,24 +605,26 @@ fn measure(
                         format!("`{metric}` is {}, not a number", col.data_type().as_str()),
                     ));
                 }
-                // Aligned with the dataset's accounts.
-                let mut values = vec![None; ds.account_count()];
-                for (r, id) in snap.account_ids().iter().enumerate() {
-                    if let Some(&a) = index.get(id.as_str()) {
-                        values[a] = col.f64_at(r);
-                    }
-                }
-                Ok(values)
+                let rows: HashMap<&str, usize> = snap.account_ids().iter().enumerate().map(|(r, id)| (id.as_str(), r)).collect();
+                let lo = wanted.partition_point(|w| w.0 < date);
+                let hi = wanted.partition_point(|w| w.0 <= date);
+                Ok(wanted[lo..hi]
+                    .iter()
+                    .map(|&(_, a)| rows.get(ds.accounts()[a].id.as_str()).and_then(|&r| col.f64_at(r)))
+                    .collect())
             };
             let threads = crate::stats::max_threads().min(dates.len()).max(1);
-            let columns: Vec<Vec<Option<f64>>> =
+            let values: Vec<Option<f64>> =
                 crate::stats::map_ranges(dates.len(), threads, |range| range.map(one).collect::<Vec<_>>())
                     .into_iter()
                     .flatten()
-                    .collect::<Result<_>>()?;
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .flatten()
+                    .collect();
             let at = |t: Timestamp, id: &str| -> Option<f64> {
-                let k = dates.binary_search(&t).ok()?;
-                index.get(id).and_then(|&a| columns[k][a])
+                let a = *index.get(id)?;
+                wanted.binary_search(&(t, a)).ok().and_then(|k| values[k])
             };
             Ok(entries
                 .iter()

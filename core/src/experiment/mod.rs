@@ -17,7 +17,8 @@ mod survival;
 pub use crate::play::{holdout_draw, is_held_out};
 pub use analysis::{
     analyse, analyse_observations, observations, AnalysisConfig, Control, CupedSummary, ExperimentReport, ExperimentResult,
-    Observation, Outcome, RetentionDetail, SequentialConfig, SurvivalAt, Verdict, ANALYSIS_VERSION, MAX_GROUPS, MAX_OBSERVATIONS,
+    Observation, Outcome, RetentionDetail, SequentialConfig, SurvivalAt, Verdict, ANALYSIS_VERSION, MAX_GROUPS, MAX_METRIC_DATES,
+    MAX_OBSERVATIONS,
 };
 pub use estimate::{
     cuped, sequential, welch, welch_summary, ArmSummary, CupedEffect, Effect, SequentialInterval, MAX_SAMPLE, MAX_TUNING,
