@@ -554,3 +554,50 @@ fn stratified_holdouts_balance_each_stratum_and_bad_holdouts_are_refused() -> cu
     assert!(e.to_string().contains("holdout.stratify_by"), "{e}");
     Ok(())
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Stratified holdouts: after every run, each stratum's holdout is its share of the accounts
+    /// enrolled so far, to within rounding, whatever the strata's sizes and whichever accounts
+    /// become eligible when; and the arms do not depend on the frame's row order.
+    #[test]
+    fn stratified_holdouts_stay_balanced(
+        accounts in prop::collection::vec((0usize..4, 0usize..4), 5..80),
+        share in 0.05f64..0.6,
+    ) {
+        use custfit::play::Arm;
+        let b = book(serde_json::json!({"version": 1, "name": "b", "plays": [
+            {"id": "p", "trigger": {"type": "condition", "when": "x > 10"},
+             "firing": {"type": "edge"}, "tactic": {"kind": "call"},
+             "holdout": {"share": share, "salt": "s", "stratify_by": "tier"}}]}));
+        let mut state = PlayState::new();
+        let mut enrolled: std::collections::BTreeMap<usize, (u64, u64)> = Default::default();
+        for run_index in 0..4usize {
+            // Account i becomes eligible at run `accounts[i].1` and stays so.
+            let n = accounts.len();
+            let ids: Vec<String> = (0..n).map(|i| format!("a{i:03}")).collect();
+            let x: Vec<Option<f64>> = accounts.iter().map(|a| Some(if a.1 <= run_index { 20.0 } else { 0.0 })).collect();
+            let tiers: Vec<Option<String>> = accounts.iter().map(|a| Some(format!("t{}", a.0))).collect();
+            let day = format!("2024-01-{:02}", 1 + run_index);
+            let snap = Snapshot::from_columns(t(&day), ids.clone(),
+                vec![Column::new("x", ColumnData::Float(x)), Column::new("tier", ColumnData::Str(tiers))]).expect("frame");
+            let (r, s) = run(&b, &snap, &state).expect("run");
+            // The same run on the rows reversed gives the same arms.
+            let reversed: Vec<usize> = (0..n).rev().collect();
+            let (r2, _) = run(&b, &snap.take_rows(&reversed), &state).expect("run reversed");
+            prop_assert_eq!(&r.held_out, &r2.held_out);
+            state = s;
+            for a in r.fired.iter().chain(&r.held_out) {
+                let i: usize = a.account_id[1..].parse().expect("id");
+                let e = enrolled.entry(accounts[i].0).or_default();
+                e.1 += 1;
+                e.0 += u64::from(a.arm == Arm::Holdout);
+            }
+            for (tier, (held, total)) in &enrolled {
+                let target = (share * *total as f64 + 0.5).floor();
+                prop_assert!((*held as f64 - target).abs() < 1.0 + 1e-9, "tier {} run {}: {} of {} at {}", tier, run_index, held, total, share);
+            }
+        }
+    }
+}
