@@ -35,8 +35,9 @@
 //!    treated arm. A held-out account gets an action recorded with arm `holdout` or
 //!    `global_holdout` and status `held_out` (closed when recorded, with the same key and
 //!    reasons; listed in [`PlayRun::held_out`], not in `fired`): nobody acts on it, it spends no
-//!    hours and counts against no cap, and its cooldown and re-entry run as for a treated
-//!    account — intent to treat from eligibility. An account keeps the arm of its first
+//!    hours and counts against no cap; its cooldown runs from its record as a treated account's
+//!    from its action, and its re-entry window from its record (it is closed then) — intent to
+//!    treat from eligibility. An account keeps the arm of its first
 //!    enrollment in a play version ([`Holdout`] says how new accounts are dealt).
 //!
 //! Running again on the same frame and the state a run returned fires nothing new.

@@ -29,7 +29,7 @@ pub enum ActionStatus {
     /// Closed by the engine: the trigger no longer held (`exit_when_trigger_clears`).
     TriggerCleared,
     /// Recorded, not acted on: the account is in the play's holdout or the global holdout
-    /// (closed when recorded, so cooldowns and re-entry windows run as for a treated account).
+    /// (closed when recorded: its cooldown and re-entry window run from the record).
     HeldOut,
 }
 
