@@ -8,6 +8,7 @@ mod convert;
 mod data;
 mod document;
 mod error;
+mod experiment;
 mod expr;
 mod frame;
 mod health;
@@ -55,6 +56,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     stats::register(m)?;
     activity::register(m)?;
     play::register(m)?;
+    experiment::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

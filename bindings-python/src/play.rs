@@ -4,7 +4,8 @@
 //! The playbook is the core's JSON document (a dict or JSON text), read by the one document
 //! reader; the ledger saves to and loads from the same versioned JSON in Rust and Node. Results
 //! are plain dicts in the core's serde form (instants as RFC 3339 text, as in the golden cases).
-//! `dry_run` replays a playbook over history with frames built by a frame recipe.
+//! `dry_run` replays a playbook over history with frames built by a frame recipe. Holdouts: a
+//! run lists the held-out accounts in `held_out` (actions with `arm` and status `held_out`).
 
 use std::path::PathBuf;
 
@@ -198,7 +199,8 @@ impl PyPlayState {
 /// Runs ``playbook`` (a Playbook, or its document as a dict or JSON text) over ``frame`` (a
 /// Snapshot plus any added columns: health band, churn probability, segment, tier …) as of the
 /// frame's instant, carrying ``state`` (default: an empty ledger) forward. Returns the run
-/// (``{"as_of", "fired", "updated", "closed", "skipped"}``) and the next ledger; ``state`` is not
+/// (``{"as_of", "fired", "updated", "held_out", "closed", "skipped"}``; held-out accounts are
+/// recorded with ``arm`` and status ``held_out``, not acted on) and the next ledger; ``state`` is not
 /// changed. Running again on the same frame and the returned ledger fires nothing new. Releases
 /// the GIL.
 #[pyfunction]
@@ -218,7 +220,11 @@ pub fn run_playbook<'py>(
 }
 
 /// A Playbook, or a playbook document (dict or JSON text) read into `owned`.
-fn playbook_arg<'a>(py: Python<'_>, playbook: &'a Bound<'_, PyAny>, owned: &'a mut Option<Playbook>) -> PyResult<&'a Playbook> {
+pub(crate) fn playbook_arg<'a>(
+    py: Python<'_>,
+    playbook: &'a Bound<'_, PyAny>,
+    owned: &'a mut Option<Playbook>,
+) -> PyResult<&'a Playbook> {
     if let Ok(b) = playbook.cast::<PyPlaybook>() {
         return Ok(&b.get().inner);
     }

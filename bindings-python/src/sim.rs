@@ -1,6 +1,6 @@
 //! The simulator (`custfit::sim`).
 
-use custfit::sim::AccountTruth;
+use custfit::sim::{AccountTruth, Treatment};
 use custfit::{Error, ErrorKind, Simulation, SimulationConfig, Timestamp};
 use pyo3::prelude::*;
 
@@ -67,10 +67,14 @@ fn config_error(reason: impl Into<String>) -> Error {
 }
 
 /// Generates a seeded, deterministic customer base. ``config`` (a dict or JSON text of
-/// SimulationConfig) sets the starting values; keyword arguments override them. Releases the
-/// GIL.
+/// SimulationConfig) sets the starting values; keyword arguments override them. With
+/// ``treatments`` (a list of ``{"account_id", "start", "engagement"?, "churn_odds"?}``), the base
+/// as it would be had those accounts been treated from ``start`` on: each account's randomness
+/// is split into independent streams, so an account is the same before its first treatment as
+/// in the untreated base ``treatments=[]`` (which differs from ``treatments=None``, the plain
+/// base) and the difference is the treatment's effect. Releases the GIL.
 #[pyfunction]
-#[pyo3(signature = (config=None, *, accounts=None, seed=None, days=None, start=None, activity_scale=None, max_users_per_account=None, currency=None))]
+#[pyo3(signature = (config=None, *, accounts=None, seed=None, days=None, start=None, activity_scale=None, max_users_per_account=None, currency=None, treatments=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn simulate(
     py: Python<'_>,
@@ -82,6 +86,7 @@ pub fn simulate(
     activity_scale: Option<f64>,
     max_users_per_account: Option<Whole>,
     currency: Option<String>,
+    treatments: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PySimulation> {
     let mut cfg = match config.filter(|c| !c.is_none()) {
         None => SimulationConfig::default(),
@@ -111,7 +116,14 @@ pub fn simulate(
     if let Some(v) = currency {
         cfg.currency = v;
     }
-    let sim = detach(py, || Simulation::generate(&cfg))?;
+    let treatments: Option<Vec<Treatment>> = match treatments.filter(|t| !t.is_none()) {
+        None => None,
+        Some(t) => Some(crate::experiment::serde_arg(py, t, "treatments", "a list of treatment dicts")?),
+    };
+    let sim = detach(py, || match &treatments {
+        None => Simulation::generate(&cfg),
+        Some(t) => Simulation::generate_treated(&cfg, t),
+    })?;
     Ok(PySimulation {
         dataset: Py::new(py, PyDataset { inner: sim.dataset })?,
         start: sim.start,

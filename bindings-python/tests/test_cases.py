@@ -21,7 +21,21 @@ import pytest
 
 CASES = Path(os.environ.get("CUSTFIT_CASES_DIR") or Path(__file__).resolve().parents[2] / "tests" / "cases")
 # The folders of golden cases (the Rust runner's FOLDERS).
-FOLDERS = ["data", "metrics", "document", "stats", "outcome", "expr", "frame", "segment", "health", "activity", "churn", "play"]
+FOLDERS = [
+    "data",
+    "metrics",
+    "document",
+    "stats",
+    "outcome",
+    "expr",
+    "frame",
+    "segment",
+    "health",
+    "activity",
+    "churn",
+    "play",
+    "experiment",
+]
 CASE_KEYS = {"description", "call", "input", "expected", "error", "tolerance"}
 TABLES = ["accounts", "users", "subscriptions", "events"]
 DEFAULT_TOLERANCE = 1e-9
@@ -266,16 +280,67 @@ def learn_weights(inp: dict) -> dict:
 def play_run(inp: dict) -> dict:
     """``playbook`` run over each of ``runs`` in turn (``{"frame": <snapshot>, "close": [{"key",
     "status", "at"}]}``: the run's frame, then the actions the caller closes), starting from
-    ``state`` (a saved ledger, object or text) or an empty one: ``{"runs", "state"}``."""
+    ``state`` (a saved ledger, object or text) or an empty one: ``{"runs", "state"}`` (each run whole:
+``fired``, ``updated``, ``held_out``, ``closed``, ``skipped``). A run may bring its own
+``playbook``."""
     book = custfit.Playbook(inp.get("playbook"))
     state = custfit.PlayState.from_json(json_text(inp["state"])) if "state" in inp else custfit.PlayState()
     runs = []
     for step in inp.get("runs") or []:
-        run, state = custfit.run_playbook(book, snapshot(step.get("frame")), state)
+        # A run may bring its own playbook (a play changed between runs).
+        own = custfit.Playbook(step["playbook"]) if "playbook" in step else book
+        run, state = custfit.run_playbook(own, snapshot(step.get("frame")), state)
         for c in step.get("close") or []:
             state.close(c.get("key", ""), c.get("status"), c.get("at"))
         runs.append(run)
     return {"runs": runs, "state": state.to_dict()}
+
+
+def num(inp: dict, key: str) -> float:
+    """A number of ``input`` (NaN when absent or not a number, as the Rust runner reads it)."""
+    v = inp.get(key)
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+
+
+def nums(inp: dict, *keys: str) -> list[float]:
+    return [num(inp, k) for k in keys]
+
+
+def floats(v: Any) -> list[float]:
+    """Numbers of a JSON array (NaN for anything else, as the Rust runner reads them)."""
+    return [float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else math.nan for x in v or []]
+
+
+def text(inp: dict, key: str) -> str:
+    return inp.get(key) if isinstance(inp.get(key), str) else ""
+
+
+def welch_summary(inp: dict) -> dict:
+    """``control`` and ``treatment`` as ``{n, mean, variance}`` or ``{n, sum, sum_squares}``:
+    ``{"effect", "sequential"}`` (the always-valid interval when ``tuning`` is given, else None)."""
+    effect = custfit.welch_summary(inp.get("control"), inp.get("treatment"), num(inp, "confidence"))
+    sequential = custfit.sequential(effect, num(inp, "tuning")) if "tuning" in inp else None
+    return {"effect": effect, "sequential": sequential}
+
+
+def cuped(inp: dict) -> Any:
+    """``control`` and ``treatment`` as ``{y, x}``."""
+
+    def arm(k: str) -> dict:
+        a = inp.get(k) or {}
+        return {"y": floats(a.get("y")), "x": floats(a.get("x"))}
+
+    return custfit.cuped(arm("control"), arm("treatment"), num(inp, "confidence"))
+
+
+def log_rank(inp: dict) -> Any:
+    """``a`` and ``b`` as ``{durations, events}``."""
+
+    def arm(k: str) -> dict:
+        a = inp.get(k) or {}
+        return {"durations": floats(a.get("durations")), "events": labels(a.get("events"))}
+
+    return custfit.log_rank(arm("a"), arm("b"))
 
 
 HANDLERS: dict[str, Callable[[dict], Any]] = {
@@ -304,6 +369,22 @@ HANDLERS: dict[str, Callable[[dict], Any]] = {
     "model_predict": model_predict,
     "learn_weights": learn_weights,
     "play_run": play_run,
+    "holdout_draw": lambda i: {"value": custfit.holdout_draw(text(i, "account"), text(i, "play"), text(i, "salt"))},
+    "sample_ratio_mismatch": lambda i: custfit.sample_ratio_mismatch(i["observed"], floats(i.get("shares")), num(i, "threshold")),
+    "sample_size_proportions": lambda i: custfit.sample_size_proportions(*nums(i, "baseline", "mde", "alpha", "power", "ratio")),
+    "sample_size_means": lambda i: custfit.sample_size_means(*nums(i, "sd", "mde", "alpha", "power", "ratio")),
+    "mde_proportions": lambda i: {
+        "value": custfit.mde_proportions(num(i, "baseline"), i["control"], i["treatment"], num(i, "alpha"), num(i, "power"))
+    },
+    "mde_means": lambda i: {
+        "value": custfit.mde_means(num(i, "sd"), i["control"], i["treatment"], num(i, "alpha"), num(i, "power"))
+    },
+    "welch": lambda i: custfit.welch(floats(i.get("control")), floats(i.get("treatment")), num(i, "confidence")),
+    "welch_summary": welch_summary,
+    "cuped": cuped,
+    "kaplan_meier": lambda i: custfit.kaplan_meier(floats(i.get("durations")), labels(i.get("events")), num(i, "confidence")),
+    "log_rank": log_rank,
+    "analyse_observations": lambda i: custfit.analyse_observations(i.get("observations"), i.get("config")),
 }
 
 

@@ -242,7 +242,8 @@ def test_the_ledger_round_trips_and_closes_actions(tmp_path: Path, snap):
     # A new ledger is empty; the pieces a run fills in are None or empty.
     empty = custfit.PlayState()
     assert empty.last_run is None and empty.playbook is None and empty.actions() == [] == empty.open_actions()
-    assert empty.to_dict() == {"version": 1, "playbook": None, "last_run": None, "actions": [], "memory": {"accounts": [], "held": {}, "columns": {}}}
+    memory = {"accounts": [], "held": {}, "columns": {}}
+    assert empty.to_dict() == {"version": 1, "playbook": None, "last_run": None, "actions": [], "memory": memory}
 
 
 def test_the_ledger_as_arrow_tables(snap):

@@ -396,9 +396,35 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     run, state = custfit.run_playbook(book, snap)
     assert run["fired"] and run["skipped"]
     state.close(run["fired"][0]["key"], "done", end)
-    add("run_playbook", run, T.PlayRun)
-    add("Playbook.to_dict", book.to_dict(), T.PlaybookDocument)
-    add("PlayState.to_dict", state.to_dict(), T.PlayStateDocument)
+    # holdouts: a play's own (stratified and not) and the global one; held-out actions carry `arm`
+    trigger = {"type": "condition", "when": "days_since_last_activity >= 0"}
+    held = custfit.Playbook(
+        {
+            "name": "held",
+            "holdout": {"share": 0.2, "salt": "g"},
+            "plays": [
+                {
+                    "id": "stratified",
+                    "trigger": trigger,
+                    "firing": {"type": "edge"},
+                    "tactic": {"kind": "call"},
+                    "holdout": {"share": 0.5, "salt": "2026", "stratify_by": "plan"},
+                },
+                {
+                    "id": "drawn",
+                    "trigger": trigger,
+                    "firing": {"type": "edge"},
+                    "tactic": {"kind": "email"},
+                    "holdout": {"share": 0.3},
+                },
+            ],
+        }
+    )
+    held_run, held_state = custfit.run_playbook(held, snap)
+    assert held_run["held_out"] and {a["arm"] for a in held_run["held_out"]} == {"holdout", "global_holdout"}
+    add("run_playbook", [run, held_run], list[T.PlayRun])
+    add("Playbook.to_dict", [book.to_dict(), held.to_dict()], list[T.PlaybookDocument])
+    add("PlayState.to_dict", [state.to_dict(), held_state.to_dict()], list[T.PlayStateDocument])
     add("PlayState.actions", state.actions(), list[T.Action])
     add("PlayState.open_actions", state.open_actions(), list[T.Action])
 
@@ -412,6 +438,43 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     dry, _ = custfit.dry_run(custfit.Playbook.starter(), ds, recipe, config, churn_model=model)
     assert any(p["observed"] for p in dry["plays"]) and any(p["fired"] == 0 for p in dry["plays"])
     add("dry_run", dry, T.DryRun)
+
+    # experiments: the statistics on small samples, then the analysis of a ledger with holdouts
+    add("sample_ratio_mismatch", custfit.sample_ratio_mismatch([9463, 7681], [0.5, 0.5]), T.SampleRatioCheck)
+    add("sample_size_proportions", custfit.sample_size_proportions(0.8, 0.05), T.SampleSize)
+    add("sample_size_means", custfit.sample_size_means(3.0, 1.0), T.SampleSize)
+    c, t = [3.1, 2.4, 5.6, 4.0, 3.3], [4.2, 5.1, 3.9, 6.0, 4.8]
+    effect = custfit.welch(c, t)
+    add("welch", effect, T.Effect)
+    arm_a, arm_b = {"n": 10, "mean": 0.0, "variance": 1.0}, {"n": 10, "mean": 1.0, "variance": 1.0}
+    add("welch_summary", custfit.welch_summary(arm_a, arm_b), T.Effect)
+    add("sequential", custfit.sequential(effect), T.SequentialInterval)
+    pre_c, pre_t = [1.0, 2.0, 3.0, 4.0, 2.0], [2.0, 3.0, 1.0, 4.0, 3.0]
+    add("cuped", custfit.cuped({"y": c, "x": pre_c}, {"y": t, "x": pre_t}), T.CupedEffect)
+    durations, events = [5.0, 8.0, 8.0, 12.0, 15.0], [True, True, False, True, False]
+    add("kaplan_meier", custfit.kaplan_meier(durations, events), T.KaplanMeier)
+    other = {"durations": [3.0, 6.0], "events": [True, False]}
+    add("log_rank", custfit.log_rank({"durations": durations, "events": events}, other), T.LogRank)
+    weekly = {"from": (end - dt.timedelta(days=150)).isoformat(), "to": (end - dt.timedelta(days=40)).isoformat()}
+    weekly["step"] = week
+    replay, ledger = custfit.dry_run(held, ds, {"version": 1}, weekly)
+    retention = {"version": 1, "outcome": {"type": "retention", "horizon": {"amount": 30, "unit": "days"}}}
+    metric = {"version": 1, "outcome": {"type": "metric", "metric": "active_days_30d"}, "sequential": {"tuning": 500}}
+    revenue = {"version": 1, "outcome": {"type": "revenue"}, "plays": ["drawn"]}
+    reports = [custfit.analyse(held, ledger, ds, config) for config in (retention, metric, revenue)]
+    assert {r["outcome"] for r in reports} == {"retention", "metric:active_days_30d", "revenue"}
+    add("analyse", reports, list[T.ExperimentReport])
+    observations = custfit.experiment_observations(held, ledger, ds, retention)
+    add("experiment_observations", observations + custfit.experiment_observations(held, ledger, ds, metric), list[T.Observation])
+    add("analyse_observations", custfit.analyse_observations(observations, retention), T.ExperimentReport)
+    simulated = {
+        "simulation": {"accounts": 120, "days": 200, "seed": 4, "activity_scale": 0.3},
+        "playbook": held.to_dict(),
+        "dry_run": {"from": "2024-04-01", "to": "2024-06-01", "step": week},
+        "effects": [{"play": "drawn", "engagement": 0.4}],
+        "analysis": metric,
+    }
+    add("simulate_experiment", custfit.simulate_experiment(simulated)[0], T.SimulatedExperimentResult)
     return out
 
 
@@ -463,6 +526,31 @@ def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
     full = {"version": 1, **config, "churn": {"gap_tolerance": {"amount": 30, "unit": "days"}}}
     assert custfit.dry_run(book, ds, recipe, full)[0] == dry
     out += [(full, T.DryRunConfig), ({**full, "threads": 1}, T.DryRunConfig)]
+    # experiment documents in full: an analysis config and treatments of the simulator
+    analysis: T.AnalysisConfig = {
+        "version": 1,
+        "outcome": {"type": "revenue", "horizon": {"amount": 60, "unit": "days"}},
+        "plays": [],
+        "groups": {"both": ["sso"]},
+        "control": "auto",
+        "from": start.isoformat(),
+        "to": None,
+        "known_at": None,
+        "confidence": 0.9,
+        "srm_threshold": 0.01,
+        "min_per_arm": 5,
+        "cuped": False,
+        "sequential": {"tuning": 1000.0},
+        "higher_is_better": True,
+        "expected_control_share": {"both": 0.5},
+    }
+    report = custfit.analyse(book, custfit.dry_run(book, ds, recipe, config)[1], ds, analysis)
+    assert [r["group"] for r in report["results"]] == ["both"]
+    first = ds.accounts()[0]["id"]
+    treatments: list[T.Treatment] = [{"account_id": first, "start": start.isoformat(), "engagement": 0.5, "churn_odds": 0.8}]
+    treated, untreated = (custfit.simulate(sim.config, treatments=t).dataset for t in (treatments, []))
+    assert treated.event_count != untreated.event_count
+    out += [(analysis, T.AnalysisConfig), (treatments, list[T.Treatment])]
     assert not [m for value, tp in out for m in mismatches(value, tp)]
     return out
 

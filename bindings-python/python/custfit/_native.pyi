@@ -16,31 +16,39 @@ from custfit.types import (
     AccountRow,
     AccountTruth,
     Action,
+    AnalysisConfig,
+    ArmSummary,
     BacktestReport,
     Band,
     CapacityPlan,
     ChurnBacktest,
     Clustering,
     CoefficientReport,
+    CupedEffect,
     DailyActivity,
     DataTypeName,
     DryRun,
     DryRunConfig,
+    Effect,
     Evaluation,
     EventRow,
+    ExperimentReport,
     Explanation,
     FrameRecipe,
     GoalProgress,
     HistoryPoint,
     InactivityWindowChoice,
     IngestReport,
+    KaplanMeier,
     LearnedScorecard,
     LearnedWeights,
     LoadReport,
     LogisticFit,
+    LogRank,
     MemoryUsage,
     MetricInfo,
     MrrChurn,
+    Observation,
     ParetoTiers,
     PlaybookDocument,
     PlayRun,
@@ -49,12 +57,18 @@ from custfit.types import (
     RfmScores,
     RiskEntry,
     Rollup,
+    SampleRatioCheck,
+    SampleSize,
     ScorecardDocument,
     ScorecardSetDocument,
     ScoreChange,
     SegmentAssignment,
+    SequentialInterval,
+    SimulatedExperiment,
+    SimulatedExperimentResult,
     SimulationConfig,
     SubscriptionRow,
+    Treatment,
     UserRow,
 )
 
@@ -274,10 +288,13 @@ def simulate(
     activity_scale: float | None = None,
     max_users_per_account: int | None = None,
     currency: str | None = None,
+    treatments: Sequence[Treatment | Mapping[str, Any]] | None = None,
 ) -> Simulation:
     """Generates a seeded, deterministic customer base; keyword arguments override ``config``.
     Defaults: 2000 accounts, seed 42, 365 days from 2024-01-01, scale 1.0, 60 users per
-    account, USD. Releases the GIL."""
+    account, USD. With ``treatments``, the base as it would be had those accounts been treated
+    from ``start`` on (split random streams: ``treatments=[]`` is the untreated base to compare
+    with, which differs from ``treatments=None``). Releases the GIL."""
 
 def metric_catalog() -> list[MetricInfo]:
     """The built-in metrics, in snapshot column order."""
@@ -696,6 +713,79 @@ def dry_run(
     (``churn_model`` is put into it), carrying ``state`` (default: empty) forward: the dry run
     (``runs``, ``state``, ``plays``) and its last ledger as a PlayState. Releases the GIL."""
 
+# --- experiments (custfit::experiment) ----------------------------------------------------
+
+Sample: TypeAlias = NDArray[Any] | Sequence[float]
+"""A 1-D NumPy array (float64 C-contiguous arrays are read in place, others converted once) or a
+sequence of numbers."""
+
+def holdout_draw(account: str, play: str, salt: str) -> float:
+    """The holdout draw of ``account`` for ``play`` under ``salt``, in [0, 1) (FNV-1a and
+    splitmix64: the same number in Rust, Python and Node); the global holdout draws with ``""``."""
+
+def is_held_out(account: str, play: str, salt: str, share: float) -> bool:
+    """True when the draw of ``account`` for ``play`` under ``salt`` is below ``share``."""
+
+def sample_ratio_mismatch(observed: Sequence[int], shares: Sequence[float], threshold: float = 0.001) -> SampleRatioCheck:
+    """The sample-ratio check of ``observed`` accounts per arm against ``shares``."""
+
+def sample_size_proportions(
+    baseline: float, mde: float, alpha: float = 0.05, power: float = 0.8, ratio: float = 1.0
+) -> SampleSize:
+    """Accounts per arm to detect a change of a rate from ``baseline`` by ``mde`` (absolute)."""
+
+def sample_size_means(sd: float, mde: float, alpha: float = 0.05, power: float = 0.8, ratio: float = 1.0) -> SampleSize:
+    """Accounts per arm to detect a change of a mean by ``mde`` given its standard deviation ``sd``."""
+
+def mde_proportions(baseline: float, control: int, treatment: int, alpha: float = 0.05, power: float = 0.8) -> float | None:
+    """The smallest rise of a rate from ``baseline`` these arms detect (None: none up to 100 %)."""
+
+def mde_means(sd: float, control: int, treatment: int, alpha: float = 0.05, power: float = 0.8) -> float:
+    """The smallest difference of means (standard deviation ``sd``) these arms detect."""
+
+def welch(control: Sample, treatment: Sample, confidence: float = 0.95) -> Effect:
+    """Welch's difference of means with its interval and test, and the relative lift. Releases the GIL."""
+
+def welch_summary(
+    control: ArmSummary | Mapping[str, float], treatment: ArmSummary | Mapping[str, float], confidence: float = 0.95
+) -> Effect:
+    """``welch`` from each arm's ``{"n", "mean", "variance"}`` or ``{"n", "sum", "sum_squares"}``."""
+
+def sequential(effect: Effect | Mapping[str, Any], tuning: float = 5000.0) -> SequentialInterval:
+    """The always-valid interval of ``effect``, tightest at ``tuning`` accounts in total."""
+
+def cuped(control: Mapping[str, Sample], treatment: Mapping[str, Sample], confidence: float = 0.95) -> CupedEffect:
+    """CUPED over ``{"y": outcomes, "x": pre-period values}`` per arm. Releases the GIL."""
+
+def kaplan_meier(durations: Sample, events: Sequence[bool], confidence: float = 0.95) -> KaplanMeier:
+    """The Kaplan–Meier curve of ``durations`` with churn flags ``events``. Releases the GIL."""
+
+def survival_at(curve: KaplanMeier | Mapping[str, Any], time: float) -> tuple[float, float, float]:
+    """``(survival, low, high)`` of ``curve`` at ``time``."""
+
+def log_rank(a: Mapping[str, Sample | Sequence[bool]], b: Mapping[str, Sample | Sequence[bool]]) -> LogRank:
+    """The log-rank test of ``a`` against ``b``, each ``{"durations", "events"}``. Releases the GIL."""
+
+def analyse(
+    playbook: Playbook | Document, state: PlayState, dataset: Dataset, config: AnalysisConfig | Document
+) -> ExperimentReport:
+    """The experiments of the ledger ``state`` of ``playbook`` against ``dataset``, one result (and
+    verdict) per play or group of ``config``. Releases the GIL."""
+
+def experiment_observations(
+    playbook: Playbook | Document, state: PlayState, dataset: Dataset, config: AnalysisConfig | Document
+) -> list[Observation]:
+    """The per-account table behind ``analyse``: arm, entry and outcome. Releases the GIL."""
+
+def analyse_observations(
+    observations: Sequence[Observation | Mapping[str, Any]], config: AnalysisConfig | Document
+) -> ExperimentReport:
+    """The statistics of experiments whose outcomes the caller measured. Releases the GIL."""
+
+def simulate_experiment(config: SimulatedExperiment | Document) -> tuple[SimulatedExperimentResult, PlayState]:
+    """A playbook with holdouts replayed over a simulated base with known effects: the report, the
+    truth per play and the ledger (also as a PlayState). Releases the GIL."""
+
 __all__ = [
     "__version__",
     "ChurnModel",
@@ -755,4 +845,22 @@ __all__ = [
     "run_playbook",
     "starter_columns",
     "dry_run",
+    "holdout_draw",
+    "is_held_out",
+    "sample_ratio_mismatch",
+    "sample_size_proportions",
+    "sample_size_means",
+    "mde_proportions",
+    "mde_means",
+    "welch",
+    "welch_summary",
+    "sequential",
+    "cuped",
+    "kaplan_meier",
+    "survival_at",
+    "log_rank",
+    "analyse",
+    "experiment_observations",
+    "analyse_observations",
+    "simulate_experiment",
 ]

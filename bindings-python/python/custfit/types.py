@@ -31,7 +31,10 @@ __all__ = [
     "ActionStatus",
     "ActivityRules",
     "AllPeerGroup",
+    "AnalysisConfig",
     "AppliedOverride",
+    "Arm",
+    "ArmSummary",
     "AttributeValue",
     "AttributeValueDate",
     "BacktestFold",
@@ -61,7 +64,10 @@ __all__ = [
     "ConditionTrigger",
     "ConfusionFlag",
     "ConfusionRule",
+    "Control",
     "CountMetricDef",
+    "CupedEffect",
+    "CupedSummary",
     "CustomerShareTierCuts",
     "DailyActivity",
     "DataTypeName",
@@ -73,8 +79,11 @@ __all__ = [
     "DryRun",
     "DryRunConfig",
     "EdgeFiring",
+    "Effect",
     "Evaluation",
     "EventRow",
+    "ExperimentReport",
+    "ExperimentResult",
     "Explanation",
     "FeatureGroup",
     "FeatureOutput",
@@ -85,21 +94,25 @@ __all__ = [
     "FlagName",
     "FloatPreviousValues",
     "FrameRecipe",
+    "GlobalHoldout",
     "GoalProgress",
     "GroupOutput",
     "HistoryPoint",
+    "Holdout",
     "InactivityFlag",
     "InactivityRule",
     "InactivityWindowChoice",
     "IngestReport",
     "IntPreviousValues",
     "KScore",
+    "KaplanMeier",
     "LearnedScorecard",
     "LearnedWeight",
     "LearnedWeights",
     "LevelFiring",
     "Limits",
     "LoadReport",
+    "LogRank",
     "LogisticFit",
     "LogisticFittedModel",
     "MeasureChange",
@@ -109,9 +122,12 @@ __all__ = [
     "MemoryUsage",
     "MetricDef",
     "MetricInfo",
+    "MetricOutcome",
     "MissingPolicy",
     "Money",
     "MrrChurn",
+    "Observation",
+    "Outcome",
     "Output",
     "OverrideDocument",
     "ParetoChart",
@@ -123,6 +139,7 @@ __all__ = [
     "PeriodResult",
     "PersonalBest",
     "Play",
+    "PlayEffect",
     "PlayMemory",
     "PlayOutcome",
     "PlayRun",
@@ -140,11 +157,16 @@ __all__ = [
     "RatioMetricDef",
     "RejectedRow",
     "RenormalizeMissingPolicy",
+    "RetentionDetail",
+    "RetentionOutcome",
+    "RevenueOutcome",
     "RevenueShareTierCuts",
     "RfmScores",
     "RiskEntry",
     "Role",
     "Rollup",
+    "SampleRatioCheck",
+    "SampleSize",
     "ScheduleTrigger",
     "ScoreChange",
     "ScorecardCase",
@@ -154,6 +176,10 @@ __all__ = [
     "SegmentAssignment",
     "SegmentCount",
     "SegmentMode",
+    "SequentialConfig",
+    "SequentialInterval",
+    "SimulatedExperiment",
+    "SimulatedExperimentResult",
     "SimulationConfig",
     "Skip",
     "SkipReason",
@@ -164,6 +190,8 @@ __all__ = [
     "SubscriptionStatus",
     "SumMetricDef",
     "Suppression",
+    "SurvivalAt",
+    "SurvivalStep",
     "Tactic",
     "Tier",
     "TierCapacity",
@@ -174,10 +202,13 @@ __all__ = [
     "TimestampPreviousValues",
     "TrainingSummary",
     "TransitionMatrix",
+    "Treatment",
     "Tree",
     "Trigger",
+    "TrueEffect",
     "UserRow",
     "Value",
+    "Verdict",
     "WeightStatus",
     "Window",
     "WorstMissingPolicy",
@@ -1837,6 +1868,34 @@ class Tactic(TypedDict):
     """Free data for whoever carries the action out (template id …)."""
 
 
+class Holdout(TypedDict):
+    """A play's holdout: of the accounts the play would act on, a deterministic share is recorded
+    in the ledger (arm `holdout`, status `held_out`, with the same reasons) instead of being
+    acted on.
+
+    An account's arm is decided at its first enrollment in the play (this play id and version)
+    and kept at every later one. Unstratified, a new account is held out when its draw
+    (`super::holdout_draw` of account, play id and `salt`) is below `share`: growing
+    the share keeps every earlier holdout account in the holdout, and a new salt deals new
+    accounts anew. Stratified by a column, the new accounts of a run are dealt within each value
+    of the column: in draw order (then account id), the first `k` are held out, where `k` brings
+    the stratum's holdout count to `share` × its enrolled accounts (rounded half up, counting the
+    accounts the ledger already holds for the play and this version by their current value) —
+    so both arms match on the column however the eligible accounts are spread over it.
+    """
+
+    share: float
+    """Share held out, 0 to 0.9."""
+
+    salt: str
+    """Salt of the draw (any text up to 256 characters; default empty)."""
+
+    stratify_by: NotRequired[Optional[str]]
+    """A frame column to stratify by (a tier, an ARR band, a segment); missing values form
+    their own stratum.
+    """
+
+
 class Play(TypedDict):
     """A play: trigger condition + tactic + customer cohort."""
 
@@ -1880,6 +1939,22 @@ class Play(TypedDict):
     tactic: Tactic
     """What to do."""
 
+    holdout: NotRequired[Optional[Holdout]]
+    """Hold out a share of the accounts this play would act on, to measure whether it works."""
+
+
+class GlobalHoldout(TypedDict):
+    """The global holdout: an account is in it when its draw for the play id `""` (empty) under
+    `salt` is below `share`; a new salt renews it. Not sticky: membership follows the salt and
+    share in force at each run.
+    """
+
+    share: float
+    """Share of all accounts held out of every play, 0 to 0.9."""
+
+    salt: str
+    """Salt of the draw (any text up to 256 characters; default empty)."""
+
 
 class PlaybookDocument(TypedDict):
     """A playbook: versioned JSON, the same file in Rust, Python and Node."""
@@ -1899,8 +1974,14 @@ class PlaybookDocument(TypedDict):
     plays: list[Play]
     """The plays, in the order that breaks priority ties."""
 
+    holdout: NotRequired[Optional[GlobalHoldout]]
+    """The global holdout: a deterministic share of all accounts that no play acts on (each
+    play records them as `global_holdout` when it would have acted), the baseline for the
+    effect of the whole playbook.
+    """
 
-ActionStatus = Literal["open", "done", "cancelled", "goal_met", "trigger_cleared"]
+
+ActionStatus = Literal["open", "done", "cancelled", "goal_met", "trigger_cleared", "held_out"]
 """Where an action stands."""
 
 
@@ -1911,6 +1992,10 @@ From JSON: null, a bool, an integer within 64 bits (`Int`; a larger one is `Floa
 other number (`Float`), and text — an instant when it reads as one (RFC 3339, a date),
 otherwise `Str`.
 """
+
+
+Arm = Literal["treatment", "holdout", "global_holdout"]
+"""The experiment arm of an action."""
 
 
 class Action(TypedDict):
@@ -1966,6 +2051,11 @@ class Action(TypedDict):
     reasons: dict[str, Value]
     """The values that made the trigger and the cohort true (column → value), at firing or at
     the last update.
+    """
+
+    arm: NotRequired[Arm]
+    """The experiment arm (absent in JSON for the treated arm): a held-out action has status
+    `held_out` and was not acted on.
     """
 
 
@@ -2091,6 +2181,12 @@ class PlayRun(TypedDict):
     updated: list[str]
     """Keys of open actions whose trigger still held: refreshed (reasons, `updated_at`), not
     duplicated.
+    """
+
+    held_out: list[Action]
+    """Held-out actions recorded this run (arm `holdout` or `global_holdout`, status
+    `held_out`): the accounts the play would have acted on, with the same reasons — for
+    measuring, not for doing. Shared with the ledger.
     """
 
     closed: list[Action]
@@ -2640,6 +2736,11 @@ class PlayOutcome(TypedDict):
     fired: int
     """Actions it fired."""
 
+    held_out: int
+    """Held-out actions it recorded (its holdout and the global one): the accounts it would
+    have acted on.
+    """
+
     accounts: int
     """Distinct accounts it fired for."""
 
@@ -2669,3 +2770,588 @@ class DryRun(TypedDict):
 
     plays: list[PlayOutcome]
     """Per play (playbook order), how the accounts it acted on fared."""
+
+
+class Treatment(TypedDict):
+    """A treatment the simulator applies to one account (what a play did to it), for experiments
+    with a known effect: from the first day starting at or after `start`, the account's latent
+    engagement shifts by `engagement` (standard deviations of the account mix; its usage and its
+    renewals follow) and its odds of not renewing at each later renewal are multiplied by
+    `churn_odds`. Several treatments of one account add their shifts and multiply their odds.
+    """
+
+    account_id: str
+    """The account."""
+
+    start: str
+    """When it was treated."""
+
+    engagement: float
+    """Shift of the latent engagement (−3 to 3; 0: none)."""
+
+    churn_odds: float
+    """Multiplier of the odds of not renewing (0.01 to 100; 1: none)."""
+
+
+class SampleRatioCheck(TypedDict):
+    """The result of `sample_ratio_mismatch`."""
+
+    observed: list[int]
+    """Accounts per arm, as given."""
+
+    expected: list[float]
+    """Accounts per arm the assignment implies (the total split by the shares)."""
+
+    chi_square: float
+    """Pearson's chi-square statistic."""
+
+    degrees_of_freedom: int
+    """Arms − 1."""
+
+    p_value: float
+    """The p-value: exact (binomial, two-sided) for two arms of at most `EXACT_UP_TO` accounts,
+    otherwise from the chi-square distribution.
+    """
+
+    exact: bool
+    """Whether the p-value is the exact binomial one."""
+
+    mismatch: bool
+    """The p-value is below the threshold: the arms' sizes are not what the assignment implies."""
+
+
+class SampleSize(TypedDict):
+    """Accounts needed per arm."""
+
+    control: int
+    """Control (holdout) accounts, rounded up."""
+
+    treatment: int
+    """Treated accounts, rounded up."""
+
+    control_exact: float
+    """Control accounts before rounding."""
+
+
+class ArmSummary(TypedDict):
+    """One arm in summary: accounts, mean and sample variance (divided by n − 1) — all an estimate
+    of a difference of means needs.
+    """
+
+    n: int
+    """Accounts (at least 2)."""
+
+    mean: float
+    """Mean."""
+
+    variance: float
+    """Sample variance (n − 1 in the denominator)."""
+
+
+class Effect(TypedDict):
+    """A treatment effect on a mean."""
+
+    control_n: int
+    """Accounts in the control arm (holdout)."""
+
+    treatment_n: int
+    """Accounts in the treated arm."""
+
+    control_mean: float
+    """Control mean."""
+
+    treatment_mean: float
+    """Treated mean."""
+
+    difference: float
+    """Treated − control."""
+
+    std_error: float
+    """Standard error of the difference (Welch: each arm's own variance)."""
+
+    degrees_of_freedom: float
+    """Welch–Satterthwaite degrees of freedom."""
+
+    ci_low: float
+    """The interval of the difference at `confidence` (Student t)."""
+
+    ci_high: float
+    """Upper end."""
+
+    p_value: float
+    """Two-sided p-value of no difference (Welch's t test)."""
+
+    relative_lift: Optional[float]
+    """`difference / control_mean` (none when the control mean is 0)."""
+
+    relative_std_error: Optional[float]
+    """The lift's standard error (delta method)."""
+
+    relative_ci_low: Optional[float]
+    """The lift's interval by the delta method, at `confidence`."""
+
+    relative_ci_high: Optional[float]
+    """Upper end."""
+
+    confidence: float
+    """The confidence level of the intervals."""
+
+
+class SequentialInterval(TypedDict):
+    """An always-valid ("sequential") interval: it may be looked at after every run and stopped
+    on, keeping its coverage — at the price of being wider than the fixed-sample interval.
+    """
+
+    ci_low: float
+    """Lower end for the difference."""
+
+    ci_high: float
+    """Upper end."""
+
+    relative_ci_low: Optional[float]
+    """Interval of the relative lift (when there is one)."""
+
+    relative_ci_high: Optional[float]
+    """Upper end."""
+
+    p_value: float
+    """The always-valid p-value of no difference (1 / the mixture likelihood ratio, at most 1)."""
+
+    tuning: float
+    """The tuning: the total accounts at which the interval is tightest."""
+
+
+class CupedEffect(TypedDict):
+    """CUPED: the effect on the outcome adjusted by a pre-period covariate."""
+
+    effect: Effect
+    """The effect on the adjusted outcome `y − θ (x − mean x)`."""
+
+    theta: float
+    """θ = cov(y, x) / var(x), pooled over both arms."""
+
+    variance_reduction: float
+    """1 − var(adjusted) / var(y), pooled within arms: the share of variance removed."""
+
+
+class SurvivalStep(TypedDict):
+    """One step of a Kaplan–Meier curve: the survival just after `time`."""
+
+    time: float
+    """When the events happened (in the caller's unit: days since eligibility, say)."""
+
+    at_risk: int
+    """Accounts still observed just before `time`."""
+
+    events: int
+    """Events (churns) at `time`."""
+
+    survival: float
+    """Survival just after `time`."""
+
+    std_error: float
+    """Its standard error (Greenwood: survival × √Σ d / (n (n − d)))."""
+
+    ci_low: float
+    """Interval of the survival (log(−log), Greenwood), at the curve's confidence."""
+
+    ci_high: float
+    """Upper end."""
+
+
+class KaplanMeier(TypedDict):
+    """A Kaplan–Meier curve: one step per distinct event time."""
+
+    subjects: int
+    """Accounts."""
+
+    events: int
+    """Events among them."""
+
+    confidence: float
+    """Confidence level of the intervals."""
+
+    steps: list[SurvivalStep]
+    """The steps, by time."""
+
+
+class LogRank(TypedDict):
+    """The log-rank comparison of two arms' retention."""
+
+    observed: list[int]
+    """Events observed in the first and the second arm."""
+
+    expected: list[float]
+    """Events expected in each arm were their hazards equal."""
+
+    chi_square: float
+    """The chi-square statistic (1 degree of freedom)."""
+
+    p_value: float
+    """Its p-value."""
+
+
+class RetentionOutcome(TypedDict):
+    """Still a customer `horizon` after entering, as a censored time-to-event outcome: the days
+    from entering to the first churn after it (by the subscription churn definition), or to
+    the data's end or the horizon, whichever comes first. Each arm's Kaplan–Meier survival at
+    the horizon is compared, with the log-rank test beside it.
+    """
+
+    type: Literal["retention"]
+
+    horizon: Window
+    """How long after entering (default 90 days)."""
+
+    churn: SubscriptionChurn
+    """The churn definition."""
+
+
+class MetricOutcome(TypedDict):
+    """A snapshot metric `horizon` after entering (`active_days_30d`, a custom metric …),
+    adjusted by its value at entering (CUPED) — "usage after vs before".
+    """
+
+    type: Literal["metric"]
+
+    metric: str
+    """The metric's column name in a snapshot."""
+
+    horizon: Window
+    """How long after entering (default 30 days)."""
+
+    snapshot: SnapshotConfigDocument
+    """The snapshot config defining the metric (default: the built-ins)."""
+
+
+class RevenueOutcome(TypedDict):
+    """The change of MRR (major units) from entering to `horizon` after — expansion positive,
+    contraction and churn negative — adjusted by the MRR at entering.
+    """
+
+    type: Literal["revenue"]
+
+    horizon: Window
+    """How long after entering (default 90 days)."""
+
+
+Outcome = Union[RetentionOutcome, MetricOutcome, RevenueOutcome]
+"""What is measured after each account entered the experiment."""
+
+
+Control = Literal["auto", "holdout", "global_holdout"]
+"""Which held-out accounts a play's treated accounts are compared with."""
+
+
+class SequentialConfig(TypedDict):
+    """The always-valid interval's setting."""
+
+    tuning: float
+    """Total accounts at which the interval is tightest (default 5,000; 1 to 10^9)."""
+
+
+AnalysisConfig = TypedDict(
+    "AnalysisConfig",
+    {
+        "version": int,
+        "outcome": Outcome,
+        "plays": list[str],
+        "groups": dict[str, list[str]],
+        "control": Control,
+        "from": Optional[str],
+        "to": Optional[str],
+        "known_at": Optional[str],
+        "confidence": float,
+        "srm_threshold": float,
+        "min_per_arm": int,
+        "cuped": bool,
+        "sequential": Optional[SequentialConfig],
+        "higher_is_better": bool,
+        "expected_control_share": dict[str, float],
+    },
+)
+"""How to analyse the experiments of a ledger.
+
+``version``: Document version (`ANALYSIS_VERSION`).
+
+``outcome``: What is measured.
+
+``plays``: The plays analysed one by one (empty: every play of the ledger).
+
+``groups``: Named groups of plays analysed together: an account enters a group at its first record
+in any of the group's plays, in that record's arm.
+
+``control``: The control arm.
+
+``from``: Only accounts that entered at or after this instant.
+
+``to``: Only accounts that entered at or before this instant.
+
+``known_at``: Outcomes are known up to here (default: the data's end; never after it).
+
+``confidence``: Confidence level of the intervals (default 0.95).
+
+``srm_threshold``: The sample-ratio check flags a mismatch below this p-value (default 0.001).
+
+``min_per_arm``: Fewer observed accounts than this in either arm: `not_enough_data` (default 30; 2 to
+1,000,000).
+
+``cuped``: Adjust by the pre-period value (CUPED) when there is one (default true).
+
+``sequential``: Also report an always-valid interval, and base the verdict on it (for teams that look
+every week).
+
+``higher_is_better``: Higher outcomes are better (default true: retention, usage and revenue all are).
+
+``expected_control_share``: The control arm's expected share of the compared accounts, per play or group (default:
+from the playbook's holdout shares).
+"""
+
+
+class Observation(TypedDict):
+    """One account's part in one experiment (a play or a group): its arm, when it entered, and
+    what was measured.
+    """
+
+    group: str
+    """The play or group."""
+
+    account_id: str
+    """The account."""
+
+    arm: Arm
+    """Its arm (from its first record)."""
+
+    entered: str
+    """When it entered (its first record's creation)."""
+
+    value: Optional[float]
+    """The outcome (metric or revenue outcomes), missing when not observed yet."""
+
+    pre: Optional[float]
+    """The pre-period value (the metric or the MRR at entering), if known."""
+
+    duration_days: Optional[float]
+    """Retention: days from entering to churn or censoring."""
+
+    churned: bool
+    """Retention: whether it churned at `duration_days` (false: still a customer then)."""
+
+
+class CupedSummary(TypedDict):
+    """CUPED's part in a result."""
+
+    theta: float
+    """θ, pooled within arms."""
+
+    variance_reduction: float
+    """Share of the outcome's variance removed by the adjustment."""
+
+
+class SurvivalAt(TypedDict):
+    """One arm's survival at the horizon."""
+
+    survival: float
+    """Kaplan–Meier survival at the horizon."""
+
+    std_error: float
+    """Greenwood standard error."""
+
+    ci_low: float
+    """Interval (log(−log))."""
+
+    ci_high: float
+    """Upper end."""
+
+    accounts: int
+    """Accounts."""
+
+    churned: int
+    """Churns observed within the horizon."""
+
+
+class RetentionDetail(TypedDict):
+    """The retention detail of a result."""
+
+    horizon_days: float
+    """Where the curves are read, in days after entering."""
+
+    treatment: SurvivalAt
+    """The treated arm."""
+
+    control: SurvivalAt
+    """The control arm."""
+
+    log_rank: LogRank
+    """The log-rank test of the two curves up to the horizon (treatment first)."""
+
+
+Verdict = Literal["works", "harmful", "not_enough_data", "sample_ratio_mismatch"]
+"""The plain verdict of an experiment."""
+
+
+class ExperimentResult(TypedDict):
+    """The experiment of one play (or group of plays)."""
+
+    group: str
+    """The play or group."""
+
+    plays: list[str]
+    """Its plays."""
+
+    outcome: str
+    """The outcome's name (`retention`, `metric:<name>`, `revenue`)."""
+
+    control: Arm
+    """The control arm compared with (`holdout` or `global_holdout`)."""
+
+    treatment_accounts: int
+    """Accounts that entered the treated arm."""
+
+    control_accounts: int
+    """Accounts that entered the control arm."""
+
+    expected_control_share: Optional[float]
+    """The control arm's expected share of the two, when known."""
+
+    srm: Optional[SampleRatioCheck]
+    """The sample-ratio check (when the expected share is known and both arms have accounts)."""
+
+    treatment_observed: int
+    """Treated accounts with an observed outcome."""
+
+    control_observed: int
+    """Control accounts with an observed outcome."""
+
+    treatment_value: Optional[float]
+    """The treated arm's outcome: the mean, or the survival at the horizon."""
+
+    control_value: Optional[float]
+    """The control arm's outcome."""
+
+    treatment_pre: Optional[float]
+    """Mean pre-period value of the treated (metric and revenue outcomes)."""
+
+    control_pre: Optional[float]
+    """Mean pre-period value of the control arm."""
+
+    difference: Optional[float]
+    """Treated − control (CUPED-adjusted when `cuped` is reported)."""
+
+    std_error: Optional[float]
+    """Its standard error."""
+
+    ci_low: Optional[float]
+    """The interval of the difference at the config's confidence."""
+
+    ci_high: Optional[float]
+    """Upper end."""
+
+    relative_lift: Optional[float]
+    """Difference / control outcome."""
+
+    relative_ci_low: Optional[float]
+    """Its interval (delta method)."""
+
+    relative_ci_high: Optional[float]
+    """Upper end."""
+
+    p_value: Optional[float]
+    """Two-sided p-value of no difference."""
+
+    cuped: Optional[CupedSummary]
+    """CUPED's θ and variance reduction, when it was applied."""
+
+    sequential: Optional[SequentialInterval]
+    """The always-valid interval, when asked for."""
+
+    retention: Optional[RetentionDetail]
+    """Retention only: each arm's survival and the log-rank test."""
+
+    detectable_effect: Optional[float]
+    """The smallest difference these arms detect with 80 % power at the config's level (from the
+    observed spread).
+    """
+
+    verdict: Verdict
+    """The plain verdict."""
+
+    reason: str
+    """Why, in words."""
+
+
+class ExperimentReport(TypedDict):
+    """The experiments of a ledger."""
+
+    known_at: Optional[str]
+    """Outcomes known up to here."""
+
+    outcome: str
+    """The outcome's name."""
+
+    results: list[ExperimentResult]
+    """One result per play and group, plays in config (or ledger) order, then groups by name."""
+
+
+class PlayEffect(TypedDict):
+    """What treatment by one play does to an account (see `Treatment`)."""
+
+    play: str
+    """The play."""
+
+    engagement: float
+    """Shift of the latent engagement (−3 to 3)."""
+
+    churn_odds: float
+    """Multiplier of the odds of not renewing (0.01 to 100)."""
+
+
+class SimulatedExperiment(TypedDict):
+    """A simulated experiment."""
+
+    simulation: SimulationConfig
+    """The simulated base."""
+
+    playbook: PlaybookDocument
+    """The playbook (with holdouts)."""
+
+    recipe: FrameRecipe
+    """How each run's frame is built (default: the snapshot alone)."""
+
+    dry_run: DryRunConfig
+    """The replay's dates."""
+
+    effects: list[PlayEffect]
+    """What each play does to the accounts it treats (plays not listed do nothing)."""
+
+    analysis: AnalysisConfig
+    """The analysis."""
+
+
+class TrueEffect(TypedDict):
+    """The truth of one play or group."""
+
+    group: str
+    """The play or group."""
+
+    effect: Optional[float]
+    """The effect of treating every account that entered (either arm) against treating none,
+    on the analysis's scale: the mean difference of the outcome over accounts observed in
+    both bases, or the difference of Kaplan–Meier survival at the horizon.
+    """
+
+    covered: Optional[bool]
+    """Whether the analysis's interval covers it."""
+
+
+class SimulatedExperimentResult(TypedDict):
+    """What a simulated experiment found."""
+
+    report: ExperimentReport
+    """The analysis of the treated base, as a user would see it."""
+
+    truth: list[TrueEffect]
+    """The truth per play or group, in the report's order."""
+
+    state: PlayStateDocument
+    """The ledger of the replay."""

@@ -1,7 +1,7 @@
 //! The result and document types whose shapes the bindings publish, in the order the generated
 //! files list them (by module). Adding a result type to a binding means adding it here.
 
-use custfit::{activity, churn, data, health, io, outcome, play, segment, sim, time};
+use custfit::{activity, churn, data, experiment, health, io, outcome, play, segment, sim, time};
 use schemars::SchemaGenerator;
 use serde_json::{Map, Value};
 
@@ -73,6 +73,21 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
         play::DryRunConfig,
         play::PlayOutcome,
         play::DryRun,
+        // experiment
+        sim::Treatment,
+        experiment::SampleRatioCheck,
+        experiment::SampleSize,
+        experiment::ArmSummary,
+        experiment::Effect,
+        experiment::SequentialInterval,
+        experiment::CupedEffect,
+        experiment::KaplanMeier,
+        experiment::LogRank,
+        experiment::AnalysisConfig,
+        experiment::Observation,
+        experiment::ExperimentReport,
+        experiment::SimulatedExperiment,
+        experiment::SimulatedExperimentResult,
     );
     names
 }
