@@ -1275,6 +1275,33 @@ export interface Tactic {
   payload: unknown
 }
 
+/**
+ * A play's holdout: of the accounts the play would act on, a deterministic share is recorded
+ * in the ledger (arm `holdout`, status `held_out`, with the same reasons) instead of being
+ * acted on.
+ *
+ * An account's arm is decided at its first enrollment in the play (this play id and version)
+ * and kept at every later one. Unstratified, a new account is held out when its draw
+ * (`super::holdout_draw` of account, play id and `salt`) is below `share`: growing
+ * the share keeps every earlier holdout account in the holdout, and a new salt deals new
+ * accounts anew. Stratified by a column, the new accounts of a run are dealt within each value
+ * of the column: in draw order (then account id), the first `k` are held out, where `k` brings
+ * the stratum's holdout count to `share` × its enrolled accounts (rounded half up, counting the
+ * accounts the ledger already holds for the play and this version by their current value) —
+ * so both arms match on the column however the eligible accounts are spread over it.
+ */
+export interface Holdout {
+  /** Share held out, 0 to 0.9. */
+  share: number
+  /** Salt of the draw (any text up to 256 characters; default empty). */
+  salt: string
+  /**
+   * A frame column to stratify by (a tier, an ARR band, a segment); missing values form
+   * their own stratum.
+   */
+  stratify_by?: string | null
+}
+
 /** A play: trigger condition + tactic + customer cohort. */
 export interface Play {
   /** Identifier, unique in the playbook (letters, digits, `_`, `-`). */
@@ -1307,6 +1334,20 @@ export interface Play {
   rank_by: string | null
   /** What to do. */
   tactic: Tactic
+  /** Hold out a share of the accounts this play would act on, to measure whether it works. */
+  holdout?: Holdout | null
+}
+
+/**
+ * The global holdout: an account is in it when its draw for the play id `""` (empty) under
+ * `salt` is below `share`; a new salt renews it. Not sticky: membership follows the salt and
+ * share in force at each run.
+ */
+export interface GlobalHoldout {
+  /** Share of all accounts held out of every play, 0 to 0.9. */
+  share: number
+  /** Salt of the draw (any text up to 256 characters; default empty). */
+  salt: string
 }
 
 /** A playbook: versioned JSON, the same file in Rust, Python and Node. */
@@ -1321,10 +1362,16 @@ export interface PlaybookDocument {
   suppress: Suppression
   /** The plays, in the order that breaks priority ties. */
   plays: Array<Play>
+  /**
+   * The global holdout: a deterministic share of all accounts that no play acts on (each
+   * play records them as `global_holdout` when it would have acted), the baseline for the
+   * effect of the whole playbook.
+   */
+  holdout?: GlobalHoldout | null
 }
 
 /** Where an action stands. */
-export type ActionStatus = 'open' | 'done' | 'cancelled' | 'goal_met' | 'trigger_cleared'
+export type ActionStatus = 'open' | 'done' | 'cancelled' | 'goal_met' | 'trigger_cleared' | 'held_out'
 
 /**
  * One cell value.
@@ -1334,6 +1381,9 @@ export type ActionStatus = 'open' | 'done' | 'cancelled' | 'goal_met' | 'trigger
  * otherwise `Str`.
  */
 export type Value = null | boolean | number | string
+
+/** The experiment arm of an action. */
+export type Arm = 'treatment' | 'holdout' | 'global_holdout'
 
 /** One action a play asked for: who does what for which account, and why. */
 export interface Action {
@@ -1375,6 +1425,11 @@ export interface Action {
    * the last update.
    */
   reasons: Record<string, Value>
+  /**
+   * The experiment arm (absent in JSON for the treated arm): a held-out action has status
+   * `held_out` and was not acted on.
+   */
+  arm?: Arm
 }
 
 /** Whole numbers. */
@@ -1480,6 +1535,12 @@ export interface PlayRun {
    * duplicated.
    */
   updated: Array<string>
+  /**
+   * Held-out actions recorded this run (arm `holdout` or `global_holdout`, status
+   * `held_out`): the accounts the play would have acted on, with the same reasons — for
+   * measuring, not for doing. Shared with the ledger.
+   */
+  held_out: Array<Action>
   /** Actions the engine closed this run (goal met, trigger cleared). */
   closed: Array<Action>
   /** Eligible accounts without a new action, each with a reason. */
@@ -1898,6 +1959,11 @@ export interface PlayOutcome {
   play: string
   /** Actions it fired. */
   fired: number
+  /**
+   * Held-out actions it recorded (its holdout and the global one): the accounts it would
+   * have acted on.
+   */
+  held_out: number
   /** Distinct accounts it fired for. */
   accounts: number
   /** Actions whose horizon the data covers (the rest are too recent to judge). */
@@ -1921,6 +1987,454 @@ export interface DryRun {
   state: PlayStateDocument
   /** Per play (playbook order), how the accounts it acted on fared. */
   plays: Array<PlayOutcome>
+}
+
+/**
+ * A treatment the simulator applies to one account (what a play did to it), for experiments
+ * with a known effect: from the first day starting at or after `start`, the account's latent
+ * engagement shifts by `engagement` (standard deviations of the account mix; its usage and its
+ * renewals follow) and its odds of not renewing at each later renewal are multiplied by
+ * `churn_odds`. Several treatments of one account add their shifts and multiply their odds.
+ */
+export interface Treatment {
+  /** The account. */
+  account_id: string
+  /** When it was treated. */
+  start: string
+  /** Shift of the latent engagement (−3 to 3; 0: none). */
+  engagement: number
+  /** Multiplier of the odds of not renewing (0.01 to 100; 1: none). */
+  churn_odds: number
+}
+
+/** The result of `sample_ratio_mismatch`. */
+export interface SampleRatioCheck {
+  /** Accounts per arm, as given. */
+  observed: Array<number>
+  /** Accounts per arm the assignment implies (the total split by the shares). */
+  expected: Array<number>
+  /** Pearson's chi-square statistic. */
+  chi_square: number
+  /** Arms − 1. */
+  degrees_of_freedom: number
+  /**
+   * The p-value: exact (binomial, two-sided) for two arms of at most `EXACT_UP_TO` accounts,
+   * otherwise from the chi-square distribution.
+   */
+  p_value: number
+  /** Whether the p-value is the exact binomial one. */
+  exact: boolean
+  /** The p-value is below the threshold: the arms' sizes are not what the assignment implies. */
+  mismatch: boolean
+}
+
+/** Accounts needed per arm. */
+export interface SampleSize {
+  /** Control (holdout) accounts, rounded up. */
+  control: number
+  /** Treated accounts, rounded up. */
+  treatment: number
+  /** Control accounts before rounding. */
+  control_exact: number
+}
+
+/**
+ * One arm in summary: accounts, mean and sample variance (divided by n − 1) — all an estimate
+ * of a difference of means needs.
+ */
+export interface ArmSummary {
+  /** Accounts (at least 2). */
+  n: number
+  /** Mean. */
+  mean: number
+  /** Sample variance (n − 1 in the denominator). */
+  variance: number
+}
+
+/** A treatment effect on a mean. */
+export interface Effect {
+  /** Accounts in the control arm (holdout). */
+  control_n: number
+  /** Accounts in the treated arm. */
+  treatment_n: number
+  /** Control mean. */
+  control_mean: number
+  /** Treated mean. */
+  treatment_mean: number
+  /** Treated − control. */
+  difference: number
+  /** Standard error of the difference (Welch: each arm's own variance). */
+  std_error: number
+  /** Welch–Satterthwaite degrees of freedom. */
+  degrees_of_freedom: number
+  /** The interval of the difference at `confidence` (Student t). */
+  ci_low: number
+  /** Upper end. */
+  ci_high: number
+  /** Two-sided p-value of no difference (Welch's t test). */
+  p_value: number
+  /** `difference / control_mean` (none when the control mean is 0). */
+  relative_lift: number | null
+  /** The lift's standard error (delta method). */
+  relative_std_error: number | null
+  /** The lift's interval by the delta method, at `confidence`. */
+  relative_ci_low: number | null
+  /** Upper end. */
+  relative_ci_high: number | null
+  /** The confidence level of the intervals. */
+  confidence: number
+}
+
+/**
+ * An always-valid ("sequential") interval: it may be looked at after every run and stopped
+ * on, keeping its coverage — at the price of being wider than the fixed-sample interval.
+ */
+export interface SequentialInterval {
+  /** Lower end for the difference. */
+  ci_low: number
+  /** Upper end. */
+  ci_high: number
+  /** Interval of the relative lift (when there is one). */
+  relative_ci_low: number | null
+  /** Upper end. */
+  relative_ci_high: number | null
+  /** The always-valid p-value of no difference (1 / the mixture likelihood ratio, at most 1). */
+  p_value: number
+  /** The tuning: the total accounts at which the interval is tightest. */
+  tuning: number
+}
+
+/** CUPED: the effect on the outcome adjusted by a pre-period covariate. */
+export interface CupedEffect {
+  /** The effect on the adjusted outcome `y − θ (x − mean x)`. */
+  effect: Effect
+  /** θ = cov(y, x) / var(x), pooled over both arms. */
+  theta: number
+  /** 1 − var(adjusted) / var(y), pooled within arms: the share of variance removed. */
+  variance_reduction: number
+}
+
+/** One step of a Kaplan–Meier curve: the survival just after `time`. */
+export interface SurvivalStep {
+  /** When the events happened (in the caller's unit: days since eligibility, say). */
+  time: number
+  /** Accounts still observed just before `time`. */
+  at_risk: number
+  /** Events (churns) at `time`. */
+  events: number
+  /** Survival just after `time`. */
+  survival: number
+  /** Its standard error (Greenwood: survival × √Σ d / (n (n − d))). */
+  std_error: number
+  /** Interval of the survival (log(−log), Greenwood), at the curve's confidence. */
+  ci_low: number
+  /** Upper end. */
+  ci_high: number
+}
+
+/** A Kaplan–Meier curve: one step per distinct event time. */
+export interface KaplanMeier {
+  /** Accounts. */
+  subjects: number
+  /** Events among them. */
+  events: number
+  /** Confidence level of the intervals. */
+  confidence: number
+  /** The steps, by time. */
+  steps: Array<SurvivalStep>
+}
+
+/** The log-rank comparison of two arms' retention. */
+export interface LogRank {
+  /** Events observed in the first and the second arm. */
+  observed: Array<number>
+  /** Events expected in each arm were their hazards equal. */
+  expected: Array<number>
+  /** The chi-square statistic (1 degree of freedom). */
+  chi_square: number
+  /** Its p-value. */
+  p_value: number
+}
+
+/**
+ * Still a customer `horizon` after entering, as a censored time-to-event outcome: the days
+ * from entering to the first churn after it (by the subscription churn definition), or to
+ * the data's end or the horizon, whichever comes first. Each arm's Kaplan–Meier survival at
+ * the horizon is compared, with the log-rank test beside it.
+ */
+export interface RetentionOutcome {
+  type: 'retention'
+  /** How long after entering (default 90 days). */
+  horizon: Window
+  /** The churn definition. */
+  churn: SubscriptionChurn
+}
+
+/**
+ * A snapshot metric `horizon` after entering (`active_days_30d`, a custom metric …),
+ * adjusted by its value at entering (CUPED) — "usage after vs before".
+ */
+export interface MetricOutcome {
+  type: 'metric'
+  /** The metric's column name in a snapshot. */
+  metric: string
+  /** How long after entering (default 30 days). */
+  horizon: Window
+  /** The snapshot config defining the metric (default: the built-ins). */
+  snapshot: SnapshotConfigDocument
+}
+
+/**
+ * The change of MRR (major units) from entering to `horizon` after — expansion positive,
+ * contraction and churn negative — adjusted by the MRR at entering.
+ */
+export interface RevenueOutcome {
+  type: 'revenue'
+  /** How long after entering (default 90 days). */
+  horizon: Window
+}
+
+/** What is measured after each account entered the experiment. */
+export type Outcome = RetentionOutcome | MetricOutcome | RevenueOutcome
+
+/** Which held-out accounts a play's treated accounts are compared with. */
+export type Control = 'auto' | 'holdout' | 'global_holdout'
+
+/** The always-valid interval's setting. */
+export interface SequentialConfig {
+  /** Total accounts at which the interval is tightest (default 5,000; 1 to 10^9). */
+  tuning: number
+}
+
+/** How to analyse the experiments of a ledger. */
+export interface AnalysisConfig {
+  /** Document version (`ANALYSIS_VERSION`). */
+  version: number
+  /** What is measured. */
+  outcome: Outcome
+  /** The plays analysed one by one (empty: every play of the ledger). */
+  plays: Array<string>
+  /**
+   * Named groups of plays analysed together: an account enters a group at its first record
+   * in any of the group's plays, in that record's arm.
+   */
+  groups: Record<string, Array<string>>
+  /** The control arm. */
+  control: Control
+  /** Only accounts that entered at or after this instant. */
+  from: string | null
+  /** Only accounts that entered at or before this instant. */
+  to: string | null
+  /** Outcomes are known up to here (default: the data's end; never after it). */
+  known_at: string | null
+  /** Confidence level of the intervals (default 0.95). */
+  confidence: number
+  /** The sample-ratio check flags a mismatch below this p-value (default 0.001). */
+  srm_threshold: number
+  /**
+   * Fewer observed accounts than this in either arm: `not_enough_data` (default 30; 2 to
+   * 1,000,000).
+   */
+  min_per_arm: number
+  /** Adjust by the pre-period value (CUPED) when there is one (default true). */
+  cuped: boolean
+  /**
+   * Also report an always-valid interval, and base the verdict on it (for teams that look
+   * every week).
+   */
+  sequential: SequentialConfig | null
+  /** Higher outcomes are better (default true: retention, usage and revenue all are). */
+  higher_is_better: boolean
+  /**
+   * The control arm's expected share of the compared accounts, per play or group (default:
+   * from the playbook's holdout shares).
+   */
+  expected_control_share: Record<string, number>
+}
+
+/**
+ * One account's part in one experiment (a play or a group): its arm, when it entered, and
+ * what was measured.
+ */
+export interface Observation {
+  /** The play or group. */
+  group: string
+  /** The account. */
+  account_id: string
+  /** Its arm (from its first record). */
+  arm: Arm
+  /** When it entered (its first record's creation). */
+  entered: string
+  /** The outcome (metric or revenue outcomes), missing when not observed yet. */
+  value: number | null
+  /** The pre-period value (the metric or the MRR at entering), if known. */
+  pre: number | null
+  /** Retention: days from entering to churn or censoring. */
+  duration_days: number | null
+  /** Retention: whether it churned at `duration_days` (false: still a customer then). */
+  churned: boolean
+}
+
+/** CUPED's part in a result. */
+export interface CupedSummary {
+  /** θ, pooled within arms. */
+  theta: number
+  /** Share of the outcome's variance removed by the adjustment. */
+  variance_reduction: number
+}
+
+/** One arm's survival at the horizon. */
+export interface SurvivalAt {
+  /** Kaplan–Meier survival at the horizon. */
+  survival: number
+  /** Greenwood standard error. */
+  std_error: number
+  /** Interval (log(−log)). */
+  ci_low: number
+  /** Upper end. */
+  ci_high: number
+  /** Accounts. */
+  accounts: number
+  /** Churns observed within the horizon. */
+  churned: number
+}
+
+/** The retention detail of a result. */
+export interface RetentionDetail {
+  /** Where the curves are read, in days after entering. */
+  horizon_days: number
+  /** The treated arm. */
+  treatment: SurvivalAt
+  /** The control arm. */
+  control: SurvivalAt
+  /** The log-rank test of the two curves up to the horizon (treatment first). */
+  log_rank: LogRank
+}
+
+/** The plain verdict of an experiment. */
+export type Verdict = 'works' | 'harmful' | 'not_enough_data' | 'sample_ratio_mismatch'
+
+/** The experiment of one play (or group of plays). */
+export interface ExperimentResult {
+  /** The play or group. */
+  group: string
+  /** Its plays. */
+  plays: Array<string>
+  /** The outcome's name (`retention`, `metric:<name>`, `revenue`). */
+  outcome: string
+  /** The control arm compared with (`holdout` or `global_holdout`). */
+  control: Arm
+  /** Accounts that entered the treated arm. */
+  treatment_accounts: number
+  /** Accounts that entered the control arm. */
+  control_accounts: number
+  /** The control arm's expected share of the two, when known. */
+  expected_control_share: number | null
+  /** The sample-ratio check (when the expected share is known and both arms have accounts). */
+  srm: SampleRatioCheck | null
+  /** Treated accounts with an observed outcome. */
+  treatment_observed: number
+  /** Control accounts with an observed outcome. */
+  control_observed: number
+  /** The treated arm's outcome: the mean, or the survival at the horizon. */
+  treatment_value: number | null
+  /** The control arm's outcome. */
+  control_value: number | null
+  /** Mean pre-period value of the treated (metric and revenue outcomes). */
+  treatment_pre: number | null
+  /** Mean pre-period value of the control arm. */
+  control_pre: number | null
+  /** Treated − control (CUPED-adjusted when `cuped` is reported). */
+  difference: number | null
+  /** Its standard error. */
+  std_error: number | null
+  /** The interval of the difference at the config's confidence. */
+  ci_low: number | null
+  /** Upper end. */
+  ci_high: number | null
+  /** Difference / control outcome. */
+  relative_lift: number | null
+  /** Its interval (delta method). */
+  relative_ci_low: number | null
+  /** Upper end. */
+  relative_ci_high: number | null
+  /** Two-sided p-value of no difference. */
+  p_value: number | null
+  /** CUPED's θ and variance reduction, when it was applied. */
+  cuped: CupedSummary | null
+  /** The always-valid interval, when asked for. */
+  sequential: SequentialInterval | null
+  /** Retention only: each arm's survival and the log-rank test. */
+  retention: RetentionDetail | null
+  /**
+   * The smallest difference these arms detect with 80 % power at the config's level (from the
+   * observed spread).
+   */
+  detectable_effect: number | null
+  /** The plain verdict. */
+  verdict: Verdict
+  /** Why, in words. */
+  reason: string
+}
+
+/** The experiments of a ledger. */
+export interface ExperimentReport {
+  /** Outcomes known up to here. */
+  known_at: string | null
+  /** The outcome's name. */
+  outcome: string
+  /** One result per play and group, plays in config (or ledger) order, then groups by name. */
+  results: Array<ExperimentResult>
+}
+
+/** What treatment by one play does to an account (see `Treatment`). */
+export interface PlayEffect {
+  /** The play. */
+  play: string
+  /** Shift of the latent engagement (−3 to 3). */
+  engagement: number
+  /** Multiplier of the odds of not renewing (0.01 to 100). */
+  churn_odds: number
+}
+
+/** A simulated experiment. */
+export interface SimulatedExperiment {
+  /** The simulated base. */
+  simulation: SimulationConfig
+  /** The playbook (with holdouts). */
+  playbook: PlaybookDocument
+  /** How each run's frame is built (default: the snapshot alone). */
+  recipe: FrameRecipe
+  /** The replay's dates. */
+  dry_run: DryRunConfig
+  /** What each play does to the accounts it treats (plays not listed do nothing). */
+  effects: Array<PlayEffect>
+  /** The analysis. */
+  analysis: AnalysisConfig
+}
+
+/** The truth of one play or group. */
+export interface TrueEffect {
+  /** The play or group. */
+  group: string
+  /**
+   * The effect of treating every account that entered (either arm) against treating none,
+   * on the analysis's scale: the mean difference of the outcome over accounts observed in
+   * both bases, or the difference of Kaplan–Meier survival at the horizon.
+   */
+  effect: number | null
+  /** Whether the analysis's interval covers it. */
+  covered: boolean | null
+}
+
+/** What a simulated experiment found. */
+export interface SimulatedExperimentResult {
+  /** The analysis of the treated base, as a user would see it. */
+  report: ExperimentReport
+  /** The truth per play or group, in the report's order. */
+  truth: Array<TrueEffect>
+  /** The ledger of the replay. */
+  state: PlayStateDocument
 }
 
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------
@@ -2413,6 +2927,30 @@ export declare function activityChurnDates(dataset: Dataset, knownAt: Date | str
  */
 export declare function addFlagColumns(snapshot: Snapshot, flags: Array<Record<string, any>>): Snapshot
 
+/**
+ * The experiments of `state` (the ledger of `playbook`, a `Playbook` or its document) against
+ * `dataset`: each account enters a play's experiment at its first record, in that record's arm,
+ * and `config` (an analysis config: `{outcome, plays?, groups?, control?, confidence?, cuped?,
+ * sequential? …}`) says what is measured and how. One result per play (or group) with its
+ * effect, interval, sample-ratio check and verdict (`works`, `harmful`, `not_enough_data`,
+ * `sample_ratio_mismatch`).
+ */
+export declare function analyse(playbook: Playbook | object | string, state: PlayState, dataset: Dataset, config: AnalysisConfig | object | string): ExperimentReport
+
+/**
+ * `analyse` off the event loop: computed on libuv's thread pool (the arguments are read, and
+ * the ledger copied, before it starts). Every error rejects the promise.
+ */
+export declare function analyseAsync(playbook: Playbook | object | string, state: PlayState, dataset: Dataset, config: AnalysisConfig | object | string): Promise<ExperimentReport>
+
+/**
+ * The statistics of experiments whose outcomes the caller measured: `observations` (`{group,
+ * account_id, arm, entered, value?, pre?, duration_days?, churned?}`, as
+ * `experimentObservations` returns them) analysed by `config` as `analyse` does (the expected
+ * control shares come from `config` only).
+ */
+export declare function analyseObservations(observations: Array<Observation>, config: AnalysisConfig | object | string): ExperimentReport
+
 /** Monthly churn rate equivalent to an annual one. */
 export declare function annualToMonthly(annual: number): number
 
@@ -2467,6 +3005,13 @@ export interface ColumnSchema {
   /** The column's type. */
   data_type: DataTypeName
 }
+
+/**
+ * CUPED: `control` and `treatment` are `{y, x}` (outcomes and pre-period values, one pair per
+ * account); the outcome adjusted by the pre-period value, then estimated as `welch` does, with θ
+ * and the variance reduction.
+ */
+export declare function cuped(control: { y: Array<number> | Float64Array; x: Array<number> | Float64Array }, treatment: { y: Array<number> | Float64Array; x: Array<number> | Float64Array }, confidence?: number | undefined | null): CupedEffect
 
 /** One file per table (`.csv`, `.jsonl` or `.ndjson`); absent tables are skipped. */
 export interface DataFiles {
@@ -2559,6 +3104,14 @@ export interface EventInput {
   properties?: Record<string, string | number | boolean>
 }
 
+/**
+ * The per-account table behind `analyse`: per play (or group) of `config`, each account's arm,
+ * when it entered, and its outcome (`value` and `pre` for metric and revenue outcomes,
+ * `duration_days` and `churned` for retention). Edit or join it, then pass it to
+ * `analyseObservations`.
+ */
+export declare function experimentObservations(playbook: Playbook | object | string, state: PlayState, dataset: Dataset, config: AnalysisConfig | object | string): Array<Observation>
+
 /** k-means clusters (k-means++, seeded) on standardised metrics, k chosen by silhouette. */
 export declare function fitClusters(snapshot: Snapshot, config?: object | string): Clustering
 
@@ -2588,6 +3141,14 @@ export declare function healthHistory(dataset: Dataset, scorecard: Scorecard | S
  */
 export declare function healthSnapshot(dataset: Dataset, asOf: Date | string | number, snapshotConfig?: SnapshotConfig | string | null, flagConfig?: object | string | null): Snapshot
 
+/**
+ * The holdout draw of `account` for `play` under `salt`, in [0, 1): the 64-bit FNV-1a hash of
+ * the UTF-8 bytes of salt, 0x1F, play, 0x1F and account, through the splitmix64 finaliser, top
+ * 53 bits / 2^53 — the same number in Rust, Python and Node. The global holdout draws with the
+ * play `''`.
+ */
+export declare function holdoutDraw(account: string, play: string, salt: string): number
+
 /** Options of one ingestion call. camelCase or the serde names (`future_tolerance_hours`). */
 export interface IngestOptions {
   /**
@@ -2607,6 +3168,20 @@ export interface IngestOptions {
   /** Skip the future check (e.g. for simulated futures). */
   allowFuture?: boolean
 }
+
+/**
+ * Whether `account` is in the holdout of `play` under `salt` at `share` (0 to 1, clamped): its
+ * draw is below the share, so growing the share keeps every earlier holdout account in it.
+ */
+export declare function isHeldOut(account: string, play: string, salt: string, share: number): boolean
+
+/**
+ * The Kaplan–Meier curve of accounts observed for `durations` each (e.g. days since they
+ * entered), `events[i]` true when account `i` churned then and false when it was still a
+ * customer (censored): one step per event time, with Greenwood's error and a log(−log)
+ * interval at `confidence` (default 0.95).
+ */
+export declare function kaplanMeier(durations: Array<number> | Float64Array, events: Array<boolean>, confidence?: number | undefined | null): KaplanMeier
 
 /**
  * Learns a scorecard's weights from churn outcomes in `dataset` (config: `dates`, `horizon`,
@@ -2630,6 +3205,24 @@ export interface LoadedDataset {
   report: LoadReport
 }
 
+/**
+ * The log-rank test of arm `a` against arm `b`, each `{durations, events}` as `kaplanMeier`
+ * takes them.
+ */
+export declare function logRank(a: { durations: Array<number> | Float64Array; events: Array<boolean> }, b: { durations: Array<number> | Float64Array; events: Array<boolean> }): LogRank
+
+/**
+ * The smallest difference of means (standard deviation `sd`) that `control` and `treatment`
+ * accounts detect at `alpha` with `power`.
+ */
+export declare function mdeMeans(sd: number, control: number, treatment: number, alpha?: number | undefined | null, power?: number | undefined | null): number
+
+/**
+ * The smallest rise of a rate from `baseline` that `control` and `treatment` accounts detect
+ * at `alpha` with `power`; `null` when no rise up to 100 % is detectable.
+ */
+export declare function mdeProportions(baseline: number, control: number, treatment: number, alpha?: number | undefined | null, power?: number | undefined | null): number | null
+
 /** Every built-in metric, in snapshot column order. */
 export declare function metricCatalog(): Array<MetricInfo>
 
@@ -2644,7 +3237,10 @@ export declare function paretoTiers(snapshot: Snapshot, config?: object | string
 
 /** What `runPlaybook` returns: the run and the next ledger. */
 export interface PlaybookRunResult {
-  /** What the run did: `{as_of, fired, updated, closed, skipped}`. */
+  /**
+   * What the run did: `{as_of, fired, updated, held_out, closed, skipped}` (held-out accounts
+   * are recorded with `arm` and status `held_out`, not acted on).
+   */
   run: PlayRun
   /** The ledger to save and pass to the next run. */
   state: PlayState
@@ -2678,17 +3274,74 @@ export declare function runPlaybook(playbook: Playbook | object | string, frame:
  */
 export declare function runPlaybookAsync(playbook: Playbook | object | string, frame: Snapshot, state?: PlayState | undefined | null): Promise<PlaybookRunResult>
 
+/**
+ * The sample-ratio check: `observed` accounts per arm against the expected `shares` (any
+ * positive weights), a mismatch when the p-value is below `threshold` (default 0.001;
+ * chi-square, exact binomial for two arms up to 100,000 accounts).
+ */
+export declare function sampleRatioMismatch(observed: Array<number>, shares: Array<number>, threshold?: number | undefined | null): SampleRatioCheck
+
+/**
+ * Accounts per arm to detect a change of a mean by `mde` given the outcome's standard deviation
+ * `sd`.
+ */
+export declare function sampleSizeMeans(sd: number, mde: number, alpha?: number | undefined | null, power?: number | undefined | null, ratio?: number | undefined | null): SampleSize
+
+/**
+ * Accounts per arm to detect a change of a rate from `baseline` by `mde` (absolute, e.g. 0.05
+ * for five points) at level `alpha` (default 0.05) with `power` (default 0.8), `ratio` treated
+ * accounts per control account (default 1; R's `power.prop.test`).
+ */
+export declare function sampleSizeProportions(baseline: number, mde: number, alpha?: number | undefined | null, power?: number | undefined | null, ratio?: number | undefined | null): SampleSize
+
 /** Rule segments (`{segments: [{name, condition}], mode: 'first_match' | 'multi_label', default_segment}`). */
 export declare function segmentRules(snapshot: Snapshot, config: object | string): SegmentAssignment
 
 /**
- * Generates a customer base (deterministic for a given seed). Throws `invalid_config` for
- * out-of-range settings, `invalid_argument` for unknown keys or wrong types.
+ * The always-valid interval of `effect` (a result of `welch`, `welchSummary` or `cuped`'s
+ * `effect`): it may be looked at after every run and stopped on. `tuning` (default 5000) is the
+ * total accounts at which it is tightest.
  */
-export declare function simulate(options?: SimulationOptions): Simulation
+export declare function sequential(effect: Effect, tuning?: number | undefined | null): SequentialInterval
+
+/**
+ * Generates a customer base (deterministic for a given seed). With `treatments` (`[{account_id,
+ * start, engagement?, churn_odds?}]`), the base as it would be had those accounts been treated
+ * from `start` on: each account's randomness is split into independent streams, so an account
+ * is the same before its first treatment as in the untreated base `simulate(options, [])`
+ * (which differs from `simulate(options)`, the plain base) and the difference is the
+ * treatment's effect. Throws `invalid_config` for out-of-range settings, `invalid_argument` for
+ * unknown keys or wrong types.
+ */
+export declare function simulate(options?: SimulationOptions, treatments?: Array<Treatment> | undefined | null): Simulation
 
 /** `simulate` off the event loop; every error rejects the promise. */
-export declare function simulateAsync(options?: SimulationOptions): Promise<Simulation>
+export declare function simulateAsync(options?: SimulationOptions, treatments?: Array<Treatment> | undefined | null): Promise<Simulation>
+
+/**
+ * What `simulateExperiment` returns: the report, the truth and the replay's ledger.
+ * `JSON.stringify` of it is the core's `SimulatedExperimentResult`.
+ */
+export interface SimulatedExperimentRun {
+  /** The analysis of the treated base, as a user would see it. */
+  report: ExperimentReport
+  /** The true effect per play or group, in the report's order (`{group, effect, covered}`). */
+  truth: Array<TrueEffect>
+  /** The ledger of the replay. */
+  state: PlayState
+}
+
+/**
+ * The whole loop on simulated data with a known effect: `config` (`{simulation, playbook,
+ * recipe?, dry_run, effects, analysis}`) replays the playbook with its holdouts over a simulated
+ * base, lets each play's treated accounts change by its effect (`{play, engagement?,
+ * churn_odds?}`) from the day they were treated, analyses the ledger, and computes the true
+ * effect of each play. Returns `{report, truth, state}`.
+ */
+export declare function simulateExperiment(config: SimulatedExperiment | object | string): SimulatedExperimentRun
+
+/** `simulateExperiment` off the event loop; every error rejects the promise. */
+export declare function simulateExperimentAsync(config: SimulatedExperiment | object | string): Promise<SimulatedExperimentRun>
 
 /** A simulated customer base. */
 export interface Simulation {
@@ -2773,6 +3426,12 @@ export interface SubscriptionInput {
 }
 
 /**
+ * Survival at `time` on `curve` (a result of `kaplanMeier`) with its interval: `[survival,
+ * low, high]` of the last step at or before `time` (1 before the first).
+ */
+export declare function survivalAt(curve: KaplanMeier, time: number): [number, number, number]
+
+/**
  * A per-account result as Arrow IPC bytes (stream format): `account_id` first (when the result
  * carries ids), then the columns `Snapshot.withColumns` would add from it. Read them with
  * apache-arrow's `tableFromIPC(bytes)`. Takes what `withColumns` takes; `name` renames the
@@ -2793,6 +3452,19 @@ export interface UserInput {
   /** When the user was deactivated, if ever. */
   deactivated_at?: Date | string | number
 }
+
+/**
+ * The difference of the means of `treatment` and `control` (at least 2 finite numbers each)
+ * with Welch's interval and test at `confidence` (default 0.95), and the relative lift with its
+ * delta-method interval.
+ */
+export declare function welch(control: Array<number> | Float64Array, treatment: Array<number> | Float64Array, confidence?: number | undefined | null): Effect
+
+/**
+ * `welch` from each arm's summary: `{n, mean, variance}` (sample variance) or `{n, sum,
+ * sum_squares}` (as a warehouse keeps them).
+ */
+export declare function welchSummary(control: ArmSummary | { n: number; sum: number; sum_squares: number }, treatment: ArmSummary | { n: number; sum: number; sum_squares: number }, confidence?: number | undefined | null): Effect
 
 /**
  * Wilson 95% score interval `[low, high]` for `k` successes in `n` trials; `null` when `n` is 0.

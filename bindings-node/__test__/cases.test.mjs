@@ -10,7 +10,7 @@ import { custfit } from './fixtures.mjs'
 import { caseFiles, errorJson, subset, toJson } from './golden-helpers.mjs'
 
 /** The folders of golden cases (the Rust runner's `FOLDERS`). */
-const FOLDERS = ['data', 'metrics', 'document', 'stats', 'outcome', 'expr', 'frame', 'segment', 'health', 'activity', 'churn', 'play']
+const FOLDERS = ['data', 'metrics', 'document', 'stats', 'outcome', 'expr', 'frame', 'segment', 'health', 'activity', 'churn', 'play', 'experiment']
 const CASE_KEYS = ['description', 'call', 'input', 'expected', 'error', 'tolerance']
 const ERROR_CODES = new Set(custfit.errorCodes())
 
@@ -200,19 +200,52 @@ function learnWeights(input) {
 /**
  * `play_run`: `playbook` run over each of `runs` in turn (`{frame: <snapshot>, close: [{key,
  * status, at}]}`: the run's frame, then the actions the caller closes), starting from `state`
- * (a saved ledger, object or text) or an empty one: `{runs, state}`.
+ * (a saved ledger, object or text) or an empty one: `{runs, state}` (each run whole: `fired`,
+ * `updated`, `held_out`, `closed`, `skipped`). A run may bring its own `playbook` (a play
+ * changed between runs).
  */
 function playRun(input) {
   const book = new custfit.Playbook(input.playbook)
   let state = 'state' in input ? custfit.PlayState.fromJson(text(input.state)) : new custfit.PlayState()
   const runs = []
   for (const step of input.runs ?? []) {
-    const out = custfit.runPlaybook(book, snapshot(step.frame), state)
+    const own = 'playbook' in step ? new custfit.Playbook(step.playbook) : book
+    const out = custfit.runPlaybook(own, snapshot(step.frame), state)
     state = out.state
     for (const c of step.close ?? []) state.close(c.key ?? '', c.status, c.at)
     runs.push(out.run)
   }
   return { runs, state: state.toJSON() }
+}
+
+/** A number of `input` (NaN when absent or not a number, as the Rust runner reads it). */
+const num = (input, key) => (typeof input?.[key] === 'number' ? input[key] : NaN)
+
+/** Numbers of a JSON array (NaN for anything else, as the Rust runner reads them). */
+const floats = (v) => (Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? x : NaN)) : [])
+
+const str = (input, key) => (typeof input?.[key] === 'string' ? input[key] : '')
+
+/**
+ * `welch_summary`: `control` and `treatment` as `{n, mean, variance}` or `{n, sum, sum_squares}`:
+ * `{effect, sequential}` (the always-valid interval when `tuning` is given, else null).
+ */
+function welchSummary(input) {
+  const effect = custfit.welchSummary(input.control, input.treatment, num(input, 'confidence'))
+  const sequential = 'tuning' in input ? custfit.sequential(effect, num(input, 'tuning')) : null
+  return { effect, sequential }
+}
+
+/** `cuped`: `control` and `treatment` as `{y, x}`. */
+function cuped(input) {
+  const arm = (k) => ({ y: floats(input[k]?.y), x: floats(input[k]?.x) })
+  return custfit.cuped(arm('control'), arm('treatment'), num(input, 'confidence'))
+}
+
+/** `log_rank`: `a` and `b` as `{durations, events}`. */
+function logRank(input) {
+  const arm = (k) => ({ durations: floats(input[k]?.durations), events: labels(input[k]?.events) })
+  return custfit.logRank(arm('a'), arm('b'))
 }
 
 /** Every call a case can name: input in, result (any Node value; compared in its JSON form) out. */
@@ -242,6 +275,18 @@ const HANDLERS = {
   model_predict: modelPredict,
   learn_weights: learnWeights,
   play_run: playRun,
+  holdout_draw: (i) => ({ value: custfit.holdoutDraw(str(i, 'account'), str(i, 'play'), str(i, 'salt')) }),
+  sample_ratio_mismatch: (i) => custfit.sampleRatioMismatch(i.observed, floats(i.shares), num(i, 'threshold')),
+  sample_size_proportions: (i) => custfit.sampleSizeProportions(...['baseline', 'mde', 'alpha', 'power', 'ratio'].map((k) => num(i, k))),
+  sample_size_means: (i) => custfit.sampleSizeMeans(...['sd', 'mde', 'alpha', 'power', 'ratio'].map((k) => num(i, k))),
+  mde_proportions: (i) => ({ value: custfit.mdeProportions(num(i, 'baseline'), i.control, i.treatment, num(i, 'alpha'), num(i, 'power')) }),
+  mde_means: (i) => ({ value: custfit.mdeMeans(num(i, 'sd'), i.control, i.treatment, num(i, 'alpha'), num(i, 'power')) }),
+  welch: (i) => custfit.welch(floats(i.control), floats(i.treatment), num(i, 'confidence')),
+  welch_summary: welchSummary,
+  cuped,
+  kaplan_meier: (i) => custfit.kaplanMeier(floats(i.durations), labels(i.events), num(i, 'confidence')),
+  log_rank: logRank,
+  analyse_observations: (i) => custfit.analyseObservations(i.observations, i.config),
 }
 
 // ------------------------------------------------------------------------------------ the runner

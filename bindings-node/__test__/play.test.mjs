@@ -121,6 +121,7 @@ describe('a playbook over the simulator', () => {
     }
     assert.deepEqual(run.updated, [])
     assert.deepEqual(run.closed, [])
+    assert.deepEqual(run.held_out, []) // no holdout: nobody held out
     assert.deepEqual(state.actions(), run.fired)
     assert.deepEqual(state.openActions(), run.fired)
     assert.deepEqual(state.lastRun, sim.end)

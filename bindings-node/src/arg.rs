@@ -395,3 +395,28 @@ pub fn matrix(value: &Unknown<'_>, name: &str) -> Result<Either<Float64Array, Ve
     }
     rows(value, name).map(Either::B)
 }
+
+/// A sample named `name`: a `Float64Array` (read without a JS value per item) or an array of
+/// numbers (range and finiteness are the caller's checks).
+pub fn floats(value: &Unknown<'_>, name: &str) -> Result<Floats> {
+    const EXPECTED: &str = "a Float64Array or an array of numbers";
+    if value.is_typedarray().core()? {
+        // SAFETY: a typed array; `Float64Array` checks the element type and errors otherwise.
+        return unsafe { value.cast::<Float64Array>() }.map(|a| Floats(Either::A(a))).map_err(|_| wrong(name, EXPECTED, value));
+    }
+    array_of(value, name, EXPECTED, number_item).map(|v| Floats(Either::B(v)))
+}
+
+/// The values of a [`floats`] argument.
+pub struct Floats(Either<Float64Array, Vec<f64>>);
+
+impl Deref for Floats {
+    type Target = [f64];
+
+    fn deref(&self) -> &[f64] {
+        match &self.0 {
+            Either::A(a) => a,
+            Either::B(v) => v,
+        }
+    }
+}

@@ -475,8 +475,9 @@ pub fn backtest(env: &Env, dataset: Unknown<'_>, scorecard: Unknown<'_>, config:
     run().throw(env)
 }
 
-/// A backtest report as a plain object (the task's JS value).
-pub struct Report(Value);
+/// A result as a plain object (the JS value of a task: the backtest report, the experiment
+/// report).
+pub struct Report(pub(crate) Value);
 
 impl TypeName for Report {
     fn type_name() -> &'static str {

@@ -17,6 +17,7 @@ pub mod churn;
 pub mod data;
 pub mod document;
 pub mod error;
+pub mod experiment;
 pub mod expr;
 pub mod frame;
 pub mod health;

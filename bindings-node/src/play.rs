@@ -170,7 +170,7 @@ impl PlayState {
                 memory?;
                 return Err(invalid_argument("memory", "expected Arrow IPC bytes (a Uint8Array)"));
             }
-            Ok(CoreState::from_arrow(&actions?, &memory?)?)
+            CoreState::from_arrow(&actions?, &memory?)
         };
         Ok(PlayState { inner: run().throw(env)? })
     }
@@ -231,7 +231,8 @@ impl PlayState {
 /// What `runPlaybook` returns: the run and the next ledger.
 #[napi(object, object_from_js = false)]
 pub struct PlaybookRunResult {
-    /// What the run did: `{as_of, fired, updated, closed, skipped}`.
+    /// What the run did: `{as_of, fired, updated, held_out, closed, skipped}` (held-out accounts
+    /// are recorded with `arm` and status `held_out`, not acted on).
     #[napi(ts_type = "PlayRun")]
     pub run: Value,
     /// The ledger to save and pass to the next run.
@@ -239,7 +240,7 @@ pub struct PlaybookRunResult {
 }
 
 /// A `Playbook` instance, or a playbook document (object or JSON text).
-fn playbook_arg(env: &Env, value: &Unknown<'_>) -> Result<Arc<CoreBook>> {
+pub(crate) fn playbook_arg(env: &Env, value: &Unknown<'_>) -> Result<Arc<CoreBook>> {
     if value.get_type().core()? == ValueType::Object && Playbook::instance_of(env, value).core()? {
         return Ok(Arc::clone(&arg::instance::<Playbook>(value, "playbook")?.inner));
     }

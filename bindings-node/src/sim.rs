@@ -1,14 +1,16 @@
-//! The simulator: `simulate(options)` and `simulateAsync(options)` generate a seeded, realistic
-//! customer base with its hidden ground truth.
+//! The simulator: `simulate(options, treatments?)` and `simulateAsync(options, treatments?)`
+//! generate a seeded, realistic customer base with its hidden ground truth — with treatments, as
+//! it would be had those accounts been treated.
 
 use chrono::{DateTime, Utc};
+use custfit::sim::Treatment;
 use custfit::{Simulation, SimulationConfig};
-use napi::bindgen_prelude::{AsyncTask, Env, Unknown};
-use napi::Task;
+use napi::bindgen_prelude::{AsyncTask, Env, Unknown, ValueType};
+use napi::{JsValue, Task};
 use napi_derive::napi;
 
 use crate::data::{options_object, Dataset};
-use crate::error::{guard, invalid_argument, throw, Result, Throw};
+use crate::error::{guard, invalid_argument, throw, IntoCore, Result, Throw};
 use crate::time::date;
 
 /// Settings of a simulation (all optional). camelCase or the serde names.
@@ -50,24 +52,47 @@ fn to_js_simulation(sim: Simulation) -> Result<SimulationJs> {
     Ok(SimulationJs { dataset: Dataset::wrap(sim.dataset), start: date(sim.start), end: date(sim.end), truth })
 }
 
-fn config_arg(options: Option<&Unknown<'_>>) -> Result<SimulationConfig> {
-    options_object(options, "options")
+/// The settings and, when given (`null`/`undefined`: none), the treatments.
+type SimulateJob = (SimulationConfig, Option<Vec<Treatment>>);
+
+fn job(options: Option<&Unknown<'_>>, treatments: Option<&Unknown<'_>>) -> Result<SimulateJob> {
+    let config = options_object(options, "options")?;
+    let treatments = match treatments {
+        Some(t) if !matches!(t.get_type().core()?, ValueType::Undefined | ValueType::Null) => {
+            if !t.is_array().core()? {
+                let reason = format!("expected an array of treatments, got {}", crate::arg::describe(t));
+                return Err(invalid_argument("treatments", reason));
+            }
+            Some(crate::experiment::serde_arg(t, "treatments", "an array")?)
+        }
+        _ => None,
+    };
+    Ok((config, treatments))
 }
 
-/// Generates a customer base (deterministic for a given seed). Throws `invalid_config` for
-/// out-of-range settings, `invalid_argument` for unknown keys or wrong types.
-#[napi(catch_unwind, ts_args_type = "options?: SimulationOptions")]
-pub fn simulate(env: &Env, options: Option<Unknown<'_>>) -> napi::Result<SimulationJs> {
-    let run = || {
-        let config = config_arg(options.as_ref())?;
-        to_js_simulation(Simulation::generate(&config)?)
-    };
+fn generate((config, treatments): &SimulateJob) -> custfit::Result<Simulation> {
+    match treatments {
+        None => Simulation::generate(config),
+        Some(t) => Simulation::generate_treated(config, t),
+    }
+}
+
+/// Generates a customer base (deterministic for a given seed). With `treatments` (`[{account_id,
+/// start, engagement?, churn_odds?}]`), the base as it would be had those accounts been treated
+/// from `start` on: each account's randomness is split into independent streams, so an account
+/// is the same before its first treatment as in the untreated base `simulate(options, [])`
+/// (which differs from `simulate(options)`, the plain base) and the difference is the
+/// treatment's effect. Throws `invalid_config` for out-of-range settings, `invalid_argument` for
+/// unknown keys or wrong types.
+#[napi(catch_unwind, ts_args_type = "options?: SimulationOptions, treatments?: Array<Treatment> | undefined | null")]
+pub fn simulate(env: &Env, options: Option<Unknown<'_>>, treatments: Option<Unknown<'_>>) -> napi::Result<SimulationJs> {
+    let run = || to_js_simulation(generate(&job(options.as_ref(), treatments.as_ref())?)?);
     run().throw(env)
 }
 
 /// Generates a customer base on libuv's thread pool.
 pub struct SimulateTask {
-    config: Option<Result<SimulationConfig>>,
+    job: Option<Result<SimulateJob>>,
 }
 
 impl Task for SimulateTask {
@@ -76,14 +101,14 @@ impl Task for SimulateTask {
     type JsValue = SimulationJs;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        match &self.config {
-            Some(Ok(config)) => guard(|| Some(Simulation::generate(config))),
+        match &self.job {
+            Some(Ok(job)) => guard(|| Some(generate(job))),
             _ => Ok(None),
         }
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<SimulationJs> {
-        if let Some(Err(e)) = self.config.take() {
+        if let Some(Err(e)) = self.job.take() {
             return Err(throw(&env, &e));
         }
         match output {
@@ -95,7 +120,11 @@ impl Task for SimulateTask {
 }
 
 /// `simulate` off the event loop; every error rejects the promise.
-#[napi(catch_unwind, ts_args_type = "options?: SimulationOptions", ts_return_type = "Promise<Simulation>")]
-pub fn simulate_async(options: Option<Unknown<'_>>) -> AsyncTask<SimulateTask> {
-    AsyncTask::new(SimulateTask { config: Some(config_arg(options.as_ref())) })
+#[napi(
+    catch_unwind,
+    ts_args_type = "options?: SimulationOptions, treatments?: Array<Treatment> | undefined | null",
+    ts_return_type = "Promise<Simulation>"
+)]
+pub fn simulate_async(options: Option<Unknown<'_>>, treatments: Option<Unknown<'_>>) -> AsyncTask<SimulateTask> {
+    AsyncTask::new(SimulateTask { job: Some(job(options.as_ref(), treatments.as_ref())) })
 }

@@ -122,7 +122,7 @@ def test_a_run_fires_plays_with_reasons_and_spends_capacity(sim, snap):
         assert a["owner"] == r["owner"] and a["status"] == "open" and a["closed_at"] is None
         assert a["created_at"] == a["updated_at"] == run["as_of"]
         assert a["payload"] == ({"template": "we-miss-you"} if a["play"] == "win_back" else None)
-    assert run["updated"] == [] and run["closed"] == []
+    assert run["updated"] == [] and run["closed"] == [] and run["held_out"] == []  # no holdout: nobody held out
     assert state.actions() == run["fired"] == state.open_actions()
     assert state.last_run == sim.end == snap.as_of
     assert state.playbook == "retention"

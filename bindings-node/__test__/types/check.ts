@@ -26,6 +26,21 @@ import {
   goalProgressAll,
   Scorecard,
   ScorecardSet,
+  Playbook,
+  PlayState,
+  runPlaybook,
+  dryRun,
+  analyse,
+  analyseAsync,
+  experimentObservations,
+  welch,
+  welchSummary,
+  sequential,
+  kaplanMeier,
+  survivalAt,
+  sampleSizeProportions,
+  mdeProportions,
+  simulateExperiment,
 } from '../../index.js'
 import type {
   AccountFlags,
@@ -49,6 +64,14 @@ import type {
   ScorecardDocument,
   ScorecardSetDocument,
   SegmentAssignment,
+  AnalysisConfig,
+  Effect,
+  ExperimentReport,
+  Observation,
+  SequentialInterval,
+  KaplanMeier,
+  SampleSize,
+  Verdict,
 } from '../../index.js'
 
 const sim = simulate({ accounts: 50, days: 120, seed: 1 })
@@ -114,11 +137,31 @@ const progress: GoalProgress = goalProgress(sim.dataset, 'acc-1', goal, sim.end,
 const best: number | undefined = progress.personal_best?.value
 const everyone: Array<GoalProgress> = goalProgressAll(sim.dataset, goal, sim.end, '{"amount": 4, "unit": "weeks"}')
 
+const book = new Playbook({ name: 'p', plays: [], holdout: { share: 0.1, salt: '2026' } })
+const heldOut: 'treatment' | 'holdout' | 'global_holdout' | undefined = runPlaybook(book, snap).run.held_out[0]?.arm
+const ledger: PlayState = dryRun(book, sim.dataset, { version: 1 }, { from: '2024-03-01', to: '2024-04-01', step: { amount: 7, unit: 'days' } }).state
+const config: AnalysisConfig | object = { outcome: { type: 'retention' } }
+const experiment: ExperimentReport = analyse(book, ledger, sim.dataset, config)
+const verdict: Verdict = experiment.results[0].verdict
+const lift: number | null = experiment.results[0].relative_lift
+const pending: Promise<ExperimentReport> = analyseAsync(book, ledger, sim.dataset, config)
+const table: Array<Observation> = experimentObservations(book, ledger, sim.dataset, config)
+const entered: string = table[0].entered
+const effect: Effect = welch([1, 2, 3], new Float64Array([2, 3, 4]))
+const summary: Effect = welchSummary({ n: 10, sum: 5, sum_squares: 9 }, { n: 10, mean: 0.6, variance: 0.2 })
+const always: SequentialInterval = sequential(effect, 1000)
+const curve: KaplanMeier = kaplanMeier([1, 2], [true, false])
+const at: [number, number, number] = survivalAt(curve, 1.5)
+const size: SampleSize = sampleSizeProportions(0.8, 0.05)
+const detectable: number | null = mdeProportions(0.8, 240, 960)
+const truth: number | null = simulateExperiment('{}').truth[0].effect
+
 // @ts-expect-error a wrong property is a compile error, not `any`
 const misspelled = model.evaluate(ts).rocAuc
 
 export {
   top, raw, logOdds, oddsRatio, observed, renewal, pooledAuc, converged, scored, lost, subscriptionDates, activityDates,
   unit, firstMeasure, rampLow, fallback, aucAfter, status, intercept, label, floor, bucket, code, silhouette, csms,
-  fired, burstDay, ciLow, later, best, everyone, misspelled,
+  fired, burstDay, ciLow, later, best, everyone, misspelled, heldOut, verdict, lift, pending, entered, summary, always,
+  at, size, detectable, truth,
 }
