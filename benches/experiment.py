@@ -66,7 +66,7 @@ def retention(col, parts):
         held = col["held"][idx] == 1.0
         d, e = col["duration"][idx], col["churned"][idx] == 1.0
 
-        def data(mask):
+        def data(mask, d=d, e=e):
             return stats.CensoredData(uncensored=d[mask & e], right=d[mask & ~e])
 
         st = stats.ecdf(data(~held)).sf.evaluate(90.0)

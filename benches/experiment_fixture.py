@@ -421,7 +421,7 @@ def censored(d, e):
 res = stats.ecdf(censored(DA, EA))
 sf = res.sf
 ci_km = sf.confidence_interval(0.95, method="log-log")
-times = sorted(set(x for x, f in zip(DA, EA) if f))
+times = sorted({x for x, f in zip(DA, EA) if f})
 steps = []
 for t in times:
     k = list(sf.quantiles).index(t)
