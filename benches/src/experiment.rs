@@ -119,7 +119,7 @@ fn coverage(seeds: u64, outcome: &str) -> Result<(), Box<dyn std::error::Error>>
         _ => serde_json::json!({"type": "metric", "metric": "active_days_30d", "horizon": {"amount": 30, "unit": "days"}}),
     };
     let analysis = AnalysisConfig::from_json_value(
-        serde_json::json!({"version": 1, "outcome": outcome_json, "sequential": {"tuning": 5000}}),
+        serde_json::json!({"version": 1, "outcome": outcome_json, "sequential": {"tuning": 500}}),
     )?;
     let start = Instant::now();
     let (mut covered, mut seq_covered, mut n) = (0usize, 0usize, 0usize);
@@ -132,6 +132,7 @@ fn coverage(seeds: u64, outcome: &str) -> Result<(), Box<dyn std::error::Error>>
             SimulationConfig::default().with_accounts(600).with_days(240).with_seed(1000 + seed).with_activity_scale(0.3);
         let from = simulation.start;
         let cfg = SimulatedExperiment {
+            version: custfit::experiment::SIMULATED_EXPERIMENT_VERSION,
             simulation,
             playbook: playbook.clone(),
             recipe: FrameRecipe::default(),

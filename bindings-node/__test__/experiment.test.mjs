@@ -480,7 +480,7 @@ test('bad experiments are coded and named', async () => {
   const { state: ledger } = dryRun(book, sim.dataset, { version: 1 }, weekly(sim, 4))
   const metric = { version: 1, outcome: { type: 'metric', metric: 'active_days_30d' } }
   const analyse = (config, state = ledger, playbook = book) => () => custfit.analyse(playbook, state, sim.dataset, config)
-  throwsCode(analyse({ ...metric, plays: ['nope'] }), 'invalid_argument', 'plays') // a play the playbook lacks
+  throwsCode(analyse({ ...metric, plays: ['nope'] }), 'invalid_config', 'plays') // a play the playbook lacks
   throwsCode(analyse({ ...metric, outcomes: {} }), 'parse_error')
   throwsCode(analyse({ ...metric, knownAt: null }), 'parse_error') // documents use snake_case keys
   throwsCode(analyse({ ...metric, confidence: 1.5 }), 'invalid_config', 'confidence')
@@ -489,7 +489,7 @@ test('bad experiments are coded and named', async () => {
   throwsCode(analyse(42), 'invalid_argument', 'config')
   throwsCode(() => custfit.analyse(book, ledger, 'dataset', metric), 'invalid_argument', 'dataset')
   await assert.rejects(custfit.analyseAsync(book, null, sim.dataset, metric), { code: 'invalid_argument', message: /`state`: expected a PlayState, got null/ })
-  await assert.rejects(custfit.analyseAsync(book, ledger, sim.dataset, { ...metric, plays: ['nope'] }), { code: 'invalid_argument', message: /`plays`/ })
+  await assert.rejects(custfit.analyseAsync(book, ledger, sim.dataset, { ...metric, plays: ['nope'] }), { code: 'invalid_config', message: /`plays`/ })
   throwsCode(() => custfit.analyseObservations([{ group: 'g' }], metric), 'parse_error', 'observations')
   const twice = custfit.experimentObservations(book, ledger, sim.dataset, metric).slice(0, 1)
   throwsCode(() => custfit.analyseObservations([...twice, ...twice], metric), 'invalid_argument', 'observations')

@@ -535,7 +535,7 @@ def test_bad_experiments_are_coded_and_named(sim):
         return lambda: custfit.analyse(playbook, state, sim.dataset, config)
 
     # A play the playbook does not have.
-    raises("invalid_argument", "plays", analyse({**metric, "plays": ["nope"]}))
+    raises("invalid_config", "plays", analyse({**metric, "plays": ["nope"]}))
     # Bad configs: the document reader's codes.
     raises("parse_error", None, analyse({**metric, "outcomes": {}}))
     raises("parse_error", None, analyse({"version": 1}))

@@ -76,6 +76,7 @@ mod simulated {
         let simulation = SimulationConfig::default().with_accounts(500).with_days(240).with_seed(seed).with_activity_scale(0.3);
         let start = simulation.start;
         SimulatedExperiment {
+            version: custfit::experiment::SIMULATED_EXPERIMENT_VERSION,
             simulation,
             playbook: playbook(),
             recipe: FrameRecipe::default(),
@@ -203,7 +204,7 @@ mod simulated {
         unknown.plays = vec!["nope".into()];
         assert_eq!(
             analyse(&cfg.playbook, &run.state, &sim.dataset, &unknown).expect_err("unknown play").code(),
-            "invalid_argument"
+            "invalid_config"
         );
         let c =
             AnalysisConfig::from_json_value(serde_json::json!({"version": 1, "outcome": {"type": "metric", "metric": "nope"}}))?;

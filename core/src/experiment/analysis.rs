@@ -667,7 +667,7 @@ fn checked_groups(playbook: &Playbook, state: &PlayState, config: &AnalysisConfi
     let groups = groups_of(state, config);
     for (name, plays) in &groups {
         if let Some(p) = plays.iter().find(|p| !playbook.plays.iter().any(|q| &q.id == *p)) {
-            return Err(Error::argument("plays", format!("`{p}` (in `{name}`) is not a play of playbook `{}`", playbook.name)));
+            return Err(Error::config("plays", format!("`{p}` (in `{name}`) is not a play of playbook `{}`", playbook.name)));
         }
     }
     Ok(groups)

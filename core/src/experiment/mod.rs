@@ -27,7 +27,9 @@ pub use power::{
     mde_means, mde_proportions, power_plan, sample_size_means, sample_size_proportions, PlannedOutcome, PlayPower,
     PowerPlanConfig, SampleSize,
 };
-pub use simulate::{simulate_experiment, PlayEffect, SimulatedExperiment, SimulatedExperimentResult, TrueEffect};
+pub use simulate::{
+    simulate_experiment, PlayEffect, SimulatedExperiment, SimulatedExperimentResult, TrueEffect, SIMULATED_EXPERIMENT_VERSION,
+};
 pub use srm::{sample_ratio_mismatch, SampleRatioCheck, EXACT_UP_TO, MAX_ARMS};
 pub use survival::{log_rank, KaplanMeier, LogRank, SurvivalStep, MAX_SUBJECTS};
 

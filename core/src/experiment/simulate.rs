@@ -30,11 +30,21 @@ fn one() -> f64 {
     1.0
 }
 
-/// A simulated experiment.
+/// Version of the simulated-experiment document this build reads and writes.
+pub const SIMULATED_EXPERIMENT_VERSION: u32 = 1;
+
+fn version() -> u32 {
+    SIMULATED_EXPERIMENT_VERSION
+}
+
+/// A simulated experiment: versioned JSON, the same document in Rust, Python and Node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SimulatedExperiment {
+    /// Document version ([`SIMULATED_EXPERIMENT_VERSION`]).
+    #[serde(default = "version")]
+    pub version: u32,
     /// The simulated base.
     pub simulation: SimulationConfig,
     /// The playbook (with holdouts).
@@ -49,6 +59,47 @@ pub struct SimulatedExperiment {
     pub effects: Vec<PlayEffect>,
     /// The analysis.
     pub analysis: AnalysisConfig,
+}
+
+impl SimulatedExperiment {
+    /// Checks every part: the version, the simulation, the playbook, the recipe, the dates, the
+    /// analysis, and that each effect names a play of the playbook with an effect in range.
+    pub fn validate(&self) -> Result<()> {
+        if self.version != SIMULATED_EXPERIMENT_VERSION {
+            return Err(Error::UnsupportedVersion {
+                what: "simulated experiment".into(),
+                found: self.version,
+                supported: SIMULATED_EXPERIMENT_VERSION,
+            });
+        }
+        self.simulation.validate()?;
+        self.playbook.validate()?;
+        self.recipe.validate()?;
+        self.dry_run.validate()?;
+        self.analysis.validate()?;
+        for (i, e) in self.effects.iter().enumerate() {
+            if !self.playbook.plays.iter().any(|p| p.id == e.play) {
+                return Err(Error::config(format!("effects[{i}].play"), format!("`{}` is not a play of the playbook", e.play)));
+            }
+            if !(e.engagement.is_finite() && (-3.0..=3.0).contains(&e.engagement)) {
+                return Err(Error::config(
+                    format!("effects[{i}].engagement"),
+                    format!("must lie in -3..=3, got {}", e.engagement),
+                ));
+            }
+            if !(e.churn_odds.is_finite() && (0.01..=100.0).contains(&e.churn_odds)) {
+                return Err(Error::config(
+                    format!("effects[{i}].churn_odds"),
+                    format!("must lie in 0.01..=100, got {}", e.churn_odds),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+crate::document::document! {
+    SimulatedExperiment => "simulated experiment", SIMULATED_EXPERIMENT_VERSION;
 }
 
 /// The truth of one play or group.
@@ -84,11 +135,7 @@ pub struct SimulatedExperimentResult {
 /// more bases: its plays treating every account that entered them, and none (a play without an
 /// effect has a true effect of 0).
 pub fn simulate_experiment(config: &SimulatedExperiment) -> Result<SimulatedExperimentResult> {
-    for (i, e) in config.effects.iter().enumerate() {
-        if !config.playbook.plays.iter().any(|p| p.id == e.play) {
-            return Err(Error::config(format!("effects[{i}].play"), format!("`{}` is not a play of the playbook", e.play)));
-        }
-    }
+    config.validate()?;
     let none = Simulation::generate_treated(&config.simulation, &[])?;
     let replay = dry_run(&config.playbook, &none.dataset, &config.recipe, &config.dry_run, &PlayState::new())?;
     let state = replay.state;
