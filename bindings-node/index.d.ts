@@ -2038,6 +2038,56 @@ export interface SampleSize {
   control_exact: number
 }
 
+/** A rate (retention within the horizon, say) of `baseline` in the control arm. */
+export interface RatePlannedOutcome {
+  type: 'rate'
+  /** The control arm's rate, strictly between 0 and 1. */
+  baseline: number
+}
+
+/** A mean with standard deviation `sd` (usage days, MRR change …). */
+export interface MeanPlannedOutcome {
+  type: 'mean'
+  /** The outcome's standard deviation. */
+  sd: number
+}
+
+/** What a power plan assumes about the outcome. */
+export type PlannedOutcome = RatePlannedOutcome | MeanPlannedOutcome
+
+/** How to plan the experiments of a playbook from a dry run. */
+export interface PowerPlanConfig {
+  /** Document version (1). */
+  version: number
+  /** The outcome. */
+  outcome: PlannedOutcome
+  /** How many months the experiment will collect accounts (default 3; 0.1 to 120). */
+  months: number
+  /** Two-sided significance level (default 0.05). */
+  alpha: number
+  /** Power (default 0.8). */
+  power: number
+}
+
+/** The power plan of one play. */
+export interface PlayPower {
+  /** The play. */
+  play: string
+  /** Accounts entering the play per month in the dry run (their first record, either arm). */
+  accounts_per_month: number
+  /** The share of them held out (the play's holdout, or the global one when it has none). */
+  control_share: number
+  /** Accounts per arm after `months`: control. */
+  control: number
+  /** Treated. */
+  treatment: number
+  /**
+   * The smallest difference detectable at the plan's level and power (`None`: no holdout,
+   * too few accounts, or — for a rate — no lift up to 1 is).
+   */
+  detectable_effect: number | null
+}
+
 /**
  * One arm in summary: accounts, mean and sample variance (divided by n − 1) — all an estimate
  * of a difference of means needs.
@@ -2397,8 +2447,10 @@ export interface PlayEffect {
   churn_odds: number
 }
 
-/** A simulated experiment. */
+/** A simulated experiment: versioned JSON, the same document in Rust, Python and Node. */
 export interface SimulatedExperiment {
+  /** Document version (`SIMULATED_EXPERIMENT_VERSION`). */
+  version: number
   /** The simulated base. */
   simulation: SimulationConfig
   /** The playbook (with holdouts). */
@@ -3246,6 +3298,16 @@ export interface PlaybookRunResult {
   state: PlayState
 }
 
+/**
+ * The power plan of the experiments of `playbook` (a `Playbook` or its document) from a dry run
+ * of it, as `dryRun` returned it (`{runs, state, plays}`): per play, the accounts a month it
+ * enrolls (first records, either arm), the accounts each arm gathers over `config`'s months with
+ * the play's holdout share (or the global one), and the smallest effect they detect. `config` is
+ * a power plan config: `{outcome: {type: 'rate', baseline} | {type: 'mean', sd}, months?,
+ * alpha?, power?}` (defaults 3, 0.05, 0.8).
+ */
+export declare function powerPlan(playbook: Playbook | object | string, dryRun: DryRunResult | string, config: PowerPlanConfig | object | string): Array<PlayPower>
+
 /** Equal-count buckets of one metric (default: quartiles of `mrr`). */
 export declare function quantileBuckets(snapshot: Snapshot, config?: object | string): QuantileBuckets
 
@@ -3332,11 +3394,11 @@ export interface SimulatedExperimentRun {
 }
 
 /**
- * The whole loop on simulated data with a known effect: `config` (`{simulation, playbook,
- * recipe?, dry_run, effects, analysis}`) replays the playbook with its holdouts over a simulated
- * base, lets each play's treated accounts change by its effect (`{play, engagement?,
- * churn_odds?}`) from the day they were treated, analyses the ledger, and computes the true
- * effect of each play. Returns `{report, truth, state}`.
+ * The whole loop on simulated data with a known effect: `config` (a simulated experiment
+ * document: `{version?, simulation, playbook, recipe?, dry_run, effects, analysis}`) replays
+ * the playbook with its holdouts over a simulated base, lets each play's treated accounts change
+ * by its effect (`{play, engagement?, churn_odds?}`) from the day they were treated, analyses
+ * the ledger, and computes the true effect of each play. Returns `{report, truth, state}`.
  */
 export declare function simulateExperiment(config: SimulatedExperiment | object | string): SimulatedExperimentRun
 

@@ -888,6 +888,7 @@ module.exports.metricCatalog = nativeBinding.metricCatalog
 module.exports.monthlyToAnnual = nativeBinding.monthlyToAnnual
 module.exports.mrrChurn = nativeBinding.mrrChurn
 module.exports.paretoTiers = nativeBinding.paretoTiers
+module.exports.powerPlan = nativeBinding.powerPlan
 module.exports.quantileBuckets = nativeBinding.quantileBuckets
 module.exports.rfmScores = nativeBinding.rfmScores
 module.exports.rocAuc = nativeBinding.rocAuc

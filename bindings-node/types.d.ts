@@ -2038,6 +2038,56 @@ export interface SampleSize {
   control_exact: number
 }
 
+/** A rate (retention within the horizon, say) of `baseline` in the control arm. */
+export interface RatePlannedOutcome {
+  type: 'rate'
+  /** The control arm's rate, strictly between 0 and 1. */
+  baseline: number
+}
+
+/** A mean with standard deviation `sd` (usage days, MRR change …). */
+export interface MeanPlannedOutcome {
+  type: 'mean'
+  /** The outcome's standard deviation. */
+  sd: number
+}
+
+/** What a power plan assumes about the outcome. */
+export type PlannedOutcome = RatePlannedOutcome | MeanPlannedOutcome
+
+/** How to plan the experiments of a playbook from a dry run. */
+export interface PowerPlanConfig {
+  /** Document version (1). */
+  version: number
+  /** The outcome. */
+  outcome: PlannedOutcome
+  /** How many months the experiment will collect accounts (default 3; 0.1 to 120). */
+  months: number
+  /** Two-sided significance level (default 0.05). */
+  alpha: number
+  /** Power (default 0.8). */
+  power: number
+}
+
+/** The power plan of one play. */
+export interface PlayPower {
+  /** The play. */
+  play: string
+  /** Accounts entering the play per month in the dry run (their first record, either arm). */
+  accounts_per_month: number
+  /** The share of them held out (the play's holdout, or the global one when it has none). */
+  control_share: number
+  /** Accounts per arm after `months`: control. */
+  control: number
+  /** Treated. */
+  treatment: number
+  /**
+   * The smallest difference detectable at the plan's level and power (`None`: no holdout,
+   * too few accounts, or — for a rate — no lift up to 1 is).
+   */
+  detectable_effect: number | null
+}
+
 /**
  * One arm in summary: accounts, mean and sample variance (divided by n − 1) — all an estimate
  * of a difference of means needs.
@@ -2397,8 +2447,10 @@ export interface PlayEffect {
   churn_odds: number
 }
 
-/** A simulated experiment. */
+/** A simulated experiment: versioned JSON, the same document in Rust, Python and Node. */
 export interface SimulatedExperiment {
+  /** Document version (`SIMULATED_EXPERIMENT_VERSION`). */
+  version: number
   /** The simulated base. */
   simulation: SimulationConfig
   /** The playbook (with holdouts). */

@@ -252,7 +252,33 @@ test('the sample-ratio check', () => {
   assert.deepEqual(custfit.sampleRatioMismatch([12, 88], [1, 9]), custfit.sampleRatioMismatch([12, 88], [0.1, 0.9]))
 })
 
+/** A playbook with a play's holdout (20 %) and a global one (5 %), and its weekly dry run over a
+ * simulated base from day 60 to day 150 (built once). */
+let planning
+function planned() {
+  planning ??= (() => {
+    const sim = simulate({ accounts: 800, days: 240, seed: 42, activityScale: 0.3 })
+    const book = {
+      version: 1,
+      name: 'adoption',
+      holdout: { share: 0.05, salt: '2026' },
+      plays: [{
+        id: 'check_in',
+        trigger: { type: 'condition', when: 'active_days_30d < 8' },
+        firing: { type: 'edge' },
+        tactic: { kind: 'call' },
+        holdout: { share: 0.2, salt: '2026' },
+      }],
+    }
+    const day = 86_400_000
+    const replay = { from: new Date(sim.start.getTime() + 60 * day), to: new Date(sim.start.getTime() + 150 * day), step: { amount: 7, unit: 'days' } }
+    return { book, dry: dryRun(book, sim.dataset, { version: 1 }, replay) }
+  })()
+  return planning
+}
+
 test('power and sample size', () => {
+  const { book, dry } = planned()
   // R: power.prop.test(p1 = 0.5, p2 = 0.75, power = 0.9) gives n = 76.65.
   const n = custfit.sampleSizeProportions(0.5, 0.25, 0.05, 0.9)
   assert.deepEqual([n.control, n.treatment], [77, 77])
@@ -274,11 +300,76 @@ test('power and sample size', () => {
   const [control, treated] = [400 * 3 * 0.2, 400 * 3 * 0.8]
   console.log(custfit.mdeProportions(0.80, control, treated))
   // 0.0728… (7.3 points)
+  // From a dry run of a playbook (`dry`, as dryRun returned it): per play, the accounts it
+  // enrolls a month and the smallest rise 3 months of them can detect.
+  const plan = custfit.powerPlan(book, dry, { outcome: { type: 'rate', baseline: 0.80 }, months: 3 })
+  console.log(plan[0].play, plan[0].accounts_per_month, plan[0].detectable_effect)
+  // check_in 109.03… 0.125…
   // ANCHOR_END: power
   assert.deepEqual([need.control, need.treatment], [906, 906])
   const detectable = custfit.mdeProportions(0.8, control, treated)
   assert.ok(detectable > 0.07 && detectable < 0.08)
   assert.ok(Math.abs(custfit.mdeProportions(0.8, 906, 906) - 0.05) < 0.001)
+  assert.equal(plan[0].play, 'check_in')
+  assert.ok(plan[0].detectable_effect > 0 && plan[0].detectable_effect < 0.2)
+})
+
+test('a power plan from a dry run', () => {
+  const { book, dry } = planned()
+  // The dry run's outcomes count the held-out records beside the fired ones.
+  const [outcome] = dry.plays
+  const count = (key) => dry.runs.reduce((n, r) => n + r[key].length, 0)
+  assert.equal(outcome.play, 'check_in')
+  assert.ok(outcome.held_out > 0 && outcome.held_out === count('held_out'))
+  assert.ok(outcome.fired === count('fired') && outcome.fired > outcome.held_out)
+
+  const rate = { outcome: { type: 'rate', baseline: 0.8 } }
+  const plan = custfit.powerPlan(book, dry, rate)
+  assert.deepEqual(plan.map((p) => p.play), book.plays.map((p) => p.id))
+  const [p] = plan
+  assert.ok(p.accounts_per_month > 0)
+  assert.equal(p.control_share, 0.2) // the play's own holdout
+  assert.ok(Math.abs(p.control + p.treatment - p.accounts_per_month * 3) <= 2) // 3 months, each arm rounded down
+  assert.equal(p.control, Math.floor(p.accounts_per_month * 3 * 0.2))
+  assert.ok(typeof p.detectable_effect === 'number' && p.detectable_effect > 0 && p.detectable_effect < 0.2)
+  assert.equal(p.detectable_effect, custfit.mdeProportions(0.8, p.control, p.treatment))
+  assert.ok(Math.abs(p.accounts_per_month - 109.03983516483517) < 1e-9) // Python's number
+  // Accounts a month: those entering the play (first record, either arm) over the dry run's span
+  // (first run to last plus one step), per average month.
+  const entered = new Set(dry.runs.flatMap((r) => [...r.fired, ...r.held_out].map((a) => a.account_id)))
+  const spanDays = (new Date(dry.runs.at(-1).as_of) - new Date(dry.runs[0].as_of)) / 86_400_000 + 7
+  assert.ok(Math.abs(p.accounts_per_month - (entered.size / spanDays) * 30.4375) < 1e-9)
+
+  // The dry run as JSON text (or parsed back: the ledger as its document); the playbook as a Playbook.
+  assert.deepEqual(custfit.powerPlan(new Playbook(book), JSON.stringify(dry), JSON.stringify(rate)), plan)
+  assert.deepEqual(custfit.powerPlan(book, JSON.parse(JSON.stringify(dry)), rate), plan)
+  // A mean outcome, six months: twice the accounts, the detectable difference of mdeMeans.
+  const [m] = custfit.powerPlan(book, dry, { version: 1, outcome: { type: 'mean', sd: 3 }, months: 6, power: 0.9 })
+  assert.ok(Math.abs(m.control + m.treatment - 2 * (p.control + p.treatment)) <= 2)
+  assert.ok(Math.abs(m.detectable_effect - custfit.mdeMeans(3, m.control, m.treatment, 0.05, 0.9)) < 1e-12)
+  // Without a holdout nobody is held out: nothing to compare, nothing detectable.
+  const { holdout, ...play } = book.plays[0]
+  assert.ok(holdout)
+  const [none] = custfit.powerPlan({ ...book, holdout: null, plays: [play] }, dry, rate)
+  assert.deepEqual([none.control_share, none.control, none.detectable_effect], [0, 0, null])
+})
+
+test('bad power plans are coded and named', () => {
+  const { book, dry } = planned()
+  const rate = { outcome: { type: 'rate', baseline: 0.8 } }
+  const plan = (config, dryRun = dry, playbook = book) => () => custfit.powerPlan(playbook, dryRun, config)
+  throwsCode(plan({ outcome: { type: 'rate', baseline: 1.5 } }), 'invalid_config', 'outcome.baseline')
+  throwsCode(plan({ outcome: { type: 'mean', sd: 0 } }), 'invalid_config', 'outcome.sd')
+  throwsCode(plan({ ...rate, months: 0 }), 'invalid_config', 'months')
+  throwsCode(plan({ ...rate, alpha: 0.9 }), 'invalid_config', 'alpha')
+  throwsCode(plan({ ...rate, version: 9 }), 'unsupported_version')
+  throwsCode(plan({ outcome: { type: 'odds' } }), 'parse_error', 'power plan config')
+  throwsCode(plan(0.8), 'invalid_argument', 'config')
+  throwsCode(plan(rate, 42), 'invalid_argument', 'dryRun')
+  throwsCode(plan(rate, [dry]), 'invalid_argument', 'dryRun')
+  throwsCode(plan(rate, { runs: 5 }), 'parse_error', 'dryRun.runs')
+  throwsCode(plan(rate, { runs: dry.runs, plays: dry.plays }), 'parse_error', 'dryRun')
+  throwsCode(plan(rate, dry, null), 'invalid_argument', 'playbook')
 })
 
 // ------------------------------------------------------------------ estimates
@@ -505,7 +596,13 @@ test('bad experiments are coded and named', async () => {
     analysis: metric,
   }
   throwsCode(() => custfit.simulateExperiment(experiment), 'invalid_config', 'effects[0].play')
-  throwsCode(() => custfit.simulateExperiment({ ...experiment, surprise: 1 }), 'parse_error', 'config')
+  // The simulated experiment is a versioned document: read by the document reader.
+  const outOfRange = { ...experiment, effects: [{ play: 'check_in', engagement: 9 }] }
+  throwsCode(() => custfit.simulateExperiment(outOfRange), 'invalid_config', 'effects[0].engagement')
+  throwsCode(() => custfit.simulateExperiment(JSON.stringify(outOfRange)), 'invalid_config', 'effects[0].engagement')
+  throwsCode(() => custfit.simulateExperiment({ ...experiment, version: 9 }), 'unsupported_version')
+  await assert.rejects(custfit.simulateExperimentAsync({ ...experiment, version: 9 }), { code: 'unsupported_version' })
+  throwsCode(() => custfit.simulateExperiment({ ...experiment, surprise: 1 }), 'parse_error', 'simulated experiment')
   throwsCode(() => custfit.simulateExperiment(['x']), 'invalid_argument', 'config')
   await assert.rejects(custfit.simulateExperimentAsync(experiment), { code: 'invalid_config', message: /effects\[0\]\.play/ })
   // Treatments of the simulator.

@@ -251,6 +251,8 @@ test('typed results: runtime keys match the declared interfaces', async () => {
   }
   const observations = run('experimentObservations', custfit.experimentObservations(book, ledger, ds, { outcome: { type: 'retention' } }))
   run('analyseObservations', custfit.analyseObservations(observations, { outcome: { type: 'retention' } }))
+  const plan = run('powerPlan', custfit.powerPlan(book, custfit.dryRun(book, ds, { version: 1 }, replay), { outcome: { type: 'rate', baseline: 0.8 } }))
+  assert.deepEqual(plan.map((p) => p.play), ['stratified', 'drawn'])
   run('sampleRatioMismatch', custfit.sampleRatioMismatch([9463, 7681], [0.5, 0.5]))
   run('sampleSizeProportions', custfit.sampleSizeProportions(0.8, 0.05))
   run('sampleSizeMeans', custfit.sampleSizeMeans(3, 1))

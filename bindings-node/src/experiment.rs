@@ -1,7 +1,8 @@
 //! Experiments (`custfit::experiment`): holdout draws, the sample-ratio check, power and sample
 //! size, effect estimates (Welch, the always-valid interval, CUPED), retention curves
 //! (Kaplan–Meier, log-rank), the analysis of a play ledger (`analyse`, `analyseAsync`) and the
-//! simulated experiment (`simulateExperiment`, `simulateExperimentAsync`).
+//! simulated experiment (`simulateExperiment`, `simulateExperimentAsync`). `powerPlan` reads a
+//! dry run as `dryRun` returned it (`{runs, state, plays}`, or its JSON text).
 //!
 //! Samples cross as arrays of numbers or `Float64Array`s (read without a JS value per item);
 //! configs are the core's documents (objects with snake_case keys, or JSON text); results are
@@ -13,12 +14,12 @@ use std::sync::Arc;
 
 use custfit::document::{part_from_json_str, part_from_json_value};
 use custfit::experiment::{
-    self, AnalysisConfig, ArmSummary, Effect, ExperimentReport, KaplanMeier, Observation, SimulatedExperiment,
+    self, AnalysisConfig, ArmSummary, Effect, ExperimentReport, KaplanMeier, Observation, PowerPlanConfig, SimulatedExperiment,
     SimulatedExperimentResult,
 };
-use custfit::play::{self as core_play, PlayState as CoreState, Playbook as CoreBook};
+use custfit::play::{self as core_play, DryRun, PlayState as CoreState, Playbook as CoreBook};
 use custfit::{Dataset as CoreDataset, Error};
-use napi::bindgen_prelude::{Env, Object, PromiseRaw, Unknown, ValueType};
+use napi::bindgen_prelude::{Env, JavaScriptClassExt, Object, PromiseRaw, Unknown, ValueType};
 use napi::{JsValue, Task};
 use napi_derive::napi;
 use serde::de::DeserializeOwned;
@@ -108,6 +109,37 @@ fn number_or(value: Option<&Unknown<'_>>, name: &str, default: f64) -> Result<f6
 /// A `PlayState` argument (required): a copy.
 fn state_arg(value: &Unknown<'_>) -> Result<CoreState> {
     Ok(arg::instance::<PlayState>(value, "state")?.inner.clone())
+}
+
+/// A dry run as `dryRun` returned it: `{runs, state, plays}` (`state` a `PlayState` or its
+/// document), or its JSON text (`JSON.stringify` of the result). Its shape is `parse_error`, as a
+/// document's fields (and as in Python, which reads the same dict).
+fn dry_run_arg(env: &Env, value: &Unknown<'_>) -> Result<DryRun> {
+    const EXPECTED: &str = "a dry run ({runs, state, plays} as dryRun returns it, or its JSON text)";
+    if value.get_type().core()? == ValueType::String {
+        return serde_arg(value, "dryRun", EXPECTED);
+    }
+    let obj = object(value, "dryRun", EXPECTED)?;
+    let field = |key: &str| -> Result<Unknown<'_>> {
+        match obj.get::<Unknown<'_>>(key).core()? {
+            Some(v) if v.get_type().core()? != ValueType::Undefined => Ok(v),
+            _ => Err(Error::Parse { what: "dryRun".into(), reason: format!("missing field `{key}`") }),
+        }
+    };
+    let part = |key: &str, v: &Unknown<'_>| -> Result<Value> {
+        let json = to_json(v, "", 0)
+            .map_err(|u| Error::Parse { what: format!("dryRun.{key}"), reason: format!("at `{}`: {}", u.path, u.reason) })?;
+        Ok(json.unwrap_or(Value::Null))
+    };
+    let runs = part_from_json_value(part("runs", &field("runs")?)?, "dryRun.runs")?;
+    let plays = part_from_json_value(part("plays", &field("plays")?)?, "dryRun.plays")?;
+    let state = field("state")?;
+    let state = if state.get_type().core()? == ValueType::Object && PlayState::instance_of(env, &state).core()? {
+        arg::instance::<PlayState>(&state, "dryRun.state")?.inner.clone()
+    } else {
+        part_from_json_value(part("state", &state)?, "dryRun.state")?
+    };
+    Ok(DryRun { runs, state, plays })
 }
 
 // ------------------------------------------------------------------ assignment
@@ -272,6 +304,27 @@ pub fn mde_means(
         let alpha = number_or(alpha.as_ref(), "alpha", 0.05)?;
         let power = number_or(power.as_ref(), "power", 0.8)?;
         experiment::mde_means(sd, control, treatment, alpha, power)
+    };
+    run().throw(env)
+}
+
+/// The power plan of the experiments of `playbook` (a `Playbook` or its document) from a dry run
+/// of it, as `dryRun` returned it (`{runs, state, plays}`): per play, the accounts a month it
+/// enrolls (first records, either arm), the accounts each arm gathers over `config`'s months with
+/// the play's holdout share (or the global one), and the smallest effect they detect. `config` is
+/// a power plan config: `{outcome: {type: 'rate', baseline} | {type: 'mean', sd}, months?,
+/// alpha?, power?}` (defaults 3, 0.05, 0.8).
+#[napi(
+    catch_unwind,
+    ts_args_type = "playbook: Playbook | object | string, dryRun: DryRunResult | string, config: PowerPlanConfig | object | string",
+    ts_return_type = "Array<PlayPower>"
+)]
+pub fn power_plan(env: &Env, playbook: Unknown<'_>, dry_run: Unknown<'_>, config: Unknown<'_>) -> napi::Result<Value> {
+    let run = || {
+        let book = playbook_arg(env, &playbook)?;
+        let dry = dry_run_arg(env, &dry_run)?;
+        let config: PowerPlanConfig = read_document(&config, "config")?;
+        json(&experiment::power_plan(&book, &dry, &config)?)
     };
     run().throw(env)
 }
@@ -582,14 +635,14 @@ fn simulated_config(config: &Unknown<'_>) -> Result<SimulatedExperiment> {
             return Err(invalid_argument("config", reason));
         }
     }
-    serde_arg(config, "config", "an object")
+    read_document(config, "config")
 }
 
-/// The whole loop on simulated data with a known effect: `config` (`{simulation, playbook,
-/// recipe?, dry_run, effects, analysis}`) replays the playbook with its holdouts over a simulated
-/// base, lets each play's treated accounts change by its effect (`{play, engagement?,
-/// churn_odds?}`) from the day they were treated, analyses the ledger, and computes the true
-/// effect of each play. Returns `{report, truth, state}`.
+/// The whole loop on simulated data with a known effect: `config` (a simulated experiment
+/// document: `{version?, simulation, playbook, recipe?, dry_run, effects, analysis}`) replays
+/// the playbook with its holdouts over a simulated base, lets each play's treated accounts change
+/// by its effect (`{play, engagement?, churn_odds?}`) from the day they were treated, analyses
+/// the ledger, and computes the true effect of each play. Returns `{report, truth, state}`.
 #[napi(catch_unwind, ts_args_type = "config: SimulatedExperiment | object | string", ts_return_type = "SimulatedExperimentRun")]
 pub fn simulate_experiment(env: &Env, config: Unknown<'_>) -> napi::Result<SimulatedExperimentRun> {
     let run = || simulated_run(experiment::simulate_experiment(&simulated_config(&config)?)?);

@@ -6,10 +6,14 @@
 //! in place, any other array converted once) or sequences of numbers. Configs are the core's
 //! documents (dicts or JSON text); results are dicts in the core's serde form, instants as RFC
 //! 3339 text (as in the golden cases). The analysis and the simulated experiment release the GIL.
+//! `power_plan` reads a dry run as `dry_run` returned it (its dict, or the `(dict, PlayState)`
+//! pair itself).
 
 use custfit::document::{part_from_json_str, part_from_json_value};
-use custfit::experiment::{self, AnalysisConfig, ArmSummary, Effect, KaplanMeier, Observation, SimulatedExperiment};
-use custfit::play::{self, PlayState};
+use custfit::experiment::{
+    self, AnalysisConfig, ArmSummary, Effect, KaplanMeier, Observation, PowerPlanConfig, SimulatedExperiment,
+};
+use custfit::play::{self, DryRun, PlayState};
 use custfit::Error;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
@@ -123,6 +127,20 @@ fn state_arg(py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<PlayState> {
     }
 }
 
+/// A dry run as `dry_run` returned it: its dict (or that dict's JSON text), or the `(dict,
+/// PlayState)` pair itself. The dict's shape is `parse_error`, as a document's fields.
+fn dry_run_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<DryRun> {
+    let obj = match obj.cast::<PyTuple>() {
+        Ok(pair) if pair.len() == 2 && pair.get_item(1)?.is_instance_of::<PyPlayState>() => pair.get_item(0)?,
+        _ => obj.clone(),
+    };
+    if !(obj.is_instance_of::<PyString>() || obj.cast::<PyMapping>().is_ok()) {
+        let reason = format!("expected a dry run (what dry_run returns, or its dict), got {}", type_name(&obj));
+        return Err(invalid_argument("dry_run", reason)).py(py);
+    }
+    serde_arg(py, &obj, "dry_run", "a dry run dict")
+}
+
 // ------------------------------------------------------------------ assignment
 
 /// The holdout draw of ``account`` for ``play`` under ``salt``, in [0, 1): the 64-bit FNV-1a
@@ -213,6 +231,26 @@ pub fn mde_proportions(
 pub fn mde_means(py: Python<'_>, sd: f64, control: Whole, treatment: Whole, alpha: f64, power: f64) -> PyResult<f64> {
     let (c, t) = (control.to_u64("control").py(py)?, treatment.to_u64("treatment").py(py)?);
     guard(py, || experiment::mde_means(sd, c, t, alpha, power))
+}
+
+/// The power plan of the experiments of ``playbook`` (a Playbook or its document) from a dry
+/// run of it, as ``custfit.dry_run`` returned it (the pair, or its dict): per play, the accounts
+/// a month it enrolls (first records, either arm), the accounts each arm gathers over
+/// ``config``'s months with the play's holdout share (or the global one), and the smallest effect
+/// they detect. ``config`` is a power plan config: ``{"outcome": {"type": "rate", "baseline"} |
+/// {"type": "mean", "sd"}, "months"?, "alpha"?, "power"?}`` (defaults 3, 0.05, 0.8).
+#[pyfunction]
+pub fn power_plan<'py>(
+    py: Python<'py>,
+    playbook: &Bound<'py, PyAny>,
+    dry_run: &Bound<'py, PyAny>,
+    config: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut owned = None;
+    let book = playbook_arg(py, playbook, &mut owned)?;
+    let dry = dry_run_arg(py, dry_run)?;
+    let config: PowerPlanConfig = read_document(py, config, "config")?;
+    to_py_list(py, &guard(py, || experiment::power_plan(book, &dry, &config))?)
 }
 
 // ------------------------------------------------------------------ estimates
@@ -367,19 +405,20 @@ pub fn analyse_observations<'py>(
     to_py(py, &detach(py, || experiment::analyse_observations(&observations, &config))?)
 }
 
-/// The whole loop on simulated data with a known effect: ``config`` (``{"simulation", "playbook",
-/// "recipe"?, "dry_run", "effects", "analysis"}``, a dict or JSON text) replays the playbook with
-/// its holdouts over a simulated base, lets each play's treated accounts change by its effect
-/// (``{"play", "engagement"?, "churn_odds"?}``) from the day they were treated, analyses the
-/// ledger, and computes the true effect of each play. Returns the result (``report``, ``truth``,
-/// ``state``) and the replay's ledger as a PlayState. Releases the GIL.
+/// The whole loop on simulated data with a known effect: ``config`` (a simulated experiment
+/// document: ``{"version"?, "simulation", "playbook", "recipe"?, "dry_run", "effects",
+/// "analysis"}``, a dict or JSON text) replays the playbook with its holdouts over a simulated
+/// base, lets each play's treated accounts change by its effect (``{"play", "engagement"?,
+/// "churn_odds"?}``) from the day they were treated, analyses the ledger, and computes the true
+/// effect of each play. Returns the result (``report``, ``truth``, ``state``) and the replay's
+/// ledger as a PlayState. Releases the GIL.
 #[pyfunction]
 pub fn simulate_experiment<'py>(py: Python<'py>, config: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, PyPlayState)> {
     if !(config.is_instance_of::<PyString>() || config.cast::<PyMapping>().is_ok()) {
         let reason = format!("expected a simulated experiment (a dict or JSON text), got {}", type_name(config));
         return Err(invalid_argument("config", reason)).py(py);
     }
-    let config: SimulatedExperiment = serde_arg(py, config, "config", "a dict or JSON text")?;
+    let config: SimulatedExperiment = read_document(py, config, "config")?;
     let result = detach(py, || experiment::simulate_experiment(&config))?;
     Ok((to_py(py, &result)?, PyPlayState { inner: result.state }))
 }
@@ -393,6 +432,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sample_size_means, m)?)?;
     m.add_function(wrap_pyfunction!(mde_proportions, m)?)?;
     m.add_function(wrap_pyfunction!(mde_means, m)?)?;
+    m.add_function(wrap_pyfunction!(power_plan, m)?)?;
     m.add_function(wrap_pyfunction!(welch, m)?)?;
     m.add_function(wrap_pyfunction!(welch_summary, m)?)?;
     m.add_function(wrap_pyfunction!(sequential, m)?)?;

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import custfit
 import numpy as np
@@ -167,7 +167,36 @@ def test_sample_ratio_mismatch():
     assert custfit.sample_ratio_mismatch([12, 88], [1, 9]) == custfit.sample_ratio_mismatch([12, 88], [0.1, 0.9])
 
 
-def test_power_and_sample_size():
+@pytest.fixture(scope="module")
+def planned() -> tuple[dict, dict, custfit.PlayState]:
+    """A playbook with a play's holdout (20 %) and a global one (5 %), and its weekly dry run over
+    a simulated base from day 60 to day 150: (the playbook's document, the dry run, its ledger)."""
+    sim = custfit.simulate(accounts=800, days=240, seed=42, activity_scale=0.3)
+    book = {
+        "version": 1,
+        "name": "adoption",
+        "holdout": {"share": 0.05, "salt": "2026"},
+        "plays": [
+            {
+                "id": "check_in",
+                "trigger": {"type": "condition", "when": "active_days_30d < 8"},
+                "firing": {"type": "edge"},
+                "tactic": {"kind": "call"},
+                "holdout": {"share": 0.2, "salt": "2026"},
+            }
+        ],
+    }
+    replay = {
+        "from": (sim.start + timedelta(days=60)).isoformat(),
+        "to": (sim.start + timedelta(days=150)).isoformat(),
+        "step": {"amount": 7, "unit": "days"},
+    }
+    dry, ledger = custfit.dry_run(book, sim.dataset, {"version": 1}, replay)
+    return book, dry, ledger
+
+
+def test_power_and_sample_size(planned):
+    book, dry, _ = planned
     # R: power.prop.test(p1 = 0.5, p2 = 0.75, power = 0.9) gives n = 76.65.
     n = custfit.sample_size_proportions(0.5, 0.25, alpha=0.05, power=0.9)
     assert n["control"] == n["treatment"] == 77 and abs(n["control_exact"] - 76.7) < 0.05
@@ -190,6 +219,11 @@ def test_power_and_sample_size():
     control, treated = int(400 * 3 * 0.2), int(400 * 3 * 0.8)
     print(custfit.mde_proportions(baseline=0.80, control=control, treatment=treated))
     # 0.0728… (7.3 points)
+    # From a dry run of a playbook (`dry`, as custfit.dry_run returned it): per play, the
+    # accounts it enrolls a month and the smallest rise 3 months of them can detect.
+    plan = custfit.power_plan(book, dry, {"outcome": {"type": "rate", "baseline": 0.80}, "months": 3})
+    print(plan[0]["play"], plan[0]["accounts_per_month"], plan[0]["detectable_effect"])
+    # check_in 109.03… 0.125…
     # ANCHOR_END: power
     assert need == {"control": 906, "treatment": 906, "control_exact": pytest.approx(need["control_exact"])}
     assert 905 < need["control_exact"] <= 906
@@ -197,6 +231,65 @@ def test_power_and_sample_size():
     assert detectable is not None and 0.07 < detectable < 0.08
     # The detectable effect of the planned sample is the planned effect.
     assert abs(custfit.mde_proportions(0.8, 906, 906) - 0.05) < 0.001
+    assert plan[0]["play"] == "check_in" and 0 < plan[0]["detectable_effect"] < 0.2
+
+
+def test_power_plan_from_a_dry_run(planned):
+    book, dry, ledger = planned
+    # The dry run's outcomes count the held-out records beside the fired ones.
+    (outcome,) = dry["plays"]
+    assert outcome["play"] == "check_in"
+    assert outcome["held_out"] == sum(len(r["held_out"]) for r in dry["runs"]) > 0
+    assert outcome["fired"] == sum(len(r["fired"]) for r in dry["runs"]) > outcome["held_out"]
+
+    rate = {"outcome": {"type": "rate", "baseline": 0.8}}
+    plan = custfit.power_plan(book, dry, rate)
+    assert [p["play"] for p in plan] == [p["id"] for p in book["plays"]]
+    (p,) = plan
+    assert p["accounts_per_month"] > 0 and p["control_share"] == 0.2  # the play's own holdout
+    assert abs(p["control"] + p["treatment"] - p["accounts_per_month"] * 3) <= 2  # 3 months, each arm rounded down
+    assert p["control"] == int(p["accounts_per_month"] * 3 * 0.2)
+    assert isinstance(p["detectable_effect"], float) and 0 < p["detectable_effect"] < 0.2
+    assert p["detectable_effect"] == custfit.mde_proportions(0.8, p["control"], p["treatment"])
+    # Accounts a month: those entering the play (first record, either arm) over the dry run's span
+    # (first run to last plus one step), per average month.
+    entered = {a["account_id"] for r in dry["runs"] for a in r["fired"] + r["held_out"]}
+    first, last = (datetime.fromisoformat(dry["runs"][i]["as_of"].replace("Z", "+00:00")) for i in (0, -1))
+    span_days = (last - first).days + 7
+    assert abs(p["accounts_per_month"] - len(entered) / span_days * 30.4375) < 1e-9
+
+    # The dry run as dry_run returned it (the pair), as JSON text; the playbook as a Playbook.
+    assert custfit.power_plan(book, (dry, ledger), rate) == plan
+    assert custfit.power_plan(custfit.Playbook(book), json.dumps(dry), json.dumps(rate)) == plan
+    # A mean outcome, six months: twice the accounts, the detectable difference of mde_means.
+    mean = custfit.power_plan(book, dry, {"version": 1, "outcome": {"type": "mean", "sd": 3.0}, "months": 6, "power": 0.9})
+    (m,) = mean
+    assert abs(m["control"] + m["treatment"] - 2 * (p["control"] + p["treatment"])) <= 2
+    assert m["detectable_effect"] == pytest.approx(custfit.mde_means(3.0, m["control"], m["treatment"], power=0.9))
+    # Without a holdout nobody is held out: nothing to compare, nothing detectable.
+    unheld = {**book, "holdout": None, "plays": [{k: v for k, v in book["plays"][0].items() if k != "holdout"}]}
+    (none,) = custfit.power_plan(unheld, dry, rate)
+    assert (none["control_share"], none["control"], none["detectable_effect"]) == (0.0, 0, None)
+
+
+def test_bad_power_plans_are_coded_and_named(planned):
+    book, dry, _ = planned
+    rate = {"outcome": {"type": "rate", "baseline": 0.8}}
+
+    def plan(config, dry_run=dry, playbook=book):
+        return lambda: custfit.power_plan(playbook, dry_run, config)
+
+    raises("invalid_config", "outcome.baseline", plan({"outcome": {"type": "rate", "baseline": 1.5}}))
+    raises("invalid_config", "outcome.sd", plan({"outcome": {"type": "mean", "sd": 0}}))
+    raises("invalid_config", "months", plan({**rate, "months": 0}))
+    raises("invalid_config", "alpha", plan({**rate, "alpha": 0.9}))
+    raises("unsupported_version", None, plan({**rate, "version": 9}))
+    raises("parse_error", "power plan config", plan({"outcome": {"type": "odds"}}))
+    raises("invalid_argument", "config", plan(0.8))
+    raises("invalid_argument", "dry_run", plan(rate, dry_run=42))
+    raises("invalid_argument", "dry_run", plan(rate, dry_run=[dry]))
+    raises("parse_error", "dry_run", plan(rate, dry_run={"runs": 5}))
+    raises("invalid_argument", "playbook", plan(rate, playbook=None))
 
 
 # ------------------------------------------------------------------ estimates
@@ -565,7 +658,12 @@ def test_bad_experiments_are_coded_and_named(sim):
         "analysis": metric,
     }
     raises("invalid_config", "effects[0].play", lambda: custfit.simulate_experiment(experiment))
-    raises("parse_error", "config", lambda: custfit.simulate_experiment({**experiment, "surprise": 1}))
+    # The simulated experiment is a versioned document: read by the document reader.
+    out_of_range = {**experiment, "effects": [{"play": "check_in", "engagement": 9}]}
+    raises("invalid_config", "effects[0].engagement", lambda: custfit.simulate_experiment(out_of_range))
+    raises("invalid_config", "effects[0].engagement", lambda: custfit.simulate_experiment(json.dumps(out_of_range)))
+    raises("unsupported_version", None, lambda: custfit.simulate_experiment({**experiment, "version": 9}))
+    raises("parse_error", "simulated experiment", lambda: custfit.simulate_experiment({**experiment, "surprise": 1}))
     raises("invalid_argument", "config", lambda: custfit.simulate_experiment(["x"]))
     # Treatments of the simulator.
     raises(

@@ -467,6 +467,9 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     observations = custfit.experiment_observations(held, ledger, ds, retention)
     add("experiment_observations", observations + custfit.experiment_observations(held, ledger, ds, metric), list[T.Observation])
     add("analyse_observations", custfit.analyse_observations(observations, retention), T.ExperimentReport)
+    plan = custfit.power_plan(held, replay, {"outcome": {"type": "rate", "baseline": 0.8}})
+    assert [p["play"] for p in plan] == ["stratified", "drawn"]
+    add("power_plan", plan, list[T.PlayPower])
     simulated = {
         "simulation": {"accounts": 120, "days": 200, "seed": 4, "activity_scale": 0.3},
         "playbook": held.to_dict(),
@@ -486,7 +489,8 @@ def checked(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
 def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
     """Documents the API only reads (no function returns them), each read by the API here, with
     their declared types: the parts of a frame recipe (a snapshot config with every kind of
-    metric, a fitted churn model as saved now and before 0.2) and a dry run config."""
+    metric, a fitted churn model as saved now and before 0.2), a dry run config, and the
+    experiment documents (an analysis config, treatments, power plan configs)."""
     ds, end = sim.dataset, sim.end
     week: T.Window = {"amount": 7, "unit": "days"}
     sso: T.PropertyFilter = {"property": "feature", "in": ["sso"]}
@@ -551,6 +555,17 @@ def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
     treated, untreated = (custfit.simulate(sim.config, treatments=t).dataset for t in (treatments, []))
     assert treated.event_count != untreated.event_count
     out += [(analysis, T.AnalysisConfig), (treatments, list[T.Treatment])]
+    # power plan configs in full, one per outcome
+    rate: T.PowerPlanConfig = {
+        "version": 1,
+        "outcome": {"type": "rate", "baseline": 0.8},
+        "months": 6.0,
+        "alpha": 0.1,
+        "power": 0.9,
+    }
+    mean: T.PowerPlanConfig = {**rate, "outcome": {"type": "mean", "sd": 2.5}}
+    assert [p["play"] for p in custfit.power_plan(book, dry, rate)] == [p["play"] for p in custfit.power_plan(book, dry, mean)]
+    out += [(rate, T.PowerPlanConfig), (mean, T.PowerPlanConfig)]
     assert not [m for value, tp in out for m in mismatches(value, tp)]
     return out
 

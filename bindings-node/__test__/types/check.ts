@@ -40,6 +40,7 @@ import {
   survivalAt,
   sampleSizeProportions,
   mdeProportions,
+  powerPlan,
   simulateExperiment,
 } from '../../index.js'
 import type {
@@ -72,6 +73,8 @@ import type {
   KaplanMeier,
   SampleSize,
   Verdict,
+  PlayPower,
+  PowerPlanConfig,
 } from '../../index.js'
 
 const sim = simulate({ accounts: 50, days: 120, seed: 1 })
@@ -155,6 +158,10 @@ const at: [number, number, number] = survivalAt(curve, 1.5)
 const size: SampleSize = sampleSizeProportions(0.8, 0.05)
 const detectable: number | null = mdeProportions(0.8, 240, 960)
 const truth: number | null = simulateExperiment('{}').truth[0].effect
+const replayed = dryRun(book, sim.dataset, { version: 1 }, { from: '2024-03-01', to: '2024-04-01', step: { amount: 7, unit: 'days' } })
+const planConfig: PowerPlanConfig = { version: 1, outcome: { type: 'rate', baseline: 0.8 }, months: 3, alpha: 0.05, power: 0.8 }
+const powers: Array<PlayPower> = powerPlan(book, replayed, planConfig)
+const planned: number | null = powerPlan(book, JSON.stringify(replayed), { outcome: { type: 'mean', sd: 2 } })[0].detectable_effect
 
 // @ts-expect-error a wrong property is a compile error, not `any`
 const misspelled = model.evaluate(ts).rocAuc
@@ -163,5 +170,5 @@ export {
   top, raw, logOdds, oddsRatio, observed, renewal, pooledAuc, converged, scored, lost, subscriptionDates, activityDates,
   unit, firstMeasure, rampLow, fallback, aucAfter, status, intercept, label, floor, bucket, code, silhouette, csms,
   fired, burstDay, ciLow, later, best, everyone, misspelled, heldOut, verdict, lift, pending, entered, summary, always,
-  at, size, detectable, truth,
+  at, size, detectable, truth, powers, planned,
 }

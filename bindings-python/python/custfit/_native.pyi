@@ -51,8 +51,10 @@ from custfit.types import (
     Observation,
     ParetoTiers,
     PlaybookDocument,
+    PlayPower,
     PlayRun,
     PlayStateDocument,
+    PowerPlanConfig,
     QuantileBuckets,
     RfmScores,
     RiskEntry,
@@ -743,6 +745,15 @@ def mde_proportions(baseline: float, control: int, treatment: int, alpha: float 
 def mde_means(sd: float, control: int, treatment: int, alpha: float = 0.05, power: float = 0.8) -> float:
     """The smallest difference of means (standard deviation ``sd``) these arms detect."""
 
+def power_plan(
+    playbook: Playbook | Document,
+    dry_run: tuple[DryRun, PlayState] | DryRun | Mapping[str, Any] | str,
+    config: PowerPlanConfig | Document,
+) -> list[PlayPower]:
+    """Per play of ``playbook``: the accounts a month its dry run (what ``dry_run`` returned, or
+    its dict) enrolls, each arm's accounts over ``config``'s months and the smallest effect they
+    detect."""
+
 def welch(control: Sample, treatment: Sample, confidence: float = 0.95) -> Effect:
     """Welch's difference of means with its interval and test, and the relative lift. Releases the GIL."""
 
@@ -852,6 +863,7 @@ __all__ = [
     "sample_size_means",
     "mde_proportions",
     "mde_means",
+    "power_plan",
     "welch",
     "welch_summary",
     "sequential",

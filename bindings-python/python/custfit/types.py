@@ -115,6 +115,7 @@ __all__ = [
     "LogRank",
     "LogisticFit",
     "LogisticFittedModel",
+    "MeanPlannedOutcome",
     "MeasureChange",
     "MeasureDocument",
     "MeasureGroup",
@@ -138,13 +139,16 @@ __all__ = [
     "PercentileScoring",
     "PeriodResult",
     "PersonalBest",
+    "PlannedOutcome",
     "Play",
     "PlayEffect",
     "PlayMemory",
     "PlayOutcome",
+    "PlayPower",
     "PlayRun",
     "PlayStateDocument",
     "PlaybookDocument",
+    "PowerPlanConfig",
     "PreprocessConfig",
     "Preprocessor",
     "PreviousValues",
@@ -154,6 +158,7 @@ __all__ = [
     "PropertyValue",
     "QuantileBuckets",
     "RampScoring",
+    "RatePlannedOutcome",
     "RatioMetricDef",
     "RejectedRow",
     "RenormalizeMissingPolicy",
@@ -2833,6 +2838,71 @@ class SampleSize(TypedDict):
     """Control accounts before rounding."""
 
 
+class RatePlannedOutcome(TypedDict):
+    """A rate (retention within the horizon, say) of `baseline` in the control arm."""
+
+    type: Literal["rate"]
+
+    baseline: float
+    """The control arm's rate, strictly between 0 and 1."""
+
+
+class MeanPlannedOutcome(TypedDict):
+    """A mean with standard deviation `sd` (usage days, MRR change …)."""
+
+    type: Literal["mean"]
+
+    sd: float
+    """The outcome's standard deviation."""
+
+
+PlannedOutcome = Union[RatePlannedOutcome, MeanPlannedOutcome]
+"""What a power plan assumes about the outcome."""
+
+
+class PowerPlanConfig(TypedDict):
+    """How to plan the experiments of a playbook from a dry run."""
+
+    version: int
+    """Document version (1)."""
+
+    outcome: PlannedOutcome
+    """The outcome."""
+
+    months: float
+    """How many months the experiment will collect accounts (default 3; 0.1 to 120)."""
+
+    alpha: float
+    """Two-sided significance level (default 0.05)."""
+
+    power: float
+    """Power (default 0.8)."""
+
+
+class PlayPower(TypedDict):
+    """The power plan of one play."""
+
+    play: str
+    """The play."""
+
+    accounts_per_month: float
+    """Accounts entering the play per month in the dry run (their first record, either arm)."""
+
+    control_share: float
+    """The share of them held out (the play's holdout, or the global one when it has none)."""
+
+    control: int
+    """Accounts per arm after `months`: control."""
+
+    treatment: int
+    """Treated."""
+
+    detectable_effect: Optional[float]
+    """The smallest difference detectable at the plan's level and power (`None`: no holdout,
+    too few accounts, or — for a rate — no lift up to 1 is).
+    """
+
+
 class ArmSummary(TypedDict):
     """One arm in summary: accounts, mean and sample variance (divided by n − 1) — all an estimate
     of a difference of means needs.
@@ -3307,7 +3377,10 @@ class PlayEffect(TypedDict):
 
 
 class SimulatedExperiment(TypedDict):
-    """A simulated experiment."""
+    """A simulated experiment: versioned JSON, the same document in Rust, Python and Node."""
+
+    version: int
+    """Document version (`SIMULATED_EXPERIMENT_VERSION`)."""
 
     simulation: SimulationConfig
     """The simulated base."""
