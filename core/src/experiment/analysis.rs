@@ -453,6 +453,9 @@ pub struct ExperimentReport {
 }
 
 /// The groups analysed: (name, plays).
+type Groups = Vec<(String, Vec<String>)>;
+
+/// The groups analysed: (name, plays), plays first.
 fn groups_of(state: &PlayState, config: &AnalysisConfig) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     if config.plays.is_empty() && config.groups.is_empty() {
@@ -642,12 +645,22 @@ fn measure(
 /// account's first record (within `from`..`to`) — its arm and when it entered — and its outcome
 /// measured against `ds` from then on, in play (or group) then ledger order.
 pub fn observations(playbook: &Playbook, state: &PlayState, ds: &Dataset, config: &AnalysisConfig) -> Result<Vec<Observation>> {
+    Ok(observe(playbook, state, ds, config)?.0)
+}
+
+/// [`observations`], with the groups they belong to and the instant outcomes are known to.
+fn observe(
+    playbook: &Playbook,
+    state: &PlayState,
+    ds: &Dataset,
+    config: &AnalysisConfig,
+) -> Result<(Vec<Observation>, Groups, Timestamp)> {
     config.validate()?;
     let known = crate::outcome::known_at(ds, config.known_at)?;
     let groups = checked_groups(playbook, state, config)?;
     let entries = enrollments(state, &groups, config);
     let measured = measure(ds, &entries, &config.outcome, known)?;
-    Ok(entries
+    let observations = entries
         .iter()
         .zip(measured)
         .map(|(&(g, id, arm, entered), (value, pre, duration_days, churned))| Observation {
@@ -660,7 +673,8 @@ pub fn observations(playbook: &Playbook, state: &PlayState, ds: &Dataset, config
             duration_days,
             churned,
         })
-        .collect())
+        .collect();
+    Ok((observations, groups, known))
 }
 
 fn checked_groups(playbook: &Playbook, state: &PlayState, config: &AnalysisConfig) -> Result<Vec<(String, Vec<String>)>> {
@@ -679,16 +693,16 @@ fn checked_groups(playbook: &Playbook, state: &PlayState, config: &AnalysisConfi
 /// share comes from the playbook's holdout shares unless the config gives it. See
 /// [`analyse_observations`] for the statistics.
 pub fn analyse(playbook: &Playbook, state: &PlayState, ds: &Dataset, config: &AnalysisConfig) -> Result<ExperimentReport> {
-    let observations = observations(playbook, state, ds, config)?;
-    let known = crate::outcome::known_at(ds, config.known_at)?;
-    let groups = checked_groups(playbook, state, config)?;
+    let (observations, groups, known) = observe(playbook, state, ds, config)?;
+    // The groups with records in their own holdout, in one pass.
+    let with_own: rustc_hash::FxHashSet<&str> =
+        observations.iter().filter(|o| o.arm == Arm::Holdout).map(|o| o.group.as_str()).collect();
     let mut config = config.clone();
     for (name, plays) in &groups {
         if config.expected_control_share.contains_key(name) {
             continue;
         }
-        let has_own = observations.iter().any(|o| &o.group == name && o.arm == Arm::Holdout);
-        let control = resolve_control(config.control, has_own);
+        let control = resolve_control(config.control, with_own.contains(name.as_str()));
         if let Some(share) = implied_share(playbook, plays, control) {
             config.expected_control_share.insert(name.clone(), share);
         }
