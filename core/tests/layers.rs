@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["data"],
     &["metrics", "sim"],
     &["expr", "io", "activity", "outcome"],
-    &["health", "segment"],
+    &["health", "segment", "lifecycle"],
     &["churn"],
     &["frame"],
     &["play"],

@@ -13,6 +13,7 @@ mod guide;
 mod hardening;
 mod health;
 mod layers;
+mod lifecycle;
 mod metrics;
 mod play;
 mod properties;

@@ -1,0 +1,216 @@
+//! The account lifecycle: growth accounting and retention cohorts against a brute-force
+//! computation from each account's events, and their invariants.
+
+use custfit::data::SubscriptionStatus;
+use custfit::lifecycle::{
+    growth_accounting, retention_cohorts, Bucket, CohortConfig, CohortMeasure, CohortStart, LifecycleConfig, Period,
+};
+use custfit::{Dataset, Simulation, SimulationConfig, Timestamp, ToColumns};
+use proptest::prelude::*;
+
+fn sim(seed: u64) -> Simulation {
+    Simulation::generate(&SimulationConfig::default().with_accounts(150).with_days(200).with_seed(seed).with_activity_scale(0.2))
+        .expect("sim")
+}
+
+/// The month index (year × 12 + month − 1) of an instant, by chrono.
+fn month(t: Timestamp) -> i64 {
+    use chrono::Datelike;
+    let d = chrono::DateTime::from_timestamp_millis(t.millis()).expect("date");
+    i64::from(d.year()) * 12 + i64::from(d.month0())
+}
+
+/// Each account's active months, from its events one by one.
+fn brute_months(ds: &Dataset, as_of: Timestamp) -> Vec<std::collections::BTreeSet<i64>> {
+    ds.accounts()
+        .iter()
+        .map(|a| {
+            ds.account_events(&a.id, Timestamp::parse("1900-01-02").expect("t"), as_of)
+                .expect("events")
+                .iter()
+                .filter(|e| !["touch", "invoice_paid"].contains(&e.name.as_str()))
+                .map(|e| month(e.timestamp))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn growth_accounting_equals_a_brute_force_count() -> custfit::Result<()> {
+    let s = sim(4);
+    let as_of = s.end;
+    let mut config = LifecycleConfig::new(Period::Month);
+    config.activity.non_activity_events = vec!["touch".into(), "invoice_paid".into()];
+    let g = growth_accounting(&s.dataset, as_of, &config)?;
+    let months = brute_months(&s.dataset, as_of);
+    let first = months.iter().filter_map(|m| m.first().copied()).min().expect("activity");
+    assert_eq!(g.periods.len() as i64, month(as_of) - first + 1);
+    for (i, p) in g.periods.iter().enumerate() {
+        let t = first + i as i64;
+        assert_eq!(month(p.start), t);
+        let (mut new, mut ret, mut res, mut dor, mut churned) = (0, 0, 0, 0, 0);
+        for m in &months {
+            let Some(&f) = m.first() else { continue };
+            if f > t {
+                continue;
+            }
+            match (m.contains(&t), m.contains(&(t - 1))) {
+                (true, _) if f == t => new += 1,
+                (true, true) => ret += 1,
+                (true, false) => res += 1,
+                (false, was) => {
+                    dor += 1;
+                    churned += u64::from(was);
+                }
+            }
+        }
+        assert_eq!((p.new, p.returning, p.resurrecting, p.dormant, p.churned), (new, ret, res, dor, churned), "month {i}");
+        assert_eq!(p.active, p.new + p.returning + p.resurrecting);
+        assert_eq!(p.complete, p.end <= as_of);
+    }
+    // Each account's bucket is its bucket in the last period.
+    let t = month(as_of);
+    for (m, b) in months.iter().zip(&g.buckets) {
+        let want = match m.first() {
+            None => None,
+            Some(&f) if f == t => Some(Bucket::New),
+            Some(_) if m.contains(&t) && m.contains(&(t - 1)) => Some(Bucket::Returning),
+            Some(_) if m.contains(&t) => Some(Bucket::Resurrecting),
+            Some(_) => Some(Bucket::Dormant),
+        };
+        assert_eq!(*b, want);
+    }
+    // As columns for play triggers.
+    let cols = g.account_columns("lifecycle");
+    assert_eq!(cols.columns[0].name, "lifecycle");
+    let frame = s.dataset.snapshot(as_of)?.with_columns(cols)?;
+    assert!(frame.has_column("lifecycle_first_active"));
+    Ok(())
+}
+
+#[test]
+fn cohorts_equal_a_brute_force_count() -> custfit::Result<()> {
+    let s = sim(6);
+    let as_of = s.end;
+    let ds = &s.dataset;
+    let c = retention_cohorts(
+        ds,
+        as_of,
+        &CohortConfig::new(Period::Month, CohortStart::FirstSubscription, CohortMeasure::Subscribed),
+    )?;
+    assert!(!c.rows.is_empty());
+    let month_end = |m: i64| -> Timestamp {
+        let (y, mo) = ((m + 1).div_euclid(12), (m + 1).rem_euclid(12) + 1);
+        Timestamp::from_ymd(y as i32, mo as u32, 1).expect("date")
+    };
+    let subs = ds.subscriptions();
+    let mut total_accounts = 0;
+    for row in &c.rows {
+        let cm = month(row.cohort);
+        // Members: first non-trial subscription starting in the cohort's month.
+        let members: Vec<&str> = ds
+            .accounts()
+            .iter()
+            .map(|a| a.id.as_str())
+            .filter(|id| {
+                subs.iter()
+                    .filter(|x| x.account_id == *id && x.status != SubscriptionStatus::Trial)
+                    .map(|x| x.start)
+                    .min()
+                    .is_some_and(|st| month(st) == cm && st <= as_of)
+            })
+            .collect();
+        assert_eq!(row.accounts, members.len() as u64);
+        total_accounts += members.len();
+        let mrr = |id: &str, t: Timestamp| -> f64 {
+            subs.iter()
+                .filter(|x| {
+                    x.account_id == id && x.status != SubscriptionStatus::Trial && x.start <= t && x.end.is_none_or(|e| t < e)
+                })
+                .map(|x| x.mrr.minor as f64 / 100.0)
+                .sum()
+        };
+        let start_t = month_end(cm).add_millis(-1).min(as_of);
+        let starting: f64 = members.iter().map(|id| mrr(id, start_t)).sum();
+        assert!((row.starting_mrr - starting).abs() < 1e-6);
+        for (k, logo) in row.logo.iter().enumerate() {
+            let end = month_end(cm + k as i64);
+            if end > as_of {
+                assert!(logo.is_none());
+                continue;
+            }
+            let t = end.add_millis(-1);
+            let there = members
+                .iter()
+                .filter(|id| {
+                    mrr(id, t) > 0.0
+                        || subs.iter().any(|x| {
+                            x.account_id == **id
+                                && x.status != SubscriptionStatus::Trial
+                                && x.start <= t
+                                && x.end.is_none_or(|e| t < e)
+                        })
+                })
+                .count();
+            let logo = logo.expect("complete period");
+            assert!((logo - there as f64 / members.len() as f64).abs() < 1e-12, "cohort {cm} k {k}");
+            assert!(logo <= 1.0);
+            let net: f64 = members.iter().map(|id| mrr(id, t)).sum();
+            let gross: f64 = members.iter().map(|id| mrr(id, t).min(mrr(id, start_t))).sum();
+            if starting > 0.0 {
+                assert!((row.net_revenue[k].expect("net") - net / starting).abs() < 1e-9);
+                assert!((row.gross_revenue[k].expect("gross") - gross / starting).abs() < 1e-9);
+                assert!(row.gross_revenue[k].expect("gross") <= 1.0 + 1e-12);
+            }
+        }
+    }
+    assert!(total_accounts > 0);
+    // Active cohorts by first activity: period 0 is always 100 % active.
+    let a = retention_cohorts(ds, as_of, &CohortConfig::new(Period::Week, CohortStart::FirstActivity, CohortMeasure::Active))?;
+    assert!(a.rows.iter().all(|r| r.logo[0].is_none_or(|x| x == 1.0)));
+    // Bad configs.
+    let mut bad = CohortConfig::new(Period::Month, CohortStart::Created, CohortMeasure::Active);
+    bad.periods = 10_000;
+    assert_eq!(retention_cohorts(ds, as_of, &bad).expect_err("periods").code(), "invalid_config");
+    let mut late = LifecycleConfig::new(Period::Day);
+    late.from = Some(as_of.add_days(1));
+    assert_eq!(growth_accounting(ds, as_of, &late).expect_err("from").code(), "invalid_config");
+    late.from = Some(Timestamp::parse("1901-01-01")?);
+    assert_eq!(growth_accounting(ds, as_of, &late).expect_err("too many days").code(), "invalid_config");
+    // An empty dataset has no periods of activity: one empty period, no error.
+    let empty = growth_accounting(&Dataset::new(), as_of, &LifecycleConfig::new(Period::Week))?;
+    assert_eq!(empty.periods.len(), 1);
+    assert_eq!(empty.periods[0].active, 0);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// The buckets partition the accounts active in or before each period, whatever the period;
+    /// logo retention never exceeds 100 %.
+    #[test]
+    fn buckets_partition_and_logos_stay_under_one(seed in 0u64..1000, period in 0usize..3) {
+        let s = Simulation::generate(&SimulationConfig::default().with_accounts(40).with_days(90).with_seed(seed).with_activity_scale(0.1)).expect("sim");
+        let period = [Period::Day, Period::Week, Period::Month][period];
+        let g = growth_accounting(&s.dataset, s.end, &LifecycleConfig::new(period)).expect("growth");
+        let mut started = 0u64;
+        for (i, p) in g.periods.iter().enumerate() {
+            // Accounts whose first period is this one are the new ones.
+            started += p.new;
+            prop_assert_eq!(p.new + p.returning + p.resurrecting + p.dormant, started, "period {}", i);
+            if i > 0 {
+                prop_assert_eq!(p.churned, g.periods[i - 1].active - p.returning);
+            }
+        }
+        let with_bucket = g.buckets.iter().filter(|b| b.is_some()).count() as u64;
+        prop_assert_eq!(with_bucket, started);
+        for measure in [CohortMeasure::Active, CohortMeasure::Subscribed] {
+            let c = retention_cohorts(&s.dataset, s.end, &CohortConfig::new(period, CohortStart::Created, measure)).expect("cohorts");
+            for r in &c.rows {
+                prop_assert!(r.logo.iter().flatten().all(|x| (0.0..=1.0).contains(x)));
+                prop_assert!(r.gross_revenue.iter().flatten().all(|x| *x <= 1.0 + 1e-12));
+            }
+        }
+    }
+}
