@@ -125,6 +125,14 @@ fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
             let ((da, ea), (db, eb)) = (arm("a"), arm("b"));
             to_json(custfit::experiment::log_rank((&da, &ea), (&db, &eb))?)
         },
+        "growth_accounting" => |i| {
+            let ds = loaded(i)?;
+            to_json(custfit::lifecycle::growth_accounting(&ds, parse("as_of", &i["as_of"])?, &doc(&i["config"])?)?)
+        },
+        "retention_cohorts" => |i| {
+            let ds = loaded(i)?;
+            to_json(custfit::lifecycle::retention_cohorts(&ds, parse("as_of", &i["as_of"])?, &doc(&i["config"])?)?)
+        },
         "analyse_observations" => |i| {
             let observations: Vec<custfit::experiment::Observation> = parse("observations", &i["observations"])?;
             to_json(custfit::experiment::analyse_observations(&observations, &doc(&i["config"])?)?)
