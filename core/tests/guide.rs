@@ -218,3 +218,50 @@ fn guide_experiment() -> custfit::Result<()> {
     // ANCHOR_END: experiment_power
     Ok(())
 }
+
+#[test]
+fn guide_lifecycle() -> custfit::Result<()> {
+    use custfit::lifecycle::{
+        growth_accounting, retention_cohorts, CohortConfig, CohortMeasure, CohortStart, LifecycleConfig, Period,
+    };
+    use custfit::{Simulation, SimulationConfig, ToColumns};
+
+    // ANCHOR: lifecycle_growth
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(500).with_days(180).with_activity_scale(0.3))?;
+    let growth = growth_accounting(&sim.dataset, sim.end, &LifecycleConfig::new(Period::Month))?;
+    for p in &growth.periods {
+        println!(
+            "{}: {} active = {} new + {} returning + {} resurrecting; {} dormant ({} just churned), quick ratio {:?}",
+            p.start.date_string(),
+            p.active,
+            p.new,
+            p.returning,
+            p.resurrecting,
+            p.dormant,
+            p.churned,
+            p.quick_ratio
+        );
+    }
+    // Each account's bucket in the current month, as columns a play can trigger on.
+    let frame = sim.dataset.snapshot(sim.end)?.with_columns(growth.account_columns("lifecycle"))?;
+    assert!(frame.has_column("lifecycle") && frame.has_column("lifecycle_first_active"));
+    // ANCHOR_END: lifecycle_growth
+
+    // ANCHOR: lifecycle_cohorts
+    let cohorts = retention_cohorts(
+        &sim.dataset,
+        sim.end,
+        &CohortConfig::new(Period::Month, CohortStart::FirstSubscription, CohortMeasure::Subscribed),
+    )?;
+    for row in cohorts.rows.iter().rev().take(3) {
+        println!(
+            "{} ({} accounts): logo {:?}, net revenue {:?}",
+            row.cohort.date_string(),
+            row.accounts,
+            row.logo,
+            row.net_revenue
+        );
+    }
+    // ANCHOR_END: lifecycle_cohorts
+    Ok(())
+}
