@@ -214,3 +214,120 @@ proptest! {
         }
     }
 }
+
+mod moments {
+    use custfit::document::Document;
+    use custfit::lifecycle::{engagement_moments, MomentStatus, MomentsConfig};
+    use custfit::{Simulation, SimulationConfig, ToColumns};
+
+    /// The simulator's onboarding: kickoff on day 2, training done on day 12 and first value on
+    /// day 21 — except for accounts stuck in onboarding, which never get past the kickoff.
+    fn config(from: custfit::Timestamp) -> MomentsConfig {
+        MomentsConfig::from_json_value(serde_json::json!({"version": 1, "from": from, "moments": [
+            {"name": "kickoff", "event": "onboarding_step", "filter": {"property": "step", "in": ["kickoff"]},
+             "expected": {"amount": 7, "unit": "days"}},
+            {"name": "training", "event": "onboarding_step", "filter": {"property": "step", "in": ["training_done"]},
+             "expected": {"amount": 14, "unit": "days"}, "after": "previous", "owner_role": "onboarding"},
+            {"name": "first_value", "event": "onboarding_step", "filter": {"property": "step", "in": ["first_value"]},
+             "expected": {"amount": 30, "unit": "days"}, "tolerance": {"amount": 14, "unit": "days"}}]}))
+        .expect("config")
+    }
+
+    #[test]
+    fn moments_recover_the_simulated_onboarding() -> custfit::Result<()> {
+        let sim = Simulation::generate(
+            &SimulationConfig::default().with_accounts(400).with_days(200).with_seed(9).with_activity_scale(0.2),
+        )?;
+        let m = engagement_moments(&sim.dataset, sim.end, &config(sim.start))?;
+        // Only accounts created in the simulated period (the new ones) are on a journey.
+        let new: Vec<_> = sim.truth.iter().zip(sim.dataset.accounts()).filter(|(_, a)| a.created_at >= sim.start).collect();
+        assert_eq!(m.journeys.len(), new.len());
+        let (mut stuck_ok, mut stuck_n) = (0, 0);
+        for (j, (truth, account)) in m.journeys.iter().zip(&new) {
+            assert_eq!(j.account_id, account.id);
+            let age = sim.end.days_since(j.start);
+            if age < 60 {
+                continue;
+            }
+            if truth.onboarding_stuck {
+                stuck_n += 1;
+                // Never trained: stuck on training (due 14 days after kickoff, 7 more tolerated).
+                stuck_ok += usize::from(j.moments[1].status == MomentStatus::Stuck && j.stuck);
+                assert_eq!(j.time_to_first_value_days, None);
+            } else if truth.churned_at.is_none_or(|c| c.days_since(j.start) > 25) {
+                // The simulator's first value is day 21 of the account (at 11:00 UTC).
+                let ttfv = j.time_to_first_value_days.expect("first value");
+                assert!((20.0..22.0).contains(&ttfv), "{} {ttfv}", j.account_id);
+                assert!(j.moments.iter().all(|p| p.status == MomentStatus::Done && p.on_time == Some(true)));
+                assert!(j.current.is_none() && !j.stuck);
+            }
+        }
+        assert!(stuck_n > 3, "{stuck_n}");
+        assert_eq!(stuck_ok, stuck_n);
+        // Across accounts: first value takes about 21 days; training is where accounts get stuck.
+        let fv = &m.summary[2];
+        assert!((20.0..22.0).contains(&fv.median_days.expect("median")), "{fv:?}");
+        assert!(m.summary[1].stuck >= stuck_n as u64);
+        assert!(m.summary[1].on_time_share.expect("share") < 1.0);
+        // As columns.
+        let cols = m.account_columns("onboarding");
+        let frame = sim.dataset.snapshot(sim.end)?.with_columns(cols)?;
+        for c in ["onboarding_current", "onboarding_status", "onboarding_stuck", "onboarding_ttfv_days", "onboarding_training"] {
+            assert!(frame.has_column(c), "{c}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn statuses_follow_the_due_dates_and_bad_configs_are_refused() -> custfit::Result<()> {
+        use custfit::{Account, Dataset, Event, IngestOptions, Timestamp};
+        let t = |s: &str| Timestamp::parse(s).expect("date");
+        let mut ds = Dataset::new();
+        let opts = IngestOptions::default().with_now(t("2024-03-01"));
+        ds.add_accounts(&[Account::new("a", "A", t("2024-01-01")), Account::new("b", "B", t("2024-01-20"))], &opts)?;
+        ds.add_events(
+            &[
+                Event::new("a", None, t("2024-01-03T10:00:00Z"), "kickoff"),
+                Event::new("b", None, t("2024-01-19T10:00:00Z"), "kickoff"),
+            ],
+            &opts,
+        )?;
+        let cfg = MomentsConfig::from_json_value(serde_json::json!({"version": 1, "first_value": "value", "moments": [
+            {"name": "kickoff", "event": "kickoff", "expected": {"amount": 7, "unit": "days"}},
+            {"name": "value", "event": "report", "expected": {"amount": 30, "unit": "days"}, "after": "previous"}]}))?;
+        let at = |d: &str| engagement_moments(&ds, t(d), &cfg).expect("moments");
+        // a: kickoff on day 2 (on time); value due 30 days after it (Feb 2), behind until Feb 9, then stuck.
+        let m = at("2024-02-01");
+        assert_eq!(m.journeys[0].moments[0].status, MomentStatus::Done);
+        assert_eq!(m.journeys[0].moments[1].status, MomentStatus::OnTrack);
+        assert_eq!(at("2024-02-05").journeys[0].moments[1].status, MomentStatus::Behind);
+        let late = at("2024-02-20");
+        assert_eq!(late.journeys[0].moments[1].status, MomentStatus::Stuck);
+        assert!(late.journeys[0].stuck && (late.journeys[0].overdue_days - (17.0 + 14.0 / 24.0)).abs() < 1e-9);
+        // b: its kickoff event came before its start, so it does not count; still due on Jan 27.
+        assert_eq!(late.journeys[1].moments[0].status, MomentStatus::Stuck);
+        assert_eq!(late.journeys[1].moments[1].status, MomentStatus::Waiting);
+        assert_eq!(late.summary[1].reached, 1);
+        // Bad configs are coded and named.
+        for (bad, path) in [
+            (serde_json::json!({"version": 1, "moments": []}), "moments"),
+            (
+                serde_json::json!({"version": 1, "moments": [{"name": "a b", "event": "x", "expected": {"amount": 1, "unit": "days"}}]}),
+                "moments[0].name",
+            ),
+            (
+                serde_json::json!({"version": 1, "moments": [{"name": "a", "event": "x", "expected": {"amount": 1, "unit": "days"}, "after": "previous"}]}),
+                "moments[0].after",
+            ),
+            (
+                serde_json::json!({"version": 1, "first_value": "zz", "moments": [{"name": "a", "event": "x", "expected": {"amount": 1, "unit": "days"}}]}),
+                "first_value",
+            ),
+        ] {
+            let e = MomentsConfig::from_json_value(bad).expect_err("bad");
+            assert_eq!(e.code(), "invalid_config");
+            assert!(e.to_string().contains(path), "{e}");
+        }
+        Ok(())
+    }
+}

@@ -1,7 +1,8 @@
 //! The account lifecycle: which accounts are new, returning, resurrecting or dormant in each
-//! period (the "growth accounting" view, and each account's bucket as a column), and retention
+//! period (the "growth accounting" view, and each account's bucket as a column); retention
 //! cohorts of accounts by their start period — logo retention ("active in period k" or "still
-//! subscribed in period k") and revenue retention, gross and net.
+//! subscribed in period k") and revenue retention, gross and net; and engagement moments — the
+//! milestones of each account's journey, with their status and the time to first value.
 //!
 //! An account is **active** in a period when it has a product event in it (events named in
 //! `non_activity_events` do not count). In period *t*, an account that is active is **new** when
@@ -23,10 +24,15 @@
 
 mod cohorts;
 mod growth;
+mod moments;
 mod period;
 
 pub use cohorts::{retention_cohorts, CohortConfig, CohortMeasure, CohortRow, CohortStart, RetentionCohorts, MAX_COHORT_PERIODS};
 pub use growth::{growth_accounting, Bucket, GrowthAccounting, GrowthPeriod, LifecycleConfig, LIFECYCLE_VERSION, MAX_PERIODS};
+pub use moments::{
+    engagement_moments, EngagementMoments, Journey, JourneyStart, MomentAnchor, MomentDef, MomentProgress, MomentStatus,
+    MomentSummary, MomentsConfig, MAX_MOMENTS,
+};
 pub use period::Period;
 
 use crate::data::Dataset;

@@ -91,7 +91,8 @@ struct Row {
     days_to_renewal: Option<i64>,
 }
 
-fn set_matches(ds: &Dataset, f: &PropertyFilter) -> Vec<bool> {
+/// Per property set of `ds`: whether it passes `f`.
+pub(crate) fn set_matches(ds: &Dataset, f: &PropertyFilter) -> Vec<bool> {
     let column = ds.prop_column(ds.key_id(&f.property));
     column
         .into_iter()

@@ -10,6 +10,7 @@ mod snapshot;
 
 pub use crate::data::{builtin_names, MetricInfo, BUILTIN_METRICS};
 pub use columns::{AccountColumns, ToColumns};
+pub(crate) use compute::set_matches;
 pub use config::{ActivityRules, MetricDef, PropertyFilter, SnapshotConfig, SNAPSHOT_CONFIG_VERSION};
 pub(crate) use json::column_data;
 pub use snapshot::{Column, ColumnData, DataType, Snapshot, Value};

@@ -1,0 +1,414 @@
+//! Engagement moments: the milestones of a customer's first months (kickoff, first login, first
+//! value, training done, first business review …), each marked by an event, with the time it is
+//! expected to take and who owns it. Per account: when each moment happened, how long it took,
+//! whether it is on track, behind or stuck, and the time to first value; across accounts: how
+//! long each moment takes and where accounts get stuck — "measure the time that it takes each
+//! customer to progress from one to the other … determine whether there are any systemic
+//! delays".
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, SubscriptionStatus};
+use crate::error::{Error, Result};
+use crate::metrics::{AccountColumns, Column, ColumnData, PropertyFilter, ToColumns};
+use crate::time::{Timestamp, Window, MS_PER_DAY};
+
+/// Most moments one config defines.
+pub const MAX_MOMENTS: usize = 50;
+
+/// When an account's journey starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JourneyStart {
+    /// Its `created_at`.
+    #[default]
+    Created,
+    /// Its first subscription (trials aside) starts.
+    FirstSubscription,
+}
+
+/// What a moment's expected time counts from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MomentAnchor {
+    /// The journey's start.
+    #[default]
+    Start,
+    /// The previous moment (the one before it in the config).
+    Previous,
+}
+
+/// One engagement moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MomentDef {
+    /// Name (an identifier: letters, digits, `_`).
+    pub name: String,
+    /// The event that marks it: its first occurrence at or after the anchor.
+    pub event: String,
+    /// Only events whose property passes this filter (`{"property": "step", "in": ["kickoff"]}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<PropertyFilter>,
+    /// How long it is expected to take from its anchor.
+    pub expected: Window,
+    /// What the expected time counts from (default: the start).
+    #[serde(default)]
+    pub after: MomentAnchor,
+    /// Past its due date a moment is `behind`; this much later, `stuck` (default 7 days).
+    #[serde(default = "seven_days")]
+    pub tolerance: Window,
+    /// Who owns it (`csm`, `onboarding`, `customer` …; default `csm`).
+    #[serde(default = "csm")]
+    pub owner_role: String,
+}
+
+fn seven_days() -> Window {
+    Window::days(7)
+}
+fn csm() -> String {
+    "csm".into()
+}
+
+/// The engagement moments of a journey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MomentsConfig {
+    /// Document version (1).
+    #[serde(default = "version")]
+    pub version: u32,
+    /// When the journey starts (default: the account's creation).
+    #[serde(default)]
+    pub start: JourneyStart,
+    /// Only accounts whose journey starts at or after this instant (accounts that started before
+    /// the data begins would look stuck on moments that happened unrecorded).
+    #[serde(default)]
+    pub from: Option<Timestamp>,
+    /// The moments, in order (1 to 50).
+    pub moments: Vec<MomentDef>,
+    /// The moment that is first value (default: the one named `first_value`, if any).
+    #[serde(default)]
+    pub first_value: Option<String>,
+}
+
+fn version() -> u32 {
+    1
+}
+
+impl MomentsConfig {
+    /// Checks names, windows and the first-value moment.
+    pub fn validate(&self) -> Result<()> {
+        if self.version != 1 {
+            return Err(Error::UnsupportedVersion { what: "moments config".into(), found: self.version, supported: 1 });
+        }
+        if self.moments.is_empty() || self.moments.len() > MAX_MOMENTS {
+            return Err(Error::config("moments", format!("1 to {MAX_MOMENTS} moments")));
+        }
+        for (i, m) in self.moments.iter().enumerate() {
+            let path = format!("moments[{i}]");
+            let ok = !m.name.is_empty() && m.name.len() <= 64 && m.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok {
+                return Err(Error::config(
+                    format!("{path}.name"),
+                    format!("`{}` must be an identifier (letters, digits, _)", m.name),
+                ));
+            }
+            if self.moments[..i].iter().any(|q| q.name == m.name) {
+                return Err(Error::config(format!("{path}.name"), format!("`{}` is used twice", m.name)));
+            }
+            if m.event.is_empty() {
+                return Err(Error::config(format!("{path}.event"), "must name an event"));
+            }
+            m.expected.validate(&format!("{path}.expected"))?;
+            m.tolerance.validate(&format!("{path}.tolerance"))?;
+            if i == 0 && m.after == MomentAnchor::Previous {
+                return Err(Error::config(format!("{path}.after"), "the first moment has no previous one"));
+            }
+        }
+        if let Some(f) = &self.first_value {
+            if !self.moments.iter().any(|m| &m.name == f) {
+                return Err(Error::config("first_value", format!("`{f}` is not a moment")));
+            }
+        }
+        Ok(())
+    }
+
+    fn first_value_index(&self) -> Option<usize> {
+        let name = self.first_value.as_deref().unwrap_or("first_value");
+        self.moments.iter().position(|m| m.name == name)
+    }
+}
+
+crate::document::document! {
+    MomentsConfig => "moments config", 1;
+}
+
+/// Where one moment of one account stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MomentStatus {
+    /// It happened.
+    Done,
+    /// Not yet, and not yet due.
+    OnTrack,
+    /// Past due, within the tolerance.
+    Behind,
+    /// Past due beyond the tolerance: escalate.
+    Stuck,
+    /// Its anchor (the previous moment) has not happened.
+    Waiting,
+}
+
+impl MomentStatus {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MomentStatus::Done => "done",
+            MomentStatus::OnTrack => "on_track",
+            MomentStatus::Behind => "behind",
+            MomentStatus::Stuck => "stuck",
+            MomentStatus::Waiting => "waiting",
+        }
+    }
+}
+
+/// One moment of one account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct MomentProgress {
+    /// Where it stands.
+    pub status: MomentStatus,
+    /// When it happened.
+    pub at: Option<Timestamp>,
+    /// When it is (was) due (missing while its anchor has not happened).
+    pub due: Option<Timestamp>,
+    /// Days from its anchor to when it happened.
+    pub days_taken: Option<f64>,
+    /// Whether it happened by its due date.
+    pub on_time: Option<bool>,
+}
+
+/// One account's journey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Journey {
+    /// The account.
+    pub account_id: String,
+    /// When its journey started.
+    pub start: Timestamp,
+    /// Each moment, in config order.
+    pub moments: Vec<MomentProgress>,
+    /// The first moment not done (missing: all done).
+    pub current: Option<String>,
+    /// Days from the start to first value (missing until it happens).
+    pub time_to_first_value_days: Option<f64>,
+    /// Days the most overdue open moment is past its due date (0 when none is).
+    pub overdue_days: f64,
+    /// A moment is stuck: what plays escalate on.
+    pub stuck: bool,
+}
+
+/// One moment across accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct MomentSummary {
+    /// The moment.
+    pub name: String,
+    /// Who owns it.
+    pub owner_role: String,
+    /// Accounts whose journey reached it (its anchor happened).
+    pub reached: u64,
+    /// Of them, accounts where it happened.
+    pub done: u64,
+    /// Days taken, where it happened: median.
+    pub median_days: Option<f64>,
+    /// 75th percentile.
+    pub p75_days: Option<f64>,
+    /// 90th percentile.
+    pub p90_days: Option<f64>,
+    /// Of the accounts whose due date has passed, the share where it happened by then.
+    pub on_time_share: Option<f64>,
+    /// Accounts behind on it now.
+    pub behind: u64,
+    /// Accounts stuck on it now.
+    pub stuck: u64,
+}
+
+/// Engagement moments of every account whose journey started by `as_of` (and from `from`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct EngagementMoments {
+    /// The instant they are as of.
+    pub as_of: Timestamp,
+    /// The moments' names, in config order.
+    pub moments: Vec<String>,
+    /// Per account, dataset order.
+    pub journeys: Vec<Journey>,
+    /// Per moment, across accounts: where the time goes and where accounts get stuck.
+    pub summary: Vec<MomentSummary>,
+}
+
+impl ToColumns for EngagementMoments {
+    /// By account id: `{name}_current` (the first moment not done), `{name}_status` (its
+    /// status), `{name}_overdue_days`, `{name}_stuck`, `{name}_ttfv_days`, and per moment
+    /// `{name}_{moment}` (its status).
+    fn account_columns(&self, name: &str) -> AccountColumns {
+        let j = &self.journeys;
+        let mut columns = vec![
+            Column::new(format!("{name}_current"), ColumnData::Str(j.iter().map(|x| x.current.clone()).collect())),
+            Column::new(
+                format!("{name}_status"),
+                ColumnData::Str(
+                    j.iter()
+                        .map(|x| x.moments.iter().find(|m| m.status != MomentStatus::Done).map(|m| m.status.as_str().to_string()))
+                        .collect(),
+                ),
+            ),
+            Column::new(format!("{name}_overdue_days"), ColumnData::Float(j.iter().map(|x| Some(x.overdue_days)).collect())),
+            Column::new(format!("{name}_stuck"), ColumnData::Bool(j.iter().map(|x| Some(x.stuck)).collect())),
+            Column::new(format!("{name}_ttfv_days"), ColumnData::Float(j.iter().map(|x| x.time_to_first_value_days).collect())),
+        ];
+        for (k, m) in self.moments.iter().enumerate() {
+            columns.push(Column::new(
+                format!("{name}_{m}"),
+                ColumnData::Str(j.iter().map(|x| Some(x.moments[k].status.as_str().to_string())).collect()),
+            ));
+        }
+        AccountColumns::by_account(j.iter().map(|x| x.account_id.clone()).collect(), columns)
+    }
+}
+
+/// The `q` quantile (0 to 1) of sorted `v`, linear between order statistics.
+fn quantile(v: &[f64], q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let h = q * (v.len() - 1) as f64;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    Some(v[lo] + (h - lo as f64) * (v[hi] - v[lo]))
+}
+
+/// The engagement moments of every account of `ds` whose journey started at or before `as_of`
+/// (and at or after `config.from`): each moment happens at the first matching event at or after
+/// its anchor (the start, or the previous moment when `after` is `previous`) up to `as_of`; it is
+/// due `expected` after its anchor, `behind` once past due and `stuck` once past due by more
+/// than its `tolerance`.
+pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig) -> Result<EngagementMoments> {
+    config.validate()?;
+    // Per moment: its event name's id and its filter as a mask over property sets.
+    let plans: Vec<(Option<u32>, Option<Vec<bool>>)> = config
+        .moments
+        .iter()
+        .map(|m| (ds.name_id(&m.event), m.filter.as_ref().map(|f| crate::metrics::set_matches(ds, f))))
+        .collect();
+    let days = |from: i64, to: i64| (to - from) as f64 / MS_PER_DAY as f64;
+    let first_value = config.first_value_index();
+    let mut journeys = Vec::new();
+    for (a, account) in ds.accounts().iter().enumerate() {
+        let start = match config.start {
+            JourneyStart::Created => Some(account.created_at),
+            JourneyStart::FirstSubscription => ds
+                .subscription_rows(a)
+                .iter()
+                .filter(|r| r.status != SubscriptionStatus::Trial)
+                .map(|r| r.start)
+                .min()
+                .map(Timestamp::from_millis)
+                .transpose()?,
+        };
+        let Some(start) = start.filter(|s| *s <= as_of && config.from.is_none_or(|f| *s >= f)) else { continue };
+        let scan = ds.scan(a, start.millis(), as_of.millis());
+        let mut moments: Vec<MomentProgress> = Vec::with_capacity(config.moments.len());
+        let mut previous_at: Option<i64> = Some(start.millis());
+        let (mut overdue, mut stuck) = (0.0f64, false);
+        for (m, (name, mask)) in config.moments.iter().zip(&plans) {
+            let anchor = match m.after {
+                MomentAnchor::Start => Some(start.millis()),
+                MomentAnchor::Previous => previous_at,
+            };
+            let Some(anchor) = anchor else {
+                moments.push(MomentProgress {
+                    status: MomentStatus::Waiting,
+                    at: None,
+                    due: None,
+                    days_taken: None,
+                    on_time: None,
+                });
+                previous_at = None;
+                continue;
+            };
+            let at = name.and_then(|id| {
+                let i = scan.ts.partition_point(|&t| t < anchor);
+                scan.iter_from(i)
+                    .find(|e| e.name == id && mask.as_ref().is_none_or(|mask| mask.get(e.props as usize) == Some(&true)))
+                    .map(|e| e.ts)
+            });
+            let due = m.expected.end(Timestamp::from_millis(anchor)?);
+            let progress = match at {
+                Some(t) => MomentProgress {
+                    status: MomentStatus::Done,
+                    at: Some(Timestamp::from_millis(t)?),
+                    due: Some(due),
+                    days_taken: Some(days(anchor, t)),
+                    on_time: Some(t <= due.millis()),
+                },
+                None => {
+                    let status = if as_of <= due {
+                        MomentStatus::OnTrack
+                    } else if as_of <= m.tolerance.end(due) {
+                        MomentStatus::Behind
+                    } else {
+                        MomentStatus::Stuck
+                    };
+                    if as_of > due {
+                        overdue = overdue.max(days(due.millis(), as_of.millis()));
+                    }
+                    stuck |= status == MomentStatus::Stuck;
+                    MomentProgress { status, at: None, due: Some(due), days_taken: None, on_time: (as_of > due).then_some(false) }
+                }
+            };
+            previous_at = at;
+            moments.push(progress);
+        }
+        let current = moments.iter().position(|p| p.status != MomentStatus::Done).map(|k| config.moments[k].name.clone());
+        let time_to_first_value_days = first_value.and_then(|k| moments[k].at).map(|t| days(start.millis(), t.millis()));
+        journeys.push(Journey {
+            account_id: account.id.to_string(),
+            start,
+            moments,
+            current,
+            time_to_first_value_days,
+            overdue_days: overdue,
+            stuck,
+        });
+    }
+    let summary = config
+        .moments
+        .iter()
+        .enumerate()
+        .map(|(k, m)| {
+            let progress = journeys.iter().map(|j| &j.moments[k]);
+            let reached = progress.clone().filter(|p| p.status != MomentStatus::Waiting).count() as u64;
+            let mut taken: Vec<f64> = progress.clone().filter_map(|p| p.days_taken).collect();
+            taken.sort_by(f64::total_cmp);
+            let judged: Vec<bool> = progress.clone().filter_map(|p| p.on_time).collect();
+            MomentSummary {
+                name: m.name.clone(),
+                owner_role: m.owner_role.clone(),
+                reached,
+                done: taken.len() as u64,
+                median_days: quantile(&taken, 0.5),
+                p75_days: quantile(&taken, 0.75),
+                p90_days: quantile(&taken, 0.9),
+                on_time_share: (!judged.is_empty()).then(|| judged.iter().filter(|x| **x).count() as f64 / judged.len() as f64),
+                behind: progress.clone().filter(|p| p.status == MomentStatus::Behind).count() as u64,
+                stuck: progress.filter(|p| p.status == MomentStatus::Stuck).count() as u64,
+            }
+        })
+        .collect();
+    Ok(EngagementMoments { as_of, moments: config.moments.iter().map(|m| m.name.clone()).collect(), journeys, summary })
+}
