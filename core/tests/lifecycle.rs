@@ -331,3 +331,47 @@ mod moments {
         Ok(())
     }
 }
+
+#[test]
+fn phase_history_records_each_change_once_with_its_date() -> custfit::Result<()> {
+    use custfit::lifecycle::phase_history;
+    use custfit::segment::RuleSegmentation;
+    use custfit::SnapshotConfig;
+    let s = sim(12);
+    let phases = RuleSegmentation::default()
+        .with_segment("onboarding", "tenure_days < 30")
+        .with_segment("adoption", "active_days_30d < 10")
+        .with_segment("expansion", "true");
+    let dates: Vec<Timestamp> = (0..10).map(|k| s.start.add_days(60 + 14 * k)).collect();
+    let h = phase_history(&s.dataset, &dates, &SnapshotConfig::default(), &phases)?;
+    // Replaying: each account's phase at each date equals the segmentation of that date's snapshot,
+    // and a transition is recorded exactly when it changes.
+    let mut seen: std::collections::HashMap<String, Option<String>> = Default::default();
+    let mut expected = Vec::new();
+    for &d in &dates {
+        let snap = s.dataset.snapshot(d)?;
+        let labels = phases.apply(&snap)?.label;
+        for (id, label) in snap.account_ids().iter().zip(labels) {
+            let before = seen.entry(id.to_string()).or_insert(None);
+            if *before != label {
+                expected.push((id.to_string(), d, before.clone(), label.clone()));
+                *before = label;
+            }
+        }
+    }
+    let got: Vec<_> = h.transitions.iter().map(|t| (t.account_id.clone(), t.at, t.from.clone(), t.to.clone())).collect();
+    assert_eq!(got, expected);
+    assert!(h.transitions.iter().any(|t| t.from.as_deref() == Some("onboarding") && t.to.is_some()));
+    for (id, current) in h.account_ids.iter().zip(&h.current) {
+        assert_eq!(seen.get(id).cloned().flatten(), current.clone());
+    }
+    // Dates must ascend; multi-label rules are not phases.
+    let back = [dates[1], dates[0]];
+    assert_eq!(
+        phase_history(&s.dataset, &back, &SnapshotConfig::default(), &phases).expect_err("order").code(),
+        "invalid_argument"
+    );
+    let multi = phases.clone().with_mode(custfit::segment::SegmentMode::MultiLabel);
+    assert_eq!(phase_history(&s.dataset, &dates, &SnapshotConfig::default(), &multi).expect_err("mode").code(), "invalid_config");
+    Ok(())
+}

@@ -2,7 +2,8 @@
 //! period (the "growth accounting" view, and each account's bucket as a column); retention
 //! cohorts of accounts by their start period — logo retention ("active in period k" or "still
 //! subscribed in period k") and revenue retention, gross and net; and engagement moments — the
-//! milestones of each account's journey, with their status and the time to first value.
+//! milestones of each account's journey, with their status and the time to first value; and
+//! the phases of the journey (first-match rules) with each account's transitions over time.
 //!
 //! An account is **active** in a period when it has a product event in it (events named in
 //! `non_activity_events` do not count). In period *t*, an account that is active is **new** when
@@ -26,6 +27,7 @@ mod cohorts;
 mod growth;
 mod moments;
 mod period;
+mod phases;
 
 pub use cohorts::{retention_cohorts, CohortConfig, CohortMeasure, CohortRow, CohortStart, RetentionCohorts, MAX_COHORT_PERIODS};
 pub use growth::{growth_accounting, Bucket, GrowthAccounting, GrowthPeriod, LifecycleConfig, LIFECYCLE_VERSION, MAX_PERIODS};
@@ -34,6 +36,7 @@ pub use moments::{
     MomentSummary, MomentsConfig, MAX_MOMENTS,
 };
 pub use period::Period;
+pub use phases::{phase_history, PhaseHistory, PhaseTransition, MAX_PHASE_DATES};
 
 use crate::data::Dataset;
 use crate::metrics::ActivityRules;
