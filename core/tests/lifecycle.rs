@@ -289,12 +289,14 @@ mod moments {
             &[
                 Event::new("a", None, t("2024-01-03T10:00:00Z"), "kickoff"),
                 Event::new("b", None, t("2024-01-19T10:00:00Z"), "kickoff"),
+                Event::new("a", None, t("2024-01-10T00:00:00Z"), "qbr"),
             ],
             &opts,
         )?;
         let cfg = MomentsConfig::from_json_value(serde_json::json!({"version": 1, "first_value": "value", "moments": [
             {"name": "kickoff", "event": "kickoff", "expected": {"amount": 7, "unit": "days"}},
-            {"name": "value", "event": "report", "expected": {"amount": 30, "unit": "days"}, "after": "previous"}]}))?;
+            {"name": "value", "event": "report", "expected": {"amount": 30, "unit": "days"}, "after": "previous"}],
+            "cadences": [{"name": "qbr", "event": "qbr", "every": {"amount": 90, "unit": "days"}}]}))?;
         let at = |d: &str| engagement_moments(&ds, t(d), &cfg).expect("moments");
         // a: kickoff on day 2 (on time); value due 30 days after it (Feb 2), behind until Feb 9, then stuck.
         let m = at("2024-02-01");
@@ -308,6 +310,11 @@ mod moments {
         assert_eq!(late.journeys[1].moments[0].status, MomentStatus::Stuck);
         assert_eq!(late.journeys[1].moments[1].status, MomentStatus::Waiting);
         assert_eq!(late.summary[1].reached, 1);
+        // The QBR every 90 days: a held one on Jan 10 (next due Apr 9); b none since its start.
+        assert_eq!(late.journeys[0].cadences[0].next_due, t("2024-04-09"));
+        assert_eq!(late.journeys[1].cadences[0].next_due, t("2024-04-19"));
+        assert!(!late.journeys[0].cadences[0].overdue);
+        assert!(at("2024-04-10").journeys[0].cadences[0].overdue && !at("2024-04-10").journeys[1].cadences[0].overdue);
         // Bad configs are coded and named.
         for (bad, path) in [
             (serde_json::json!({"version": 1, "moments": []}), "moments"),

@@ -32,8 +32,8 @@ mod phases;
 pub use cohorts::{retention_cohorts, CohortConfig, CohortMeasure, CohortRow, CohortStart, RetentionCohorts, MAX_COHORT_PERIODS};
 pub use growth::{growth_accounting, Bucket, GrowthAccounting, GrowthPeriod, LifecycleConfig, LIFECYCLE_VERSION, MAX_PERIODS};
 pub use moments::{
-    engagement_moments, EngagementMoments, Journey, JourneyStart, MomentAnchor, MomentDef, MomentProgress, MomentStatus,
-    MomentSummary, MomentsConfig, MAX_MOMENTS,
+    engagement_moments, CadenceDef, CadenceProgress, EngagementMoments, Journey, JourneyStart, MomentAnchor, MomentDef,
+    MomentProgress, MomentStatus, MomentSummary, MomentsConfig, MAX_MOMENTS,
 };
 pub use period::Period;
 pub use phases::{phase_history, PhaseHistory, PhaseTransition, MAX_PHASE_DATES};

@@ -92,6 +92,41 @@ pub struct MomentsConfig {
     /// The moment that is first value (default: the one named `first_value`, if any).
     #[serde(default)]
     pub first_value: Option<String>,
+    /// Moments on a cadence (a weekly meeting, a monthly metrics review, a QBR every 90 days).
+    #[serde(default)]
+    pub cadences: Vec<CadenceDef>,
+}
+
+/// A moment on a cadence: due `every` after its last occurrence (or after the journey's start,
+/// before the first), overdue past that.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CadenceDef {
+    /// Name (an identifier).
+    pub name: String,
+    /// The event that marks an occurrence.
+    pub event: String,
+    /// Only events whose property passes this filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<PropertyFilter>,
+    /// How often it is due.
+    pub every: Window,
+    /// Who owns it.
+    #[serde(default = "csm")]
+    pub owner_role: String,
+}
+
+/// Where a cadence stands for one account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CadenceProgress {
+    /// Its last occurrence since the journey's start.
+    pub last: Option<Timestamp>,
+    /// When the next one is due.
+    pub next_due: Timestamp,
+    /// The due date has passed.
+    pub overdue: bool,
 }
 
 fn version() -> u32 {
@@ -126,6 +161,25 @@ impl MomentsConfig {
             m.tolerance.validate(&format!("{path}.tolerance"))?;
             if i == 0 && m.after == MomentAnchor::Previous {
                 return Err(Error::config(format!("{path}.after"), "the first moment has no previous one"));
+            }
+        }
+        if self.cadences.len() > MAX_MOMENTS {
+            return Err(Error::config("cadences", format!("at most {MAX_MOMENTS}")));
+        }
+        for (i, c) in self.cadences.iter().enumerate() {
+            let ok = !c.name.is_empty() && c.name.len() <= 64 && c.name.chars().all(|x| x.is_ascii_alphanumeric() || x == '_');
+            if !ok || self.moments.iter().any(|m| m.name == c.name) || self.cadences[..i].iter().any(|q| q.name == c.name) {
+                return Err(Error::config(
+                    format!("cadences[{i}].name"),
+                    format!("`{}` must be an identifier used once", c.name),
+                ));
+            }
+            if c.event.is_empty() {
+                return Err(Error::config(format!("cadences[{i}].event"), "must name an event"));
+            }
+            c.every.validate(&format!("cadences[{i}].every"))?;
+            if c.every.amount == 0 {
+                return Err(Error::config(format!("cadences[{i}].every"), "must be longer than 0"));
             }
         }
         if let Some(f) = &self.first_value {
@@ -210,6 +264,8 @@ pub struct Journey {
     pub overdue_days: f64,
     /// A moment is stuck: what plays escalate on.
     pub stuck: bool,
+    /// Each cadence, in config order.
+    pub cadences: Vec<CadenceProgress>,
 }
 
 /// One moment across accounts.
@@ -246,6 +302,8 @@ pub struct EngagementMoments {
     pub as_of: Timestamp,
     /// The moments' names, in config order.
     pub moments: Vec<String>,
+    /// The cadences' names, in config order.
+    pub cadences: Vec<String>,
     /// Per account, dataset order.
     pub journeys: Vec<Journey>,
     /// Per moment, across accounts: where the time goes and where accounts get stuck.
@@ -255,7 +313,8 @@ pub struct EngagementMoments {
 impl ToColumns for EngagementMoments {
     /// By account id: `{name}_current` (the first moment not done), `{name}_status` (its
     /// status), `{name}_overdue_days`, `{name}_stuck`, `{name}_ttfv_days`, and per moment
-    /// `{name}_{moment}` (its status).
+    /// `{name}_{moment}` (its status), and per cadence `{name}_{cadence}_next_due` and
+    /// `{name}_{cadence}_overdue`.
     fn account_columns(&self, name: &str) -> AccountColumns {
         let j = &self.journeys;
         let mut columns = vec![
@@ -272,6 +331,16 @@ impl ToColumns for EngagementMoments {
             Column::new(format!("{name}_stuck"), ColumnData::Bool(j.iter().map(|x| Some(x.stuck)).collect())),
             Column::new(format!("{name}_ttfv_days"), ColumnData::Float(j.iter().map(|x| x.time_to_first_value_days).collect())),
         ];
+        for (k, c) in self.cadences.iter().enumerate() {
+            columns.push(Column::new(
+                format!("{name}_{c}_next_due"),
+                ColumnData::Timestamp(j.iter().map(|x| Some(x.cadences[k].next_due)).collect()),
+            ));
+            columns.push(Column::new(
+                format!("{name}_{c}_overdue"),
+                ColumnData::Bool(j.iter().map(|x| Some(x.cadences[k].overdue)).collect()),
+            ));
+        }
         for (k, m) in self.moments.iter().enumerate() {
             columns.push(Column::new(
                 format!("{name}_{m}"),
@@ -304,6 +373,11 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
         .moments
         .iter()
         .map(|m| (ds.name_id(&m.event), m.filter.as_ref().map(|f| crate::metrics::set_matches(ds, f))))
+        .collect();
+    let cadence_plans: Vec<(Option<u32>, Option<Vec<bool>>)> = config
+        .cadences
+        .iter()
+        .map(|c| (ds.name_id(&c.event), c.filter.as_ref().map(|f| crate::metrics::set_matches(ds, f))))
         .collect();
     let days = |from: i64, to: i64| (to - from) as f64 / MS_PER_DAY as f64;
     let first_value = config.first_value_index();
@@ -374,6 +448,25 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
             previous_at = at;
             moments.push(progress);
         }
+        let cadences = config
+            .cadences
+            .iter()
+            .zip(&cadence_plans)
+            .map(|(c, (name, mask))| -> Result<CadenceProgress> {
+                let last = name.and_then(|id| {
+                    scan.iter()
+                        .filter(|e| e.name == id && mask.as_ref().is_none_or(|mask| mask.get(e.props as usize) == Some(&true)))
+                        .last()
+                        .map(|e| e.ts)
+                });
+                let from = match last {
+                    Some(t) => Timestamp::from_millis(t)?,
+                    None => start,
+                };
+                let next_due = c.every.end(from);
+                Ok(CadenceProgress { last: last.map(Timestamp::from_millis).transpose()?, next_due, overdue: as_of > next_due })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let current = moments.iter().position(|p| p.status != MomentStatus::Done).map(|k| config.moments[k].name.clone());
         let time_to_first_value_days = first_value.and_then(|k| moments[k].at).map(|t| days(start.millis(), t.millis()));
         journeys.push(Journey {
@@ -384,6 +477,7 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
             time_to_first_value_days,
             overdue_days: overdue,
             stuck,
+            cadences,
         });
     }
     let summary = config
@@ -410,5 +504,11 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
             }
         })
         .collect();
-    Ok(EngagementMoments { as_of, moments: config.moments.iter().map(|m| m.name.clone()).collect(), journeys, summary })
+    Ok(EngagementMoments {
+        as_of,
+        moments: config.moments.iter().map(|m| m.name.clone()).collect(),
+        cadences: config.cadences.iter().map(|c| c.name.clone()).collect(),
+        journeys,
+        summary,
+    })
 }
