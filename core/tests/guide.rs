@@ -265,3 +265,51 @@ fn guide_lifecycle() -> custfit::Result<()> {
     // ANCHOR_END: lifecycle_cohorts
     Ok(())
 }
+
+#[test]
+fn guide_moments_and_phases() -> custfit::Result<()> {
+    use custfit::document::Document;
+    use custfit::lifecycle::{engagement_moments, phase_history, MomentsConfig};
+    use custfit::segment::RuleSegmentation;
+    use custfit::{Simulation, SimulationConfig, SnapshotConfig, ToColumns};
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(400).with_days(180).with_activity_scale(0.3))?;
+
+    // ANCHOR: lifecycle_moments
+    let config = MomentsConfig::from_json_str(
+        r#"{"version": 1, "moments": [
+              {"name": "kickoff", "event": "onboarding_step", "filter": {"property": "step", "in": ["kickoff"]},
+               "expected": {"amount": 7, "unit": "days"}},
+              {"name": "training", "event": "onboarding_step", "filter": {"property": "step", "in": ["training_done"]},
+               "expected": {"amount": 14, "unit": "days"}, "after": "previous", "owner_role": "onboarding"},
+              {"name": "first_value", "event": "onboarding_step", "filter": {"property": "step", "in": ["first_value"]},
+               "expected": {"amount": 30, "unit": "days"}, "tolerance": {"amount": 14, "unit": "days"}}],
+            "cadences": [{"name": "check_in", "event": "touch", "every": {"amount": 30, "unit": "days"}}]}"#,
+    )?;
+    // Only accounts that started within the data: older ones had their onboarding unrecorded.
+    let config = MomentsConfig { from: Some(sim.start), ..config };
+    let moments = engagement_moments(&sim.dataset, sim.end, &config)?;
+    for m in &moments.summary {
+        println!(
+            "{}: {} of {} done, median {:?} days (p90 {:?}), on time {:?}, {} stuck",
+            m.name, m.done, m.reached, m.median_days, m.p90_days, m.on_time_share, m.stuck
+        );
+    }
+    // Columns for plays: `onboarding_stuck`, `onboarding_current == "training"`, `onboarding_ttfv_days` …
+    let frame = sim.dataset.snapshot(sim.end)?.with_columns(moments.account_columns("onboarding"))?;
+    assert!(frame.has_column("onboarding_stuck") && frame.has_column("onboarding_check_in_overdue"));
+    // ANCHOR_END: lifecycle_moments
+
+    // ANCHOR: lifecycle_phases
+    let phases = RuleSegmentation::default()
+        .with_segment("onboarding", "tenure_days < 45")
+        .with_segment("renewal", "days_to_renewal <= 60")
+        .with_segment("adoption", "active_days_30d < 12")
+        .with_segment("expansion", "true");
+    let dates: Vec<_> = (0..8).map(|k| sim.start.add_days(60 + 14 * k)).collect();
+    let history = phase_history(&sim.dataset, &dates, &SnapshotConfig::default(), &phases)?;
+    for t in history.transitions.iter().filter(|t| t.from.is_some()).take(5) {
+        println!("{} moved from {:?} to {:?} on {}", t.account_id, t.from, t.to, t.at.date_string());
+    }
+    // ANCHOR_END: lifecycle_phases
+    Ok(())
+}
