@@ -133,6 +133,10 @@ fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
             let ds = loaded(i)?;
             to_json(custfit::lifecycle::retention_cohorts(&ds, parse("as_of", &i["as_of"])?, &doc(&i["config"])?)?)
         },
+        "engagement_moments" => |i| {
+            let ds = loaded(i)?;
+            to_json(custfit::lifecycle::engagement_moments(&ds, parse("as_of", &i["as_of"])?, &doc(&i["config"])?)?)
+        },
         "analyse_observations" => |i| {
             let observations: Vec<custfit::experiment::Observation> = parse("observations", &i["observations"])?;
             to_json(custfit::experiment::analyse_observations(&observations, &doc(&i["config"])?)?)
