@@ -2489,4 +2489,127 @@ export interface SimulatedExperimentResult {
   state: PlayStateDocument
 }
 
+/** A period of the calendar, in UTC. */
+export type Period = 'day' | 'week' | 'month'
+
+/** An account's lifecycle bucket in a period. */
+export type Bucket = 'new' | 'returning' | 'resurrecting' | 'dormant'
+
+/** How to account for growth. */
+export interface LifecycleConfig {
+  /** Document version (`LIFECYCLE_VERSION`). */
+  version: number
+  /** The period (default month). */
+  period: Period
+  /**
+   * Report periods from the one holding this instant (default: the first period any account
+   * was active in). Activity before it still counts (an account active before `from` is not
+   * new after it).
+   */
+  from: string | null
+  /** What counts as activity. */
+  activity: ActivityRules
+}
+
+/** One period of growth accounting. */
+export interface GrowthPeriod {
+  /** When the period starts. */
+  start: string
+  /** When it ends (the next one's start). */
+  end: string
+  /** Whether it ended by `as_of` (the last period is usually still running). */
+  complete: boolean
+  /** Accounts active in it: `new + returning + resurrecting`. */
+  active: number
+  /** Active for the first time. */
+  new: number
+  /** Active in it and in the previous period. */
+  returning: number
+  /** Active in it, not in the previous one, but before. */
+  resurrecting: number
+  /** Not active in it, but before. */
+  dormant: number
+  /** Active in the previous period, not in this one (the dormant accounts that just became so). */
+  churned: number
+  /**
+   * `(new + resurrecting) / churned` (missing when nothing churned): above 1 the active base
+   * grows.
+   */
+  quick_ratio: number | null
+}
+
+/** Growth accounting of a dataset, and each account's bucket in the period of `as_of`. */
+export interface GrowthAccountingDocument {
+  /** The period. */
+  period: Period
+  /** The instant the accounting is as of. */
+  as_of: string
+  /** The periods, oldest first, up to the one holding `as_of`. */
+  periods: Array<GrowthPeriod>
+  /** Every account (dataset order). */
+  account_ids: Array<string>
+  /** Each account's bucket in the period of `as_of` (missing: never active). */
+  buckets: Array<Bucket | null>
+  /** Each account's first active period's start (missing: never active). */
+  first_active: Array<string | null>
+}
+
+/** When an account starts. */
+export type CohortStart = 'first_subscription' | 'first_activity' | 'created'
+
+/** What "still there" means for logo retention. */
+export type CohortMeasure = 'subscribed' | 'active'
+
+/** How to build retention cohorts. */
+export interface CohortConfig {
+  /** Document version (1). */
+  version: number
+  /** The period (default month). */
+  period: Period
+  /** When an account starts (default: its first subscription). */
+  start: CohortStart
+  /** What logo retention counts (default: still subscribed). */
+  measure: CohortMeasure
+  /** Periods reported after the start one (default 12; at most `MAX_COHORT_PERIODS`). */
+  periods: number
+  /** Only cohorts starting at or after this instant's period. */
+  from: string | null
+  /** What counts as activity. */
+  activity: ActivityRules
+}
+
+/** One cohort: the accounts that started in one period. */
+export interface CohortRow {
+  /** The start period's first instant. */
+  cohort: string
+  /** Accounts in the cohort. */
+  accounts: number
+  /** Their MRR (major units) at the end of the start period (at `as_of` while it runs). */
+  starting_mrr: number
+  /**
+   * Per period k = 0, 1, …: the share of the cohort still there (by the config's measure);
+   * missing for periods not over by `as_of`.
+   */
+  logo: Array<number | null>
+  /**
+   * Per period: Σ min(MRR at its end, starting MRR) / Σ starting MRR (missing when the cohort
+   * started with no MRR, or the period is not over).
+   */
+  gross_revenue: Array<number | null>
+  /** Per period: Σ MRR at its end / Σ starting MRR (expansion included). */
+  net_revenue: Array<number | null>
+}
+
+/** Retention cohorts. */
+export interface RetentionCohorts {
+  /** The period. */
+  period: Period
+  /** What logo retention counts. */
+  measure: CohortMeasure
+  /** When accounts start. */
+  start: CohortStart
+  /** The cohorts, oldest first (only periods with accounts). */
+  rows: Array<CohortRow>
+}
+
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------

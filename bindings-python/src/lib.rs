@@ -13,6 +13,7 @@ mod expr;
 mod frame;
 mod health;
 mod io;
+mod lifecycle;
 mod metrics;
 mod outcome;
 mod play;
@@ -57,6 +58,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     activity::register(m)?;
     play::register(m)?;
     experiment::register(m)?;
+    lifecycle::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -170,7 +170,8 @@ impl PySnapshot {
     /// A new snapshot with columns added, for conditions, scorecard sets and plays to read.
     ///
     /// ``source`` is a per-account result — ``HealthScores`` (``{name}_score``,
-    /// ``{name}_band``; name ``health``), the dicts of ``pareto_tiers`` (``tier``),
+    /// ``{name}_band``; name ``health``), ``GrowthAccounting`` (``{name}``, the bucket, and
+    /// ``{name}_first_active``; name ``lifecycle``), the dicts of ``pareto_tiers`` (``tier``),
     /// ``segment_rules`` (``segment`` and ``segment_<name>``), ``fit_clusters`` (``cluster``),
     /// ``quantile_buckets`` (``bucket``), ``rfm_scores`` (``rfm_r`` …) or the list of
     /// ``ChurnModel.forecast`` (``churn_probability``, ``churn_rank``, ``churn_top_driver``,

@@ -35,6 +35,7 @@ FOLDERS = [
     "churn",
     "play",
     "experiment",
+    "lifecycle",
 ]
 CASE_KEYS = {"description", "call", "input", "expected", "error", "tolerance"}
 TABLES = ["accounts", "users", "subscriptions", "events"]
@@ -234,6 +235,11 @@ def churn_dates(inp: dict, activity: bool) -> dict:
     return {"data_end": ds.data_end, "dates": call(ds, inp.get("known_at"), inp.get("config"))}
 
 
+def growth_accounting(inp: dict) -> Any:
+    """The rows loaded, then growth accounting as of ``as_of`` under ``config``, as its dict."""
+    return custfit.growth_accounting(loaded(inp), inp.get("as_of"), inp.get("config")).to_dict()
+
+
 def goal_progress(inp: dict) -> Any:
     """``accounts``, ``users``, ``events`` loaded, then the progress of ``account_id`` towards
     ``goal`` as of ``as_of`` over ``lookback``."""
@@ -385,6 +391,8 @@ HANDLERS: dict[str, Callable[[dict], Any]] = {
     "kaplan_meier": lambda i: custfit.kaplan_meier(floats(i.get("durations")), labels(i.get("events")), num(i, "confidence")),
     "log_rank": log_rank,
     "analyse_observations": lambda i: custfit.analyse_observations(i.get("observations"), i.get("config")),
+    "growth_accounting": growth_accounting,
+    "retention_cohorts": lambda i: custfit.retention_cohorts(loaded(i), i.get("as_of"), i.get("config")),
 }
 
 

@@ -478,6 +478,21 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
         "analysis": metric,
     }
     add("simulate_experiment", custfit.simulate_experiment(simulated)[0], T.SimulatedExperimentResult)
+
+    # lifecycle: months with churn (a quick ratio) and without (None), accounts never active
+    growth = custfit.growth_accounting(ds, end)
+    assert any(p["quick_ratio"] is None for p in growth.periods) and any(p["quick_ratio"] is not None for p in growth.periods)
+    weekly = custfit.growth_accounting(fam, "2024-03-01", {"period": "week"})
+    assert None in weekly.buckets
+    add("GrowthAccounting.periods", growth.periods + weekly.periods, list[T.GrowthPeriod])
+    add("GrowthAccounting.to_dict", [growth.to_dict(), weekly.to_dict()], list[T.GrowthAccountingDocument])
+    cohorts = [
+        custfit.retention_cohorts(ds, end),
+        custfit.retention_cohorts(ds, end, {"period": "week", "start": "first_activity", "measure": "active", "periods": 4}),
+        custfit.retention_cohorts(fam, "2024-03-01", {"start": "created"}),
+    ]
+    assert any(None in r["gross_revenue"] for c in cohorts for r in c["rows"])
+    add("retention_cohorts", cohorts, list[T.RetentionCohorts])
     return out
 
 
@@ -566,6 +581,26 @@ def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
     mean: T.PowerPlanConfig = {**rate, "outcome": {"type": "mean", "sd": 2.5}}
     assert [p["play"] for p in custfit.power_plan(book, dry, rate)] == [p["play"] for p in custfit.power_plan(book, dry, mean)]
     out += [(rate, T.PowerPlanConfig), (mean, T.PowerPlanConfig)]
+    # lifecycle configs in full
+    activity: T.ActivityRules = {
+        "non_activity_events": ["support_ticket", "invoice_paid"],
+        "pricing_pages": [],
+        "high_severity": [],
+        "high_severity_at_least": 3.0,
+    }
+    lifecycle: T.LifecycleConfig = {"version": 1, "period": "week", "from": start.isoformat(), "activity": activity}
+    cohort: T.CohortConfig = {
+        "version": 1,
+        "period": "month",
+        "start": "first_activity",
+        "measure": "active",
+        "periods": 6,
+        "from": None,
+        "activity": activity,
+    }
+    assert custfit.growth_accounting(ds, end, lifecycle).period == "week"
+    assert custfit.retention_cohorts(ds, end, cohort)["measure"] == "active"
+    out += [(lifecycle, T.LifecycleConfig), (cohort, T.CohortConfig)]
     assert not [m for value, tp in out for m in mismatches(value, tp)]
     return out
 

@@ -20,10 +20,12 @@ from custfit.types import (
     ArmSummary,
     BacktestReport,
     Band,
+    Bucket,
     CapacityPlan,
     ChurnBacktest,
     Clustering,
     CoefficientReport,
+    CohortConfig,
     CupedEffect,
     DailyActivity,
     DataTypeName,
@@ -36,12 +38,15 @@ from custfit.types import (
     Explanation,
     FrameRecipe,
     GoalProgress,
+    GrowthAccountingDocument,
+    GrowthPeriod,
     HistoryPoint,
     InactivityWindowChoice,
     IngestReport,
     KaplanMeier,
     LearnedScorecard,
     LearnedWeights,
+    LifecycleConfig,
     LoadReport,
     LogisticFit,
     LogRank,
@@ -50,12 +55,14 @@ from custfit.types import (
     MrrChurn,
     Observation,
     ParetoTiers,
+    Period,
     PlaybookDocument,
     PlayPower,
     PlayRun,
     PlayStateDocument,
     PowerPlanConfig,
     QuantileBuckets,
+    RetentionCohorts,
     RfmScores,
     RiskEntry,
     Rollup,
@@ -93,6 +100,7 @@ CellValue: TypeAlias = int | float | bool | str | datetime | None
 
 FrameSource: TypeAlias = (
     HealthScores
+    | GrowthAccounting
     | Snapshot
     | ParetoTiers
     | SegmentAssignment
@@ -253,10 +261,10 @@ class Snapshot:
         source: FrameSource,
         name: str | None = None,
     ) -> Snapshot:
-        """A new snapshot with columns added from a per-account result (health scores, tiers,
-        segments, clusters, buckets, RFM scores, a churn forecast), another snapshot, a dict of
-        column name to list, or an Arrow table; rows match by ``account_id`` when given, else by
-        position. ``name`` renames a result's columns."""
+        """A new snapshot with columns added from a per-account result (health scores, lifecycle
+        buckets, tiers, segments, clusters, buckets, RFM scores, a churn forecast), another
+        snapshot, a dict of column name to list, or an Arrow table; rows match by ``account_id``
+        when given, else by position. ``name`` renames a result's columns."""
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The Arrow PyCapsule stream interface."""
 
@@ -797,6 +805,52 @@ def simulate_experiment(config: SimulatedExperiment | Document) -> tuple[Simulat
     """A playbook with holdouts replayed over a simulated base with known effects: the report, the
     truth per play and the ledger (also as a PlayState). Releases the GIL."""
 
+
+# lifecycle
+
+@final
+class GrowthAccounting:
+    """Growth accounting of a dataset: per period the accounts that are new, returning,
+    resurrecting, dormant and just churned, and each account's bucket in the period of
+    ``as_of``. ``snapshot.with_columns(growth, "lifecycle")`` adds the buckets as the columns
+    ``lifecycle`` and ``lifecycle_first_active``."""
+
+    @property
+    def period(self) -> Period:
+        """The period: ``"day"``, ``"week"`` (ISO) or ``"month"``."""
+    @property
+    def as_of(self) -> datetime:
+        """The instant the accounting is as of (aware, UTC)."""
+    @property
+    def periods(self) -> list[GrowthPeriod]:
+        """The periods, oldest first, up to the one holding ``as_of``."""
+    @property
+    def account_ids(self) -> list[str]:
+        """Every account of the dataset, in dataset order."""
+    @property
+    def buckets(self) -> list[Bucket | None]:
+        """Each account's bucket in the period of ``as_of`` (None: never active)."""
+    @property
+    def first_active(self) -> list[datetime | None]:
+        """The start of each account's first active period (None: never active)."""
+    def to_dict(self) -> GrowthAccountingDocument:
+        """The result in its serde form."""
+    def to_json(self) -> str:
+        """The result as JSON text (the same in Rust and Node)."""
+
+def growth_accounting(
+    dataset: Dataset, as_of: TimestampLike, config: LifecycleConfig | Document | None = None
+) -> GrowthAccounting:
+    """Growth accounting of ``dataset`` up to ``as_of`` by ``config``'s period (default monthly).
+    Releases the GIL."""
+
+def retention_cohorts(
+    dataset: Dataset, as_of: TimestampLike, config: CohortConfig | Document | None = None
+) -> RetentionCohorts:
+    """Retention cohorts of ``dataset`` as of ``as_of``: logo, gross and net revenue retention per
+    start period and later period (default: monthly, by first subscription, still subscribed, 12
+    periods). Releases the GIL."""
+
 __all__ = [
     "__version__",
     "ChurnModel",
@@ -875,4 +929,7 @@ __all__ = [
     "experiment_observations",
     "analyse_observations",
     "simulate_experiment",
+    "GrowthAccounting",
+    "growth_accounting",
+    "retention_cohorts",
 ]

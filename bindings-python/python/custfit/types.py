@@ -46,6 +46,7 @@ __all__ = [
     "BoolPreviousValues",
     "BoostedTrees",
     "BoostedTreesFittedModel",
+    "Bucket",
     "BurstFlag",
     "BurstRule",
     "Cadence",
@@ -60,6 +61,10 @@ __all__ = [
     "ClusterProfile",
     "Clustering",
     "CoefficientReport",
+    "CohortConfig",
+    "CohortMeasure",
+    "CohortRow",
+    "CohortStart",
     "ColumnPeerGroup",
     "ConditionTrigger",
     "ConfusionFlag",
@@ -97,6 +102,8 @@ __all__ = [
     "GlobalHoldout",
     "GoalProgress",
     "GroupOutput",
+    "GrowthAccountingDocument",
+    "GrowthPeriod",
     "HistoryPoint",
     "Holdout",
     "InactivityFlag",
@@ -110,6 +117,7 @@ __all__ = [
     "LearnedWeight",
     "LearnedWeights",
     "LevelFiring",
+    "LifecycleConfig",
     "Limits",
     "LoadReport",
     "LogRank",
@@ -137,6 +145,7 @@ __all__ = [
     "PeerGroup",
     "PenaltyDocument",
     "PercentileScoring",
+    "Period",
     "PeriodResult",
     "PersonalBest",
     "PlannedOutcome",
@@ -162,6 +171,7 @@ __all__ = [
     "RatioMetricDef",
     "RejectedRow",
     "RenormalizeMissingPolicy",
+    "RetentionCohorts",
     "RetentionDetail",
     "RetentionOutcome",
     "RevenueOutcome",
@@ -3428,3 +3438,172 @@ class SimulatedExperimentResult(TypedDict):
 
     state: PlayStateDocument
     """The ledger of the replay."""
+
+
+Period = Literal["day", "week", "month"]
+"""A period of the calendar, in UTC."""
+
+
+Bucket = Literal["new", "returning", "resurrecting", "dormant"]
+"""An account's lifecycle bucket in a period."""
+
+
+LifecycleConfig = TypedDict(
+    "LifecycleConfig",
+    {
+        "version": int,
+        "period": Period,
+        "from": Optional[str],
+        "activity": ActivityRules,
+    },
+)
+"""How to account for growth.
+
+``version``: Document version (`LIFECYCLE_VERSION`).
+
+``period``: The period (default month).
+
+``from``: Report periods from the one holding this instant (default: the first period any account
+was active in). Activity before it still counts (an account active before `from` is not
+new after it).
+
+``activity``: What counts as activity.
+"""
+
+
+class GrowthPeriod(TypedDict):
+    """One period of growth accounting."""
+
+    start: str
+    """When the period starts."""
+
+    end: str
+    """When it ends (the next one's start)."""
+
+    complete: bool
+    """Whether it ended by `as_of` (the last period is usually still running)."""
+
+    active: int
+    """Accounts active in it: `new + returning + resurrecting`."""
+
+    new: int
+    """Active for the first time."""
+
+    returning: int
+    """Active in it and in the previous period."""
+
+    resurrecting: int
+    """Active in it, not in the previous one, but before."""
+
+    dormant: int
+    """Not active in it, but before."""
+
+    churned: int
+    """Active in the previous period, not in this one (the dormant accounts that just became so)."""
+
+    quick_ratio: Optional[float]
+    """`(new + resurrecting) / churned` (missing when nothing churned): above 1 the active base
+    grows.
+    """
+
+
+class GrowthAccountingDocument(TypedDict):
+    """Growth accounting of a dataset, and each account's bucket in the period of `as_of`."""
+
+    period: Period
+    """The period."""
+
+    as_of: str
+    """The instant the accounting is as of."""
+
+    periods: list[GrowthPeriod]
+    """The periods, oldest first, up to the one holding `as_of`."""
+
+    account_ids: list[str]
+    """Every account (dataset order)."""
+
+    buckets: list[Optional[Bucket]]
+    """Each account's bucket in the period of `as_of` (missing: never active)."""
+
+    first_active: list[Optional[str]]
+    """Each account's first active period's start (missing: never active)."""
+
+
+CohortStart = Literal["first_subscription", "first_activity", "created"]
+"""When an account starts."""
+
+
+CohortMeasure = Literal["subscribed", "active"]
+"""What "still there" means for logo retention."""
+
+
+CohortConfig = TypedDict(
+    "CohortConfig",
+    {
+        "version": int,
+        "period": Period,
+        "start": CohortStart,
+        "measure": CohortMeasure,
+        "periods": int,
+        "from": Optional[str],
+        "activity": ActivityRules,
+    },
+)
+"""How to build retention cohorts.
+
+``version``: Document version (1).
+
+``period``: The period (default month).
+
+``start``: When an account starts (default: its first subscription).
+
+``measure``: What logo retention counts (default: still subscribed).
+
+``periods``: Periods reported after the start one (default 12; at most `MAX_COHORT_PERIODS`).
+
+``from``: Only cohorts starting at or after this instant's period.
+
+``activity``: What counts as activity.
+"""
+
+
+class CohortRow(TypedDict):
+    """One cohort: the accounts that started in one period."""
+
+    cohort: str
+    """The start period's first instant."""
+
+    accounts: int
+    """Accounts in the cohort."""
+
+    starting_mrr: float
+    """Their MRR (major units) at the end of the start period (at `as_of` while it runs)."""
+
+    logo: list[Optional[float]]
+    """Per period k = 0, 1, …: the share of the cohort still there (by the config's measure);
+    missing for periods not over by `as_of`.
+    """
+
+    gross_revenue: list[Optional[float]]
+    """Per period: Σ min(MRR at its end, starting MRR) / Σ starting MRR (missing when the cohort
+    started with no MRR, or the period is not over).
+    """
+
+    net_revenue: list[Optional[float]]
+    """Per period: Σ MRR at its end / Σ starting MRR (expansion included)."""
+
+
+class RetentionCohorts(TypedDict):
+    """Retention cohorts."""
+
+    period: Period
+    """The period."""
+
+    measure: CohortMeasure
+    """What logo retention counts."""
+
+    start: CohortStart
+    """When accounts start."""
+
+    rows: list[CohortRow]
+    """The cohorts, oldest first (only periods with accounts)."""

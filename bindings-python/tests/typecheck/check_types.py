@@ -17,12 +17,16 @@ from custfit.types import (
     AccountTruth,
     Action,
     ActionStatus,
+    ActivityRules,
     BacktestReport,
     Band,
+    Bucket,
     CapacityPlan,
     ChurnBacktest,
     Clustering,
     CoefficientReport,
+    CohortConfig,
+    CohortRow,
     DailyActivity,
     DryRun,
     Evaluation,
@@ -30,22 +34,27 @@ from custfit.types import (
     Explanation,
     FlagName,
     GoalProgress,
+    GrowthAccountingDocument,
+    GrowthPeriod,
     HistoryPoint,
     InactivityWindowChoice,
     IngestReport,
     LearnedScorecard,
     LearnedWeights,
+    LifecycleConfig,
     LoadReport,
     LogisticFit,
     MemoryUsage,
     MetricInfo,
     MrrChurn,
     ParetoTiers,
+    Period,
     PlaybookDocument,
     PlayOutcome,
     PlayRun,
     PlayStateDocument,
     QuantileBuckets,
+    RetentionCohorts,
     RfmScores,
     RiskEntry,
     Rollup,
@@ -205,6 +214,32 @@ def dry_run(sim: custfit.Simulation) -> None:
     print(columns, result, rate, ledger.last_run)
 
 
+def lifecycle(sim: custfit.Simulation) -> None:
+    activity: ActivityRules = {"non_activity_events": [], "pricing_pages": [], "high_severity": [], "high_severity_at_least": 3.0}
+    config: LifecycleConfig = {"version": 1, "period": "week", "from": None, "activity": activity}
+    growth = custfit.growth_accounting(sim.dataset, sim.end, config)
+    period: Period = growth.period
+    periods: list[GrowthPeriod] = growth.periods
+    quick: float | None = periods[-1]["quick_ratio"]
+    buckets: list[Bucket | None] = growth.buckets
+    first: list[datetime | None] = growth.first_active
+    document: GrowthAccountingDocument = growth.to_dict()
+    frame: custfit.Snapshot = sim.dataset.snapshot(sim.end).with_columns(growth, "lifecycle")
+    cohort_config: CohortConfig = {
+        "version": 1,
+        "period": "month",
+        "start": "created",
+        "measure": "active",
+        "periods": 3,
+        "from": None,
+        "activity": activity,
+    }
+    cohorts: RetentionCohorts = custfit.retention_cohorts(sim.dataset, sim.end, cohort_config)
+    rows: list[CohortRow] = cohorts["rows"]
+    logo: list[float | None] = rows[0]["logo"]
+    print(period, quick, buckets, first, document, frame, logo)
+
+
 def main() -> None:
     sim = custfit.simulate(accounts=50, days=120, seed=1)
     data(sim)
@@ -214,3 +249,4 @@ def main() -> None:
     goals(sim)
     plays(sim.dataset.snapshot(sim.end))
     dry_run(sim)
+    lifecycle(sim)

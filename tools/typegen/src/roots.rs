@@ -1,7 +1,7 @@
 //! The result and document types whose shapes the bindings publish, in the order the generated
 //! files list them (by module). Adding a result type to a binding means adding it here.
 
-use custfit::{activity, churn, data, experiment, health, io, outcome, play, segment, sim, time};
+use custfit::{activity, churn, data, experiment, health, io, lifecycle, outcome, play, segment, sim, time};
 use schemars::SchemaGenerator;
 use serde_json::{Map, Value};
 
@@ -91,6 +91,17 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
         experiment::ExperimentReport,
         experiment::SimulatedExperiment,
         experiment::SimulatedExperimentResult,
+        // lifecycle
+        lifecycle::Period,
+        lifecycle::Bucket,
+        lifecycle::LifecycleConfig,
+        lifecycle::GrowthPeriod,
+        lifecycle::GrowthAccounting,
+        lifecycle::CohortStart,
+        lifecycle::CohortMeasure,
+        lifecycle::CohortConfig,
+        lifecycle::CohortRow,
+        lifecycle::RetentionCohorts,
     );
     names
 }
@@ -99,6 +110,8 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
 /// also export under the Rust name (a `Playbook` class whose `to_dict()` is a
 /// `PlaybookDocument`), as `ScorecardDocument` is named by a `schemars(rename)` in the core.
 /// A name the schemas no longer hold (the core took the rename over) is left alone.
+/// `GrowthAccounting` (a result, not a config) is renamed the same way: the class of that name
+/// holds it, and `to_dict()` / `toJSON()` give the document.
 /// `SnapshotConfig` is renamed because Node declares its own `SnapshotConfig` interface (the
 /// options object `snapshot` reads, with doc comments per metric kind).
 pub const RENAMES: &[(&str, &str)] = &[
@@ -106,6 +119,7 @@ pub const RENAMES: &[(&str, &str)] = &[
     ("PlayState", "PlayStateDocument"),
     ("ChurnModel", "ChurnModelDocument"),
     ("SnapshotConfig", "SnapshotConfigDocument"),
+    ("GrowthAccounting", "GrowthAccountingDocument"),
 ];
 
 /// Applies [`RENAMES`] to the definitions, every `$ref` to them, and the root names.

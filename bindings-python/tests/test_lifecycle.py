@@ -1,0 +1,332 @@
+"""The account lifecycle from Python: growth accounting and retention cohorts on a simulated base,
+each equal to an independent DuckDB computation from the CSV files the dataset writes; the
+buckets as snapshot columns a play triggers on; configs as dicts or JSON text; bad configs and
+arguments (stable ``.code``). The golden cases of tests/cases/lifecycle run in test_cases.py;
+docs/src/lifecycle.md includes the ANCHOR regions of this file."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import custfit
+import duckdb
+import pytest
+
+NON_ACTIVITY = ("support_ticket", "survey_response", "invoice_paid", "touch")
+
+
+@pytest.fixture(scope="module")
+def sim() -> custfit.Simulation:
+    # The same base as bindings-node/__test__/lifecycle.test.mjs, which checks the same figures.
+    return custfit.simulate(accounts=300, days=200, seed=21, activity_scale=0.3)
+
+
+@pytest.fixture(scope="module")
+def growth(sim) -> custfit.GrowthAccounting:
+    return custfit.growth_accounting(sim.dataset, sim.end)
+
+
+@pytest.fixture(scope="module")
+def files(sim, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("lifecycle")
+    sim.dataset.write_csv(out)
+    return out
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def duck(files: Path) -> duckdb.DuckDBPyConnection:
+    """DuckDB over the CSV files, instants as naive UTC timestamps (every file holds UTC)."""
+    con = duckdb.connect()
+    con.execute("CREATE MACRO instant(text) AS CAST(replace(nullif(text, ''), 'Z', '') AS TIMESTAMP)")
+    con.execute(
+        """CREATE TABLE events AS SELECT account_id, name, instant(timestamp) AS ts
+           FROM read_csv($path, all_varchar = true)""",
+        {"path": str(files / "events.csv")},
+    )
+    con.execute(
+        """CREATE TABLE subscriptions AS SELECT account_id, status, instant(start) AS start, instant("end") AS "end",
+             CAST(mrr_minor AS BIGINT) / 100 AS mrr, currency
+           FROM read_csv($path, all_varchar = true)""",
+        {"path": str(files / "subscriptions.csv")},
+    )
+    return con
+
+
+def test_growth_accounting():
+    # ANCHOR: growth
+    sim = custfit.simulate(accounts=300, days=200, seed=21, activity_scale=0.3)
+    growth = custfit.growth_accounting(sim.dataset, sim.end)  # monthly; or a config: {"period": "week"}
+    for p in growth.periods:  # dicts, oldest first; the last month is still running
+        counts = [p[k] for k in ("active", "new", "returning", "resurrecting", "dormant", "churned")]
+        print(p["start"][:7], *counts, p["quick_ratio"])
+    # 2024-01 212 212 0 0 0 0 None
+    # 2024-02 214 9 205 0 7 7 1.2857142857142858
+    # ...
+    # 2024-07 221 11 210 0 79 19 0.5789473684210527
+    print(growth.buckets[:3])  # each account's bucket this month (None: never active)
+    # ['returning', 'returning', 'returning']
+    # ANCHOR_END: growth
+    assert growth.period == "month" and growth.as_of == sim.end
+    assert [p["start"][:7] for p in growth.periods] == [f"2024-0{m}" for m in range(1, 8)]
+    assert [p["complete"] for p in growth.periods] == [True] * 6 + [False]
+    before = 0  # accounts active in or before the previous period
+    for p in growth.periods:
+        assert p["active"] == p["new"] + p["returning"] + p["resurrecting"]
+        assert p["new"] + p["returning"] + p["resurrecting"] + p["dormant"] == before + p["new"]
+        before += p["new"]
+        assert p["quick_ratio"] == (None if p["churned"] == 0 else (p["new"] + p["resurrecting"]) / p["churned"])
+    last = growth.periods[-1]
+    assert sum(b is not None for b in growth.buckets) == before == sum(t is not None for t in growth.first_active)
+    assert growth.buckets.count("dormant") == last["dormant"]
+    assert growth.buckets.count("returning") == last["returning"]
+    assert len(growth.account_ids) == len(growth.buckets) == sim.dataset.account_count
+    # The figures the Node suite checks on the same base.
+    assert [p["active"] for p in growth.periods] == FIGURES["active"]
+    assert [p["churned"] for p in growth.periods] == FIGURES["churned"]
+    assert growth.buckets.count("dormant") == FIGURES["dormant_now"]
+
+
+# Figures of the simulated base above; bindings-node/__test__/lifecycle.test.mjs asserts the same.
+FIGURES = {"active": [212, 214, 232, 235, 235, 229, 221], "churned": [0, 7, 8, 13, 17, 17, 19], "dormant_now": 79}
+
+
+GROWTH_SQL = """
+WITH act AS (  -- (account, month) with a product event, up to as_of
+  SELECT DISTINCT account_id, date_trunc('month', ts) AS m FROM events
+  WHERE name NOT IN (SELECT unnest($non_activity)) AND ts <= $as_of
+), first_active AS (
+  SELECT account_id, min(m) AS first FROM act GROUP BY account_id
+), months AS (
+  SELECT unnest(generate_series((SELECT min(first) FROM first_active), date_trunc('month', $as_of), INTERVAL 1 MONTH)) AS m
+), grid AS (  -- every account already started, every month
+  SELECT months.m, f.account_id, f.first, cur.m IS NOT NULL AS active, prev.m IS NOT NULL AS active_before
+  FROM months JOIN first_active f ON f.first <= months.m
+  LEFT JOIN act cur ON cur.account_id = f.account_id AND cur.m = months.m
+  LEFT JOIN act prev ON prev.account_id = f.account_id AND prev.m = months.m - INTERVAL 1 MONTH
+)
+SELECT m, account_id, first,
+  CASE WHEN active AND first = m THEN 'new' WHEN active AND active_before THEN 'returning'
+       WHEN active THEN 'resurrecting' ELSE 'dormant' END AS bucket,
+  active_before AND NOT active AS churned
+FROM grid
+"""
+
+
+def test_growth_accounting_equals_duckdb(sim, growth, files):
+    """Every month's counts, each account's bucket and first active month, computed in SQL from
+    the events file: activity is an event not named in the default non-activity list."""
+    con = duck(files)
+    as_of = sim.end.astimezone(timezone.utc).replace(tzinfo=None)
+    con.execute(f"CREATE TABLE grid AS {GROWTH_SQL}", {"non_activity": list(NON_ACTIVITY), "as_of": as_of})
+    months = con.execute(
+        """SELECT m, count(*) FILTER (bucket <> 'dormant'), count(*) FILTER (bucket = 'new'),
+             count(*) FILTER (bucket = 'returning'), count(*) FILTER (bucket = 'resurrecting'),
+             count(*) FILTER (bucket = 'dormant'), count(*) FILTER (churned)
+           FROM grid GROUP BY m ORDER BY m"""
+    ).fetchall()
+    keys = ["active", "new", "returning", "resurrecting", "dormant", "churned"]
+    expected = [{"start": m.replace(tzinfo=timezone.utc), **dict(zip(keys, counts))} for m, *counts in months]
+    got = [{"start": utc(p["start"]), **{k: p[k] for k in keys}} for p in growth.periods]
+    assert got == expected
+    assert len(got) == 7 and sum(p["resurrecting"] for p in got) > 0 and sum(p["churned"] for p in got) > 0
+
+    now = dict(con.execute("SELECT account_id, bucket FROM grid WHERE m = (SELECT max(m) FROM grid)").fetchall())
+    assert dict(zip(growth.account_ids, growth.buckets)) == {a: now.get(a) for a in growth.account_ids}
+    firsts = dict(con.execute("SELECT DISTINCT account_id, first FROM grid").fetchall())
+    expected_first = {a: firsts[a].replace(tzinfo=timezone.utc) if a in firsts else None for a in growth.account_ids}
+    assert dict(zip(growth.account_ids, growth.first_active)) == expected_first
+
+
+COHORT_SQL = """
+WITH paid AS (SELECT * FROM subscriptions WHERE status <> 'trial'),
+members AS (  -- each account's cohort: the month of its first subscription, trials aside
+  SELECT account_id, date_trunc('month', min(start)) AS cohort FROM paid GROUP BY account_id HAVING min(start) <= $as_of
+), cells AS (  -- period k of each member ends at `period_end`; what it has in force just before
+  SELECT cohort, k, account_id, cohort + to_months(k + 1) - INTERVAL 1 MILLISECOND AS t
+  FROM members, range(0, $periods + 1) AS r(k)
+), at_end AS (
+  SELECT c.cohort, c.k, c.account_id, c.t, count(s.account_id) > 0 AS subscribed, coalesce(sum(s.mrr), 0) AS mrr
+  FROM cells c LEFT JOIN paid s ON s.account_id = c.account_id AND s.start <= c.t AND (s."end" IS NULL OR c.t < s."end")
+  GROUP BY ALL
+), starting AS (  -- MRR at the end of the start month (at as_of while it runs)
+  SELECT m.account_id, coalesce(sum(s.mrr), 0) AS mrr
+  FROM members m LEFT JOIN paid s ON s.account_id = m.account_id
+    AND s.start <= least(m.cohort + INTERVAL 1 MONTH - INTERVAL 1 MILLISECOND, $as_of)
+    AND (s."end" IS NULL OR least(m.cohort + INTERVAL 1 MONTH - INTERVAL 1 MILLISECOND, $as_of) < s."end")
+  GROUP BY m.account_id
+)
+SELECT e.cohort, e.k, e.t <= $as_of AS over, count(*) AS accounts, sum(st.mrr) AS starting_mrr,
+  avg(CAST(e.subscribed AS DOUBLE)) AS logo, sum(least(e.mrr, st.mrr)) AS capped, sum(e.mrr) AS total
+FROM at_end e JOIN starting st USING (account_id)
+GROUP BY e.cohort, e.k, e.t ORDER BY e.cohort, e.k
+"""
+
+
+def test_retention_cohorts(sim):
+    # ANCHOR: cohorts
+    config = {"period": "month", "start": "first_subscription", "measure": "subscribed", "periods": 6}
+    cohorts = custfit.retention_cohorts(sim.dataset, sim.end, config)
+    for row in cohorts["rows"][-4:]:  # the latest cohorts; periods not over yet are None
+        print(row["cohort"][:7], row["accounts"], row["logo"], row["net_revenue"])
+    # ...
+    # 2024-05 17 [1.0, 0.8823529411764706, None, None, None, None, None] [1.0, 0.8310091363007996, None, ...]
+    # 2024-06 10 [1.0, None, None, None, None, None, None] [1.0, None, None, None, None, None, None]
+    # ANCHOR_END: cohorts
+    rows = cohorts["rows"]
+    assert (cohorts["period"], cohorts["start"], cohorts["measure"]) == ("month", "first_subscription", "subscribed")
+    assert all(len(r["logo"]) == 7 for r in rows)
+    assert [r["cohort"] for r in rows] == sorted(r["cohort"] for r in rows)
+    assert all(0.0 <= x <= 1.0 for r in rows for x in r["logo"] if x is not None)
+    assert rows[-1]["logo"] == [None] * 7  # July 2024 is not over on July 18
+
+
+@pytest.mark.parametrize("periods", [12, 3])
+def test_retention_cohorts_equal_duckdb(sim, files, periods):
+    """Logo, gross and net revenue retention of the monthly subscribed cohorts, in SQL from the
+    subscriptions file."""
+    cohorts = custfit.retention_cohorts(sim.dataset, sim.end, {"periods": periods})
+    con = duck(files)
+    assert con.execute("SELECT DISTINCT currency FROM subscriptions").fetchall() == [("USD",)]  # cents
+    as_of = sim.end.astimezone(timezone.utc).replace(tzinfo=None)
+    cells = con.execute(COHORT_SQL, {"as_of": as_of, "periods": periods}).fetchall()
+    expected: dict[datetime, dict] = {}
+    for cohort, k, over, accounts, starting, logo, capped, total in cells:
+        row = expected.setdefault(cohort.replace(tzinfo=timezone.utc), {"accounts": accounts, "starting_mrr": starting})
+        assert k == len(row.setdefault("logo", [])) and row["accounts"] == accounts
+        row["logo"].append(logo if over else None)
+        row.setdefault("gross_revenue", []).append(capped / starting if over and starting > 0 else None)
+        row.setdefault("net_revenue", []).append(total / starting if over and starting > 0 else None)
+    got = {utc(r.pop("cohort")): r for r in cohorts["rows"]}
+    assert list(got) == list(expected)
+    (subscribed,) = con.execute("SELECT count(DISTINCT account_id) FROM subscriptions WHERE status <> 'trial'").fetchone()
+    assert len(got) > 12 and sum(r["accounts"] for r in got.values()) == subscribed
+    for cohort, want in expected.items():
+        have = got[cohort]
+        assert have["accounts"] == want["accounts"], cohort
+        assert have["starting_mrr"] == pytest.approx(want["starting_mrr"], rel=1e-12), cohort
+        for key in ("logo", "gross_revenue", "net_revenue"):
+            assert [x is None for x in have[key]] == [x is None for x in want[key]], (cohort, key)
+            assert [x for x in have[key] if x is not None] == pytest.approx([x for x in want[key] if x is not None], rel=1e-12)
+    # Something was lost, somewhere: the check is not only of ones.
+    assert any(x is not None and x < 1 for r in got.values() for x in r["logo"])
+    assert any(x is not None and x > 1 for r in got.values() for x in r["net_revenue"]) or any(
+        x is not None and x < 1 for r in got.values() for x in r["gross_revenue"]
+    )
+
+
+def test_buckets_as_columns_a_play_triggers_on(sim, growth):
+    # ANCHOR: columns
+    growth = custfit.growth_accounting(sim.dataset, sim.end)
+    frame = sim.dataset.snapshot(sim.end).with_columns(growth, "lifecycle")  # lifecycle, lifecycle_first_active
+    book = custfit.Playbook(
+        {
+            "name": "win back",
+            "plays": [
+                {
+                    "id": "dormant_paying",
+                    "cohort": "mrr > 0",
+                    "trigger": {"type": "condition", "when": 'lifecycle == "dormant"'},
+                    "firing": {"type": "edge"},
+                    "tactic": {"kind": "email", "payload": {"template": "we-miss-you"}},
+                }
+            ],
+        }
+    )
+    run, state = custfit.run_playbook(book, frame)
+    # ANCHOR_END: columns
+    assert frame.schema["lifecycle"] == "str" and frame.schema["lifecycle_first_active"] == "timestamp"
+    table = frame.to_dict()
+    bucket = dict(zip(growth.account_ids, growth.buckets))
+    assert [bucket[a] for a in table["account_id"]] == table["lifecycle"]
+    dormant_paying = {a for a, b, m in zip(table["account_id"], table["lifecycle"], table["mrr"]) if b == "dormant" and m}
+    assert dormant_paying
+    assert {a["account_id"] for a in run["fired"]} | {s["account_id"] for s in run["skipped"]} == dormant_paying
+    assert all(a["reasons"]["lifecycle"] == "dormant" for a in run["fired"])
+    # The default name, and the same columns as an Arrow table.
+    assert {"lifecycle", "lifecycle_first_active"} <= set(sim.dataset.snapshot(sim.end).with_columns(growth).column_names)
+    arrow = custfit.to_arrow(growth, "phase")
+    assert arrow.column_names == ["account_id", "phase", "phase_first_active"]
+    assert arrow.column("phase").to_pylist() == growth.buckets
+
+
+def test_weeks_days_and_from(sim, growth):
+    weekly = custfit.growth_accounting(sim.dataset, sim.end, {"period": "week"})
+    assert weekly.period == "week"
+    starts = [utc(p["start"]) for p in weekly.periods]
+    assert all(s.weekday() == 0 for s in starts) and all(b - a == timedelta(weeks=1) for a, b in zip(starts, starts[1:]))
+    assert utc(weekly.periods[-1]["end"]) > sim.end >= starts[-1]
+    daily = custfit.growth_accounting(sim.dataset, sim.end, '{"period": "day"}')
+    assert len(daily.periods) == 200
+    # Over any period kind, the accounts ever active are the same.
+    ever = sum(b is not None for b in growth.buckets)
+    assert [sum(b is not None for b in g.buckets) for g in (weekly, daily)] == [ever, ever]
+    # `from` drops earlier periods but not what they tell: nobody is new again.
+    later = custfit.growth_accounting(sim.dataset, sim.end, {"from": datetime(2024, 4, 10, tzinfo=timezone.utc)})
+    assert later.periods == growth.periods[3:]
+    assert later.buckets == growth.buckets
+    # Activity rules are the config's: with only logins and onboarding counting, fewer accounts are active.
+    logins = {"activity": {"non_activity_events": [*NON_ACTIVITY, "feature_used", "page_view"]}}
+    narrow = custfit.growth_accounting(sim.dataset, sim.end, logins)
+    assert all(n["active"] <= p["active"] for n, p in zip(narrow.periods, growth.periods))
+
+
+def test_results_and_configs_round_trip(sim, growth):
+    doc = growth.to_dict()
+    assert json.loads(growth.to_json()) == doc
+    assert set(doc) == {"period", "as_of", "periods", "account_ids", "buckets", "first_active"}
+    assert doc["periods"] == growth.periods and doc["buckets"] == growth.buckets
+    assert doc["as_of"] == "2024-07-18T23:59:59Z"
+    assert repr(growth) == 'GrowthAccounting(period="month", as_of=2024-07-18T23:59:59Z, periods=7, accounts=300)'
+    # The defaults are the documents' defaults; JSON text reads as the dict does.
+    assert custfit.growth_accounting(sim.dataset, sim.end, {"version": 1}).to_dict() == doc
+    assert custfit.growth_accounting(sim.dataset, sim.end, None).to_dict() == doc
+    default = custfit.retention_cohorts(sim.dataset, sim.end)
+    assert custfit.retention_cohorts(sim.dataset, sim.end, '{"version": 1, "periods": 12}') == default
+    assert custfit.retention_cohorts(sim.dataset, sim.end.isoformat(), {}) == default
+    # Cohorts by first activity, measured by activity.
+    active = custfit.retention_cohorts(sim.dataset, sim.end, {"start": "first_activity", "measure": "active", "periods": 3})
+    assert (active["start"], active["measure"]) == ("first_activity", "active")
+    assert sum(r["accounts"] for r in active["rows"]) == sum(b is not None for b in growth.buckets)
+    assert all(r["logo"][0] == 1.0 for r in active["rows"] if r["logo"][0] is not None)
+
+
+def test_bad_configs_and_arguments(sim):
+    ds, end = sim.dataset, sim.end
+    bad = [
+        (custfit.growth_accounting, {"version": 9}, "unsupported_version", custfit.UnsupportedVersionError),
+        (custfit.retention_cohorts, {"version": 9}, "unsupported_version", custfit.UnsupportedVersionError),
+        (custfit.retention_cohorts, {"periods": 241}, "invalid_config", custfit.InvalidInputError),
+        (custfit.growth_accounting, {"from": end + timedelta(days=1)}, "invalid_config", custfit.InvalidInputError),
+        (custfit.growth_accounting, {"period": "year"}, "parse_error", custfit.ParseError),
+        (custfit.retention_cohorts, {"measure": "happy"}, "parse_error", custfit.ParseError),
+        (custfit.growth_accounting, {"periods": 3}, "parse_error", custfit.ParseError),  # a cohort field
+        (custfit.growth_accounting, "{", "parse_error", custfit.ParseError),
+        (custfit.growth_accounting, {"period": "day", "from": "1990-01-01"}, "invalid_config", custfit.InvalidInputError),
+        (custfit.retention_cohorts, 5, "invalid_argument", custfit.InvalidInputError),
+    ]
+    for call, config, code, cls in bad:
+        with pytest.raises(cls) as e:
+            call(ds, end, config)
+        assert e.value.code == code, (call.__name__, config, e.value)
+    with pytest.raises(custfit.InvalidInputError, match="`from`") as e:
+        custfit.growth_accounting(ds, end, {"from": end + timedelta(days=1)})
+    with pytest.raises(custfit.InvalidInputError, match="`periods`"):
+        custfit.retention_cohorts(ds, end, {"periods": 241})
+    with pytest.raises(custfit.InvalidInputError, match="`config`"):
+        custfit.growth_accounting(ds, end, [1])
+    with pytest.raises(custfit.CustfitError) as e:
+        custfit.growth_accounting(ds, "never")
+    assert e.value.code == "invalid_timestamp"
+    with pytest.raises(TypeError):
+        custfit.growth_accounting(sim.dataset.snapshot(end), end)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        custfit.GrowthAccounting()  # type: ignore[call-arg]
+    # An empty dataset has nothing to report but is not an error.
+    empty = custfit.growth_accounting(custfit.Dataset(), end)
+    assert len(empty.periods) == 1 and empty.periods[0]["active"] == 0 and empty.buckets == []
+    assert custfit.retention_cohorts(custfit.Dataset(), end)["rows"] == []
