@@ -2489,6 +2489,129 @@ export interface SimulatedExperimentResult {
   state: PlayStateDocument
 }
 
+/** A period of the calendar, in UTC. */
+export type Period = 'day' | 'week' | 'month'
+
+/** An account's lifecycle bucket in a period. */
+export type Bucket = 'new' | 'returning' | 'resurrecting' | 'dormant'
+
+/** How to account for growth. */
+export interface LifecycleConfig {
+  /** Document version (`LIFECYCLE_VERSION`). */
+  version: number
+  /** The period (default month). */
+  period: Period
+  /**
+   * Report periods from the one holding this instant (default: the first period any account
+   * was active in). Activity before it still counts (an account active before `from` is not
+   * new after it).
+   */
+  from: string | null
+  /** What counts as activity. */
+  activity: ActivityRules
+}
+
+/** One period of growth accounting. */
+export interface GrowthPeriod {
+  /** When the period starts. */
+  start: string
+  /** When it ends (the next one's start). */
+  end: string
+  /** Whether it ended by `as_of` (the last period is usually still running). */
+  complete: boolean
+  /** Accounts active in it: `new + returning + resurrecting`. */
+  active: number
+  /** Active for the first time. */
+  new: number
+  /** Active in it and in the previous period. */
+  returning: number
+  /** Active in it, not in the previous one, but before. */
+  resurrecting: number
+  /** Not active in it, but before. */
+  dormant: number
+  /** Active in the previous period, not in this one (the dormant accounts that just became so). */
+  churned: number
+  /**
+   * `(new + resurrecting) / churned` (missing when nothing churned): above 1 the active base
+   * grows.
+   */
+  quick_ratio: number | null
+}
+
+/** Growth accounting of a dataset, and each account's bucket in the period of `as_of`. */
+export interface GrowthAccountingDocument {
+  /** The period. */
+  period: Period
+  /** The instant the accounting is as of. */
+  as_of: string
+  /** The periods, oldest first, up to the one holding `as_of`. */
+  periods: Array<GrowthPeriod>
+  /** Every account (dataset order). */
+  account_ids: Array<string>
+  /** Each account's bucket in the period of `as_of` (missing: never active). */
+  buckets: Array<Bucket | null>
+  /** Each account's first active period's start (missing: never active). */
+  first_active: Array<string | null>
+}
+
+/** When an account starts. */
+export type CohortStart = 'first_subscription' | 'first_activity' | 'created'
+
+/** What "still there" means for logo retention. */
+export type CohortMeasure = 'subscribed' | 'active'
+
+/** How to build retention cohorts. */
+export interface CohortConfig {
+  /** Document version (1). */
+  version: number
+  /** The period (default month). */
+  period: Period
+  /** When an account starts (default: its first subscription). */
+  start: CohortStart
+  /** What logo retention counts (default: still subscribed). */
+  measure: CohortMeasure
+  /** Periods reported after the start one (default 12; at most `MAX_COHORT_PERIODS`). */
+  periods: number
+  /** Only cohorts starting at or after this instant's period. */
+  from: string | null
+  /** What counts as activity. */
+  activity: ActivityRules
+}
+
+/** One cohort: the accounts that started in one period. */
+export interface CohortRow {
+  /** The start period's first instant. */
+  cohort: string
+  /** Accounts in the cohort. */
+  accounts: number
+  /** Their MRR (major units) at the end of the start period (at `as_of` while it runs). */
+  starting_mrr: number
+  /**
+   * Per period k = 0, 1, …: the share of the cohort still there (by the config's measure);
+   * missing for periods not over by `as_of`.
+   */
+  logo: Array<number | null>
+  /**
+   * Per period: Σ min(MRR at its end, starting MRR) / Σ starting MRR (missing when the cohort
+   * started with no MRR, or the period is not over).
+   */
+  gross_revenue: Array<number | null>
+  /** Per period: Σ MRR at its end / Σ starting MRR (expansion included). */
+  net_revenue: Array<number | null>
+}
+
+/** Retention cohorts. */
+export interface RetentionCohorts {
+  /** The period. */
+  period: Period
+  /** What logo retention counts. */
+  measure: CohortMeasure
+  /** When accounts start. */
+  start: CohortStart
+  /** The cohorts, oldest first (only periods with accounts). */
+  rows: Array<CohortRow>
+}
+
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------
 
 /**
@@ -2663,6 +2786,38 @@ export declare class Expr {
   evaluate(snapshot: Snapshot): Array<number | string | boolean | null>
   /** For a condition: `true` where it is true (missing and false give `false`). */
   matches(snapshot: Snapshot): Array<boolean>
+}
+
+/**
+ * Growth accounting of a dataset: per period the accounts that are new, returning,
+ * resurrecting, dormant and just churned, and each account's bucket in the period of `asOf`.
+ * `snapshot.withColumns(growth, 'lifecycle')` adds the buckets as the columns `lifecycle` and
+ * `lifecycle_first_active`; `toArrow(growth)` is that table.
+ */
+export declare class GrowthAccounting {
+  /** The period: `'day'`, `'week'` (ISO, Monday to Sunday) or `'month'`. */
+  get period(): Period
+  /** The instant the accounting is as of. */
+  get asOf(): Date
+  /**
+   * The periods, oldest first, up to the one holding `asOf` (`{start, end, complete, active,
+   * new, returning, resurrecting, dormant, churned, quick_ratio}`).
+   */
+  get periods(): Array<GrowthPeriod>
+  /** Every account of the dataset, in dataset order. */
+  get accountIds(): Array<string>
+  /**
+   * Each account's bucket in the period of `asOf` (`'new'`, `'returning'`, `'resurrecting'`,
+   * `'dormant'`; `null`: never active), in `accountIds` order.
+   */
+  get buckets(): Array<Bucket | null>
+  /** The start of each account's first active period (`null`: never active). */
+  get firstActive(): Array<Date | null>
+  /**
+   * The result in its serde form (`JSON.stringify(growth)` is the same JSON in Rust and
+   * Python).
+   */
+  toJSON(): GrowthAccountingDocument
 }
 
 /**
@@ -2891,7 +3046,8 @@ export declare class Snapshot {
    * A new snapshot with columns added, for conditions, scorecard sets and plays to read.
    *
    * `source` is a per-account result — `HealthScores` (`{name}_score`, `{name}_band`; name
-   * `health`), the objects of `paretoTiers` (`tier`), `segmentRules` (`segment` and
+   * `health`), `GrowthAccounting` (`{name}`, the bucket, and `{name}_first_active`; name
+   * `lifecycle`), the objects of `paretoTiers` (`tier`), `segmentRules` (`segment` and
    * `segment_<name>`), `fitClusters` (`cluster`), `quantileBuckets` (`bucket`), `rfmScores`
    * (`rfm_r` …) or the array of `ChurnModel.forecast` (`churn_probability`, `churn_rank`,
    * `churn_top_driver`, `churn_opportunity_at`) —, another `Snapshot`, or an object of column
@@ -2899,7 +3055,7 @@ export declare class Snapshot {
    * when there is one, else by position. Throws `unknown_account`, `duplicate_id`,
    * `duplicate_metric`, `invalid_argument` or `parse_error`; the snapshot is unchanged.
    */
-  withColumns(source: HealthScores | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
+  withColumns(source: HealthScores | GrowthAccounting | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
   /**
    * A new snapshot with only `columns` (in that order; `account_id` is always kept): with
    * `withColumns`, the way to a table of per-account results.
@@ -3184,6 +3340,20 @@ export declare function goalProgress(dataset: Dataset, accountId: string, goal: 
 /** `goalProgress` for every account existing at `asOf` (dataset order). */
 export declare function goalProgressAll(dataset: Dataset, goal: object | string, asOf: Date | string | number, lookback: { amount: number; unit: 'days' | 'weeks' | 'months' } | string): Array<GoalProgress>
 
+/**
+ * Growth accounting of `dataset` up to `asOf` by `config`'s period (a lifecycle config:
+ * `{period: 'day' | 'week' | 'month', from?, activity?}`; default monthly). An account is active
+ * in a period when it has a product event in it. Throws `unsupported_version`, `parse_error` or
+ * `invalid_config` (`from` after `asOf`, more than 10,000 periods).
+ */
+export declare function growthAccounting(dataset: Dataset, asOf: Date | string | number, config?: LifecycleConfig | object | string | null): GrowthAccounting
+
+/**
+ * `growthAccounting` off the event loop: computed on libuv's thread pool from the data as it is
+ * now (later `add…` calls do not affect it). Every error rejects the promise.
+ */
+export declare function growthAccountingAsync(dataset: Dataset, asOf: Date | string | number, config?: LifecycleConfig | object | string | null): Promise<GrowthAccounting>
+
 /** Scores as of every date of `dates`: one `HealthScores` per date (health history). */
 export declare function healthHistory(dataset: Dataset, scorecard: Scorecard | ScorecardSet | object | string, dates: Array<Date | string | number>, snapshotConfig?: SnapshotConfig | string | null, flagConfig?: object | string | null): Array<HealthScores>
 
@@ -3310,6 +3480,19 @@ export declare function powerPlan(playbook: Playbook | object | string, dryRun: 
 
 /** Equal-count buckets of one metric (default: quartiles of `mrr`). */
 export declare function quantileBuckets(snapshot: Snapshot, config?: object | string): QuantileBuckets
+
+/**
+ * Retention cohorts of `dataset` as of `asOf`: accounts grouped by the period they started in,
+ * and per later period the share still there (`logo`) and the share of their starting MRR
+ * (`gross_revenue`, `net_revenue`); periods not over by `asOf` are `null`. `config` is a cohort
+ * config (`{period?, start?: 'first_subscription' | 'first_activity' | 'created', measure?:
+ * 'subscribed' | 'active', periods? (default 12, at most 240), from?, activity?}`). Returns
+ * `{period, measure, start, rows}`.
+ */
+export declare function retentionCohorts(dataset: Dataset, asOf: Date | string | number, config?: CohortConfig | object | string | null): RetentionCohorts
+
+/** `retentionCohorts` off the event loop; every error rejects the promise. */
+export declare function retentionCohortsAsync(dataset: Dataset, asOf: Date | string | number, config?: CohortConfig | object | string | null): Promise<RetentionCohorts>
 
 /** RFM scores (1–5) and named RFM segments. */
 export declare function rfmScores(snapshot: Snapshot, config?: object | string): RfmScores
@@ -3499,7 +3682,7 @@ export declare function survivalAt(curve: KaplanMeier, time: number): [number, n
  * apache-arrow's `tableFromIPC(bytes)`. Takes what `withColumns` takes; `name` renames the
  * columns as there.
  */
-export declare function toArrow(source: HealthScores | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Uint8Array
+export declare function toArrow(source: HealthScores | GrowthAccounting | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Uint8Array
 
 /** A user row as `addUsers` reads it: `UserRow`, with instants also as `Date` or ms. */
 export interface UserInput {

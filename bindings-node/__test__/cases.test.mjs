@@ -10,7 +10,7 @@ import { custfit } from './fixtures.mjs'
 import { caseFiles, errorJson, subset, toJson } from './golden-helpers.mjs'
 
 /** The folders of golden cases (the Rust runner's `FOLDERS`). */
-const FOLDERS = ['data', 'metrics', 'document', 'stats', 'outcome', 'expr', 'frame', 'segment', 'health', 'activity', 'churn', 'play', 'experiment']
+const FOLDERS = ['data', 'metrics', 'document', 'stats', 'outcome', 'expr', 'frame', 'segment', 'health', 'activity', 'churn', 'play', 'experiment', 'lifecycle']
 const CASE_KEYS = ['description', 'call', 'input', 'expected', 'error', 'tolerance']
 const ERROR_CODES = new Set(custfit.errorCodes())
 
@@ -287,6 +287,9 @@ const HANDLERS = {
   kaplan_meier: (i) => custfit.kaplanMeier(floats(i.durations), labels(i.events), num(i, 'confidence')),
   log_rank: logRank,
   analyse_observations: (i) => custfit.analyseObservations(i.observations, i.config),
+  // (the GrowthAccounting object reads as its `toJSON()`)
+  growth_accounting: (i) => custfit.growthAccounting(loaded(i), i.as_of, i.config ?? undefined),
+  retention_cohorts: (i) => custfit.retentionCohorts(loaded(i), i.as_of, i.config ?? undefined),
 }
 
 // ------------------------------------------------------------------------------------ the runner

@@ -242,6 +242,7 @@ test('wrong-typed arguments: every export, static, constructor and method throws
     Expr: custfit.Expr.compile('mrr > 0', snap),
     Playbook: new custfit.Playbook({ name: 'p', plays: [] }),
     PlayState: new custfit.PlayState(),
+    GrowthAccounting: custfit.growthAccounting(ds, end),
   }
   /** A value of the declared type (the first member of a union that can be built). */
   const valueOf = (type) => {

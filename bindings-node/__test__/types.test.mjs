@@ -272,5 +272,16 @@ test('typed results: runtime keys match the declared interfaces', async () => {
   })
   run('simulateExperiment', simulated)
 
+  // Lifecycle: months with and without churn, accounts never active, cohorts not over yet.
+  const growth = custfit.growthAccounting(ds, sim.end)
+  checked += conform(growth.periods, 'Array<GrowthPeriod>', 'GrowthAccounting.periods') // (a getter)
+  run('GrowthAccounting.toJSON', growth.toJSON())
+  run('GrowthAccounting.toJSON', custfit.growthAccounting(new custfit.Dataset(), sim.end, { period: 'week' }).toJSON())
+  assert.ok(growth.buckets.every((b) => b === null || ['new', 'returning', 'resurrecting', 'dormant'].includes(b)))
+  run('retentionCohorts', custfit.retentionCohorts(ds, sim.end))
+  run('retentionCohorts', custfit.retentionCohorts(ds, sim.end, { start: 'first_activity', measure: 'active', period: 'week' }))
+  assert.equal(RESULTS.get('growthAccountingAsync'), 'Promise<GrowthAccounting>')
+  assert.equal(RESULTS.get('retentionCohortsAsync'), `Promise<${RESULTS.get('retentionCohorts')}>`)
+
   assert.ok(checked > 100, `${checked} objects checked`)
 })

@@ -22,6 +22,7 @@ pub mod expr;
 pub mod frame;
 pub mod health;
 pub mod io;
+pub mod lifecycle;
 pub mod metrics;
 pub mod outcome;
 pub mod play;

@@ -42,6 +42,11 @@ import {
   mdeProportions,
   powerPlan,
   simulateExperiment,
+  GrowthAccounting,
+  growthAccounting,
+  growthAccountingAsync,
+  retentionCohorts,
+  retentionCohortsAsync,
 } from '../../index.js'
 import type {
   AccountFlags,
@@ -75,6 +80,13 @@ import type {
   Verdict,
   PlayPower,
   PowerPlanConfig,
+  Bucket,
+  CohortConfig,
+  GrowthAccountingDocument,
+  GrowthPeriod,
+  LifecycleConfig,
+  Period,
+  RetentionCohorts,
 } from '../../index.js'
 
 const sim = simulate({ accounts: 50, days: 120, seed: 1 })
@@ -163,6 +175,21 @@ const planConfig: PowerPlanConfig = { version: 1, outcome: { type: 'rate', basel
 const powers: Array<PlayPower> = powerPlan(book, replayed, planConfig)
 const planned: number | null = powerPlan(book, JSON.stringify(replayed), { outcome: { type: 'mean', sd: 2 } })[0].detectable_effect
 
+const growth: GrowthAccounting = growthAccounting(sim.dataset, sim.end, { period: 'week' })
+const growthPeriod: Period = growth.period
+const months: Array<GrowthPeriod> = growth.periods
+const quick: number | null = months[0].quick_ratio
+const lifecycleBuckets: Array<Bucket | null> = growth.buckets
+const firstActive: Array<Date | null> = growth.firstActive
+const growthDoc: GrowthAccountingDocument = growth.toJSON()
+const framed = snap.withColumns(growth, 'lifecycle')
+const lifecycleConfig: LifecycleConfig = { version: 1, period: 'month', from: null, activity: { non_activity_events: [], pricing_pages: [], high_severity: [], high_severity_at_least: 3 } }
+const laterGrowth: Promise<GrowthAccounting> = growthAccountingAsync(sim.dataset, sim.end, lifecycleConfig)
+const cohortConfig: CohortConfig = { ...lifecycleConfig, start: 'first_activity', measure: 'active', periods: 6 }
+const cohorts: RetentionCohorts = retentionCohorts(sim.dataset, sim.end, cohortConfig)
+const logo: Array<number | null> = cohorts.rows[0].logo
+const laterCohorts: Promise<RetentionCohorts> = retentionCohortsAsync(sim.dataset, sim.end, '{"periods": 3}')
+
 // @ts-expect-error a wrong property is a compile error, not `any`
 const misspelled = model.evaluate(ts).rocAuc
 
@@ -170,5 +197,6 @@ export {
   top, raw, logOdds, oddsRatio, observed, renewal, pooledAuc, converged, scored, lost, subscriptionDates, activityDates,
   unit, firstMeasure, rampLow, fallback, aucAfter, status, intercept, label, floor, bucket, code, silhouette, csms,
   fired, burstDay, ciLow, later, best, everyone, misspelled, heldOut, verdict, lift, pending, entered, summary, always,
-  at, size, detectable, truth, powers, planned,
+  at, size, detectable, truth, powers, planned, growthPeriod, quick, lifecycleBuckets, firstActive, growthDoc, framed, laterGrowth,
+  logo, laterCohorts,
 }
