@@ -32,6 +32,7 @@ pub const FOLDERS: &[&str] = &[
     "churn",
     "play",
     "experiment",
+    "lifecycle",
 ];
 
 /// Every case file of a folder, sorted.
