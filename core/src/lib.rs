@@ -30,6 +30,7 @@ pub mod activity;
 pub mod churn;
 pub mod data;
 pub mod document;
+pub mod effectiveness;
 pub mod error;
 pub mod experiment;
 pub mod expr;

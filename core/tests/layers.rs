@@ -12,7 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["metrics", "sim"],
     &["expr", "io", "activity", "outcome"],
     &["health", "segment"],
-    &["churn", "lifecycle"],
+    &["churn", "lifecycle", "effectiveness"],
     &["frame"],
     &["play"],
     &["experiment"],

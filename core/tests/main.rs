@@ -5,6 +5,7 @@ mod bounds;
 mod cases;
 mod churn;
 mod data;
+mod effectiveness;
 mod experiment;
 mod exports;
 mod expr;

@@ -351,16 +351,6 @@ impl ToColumns for EngagementMoments {
     }
 }
 
-/// The `q` quantile (0 to 1) of sorted `v`, linear between order statistics.
-fn quantile(v: &[f64], q: f64) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let h = q * (v.len() - 1) as f64;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    Some(v[lo] + (h - lo as f64) * (v[hi] - v[lo]))
-}
-
 /// The engagement moments of every account of `ds` whose journey started at or before `as_of`
 /// (and at or after `config.from`): each moment happens at the first matching event at or after
 /// its anchor (the start, or the previous moment when `after` is `previous`) up to `as_of`; it is
@@ -495,9 +485,9 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
                 owner_role: m.owner_role.clone(),
                 reached,
                 done: taken.len() as u64,
-                median_days: quantile(&taken, 0.5),
-                p75_days: quantile(&taken, 0.75),
-                p90_days: quantile(&taken, 0.9),
+                median_days: crate::stats::quantile_sorted(&taken, 0.5),
+                p75_days: crate::stats::quantile_sorted(&taken, 0.75),
+                p90_days: crate::stats::quantile_sorted(&taken, 0.9),
                 on_time_share: (!judged.is_empty()).then(|| judged.iter().filter(|x| **x).count() as f64 / judged.len() as f64),
                 behind: progress.clone().filter(|p| p.status == MomentStatus::Behind).count() as u64,
                 stuck: progress.filter(|p| p.status == MomentStatus::Stuck).count() as u64,
