@@ -1187,6 +1187,42 @@ export interface CapacityPlan {
   unassigned: Array<string>
 }
 
+/** One named rule. */
+export interface RuleSegment {
+  /** Segment name (unique within a segmentation). */
+  name: string
+  /** A condition in the conditions language, e.g. `mrr >= 5000 && plan == "enterprise"`. */
+  condition: string
+  /** Free text for people. */
+  description?: string | null
+}
+
+/** Sandbox limits of the conditions language. Every limit is checked before any work it bounds. */
+export interface ExprLimits {
+  /** Longest accepted source text, in bytes (default 4096). */
+  max_source_len: number
+  /** Deepest accepted nesting of the syntax tree (default 64). `a && b && c` nests 2 deep. */
+  max_depth: number
+  /** Most syntax-tree nodes (default 1024). */
+  max_nodes: number
+  /** Largest evaluation cost, counted as plan nodes × rows (default 10 000 000 000). */
+  max_cost: number
+}
+
+/** Named conditions that split a snapshot into segments. */
+export interface RuleSegmentation {
+  /** Document version (1). */
+  version: number
+  /** First-match or multi-label. */
+  mode: SegmentMode
+  /** The rules, in priority order. */
+  segments: Array<RuleSegment>
+  /** Label of rows that match no rule (`None`: the label is missing). */
+  default_segment: string | null
+  /** Sandbox limits for the conditions. */
+  limits: ExprLimits
+}
+
 /** Limits that arbitrate between plays in one run. */
 export interface Limits {
   /** Most open actions one account may have across plays (none: no limit). */
@@ -2610,6 +2646,178 @@ export interface RetentionCohorts {
   start: CohortStart
   /** The cohorts, oldest first (only periods with accounts). */
   rows: Array<CohortRow>
+}
+
+/** When an account's journey starts. */
+export type JourneyStart = 'created' | 'first_subscription'
+
+/** What a moment's expected time counts from. */
+export type MomentAnchor = 'start' | 'previous'
+
+/** One engagement moment. */
+export interface MomentDef {
+  /** Name (an identifier: letters, digits, `_`). */
+  name: string
+  /** The event that marks it: its first occurrence at or after the anchor. */
+  event: string
+  /** How long it is expected to take from its anchor. */
+  expected: Window
+  /** What the expected time counts from (default: the start). */
+  after: MomentAnchor
+  /** Past its due date a moment is `behind`; this much later, `stuck` (default 7 days). */
+  tolerance: Window
+  /** Who owns it (`csm`, `onboarding`, `customer` …; default `csm`). */
+  owner_role: string
+  /** Only events whose property passes this filter (`{"property": "step", "in": ["kickoff"]}`). */
+  filter?: PropertyFilter | null
+}
+
+/**
+ * A moment on a cadence: due `every` after its last occurrence (or after the journey's start,
+ * before the first), overdue past that.
+ */
+export interface CadenceDef {
+  /** Name (an identifier). */
+  name: string
+  /** The event that marks an occurrence. */
+  event: string
+  /** How often it is due. */
+  every: Window
+  /** Who owns it. */
+  owner_role: string
+  /** Only events whose property passes this filter. */
+  filter?: PropertyFilter | null
+}
+
+/** The engagement moments of a journey. */
+export interface MomentsConfig {
+  /** Document version (1). */
+  version: number
+  /** When the journey starts (default: the account's creation). */
+  start: JourneyStart
+  /**
+   * Only accounts whose journey starts at or after this instant (accounts that started before
+   * the data begins would look stuck on moments that happened unrecorded).
+   */
+  from: string | null
+  /** The moments, in order (1 to 50). */
+  moments: Array<MomentDef>
+  /** The moment that is first value (default: the one named `first_value`, if any). */
+  first_value: string | null
+  /** Moments on a cadence (a weekly meeting, a monthly metrics review, a QBR every 90 days). */
+  cadences: Array<CadenceDef>
+}
+
+/** Where one moment of one account stands. */
+export type MomentStatus = 'done' | 'on_track' | 'behind' | 'stuck' | 'waiting'
+
+/** One moment of one account. */
+export interface MomentProgress {
+  /** Where it stands. */
+  status: MomentStatus
+  /** When it happened. */
+  at: string | null
+  /** When it is (was) due (missing while its anchor has not happened). */
+  due: string | null
+  /** Days from its anchor to when it happened. */
+  days_taken: number | null
+  /** Whether it happened by its due date. */
+  on_time: boolean | null
+}
+
+/** Where a cadence stands for one account. */
+export interface CadenceProgress {
+  /** Its last occurrence since the journey's start. */
+  last: string | null
+  /** When the next one is due. */
+  next_due: string
+  /** The due date has passed. */
+  overdue: boolean
+}
+
+/** One account's journey. */
+export interface Journey {
+  /** The account. */
+  account_id: string
+  /** When its journey started. */
+  start: string
+  /** Each moment, in config order. */
+  moments: Array<MomentProgress>
+  /** The first moment not done (missing: all done). */
+  current: string | null
+  /** Days from the start to first value (missing until it happens). */
+  time_to_first_value_days: number | null
+  /** Days the most overdue open moment is past its due date (0 when none is). */
+  overdue_days: number
+  /** A moment is stuck: what plays escalate on. */
+  stuck: boolean
+  /** Each cadence, in config order. */
+  cadences: Array<CadenceProgress>
+}
+
+/** One moment across accounts. */
+export interface MomentSummary {
+  /** The moment. */
+  name: string
+  /** Who owns it. */
+  owner_role: string
+  /** Accounts whose journey reached it (its anchor happened). */
+  reached: number
+  /** Of them, accounts where it happened. */
+  done: number
+  /** Days taken, where it happened: median. */
+  median_days: number | null
+  /** 75th percentile. */
+  p75_days: number | null
+  /** 90th percentile. */
+  p90_days: number | null
+  /** Of the accounts whose due date has passed, the share where it happened by then. */
+  on_time_share: number | null
+  /** Accounts behind on it now. */
+  behind: number
+  /** Accounts stuck on it now. */
+  stuck: number
+}
+
+/** Engagement moments of every account whose journey started by `as_of` (and from `from`). */
+export interface EngagementMomentsDocument {
+  /** The instant they are as of. */
+  as_of: string
+  /** The moments' names, in config order. */
+  moments: Array<string>
+  /** The cadences' names, in config order. */
+  cadences: Array<string>
+  /** Per account, dataset order. */
+  journeys: Array<Journey>
+  /** Per moment, across accounts: where the time goes and where accounts get stuck. */
+  summary: Array<MomentSummary>
+}
+
+/** An account's change of phase. */
+export interface PhaseTransition {
+  /** The account. */
+  account_id: string
+  /** The date it was first seen in the new phase. */
+  at: string
+  /** The phase before (missing: none — no rule held, or the account was not there yet). */
+  from: string | null
+  /** The phase after (missing: none). */
+  to: string | null
+}
+
+/** Each account's phases over a series of dates. */
+export interface PhaseHistory {
+  /** The dates, ascending. */
+  dates: Array<string>
+  /** The accounts (dataset order). */
+  account_ids: Array<string>
+  /** Each account's phase at the last date. */
+  current: Array<string | null>
+  /**
+   * Every change, in date then account order (an account's first phase counts as a change
+   * from none).
+   */
+  transitions: Array<PhaseTransition>
 }
 
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------

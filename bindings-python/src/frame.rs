@@ -1,6 +1,7 @@
 //! Frames (`custfit::frame`): what `Snapshot.with_columns` accepts, turned into the core's
-//! `AccountColumns` — `HealthScores`, `GrowthAccounting` and `Snapshot` objects, result dicts
-//! and lists, column dicts (through their JSON form) and Arrow tables (read in place).
+//! `AccountColumns` — `HealthScores`, `GrowthAccounting`, `EngagementMoments` and `Snapshot`
+//! objects, result dicts and lists, column dicts (through their JSON form) and Arrow tables (read
+//! in place).
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use crate::convert::to_json;
 use crate::error::{detach, guard};
 use crate::health::PyHealthScores;
 use crate::io::{read_input, Input};
-use crate::lifecycle::PyGrowthAccounting;
+use crate::lifecycle::{PyEngagementMoments, PyGrowthAccounting};
 use crate::metrics::PySnapshot;
 
 /// The columns `source` adds (see `Snapshot.with_columns`).
@@ -25,6 +26,9 @@ pub fn account_columns(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&
     }
     if let Ok(growth) = source.cast::<PyGrowthAccounting>() {
         return Ok(growth.get().inner.account_columns(name.unwrap_or("lifecycle")));
+    }
+    if let Ok(moments) = source.cast::<PyEngagementMoments>() {
+        return Ok(moments.get().inner.account_columns(name.unwrap_or("moments")));
     }
     if source.is_instance_of::<PyDict>() {
         return columns_from_py(py, source, name);

@@ -63,7 +63,7 @@ fn flag_config(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<FlagC
 }
 
 /// A list of timestamps (a str is refused rather than read as its characters).
-fn timestamps(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<Timestamp>> {
+pub(crate) fn timestamps(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<Timestamp>> {
     if obj.is_instance_of::<PyString>() {
         return Err(crate::error::to_py(obj.py(), &invalid_argument(name, "expected a list of instants, got str")));
     }

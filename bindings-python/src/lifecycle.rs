@@ -1,20 +1,24 @@
 //! The account lifecycle (`custfit::lifecycle`): growth accounting (new, returning, resurrecting,
-//! dormant and churned accounts per period, each account's bucket) and retention cohorts.
+//! dormant and churned accounts per period, each account's bucket), retention cohorts,
+//! engagement moments (each account's journey through its milestones) and phase history.
 //!
-//! Configs are the core's `LifecycleConfig` / `CohortConfig` documents (a dict or JSON text; absent:
-//! the defaults, monthly). Growth accounting comes back as a `GrowthAccounting` object, because
-//! its per-account buckets are columns a snapshot takes (`snapshot.with_columns(growth,
-//! "lifecycle")`); its `to_dict()` and the cohorts are the core's serde form (instants as RFC 3339
-//! text, as in the golden cases).
+//! Configs are the core's `LifecycleConfig` / `CohortConfig` / `MomentsConfig` documents (a dict
+//! or JSON text; absent: the defaults, monthly); phases are a `RuleSegmentation` document, as
+//! `segment_rules` takes it. Growth accounting and engagement moments come back as objects
+//! (`GrowthAccounting`, `EngagementMoments`), because their per-account results are columns a
+//! snapshot takes (`snapshot.with_columns(growth, "lifecycle")`, `snapshot.with_columns(moments,
+//! "onboarding")`); their `to_dict()`, the cohorts and the phase history are the core's serde
+//! form (instants as RFC 3339 text, as in the golden cases).
 
 use custfit::document::Document;
-use custfit::lifecycle::{self, CohortConfig, GrowthAccounting, LifecycleConfig};
+use custfit::lifecycle::{self, CohortConfig, EngagementMoments, GrowthAccounting, LifecycleConfig, MomentsConfig};
+use custfit::segment::RuleSegmentation;
 use pyo3::prelude::*;
 
 use crate::data::PyDataset;
 use crate::document::document;
 use crate::error::{detach, guard};
-use crate::health::to_py;
+use crate::health::{timestamps, to_py};
 use crate::time::{timestamp_arg, to_datetime};
 
 /// A config argument: its document (dict or JSON text), or `default()` when absent or None.
@@ -142,10 +146,132 @@ pub fn retention_cohorts<'py>(
     to_py(py, &cohorts)
 }
 
-/// Adds the lifecycle class and functions to the module.
+/// Engagement moments of the accounts whose journey started by ``as_of``: per account
+/// (``journeys``) each moment's status (``"done"``, ``"on_track"``, ``"behind"``, ``"stuck"``,
+/// ``"waiting"``), when it happened and how long it took, the current moment, the time to first
+/// value, the overdue days and the stuck flag, and each cadence's next due date; per moment
+/// (``summary``) how many reached and did it, the median / p75 / p90 days, the share on time and
+/// how many are behind or stuck. ``snapshot.with_columns(moments, "onboarding")`` adds
+/// ``onboarding_current``, ``onboarding_status``, ``onboarding_overdue_days``,
+/// ``onboarding_stuck``, ``onboarding_ttfv_days``, one ``onboarding_{moment}`` per moment and
+/// ``onboarding_{cadence}_next_due`` / ``_overdue`` per cadence (default name ``moments``);
+/// ``custfit.to_arrow(moments)`` is that table.
+#[pyclass(name = "EngagementMoments", module = "custfit", frozen)]
+pub struct PyEngagementMoments {
+    pub inner: EngagementMoments,
+}
+
+#[pymethods]
+impl PyEngagementMoments {
+    /// The instant the moments are as of (aware datetime, UTC).
+    #[getter]
+    fn as_of<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(to_datetime(py, self.inner.as_of)?.into_any())
+    }
+
+    /// The moments' names, in config order.
+    #[getter]
+    fn moments(&self) -> Vec<String> {
+        self.inner.moments.clone()
+    }
+
+    /// The cadences' names, in config order.
+    #[getter]
+    fn cadences(&self) -> Vec<String> {
+        self.inner.cadences.clone()
+    }
+
+    /// The accounts on a journey, in dataset order (dicts of ``account_id``, ``start``,
+    /// ``moments``, ``current``, ``time_to_first_value_days``, ``overdue_days``, ``stuck``,
+    /// ``cadences``).
+    #[getter]
+    fn journeys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::health::to_py_list(py, &self.inner.journeys)
+    }
+
+    /// Per moment, across accounts (dicts of ``name``, ``owner_role``, ``reached``, ``done``,
+    /// ``median_days``, ``p75_days``, ``p90_days``, ``on_time_share``, ``behind``, ``stuck``).
+    #[getter]
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.summary)
+    }
+
+    /// The result in its serde form (the ``engagement_moments`` golden cases' shape).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner)
+    }
+
+    /// The result as JSON text (the same in Rust and Node).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || {
+            serde_json::to_string(&self.inner).map_err(|e| custfit::Error::Parse { what: "result".into(), reason: e.to_string() })
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "EngagementMoments(as_of={}, moments={:?}, cadences={:?}, journeys={})",
+            self.inner.as_of,
+            self.inner.moments,
+            self.inner.cadences,
+            self.inner.journeys.len()
+        )
+    }
+}
+
+/// Engagement moments of ``dataset`` as of ``as_of``. ``config`` is a MomentsConfig (dict or JSON
+/// text): ``moments`` in order, each ``{"name", "event", "filter"?, "expected", "after"?:
+/// "start" | "previous", "tolerance"? (default 7 days), "owner_role"?}``; ``start``:
+/// ``"created"`` (default) | ``"first_subscription"``; ``from`` (only journeys starting then or
+/// later); ``first_value`` (default: the moment named ``first_value``); ``cadences``: ``{"name",
+/// "event", "filter"?, "every", "owner_role"?}``. Raises UnsupportedVersionError, ParseError or
+/// InvalidInputError (``invalid_config`` naming the field, e.g. ``moments[0].name``). Releases
+/// the GIL.
+#[pyfunction]
+pub fn engagement_moments(
+    py: Python<'_>,
+    dataset: PyRef<'_, PyDataset>,
+    as_of: &Bound<'_, PyAny>,
+    config: &Bound<'_, PyAny>,
+) -> PyResult<PyEngagementMoments> {
+    let as_of = timestamp_arg(as_of, "as_of")?;
+    let config: MomentsConfig = document(py, config, "config")?;
+    let ds = &dataset.inner;
+    Ok(PyEngagementMoments { inner: detach(py, || lifecycle::engagement_moments(ds, as_of, &config))? })
+}
+
+/// Each account's phase over ``dates`` (ascending and distinct, at most 1,000): ``phases`` is a
+/// first-match RuleSegmentation (dict or JSON text, as ``segment_rules`` takes it: ``{"segments":
+/// [{"name", "condition"}], "default_segment"?}``) applied to the snapshot of each date, built
+/// with ``snapshot_config`` (default: the built-in metrics). Returns ``{"dates", "account_ids",
+/// "current", "transitions"}``: each account's phase at the last date (None: no rule held) and
+/// every change ``{"account_id", "at", "from", "to"}`` in date then account order (an account's
+/// first phase is a change from None). Raises InvalidInputError (``invalid_argument`` naming
+/// ``dates``; ``invalid_config`` for multi-label phases). Releases the GIL.
+#[pyfunction]
+#[pyo3(signature = (dataset, dates, phases, snapshot_config = None))]
+pub fn phase_history<'py>(
+    py: Python<'py>,
+    dataset: PyRef<'_, PyDataset>,
+    dates: &Bound<'py, PyAny>,
+    phases: &Bound<'py, PyAny>,
+    snapshot_config: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let dates = timestamps(dates, "dates")?;
+    let phases: RuleSegmentation = document(py, phases, "phases")?;
+    let snapshot_config = crate::metrics::snapshot_config(py, snapshot_config)?;
+    let ds = &dataset.inner;
+    let history = detach(py, || lifecycle::phase_history(ds, &dates, &snapshot_config, &phases))?;
+    to_py(py, &history)
+}
+
+/// Adds the lifecycle classes and functions to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyGrowthAccounting>()?;
+    m.add_class::<PyEngagementMoments>()?;
     m.add_function(wrap_pyfunction!(growth_accounting, m)?)?;
     m.add_function(wrap_pyfunction!(retention_cohorts, m)?)?;
+    m.add_function(wrap_pyfunction!(engagement_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(phase_history, m)?)?;
     Ok(())
 }

@@ -171,9 +171,10 @@ impl PySnapshot {
     ///
     /// ``source`` is a per-account result — ``HealthScores`` (``{name}_score``,
     /// ``{name}_band``; name ``health``), ``GrowthAccounting`` (``{name}``, the bucket, and
-    /// ``{name}_first_active``; name ``lifecycle``), the dicts of ``pareto_tiers`` (``tier``),
-    /// ``segment_rules`` (``segment`` and ``segment_<name>``), ``fit_clusters`` (``cluster``),
-    /// ``quantile_buckets`` (``bucket``), ``rfm_scores`` (``rfm_r`` …) or the list of
+    /// ``{name}_first_active``; name ``lifecycle``), ``EngagementMoments`` (``{name}_current``,
+    /// ``{name}_status``, ``{name}_stuck`` …; name ``moments``), the dicts of ``pareto_tiers``
+    /// (``tier``), ``segment_rules`` (``segment`` and ``segment_<name>``), ``fit_clusters``
+    /// (``cluster``), ``quantile_buckets`` (``bucket``), ``rfm_scores`` (``rfm_r`` …) or the list of
     /// ``ChurnModel.forecast`` (``churn_probability``, ``churn_rank``, ``churn_top_driver``,
     /// ``churn_opportunity_at``) —, another ``Snapshot``, a dict of column name to list, or any
     /// Arrow table (pyarrow, polars, pandas). ``name`` renames a result's columns. Rows match

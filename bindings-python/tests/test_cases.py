@@ -240,6 +240,11 @@ def growth_accounting(inp: dict) -> Any:
     return custfit.growth_accounting(loaded(inp), inp.get("as_of"), inp.get("config")).to_dict()
 
 
+def engagement_moments(inp: dict) -> Any:
+    """The rows loaded, then the engagement moments as of ``as_of`` under ``config``, as its dict."""
+    return custfit.engagement_moments(loaded(inp), inp.get("as_of"), inp.get("config")).to_dict()
+
+
 def goal_progress(inp: dict) -> Any:
     """``accounts``, ``users``, ``events`` loaded, then the progress of ``account_id`` towards
     ``goal`` as of ``as_of`` over ``lookback``."""
@@ -393,6 +398,7 @@ HANDLERS: dict[str, Callable[[dict], Any]] = {
     "analyse_observations": lambda i: custfit.analyse_observations(i.get("observations"), i.get("config")),
     "growth_accounting": growth_accounting,
     "retention_cohorts": lambda i: custfit.retention_cohorts(loaded(i), i.get("as_of"), i.get("config")),
+    "engagement_moments": engagement_moments,
 }
 
 

@@ -1,8 +1,11 @@
 """The account lifecycle from Python: growth accounting and retention cohorts on a simulated base,
 each equal to an independent DuckDB computation from the CSV files the dataset writes; the
-buckets as snapshot columns a play triggers on; configs as dicts or JSON text; bad configs and
-arguments (stable ``.code``). The golden cases of tests/cases/lifecycle run in test_cases.py;
-docs/src/lifecycle.md includes the ANCHOR regions of this file."""
+buckets as snapshot columns a play triggers on; engagement moments recovering the simulator's
+onboarding (first value on day 21, the accounts it makes stuck flagged on their training) and
+their columns in a play; phase history replayed against ``segment_rules`` date by date; configs
+as dicts or JSON text; bad configs and arguments (stable ``.code``). The golden cases of
+tests/cases/lifecycle run in test_cases.py; docs/src/lifecycle.md includes the ANCHOR regions of
+this file."""
 
 from __future__ import annotations
 
@@ -330,3 +333,275 @@ def test_bad_configs_and_arguments(sim):
     empty = custfit.growth_accounting(custfit.Dataset(), end)
     assert len(empty.periods) == 1 and empty.periods[0]["active"] == 0 and empty.buckets == []
     assert custfit.retention_cohorts(custfit.Dataset(), end)["rows"] == []
+
+
+# ------------------------------------------------------------------- engagement moments, phases
+
+
+@pytest.fixture(scope="module")
+def journeys() -> custfit.Simulation:
+    # The base of the guide's Rust snippet; bindings-node/__test__/lifecycle.test.mjs uses it too.
+    return custfit.simulate(accounts=400, days=180, activity_scale=0.3)
+
+
+def onboarding(sim: custfit.Simulation) -> dict:
+    """The simulator's onboarding as moments: kickoff (day 2), training done (day 12), first value
+    (day 21), and a CSM check-in every 30 days."""
+
+    def step(name: str, value: str, days: int, **more: object) -> dict:
+        rule = {"property": "step", "in": [value]}
+        return {"name": name, "event": "onboarding_step", "filter": rule, "expected": {"amount": days, "unit": "days"}, **more}
+
+    return {
+        "version": 1,
+        "from": sim.start,
+        "moments": [
+            step("kickoff", "kickoff", 7),
+            step("training", "training_done", 14, after="previous", owner_role="onboarding"),
+            step("first_value", "first_value", 30, tolerance={"amount": 14, "unit": "days"}),
+        ],
+        "cadences": [{"name": "check_in", "event": "touch", "every": {"amount": 30, "unit": "days"}}],
+    }
+
+
+# Figures of the base above; bindings-node/__test__/lifecycle.test.mjs asserts the same ones.
+MOMENT_FIGURES = {
+    "journeys": 115,
+    "done": [114, 87, 79],
+    "stuck": [0, 21, 16],
+    "median_days": [1.919664351851852, 10.0, 20.89912037037037],
+    "stuck_accounts": 21,
+}
+
+
+def test_engagement_moments(journeys):
+    # ANCHOR: moments
+    sim = custfit.simulate(accounts=400, days=180, activity_scale=0.3)
+
+    def step(name, value, days, **more):  # a moment marked by an onboarding_step event
+        rule = {"property": "step", "in": [value]}
+        return {"name": name, "event": "onboarding_step", "filter": rule, "expected": {"amount": days, "unit": "days"}, **more}
+
+    config = {
+        "from": sim.start,  # only journeys that started within the data
+        "moments": [
+            step("kickoff", "kickoff", 7),
+            step("training", "training_done", 14, after="previous", owner_role="onboarding"),
+            step("first_value", "first_value", 30, tolerance={"amount": 14, "unit": "days"}),
+        ],
+        "cadences": [{"name": "check_in", "event": "touch", "every": {"amount": 30, "unit": "days"}}],
+    }
+    moments = custfit.engagement_moments(sim.dataset, sim.end, config)
+    for m in moments.summary:  # where the time goes, where accounts get stuck
+        print(m["name"], m["done"], "of", m["reached"], "done, median", round(m["median_days"], 1), "days,", m["stuck"], "stuck")
+    # kickoff 114 of 115 done, median 1.9 days, 0 stuck
+    # training 87 of 114 done, median 10.0 days, 21 stuck
+    # first_value 79 of 115 done, median 20.9 days, 16 stuck
+    # ANCHOR_END: moments
+    assert moments.to_dict() == custfit.engagement_moments(journeys.dataset, journeys.end, onboarding(journeys)).to_dict()
+    assert moments.moments == ["kickoff", "training", "first_value"] and moments.cadences == ["check_in"]
+    assert moments.as_of == sim.end
+    # Only accounts created within the simulated period are on a journey.
+    created = {a["id"]: a["created_at"] for a in sim.dataset.accounts()}
+    new = [a for a, t in created.items() if utc(t) >= sim.start]
+    assert [j["account_id"] for j in moments.journeys] == new
+    # First value takes about 21 days (the simulator's day 21, at 11:00 UTC).
+    kickoff, training, first_value = moments.summary
+    assert 20.0 <= first_value["median_days"] <= 22.0
+    assert first_value["p75_days"] >= first_value["median_days"]
+    # The accounts the simulator makes stuck never train: stuck on training, once it is overdue
+    # past its tolerance (14 + 7 days after the kickoff).
+    truth = {a["id"]: t for a, t in zip(sim.dataset.accounts(), sim.truth)}
+    old = [j for j in moments.journeys if (sim.end - utc(j["start"])).days >= 60]
+    stuck = [j for j in old if truth[j["account_id"]]["onboarding_stuck"]]
+    assert len(stuck) > 3
+    for j in stuck:
+        assert j["moments"][1]["status"] == "stuck" and j["stuck"] and j["current"] == "training", j
+        assert j["time_to_first_value_days"] is None
+    assert training["stuck"] >= len(stuck) and training["on_time_share"] < 1.0
+    for j in moments.journeys:
+        done = [p["status"] == "done" for p in j["moments"]]
+        assert j["current"] == (None if all(done) else moments.moments[done.index(False)])
+        assert j["stuck"] == any(p["status"] == "stuck" for p in j["moments"])
+        assert (j["time_to_first_value_days"] is None) == (j["moments"][2]["at"] is None)
+    # The figures Node checks on the same base.
+    figures = {
+        "journeys": len(moments.journeys),
+        "done": [m["done"] for m in moments.summary],
+        "stuck": [m["stuck"] for m in moments.summary],
+        "median_days": [m["median_days"] for m in moments.summary],
+        "stuck_accounts": sum(j["stuck"] for j in moments.journeys),
+    }
+    assert figures == MOMENT_FIGURES
+
+
+def test_moments_as_columns_a_play_triggers_on(journeys):
+    sim = journeys
+    moments = custfit.engagement_moments(sim.dataset, sim.end, onboarding(sim))
+    frame = sim.dataset.snapshot(sim.end).with_columns(moments, "onboarding")
+    book = custfit.Playbook(
+        {
+            "name": "onboarding rescue",
+            "plays": [
+                {
+                    "id": "stuck",
+                    "trigger": {"type": "condition", "when": 'onboarding_stuck && onboarding_current == "training"'},
+                    "firing": {"type": "edge"},
+                    "tactic": {"kind": "task", "payload": {"owner": "onboarding"}},
+                }
+            ],
+        }
+    )
+    run, _ = custfit.run_playbook(book, frame)
+    types = frame.schema
+    expected = {
+        "onboarding_current": "str",
+        "onboarding_status": "str",
+        "onboarding_overdue_days": "float",
+        "onboarding_stuck": "bool",
+        "onboarding_ttfv_days": "float",
+        "onboarding_check_in_next_due": "timestamp",
+        "onboarding_check_in_overdue": "bool",
+        "onboarding_kickoff": "str",
+        "onboarding_training": "str",
+        "onboarding_first_value": "str",
+    }
+    assert {k: types[k] for k in expected} == expected
+    table = frame.to_dict()
+    journey = {j["account_id"]: j for j in moments.journeys}
+    # Accounts not on a journey have no value.
+    assert [journey[a]["stuck"] if a in journey else None for a in table["account_id"]] == table["onboarding_stuck"]
+    assert [journey[a]["current"] if a in journey else None for a in table["account_id"]] == table["onboarding_current"]
+    on_training = {j["account_id"] for j in moments.journeys if j["stuck"] and j["current"] == "training"}
+    assert on_training
+    assert {a["account_id"] for a in run["fired"]} | {s["account_id"] for s in run["skipped"]} == on_training
+    # The default name, and the same columns as an Arrow table.
+    assert "moments_stuck" in sim.dataset.snapshot(sim.end).with_columns(moments).column_names
+    arrow = custfit.to_arrow(moments)
+    heads = ("current", "status", "overdue_days", "stuck", "ttfv_days")
+    assert arrow.column_names[:6] == ["account_id", *(f"moments_{c}" for c in heads)]
+    assert arrow.column("account_id").to_pylist() == [j["account_id"] for j in moments.journeys]
+
+
+def test_moments_round_trip(journeys):
+    sim = journeys
+    moments = custfit.engagement_moments(sim.dataset, sim.end, onboarding(sim))
+    doc = moments.to_dict()
+    assert set(doc) == {"as_of", "moments", "cadences", "journeys", "summary"}
+    assert json.loads(moments.to_json()) == doc
+    assert doc["journeys"] == moments.journeys and doc["summary"] == moments.summary
+    assert repr(moments) == (
+        f'EngagementMoments(as_of={doc["as_of"]}, moments=["kickoff", "training", "first_value"], '
+        f'cadences=["check_in"], journeys={len(doc["journeys"])})'
+    )
+    # JSON text reads as the dict does (instants as text).
+    text = json.dumps({**onboarding(sim), "from": sim.start.isoformat()})
+    assert custfit.engagement_moments(sim.dataset, sim.end.isoformat(), text).to_dict() == doc
+
+
+def test_phase_history(journeys):
+    sim = journeys
+    # ANCHOR: phases
+    phases = {
+        "segments": [  # first match wins: an account is in one phase at a time
+            {"name": "onboarding", "condition": "tenure_days < 45"},
+            {"name": "renewal", "condition": "days_to_renewal <= 60"},
+            {"name": "adoption", "condition": "active_days_30d < 12"},
+            {"name": "expansion", "condition": "true"},
+        ]
+    }
+    dates = [sim.start + timedelta(days=60 + 14 * k) for k in range(8)]
+    history = custfit.phase_history(sim.dataset, dates, phases)
+    for t in [t for t in history["transitions"] if t["from"]][:3]:
+        print(t["account_id"], "moved from", t["from"], "to", t["to"], "on", t["at"][:10])
+    # acc-000009 moved from onboarding to renewal on 2024-03-15
+    # acc-000012 moved from renewal to expansion on 2024-03-15
+    # acc-000024 moved from renewal to adoption on 2024-03-15
+    # ANCHOR_END: phases
+    assert set(history) == {"dates", "account_ids", "current", "transitions"}
+    assert [utc(d) for d in history["dates"]] == dates
+    assert history["account_ids"] == [a["id"] for a in sim.dataset.accounts()]
+    transitions = history["transitions"]
+    assert all(t["from"] != t["to"] for t in transitions)
+    assert [utc(t["at"]) for t in transitions] == sorted(utc(t["at"]) for t in transitions)
+    assert any(t["from"] == "onboarding" for t in transitions) and any(t["from"] is None for t in transitions)
+    # Each account's current phase is the segmentation of the last date's snapshot, and its
+    # transitions chain from None to it.
+    snapshot = sim.dataset.snapshot(dates[-1])
+    last = custfit.segment_rules(snapshot, phases)
+    phase = dict(zip(snapshot.to_dict()["account_id"], last["label"]))  # (not yet created: no phase)
+    assert history["current"] == [phase.get(a) for a in history["account_ids"]]
+    assert len(phase) < len(history["account_ids"])
+    chain: dict[str, str | None] = {}
+    for t in transitions:
+        assert chain.get(t["account_id"]) == t["from"]
+        chain[t["account_id"]] = t["to"]
+    assert {a: chain.get(a) for a in history["account_ids"]} == dict(zip(history["account_ids"], history["current"]))
+    # The figures Node checks on the same base.
+    assert (len(transitions), sum(t["from"] is not None for t in transitions)) == PHASE_FIGURES["transitions"]
+    current = {p: history["current"].count(p) for p in ("onboarding", "renewal", "adoption", "expansion")}
+    assert current == PHASE_FIGURES["current"]
+    # A snapshot config is the phases' metrics; JSON text reads as the dict does.
+    again = custfit.phase_history(sim.dataset, [d.isoformat() for d in dates], json.dumps(phases), {"version": 1})
+    assert again == history
+
+
+# Figures of the phase history above; lifecycle.test.mjs asserts the same ones.
+PHASE_FIGURES = {"transitions": (583, 200), "current": {"onboarding": 28, "renewal": 189, "adoption": 94, "expansion": 72}}
+
+
+def test_bad_moments_and_phases(journeys):
+    sim = journeys
+    ds, end = sim.dataset, sim.end
+    config = onboarding(sim)
+    phases = {"segments": [{"name": "new", "condition": "tenure_days < 45"}, {"name": "rest", "condition": "true"}]}
+    dates = [end - timedelta(days=30), end]
+    with pytest.raises(custfit.UnsupportedVersionError) as e:
+        custfit.engagement_moments(ds, end, {**config, "version": 9})
+    assert e.value.code == "unsupported_version"
+    bad_name = {**config, "moments": [{**config["moments"][0], "name": "a b"}]}
+    with pytest.raises(custfit.InvalidInputError, match=r"moments\[0\]\.name") as e:
+        custfit.engagement_moments(ds, end, bad_name)
+    assert e.value.code == "invalid_config"
+    bad = [
+        ({**config, "moments": []}, "invalid_config", "`moments`"),
+        ({**config, "first_value": "zz"}, "invalid_config", "`first_value`"),
+        ({**config, "moments": [{**config["moments"][1]}]}, "invalid_config", "moments[0].after"),
+        ({**config, "cadences": [{**config["cadences"][0], "name": "kickoff"}]}, "invalid_config", "cadences[0].name"),
+        ({**config, "start": "signup"}, "parse_error", "signup"),
+        ({**config, "stages": []}, "parse_error", "stages"),
+        ("{", "parse_error", ""),
+        (5, "invalid_argument", "`config`"),
+    ]
+    for doc, code, names in bad:
+        with pytest.raises(custfit.CustfitError) as e:
+            custfit.engagement_moments(ds, end, doc)
+        assert e.value.code == code and names in str(e.value), (doc, e.value)
+    with pytest.raises(custfit.InvalidInputError, match="`dates`") as e:
+        custfit.phase_history(ds, dates[::-1], phases)
+    assert e.value.code == "invalid_argument"
+    for wrong in ([], [end, end], "2024-01-01", 5):
+        with pytest.raises(custfit.InvalidInputError, match="`dates`") as e:
+            custfit.phase_history(ds, wrong, phases)
+        assert e.value.code == "invalid_argument"
+    with pytest.raises(custfit.InvalidInputError, match="`mode`") as e:
+        custfit.phase_history(ds, dates, {**phases, "mode": "multi_label"})
+    assert e.value.code == "invalid_config"
+    with pytest.raises(custfit.CustfitError) as e:
+        custfit.phase_history(ds, dates, {"segments": [{"name": "x", "condition": "no_such_metric > 1"}]})
+    assert e.value.code == "unknown_name"
+    with pytest.raises(custfit.InvalidInputError, match="`phases`"):
+        custfit.phase_history(ds, dates, [1])
+    with pytest.raises(custfit.CustfitError) as e:
+        custfit.engagement_moments(ds, "never", config)
+    assert e.value.code == "invalid_timestamp"
+    with pytest.raises(TypeError):
+        custfit.engagement_moments(ds, end)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        custfit.phase_history(ds.snapshot(end), dates, phases)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        custfit.EngagementMoments()  # type: ignore[call-arg]
+    # An empty dataset has no journeys and no phases, but is not an error.
+    empty = custfit.engagement_moments(custfit.Dataset(), end, config)
+    assert empty.journeys == [] and [m["reached"] for m in empty.summary] == [0, 0, 0]
+    assert custfit.phase_history(custfit.Dataset(), dates, phases)["transitions"] == []

@@ -493,7 +493,40 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     ]
     assert any(None in r["gross_revenue"] for c in cohorts for r in c["rows"])
     add("retention_cohorts", cohorts, list[T.RetentionCohorts])
+
+    # engagement moments: every status, done moments and open ones, cadences held and not yet
+    moments = custfit.engagement_moments(ds, end, onboarding_moments(sim.start))
+    statuses = {p["status"] for j in moments.journeys for p in j["moments"]}
+    assert {"done", "stuck", "waiting"} <= statuses, statuses
+    assert {c["last"] is None for j in moments.journeys for c in j["cadences"]} == {True, False}
+    add("EngagementMoments.journeys", moments.journeys, list[T.Journey])
+    add("EngagementMoments.summary", moments.summary, list[T.MomentSummary])
+    add("EngagementMoments.to_dict", moments.to_dict(), T.EngagementMomentsDocument)
+    # phases: accounts in a phase, in none (no rule held) and not created yet
+    rules = [{"name": "new", "condition": "tenure_days < 45"}, {"name": "busy", "condition": "active_days_30d > 10"}]
+    phases = {"segments": rules}
+    history = custfit.phase_history(ds, [end - dt.timedelta(days=28 * k) for k in range(10, -1, -1)], phases)
+    assert None in history["current"] and any(t["from"] and t["to"] for t in history["transitions"])
+    add("phase_history", history, T.PhaseHistory)
     return out
+
+
+def onboarding_moments(start: dt.datetime) -> dict[str, Any]:
+    """The simulator's onboarding as engagement moments, and a check-in every 30 days."""
+
+    def step(name: str, value: str, days: int, **more: Any) -> dict[str, Any]:
+        rule = {"property": "step", "in": [value]}
+        return {"name": name, "event": "onboarding_step", "filter": rule, "expected": {"amount": days, "unit": "days"}, **more}
+
+    return {
+        "from": start.isoformat(),
+        "moments": [
+            step("kickoff", "kickoff", 7),
+            step("training", "training_done", 14, after="previous"),
+            step("first_value", "first_value", 14, after="previous"),  # waiting while training is stuck
+        ],
+        "cadences": [{"name": "check_in", "event": "touch", "every": {"amount": 30, "unit": "days"}}],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -601,6 +634,39 @@ def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
     assert custfit.growth_accounting(ds, end, lifecycle).period == "week"
     assert custfit.retention_cohorts(ds, end, cohort)["measure"] == "active"
     out += [(lifecycle, T.LifecycleConfig), (cohort, T.CohortConfig)]
+    # a moments config and phases in full: moments and cadences with and without a filter, a rule
+    # with and without a description
+    touch: T.PropertyFilter = {"property": "channel", "in": ["call"]}
+    month: T.Window = {"amount": 30, "unit": "days"}
+    csm = {"owner_role": "csm"}
+    moments: T.MomentsConfig = {
+        "version": 1,
+        "start": "first_subscription",
+        "from": None,
+        "moments": [
+            {"name": "call", "event": "touch", "filter": touch, "expected": week, "after": "start", "tolerance": week, **csm},
+            {"name": "login", "event": "login", "expected": week, "after": "previous", "tolerance": month, "owner_role": "user"},
+        ],
+        "first_value": "login",
+        "cadences": [
+            {"name": "check_in", "event": "touch", "every": month, "owner_role": "csm"},
+            {"name": "call_review", "event": "touch", "filter": touch, "every": month, "owner_role": "csm"},
+        ],
+    }
+    limits: T.ExprLimits = {"max_source_len": 4096, "max_depth": 64, "max_nodes": 1024, "max_cost": 10_000_000_000}
+    phases: T.RuleSegmentation = {
+        "version": 1,
+        "mode": "first_match",
+        "segments": [
+            {"name": "onboarding", "condition": "tenure_days < 45", "description": "the first weeks"},
+            {"name": "adoption", "condition": "true"},
+        ],
+        "default_segment": None,
+        "limits": limits,
+    }
+    assert custfit.engagement_moments(ds, end, moments).cadences == ["check_in", "call_review"]
+    assert set(custfit.phase_history(ds, [start, end], phases)["current"]) <= {"onboarding", "adoption", None}
+    out += [(moments, T.MomentsConfig), (phases, T.RuleSegmentation)]
     assert not [m for value, tp in out for m in mismatches(value, tp)]
     return out
 

@@ -32,6 +32,7 @@ from custfit.types import (
     DryRun,
     DryRunConfig,
     Effect,
+    EngagementMomentsDocument,
     Evaluation,
     EventRow,
     ExperimentReport,
@@ -43,6 +44,7 @@ from custfit.types import (
     HistoryPoint,
     InactivityWindowChoice,
     IngestReport,
+    Journey,
     KaplanMeier,
     LearnedScorecard,
     LearnedWeights,
@@ -52,10 +54,13 @@ from custfit.types import (
     LogRank,
     MemoryUsage,
     MetricInfo,
+    MomentsConfig,
+    MomentSummary,
     MrrChurn,
     Observation,
     ParetoTiers,
     Period,
+    PhaseHistory,
     PlaybookDocument,
     PlayPower,
     PlayRun,
@@ -66,6 +71,7 @@ from custfit.types import (
     RfmScores,
     RiskEntry,
     Rollup,
+    RuleSegmentation,
     SampleRatioCheck,
     SampleSize,
     ScorecardDocument,
@@ -101,6 +107,7 @@ CellValue: TypeAlias = int | float | bool | str | datetime | None
 FrameSource: TypeAlias = (
     HealthScores
     | GrowthAccounting
+    | EngagementMoments
     | Snapshot
     | ParetoTiers
     | SegmentAssignment
@@ -851,6 +858,49 @@ def retention_cohorts(
     start period and later period (default: monthly, by first subscription, still subscribed, 12
     periods). Releases the GIL."""
 
+@final
+class EngagementMoments:
+    """Engagement moments of the accounts whose journey started by ``as_of``: per account each
+    moment's status, the current moment, the time to first value, the overdue days and the stuck
+    flag; per moment the median / p75 / p90 days, the share on time and how many are behind or
+    stuck. ``snapshot.with_columns(moments, "onboarding")`` adds ``onboarding_current``,
+    ``onboarding_status``, ``onboarding_overdue_days``, ``onboarding_stuck``,
+    ``onboarding_ttfv_days``, one column per moment and two per cadence."""
+
+    @property
+    def as_of(self) -> datetime:
+        """The instant the moments are as of (aware, UTC)."""
+    @property
+    def moments(self) -> list[str]:
+        """The moments' names, in config order."""
+    @property
+    def cadences(self) -> list[str]:
+        """The cadences' names, in config order."""
+    @property
+    def journeys(self) -> list[Journey]:
+        """The accounts on a journey, in dataset order."""
+    @property
+    def summary(self) -> list[MomentSummary]:
+        """Per moment, across accounts."""
+    def to_dict(self) -> EngagementMomentsDocument:
+        """The result in its serde form."""
+    def to_json(self) -> str:
+        """The result as JSON text (the same in Rust and Node)."""
+
+def engagement_moments(dataset: Dataset, as_of: TimestampLike, config: MomentsConfig | Document) -> EngagementMoments:
+    """Engagement moments of ``dataset`` as of ``as_of`` by ``config`` (a MomentsConfig: the
+    moments in order, each marked by an event, with its expected time and tolerance; cadences).
+    Releases the GIL."""
+
+def phase_history(
+    dataset: Dataset,
+    dates: Sequence[TimestampLike],
+    phases: RuleSegmentation | Document,
+    snapshot_config: Document | None = None,
+) -> PhaseHistory:
+    """Each account's phase (first-match rules, as ``segment_rules`` takes them) over ``dates``
+    (ascending): the current phase and every transition with its date. Releases the GIL."""
+
 __all__ = [
     "__version__",
     "ChurnModel",
@@ -932,4 +982,7 @@ __all__ = [
     "GrowthAccounting",
     "growth_accounting",
     "retention_cohorts",
+    "EngagementMoments",
+    "engagement_moments",
+    "phase_history",
 ]

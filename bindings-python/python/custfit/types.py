@@ -50,6 +50,8 @@ __all__ = [
     "BurstFlag",
     "BurstRule",
     "Cadence",
+    "CadenceDef",
+    "CadenceProgress",
     "CalibrationBin",
     "CapacityPlan",
     "Celebration",
@@ -85,11 +87,13 @@ __all__ = [
     "DryRunConfig",
     "EdgeFiring",
     "Effect",
+    "EngagementMomentsDocument",
     "Evaluation",
     "EventRow",
     "ExperimentReport",
     "ExperimentResult",
     "Explanation",
+    "ExprLimits",
     "FeatureGroup",
     "FeatureOutput",
     "FeatureTransform",
@@ -111,6 +115,8 @@ __all__ = [
     "InactivityWindowChoice",
     "IngestReport",
     "IntPreviousValues",
+    "Journey",
+    "JourneyStart",
     "KScore",
     "KaplanMeier",
     "LearnedScorecard",
@@ -133,6 +139,12 @@ __all__ = [
     "MetricInfo",
     "MetricOutcome",
     "MissingPolicy",
+    "MomentAnchor",
+    "MomentDef",
+    "MomentProgress",
+    "MomentStatus",
+    "MomentSummary",
+    "MomentsConfig",
     "Money",
     "MrrChurn",
     "Observation",
@@ -148,6 +160,8 @@ __all__ = [
     "Period",
     "PeriodResult",
     "PersonalBest",
+    "PhaseHistory",
+    "PhaseTransition",
     "PlannedOutcome",
     "Play",
     "PlayEffect",
@@ -180,6 +194,8 @@ __all__ = [
     "RiskEntry",
     "Role",
     "Rollup",
+    "RuleSegment",
+    "RuleSegmentation",
     "SampleRatioCheck",
     "SampleSize",
     "ScheduleTrigger",
@@ -1775,6 +1791,54 @@ class CapacityPlan(TypedDict):
 
     unassigned: list[str]
     """Accounts of tiers served without a CSM."""
+
+
+class RuleSegment(TypedDict):
+    """One named rule."""
+
+    name: str
+    """Segment name (unique within a segmentation)."""
+
+    condition: str
+    """A condition in the conditions language, e.g. `mrr >= 5000 && plan == "enterprise"`."""
+
+    description: NotRequired[Optional[str]]
+    """Free text for people."""
+
+
+class ExprLimits(TypedDict):
+    """Sandbox limits of the conditions language. Every limit is checked before any work it bounds."""
+
+    max_source_len: int
+    """Longest accepted source text, in bytes (default 4096)."""
+
+    max_depth: int
+    """Deepest accepted nesting of the syntax tree (default 64). `a && b && c` nests 2 deep."""
+
+    max_nodes: int
+    """Most syntax-tree nodes (default 1024)."""
+
+    max_cost: int
+    """Largest evaluation cost, counted as plan nodes × rows (default 10 000 000 000)."""
+
+
+class RuleSegmentation(TypedDict):
+    """Named conditions that split a snapshot into segments."""
+
+    version: int
+    """Document version (1)."""
+
+    mode: SegmentMode
+    """First-match or multi-label."""
+
+    segments: list[RuleSegment]
+    """The rules, in priority order."""
+
+    default_segment: Optional[str]
+    """Label of rows that match no rule (`None`: the label is missing)."""
+
+    limits: ExprLimits
+    """Sandbox limits for the conditions."""
 
 
 class Limits(TypedDict):
@@ -3607,3 +3671,241 @@ class RetentionCohorts(TypedDict):
 
     rows: list[CohortRow]
     """The cohorts, oldest first (only periods with accounts)."""
+
+
+JourneyStart = Literal["created", "first_subscription"]
+"""When an account's journey starts."""
+
+
+MomentAnchor = Literal["start", "previous"]
+"""What a moment's expected time counts from."""
+
+
+class MomentDef(TypedDict):
+    """One engagement moment."""
+
+    name: str
+    """Name (an identifier: letters, digits, `_`)."""
+
+    event: str
+    """The event that marks it: its first occurrence at or after the anchor."""
+
+    expected: Window
+    """How long it is expected to take from its anchor."""
+
+    after: MomentAnchor
+    """What the expected time counts from (default: the start)."""
+
+    tolerance: Window
+    """Past its due date a moment is `behind`; this much later, `stuck` (default 7 days)."""
+
+    owner_role: str
+    """Who owns it (`csm`, `onboarding`, `customer` …; default `csm`)."""
+
+    filter: NotRequired[Optional[PropertyFilter]]
+    """Only events whose property passes this filter (`{"property": "step", "in": ["kickoff"]}`)."""
+
+
+class CadenceDef(TypedDict):
+    """A moment on a cadence: due `every` after its last occurrence (or after the journey's start,
+    before the first), overdue past that.
+    """
+
+    name: str
+    """Name (an identifier)."""
+
+    event: str
+    """The event that marks an occurrence."""
+
+    every: Window
+    """How often it is due."""
+
+    owner_role: str
+    """Who owns it."""
+
+    filter: NotRequired[Optional[PropertyFilter]]
+    """Only events whose property passes this filter."""
+
+
+MomentsConfig = TypedDict(
+    "MomentsConfig",
+    {
+        "version": int,
+        "start": JourneyStart,
+        "from": Optional[str],
+        "moments": list[MomentDef],
+        "first_value": Optional[str],
+        "cadences": list[CadenceDef],
+    },
+)
+"""The engagement moments of a journey.
+
+``version``: Document version (1).
+
+``start``: When the journey starts (default: the account's creation).
+
+``from``: Only accounts whose journey starts at or after this instant (accounts that started before
+the data begins would look stuck on moments that happened unrecorded).
+
+``moments``: The moments, in order (1 to 50).
+
+``first_value``: The moment that is first value (default: the one named `first_value`, if any).
+
+``cadences``: Moments on a cadence (a weekly meeting, a monthly metrics review, a QBR every 90 days).
+"""
+
+
+MomentStatus = Literal["done", "on_track", "behind", "stuck", "waiting"]
+"""Where one moment of one account stands."""
+
+
+class MomentProgress(TypedDict):
+    """One moment of one account."""
+
+    status: MomentStatus
+    """Where it stands."""
+
+    at: Optional[str]
+    """When it happened."""
+
+    due: Optional[str]
+    """When it is (was) due (missing while its anchor has not happened)."""
+
+    days_taken: Optional[float]
+    """Days from its anchor to when it happened."""
+
+    on_time: Optional[bool]
+    """Whether it happened by its due date."""
+
+
+class CadenceProgress(TypedDict):
+    """Where a cadence stands for one account."""
+
+    last: Optional[str]
+    """Its last occurrence since the journey's start."""
+
+    next_due: str
+    """When the next one is due."""
+
+    overdue: bool
+    """The due date has passed."""
+
+
+class Journey(TypedDict):
+    """One account's journey."""
+
+    account_id: str
+    """The account."""
+
+    start: str
+    """When its journey started."""
+
+    moments: list[MomentProgress]
+    """Each moment, in config order."""
+
+    current: Optional[str]
+    """The first moment not done (missing: all done)."""
+
+    time_to_first_value_days: Optional[float]
+    """Days from the start to first value (missing until it happens)."""
+
+    overdue_days: float
+    """Days the most overdue open moment is past its due date (0 when none is)."""
+
+    stuck: bool
+    """A moment is stuck: what plays escalate on."""
+
+    cadences: list[CadenceProgress]
+    """Each cadence, in config order."""
+
+
+class MomentSummary(TypedDict):
+    """One moment across accounts."""
+
+    name: str
+    """The moment."""
+
+    owner_role: str
+    """Who owns it."""
+
+    reached: int
+    """Accounts whose journey reached it (its anchor happened)."""
+
+    done: int
+    """Of them, accounts where it happened."""
+
+    median_days: Optional[float]
+    """Days taken, where it happened: median."""
+
+    p75_days: Optional[float]
+    """75th percentile."""
+
+    p90_days: Optional[float]
+    """90th percentile."""
+
+    on_time_share: Optional[float]
+    """Of the accounts whose due date has passed, the share where it happened by then."""
+
+    behind: int
+    """Accounts behind on it now."""
+
+    stuck: int
+    """Accounts stuck on it now."""
+
+
+class EngagementMomentsDocument(TypedDict):
+    """Engagement moments of every account whose journey started by `as_of` (and from `from`)."""
+
+    as_of: str
+    """The instant they are as of."""
+
+    moments: list[str]
+    """The moments' names, in config order."""
+
+    cadences: list[str]
+    """The cadences' names, in config order."""
+
+    journeys: list[Journey]
+    """Per account, dataset order."""
+
+    summary: list[MomentSummary]
+    """Per moment, across accounts: where the time goes and where accounts get stuck."""
+
+
+PhaseTransition = TypedDict(
+    "PhaseTransition",
+    {
+        "account_id": str,
+        "at": str,
+        "from": Optional[str],
+        "to": Optional[str],
+    },
+)
+"""An account's change of phase.
+
+``account_id``: The account.
+
+``at``: The date it was first seen in the new phase.
+
+``from``: The phase before (missing: none — no rule held, or the account was not there yet).
+
+``to``: The phase after (missing: none).
+"""
+
+
+class PhaseHistory(TypedDict):
+    """Each account's phases over a series of dates."""
+
+    dates: list[str]
+    """The dates, ascending."""
+
+    account_ids: list[str]
+    """The accounts (dataset order)."""
+
+    current: list[Optional[str]]
+    """Each account's phase at the last date."""
+
+    transitions: list[PhaseTransition]
+    """Every change, in date then account order (an account's first phase counts as a change
+    from none).
+    """

@@ -29,6 +29,7 @@ from custfit.types import (
     CohortRow,
     DailyActivity,
     DryRun,
+    EngagementMomentsDocument,
     Evaluation,
     EventRow,
     Explanation,
@@ -39,6 +40,7 @@ from custfit.types import (
     HistoryPoint,
     InactivityWindowChoice,
     IngestReport,
+    Journey,
     LearnedScorecard,
     LearnedWeights,
     LifecycleConfig,
@@ -46,9 +48,15 @@ from custfit.types import (
     LogisticFit,
     MemoryUsage,
     MetricInfo,
+    MomentDef,
+    MomentsConfig,
+    MomentStatus,
+    MomentSummary,
     MrrChurn,
     ParetoTiers,
     Period,
+    PhaseHistory,
+    PhaseTransition,
     PlaybookDocument,
     PlayOutcome,
     PlayRun,
@@ -58,6 +66,7 @@ from custfit.types import (
     RfmScores,
     RiskEntry,
     Rollup,
+    RuleSegmentation,
     ScorecardDocument,
     ScorecardSetDocument,
     ScoreChange,
@@ -66,6 +75,7 @@ from custfit.types import (
     SkipReason,
     SubscriptionRow,
     UserRow,
+    Window,
 )
 
 
@@ -240,6 +250,47 @@ def lifecycle(sim: custfit.Simulation) -> None:
     print(period, quick, buckets, first, document, frame, logo)
 
 
+def moments(sim: custfit.Simulation) -> None:
+    week: Window = {"amount": 7, "unit": "days"}
+    kickoff: MomentDef = {
+        "name": "kickoff",
+        "event": "onboarding_step",
+        "filter": {"property": "step", "in": ["kickoff"]},
+        "expected": week,
+        "after": "start",
+        "tolerance": week,
+        "owner_role": "csm",
+    }
+    config: MomentsConfig = {
+        "version": 1,
+        "start": "created",
+        "from": sim.start.isoformat(),
+        "moments": [kickoff],
+        "first_value": None,
+        "cadences": [],
+    }
+    result = custfit.engagement_moments(sim.dataset, sim.end, config)
+    journeys: list[Journey] = result.journeys
+    status: MomentStatus = journeys[0]["moments"][0]["status"]
+    ttfv: float | None = journeys[0]["time_to_first_value_days"]
+    summary: list[MomentSummary] = result.summary
+    median: float | None = summary[0]["median_days"]
+    document: EngagementMomentsDocument = result.to_dict()
+    frame: custfit.Snapshot = sim.dataset.snapshot(sim.end).with_columns(result, "onboarding")
+    phases: RuleSegmentation = {
+        "version": 1,
+        "mode": "first_match",
+        "segments": [{"name": "new", "condition": "tenure_days < 45"}, {"name": "rest", "condition": "true"}],
+        "default_segment": None,
+        "limits": {"max_source_len": 4096, "max_depth": 64, "max_nodes": 1024, "max_cost": 10_000_000_000},
+    }
+    history: PhaseHistory = custfit.phase_history(sim.dataset, [sim.start + timedelta(days=60), sim.end], phases)
+    transitions: list[PhaseTransition] = history["transitions"]
+    moved: str | None = transitions[0]["from"]
+    text: PhaseHistory = custfit.phase_history(sim.dataset, [sim.end], '{"segments": [{"name": "all", "condition": "true"}]}')
+    print(status, ttfv, median, document, frame, moved, text)
+
+
 def main() -> None:
     sim = custfit.simulate(accounts=50, days=120, seed=1)
     data(sim)
@@ -250,3 +301,4 @@ def main() -> None:
     plays(sim.dataset.snapshot(sim.end))
     dry_run(sim)
     lifecycle(sim)
+    moments(sim)

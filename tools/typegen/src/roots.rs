@@ -65,6 +65,7 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
         segment::RfmScores,
         segment::Clustering,
         segment::CapacityPlan,
+        segment::RuleSegmentation,
         // play
         play::Playbook,
         play::PlayState,
@@ -102,6 +103,19 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
         lifecycle::CohortConfig,
         lifecycle::CohortRow,
         lifecycle::RetentionCohorts,
+        lifecycle::JourneyStart,
+        lifecycle::MomentAnchor,
+        lifecycle::MomentDef,
+        lifecycle::CadenceDef,
+        lifecycle::MomentsConfig,
+        lifecycle::MomentStatus,
+        lifecycle::MomentProgress,
+        lifecycle::CadenceProgress,
+        lifecycle::Journey,
+        lifecycle::MomentSummary,
+        lifecycle::EngagementMoments,
+        lifecycle::PhaseTransition,
+        lifecycle::PhaseHistory,
     );
     names
 }
@@ -110,8 +124,8 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
 /// also export under the Rust name (a `Playbook` class whose `to_dict()` is a
 /// `PlaybookDocument`), as `ScorecardDocument` is named by a `schemars(rename)` in the core.
 /// A name the schemas no longer hold (the core took the rename over) is left alone.
-/// `GrowthAccounting` (a result, not a config) is renamed the same way: the class of that name
-/// holds it, and `to_dict()` / `toJSON()` give the document.
+/// `GrowthAccounting` and `EngagementMoments` (results, not configs) are renamed the same way:
+/// the class of that name holds it, and `to_dict()` / `toJSON()` give the document.
 /// `SnapshotConfig` is renamed because Node declares its own `SnapshotConfig` interface (the
 /// options object `snapshot` reads, with doc comments per metric kind).
 pub const RENAMES: &[(&str, &str)] = &[
@@ -120,6 +134,7 @@ pub const RENAMES: &[(&str, &str)] = &[
     ("ChurnModel", "ChurnModelDocument"),
     ("SnapshotConfig", "SnapshotConfigDocument"),
     ("GrowthAccounting", "GrowthAccountingDocument"),
+    ("EngagementMoments", "EngagementMomentsDocument"),
 ];
 
 /// Applies [`RENAMES`] to the definitions, every `$ref` to them, and the root names.
