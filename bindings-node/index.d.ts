@@ -1187,6 +1187,42 @@ export interface CapacityPlan {
   unassigned: Array<string>
 }
 
+/** One named rule. */
+export interface RuleSegment {
+  /** Segment name (unique within a segmentation). */
+  name: string
+  /** A condition in the conditions language, e.g. `mrr >= 5000 && plan == "enterprise"`. */
+  condition: string
+  /** Free text for people. */
+  description?: string | null
+}
+
+/** Sandbox limits of the conditions language. Every limit is checked before any work it bounds. */
+export interface ExprLimits {
+  /** Longest accepted source text, in bytes (default 4096). */
+  max_source_len: number
+  /** Deepest accepted nesting of the syntax tree (default 64). `a && b && c` nests 2 deep. */
+  max_depth: number
+  /** Most syntax-tree nodes (default 1024). */
+  max_nodes: number
+  /** Largest evaluation cost, counted as plan nodes × rows (default 10 000 000 000). */
+  max_cost: number
+}
+
+/** Named conditions that split a snapshot into segments. */
+export interface RuleSegmentation {
+  /** Document version (1). */
+  version: number
+  /** First-match or multi-label. */
+  mode: SegmentMode
+  /** The rules, in priority order. */
+  segments: Array<RuleSegment>
+  /** Label of rows that match no rule (`None`: the label is missing). */
+  default_segment: string | null
+  /** Sandbox limits for the conditions. */
+  limits: ExprLimits
+}
+
 /** Limits that arbitrate between plays in one run. */
 export interface Limits {
   /** Most open actions one account may have across plays (none: no limit). */
@@ -2612,6 +2648,178 @@ export interface RetentionCohorts {
   rows: Array<CohortRow>
 }
 
+/** When an account's journey starts. */
+export type JourneyStart = 'created' | 'first_subscription'
+
+/** What a moment's expected time counts from. */
+export type MomentAnchor = 'start' | 'previous'
+
+/** One engagement moment. */
+export interface MomentDef {
+  /** Name (an identifier: letters, digits, `_`). */
+  name: string
+  /** The event that marks it: its first occurrence at or after the anchor. */
+  event: string
+  /** How long it is expected to take from its anchor. */
+  expected: Window
+  /** What the expected time counts from (default: the start). */
+  after: MomentAnchor
+  /** Past its due date a moment is `behind`; this much later, `stuck` (default 7 days). */
+  tolerance: Window
+  /** Who owns it (`csm`, `onboarding`, `customer` …; default `csm`). */
+  owner_role: string
+  /** Only events whose property passes this filter (`{"property": "step", "in": ["kickoff"]}`). */
+  filter?: PropertyFilter | null
+}
+
+/**
+ * A moment on a cadence: due `every` after its last occurrence (or after the journey's start,
+ * before the first), overdue past that.
+ */
+export interface CadenceDef {
+  /** Name (an identifier). */
+  name: string
+  /** The event that marks an occurrence. */
+  event: string
+  /** How often it is due. */
+  every: Window
+  /** Who owns it. */
+  owner_role: string
+  /** Only events whose property passes this filter. */
+  filter?: PropertyFilter | null
+}
+
+/** The engagement moments of a journey. */
+export interface MomentsConfig {
+  /** Document version (1). */
+  version: number
+  /** When the journey starts (default: the account's creation). */
+  start: JourneyStart
+  /**
+   * Only accounts whose journey starts at or after this instant (accounts that started before
+   * the data begins would look stuck on moments that happened unrecorded).
+   */
+  from: string | null
+  /** The moments, in order (1 to 50). */
+  moments: Array<MomentDef>
+  /** The moment that is first value (default: the one named `first_value`, if any). */
+  first_value: string | null
+  /** Moments on a cadence (a weekly meeting, a monthly metrics review, a QBR every 90 days). */
+  cadences: Array<CadenceDef>
+}
+
+/** Where one moment of one account stands. */
+export type MomentStatus = 'done' | 'on_track' | 'behind' | 'stuck' | 'waiting'
+
+/** One moment of one account. */
+export interface MomentProgress {
+  /** Where it stands. */
+  status: MomentStatus
+  /** When it happened. */
+  at: string | null
+  /** When it is (was) due (missing while its anchor has not happened). */
+  due: string | null
+  /** Days from its anchor to when it happened. */
+  days_taken: number | null
+  /** Whether it happened by its due date. */
+  on_time: boolean | null
+}
+
+/** Where a cadence stands for one account. */
+export interface CadenceProgress {
+  /** Its last occurrence since the journey's start. */
+  last: string | null
+  /** When the next one is due. */
+  next_due: string
+  /** The due date has passed. */
+  overdue: boolean
+}
+
+/** One account's journey. */
+export interface Journey {
+  /** The account. */
+  account_id: string
+  /** When its journey started. */
+  start: string
+  /** Each moment, in config order. */
+  moments: Array<MomentProgress>
+  /** The first moment not done (missing: all done). */
+  current: string | null
+  /** Days from the start to first value (missing until it happens). */
+  time_to_first_value_days: number | null
+  /** Days the most overdue open moment is past its due date (0 when none is). */
+  overdue_days: number
+  /** A moment is stuck: what plays escalate on. */
+  stuck: boolean
+  /** Each cadence, in config order. */
+  cadences: Array<CadenceProgress>
+}
+
+/** One moment across accounts. */
+export interface MomentSummary {
+  /** The moment. */
+  name: string
+  /** Who owns it. */
+  owner_role: string
+  /** Accounts whose journey reached it (its anchor happened). */
+  reached: number
+  /** Of them, accounts where it happened. */
+  done: number
+  /** Days taken, where it happened: median. */
+  median_days: number | null
+  /** 75th percentile. */
+  p75_days: number | null
+  /** 90th percentile. */
+  p90_days: number | null
+  /** Of the accounts whose due date has passed, the share where it happened by then. */
+  on_time_share: number | null
+  /** Accounts behind on it now. */
+  behind: number
+  /** Accounts stuck on it now. */
+  stuck: number
+}
+
+/** Engagement moments of every account whose journey started by `as_of` (and from `from`). */
+export interface EngagementMomentsDocument {
+  /** The instant they are as of. */
+  as_of: string
+  /** The moments' names, in config order. */
+  moments: Array<string>
+  /** The cadences' names, in config order. */
+  cadences: Array<string>
+  /** Per account, dataset order. */
+  journeys: Array<Journey>
+  /** Per moment, across accounts: where the time goes and where accounts get stuck. */
+  summary: Array<MomentSummary>
+}
+
+/** An account's change of phase. */
+export interface PhaseTransition {
+  /** The account. */
+  account_id: string
+  /** The date it was first seen in the new phase. */
+  at: string
+  /** The phase before (missing: none — no rule held, or the account was not there yet). */
+  from: string | null
+  /** The phase after (missing: none). */
+  to: string | null
+}
+
+/** Each account's phases over a series of dates. */
+export interface PhaseHistory {
+  /** The dates, ascending. */
+  dates: Array<string>
+  /** The accounts (dataset order). */
+  account_ids: Array<string>
+  /** Each account's phase at the last date. */
+  current: Array<string | null>
+  /**
+   * Every change, in date then account order (an account's first phase counts as a change
+   * from none).
+   */
+  transitions: Array<PhaseTransition>
+}
+
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------
 
 /**
@@ -2761,6 +2969,41 @@ export declare class Dataset {
    * the promise.
    */
   snapshotAsync(asOf: Date | string | number, config?: SnapshotConfig | string): Promise<Snapshot>
+}
+
+/**
+ * Engagement moments of the accounts whose journey started by `asOf`: per account (`journeys`)
+ * each moment's status (`'done'`, `'on_track'`, `'behind'`, `'stuck'`, `'waiting'`), when it
+ * happened and how long it took, the current moment, the time to first value, the overdue days
+ * and the stuck flag, and each cadence's next due date; per moment (`summary`) how many reached
+ * and did it, the median / p75 / p90 days, the share on time and how many are behind or stuck.
+ * `snapshot.withColumns(moments, 'onboarding')` adds `onboarding_current`, `onboarding_status`,
+ * `onboarding_overdue_days`, `onboarding_stuck`, `onboarding_ttfv_days`, one
+ * `onboarding_{moment}` per moment and `onboarding_{cadence}_next_due` / `_overdue` per cadence
+ * (default name `moments`); `toArrow(moments)` is that table.
+ */
+export declare class EngagementMoments {
+  /** The instant the moments are as of. */
+  get asOf(): Date
+  /** The moments' names, in config order. */
+  get moments(): Array<string>
+  /** The cadences' names, in config order. */
+  get cadences(): Array<string>
+  /**
+   * The accounts on a journey, in dataset order (`{account_id, start, moments, current,
+   * time_to_first_value_days, overdue_days, stuck, cadences}`).
+   */
+  get journeys(): Array<Journey>
+  /**
+   * Per moment, across accounts (`{name, owner_role, reached, done, median_days, p75_days,
+   * p90_days, on_time_share, behind, stuck}`).
+   */
+  get summary(): Array<MomentSummary>
+  /**
+   * The result in its serde form (`JSON.stringify(moments)` is the same JSON in Rust and
+   * Python).
+   */
+  toJSON(): EngagementMomentsDocument
 }
 
 /**
@@ -3047,7 +3290,8 @@ export declare class Snapshot {
    *
    * `source` is a per-account result — `HealthScores` (`{name}_score`, `{name}_band`; name
    * `health`), `GrowthAccounting` (`{name}`, the bucket, and `{name}_first_active`; name
-   * `lifecycle`), the objects of `paretoTiers` (`tier`), `segmentRules` (`segment` and
+   * `lifecycle`), `EngagementMoments` (`{name}_current`, `{name}_status`, `{name}_stuck` …;
+   * name `moments`), the objects of `paretoTiers` (`tier`), `segmentRules` (`segment` and
    * `segment_<name>`), `fitClusters` (`cluster`), `quantileBuckets` (`bucket`), `rfmScores`
    * (`rfm_r` …) or the array of `ChurnModel.forecast` (`churn_probability`, `churn_rank`,
    * `churn_top_driver`, `churn_opportunity_at`) —, another `Snapshot`, or an object of column
@@ -3055,7 +3299,7 @@ export declare class Snapshot {
    * when there is one, else by position. Throws `unknown_account`, `duplicate_id`,
    * `duplicate_metric`, `invalid_argument` or `parse_error`; the snapshot is unchanged.
    */
-  withColumns(source: HealthScores | GrowthAccounting | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
+  withColumns(source: HealthScores | GrowthAccounting | EngagementMoments | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
   /**
    * A new snapshot with only `columns` (in that order; `account_id` is always kept): with
    * `withColumns`, the way to a table of per-account results.
@@ -3276,6 +3520,22 @@ export interface DryRunResult {
 }
 
 /**
+ * Engagement moments of `dataset` as of `asOf`. `config` is a moments config: `moments` in
+ * order, each `{name, event, filter?, expected, after?: 'start' | 'previous', tolerance? (default
+ * 7 days), owner_role?}`; `start?: 'created' | 'first_subscription'`; `from?` (only journeys
+ * starting then or later); `first_value?` (default: the moment named `first_value`);
+ * `cadences?: [{name, event, filter?, every, owner_role?}]`. Throws `unsupported_version`,
+ * `parse_error` or `invalid_config` naming the field (e.g. `moments[0].name`).
+ */
+export declare function engagementMoments(dataset: Dataset, asOf: Date | string | number, config: MomentsConfig | object | string): EngagementMoments
+
+/**
+ * `engagementMoments` off the event loop: computed on libuv's thread pool from the data as it is
+ * now. Every error rejects the promise.
+ */
+export declare function engagementMomentsAsync(dataset: Dataset, asOf: Date | string | number, config: MomentsConfig | object | string): Promise<EngagementMoments>
+
+/**
  * Every stable error code, in the core's order (`ErrorKind::ALL`). The Rust, Python and Node
  * suites check this list against `tests/cases/error_codes.json`.
  */
@@ -3456,6 +3716,20 @@ export declare function mrrChurn(dataset: Dataset, start: Date | string | number
 
 /** Pareto revenue tiers (default: top 10% of customers, next 20%, the rest, by `mrr`). */
 export declare function paretoTiers(snapshot: Snapshot, config?: object | string): ParetoTiers
+
+/**
+ * Each account's phase over `dates` (ascending and distinct, at most 1,000): `phases` is a
+ * first-match rule segmentation (`{segments: [{name, condition}], default_segment?}`, as
+ * `segmentRules` takes it) applied to the snapshot of each date, built with `snapshotConfig`
+ * (default: the built-in metrics). Returns `{dates, account_ids, current, transitions}`: each
+ * account's phase at the last date (`null`: no rule held) and every change `{account_id, at,
+ * from, to}` in date then account order (an account's first phase is a change from `null`).
+ * Throws `invalid_argument` naming `dates`, or `invalid_config` for multi-label phases.
+ */
+export declare function phaseHistory(dataset: Dataset, dates: Array<Date | string | number>, phases: RuleSegmentation | object | string, snapshotConfig?: SnapshotConfig | string | null): PhaseHistory
+
+/** `phaseHistory` off the event loop; every error rejects the promise. */
+export declare function phaseHistoryAsync(dataset: Dataset, dates: Array<Date | string | number>, phases: RuleSegmentation | object | string, snapshotConfig?: SnapshotConfig | string | null): Promise<PhaseHistory>
 
 /** What `runPlaybook` returns: the run and the next ledger. */
 export interface PlaybookRunResult {
@@ -3682,7 +3956,7 @@ export declare function survivalAt(curve: KaplanMeier, time: number): [number, n
  * apache-arrow's `tableFromIPC(bytes)`. Takes what `withColumns` takes; `name` renames the
  * columns as there.
  */
-export declare function toArrow(source: HealthScores | GrowthAccounting | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Uint8Array
+export declare function toArrow(source: HealthScores | GrowthAccounting | EngagementMoments | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Uint8Array
 
 /** A user row as `addUsers` reads it: `UserRow`, with instants also as `Date` or ms. */
 export interface UserInput {

@@ -290,6 +290,8 @@ const HANDLERS = {
   // (the GrowthAccounting object reads as its `toJSON()`)
   growth_accounting: (i) => custfit.growthAccounting(loaded(i), i.as_of, i.config ?? undefined),
   retention_cohorts: (i) => custfit.retentionCohorts(loaded(i), i.as_of, i.config ?? undefined),
+  // (the EngagementMoments object reads as its `toJSON()`)
+  engagement_moments: (i) => custfit.engagementMoments(loaded(i), i.as_of, i.config),
 }
 
 // ------------------------------------------------------------------------------------ the runner

@@ -243,6 +243,7 @@ test('wrong-typed arguments: every export, static, constructor and method throws
     Playbook: new custfit.Playbook({ name: 'p', plays: [] }),
     PlayState: new custfit.PlayState(),
     GrowthAccounting: custfit.growthAccounting(ds, end),
+    EngagementMoments: custfit.engagementMoments(ds, end, { moments: [{ name: 'kickoff', event: 'touch', expected: { amount: 7, unit: 'days' } }] }),
   }
   /** A value of the declared type (the first member of a union that can be built). */
   const valueOf = (type) => {

@@ -1,9 +1,10 @@
 // The account lifecycle from Node: growth accounting and retention cohorts on the simulated base
 // of the Python suite (bindings-python/tests/test_lifecycle.py, which checks them against DuckDB)
 // with the same figures, the `…Async` variants, the buckets as snapshot columns a play triggers
-// on, bad configs and wrong-typed arguments (stable `.code`). The golden cases of
-// tests/cases/lifecycle run in cases.test.mjs; docs/src/lifecycle.md includes the ANCHOR regions
-// of this file.
+// on; engagement moments and phase history on the base of the guide, with the same figures as
+// Python, their columns in a play; bad configs and wrong-typed arguments (stable `.code`). The
+// golden cases of tests/cases/lifecycle run in cases.test.mjs; docs/src/lifecycle.md includes
+// the ANCHOR regions of this file.
 import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -12,6 +13,7 @@ import { custfit } from './fixtures.mjs'
 const { tableFromIPC } = createRequire(import.meta.url)('apache-arrow')
 
 const { GrowthAccounting, growthAccounting, growthAccountingAsync, retentionCohorts, retentionCohortsAsync } = custfit
+const { EngagementMoments, engagementMoments, engagementMomentsAsync, phaseHistory, phaseHistoryAsync } = custfit
 
 // Figures of the base below; test_lifecycle.py asserts the same ones (and DuckDB agrees).
 const FIGURES = { active: [212, 214, 232, 235, 235, 229, 221], churned: [0, 7, 8, 13, 17, 17, 19], dormantNow: 79 }
@@ -206,5 +208,246 @@ describe('lifecycle on a simulated base', () => {
       })
     }
     assert.throws(() => growthAccounting(sim.dataset, 'never'), { code: 'invalid_timestamp' })
+  })
+})
+
+// Figures of the base below; test_lifecycle.py asserts the same ones.
+const MOMENT_FIGURES = {
+  journeys: 115,
+  done: [114, 87, 79],
+  stuck: [0, 21, 16],
+  median_days: [1.919664351851852, 10.0, 20.89912037037037],
+  stuck_accounts: 21,
+}
+const PHASE_FIGURES = { transitions: [583, 200], current: { onboarding: 28, renewal: 189, adoption: 94, expansion: 72 } }
+
+/** The simulator's onboarding as moments (kickoff on day 2, training on day 12, first value on
+ * day 21) and a CSM check-in every 30 days. */
+function onboarding(sim) {
+  const step = (name, value, days, more = {}) => ({
+    name, event: 'onboarding_step', filter: { property: 'step', in: [value] }, expected: { amount: days, unit: 'days' }, ...more,
+  })
+  return {
+    version: 1,
+    from: sim.start.toISOString(),
+    moments: [
+      step('kickoff', 'kickoff', 7),
+      step('training', 'training_done', 14, { after: 'previous', owner_role: 'onboarding' }),
+      step('first_value', 'first_value', 30, { tolerance: { amount: 14, unit: 'days' } }),
+    ],
+    cadences: [{ name: 'check_in', event: 'touch', every: { amount: 30, unit: 'days' } }],
+  }
+}
+
+const PHASES = {
+  segments: [
+    { name: 'onboarding', condition: 'tenure_days < 45' },
+    { name: 'renewal', condition: 'days_to_renewal <= 60' },
+    { name: 'adoption', condition: 'active_days_30d < 12' },
+    { name: 'expansion', condition: 'true' },
+  ],
+}
+
+describe('engagement moments and phases on a simulated base', () => {
+  let sim
+  let moments
+  before(() => {
+    sim = custfit.simulate({ accounts: 400, days: 180, activityScale: 0.3 })
+    moments = engagementMoments(sim.dataset, sim.end, onboarding(sim))
+  })
+
+  test('engagement moments: the simulated onboarding, the same figures as Python', () => {
+    // ANCHOR: moments
+    const sim = custfit.simulate({ accounts: 400, days: 180, activityScale: 0.3 })
+    const step = (name, value, days, more = {}) => ({ // a moment marked by an onboarding_step event
+      name, event: 'onboarding_step', filter: { property: 'step', in: [value] }, expected: { amount: days, unit: 'days' }, ...more,
+    })
+    const config = {
+      from: sim.start.toISOString(), // only journeys that started within the data
+      moments: [
+        step('kickoff', 'kickoff', 7),
+        step('training', 'training_done', 14, { after: 'previous', owner_role: 'onboarding' }),
+        step('first_value', 'first_value', 30, { tolerance: { amount: 14, unit: 'days' } }),
+      ],
+      cadences: [{ name: 'check_in', event: 'touch', every: { amount: 30, unit: 'days' } }],
+    }
+    const moments = engagementMoments(sim.dataset, sim.end, config)
+    for (const m of moments.summary) { // where the time goes, where accounts get stuck
+      console.log(m.name, m.done, 'of', m.reached, 'done, median', m.median_days.toFixed(1), 'days,', m.stuck, 'stuck')
+    }
+    // kickoff 114 of 115 done, median 1.9 days, 0 stuck
+    // training 87 of 114 done, median 10.0 days, 21 stuck
+    // first_value 79 of 115 done, median 20.9 days, 16 stuck
+    // ANCHOR_END: moments
+    assert.ok(moments instanceof EngagementMoments)
+    assert.deepEqual(moments.moments, ['kickoff', 'training', 'first_value'])
+    assert.deepEqual(moments.cadences, ['check_in'])
+    assert.equal(moments.asOf.getTime(), sim.end.getTime())
+    const figures = {
+      journeys: moments.journeys.length,
+      done: moments.summary.map((m) => m.done),
+      stuck: moments.summary.map((m) => m.stuck),
+      median_days: moments.summary.map((m) => m.median_days),
+      stuck_accounts: moments.journeys.filter((j) => j.stuck).length,
+    }
+    assert.deepEqual(figures, MOMENT_FIGURES)
+    const firstValue = moments.summary[2].median_days
+    assert.ok(firstValue >= 20 && firstValue <= 22, `${firstValue}`)
+    // The accounts the simulator makes stuck never train: stuck on training.
+    const truth = Object.fromEntries(sim.dataset.accounts().map((a, i) => [a.id, sim.truth[i]]))
+    const old = moments.journeys.filter((j) => sim.end - new Date(j.start) >= 60 * 86_400_000)
+    const stuck = old.filter((j) => truth[j.account_id].onboarding_stuck)
+    assert.ok(stuck.length > 3)
+    assert.ok(stuck.every((j) => j.moments[1].status === 'stuck' && j.stuck && j.current === 'training' && j.time_to_first_value_days === null))
+    // The same result as Python's in its serde form.
+    assert.deepEqual(JSON.parse(JSON.stringify(moments)), moments.toJSON())
+    assert.deepEqual(Object.keys(moments.toJSON()).sort(), ['as_of', 'cadences', 'journeys', 'moments', 'summary'])
+    assert.deepEqual(engagementMoments(sim.dataset, sim.end.toISOString(), JSON.stringify(config)).toJSON(), moments.toJSON())
+  })
+
+  test('the moments are columns of a snapshot that a play triggers on', () => {
+    const frame = sim.dataset.snapshot(sim.end).withColumns(moments, 'onboarding')
+    const book = new custfit.Playbook({
+      name: 'onboarding rescue',
+      plays: [{
+        id: 'stuck',
+        trigger: { type: 'condition', when: 'onboarding_stuck && onboarding_current == "training"' },
+        firing: { type: 'edge' },
+        tactic: { kind: 'task', payload: { owner: 'onboarding' } },
+      }],
+    })
+    const { run } = custfit.runPlaybook(book, frame)
+    const types = Object.fromEntries(frame.schema.map((c) => [c.name, c.data_type]))
+    assert.deepEqual(
+      ['current', 'status', 'overdue_days', 'stuck', 'ttfv_days', 'check_in_next_due', 'check_in_overdue', 'kickoff'].map((c) => types[`onboarding_${c}`]),
+      ['str', 'str', 'float', 'bool', 'float', 'timestamp', 'bool', 'str'],
+    )
+    const table = frame.columns()
+    const journey = Object.fromEntries(moments.journeys.map((j) => [j.account_id, j]))
+    assert.deepEqual(table.onboarding_stuck, table.account_id.map((a) => journey[a]?.stuck ?? null))
+    const onTraining = moments.journeys.filter((j) => j.stuck && j.current === 'training').map((j) => j.account_id)
+    assert.ok(onTraining.length > 0)
+    const seen = [...run.fired.map((a) => a.account_id), ...run.skipped.map((s) => s.account_id)]
+    assert.deepEqual(seen.sort(), onTraining.sort())
+    // The default name, and the same columns as Arrow.
+    assert.ok(sim.dataset.snapshot(sim.end).withColumns(moments).columnNames.includes('moments_stuck'))
+    const arrow = tableFromIPC(custfit.toArrow(moments))
+    assert.deepEqual(arrow.schema.fields.slice(0, 3).map((f) => f.name), ['account_id', 'moments_current', 'moments_status'])
+    assert.equal(arrow.numRows, moments.journeys.length)
+  })
+
+  test('phase history: transitions are changes, the current phase is the last date\'s segmentation', () => {
+    // ANCHOR: phases
+    const phases = {
+      segments: [ // first match wins: an account is in one phase at a time
+        { name: 'onboarding', condition: 'tenure_days < 45' },
+        { name: 'renewal', condition: 'days_to_renewal <= 60' },
+        { name: 'adoption', condition: 'active_days_30d < 12' },
+        { name: 'expansion', condition: 'true' },
+      ],
+    }
+    const dates = Array.from({ length: 8 }, (_, k) => new Date(sim.start.getTime() + (60 + 14 * k) * 86_400_000))
+    const history = phaseHistory(sim.dataset, dates, phases)
+    for (const t of history.transitions.filter((t) => t.from).slice(0, 3)) {
+      console.log(t.account_id, 'moved from', t.from, 'to', t.to, 'on', t.at.slice(0, 10))
+    }
+    // acc-000009 moved from onboarding to renewal on 2024-03-15
+    // acc-000012 moved from renewal to expansion on 2024-03-15
+    // acc-000024 moved from renewal to adoption on 2024-03-15
+    // ANCHOR_END: phases
+    assert.deepEqual(phases, PHASES)
+    assert.deepEqual(Object.keys(history).sort(), ['account_ids', 'current', 'dates', 'transitions'])
+    assert.deepEqual(history.dates.map((d) => new Date(d).getTime()), dates.map((d) => d.getTime()))
+    const transitions = history.transitions
+    assert.ok(transitions.every((t) => t.from !== t.to))
+    // Each account's current phase is the segmentation of the last date's snapshot (none before
+    // it existed), and its transitions chain from none to it.
+    const snapshot = sim.dataset.snapshot(dates.at(-1))
+    const labels = custfit.segmentRules(snapshot, phases).label
+    const phase = Object.fromEntries(snapshot.columns().account_id.map((a, i) => [a, labels[i]]))
+    assert.deepEqual(history.current, history.account_ids.map((a) => phase[a] ?? null))
+    const chain = {}
+    for (const t of transitions) {
+      assert.equal(chain[t.account_id] ?? null, t.from)
+      chain[t.account_id] = t.to
+    }
+    assert.deepEqual(history.account_ids.map((a) => chain[a] ?? null), history.current)
+    // The figures Python checks on the same base.
+    assert.deepEqual([transitions.length, transitions.filter((t) => t.from !== null).length], PHASE_FIGURES.transitions)
+    const current = Object.fromEntries(Object.keys(PHASE_FIGURES.current).map((p) => [p, history.current.filter((c) => c === p).length]))
+    assert.deepEqual(current, PHASE_FIGURES.current)
+    // Dates as text or milliseconds, phases as JSON text, a snapshot config: the same history.
+    const again = phaseHistory(sim.dataset, dates.map((d) => d.toISOString()), JSON.stringify(phases), { version: 1 })
+    assert.deepEqual(again, history)
+    assert.deepEqual(phaseHistory(sim.dataset, dates.map((d) => d.getTime()), phases, null), history)
+  })
+
+  test('the async variants give the same results and reject with the same codes', async () => {
+    const again = await engagementMomentsAsync(sim.dataset, sim.end, onboarding(sim))
+    assert.ok(again instanceof EngagementMoments)
+    assert.deepEqual(again.toJSON(), moments.toJSON())
+    const dates = [new Date(sim.end.getTime() - 30 * 86_400_000), sim.end]
+    assert.deepEqual(await phaseHistoryAsync(sim.dataset, dates, PHASES), phaseHistory(sim.dataset, dates, PHASES))
+    assert.equal(await code(engagementMomentsAsync(sim.dataset, sim.end, { ...onboarding(sim), version: 9 })), 'unsupported_version')
+    assert.equal(await code(engagementMomentsAsync(5, sim.end, onboarding(sim))), 'invalid_argument')
+    assert.equal(await code(phaseHistoryAsync(sim.dataset, dates.toReversed(), PHASES)), 'invalid_argument')
+    assert.equal(await code(phaseHistoryAsync(sim.dataset, dates, { ...PHASES, mode: 'multi_label' })), 'invalid_config')
+  })
+
+  test('bad configs and dates are refused with stable codes, naming the field', () => {
+    const config = onboarding(sim)
+    const dates = [new Date(sim.end.getTime() - 30 * 86_400_000), sim.end]
+    const bad = [
+      [() => engagementMoments(sim.dataset, sim.end, { ...config, version: 9 }), 'unsupported_version'],
+      [() => engagementMoments(sim.dataset, sim.end, { ...config, moments: [{ ...config.moments[0], name: 'a b' }] }), 'invalid_config', 'moments[0].name'],
+      [() => engagementMoments(sim.dataset, sim.end, { ...config, moments: [] }), 'invalid_config', '`moments`'],
+      [() => engagementMoments(sim.dataset, sim.end, { ...config, moments: [config.moments[1]] }), 'invalid_config', 'moments[0].after'],
+      [() => engagementMoments(sim.dataset, sim.end, { ...config, first_value: 'zz' }), 'invalid_config', '`first_value`'],
+      [() => engagementMoments(sim.dataset, sim.end, { ...config, cadences: [{ ...config.cadences[0], name: 'kickoff' }] }), 'invalid_config', 'cadences[0].name'],
+      [() => engagementMoments(sim.dataset, sim.end, { ...config, start: 'signup' }), 'parse_error', 'signup'],
+      [() => engagementMoments(sim.dataset, sim.end, '{'), 'parse_error'],
+      [() => phaseHistory(sim.dataset, dates.toReversed(), PHASES), 'invalid_argument', '`dates`'],
+      [() => phaseHistory(sim.dataset, [sim.end, sim.end], PHASES), 'invalid_argument', '`dates`'],
+      [() => phaseHistory(sim.dataset, [], PHASES), 'invalid_argument', '`dates`'],
+      [() => phaseHistory(sim.dataset, dates, { ...PHASES, mode: 'multi_label' }), 'invalid_config', '`mode`'],
+      [() => phaseHistory(sim.dataset, dates, { segments: [{ name: 'x', condition: 'no_such_metric > 1' }] }), 'unknown_name'],
+    ]
+    for (const [call, want, names] of bad) {
+      assert.throws(call, (e) => {
+        assert.equal(e.code, want, e.message)
+        if (names) assert.ok(e.message.includes(names), e.message)
+        return true
+      })
+    }
+    // An empty dataset has no journeys and no phases, but is not an error.
+    const empty = engagementMoments(new custfit.Dataset(), sim.end, config)
+    assert.deepEqual(empty.journeys, [])
+    assert.deepEqual(empty.summary.map((m) => m.reached), [0, 0, 0])
+    assert.deepEqual(phaseHistory(new custfit.Dataset(), dates, PHASES).transitions, [])
+  })
+
+  test('wrong-typed arguments are invalid_argument naming the argument', () => {
+    const cases = [
+      [() => engagementMoments(sim.dataset.snapshot(sim.end), sim.end, onboarding(sim)), 'dataset', 'expected a Dataset, got a Snapshot'],
+      [() => engagementMoments(sim.dataset, true, onboarding(sim)), 'asOf', 'got a boolean'],
+      [() => engagementMoments(sim.dataset, sim.end, 5), 'config', 'expected an object or its JSON text, got a number'],
+      [() => engagementMoments(sim.dataset, sim.end), 'config', 'got nothing'],
+      [() => phaseHistory(null, [sim.end], PHASES), 'dataset', 'expected a Dataset, got null'],
+      [() => phaseHistory(sim.dataset, sim.end, PHASES), 'dates', 'expected an array of instants'],
+      [() => phaseHistory(sim.dataset, '2024-03-01', PHASES), 'dates', 'expected an array of instants'],
+      [() => phaseHistory(sim.dataset, [true], PHASES), 'dates', 'got a boolean'],
+      [() => phaseHistory(sim.dataset, [sim.end], [1]), 'phases', 'got an object'],
+      [() => phaseHistory(sim.dataset, [sim.end], PHASES, 5), 'snapshotConfig', 'got a number'],
+      [() => new EngagementMoments(), 'EngagementMoments', 'cannot be made with `new`'],
+      [() => sim.dataset.snapshot(sim.end).withColumns(moments, 5), 'name', 'expected a string'],
+    ]
+    for (const [call, name, text] of cases) {
+      assert.throws(call, (e) => {
+        assert.equal(e.code, 'invalid_argument', e.message)
+        assert.ok(e.message.startsWith(`invalid argument \`${name}\`: `), e.message)
+        assert.ok(e.message.includes(text), `${e.message} mentions "${text}"`)
+        return true
+      })
+    }
   })
 })

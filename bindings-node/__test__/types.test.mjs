@@ -283,5 +283,25 @@ test('typed results: runtime keys match the declared interfaces', async () => {
   assert.equal(RESULTS.get('growthAccountingAsync'), 'Promise<GrowthAccounting>')
   assert.equal(RESULTS.get('retentionCohortsAsync'), `Promise<${RESULTS.get('retentionCohorts')}>`)
 
+  // Engagement moments (every status, cadences held and not yet) and a phase history.
+  const step = (name, value, after) => ({
+    name, event: 'onboarding_step', filter: { property: 'step', in: [value] }, expected: { amount: 14, unit: 'days' }, after,
+  })
+  const moments = custfit.engagementMoments(ds, sim.end, {
+    from: sim.start.toISOString(),
+    moments: [step('kickoff', 'kickoff', 'start'), step('training', 'training_done', 'previous'), step('first_value', 'first_value', 'previous')],
+    cadences: [{ name: 'check_in', event: 'touch', every: { amount: 30, unit: 'days' } }],
+  })
+  const statuses = new Set(moments.journeys.flatMap((j) => j.moments.map((m) => m.status)))
+  assert.ok(['done', 'stuck', 'waiting'].every((s) => statuses.has(s)), [...statuses].join())
+  checked += conform(moments.journeys, 'Array<Journey>', 'EngagementMoments.journeys') // (getters)
+  checked += conform(moments.summary, 'Array<MomentSummary>', 'EngagementMoments.summary')
+  run('EngagementMoments.toJSON', moments.toJSON())
+  const phases = { segments: [{ name: 'new', condition: 'tenure_days < 45' }, { name: 'busy', condition: 'active_days_30d > 10' }] }
+  const history = run('phaseHistory', custfit.phaseHistory(ds, Array.from({ length: 11 }, (_, k) => sim.end - (10 - k) * 28 * day), phases))
+  assert.ok(history.current.includes(null) && history.transitions.some((t) => t.from && t.to))
+  assert.equal(RESULTS.get('engagementMomentsAsync'), 'Promise<EngagementMoments>')
+  assert.equal(RESULTS.get('phaseHistoryAsync'), `Promise<${RESULTS.get('phaseHistory')}>`)
+
   assert.ok(checked > 100, `${checked} objects checked`)
 })

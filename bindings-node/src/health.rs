@@ -47,7 +47,7 @@ fn index(i: f64) -> Option<usize> {
     (i.fract() == 0.0 && i >= 0.0 && i <= u32::MAX as f64).then_some(i as usize)
 }
 
-fn instants(values: Vec<Unknown<'_>>, name: &str) -> Result<Vec<Timestamp>> {
+pub(crate) fn instants(values: Vec<Unknown<'_>>, name: &str) -> Result<Vec<Timestamp>> {
     values.iter().map(|d| timestamp_arg(d, name)).collect()
 }
 

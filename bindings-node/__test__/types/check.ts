@@ -47,6 +47,11 @@ import {
   growthAccountingAsync,
   retentionCohorts,
   retentionCohortsAsync,
+  EngagementMoments,
+  engagementMoments,
+  engagementMomentsAsync,
+  phaseHistory,
+  phaseHistoryAsync,
 } from '../../index.js'
 import type {
   AccountFlags,
@@ -87,6 +92,15 @@ import type {
   LifecycleConfig,
   Period,
   RetentionCohorts,
+  EngagementMomentsDocument,
+  Journey,
+  MomentDef,
+  MomentStatus,
+  MomentsConfig,
+  MomentSummary,
+  PhaseHistory,
+  PhaseTransition,
+  RuleSegmentation,
 } from '../../index.js'
 
 const sim = simulate({ accounts: 50, days: 120, seed: 1 })
@@ -190,6 +204,35 @@ const cohorts: RetentionCohorts = retentionCohorts(sim.dataset, sim.end, cohortC
 const logo: Array<number | null> = cohorts.rows[0].logo
 const laterCohorts: Promise<RetentionCohorts> = retentionCohortsAsync(sim.dataset, sim.end, '{"periods": 3}')
 
+const kickoff: MomentDef = {
+  name: 'kickoff',
+  event: 'onboarding_step',
+  filter: { property: 'step', in: ['kickoff'] },
+  expected: { amount: 7, unit: 'days' },
+  after: 'start',
+  tolerance: { amount: 7, unit: 'days' },
+  owner_role: 'csm',
+}
+const momentsConfig: MomentsConfig = { version: 1, start: 'created', from: null, moments: [kickoff], first_value: null, cadences: [] }
+const moments: EngagementMoments = engagementMoments(sim.dataset, sim.end, momentsConfig)
+const journeys: Array<Journey> = moments.journeys
+const momentStatus: MomentStatus = journeys[0].moments[0].status
+const ttfv: number | null = journeys[0].time_to_first_value_days
+const momentSummary: Array<MomentSummary> = moments.summary
+const momentsDoc: EngagementMomentsDocument = moments.toJSON()
+const onboardingFrame = snap.withColumns(moments, 'onboarding')
+const laterMoments: Promise<EngagementMoments> = engagementMomentsAsync(sim.dataset, sim.end, JSON.stringify(momentsConfig))
+const phases: RuleSegmentation = {
+  version: 1,
+  mode: 'first_match',
+  segments: [{ name: 'new', condition: 'tenure_days < 45' }, { name: 'rest', condition: 'true' }],
+  default_segment: null,
+  limits: { max_source_len: 4096, max_depth: 64, max_nodes: 1024, max_cost: 10_000_000_000 },
+}
+const history: PhaseHistory = phaseHistory(sim.dataset, [sim.start, '2024-03-01', sim.end.getTime()], phases)
+const moved: PhaseTransition | undefined = history.transitions[0]
+const laterPhases: Promise<PhaseHistory> = phaseHistoryAsync(sim.dataset, [sim.end], { segments: [{ name: 'all', condition: 'true' }] }, null)
+
 // @ts-expect-error a wrong property is a compile error, not `any`
 const misspelled = model.evaluate(ts).rocAuc
 
@@ -198,5 +241,5 @@ export {
   unit, firstMeasure, rampLow, fallback, aucAfter, status, intercept, label, floor, bucket, code, silhouette, csms,
   fired, burstDay, ciLow, later, best, everyone, misspelled, heldOut, verdict, lift, pending, entered, summary, always,
   at, size, detectable, truth, powers, planned, growthPeriod, quick, lifecycleBuckets, firstActive, growthDoc, framed, laterGrowth,
-  logo, laterCohorts,
+  logo, laterCohorts, momentStatus, ttfv, momentSummary, momentsDoc, onboardingFrame, laterMoments, moved, laterPhases,
 }
