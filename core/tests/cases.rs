@@ -33,6 +33,7 @@ pub const FOLDERS: &[&str] = &[
     "play",
     "experiment",
     "lifecycle",
+    "effectiveness",
 ];
 
 /// Every case file of a folder, sorted.
@@ -134,6 +135,7 @@ fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
             let ds = loaded(i)?;
             to_json(custfit::lifecycle::retention_cohorts(&ds, parse("as_of", &i["as_of"])?, &doc(&i["config"])?)?)
         },
+        "assess_maturity" => |i| to_json(custfit::effectiveness::assess(&snapshot(&i["snapshot"])?, &doc(&i["model"])?)?),
         "engagement_moments" => |i| {
             let ds = loaded(i)?;
             to_json(custfit::lifecycle::engagement_moments(&ds, parse("as_of", &i["as_of"])?, &doc(&i["config"])?)?)
