@@ -313,3 +313,36 @@ fn guide_moments_and_phases() -> custfit::Result<()> {
     // ANCHOR_END: lifecycle_phases
     Ok(())
 }
+
+#[test]
+fn guide_effectiveness() -> custfit::Result<()> {
+    use custfit::document::Document;
+    use custfit::effectiveness::{assess, MaturityModel};
+    use custfit::{Simulation, SimulationConfig, ToColumns};
+
+    // ANCHOR: effectiveness_assess
+    let sim = Simulation::generate(&SimulationConfig::default().with_accounts(400).with_days(120).with_activity_scale(0.3))?;
+    let frame = sim.dataset.snapshot(sim.end)?;
+    let model = MaturityModel::from_json_str(
+        r#"{"version": 1, "segment_by": "plan", "phases": [
+              {"name": "started", "behaviours": [{"name": "active", "metric": "active_days_30d", "at_least": 1}]},
+              {"name": "adopting", "behaviours": [{"name": "weekly_use", "metric": "active_days_30d", "at_least": 8},
+                                                 {"name": "recent", "metric": "days_since_last_activity", "at_most": 7}]},
+              {"name": "mature", "behaviours": [{"name": "broad_use", "metric": "features_used_30d", "at_least": 5},
+                                               {"name": "most_seats", "metric": "seat_utilization", "at_least": 0.6}]}]}"#,
+    )?;
+    let maturity = assess(&frame, &model)?;
+    println!("accounts per level (none, started, adopting, mature): {:?}", maturity.counts);
+    let first = &maturity.accounts[0];
+    for step in &first.plan {
+        println!(
+            "{} to reach {:?}: {} from {:?} to {} (best in class {:?})",
+            first.account_id, first.next_phase, step.metric, step.baseline, step.target, step.stretch
+        );
+    }
+    // Columns for plays: `maturity`, `maturity_level`, `maturity_next`, `maturity_gaps`.
+    let frame = frame.with_columns(maturity.account_columns("maturity"))?;
+    assert!(frame.has_column("maturity_level"));
+    // ANCHOR_END: effectiveness_assess
+    Ok(())
+}
