@@ -2820,6 +2820,112 @@ export interface PhaseHistory {
   transitions: Array<PhaseTransition>
 }
 
+/** A behaviour: a numeric column of the frame meeting a threshold. */
+export interface Behaviour {
+  /** Name (an identifier). */
+  name: string
+  /** The frame's numeric column. */
+  metric: string
+  /** Met when the metric is at least this (higher is better). */
+  at_least?: number | null
+  /** Met when the metric is at most this (lower is better; e.g. days since last activity). */
+  at_most?: number | null
+}
+
+/** A phase of the model. */
+export interface MaturityPhase {
+  /** Name (an identifier). */
+  name: string
+  /** What it takes (1 to 20 behaviours). */
+  behaviours: Array<Behaviour>
+}
+
+/** The maturity model: versioned JSON, the same in every language. */
+export interface MaturityModel {
+  /** Document version (`MATURITY_VERSION`). */
+  version: number
+  /** The phases, lowest first (3 to 5). */
+  phases: Array<MaturityPhase>
+  /** The percentile that is best in class (default 0.9: the top decile). */
+  best_in_class: number
+  /**
+   * The column whose values define peer groups (a tier, a segment, a plan; default: every
+   * account is a peer of every other).
+   */
+  segment_by?: string | null
+}
+
+/** One behaviour of one account, against its peers. */
+export interface BehaviourBenchmark {
+  /** The behaviour. */
+  behaviour: string
+  /** Its phase. */
+  phase: string
+  /** The account's value of the metric. */
+  value: number | null
+  /** Whether it meets the threshold. */
+  met: boolean
+  /**
+   * Share of its peers (with a value) it does at least as well as, 0 to 1 (higher is
+   * better in both directions).
+   */
+  percentile: number | null
+  /** Its peers' median. */
+  peer_median: number | null
+  /** Best in class among its peers (their `best_in_class` percentile, in the good direction). */
+  best_in_class: number | null
+}
+
+/** A step of an improvement plan: a behaviour to reach for the next phase. */
+export interface PlanStep {
+  /** The behaviour. */
+  behaviour: string
+  /** The metric. */
+  metric: string
+  /** The account's value now (its baseline). */
+  baseline: number | null
+  /** What the phase requires. */
+  target: number
+  /** A stretch target: its peers' best in class, when beyond the required one. */
+  stretch: number | null
+  /**
+   * How far the baseline is from the target (in the metric's unit, positive; missing
+   * without a baseline).
+   */
+  gap: number | null
+}
+
+/** One account's assessment. */
+export interface AccountMaturity {
+  /** The account. */
+  account_id: string
+  /** Its peer group (the `segment_by` value; missing for none). */
+  segment: string | null
+  /**
+   * The highest phase whose behaviours it meets, with every earlier phase's (missing: not
+   * even the first).
+   */
+  phase: string | null
+  /** Its 1-based level (0 below the first phase). */
+  level: number
+  /** Every behaviour of the model, benchmarked. */
+  behaviours: Array<BehaviourBenchmark>
+  /** The next phase (missing at the top). */
+  next_phase: string | null
+  /** What it takes to reach the next phase: the behaviours of it the account misses. */
+  plan: Array<PlanStep>
+}
+
+/** The assessment of every account of a frame. */
+export interface MaturityAssessmentDocument {
+  /** The phases' names, lowest first. */
+  phases: Array<string>
+  /** Accounts per phase (index 0: below the first phase, then one per phase). */
+  counts: Array<number>
+  /** Per account, in the frame's order. */
+  accounts: Array<AccountMaturity>
+}
+
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------
 
 /**
@@ -3132,6 +3238,31 @@ export declare class HealthScores {
 }
 
 /**
+ * The maturity of every account of a frame: `phases` (names, lowest first), `counts` (accounts
+ * per level: index 0 below the first phase, then one per phase) and `accounts` (per account, in
+ * the frame's order). `snapshot.withColumns(assessment, 'maturity')` adds the columns `maturity`
+ * (the phase), `maturity_level` (0 to the number of phases), `maturity_next` (the next phase)
+ * and `maturity_gaps` (behaviours missing for it; default name `maturity`);
+ * `toArrow(assessment)` is that table.
+ */
+export declare class MaturityAssessment {
+  /** The phases' names, lowest first. */
+  get phases(): Array<string>
+  /** Accounts per level (index 0: below the first phase, then one per phase). */
+  get counts(): Array<number>
+  /**
+   * Per account, in the frame's order (`{account_id, segment, phase, level, behaviours,
+   * next_phase, plan}`).
+   */
+  get accounts(): Array<AccountMaturity>
+  /**
+   * The result in its serde form (`JSON.stringify(assessment)` is the same JSON in Rust and
+   * Python).
+   */
+  toJSON(): MaturityAssessmentDocument
+}
+
+/**
  * A playbook: plays (a trigger condition + a tactic + a customer cohort), how each fires, and
  * the limits that arbitrate between them. Built from its JSON document (an object or its text)
  * and validated: throws `invalid_config`, `parse_error` or `unsupported_version`. Expressions
@@ -3291,15 +3422,16 @@ export declare class Snapshot {
    * `source` is a per-account result — `HealthScores` (`{name}_score`, `{name}_band`; name
    * `health`), `GrowthAccounting` (`{name}`, the bucket, and `{name}_first_active`; name
    * `lifecycle`), `EngagementMoments` (`{name}_current`, `{name}_status`, `{name}_stuck` …;
-   * name `moments`), the objects of `paretoTiers` (`tier`), `segmentRules` (`segment` and
-   * `segment_<name>`), `fitClusters` (`cluster`), `quantileBuckets` (`bucket`), `rfmScores`
-   * (`rfm_r` …) or the array of `ChurnModel.forecast` (`churn_probability`, `churn_rank`,
-   * `churn_top_driver`, `churn_opportunity_at`) —, another `Snapshot`, or an object of column
-   * name to array. `name` renames a result's columns. Rows match by an `account_id` array
+   * name `moments`), `MaturityAssessment` (`{name}`, the phase, `{name}_level`, `{name}_next`,
+   * `{name}_gaps`; name `maturity`), the objects of `paretoTiers` (`tier`), `segmentRules`
+   * (`segment` and `segment_<name>`), `fitClusters` (`cluster`), `quantileBuckets` (`bucket`),
+   * `rfmScores` (`rfm_r` …) or the array of `ChurnModel.forecast` (`churn_probability`,
+   * `churn_rank`, `churn_top_driver`, `churn_opportunity_at`) —, another `Snapshot`, or an
+   * object of column name to array. `name` renames a result's columns. Rows match by an `account_id` array
    * when there is one, else by position. Throws `unknown_account`, `duplicate_id`,
    * `duplicate_metric`, `invalid_argument` or `parse_error`; the snapshot is unchanged.
    */
-  withColumns(source: HealthScores | GrowthAccounting | EngagementMoments | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
+  withColumns(source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
   /**
    * A new snapshot with only `columns` (in that order; `account_id` is always kept): with
    * `withColumns`, the way to a table of per-account results.
@@ -3405,6 +3537,21 @@ export declare function analyseObservations(observations: Array<Observation>, co
 
 /** Monthly churn rate equivalent to an annual one. */
 export declare function annualToMonthly(annual: number): number
+
+/**
+ * Assesses every account of `frame` (a snapshot, with any added columns) against `model`, a
+ * maturity model (`{version: 1, phases: [{name, behaviours: [{name, metric, at_least | at_most}]}],
+ * segment_by?, best_in_class? (default 0.9)}` with 3 to 5 phases, lowest first; or its JSON
+ * text). Throws `unsupported_version`, `parse_error`, `invalid_config` naming the field (e.g.
+ * `phases[2].behaviours[0]`) or `unknown_metric`.
+ */
+export declare function assessMaturity(frame: Snapshot, model: MaturityModel | object | string): MaturityAssessment
+
+/**
+ * `assessMaturity` off the event loop: computed on libuv's thread pool from the frame as it is
+ * now. Every error rejects the promise.
+ */
+export declare function assessMaturityAsync(frame: Snapshot, model: MaturityModel | object | string): Promise<MaturityAssessment>
 
 /** Cluster numbers of every row for a fitted model. */
 export declare function assignClusters(snapshot: Snapshot, model: object | string): Array<number>
@@ -3956,7 +4103,7 @@ export declare function survivalAt(curve: KaplanMeier, time: number): [number, n
  * apache-arrow's `tableFromIPC(bytes)`. Takes what `withColumns` takes; `name` renames the
  * columns as there.
  */
-export declare function toArrow(source: HealthScores | GrowthAccounting | EngagementMoments | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Uint8Array
+export declare function toArrow(source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Uint8Array
 
 /** A user row as `addUsers` reads it: `UserRow`, with instants also as `Date` or ms. */
 export interface UserInput {

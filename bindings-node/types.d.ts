@@ -2820,4 +2820,110 @@ export interface PhaseHistory {
   transitions: Array<PhaseTransition>
 }
 
+/** A behaviour: a numeric column of the frame meeting a threshold. */
+export interface Behaviour {
+  /** Name (an identifier). */
+  name: string
+  /** The frame's numeric column. */
+  metric: string
+  /** Met when the metric is at least this (higher is better). */
+  at_least?: number | null
+  /** Met when the metric is at most this (lower is better; e.g. days since last activity). */
+  at_most?: number | null
+}
+
+/** A phase of the model. */
+export interface MaturityPhase {
+  /** Name (an identifier). */
+  name: string
+  /** What it takes (1 to 20 behaviours). */
+  behaviours: Array<Behaviour>
+}
+
+/** The maturity model: versioned JSON, the same in every language. */
+export interface MaturityModel {
+  /** Document version (`MATURITY_VERSION`). */
+  version: number
+  /** The phases, lowest first (3 to 5). */
+  phases: Array<MaturityPhase>
+  /** The percentile that is best in class (default 0.9: the top decile). */
+  best_in_class: number
+  /**
+   * The column whose values define peer groups (a tier, a segment, a plan; default: every
+   * account is a peer of every other).
+   */
+  segment_by?: string | null
+}
+
+/** One behaviour of one account, against its peers. */
+export interface BehaviourBenchmark {
+  /** The behaviour. */
+  behaviour: string
+  /** Its phase. */
+  phase: string
+  /** The account's value of the metric. */
+  value: number | null
+  /** Whether it meets the threshold. */
+  met: boolean
+  /**
+   * Share of its peers (with a value) it does at least as well as, 0 to 1 (higher is
+   * better in both directions).
+   */
+  percentile: number | null
+  /** Its peers' median. */
+  peer_median: number | null
+  /** Best in class among its peers (their `best_in_class` percentile, in the good direction). */
+  best_in_class: number | null
+}
+
+/** A step of an improvement plan: a behaviour to reach for the next phase. */
+export interface PlanStep {
+  /** The behaviour. */
+  behaviour: string
+  /** The metric. */
+  metric: string
+  /** The account's value now (its baseline). */
+  baseline: number | null
+  /** What the phase requires. */
+  target: number
+  /** A stretch target: its peers' best in class, when beyond the required one. */
+  stretch: number | null
+  /**
+   * How far the baseline is from the target (in the metric's unit, positive; missing
+   * without a baseline).
+   */
+  gap: number | null
+}
+
+/** One account's assessment. */
+export interface AccountMaturity {
+  /** The account. */
+  account_id: string
+  /** Its peer group (the `segment_by` value; missing for none). */
+  segment: string | null
+  /**
+   * The highest phase whose behaviours it meets, with every earlier phase's (missing: not
+   * even the first).
+   */
+  phase: string | null
+  /** Its 1-based level (0 below the first phase). */
+  level: number
+  /** Every behaviour of the model, benchmarked. */
+  behaviours: Array<BehaviourBenchmark>
+  /** The next phase (missing at the top). */
+  next_phase: string | null
+  /** What it takes to reach the next phase: the behaviours of it the account misses. */
+  plan: Array<PlanStep>
+}
+
+/** The assessment of every account of a frame. */
+export interface MaturityAssessmentDocument {
+  /** The phases' names, lowest first. */
+  phases: Array<string>
+  /** Accounts per phase (index 0: below the first phase, then one per phase). */
+  counts: Array<number>
+  /** Per account, in the frame's order. */
+  accounts: Array<AccountMaturity>
+}
+
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------

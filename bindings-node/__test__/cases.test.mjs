@@ -10,7 +10,7 @@ import { custfit } from './fixtures.mjs'
 import { caseFiles, errorJson, subset, toJson } from './golden-helpers.mjs'
 
 /** The folders of golden cases (the Rust runner's `FOLDERS`). */
-const FOLDERS = ['data', 'metrics', 'document', 'stats', 'outcome', 'expr', 'frame', 'segment', 'health', 'activity', 'churn', 'play', 'experiment', 'lifecycle']
+const FOLDERS = ['data', 'metrics', 'document', 'stats', 'outcome', 'expr', 'frame', 'segment', 'health', 'activity', 'churn', 'play', 'experiment', 'lifecycle', 'effectiveness']
 const CASE_KEYS = ['description', 'call', 'input', 'expected', 'error', 'tolerance']
 const ERROR_CODES = new Set(custfit.errorCodes())
 
@@ -292,6 +292,8 @@ const HANDLERS = {
   retention_cohorts: (i) => custfit.retentionCohorts(loaded(i), i.as_of, i.config ?? undefined),
   // (the EngagementMoments object reads as its `toJSON()`)
   engagement_moments: (i) => custfit.engagementMoments(loaded(i), i.as_of, i.config),
+  // (the MaturityAssessment object reads as its `toJSON()`)
+  assess_maturity: (i) => custfit.assessMaturity(snapshot(i.snapshot), i.model),
 }
 
 // ------------------------------------------------------------------------------------ the runner

@@ -244,6 +244,9 @@ test('wrong-typed arguments: every export, static, constructor and method throws
     PlayState: new custfit.PlayState(),
     GrowthAccounting: custfit.growthAccounting(ds, end),
     EngagementMoments: custfit.engagementMoments(ds, end, { moments: [{ name: 'kickoff', event: 'touch', expected: { amount: 7, unit: 'days' } }] }),
+    MaturityAssessment: custfit.assessMaturity(snap, {
+      phases: ['started', 'adopting', 'mature'].map((name, i) => ({ name, behaviours: [{ name: 'active', metric: 'active_days_30d', at_least: i + 1 }] })),
+    }),
   }
   /** A value of the declared type (the first member of a union that can be built). */
   const valueOf = (type) => {

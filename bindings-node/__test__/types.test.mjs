@@ -303,5 +303,22 @@ test('typed results: runtime keys match the declared interfaces', async () => {
   assert.equal(RESULTS.get('engagementMomentsAsync'), 'Promise<EngagementMoments>')
   assert.equal(RESULTS.get('phaseHistoryAsync'), `Promise<${RESULTS.get('phaseHistory')}>`)
 
+  // A maturity assessment: accounts below the first phase and at the top, plans with a stretch
+  // target and without, peers by plan.
+  const behaviour = (name, metric, bound, value) => ({ name, metric, [bound]: value })
+  const maturity = custfit.assessMaturity(snap, {
+    segment_by: 'plan',
+    phases: [
+      { name: 'started', behaviours: [behaviour('active', 'active_days_30d', 'at_least', 1)] },
+      { name: 'adopting', behaviours: [behaviour('weekly', 'active_days_30d', 'at_least', 8), behaviour('recent', 'days_since_last_activity', 'at_most', 7)] },
+      { name: 'mature', behaviours: [behaviour('broad', 'features_used_30d', 'at_least', 5)] },
+    ],
+  })
+  assert.ok(maturity.counts[0] > 0 && maturity.counts[3] > 0, maturity.counts.join())
+  checked += conform(maturity.accounts, 'Array<AccountMaturity>', 'MaturityAssessment.accounts') // (a getter)
+  run('MaturityAssessment.toJSON', maturity.toJSON())
+  assert.equal(RESULTS.get('assessMaturity'), 'MaturityAssessment')
+  assert.equal(RESULTS.get('assessMaturityAsync'), 'Promise<MaturityAssessment>')
+
   assert.ok(checked > 100, `${checked} objects checked`)
 })

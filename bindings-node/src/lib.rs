@@ -16,6 +16,7 @@ pub mod arg;
 pub mod churn;
 pub mod data;
 pub mod document;
+pub mod effectiveness;
 pub mod error;
 pub mod experiment;
 pub mod expr;

@@ -1,7 +1,7 @@
 //! Frames (`custfit::frame`): what `Snapshot.with_columns` accepts, turned into the core's
-//! `AccountColumns` — `HealthScores`, `GrowthAccounting`, `EngagementMoments` and `Snapshot`
-//! objects, result dicts and lists, column dicts (through their JSON form) and Arrow tables (read
-//! in place).
+//! `AccountColumns` — `HealthScores`, `GrowthAccounting`, `EngagementMoments`,
+//! `MaturityAssessment` and `Snapshot` objects, result dicts and lists, column dicts (through
+//! their JSON form) and Arrow tables (read in place).
 
 use std::collections::BTreeMap;
 
@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDict, PyList};
 
 use crate::convert::to_json;
+use crate::effectiveness::PyMaturityAssessment;
 use crate::error::{detach, guard};
 use crate::health::PyHealthScores;
 use crate::io::{read_input, Input};
@@ -29,6 +30,9 @@ pub fn account_columns(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&
     }
     if let Ok(moments) = source.cast::<PyEngagementMoments>() {
         return Ok(moments.get().inner.account_columns(name.unwrap_or("moments")));
+    }
+    if let Ok(maturity) = source.cast::<PyMaturityAssessment>() {
+        return Ok(maturity.get().inner.account_columns(name.unwrap_or("maturity")));
     }
     if source.is_instance_of::<PyDict>() {
         return columns_from_py(py, source, name);

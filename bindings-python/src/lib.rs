@@ -7,6 +7,7 @@ mod churn;
 mod convert;
 mod data;
 mod document;
+mod effectiveness;
 mod error;
 mod experiment;
 mod expr;
@@ -59,6 +60,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     play::register(m)?;
     experiment::register(m)?;
     lifecycle::register(m)?;
+    effectiveness::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -172,7 +172,9 @@ impl PySnapshot {
     /// ``source`` is a per-account result — ``HealthScores`` (``{name}_score``,
     /// ``{name}_band``; name ``health``), ``GrowthAccounting`` (``{name}``, the bucket, and
     /// ``{name}_first_active``; name ``lifecycle``), ``EngagementMoments`` (``{name}_current``,
-    /// ``{name}_status``, ``{name}_stuck`` …; name ``moments``), the dicts of ``pareto_tiers``
+    /// ``{name}_status``, ``{name}_stuck`` …; name ``moments``), ``MaturityAssessment``
+    /// (``{name}``, the phase, ``{name}_level``, ``{name}_next``, ``{name}_gaps``; name
+    /// ``maturity``), the dicts of ``pareto_tiers``
     /// (``tier``), ``segment_rules`` (``segment`` and ``segment_<name>``), ``fit_clusters``
     /// (``cluster``), ``quantile_buckets`` (``bucket``), ``rfm_scores`` (``rfm_r`` …) or the list of
     /// ``ChurnModel.forecast`` (``churn_probability``, ``churn_rank``, ``churn_top_driver``,

@@ -36,6 +36,7 @@ FOLDERS = [
     "play",
     "experiment",
     "lifecycle",
+    "effectiveness",
 ]
 CASE_KEYS = {"description", "call", "input", "expected", "error", "tolerance"}
 TABLES = ["accounts", "users", "subscriptions", "events"]
@@ -399,6 +400,8 @@ HANDLERS: dict[str, Callable[[dict], Any]] = {
     "growth_accounting": growth_accounting,
     "retention_cohorts": lambda i: custfit.retention_cohorts(loaded(i), i.get("as_of"), i.get("config")),
     "engagement_moments": engagement_moments,
+    # (the MaturityAssessment object, as its dict)
+    "assess_maturity": lambda i: custfit.assess_maturity(snapshot(i.get("snapshot")), i.get("model")).to_dict(),
 }
 
 

@@ -508,7 +508,37 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     history = custfit.phase_history(ds, [end - dt.timedelta(days=28 * k) for k in range(10, -1, -1)], phases)
     assert None in history["current"] and any(t["from"] and t["to"] for t in history["transitions"])
     add("phase_history", history, T.PhaseHistory)
+
+    # effectiveness: accounts below the first phase and at the top (no plan), plans with a stretch
+    # target and without, peers by plan
+    assessment = custfit.assess_maturity(ds.snapshot(end), maturity_model())
+    assert assessment.counts[0] and assessment.counts[-1]
+    assert {s["stretch"] is None for a in assessment.accounts for s in a["plan"]} == {True, False}
+    add("MaturityAssessment.accounts", assessment.accounts, list[T.AccountMaturity])
+    add("MaturityAssessment.to_dict", assessment.to_dict(), T.MaturityAssessmentDocument)
     return out
+
+
+def maturity_model(segment_by: str | None = "plan") -> T.MaturityModel:
+    """A maturity model over the simulator's metrics, with peers by ``segment_by`` (None: none)."""
+    model: T.MaturityModel = {
+        "version": 1,
+        "best_in_class": 0.9,
+        "phases": [
+            {"name": "started", "behaviours": [{"name": "active", "metric": "active_days_30d", "at_least": 1.0}]},
+            {
+                "name": "adopting",
+                "behaviours": [
+                    {"name": "weekly", "metric": "active_days_30d", "at_least": 8.0},
+                    {"name": "recent", "metric": "days_since_last_activity", "at_most": 7.0},
+                ],
+            },
+            {"name": "mature", "behaviours": [{"name": "broad", "metric": "features_used_30d", "at_least": 5.0}]},
+        ],
+    }
+    if segment_by is not None:
+        model["segment_by"] = segment_by
+    return model
 
 
 def onboarding_moments(start: dt.datetime) -> dict[str, Any]:
@@ -667,6 +697,10 @@ def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
     assert custfit.engagement_moments(ds, end, moments).cadences == ["check_in", "call_review"]
     assert set(custfit.phase_history(ds, [start, end], phases)["current"]) <= {"onboarding", "adoption", None}
     out += [(moments, T.MomentsConfig), (phases, T.RuleSegmentation)]
+    # maturity models with peer groups and without (every account a peer of every other)
+    for model in (maturity_model(), maturity_model(None)):
+        assert custfit.assess_maturity(ds.snapshot(end), model).phases == ["started", "adopting", "mature"]
+        out.append((model, T.MaturityModel))
     assert not [m for value, tp in out for m in mismatches(value, tp)]
     return out
 

@@ -50,6 +50,9 @@ import {
   EngagementMoments,
   engagementMoments,
   engagementMomentsAsync,
+  MaturityAssessment,
+  assessMaturity,
+  assessMaturityAsync,
   phaseHistory,
   phaseHistoryAsync,
 } from '../../index.js'
@@ -93,6 +96,10 @@ import type {
   Period,
   RetentionCohorts,
   EngagementMomentsDocument,
+  MaturityAssessmentDocument,
+  MaturityModel,
+  AccountMaturity,
+  PlanStep,
   Journey,
   MomentDef,
   MomentStatus,
@@ -233,6 +240,25 @@ const history: PhaseHistory = phaseHistory(sim.dataset, [sim.start, '2024-03-01'
 const moved: PhaseTransition | undefined = history.transitions[0]
 const laterPhases: Promise<PhaseHistory> = phaseHistoryAsync(sim.dataset, [sim.end], { segments: [{ name: 'all', condition: 'true' }] }, null)
 
+const maturityModel: MaturityModel = {
+  version: 1,
+  segment_by: 'plan',
+  best_in_class: 0.9,
+  phases: [
+    { name: 'started', behaviours: [{ name: 'active', metric: 'active_days_30d', at_least: 1 }] },
+    { name: 'adopting', behaviours: [{ name: 'recent', metric: 'days_since_last_activity', at_most: 7 }] },
+    { name: 'mature', behaviours: [{ name: 'broad', metric: 'features_used_30d', at_least: 5 }] },
+  ],
+}
+const maturity: MaturityAssessment = assessMaturity(snap, maturityModel)
+const maturityCounts: Array<number> = maturity.counts
+const maturityAccounts: Array<AccountMaturity> = maturity.accounts
+const nextStep: PlanStep | undefined = maturityAccounts[0].plan[0]
+const stretch: number | null | undefined = nextStep?.stretch
+const maturityDoc: MaturityAssessmentDocument = maturity.toJSON()
+const maturityFrame = snap.withColumns(maturity, 'maturity')
+const laterMaturity: Promise<MaturityAssessment> = assessMaturityAsync(snap, JSON.stringify(maturityModel))
+
 // @ts-expect-error a wrong property is a compile error, not `any`
 const misspelled = model.evaluate(ts).rocAuc
 
@@ -242,4 +268,5 @@ export {
   fired, burstDay, ciLow, later, best, everyone, misspelled, heldOut, verdict, lift, pending, entered, summary, always,
   at, size, detectable, truth, powers, planned, growthPeriod, quick, lifecycleBuckets, firstActive, growthDoc, framed, laterGrowth,
   logo, laterCohorts, momentStatus, ttfv, momentSummary, momentsDoc, onboardingFrame, laterMoments, moved, laterPhases,
+  maturityCounts, stretch, maturityDoc, maturityFrame, laterMaturity,
 }

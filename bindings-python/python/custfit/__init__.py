@@ -21,6 +21,7 @@ from ._native import (
     GrowthAccounting,
     HealthScores,
     InvalidInputError,
+    MaturityAssessment,
     ParseError,
     Playbook,
     PlayState,
@@ -38,6 +39,7 @@ from ._native import (
     analyse,
     analyse_observations,
     annual_to_monthly,
+    assess_maturity,
     assign_clusters,
     backtest,
     backtest_grid,
@@ -181,4 +183,6 @@ __all__ = [
     "EngagementMoments",
     "engagement_moments",
     "phase_history",
+    "MaturityAssessment",
+    "assess_maturity",
 ]

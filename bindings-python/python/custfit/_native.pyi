@@ -13,6 +13,7 @@ from typing_extensions import Self, TypeAlias
 from custfit.types import (
     AccountFlags,
     AccountHealth,
+    AccountMaturity,
     AccountRow,
     AccountTruth,
     Action,
@@ -52,6 +53,8 @@ from custfit.types import (
     LoadReport,
     LogisticFit,
     LogRank,
+    MaturityAssessmentDocument,
+    MaturityModel,
     MemoryUsage,
     MetricInfo,
     MomentsConfig,
@@ -108,6 +111,7 @@ FrameSource: TypeAlias = (
     HealthScores
     | GrowthAccounting
     | EngagementMoments
+    | MaturityAssessment
     | Snapshot
     | ParetoTiers
     | SegmentAssignment
@@ -901,6 +905,34 @@ def phase_history(
     """Each account's phase (first-match rules, as ``segment_rules`` takes them) over ``dates``
     (ascending): the current phase and every transition with its date. Releases the GIL."""
 
+# effectiveness
+
+@final
+class MaturityAssessment:
+    """The maturity of every account of a frame: each account's phase (the highest whose
+    behaviours it and every earlier phase meet), each behaviour benchmarked against its peers, and
+    an improvement plan for the next phase. ``snapshot.with_columns(assessment, "maturity")`` adds
+    ``maturity`` (the phase), ``maturity_level``, ``maturity_next`` and ``maturity_gaps``."""
+
+    @property
+    def phases(self) -> list[str]:
+        """The phases' names, lowest first."""
+    @property
+    def counts(self) -> list[int]:
+        """Accounts per level (index 0: below the first phase, then one per phase)."""
+    @property
+    def accounts(self) -> list[AccountMaturity]:
+        """Per account, in the frame's order."""
+    def to_dict(self) -> MaturityAssessmentDocument:
+        """The result in its serde form."""
+    def to_json(self) -> str:
+        """The result as JSON text (the same in Rust and Node)."""
+
+def assess_maturity(frame: Snapshot, model: MaturityModel | Document) -> MaturityAssessment:
+    """Assesses every account of ``frame`` against ``model`` (a MaturityModel: 3 to 5 phases,
+    lowest first, each of behaviours, a metric meeting ``at_least`` or ``at_most``; peers by
+    ``segment_by``). Releases the GIL."""
+
 __all__ = [
     "__version__",
     "ChurnModel",
@@ -985,4 +1017,6 @@ __all__ = [
     "EngagementMoments",
     "engagement_moments",
     "phase_history",
+    "MaturityAssessment",
+    "assess_maturity",
 ]

@@ -25,6 +25,7 @@ else:  # NotRequired (and a TypedDict that honours it) from typing_extensions
 __all__ = [
     "AccountFlags",
     "AccountHealth",
+    "AccountMaturity",
     "AccountRow",
     "AccountTruth",
     "Action",
@@ -41,6 +42,8 @@ __all__ = [
     "BacktestReport",
     "Band",
     "BandOutcome",
+    "Behaviour",
+    "BehaviourBenchmark",
     "BinsPeerGroup",
     "Book",
     "BoolPreviousValues",
@@ -129,6 +132,9 @@ __all__ = [
     "LogRank",
     "LogisticFit",
     "LogisticFittedModel",
+    "MaturityAssessmentDocument",
+    "MaturityModel",
+    "MaturityPhase",
     "MeanPlannedOutcome",
     "MeasureChange",
     "MeasureDocument",
@@ -162,6 +168,7 @@ __all__ = [
     "PersonalBest",
     "PhaseHistory",
     "PhaseTransition",
+    "PlanStep",
     "PlannedOutcome",
     "Play",
     "PlayEffect",
@@ -3909,3 +3916,138 @@ class PhaseHistory(TypedDict):
     """Every change, in date then account order (an account's first phase counts as a change
     from none).
     """
+
+
+class Behaviour(TypedDict):
+    """A behaviour: a numeric column of the frame meeting a threshold."""
+
+    name: str
+    """Name (an identifier)."""
+
+    metric: str
+    """The frame's numeric column."""
+
+    at_least: NotRequired[Optional[float]]
+    """Met when the metric is at least this (higher is better)."""
+
+    at_most: NotRequired[Optional[float]]
+    """Met when the metric is at most this (lower is better; e.g. days since last activity)."""
+
+
+class MaturityPhase(TypedDict):
+    """A phase of the model."""
+
+    name: str
+    """Name (an identifier)."""
+
+    behaviours: list[Behaviour]
+    """What it takes (1 to 20 behaviours)."""
+
+
+class MaturityModel(TypedDict):
+    """The maturity model: versioned JSON, the same in every language."""
+
+    version: int
+    """Document version (`MATURITY_VERSION`)."""
+
+    phases: list[MaturityPhase]
+    """The phases, lowest first (3 to 5)."""
+
+    best_in_class: float
+    """The percentile that is best in class (default 0.9: the top decile)."""
+
+    segment_by: NotRequired[Optional[str]]
+    """The column whose values define peer groups (a tier, a segment, a plan; default: every
+    account is a peer of every other).
+    """
+
+
+class BehaviourBenchmark(TypedDict):
+    """One behaviour of one account, against its peers."""
+
+    behaviour: str
+    """The behaviour."""
+
+    phase: str
+    """Its phase."""
+
+    value: Optional[float]
+    """The account's value of the metric."""
+
+    met: bool
+    """Whether it meets the threshold."""
+
+    percentile: Optional[float]
+    """Share of its peers (with a value) it does at least as well as, 0 to 1 (higher is
+    better in both directions).
+    """
+
+    peer_median: Optional[float]
+    """Its peers' median."""
+
+    best_in_class: Optional[float]
+    """Best in class among its peers (their `best_in_class` percentile, in the good direction)."""
+
+
+class PlanStep(TypedDict):
+    """A step of an improvement plan: a behaviour to reach for the next phase."""
+
+    behaviour: str
+    """The behaviour."""
+
+    metric: str
+    """The metric."""
+
+    baseline: Optional[float]
+    """The account's value now (its baseline)."""
+
+    target: float
+    """What the phase requires."""
+
+    stretch: Optional[float]
+    """A stretch target: its peers' best in class, when beyond the required one."""
+
+    gap: Optional[float]
+    """How far the baseline is from the target (in the metric's unit, positive; missing
+    without a baseline).
+    """
+
+
+class AccountMaturity(TypedDict):
+    """One account's assessment."""
+
+    account_id: str
+    """The account."""
+
+    segment: Optional[str]
+    """Its peer group (the `segment_by` value; missing for none)."""
+
+    phase: Optional[str]
+    """The highest phase whose behaviours it meets, with every earlier phase's (missing: not
+    even the first).
+    """
+
+    level: int
+    """Its 1-based level (0 below the first phase)."""
+
+    behaviours: list[BehaviourBenchmark]
+    """Every behaviour of the model, benchmarked."""
+
+    next_phase: Optional[str]
+    """The next phase (missing at the top)."""
+
+    plan: list[PlanStep]
+    """What it takes to reach the next phase: the behaviours of it the account misses."""
+
+
+class MaturityAssessmentDocument(TypedDict):
+    """The assessment of every account of a frame."""
+
+    phases: list[str]
+    """The phases' names, lowest first."""
+
+    counts: list[int]
+    """Accounts per phase (index 0: below the first phase, then one per phase)."""
+
+    accounts: list[AccountMaturity]
+    """Per account, in the frame's order."""

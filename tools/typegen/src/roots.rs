@@ -1,7 +1,7 @@
 //! The result and document types whose shapes the bindings publish, in the order the generated
 //! files list them (by module). Adding a result type to a binding means adding it here.
 
-use custfit::{activity, churn, data, experiment, health, io, lifecycle, outcome, play, segment, sim, time};
+use custfit::{activity, churn, data, effectiveness, experiment, health, io, lifecycle, outcome, play, segment, sim, time};
 use schemars::SchemaGenerator;
 use serde_json::{Map, Value};
 
@@ -116,6 +116,14 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
         lifecycle::EngagementMoments,
         lifecycle::PhaseTransition,
         lifecycle::PhaseHistory,
+        // effectiveness
+        effectiveness::Behaviour,
+        effectiveness::MaturityPhase,
+        effectiveness::MaturityModel,
+        effectiveness::BehaviourBenchmark,
+        effectiveness::PlanStep,
+        effectiveness::AccountMaturity,
+        effectiveness::MaturityAssessment,
     );
     names
 }
@@ -124,7 +132,8 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
 /// also export under the Rust name (a `Playbook` class whose `to_dict()` is a
 /// `PlaybookDocument`), as `ScorecardDocument` is named by a `schemars(rename)` in the core.
 /// A name the schemas no longer hold (the core took the rename over) is left alone.
-/// `GrowthAccounting` and `EngagementMoments` (results, not configs) are renamed the same way:
+/// `GrowthAccounting`, `EngagementMoments` and `MaturityAssessment` (results, not configs) are
+/// renamed the same way:
 /// the class of that name holds it, and `to_dict()` / `toJSON()` give the document.
 /// `SnapshotConfig` is renamed because Node declares its own `SnapshotConfig` interface (the
 /// options object `snapshot` reads, with doc comments per metric kind).
@@ -135,6 +144,7 @@ pub const RENAMES: &[(&str, &str)] = &[
     ("SnapshotConfig", "SnapshotConfigDocument"),
     ("GrowthAccounting", "GrowthAccountingDocument"),
     ("EngagementMoments", "EngagementMomentsDocument"),
+    ("MaturityAssessment", "MaturityAssessmentDocument"),
 ];
 
 /// Applies [`RENAMES`] to the definitions, every `$ref` to them, and the root names.
