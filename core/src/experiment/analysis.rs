@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
-use super::estimate::{cuped, sequential, welch, ArmSummary, Effect, SequentialInterval};
+use super::estimate::{cuped, sequential, welch_summary, ArmSummary, Effect, SequentialInterval};
 use super::power::mde_means;
 use super::srm::{sample_ratio_mismatch, SampleRatioCheck};
 use super::survival::{log_rank, KaplanMeier, LogRank};
@@ -932,8 +932,9 @@ fn one_group(
             r.treatment_pre = xt.as_deref().and_then(mean);
             r.control_pre = xc.as_deref().and_then(mean);
             if yt.len() >= 2 && yc.len() >= 2 {
-                let plain = welch(&yc, &yt, config.confidence)?;
-                let sd = (0.5 * (ArmSummary::of("control", &yc)?.variance + ArmSummary::of("treatment", &yt)?.variance)).sqrt();
+                let (sc, st) = (ArmSummary::of("control", &yc)?, ArmSummary::of("treatment", &yt)?);
+                let plain = welch_summary(&sc, &st, config.confidence)?;
+                let sd = (0.5 * (sc.variance + st.variance)).sqrt();
                 r.detectable_effect = detectable(sd, yc.len() as u64, yt.len() as u64, alpha);
                 match (config.cuped, xt, xc) {
                     (true, Some(xt), Some(xc)) => {

@@ -171,10 +171,11 @@ pub fn retention_cohorts(ds: &Dataset, as_of: Timestamp, config: &CohortConfig) 
         starts.push((p, a));
     }
     starts.sort_unstable();
-    let mrr_at = |a: usize, end: i64| -> Result<f64> {
-        // The last instant of the period.
-        let t = Timestamp::from_millis(end - 1)?;
-        Ok(in_force(ds, a, t)?.mrr_minor as f64 / scale)
+    // An account's subscriptions in force at the last instant before `end`: (MRR in major units,
+    // subscribed).
+    let at_end = |a: usize, end: i64| -> Result<(f64, bool)> {
+        let held = in_force(ds, a, Timestamp::from_millis(end - 1)?)?;
+        Ok((held.mrr_minor as f64 / scale, held.subscriptions > 0))
     };
     let mut rows = Vec::new();
     let mut i = 0;
@@ -185,7 +186,7 @@ pub fn retention_cohorts(ds: &Dataset, as_of: Timestamp, config: &CohortConfig) 
         i = j;
         // At the end of the start period (or at `as_of`, while it runs).
         let start_end = period.end(c).min(as_of.millis() + 1);
-        let starting: Vec<f64> = members.iter().map(|&a| mrr_at(a, start_end)).collect::<Result<_>>()?;
+        let starting: Vec<f64> = members.iter().map(|&a| at_end(a, start_end).map(|x| x.0)).collect::<Result<_>>()?;
         let starting_mrr: f64 = starting.iter().sum();
         let (mut logo, mut gross, mut net) = (Vec::new(), Vec::new(), Vec::new());
         for k in 0..=i64::from(config.periods) {
@@ -199,9 +200,9 @@ pub fn retention_cohorts(ds: &Dataset, as_of: Timestamp, config: &CohortConfig) 
             }
             let (mut there, mut capped, mut total) = (0u64, 0.0f64, 0.0f64);
             for (&a, &s) in members.iter().zip(&starting) {
-                let mrr = mrr_at(a, end)?;
+                let (mrr, subscribed) = at_end(a, end)?;
                 let still = match config.measure {
-                    CohortMeasure::Subscribed => in_force(ds, a, Timestamp::from_millis(end - 1)?)?.subscriptions > 0,
+                    CohortMeasure::Subscribed => subscribed,
                     CohortMeasure::Active => active[a].binary_search(&p).is_ok(),
                 };
                 there += u64::from(still);
