@@ -356,6 +356,30 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// Compiles `source` for `path`, naming the path in any error.
+pub(crate) fn compile_at(source: &str, schema: &[(String, DataType)], path: &str, condition: bool) -> Result<Expr> {
+    let expr = Expr::compile(source, schema).map_err(|e| match e {
+        Error::Expr { kind, position, message, suggestion } => {
+            Error::Expr { kind, position, message: format!("{path}: {message}"), suggestion }
+        }
+        other => other,
+    })?;
+    let ok = if condition { expr.is_condition() } else { expr.result_type().is_numeric() };
+    if !ok {
+        return Err(Error::Expr {
+            kind: ErrorKind::ExprType,
+            position: 0,
+            message: format!(
+                "{path}: must be {}, but `{source}` is {}",
+                if condition { "a condition (bool)" } else { "a number" },
+                expr.result_type().as_str()
+            ),
+            suggestion: None,
+        });
+    }
+    Ok(expr)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Engagement moments: the milestones of a customer's first months (kickoff, first login, first
-//! value, training done, first business review …), each marked by an event, with the time it is
+//! value, training done, first business review …), each marked by an event or by a condition
+//! over snapshot metrics becoming true, with the time it is
 //! expected to take and who owns it. Per account: when each moment happened, how long it took,
 //! whether it is on track, behind or stuck, and the time to first value; across accounts: how
 //! long each moment takes and where accounts get stuck — "measure the time that it takes each
@@ -10,11 +11,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Dataset, SubscriptionStatus};
 use crate::error::{Error, Result};
-use crate::metrics::{AccountColumns, Column, ColumnData, PropertyFilter, ToColumns};
+use crate::expr::Expr;
+use crate::metrics::{AccountColumns, Column, ColumnData, PropertyFilter, SnapshotConfig, ToColumns};
 use crate::time::{Timestamp, Window, MS_PER_DAY};
 
 /// Most moments one config defines.
 pub const MAX_MOMENTS: usize = 50;
+
+/// Most checks (snapshot dates) condition moments take: from the earliest journey start to
+/// `as_of`, every `checks.every`.
+pub const MAX_CHECKS: usize = 1_000;
 
 /// When an account's journey starts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,11 +53,17 @@ pub enum MomentAnchor {
 pub struct MomentDef {
     /// Name (an identifier: letters, digits, `_`).
     pub name: String,
-    /// The event that marks it: its first occurrence at or after the anchor.
-    pub event: String,
+    /// The event that marks it: its first occurrence at or after the anchor. Give `event` or
+    /// `condition`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
     /// Only events whose property passes this filter (`{"property": "step", "in": ["kickoff"]}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<PropertyFilter>,
+    /// A condition over snapshot columns (`active_users_7d >= 3`) that marks it: the first check
+    /// at or after the anchor where it holds (see [`MomentsConfig::checks`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
     /// How long it is expected to take from its anchor.
     pub expected: Window,
     /// What the expected time counts from (default: the start).
@@ -95,6 +107,25 @@ pub struct MomentsConfig {
     /// Moments on a cadence (a weekly meeting, a monthly metrics review, a QBR every 90 days).
     #[serde(default)]
     pub cadences: Vec<CadenceDef>,
+    /// How condition moments are checked (default: every day, on the default snapshot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<MomentChecks>,
+}
+
+/// When and on what condition moments are checked: snapshots built with `snapshot` on a grid
+/// from the earliest journey start, every `every`, up to `as_of` (and at `as_of`); a condition
+/// moment happens at the first check at or after its anchor where its condition holds, so its
+/// date is known to within `every`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MomentChecks {
+    /// How often (at most [`MAX_CHECKS`] checks in all).
+    pub every: Window,
+    /// The snapshot the conditions read (its metrics and activity rules; default: the default
+    /// snapshot).
+    #[serde(default)]
+    pub snapshot: SnapshotConfig,
 }
 
 /// A moment on a cadence: due `every` after its last occurrence (or after the journey's start,
@@ -154,8 +185,18 @@ impl MomentsConfig {
             if self.moments[..i].iter().any(|q| q.name == m.name) {
                 return Err(Error::config(format!("{path}.name"), format!("`{}` is used twice", m.name)));
             }
-            if m.event.is_empty() {
-                return Err(Error::config(format!("{path}.event"), "must name an event"));
+            match (&m.event, &m.condition) {
+                (Some(e), None) if e.is_empty() => return Err(Error::config(format!("{path}.event"), "must name an event")),
+                (Some(_), None) => {}
+                (None, Some(c)) => {
+                    if c.trim().is_empty() {
+                        return Err(Error::config(format!("{path}.condition"), "must not be empty"));
+                    }
+                    if m.filter.is_some() {
+                        return Err(Error::config(format!("{path}.filter"), "filters an event; a condition moment has none"));
+                    }
+                }
+                _ => return Err(Error::config(path.clone(), "give `event` or `condition` (one of them)")),
             }
             m.expected.validate(&format!("{path}.expected"))?;
             m.tolerance.validate(&format!("{path}.tolerance"))?;
@@ -181,6 +222,13 @@ impl MomentsConfig {
             if c.every.amount == 0 {
                 return Err(Error::config(format!("cadences[{i}].every"), "must be longer than 0"));
             }
+        }
+        if let Some(c) = &self.checks {
+            c.every.validate("checks.every")?;
+            if c.every.amount == 0 {
+                return Err(Error::config("checks.every", "must be longer than 0"));
+            }
+            c.snapshot.validate()?;
         }
         if let Some(f) = &self.first_value {
             if !self.moments.iter().any(|m| &m.name == f) {
@@ -353,25 +401,35 @@ impl ToColumns for EngagementMoments {
 
 /// The engagement moments of every account of `ds` whose journey started at or before `as_of`
 /// (and at or after `config.from`): each moment happens at the first matching event at or after
-/// its anchor (the start, or the previous moment when `after` is `previous`) up to `as_of`; it is
-/// due `expected` after its anchor, `behind` once past due and `stuck` once past due by more
-/// than its `tolerance`.
+/// its anchor (the start, or the previous moment when `after` is `previous`) up to `as_of` — or,
+/// for a condition moment, at the first check (see [`MomentChecks`]) at or after its anchor where
+/// its condition holds; it is due `expected` after its anchor, `behind` once past due and `stuck`
+/// once past due by more than its `tolerance`. Condition moments take one snapshot per check
+/// date while some journey waits on one (at most [`MAX_CHECKS`] dates, refused before any work).
 pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig) -> Result<EngagementMoments> {
     config.validate()?;
-    // Per moment: its event name's id and its filter as a mask over property sets.
-    let plans: Vec<(Option<u32>, Option<Vec<bool>>)> = config
+    // Per moment: its event name's id and its filter as a mask over property sets, or the index
+    // of its condition.
+    let mut conditions: Vec<(usize, &str)> = Vec::new();
+    let markers: Vec<Marker> = config
         .moments
         .iter()
-        .map(|m| (ds.name_id(&m.event), m.filter.as_ref().map(|f| crate::metrics::set_matches(ds, f))))
+        .enumerate()
+        .map(|(k, m)| match (&m.event, &m.condition) {
+            (Some(event), _) => Marker::Event(ds.name_id(event), m.filter.as_ref().map(|f| crate::metrics::set_matches(ds, f))),
+            (None, condition) => {
+                conditions.push((k, condition.as_deref().unwrap_or_default()));
+                Marker::Condition(conditions.len() - 1)
+            }
+        })
         .collect();
     let cadence_plans: Vec<(Option<u32>, Option<Vec<bool>>)> = config
         .cadences
         .iter()
         .map(|c| (ds.name_id(&c.event), c.filter.as_ref().map(|f| crate::metrics::set_matches(ds, f))))
         .collect();
-    let days = |from: i64, to: i64| (to - from) as f64 / MS_PER_DAY as f64;
-    let first_value = config.first_value_index();
-    let mut journeys = Vec::new();
+    // The accounts on a journey and their starts.
+    let mut tracks: Vec<Track> = Vec::new();
     for (a, account) in ds.accounts().iter().enumerate() {
         let start = match config.start {
             JourneyStart::Created => Some(account.created_at),
@@ -384,17 +442,76 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
                 .map(Timestamp::from_millis)
                 .transpose()?,
         };
-        let Some(start) = start.filter(|s| *s <= as_of && config.from.is_none_or(|f| *s >= f)) else { continue };
+        if let Some(start) = start.filter(|s| *s <= as_of && config.from.is_none_or(|f| *s >= f)) {
+            tracks.push(Track { account: a, start, at: vec![None; markers.len()], known: vec![false; markers.len()] });
+        }
+    }
+    // When each moment happened: event moments at once, condition moments check by check.
+    for t in &mut tracks {
+        t.advance(ds, as_of, config, &markers, None);
+    }
+    if !conditions.is_empty() {
+        let default_checks;
+        let checks = match &config.checks {
+            Some(c) => c,
+            None => {
+                default_checks = MomentChecks { every: Window::days(1), snapshot: SnapshotConfig::default() };
+                &default_checks
+            }
+        };
+        let first = tracks.iter().map(|t| t.start).min().unwrap_or(as_of);
+        let grid = check_dates(first, as_of, checks.every)?;
+        let mut exprs: Vec<Expr> = Vec::new();
+        let compile = |snap: &crate::metrics::Snapshot| -> Result<Vec<Expr>> {
+            let schema = snap.schema();
+            conditions
+                .iter()
+                .map(|(k, source)| crate::expr::compile_at(source, &schema, &format!("moments[{k}].condition"), true))
+                .collect()
+        };
+        // The journeys with a moment still open.
+        let mut open: Vec<usize> = (0..tracks.len()).filter(|&t| tracks[t].known.contains(&false)).collect();
+        for date in grid {
+            let ready = |t: &usize| {
+                let t = &tracks[*t];
+                (0..markers.len()).any(|k| !t.known[k] && t.anchor(config, k).flatten().is_some_and(|a| a <= date.millis()))
+            };
+            if !open.iter().any(ready) {
+                continue;
+            }
+            let snap = ds.snapshot_with(date, &checks.snapshot)?;
+            if exprs.is_empty() {
+                exprs = compile(&snap)?;
+            }
+            let frame = crate::expr::Frame::new(&snap);
+            let masks = exprs.iter().map(|e| e.matches_frame(&frame)).collect::<Result<Vec<_>>>()?;
+            let rows = rows_of(ds, &snap);
+            let mut hits = vec![false; exprs.len()];
+            for &t in &open {
+                let track = &mut tracks[t];
+                let row = rows[track.account];
+                for (h, mask) in hits.iter_mut().zip(&masks) {
+                    *h = row.is_some_and(|r| mask[r as usize]);
+                }
+                track.advance(ds, as_of, config, &markers, Some((date.millis(), &hits)));
+            }
+            open.retain(|&t| tracks[t].known.contains(&false));
+        }
+        if exprs.is_empty() {
+            // Nothing was checked: the conditions are still checked against the snapshot's columns.
+            compile(&ds.snapshot_with(as_of, &checks.snapshot)?)?;
+        }
+    }
+    let days = |from: i64, to: i64| (to - from) as f64 / MS_PER_DAY as f64;
+    let first_value = config.first_value_index();
+    let mut journeys = Vec::with_capacity(tracks.len());
+    for track in &tracks {
+        let (a, start) = (track.account, track.start);
         let scan = ds.scan(a, start.millis(), as_of.millis());
         let mut moments: Vec<MomentProgress> = Vec::with_capacity(config.moments.len());
-        let mut previous_at: Option<i64> = Some(start.millis());
         let (mut overdue, mut stuck) = (0.0f64, false);
-        for (m, (name, mask)) in config.moments.iter().zip(&plans) {
-            let anchor = match m.after {
-                MomentAnchor::Start => Some(start.millis()),
-                MomentAnchor::Previous => previous_at,
-            };
-            let Some(anchor) = anchor else {
+        for (k, m) in config.moments.iter().enumerate() {
+            let Some(anchor) = track.anchor(config, k).flatten() else {
                 moments.push(MomentProgress {
                     status: MomentStatus::Waiting,
                     at: None,
@@ -402,17 +519,10 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
                     days_taken: None,
                     on_time: None,
                 });
-                previous_at = None;
                 continue;
             };
-            let at = name.and_then(|id| {
-                let i = scan.ts.partition_point(|&t| t < anchor);
-                scan.iter_from(i)
-                    .find(|e| e.name == id && mask.as_ref().is_none_or(|mask| mask.get(e.props as usize) == Some(&true)))
-                    .map(|e| e.ts)
-            });
             let due = m.expected.end(Timestamp::from_millis(anchor)?);
-            let progress = match at {
+            let progress = match track.at[k] {
                 Some(t) => MomentProgress {
                     status: MomentStatus::Done,
                     at: Some(Timestamp::from_millis(t)?),
@@ -435,7 +545,6 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
                     MomentProgress { status, at: None, due: Some(due), days_taken: None, on_time: (as_of > due).then_some(false) }
                 }
             };
-            previous_at = at;
             moments.push(progress);
         }
         let cadences = config
@@ -460,7 +569,7 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
         let current = moments.iter().position(|p| p.status != MomentStatus::Done).map(|k| config.moments[k].name.clone());
         let time_to_first_value_days = first_value.and_then(|k| moments[k].at).map(|t| days(start.millis(), t.millis()));
         journeys.push(Journey {
-            account_id: account.id.to_string(),
+            account_id: ds.accounts()[a].id.to_string(),
             start,
             moments,
             current,
@@ -501,4 +610,121 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
         journeys,
         summary,
     })
+}
+
+/// What marks a moment.
+enum Marker {
+    /// An event name's id (missing: the dataset has no such event) and its filter's mask over
+    /// property sets.
+    Event(Option<u32>, Option<Vec<bool>>),
+    /// The index of its condition.
+    Condition(usize),
+}
+
+/// One account's journey while its moments' dates are worked out.
+struct Track {
+    account: usize,
+    start: Timestamp,
+    /// When each moment happened (epoch ms), once known.
+    at: Vec<Option<i64>>,
+    /// Whether `at` is final.
+    known: Vec<bool>,
+}
+
+impl Track {
+    /// Moment `k`'s anchor: `None` while unknown, `Some(None)` when it never came (the previous
+    /// moment did not happen), `Some(Some(ms))` when known.
+    fn anchor(&self, config: &MomentsConfig, k: usize) -> Option<Option<i64>> {
+        match config.moments[k].after {
+            MomentAnchor::Start => Some(Some(self.start.millis())),
+            MomentAnchor::Previous => self.known[k - 1].then_some(self.at[k - 1]),
+        }
+    }
+
+    /// Settles every moment it can: event moments as soon as their anchor is known, condition
+    /// moments at `check` (a check date and each condition's value there) when it is at or after
+    /// their anchor and their condition holds; with no check, a condition moment still open after
+    /// the last one never happened (by `as_of`).
+    fn advance(
+        &mut self,
+        ds: &Dataset,
+        as_of: Timestamp,
+        config: &MomentsConfig,
+        markers: &[Marker],
+        check: Option<(i64, &[bool])>,
+    ) {
+        for (k, marker) in markers.iter().enumerate() {
+            if self.known[k] {
+                continue;
+            }
+            let Some(anchor) = self.anchor(config, k) else { continue };
+            let Some(anchor) = anchor else {
+                self.known[k] = true;
+                continue;
+            };
+            match marker {
+                Marker::Event(name, mask) => {
+                    let scan = ds.scan(self.account, self.start.millis(), as_of.millis());
+                    let i = scan.ts.partition_point(|&t| t < anchor);
+                    self.at[k] = name.and_then(|id| {
+                        scan.iter_from(i)
+                            .find(|e| e.name == id && mask.as_ref().is_none_or(|mask| mask.get(e.props as usize) == Some(&true)))
+                            .map(|e| e.ts)
+                    });
+                    self.known[k] = true;
+                }
+                Marker::Condition(c) => {
+                    if let Some((date, hits)) = check {
+                        if date >= anchor && hits[*c] {
+                            self.at[k] = Some(date);
+                            self.known[k] = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The check dates: from `first`, every `every`, while before `as_of`, then `as_of` — at most
+/// [`MAX_CHECKS`], counted before any snapshot is built.
+fn check_dates(first: Timestamp, as_of: Timestamp, every: Window) -> Result<Vec<Timestamp>> {
+    let mut dates = Vec::new();
+    let mut t = first;
+    while t < as_of {
+        if dates.len() >= MAX_CHECKS {
+            return Err(Error::argument(
+                "checks.every",
+                format!(
+                    "checking every {} {} from the earliest journey start ({first}) to {as_of} takes more than {MAX_CHECKS} snapshots: check less often or set `from`",
+                    every.amount,
+                    every.unit.as_str()
+                ),
+            ));
+        }
+        dates.push(t);
+        t = every.end(t);
+    }
+    dates.push(as_of);
+    Ok(dates)
+}
+
+/// Each dataset account's row in `snap` (snapshots list accounts in dataset order, so one walk
+/// finds them; a snapshot in another order falls back to a lookup).
+fn rows_of(ds: &Dataset, snap: &crate::metrics::Snapshot) -> Vec<Option<u32>> {
+    let ids = snap.account_ids();
+    let mut rows = vec![None; ds.account_count()];
+    let mut r = 0;
+    for (a, account) in ds.accounts().iter().enumerate() {
+        if ids.get(r).is_some_and(|id| id.as_str() == account.id.as_str()) {
+            rows[a] = Some(r as u32);
+            r += 1;
+        }
+    }
+    if r < ids.len() {
+        for (a, account) in ds.accounts().iter().enumerate() {
+            rows[a] = snap.row_of(&account.id).map(|r| r as u32);
+        }
+    }
+    rows
 }

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{Datelike, TimeZone, Utc};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::expr::{Expr, Frame};
 use crate::metrics::{Column, ColumnData, DataType, Snapshot, Value};
 use crate::time::{TimeUnit, Timestamp, Window, MS_PER_DAY};
@@ -34,29 +34,7 @@ struct Compiled {
     rank: Option<Expr>,
 }
 
-/// Compiles `source` for `path`, naming the path in any error.
-fn compile(source: &str, schema: &[(String, DataType)], path: &str, condition: bool) -> Result<Expr> {
-    let expr = Expr::compile(source, schema).map_err(|e| match e {
-        Error::Expr { kind, position, message, suggestion } => {
-            Error::Expr { kind, position, message: format!("{path}: {message}"), suggestion }
-        }
-        other => other,
-    })?;
-    let ok = if condition { expr.is_condition() } else { expr.result_type().is_numeric() };
-    if !ok {
-        return Err(Error::Expr {
-            kind: ErrorKind::ExprType,
-            position: 0,
-            message: format!(
-                "{path}: must be {}, but `{source}` is {}",
-                if condition { "a condition (bool)" } else { "a number" },
-                expr.result_type().as_str()
-            ),
-            suggestion: None,
-        });
-    }
-    Ok(expr)
-}
+use crate::expr::compile_at as compile;
 
 /// The frame's schema plus what the engine adds: `days_since_last_run` and `prev_<column>` for
 /// every column (only those read are built).

@@ -2,7 +2,9 @@
 //!
 //! What it models: long-tailed MRR (log-normal, σ = 1.15, so the top ~10% of accounts hold ~45%
 //! of revenue and the top ~30% ~75%); seats and users with roles; onboarding for new accounts
-//! (some get stuck); daily usage per user driven by a latent per-account engagement that drifts
+//! (kickoff, training, first value, each after a log-normal delay that is longer for less
+//! engaged accounts; a fifth get stuck — never training, or training late and never reaching
+//! value — and churn more); daily usage per user driven by a latent per-account engagement that drifts
 //! and, for some accounts, declines; usage cadences (daily, weekly, month-end); champions who
 //! leave; support tickets that pile up when things go badly; quarterly surveys; CSM touches;
 //! invoices; pricing-page visits and data-extraction bursts before cancelling; and renewals whose
@@ -168,6 +170,15 @@ pub struct AccountTruth {
     pub base_engagement: f64,
     /// New account that never reached first value.
     pub onboarding_stuck: bool,
+    /// When its onboarding kickoff happened (new accounts, within the simulated period).
+    #[serde(default)]
+    pub kickoff_at: Option<Timestamp>,
+    /// When it completed training (new accounts, within the simulated period).
+    #[serde(default)]
+    pub training_done_at: Option<Timestamp>,
+    /// When it reached first value (new accounts, within the simulated period).
+    #[serde(default)]
+    pub first_value_at: Option<Timestamp>,
     /// Had a data-extraction burst before leaving.
     pub extraction_burst: bool,
     /// Clicks a lot without reaching value (confusion).
@@ -472,6 +483,8 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
     let split = effects.is_some();
     let effects = effects.unwrap_or(&[]);
     let mut contracts = Rng::new(cfg.seed ^ 0x636f_6e74_7261_6374, i as u64);
+    // The onboarding's pace has its own stream: its delays move no other draw.
+    let mut journey = Rng::new(cfg.seed ^ 0x6a6f_7572_6e65_7973, i as u64);
     let mut signals = Rng::new(cfg.seed ^ 0x7369_676e_616c_7321, i as u64);
     let odds_shift = |day: i64| -> f64 { effects.iter().filter(|e| e.0 <= day).map(|e| e.2).sum() };
     let start_day = cfg.start.millis().div_euclid(MS_PER_DAY);
@@ -566,6 +579,21 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
             decline = Some(decline.map_or(d, |x| x.min(d)));
         }
     }
+    // Onboarding (new accounts): kickoff, training done, first value, each some days after the
+    // one before — lognormal delays, slower for less engaged accounts. A stuck account either
+    // never trains or trains late and never reaches value.
+    let onboarding: [Option<i64>; 3] = if existing {
+        [None; 3]
+    } else {
+        let pace = (-0.6 * base).exp();
+        let kickoff = created_day + 1 + (journey.lognormal(1.5f64.ln(), 0.6) * pace).round() as i64;
+        let never_trains = stuck && journey.chance(0.6);
+        let slow = if stuck { 2.0 } else { 1.0 };
+        let training = kickoff + ((journey.lognormal(9f64.ln(), 0.45) * pace * slow).round() as i64).max(2);
+        let value = training + ((journey.lognormal(8f64.ln(), 0.5) * pace).round() as i64).max(1);
+        [Some(kickoff), (!never_trains).then_some(training), (!stuck).then_some(value)]
+    };
+    let mut onboarding_at: [Option<Timestamp>; 3] = [None; 3];
     let slope = rng.range(0.01, 0.04);
     let breadth0 = (4.0 + 3.0 * base + rng.normal()).clamp(1.0, 12.0);
     let mut order: Vec<u32> = (0..FEATURES.len() as u32).collect();
@@ -736,14 +764,10 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
         if age > 0 && age % 30 == 0 {
             push(g, u32::MAX, d, 3 * 3600, Kind::Invoice, mrr_minor.clamp(0, i64::from(u32::MAX)) as u32);
         }
-        if !existing {
-            let kickoff = age == 2;
-            let training = age == 12 && !stuck;
-            let value = age == 21 && !stuck;
-            for (flag, step) in [(kickoff, 0), (training, 1), (value, 2)] {
-                if flag {
-                    push(g, base_user, d, 11 * 3600, Kind::Onboarding, step);
-                }
+        for (step, day) in onboarding.iter().enumerate() {
+            if *day == Some(d) {
+                push(g, base_user, d, 11 * 3600, Kind::Onboarding, step as u32);
+                onboarding_at[step] = Some(day_ts(d, 11 * 3600));
             }
         }
     }
@@ -768,6 +792,9 @@ fn generate_account(cfg: &SimulationConfig, i: usize, g: &mut Generated, e: &mut
         cadence,
         base_engagement: base,
         onboarding_stuck: stuck,
+        kickoff_at: onboarding_at[0],
+        training_done_at: onboarding_at[1],
+        first_value_at: onboarding_at[2],
         extraction_burst: extraction,
         confused,
     });
