@@ -307,6 +307,12 @@ export interface AccountTruth {
   base_engagement: number
   /** New account that never reached first value. */
   onboarding_stuck: boolean
+  /** When its onboarding kickoff happened (new accounts, within the simulated period). */
+  kickoff_at: string | null
+  /** When it completed training (new accounts, within the simulated period). */
+  training_done_at: string | null
+  /** When it reached first value (new accounts, within the simulated period). */
+  first_value_at: string | null
   /** Had a data-extraction burst before leaving. */
   extraction_burst: boolean
   /** Clicks a lot without reaching value (confusion). */
@@ -2658,8 +2664,6 @@ export type MomentAnchor = 'start' | 'previous'
 export interface MomentDef {
   /** Name (an identifier: letters, digits, `_`). */
   name: string
-  /** The event that marks it: its first occurrence at or after the anchor. */
-  event: string
   /** How long it is expected to take from its anchor. */
   expected: Window
   /** What the expected time counts from (default: the start). */
@@ -2668,6 +2672,16 @@ export interface MomentDef {
   tolerance: Window
   /** Who owns it (`csm`, `onboarding`, `customer` …; default `csm`). */
   owner_role: string
+  /**
+   * A condition over snapshot columns (`active_users_7d >= 3`) that marks it: the first check
+   * at or after the anchor where it holds (see `MomentsConfig::checks`).
+   */
+  condition?: string | null
+  /**
+   * The event that marks it: its first occurrence at or after the anchor. Give `event` or
+   * `condition`, not both.
+   */
+  event?: string | null
   /** Only events whose property passes this filter (`{"property": "step", "in": ["kickoff"]}`). */
   filter?: PropertyFilter | null
 }
@@ -2689,6 +2703,22 @@ export interface CadenceDef {
   filter?: PropertyFilter | null
 }
 
+/**
+ * When and on what condition moments are checked: snapshots built with `snapshot` on a grid
+ * from the earliest journey start, every `every`, up to `as_of` (and at `as_of`); a condition
+ * moment happens at the first check at or after its anchor where its condition holds, so its
+ * date is known to within `every`.
+ */
+export interface MomentChecks {
+  /** How often (at most `MAX_CHECKS` checks in all). */
+  every: Window
+  /**
+   * The snapshot the conditions read (its metrics and activity rules; default: the default
+   * snapshot).
+   */
+  snapshot: SnapshotConfigDocument
+}
+
 /** The engagement moments of a journey. */
 export interface MomentsConfig {
   /** Document version (1). */
@@ -2706,6 +2736,8 @@ export interface MomentsConfig {
   first_value: string | null
   /** Moments on a cadence (a weekly meeting, a monthly metrics review, a QBR every 90 days). */
   cadences: Array<CadenceDef>
+  /** How condition moments are checked (default: every day, on the default snapshot). */
+  checks?: MomentChecks | null
 }
 
 /** Where one moment of one account stands. */

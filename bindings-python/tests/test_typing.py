@@ -676,8 +676,10 @@ def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
         "moments": [
             {"name": "call", "event": "touch", "filter": touch, "expected": week, "after": "start", "tolerance": week, **csm},
             {"name": "login", "event": "login", "expected": week, "after": "previous", "tolerance": month, "owner_role": "user"},
+            {"name": "active", "condition": "active_days_7d >= 2", "expected": month, "after": "start", "tolerance": week, **csm},
         ],
         "first_value": "login",
+        "checks": {"every": week, "snapshot": {"version": 1, "metrics": [], "activity": activity}},
         "cadences": [
             {"name": "check_in", "event": "touch", "every": month, "owner_role": "csm"},
             {"name": "call_review", "event": "touch", "filter": touch, "every": month, "owner_role": "csm"},
@@ -695,8 +697,11 @@ def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
         "limits": limits,
     }
     assert custfit.engagement_moments(ds, end, moments).cadences == ["check_in", "call_review"]
+    # conditions checked daily (at most 1,000 checks: journeys from 400 days before `end`)
+    daily = {**{k: v for k, v in moments.items() if k != "checks"}, "from": (end - dt.timedelta(days=400)).isoformat()}
+    assert custfit.engagement_moments(ds, end, daily).moments == ["call", "login", "active"]
     assert set(custfit.phase_history(ds, [start, end], phases)["current"]) <= {"onboarding", "adoption", None}
-    out += [(moments, T.MomentsConfig), (phases, T.RuleSegmentation)]
+    out += [(moments, T.MomentsConfig), (daily, T.MomentsConfig), (phases, T.RuleSegmentation)]
     # maturity models with peer groups and without (every account a peer of every other)
     for model in (maturity_model(), maturity_model(None)):
         assert custfit.assess_maturity(ds.snapshot(end), model).phases == ["started", "adopting", "mature"]

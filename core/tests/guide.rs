@@ -299,6 +299,22 @@ fn guide_moments_and_phases() -> custfit::Result<()> {
     assert!(frame.has_column("onboarding_stuck") && frame.has_column("onboarding_check_in_overdue"));
     // ANCHOR_END: lifecycle_moments
 
+    // ANCHOR: lifecycle_moments_condition
+    // Adopted: three active days in a week after first value — a condition, checked weekly.
+    let adoption = MomentsConfig::from_json_str(
+        r#"{"version": 1, "moments": [
+              {"name": "first_value", "event": "onboarding_step", "filter": {"property": "step", "in": ["first_value"]},
+               "expected": {"amount": 30, "unit": "days"}},
+              {"name": "adopted", "condition": "active_days_7d >= 3", "after": "previous",
+               "expected": {"amount": 14, "unit": "days"}}],
+            "checks": {"every": {"amount": 7, "unit": "days"}}}"#,
+    )?;
+    let adoption = MomentsConfig { from: Some(sim.start), ..adoption };
+    let adopted = &engagement_moments(&sim.dataset, sim.end, &adoption)?.summary[1];
+    println!("{} of {} adopted, median {:?} days after first value", adopted.done, adopted.reached, adopted.median_days);
+    // ANCHOR_END: lifecycle_moments_condition
+    assert!(adopted.done > 0 && adopted.done <= adopted.reached);
+
     // ANCHOR: lifecycle_phases
     let phases = RuleSegmentation::default()
         .with_segment("onboarding", "tenure_days < 45")

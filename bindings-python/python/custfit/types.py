@@ -146,6 +146,7 @@ __all__ = [
     "MetricOutcome",
     "MissingPolicy",
     "MomentAnchor",
+    "MomentChecks",
     "MomentDef",
     "MomentProgress",
     "MomentStatus",
@@ -645,6 +646,15 @@ class AccountTruth(TypedDict):
 
     onboarding_stuck: bool
     """New account that never reached first value."""
+
+    kickoff_at: Optional[str]
+    """When its onboarding kickoff happened (new accounts, within the simulated period)."""
+
+    training_done_at: Optional[str]
+    """When it completed training (new accounts, within the simulated period)."""
+
+    first_value_at: Optional[str]
+    """When it reached first value (new accounts, within the simulated period)."""
 
     extraction_burst: bool
     """Had a data-extraction burst before leaving."""
@@ -3694,9 +3704,6 @@ class MomentDef(TypedDict):
     name: str
     """Name (an identifier: letters, digits, `_`)."""
 
-    event: str
-    """The event that marks it: its first occurrence at or after the anchor."""
-
     expected: Window
     """How long it is expected to take from its anchor."""
 
@@ -3708,6 +3715,16 @@ class MomentDef(TypedDict):
 
     owner_role: str
     """Who owns it (`csm`, `onboarding`, `customer` …; default `csm`)."""
+
+    condition: NotRequired[Optional[str]]
+    """A condition over snapshot columns (`active_users_7d >= 3`) that marks it: the first check
+    at or after the anchor where it holds (see `MomentsConfig::checks`).
+    """
+
+    event: NotRequired[Optional[str]]
+    """The event that marks it: its first occurrence at or after the anchor. Give `event` or
+    `condition`, not both.
+    """
 
     filter: NotRequired[Optional[PropertyFilter]]
     """Only events whose property passes this filter (`{"property": "step", "in": ["kickoff"]}`)."""
@@ -3734,6 +3751,22 @@ class CadenceDef(TypedDict):
     """Only events whose property passes this filter."""
 
 
+class MomentChecks(TypedDict):
+    """When and on what condition moments are checked: snapshots built with `snapshot` on a grid
+    from the earliest journey start, every `every`, up to `as_of` (and at `as_of`); a condition
+    moment happens at the first check at or after its anchor where its condition holds, so its
+    date is known to within `every`.
+    """
+
+    every: Window
+    """How often (at most `MAX_CHECKS` checks in all)."""
+
+    snapshot: SnapshotConfigDocument
+    """The snapshot the conditions read (its metrics and activity rules; default: the default
+    snapshot).
+    """
+
+
 MomentsConfig = TypedDict(
     "MomentsConfig",
     {
@@ -3743,6 +3776,7 @@ MomentsConfig = TypedDict(
         "moments": list[MomentDef],
         "first_value": Optional[str],
         "cadences": list[CadenceDef],
+        "checks": NotRequired[Optional[MomentChecks]],
     },
 )
 """The engagement moments of a journey.
@@ -3759,6 +3793,8 @@ the data begins would look stuck on moments that happened unrecorded).
 ``first_value``: The moment that is first value (default: the one named `first_value`, if any).
 
 ``cadences``: Moments on a cadence (a weekly meeting, a monthly metrics review, a QBR every 90 days).
+
+``checks``: How condition moments are checked (default: every day, on the default snapshot).
 """
 
 

@@ -113,7 +113,8 @@ pub struct MomentsConfig {
 }
 
 /// When and on what condition moments are checked: snapshots built with `snapshot` on a grid
-/// from the earliest journey start, every `every`, up to `as_of` (and at `as_of`); a condition
+/// from the UTC midnight starting the earliest journey's day, every `every`, up to `as_of` (and
+/// at `as_of`); a condition
 /// moment happens at the first check at or after its anchor where its condition holds, so its
 /// date is known to within `every`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -459,7 +460,9 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
                 &default_checks
             }
         };
+        // The grid starts at the UTC midnight of the earliest journey's first day.
         let first = tracks.iter().map(|t| t.start).min().unwrap_or(as_of);
+        let first = Timestamp::from_millis(first.millis().div_euclid(MS_PER_DAY) * MS_PER_DAY)?.min(as_of);
         let grid = check_dates(first, as_of, checks.every)?;
         let mut exprs: Vec<Expr> = Vec::new();
         let compile = |snap: &crate::metrics::Snapshot| -> Result<Vec<Expr>> {
