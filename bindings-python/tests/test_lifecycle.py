@@ -452,13 +452,19 @@ def test_condition_moments(journeys):
                 "expected": {"amount": 30, "unit": "days"},
             },
             # Adopted: three active days in a week — a condition over snapshot columns, checked weekly.
-            {"name": "adopted", "condition": "active_days_7d >= 3", "after": "previous", "expected": {"amount": 14, "unit": "days"}},
+            {
+                "name": "adopted",
+                "condition": "active_days_7d >= 3",
+                "after": "previous",
+                "expected": {"amount": 14, "unit": "days"},
+            },
         ],
         "checks": {"every": {"amount": 7, "unit": "days"}},  # and "snapshot": a snapshot config
     }
     moments = custfit.engagement_moments(sim.dataset, sim.end, config)
     adopted = moments.summary[1]
-    print(adopted["done"], "of", adopted["reached"], "adopted; median", round(adopted["median_days"], 1), "days after first value")
+    median = round(adopted["median_days"], 1)
+    print(adopted["done"], "of", adopted["reached"], "adopted; median", median, "days after first value")
     # 70 of 77 adopted; median 4.5 days after first value
     # ANCHOR_END: moments_condition
     assert (adopted["done"], adopted["reached"]) == (70, 77)
