@@ -2705,7 +2705,8 @@ export interface CadenceDef {
 
 /**
  * When and on what condition moments are checked: snapshots built with `snapshot` on a grid
- * from the earliest journey start, every `every`, up to `as_of` (and at `as_of`); a condition
+ * from the UTC midnight starting the earliest journey's day, every `every`, up to `as_of` (and
+ * at `as_of`); a condition
  * moment happens at the first check at or after its anchor where its condition holds, so its
  * date is known to within `every`.
  */
@@ -2925,6 +2926,11 @@ export interface PlanStep {
    * without a baseline).
    */
   gap: number | null
+  /**
+   * True when the behaviour asks for at least the target (higher is better), false for at
+   * most.
+   */
+  higher_is_better: boolean
 }
 
 /** One account's assessment. */
@@ -2956,6 +2962,129 @@ export interface MaturityAssessmentDocument {
   counts: Array<number>
   /** Per account, in the frame's order. */
   accounts: Array<AccountMaturity>
+}
+
+/** How long plans run. */
+export interface TrackingPolicy {
+  /** A plan is due this long after it is made (default 90 days). */
+  horizon: Window
+}
+
+/** Why a plan was made. */
+export type PlanReason = 'initial' | 'achieved' | 'regressed' | 'expired' | 'model_changed'
+
+/** How a plan ended. */
+export type PlanOutcome = 'achieved' | 'regressed' | 'expired' | 'model_changed'
+
+/** One plan: the original or a re-plan. */
+export interface ImprovementPlan {
+  /** The account. */
+  account_id: string
+  /** 1 for its first plan, then 2, 3 … for each re-plan. */
+  revision: number
+  /** Why it was made. */
+  reason: PlanReason
+  /** When (the check's as-of instant). */
+  made_at: string
+  /** When it is due. */
+  due: string
+  /** The account's level then (0 below the first phase). */
+  level: number
+  /** The phase it aims for. */
+  target_phase: string
+  /** The model it was made from: `fnv1a64:` and 16 hex digits of the model's compact JSON. */
+  model: string
+  /** The behaviours to reach, with their baselines, targets and stretch targets. */
+  steps: Array<PlanStep>
+  /** When it was closed (missing while open). */
+  closed_at?: string | null
+  /** How it ended (missing while open). */
+  outcome?: PlanOutcome | null
+}
+
+/** What a check saw of an account's open plan. */
+export interface PlanActual {
+  /** The account. */
+  account_id: string
+  /** The plan's revision. */
+  revision: number
+  /** The check's as-of instant. */
+  at: string
+  /** The account's level then. */
+  level: number
+  /** Per step of the plan, its metric's value then. */
+  values: Array<number | null>
+  /** Per step, whether it is met. */
+  met: Array<boolean>
+  /**
+   * Share of the plan's gaps closed, 0 to 1: per step, 1 when met, else the part of the way
+   * from its baseline to its target covered (0 without a value); averaged over the steps.
+   */
+  progress: number
+}
+
+/** Where an account stands against its plan after a check. */
+export type PlanStatus = 'on_track' | 'behind' | 'top'
+
+/** One account after a check. */
+export interface PlanProgress {
+  /** The account. */
+  account_id: string
+  /** Its level now. */
+  level: number
+  /** Its open plan's revision (missing at the top phase). */
+  revision: number | null
+  /** The phase the open plan aims for. */
+  target_phase: string | null
+  /** When the open plan is due. */
+  due: string | null
+  /** Share of the open plan's gaps closed (0 for a plan made now). */
+  progress: number | null
+  /** Share of the open plan's time elapsed. */
+  elapsed: number | null
+  /** Steps of the open plan met now, of `steps`. */
+  steps_met: number
+  /** Steps of the open plan. */
+  steps: number
+  /** Where it stands. */
+  status: PlanStatus
+  /** How the plan open before this check ended at it (missing: it goes on, or there was none). */
+  closed: PlanOutcome | null
+}
+
+/** Every assessed account after a check. */
+export interface PlanCheckDocument {
+  /** The check's as-of instant. */
+  at: string
+  /** Per assessed account, in the frame's order. */
+  accounts: Array<PlanProgress>
+  /** Plans made at this check (first plans and re-plans). */
+  plans_made: number
+  /** Plans closed at this check because achieved. */
+  achieved: number
+  /** … because the account regressed. */
+  regressed: number
+  /** … because they expired. */
+  expired: number
+  /** … because the model changed. */
+  model_changed: number
+}
+
+/**
+ * Every plan, re-plan and actual of a set of accounts: versioned JSON, the same in every
+ * language.
+ */
+export interface PlanTrackerDocument {
+  /** Document version (`PLAN_TRACKER_VERSION`). */
+  version: number
+  /** How long plans run. */
+  policy: TrackingPolicy
+  /** The checks' as-of instants, ascending. */
+  checks: Array<string>
+  /** Every plan, in the order made. */
+  plans: Array<ImprovementPlan>
+  /** Every actual, in check then account order. */
+  actuals: Array<PlanActual>
 }
 
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------

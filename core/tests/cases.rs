@@ -136,6 +136,22 @@ fn handler(call: &str) -> Option<fn(&Value) -> Outcome> {
             to_json(custfit::lifecycle::retention_cohorts(&ds, parse("as_of", &i["as_of"])?, &doc(&i["config"])?)?)
         },
         "assess_maturity" => |i| to_json(custfit::effectiveness::assess(&snapshot(&i["snapshot"])?, &doc(&i["model"])?)?),
+        "track_plans" => |i| {
+            let mut tracker: custfit::effectiveness::PlanTracker = match i.get("tracker") {
+                Some(t) if !t.is_null() => doc(t)?,
+                _ => custfit::effectiveness::PlanTracker::default(),
+            };
+            let model: custfit::effectiveness::MaturityModel = doc(&i["model"])?;
+            let mut checks = Vec::new();
+            for step in i["checks"].as_array().map_or(&[][..], Vec::as_slice) {
+                let m = match step.get("model") {
+                    Some(m) => doc(m)?,
+                    None => model.clone(),
+                };
+                checks.push(tracker.track(&snapshot(&step["snapshot"])?, &m)?);
+            }
+            to_json(serde_json::json!({"checks": checks, "tracker": tracker}))
+        },
         "engagement_moments" => |i| {
             let ds = loaded(i)?;
             to_json(custfit::lifecycle::engagement_moments(&ds, parse("as_of", &i["as_of"])?, &doc(&i["config"])?)?)

@@ -113,6 +113,7 @@ __all__ = [
     "GrowthPeriod",
     "HistoryPoint",
     "Holdout",
+    "ImprovementPlan",
     "InactivityFlag",
     "InactivityRule",
     "InactivityWindowChoice",
@@ -169,7 +170,14 @@ __all__ = [
     "PersonalBest",
     "PhaseHistory",
     "PhaseTransition",
+    "PlanActual",
+    "PlanCheckDocument",
+    "PlanOutcome",
+    "PlanProgress",
+    "PlanReason",
+    "PlanStatus",
     "PlanStep",
+    "PlanTrackerDocument",
     "PlannedOutcome",
     "Play",
     "PlayEffect",
@@ -239,6 +247,7 @@ __all__ = [
     "TiersScoring",
     "TimeUnit",
     "TimestampPreviousValues",
+    "TrackingPolicy",
     "TrainingSummary",
     "TransitionMatrix",
     "Treatment",
@@ -3753,7 +3762,8 @@ class CadenceDef(TypedDict):
 
 class MomentChecks(TypedDict):
     """When and on what condition moments are checked: snapshots built with `snapshot` on a grid
-    from the earliest journey start, every `every`, up to `as_of` (and at `as_of`); a condition
+    from the UTC midnight starting the earliest journey's day, every `every`, up to `as_of` (and
+    at `as_of`); a condition
     moment happens at the first check at or after its anchor where its condition holds, so its
     date is known to within `every`.
     """
@@ -4048,6 +4058,11 @@ class PlanStep(TypedDict):
     without a baseline).
     """
 
+    higher_is_better: bool
+    """True when the behaviour asks for at least the target (higher is better), false for at
+    most.
+    """
+
 
 class AccountMaturity(TypedDict):
     """One account's assessment."""
@@ -4087,3 +4102,169 @@ class MaturityAssessmentDocument(TypedDict):
 
     accounts: list[AccountMaturity]
     """Per account, in the frame's order."""
+
+
+class TrackingPolicy(TypedDict):
+    """How long plans run."""
+
+    horizon: Window
+    """A plan is due this long after it is made (default 90 days)."""
+
+
+PlanReason = Literal["initial", "achieved", "regressed", "expired", "model_changed"]
+"""Why a plan was made."""
+
+
+PlanOutcome = Literal["achieved", "regressed", "expired", "model_changed"]
+"""How a plan ended."""
+
+
+class ImprovementPlan(TypedDict):
+    """One plan: the original or a re-plan."""
+
+    account_id: str
+    """The account."""
+
+    revision: int
+    """1 for its first plan, then 2, 3 … for each re-plan."""
+
+    reason: PlanReason
+    """Why it was made."""
+
+    made_at: str
+    """When (the check's as-of instant)."""
+
+    due: str
+    """When it is due."""
+
+    level: int
+    """The account's level then (0 below the first phase)."""
+
+    target_phase: str
+    """The phase it aims for."""
+
+    model: str
+    """The model it was made from: `fnv1a64:` and 16 hex digits of the model's compact JSON."""
+
+    steps: list[PlanStep]
+    """The behaviours to reach, with their baselines, targets and stretch targets."""
+
+    closed_at: NotRequired[Optional[str]]
+    """When it was closed (missing while open)."""
+
+    outcome: NotRequired[Optional[PlanOutcome]]
+    """How it ended (missing while open)."""
+
+
+class PlanActual(TypedDict):
+    """What a check saw of an account's open plan."""
+
+    account_id: str
+    """The account."""
+
+    revision: int
+    """The plan's revision."""
+
+    at: str
+    """The check's as-of instant."""
+
+    level: int
+    """The account's level then."""
+
+    values: list[Optional[float]]
+    """Per step of the plan, its metric's value then."""
+
+    met: list[bool]
+    """Per step, whether it is met."""
+
+    progress: float
+    """Share of the plan's gaps closed, 0 to 1: per step, 1 when met, else the part of the way
+    from its baseline to its target covered (0 without a value); averaged over the steps.
+    """
+
+
+PlanStatus = Literal["on_track", "behind", "top"]
+"""Where an account stands against its plan after a check."""
+
+
+class PlanProgress(TypedDict):
+    """One account after a check."""
+
+    account_id: str
+    """The account."""
+
+    level: int
+    """Its level now."""
+
+    revision: Optional[int]
+    """Its open plan's revision (missing at the top phase)."""
+
+    target_phase: Optional[str]
+    """The phase the open plan aims for."""
+
+    due: Optional[str]
+    """When the open plan is due."""
+
+    progress: Optional[float]
+    """Share of the open plan's gaps closed (0 for a plan made now)."""
+
+    elapsed: Optional[float]
+    """Share of the open plan's time elapsed."""
+
+    steps_met: int
+    """Steps of the open plan met now, of `steps`."""
+
+    steps: int
+    """Steps of the open plan."""
+
+    status: PlanStatus
+    """Where it stands."""
+
+    closed: Optional[PlanOutcome]
+    """How the plan open before this check ended at it (missing: it goes on, or there was none)."""
+
+
+class PlanCheckDocument(TypedDict):
+    """Every assessed account after a check."""
+
+    at: str
+    """The check's as-of instant."""
+
+    accounts: list[PlanProgress]
+    """Per assessed account, in the frame's order."""
+
+    plans_made: int
+    """Plans made at this check (first plans and re-plans)."""
+
+    achieved: int
+    """Plans closed at this check because achieved."""
+
+    regressed: int
+    """… because the account regressed."""
+
+    expired: int
+    """… because they expired."""
+
+    model_changed: int
+    """… because the model changed."""
+
+
+class PlanTrackerDocument(TypedDict):
+    """Every plan, re-plan and actual of a set of accounts: versioned JSON, the same in every
+    language.
+    """
+
+    version: int
+    """Document version (`PLAN_TRACKER_VERSION`)."""
+
+    policy: TrackingPolicy
+    """How long plans run."""
+
+    checks: list[str]
+    """The checks' as-of instants, ascending."""
+
+    plans: list[ImprovementPlan]
+    """Every plan, in the order made."""
+
+    actuals: list[PlanActual]
+    """Every actual, in check then account order."""

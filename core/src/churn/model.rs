@@ -173,11 +173,6 @@ pub struct ChurnModel {
     pub checksum: Option<String>,
 }
 
-/// FNV-1a, 64 bits.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
-}
-
 /// A coefficient of a logistic model, on the preprocessed (standardised) scale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -308,7 +303,7 @@ impl ChurnModel {
         let unsealed = ChurnModel { checksum: None, ..self.clone() };
         // Plain data (string keys, finite numbers): serialising cannot fail.
         let text = serde_json::to_string(&unsealed).unwrap_or_default();
-        format!("fnv1a64:{:016x}", fnv1a64(text.as_bytes()))
+        format!("fnv1a64:{:016x}", crate::document::fnv1a64(text.as_bytes()))
     }
 
     /// This model stamped with the running library's version and its content's checksum: the

@@ -22,12 +22,19 @@
 //! # Ok::<(), custfit::Error>(())
 //! ```
 
+mod tracking;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::metrics::{AccountColumns, Column, ColumnData, Snapshot, ToColumns};
+
+pub use tracking::{
+    ImprovementPlan, PlanActual, PlanCheck, PlanOutcome, PlanProgress, PlanReason, PlanStatus, PlanTracker, TrackingPolicy,
+    PLAN_TRACKER_VERSION,
+};
 
 /// Version of the maturity model document.
 pub const MATURITY_VERSION: u32 = 1;
@@ -190,6 +197,20 @@ pub struct PlanStep {
     /// How far the baseline is from the target (in the metric's unit, positive; missing
     /// without a baseline).
     pub gap: Option<f64>,
+    /// True when the behaviour asks for at least the target (higher is better), false for at
+    /// most.
+    pub higher_is_better: bool,
+}
+
+impl PlanStep {
+    /// Whether `value` reaches the target.
+    pub fn reached(&self, value: f64) -> bool {
+        if self.higher_is_better {
+            value >= self.target
+        } else {
+            value <= self.target
+        }
+    }
 }
 
 /// One account's assessment.
@@ -349,6 +370,7 @@ pub fn assess(frame: &Snapshot, model: &MaturityModel) -> Result<MaturityAssessm
                         target,
                         stretch,
                         gap: bb.value.map(|v| (target - v).abs()),
+                        higher_is_better: b.higher_is_better(),
                     });
                 }
             }

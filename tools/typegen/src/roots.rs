@@ -124,6 +124,12 @@ pub fn register(g: &mut SchemaGenerator) -> Vec<String> {
         effectiveness::PlanStep,
         effectiveness::AccountMaturity,
         effectiveness::MaturityAssessment,
+        effectiveness::TrackingPolicy,
+        effectiveness::ImprovementPlan,
+        effectiveness::PlanActual,
+        effectiveness::PlanProgress,
+        effectiveness::PlanCheck,
+        effectiveness::PlanTracker,
     );
     names
 }
@@ -145,6 +151,8 @@ pub const RENAMES: &[(&str, &str)] = &[
     ("GrowthAccounting", "GrowthAccountingDocument"),
     ("EngagementMoments", "EngagementMomentsDocument"),
     ("MaturityAssessment", "MaturityAssessmentDocument"),
+    ("PlanTracker", "PlanTrackerDocument"),
+    ("PlanCheck", "PlanCheckDocument"),
 ];
 
 /// Applies [`RENAMES`] to the definitions, every `$ref` to them, and the root names.
