@@ -2705,7 +2705,8 @@ export interface CadenceDef {
 
 /**
  * When and on what condition moments are checked: snapshots built with `snapshot` on a grid
- * from the earliest journey start, every `every`, up to `as_of` (and at `as_of`); a condition
+ * from the UTC midnight starting the earliest journey's day, every `every`, up to `as_of` (and
+ * at `as_of`); a condition
  * moment happens at the first check at or after its anchor where its condition holds, so its
  * date is known to within `every`.
  */
@@ -2925,6 +2926,11 @@ export interface PlanStep {
    * without a baseline).
    */
   gap: number | null
+  /**
+   * True when the behaviour asks for at least the target (higher is better), false for at
+   * most.
+   */
+  higher_is_better: boolean
 }
 
 /** One account's assessment. */
@@ -2956,6 +2962,129 @@ export interface MaturityAssessmentDocument {
   counts: Array<number>
   /** Per account, in the frame's order. */
   accounts: Array<AccountMaturity>
+}
+
+/** How long plans run. */
+export interface TrackingPolicy {
+  /** A plan is due this long after it is made (default 90 days). */
+  horizon: Window
+}
+
+/** Why a plan was made. */
+export type PlanReason = 'initial' | 'achieved' | 'regressed' | 'expired' | 'model_changed'
+
+/** How a plan ended. */
+export type PlanOutcome = 'achieved' | 'regressed' | 'expired' | 'model_changed'
+
+/** One plan: the original or a re-plan. */
+export interface ImprovementPlan {
+  /** The account. */
+  account_id: string
+  /** 1 for its first plan, then 2, 3 … for each re-plan. */
+  revision: number
+  /** Why it was made. */
+  reason: PlanReason
+  /** When (the check's as-of instant). */
+  made_at: string
+  /** When it is due. */
+  due: string
+  /** The account's level then (0 below the first phase). */
+  level: number
+  /** The phase it aims for. */
+  target_phase: string
+  /** The model it was made from: `fnv1a64:` and 16 hex digits of the model's compact JSON. */
+  model: string
+  /** The behaviours to reach, with their baselines, targets and stretch targets. */
+  steps: Array<PlanStep>
+  /** When it was closed (missing while open). */
+  closed_at?: string | null
+  /** How it ended (missing while open). */
+  outcome?: PlanOutcome | null
+}
+
+/** What a check saw of an account's open plan. */
+export interface PlanActual {
+  /** The account. */
+  account_id: string
+  /** The plan's revision. */
+  revision: number
+  /** The check's as-of instant. */
+  at: string
+  /** The account's level then. */
+  level: number
+  /** Per step of the plan, its metric's value then. */
+  values: Array<number | null>
+  /** Per step, whether it is met. */
+  met: Array<boolean>
+  /**
+   * Share of the plan's gaps closed, 0 to 1: per step, 1 when met, else the part of the way
+   * from its baseline to its target covered (0 without a value); averaged over the steps.
+   */
+  progress: number
+}
+
+/** Where an account stands against its plan after a check. */
+export type PlanStatus = 'on_track' | 'behind' | 'top'
+
+/** One account after a check. */
+export interface PlanProgress {
+  /** The account. */
+  account_id: string
+  /** Its level now. */
+  level: number
+  /** Its open plan's revision (missing at the top phase). */
+  revision: number | null
+  /** The phase the open plan aims for. */
+  target_phase: string | null
+  /** When the open plan is due. */
+  due: string | null
+  /** Share of the open plan's gaps closed (0 for a plan made now). */
+  progress: number | null
+  /** Share of the open plan's time elapsed. */
+  elapsed: number | null
+  /** Steps of the open plan met now, of `steps`. */
+  steps_met: number
+  /** Steps of the open plan. */
+  steps: number
+  /** Where it stands. */
+  status: PlanStatus
+  /** How the plan open before this check ended at it (missing: it goes on, or there was none). */
+  closed: PlanOutcome | null
+}
+
+/** Every assessed account after a check. */
+export interface PlanCheckDocument {
+  /** The check's as-of instant. */
+  at: string
+  /** Per assessed account, in the frame's order. */
+  accounts: Array<PlanProgress>
+  /** Plans made at this check (first plans and re-plans). */
+  plans_made: number
+  /** Plans closed at this check because achieved. */
+  achieved: number
+  /** … because the account regressed. */
+  regressed: number
+  /** … because they expired. */
+  expired: number
+  /** … because the model changed. */
+  model_changed: number
+}
+
+/**
+ * Every plan, re-plan and actual of a set of accounts: versioned JSON, the same in every
+ * language.
+ */
+export interface PlanTrackerDocument {
+  /** Document version (`PLAN_TRACKER_VERSION`). */
+  version: number
+  /** How long plans run. */
+  policy: TrackingPolicy
+  /** The checks' as-of instants, ascending. */
+  checks: Array<string>
+  /** Every plan, in the order made. */
+  plans: Array<ImprovementPlan>
+  /** Every actual, in check then account order. */
+  actuals: Array<PlanActual>
 }
 
 // ---- Classes and functions (from the binding's Rust signatures) ----------------------------
@@ -3295,6 +3424,93 @@ export declare class MaturityAssessment {
 }
 
 /**
+ * Every assessed account after a check of a `PlanTracker`: `at` (the check's instant),
+ * `accounts` (per account, in the frame's order: its level, its open plan's revision, target
+ * phase, due date, progress and elapsed share, `status` `'on_track'` / `'behind'` / `'top'` and
+ * how the plan open before ended, `closed`) and the counts of plans made and closed
+ * (`achieved`, `regressed`, `expired`, `modelChanged`). `snapshot.withColumns(check, 'plan')`
+ * adds the columns `plan_status`, `plan_progress`, `plan_elapsed`, `plan_target`, `plan_due`
+ * and `plan_revision` (default name `plan`); `toArrow(check)` is that table.
+ */
+export declare class PlanCheck {
+  /** The check's as-of instant. */
+  get at(): Date
+  /**
+   * Per assessed account, in the frame's order (`{account_id, level, revision, target_phase,
+   * due, progress, elapsed, steps_met, steps, status, closed}`).
+   */
+  get accounts(): Array<PlanProgress>
+  /** Plans made at this check (first plans and re-plans). */
+  get plansMade(): number
+  /** Plans closed at this check because the account reached their phase. */
+  get achieved(): number
+  /** Plans closed at this check because the account fell below the level they started from. */
+  get regressed(): number
+  /** Plans closed at this check because their due date passed. */
+  get expired(): number
+  /** Plans closed at this check because the maturity model changed. */
+  get modelChanged(): number
+  /**
+   * The result in its serde form (`JSON.stringify(check)` is the same JSON in Rust and
+   * Python).
+   */
+  toJSON(): PlanCheckDocument
+}
+
+/**
+ * Every improvement plan of a set of accounts — the original and each re-plan, with why it was
+ * made and how it ended — and the actuals seen at every check: the ledger `track` carries from
+ * check to check. Save it with `JSON.stringify(tracker)` and read it back with
+ * `PlanTracker.fromJson` (the same document in Rust and Python).
+ */
+export declare class PlanTracker {
+  /**
+   * An empty tracker (no check yet). `policy` (default `{horizon: {amount: 90, unit: 'days'}}`,
+   * or its JSON text) says how long plans run; a bad one throws `parse_error` (an unknown key,
+   * a wrong type) or `invalid_config` naming `policy.horizon`.
+   */
+  constructor(policy?: TrackingPolicy | object | string | null)
+  /**
+   * Reads a tracker from its document (an object or its JSON text, as `toJSON()` writes it),
+   * checked: `unsupported_version` when it is newer than this build, `parse_error` when it is
+   * corrupt, `invalid_config` naming the part (e.g. `plans[1]`) when it is inconsistent.
+   */
+  static fromJson(document: PlanTrackerDocument | object | string): PlanTracker
+  /**
+   * The tracker's versioned JSON form, so `JSON.stringify(tracker)` writes the text that
+   * `PlanTracker.fromJson` (and Rust and Python) read back.
+   */
+  toJSON(): PlanTrackerDocument
+  /** The checks' as-of instants, ascending. */
+  get checks(): Array<Date>
+  /** Every plan, in the order made (`closed_at` and `outcome` missing while open). */
+  get plans(): Array<ImprovementPlan>
+  /**
+   * Every actual (an open plan's metrics, met steps and progress at a check), in check then
+   * account order.
+   */
+  get actuals(): Array<PlanActual>
+  /** How long plans run (`{horizon: {amount, unit}}`). */
+  get policy(): TrackingPolicy
+  /** Every plan of one account, oldest first (empty for an account never planned). */
+  plansOf(accountId: string): Array<ImprovementPlan>
+  /** Every actual of one account, oldest first. */
+  actualsOf(accountId: string): Array<PlanActual>
+  /**
+   * Assesses `frame` (a snapshot, with any added columns) against `model` (a maturity model,
+   * as `assessMaturity` takes it) and records the result as a check at the frame's as-of
+   * instant: each assessed account's open plan gets an actual and is kept or closed (achieved,
+   * regressed, model changed, expired), and accounts below the top without an open plan get
+   * one, due `policy.horizon` later. Checks are recorded in time order: the same check again
+   * changes nothing and returns the same result; an earlier one, or a different one at the
+   * same instant, throws `invalid_argument`. A refused check leaves the tracker unchanged.
+   */
+  track(frame: Snapshot, model: MaturityModel | object | string): PlanCheck
+  /** Whether `other` holds the same tracker. */
+  equals(other: PlanTracker): boolean
+}
+
+/**
  * A playbook: plays (a trigger condition + a tactic + a customer cohort), how each fires, and
  * the limits that arbitrate between them. Built from its JSON document (an object or its text)
  * and validated: throws `invalid_config`, `parse_error` or `unsupported_version`. Expressions
@@ -3455,7 +3671,9 @@ export declare class Snapshot {
    * `health`), `GrowthAccounting` (`{name}`, the bucket, and `{name}_first_active`; name
    * `lifecycle`), `EngagementMoments` (`{name}_current`, `{name}_status`, `{name}_stuck` …;
    * name `moments`), `MaturityAssessment` (`{name}`, the phase, `{name}_level`, `{name}_next`,
-   * `{name}_gaps`; name `maturity`), the objects of `paretoTiers` (`tier`), `segmentRules`
+   * `{name}_gaps`; name `maturity`), `PlanCheck` (`{name}_status`, `{name}_progress`,
+   * `{name}_elapsed`, `{name}_target`, `{name}_due`, `{name}_revision`; name `plan`), the
+   * objects of `paretoTiers` (`tier`), `segmentRules`
    * (`segment` and `segment_<name>`), `fitClusters` (`cluster`), `quantileBuckets` (`bucket`),
    * `rfmScores` (`rfm_r` …) or the array of `ChurnModel.forecast` (`churn_probability`,
    * `churn_rank`, `churn_top_driver`, `churn_opportunity_at`) —, another `Snapshot`, or an
@@ -3463,7 +3681,7 @@ export declare class Snapshot {
    * when there is one, else by position. Throws `unknown_account`, `duplicate_id`,
    * `duplicate_metric`, `invalid_argument` or `parse_error`; the snapshot is unchanged.
    */
-  withColumns(source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
+  withColumns(source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | PlanCheck | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Snapshot
   /**
    * A new snapshot with only `columns` (in that order; `account_id` is always kept): with
    * `withColumns`, the way to a table of per-account results.
@@ -4135,7 +4353,7 @@ export declare function survivalAt(curve: KaplanMeier, time: number): [number, n
  * apache-arrow's `tableFromIPC(bytes)`. Takes what `withColumns` takes; `name` renames the
  * columns as there.
  */
-export declare function toArrow(source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Uint8Array
+export declare function toArrow(source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | PlanCheck | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string): Uint8Array
 
 /** A user row as `addUsers` reads it: `UserRow`, with instants also as `Date` or ms. */
 export interface UserInput {

@@ -218,6 +218,17 @@ function playRun(input) {
   return { runs, state: state.toJSON() }
 }
 
+/**
+ * `track_plans`: a plan tracker (`tracker`, a saved document, or an empty one) checked at each of
+ * `checks` (`{snapshot, model?}`: a check's own model, else `model`): `{checks, tracker}` (the
+ * PlanCheck and PlanTracker objects read as their `toJSON()`).
+ */
+function trackPlans(input) {
+  const tracker = input.tracker != null ? custfit.PlanTracker.fromJson(input.tracker) : new custfit.PlanTracker()
+  const checks = (input.checks ?? []).map((step) => tracker.track(snapshot(step.snapshot), 'model' in step ? step.model : input.model))
+  return { checks, tracker }
+}
+
 /** A number of `input` (NaN when absent or not a number, as the Rust runner reads it). */
 const num = (input, key) => (typeof input?.[key] === 'number' ? input[key] : NaN)
 
@@ -294,6 +305,7 @@ const HANDLERS = {
   engagement_moments: (i) => custfit.engagementMoments(loaded(i), i.as_of, i.config),
   // (the MaturityAssessment object reads as its `toJSON()`)
   assess_maturity: (i) => custfit.assessMaturity(snapshot(i.snapshot), i.model),
+  track_plans: trackPlans,
 }
 
 // ------------------------------------------------------------------------------------ the runner

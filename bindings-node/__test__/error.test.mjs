@@ -230,6 +230,9 @@ test('wrong-typed arguments: every export, static, constructor and method throws
   const card = custfit.Scorecard.starter()
   const x = Array.from({ length: 40 }, (_, i) => [i % 7, (i * 3) % 5])
   const trainingSet = custfit.TrainingSet.fromMatrix(['a', 'b'], x, x.map((_, i) => i % 3 === 0))
+  const maturityModel = {
+    phases: ['started', 'adopting', 'mature'].map((name, i) => ({ name, behaviours: [{ name: 'active', metric: 'active_days_30d', at_least: i + 1 }] })),
+  }
   // One instance of every class (a class missing here fails the test: add one).
   const instances = {
     Dataset: ds,
@@ -244,9 +247,9 @@ test('wrong-typed arguments: every export, static, constructor and method throws
     PlayState: new custfit.PlayState(),
     GrowthAccounting: custfit.growthAccounting(ds, end),
     EngagementMoments: custfit.engagementMoments(ds, end, { moments: [{ name: 'kickoff', event: 'touch', expected: { amount: 7, unit: 'days' } }] }),
-    MaturityAssessment: custfit.assessMaturity(snap, {
-      phases: ['started', 'adopting', 'mature'].map((name, i) => ({ name, behaviours: [{ name: 'active', metric: 'active_days_30d', at_least: i + 1 }] })),
-    }),
+    MaturityAssessment: custfit.assessMaturity(snap, maturityModel),
+    PlanTracker: new custfit.PlanTracker(),
+    PlanCheck: new custfit.PlanTracker().track(snap, maturityModel),
   }
   /** A value of the declared type (the first member of a union that can be built). */
   const valueOf = (type) => {

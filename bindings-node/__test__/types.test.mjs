@@ -306,19 +306,38 @@ test('typed results: runtime keys match the declared interfaces', async () => {
   // A maturity assessment: accounts below the first phase and at the top, plans with a stretch
   // target and without, peers by plan.
   const behaviour = (name, metric, bound, value) => ({ name, metric, [bound]: value })
-  const maturity = custfit.assessMaturity(snap, {
+  const maturityModel = {
     segment_by: 'plan',
     phases: [
       { name: 'started', behaviours: [behaviour('active', 'active_days_30d', 'at_least', 1)] },
       { name: 'adopting', behaviours: [behaviour('weekly', 'active_days_30d', 'at_least', 8), behaviour('recent', 'days_since_last_activity', 'at_most', 7)] },
       { name: 'mature', behaviours: [behaviour('broad', 'features_used_30d', 'at_least', 5)] },
     ],
-  })
+  }
+  const maturity = custfit.assessMaturity(snap, maturityModel)
   assert.ok(maturity.counts[0] > 0 && maturity.counts[3] > 0, maturity.counts.join())
   checked += conform(maturity.accounts, 'Array<AccountMaturity>', 'MaturityAssessment.accounts') // (a getter)
   run('MaturityAssessment.toJSON', maturity.toJSON())
   assert.equal(RESULTS.get('assessMaturity'), 'MaturityAssessment')
   assert.equal(RESULTS.get('assessMaturityAsync'), 'Promise<MaturityAssessment>')
+
+  // Tracking against the plan: monthly checks with plans open and closed (achieved, regressed,
+  // expired), accounts on track, behind and at the top.
+  const tracker = new custfit.PlanTracker({ horizon: { amount: 60, unit: 'days' } })
+  let planCheck
+  for (const k of [4, 3, 2, 1, 0]) planCheck = tracker.track(ds.snapshot(new Date(sim.end.getTime() - 30 * k * day)), maturityModel)
+  assert.deepEqual([...new Set(tracker.plans.map((p) => p.outcome ?? 'open'))].sort(), ['achieved', 'expired', 'open', 'regressed'])
+  assert.deepEqual([...new Set(planCheck.accounts.map((a) => a.status))].sort(), ['behind', 'on_track', 'top'])
+  const planned = planCheck.accounts.find((a) => a.closed !== null).account_id
+  checked += conform(tracker.plans, 'Array<ImprovementPlan>', 'PlanTracker.plans') // (getters)
+  checked += conform(tracker.actuals, 'Array<PlanActual>', 'PlanTracker.actuals')
+  checked += conform(tracker.policy, 'TrackingPolicy', 'PlanTracker.policy')
+  checked += conform(planCheck.accounts, 'Array<PlanProgress>', 'PlanCheck.accounts')
+  run('PlanTracker.plansOf', tracker.plansOf(planned))
+  run('PlanTracker.actualsOf', tracker.actualsOf(planned))
+  run('PlanTracker.toJSON', tracker.toJSON())
+  run('PlanCheck.toJSON', planCheck.toJSON())
+  assert.equal(RESULTS.get('PlanTracker.track'), 'PlanCheck')
 
   assert.ok(checked > 100, `${checked} objects checked`)
 })

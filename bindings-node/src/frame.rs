@@ -1,6 +1,7 @@
 //! Frames (`custfit::frame`): what `Snapshot.withColumns` accepts, turned into the core's
 //! `AccountColumns` — `HealthScores`, `GrowthAccounting`, `EngagementMoments`,
-//! `MaturityAssessment` and `Snapshot` objects, result objects and arrays, and objects of column arrays (through their JSON form).
+//! `MaturityAssessment`, `PlanCheck` and `Snapshot` objects, result objects and arrays, and
+//! objects of column arrays (through their JSON form).
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use napi_derive::napi;
 
 use crate::arg;
 use crate::data::to_json;
-use crate::effectiveness::MaturityAssessment;
+use crate::effectiveness::{MaturityAssessment, PlanCheck};
 use crate::error::{invalid_argument, rename_argument, IntoCore, Result, Throw};
 use crate::health::HealthScores;
 use crate::lifecycle::{EngagementMoments, GrowthAccounting};
@@ -25,7 +26,7 @@ pub fn account_columns(env: &Env, source: &Unknown<'_>, name: Option<&Unknown<'_
         return Err(invalid_argument(
             "source",
             format!(
-                "expected HealthScores, GrowthAccounting, EngagementMoments, MaturityAssessment, a Snapshot, a per-account result or an object of column arrays, got {}",
+                "expected HealthScores, GrowthAccounting, EngagementMoments, MaturityAssessment, PlanCheck, a Snapshot, a per-account result or an object of column arrays, got {}",
                 arg::describe(source)
             ),
         ));
@@ -48,6 +49,10 @@ pub fn account_columns(env: &Env, source: &Unknown<'_>, name: Option<&Unknown<'_
     if MaturityAssessment::instance_of(env, source).core()? {
         let maturity = arg::instance::<MaturityAssessment>(source, "source")?;
         return Ok(maturity.inner.account_columns(name.as_deref().unwrap_or("maturity")));
+    }
+    if PlanCheck::instance_of(env, source).core()? {
+        let check = arg::instance::<PlanCheck>(source, "source")?;
+        return Ok(check.inner.account_columns(name.as_deref().unwrap_or("plan")));
     }
     let types = date_columns(source)?;
     let json = to_json(source, "", 0)
@@ -98,7 +103,7 @@ fn date_columns(source: &Unknown<'_>) -> Result<BTreeMap<String, DataType>> {
 /// columns as there.
 #[napi(
     catch_unwind,
-    ts_args_type = "source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string"
+    ts_args_type = "source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | PlanCheck | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string"
 )]
 pub fn to_arrow(env: &Env, source: Unknown<'_>, name: Option<Unknown<'_>>) -> napi::Result<Uint8Array> {
     let run = || -> Result<Vec<u8>> { ipc_bytes(&account_columns(env, &source, name.as_ref())?.to_arrow()?) };

@@ -202,7 +202,9 @@ impl Snapshot {
     /// `health`), `GrowthAccounting` (`{name}`, the bucket, and `{name}_first_active`; name
     /// `lifecycle`), `EngagementMoments` (`{name}_current`, `{name}_status`, `{name}_stuck` …;
     /// name `moments`), `MaturityAssessment` (`{name}`, the phase, `{name}_level`, `{name}_next`,
-    /// `{name}_gaps`; name `maturity`), the objects of `paretoTiers` (`tier`), `segmentRules`
+    /// `{name}_gaps`; name `maturity`), `PlanCheck` (`{name}_status`, `{name}_progress`,
+    /// `{name}_elapsed`, `{name}_target`, `{name}_due`, `{name}_revision`; name `plan`), the
+    /// objects of `paretoTiers` (`tier`), `segmentRules`
     /// (`segment` and `segment_<name>`), `fitClusters` (`cluster`), `quantileBuckets` (`bucket`),
     /// `rfmScores` (`rfm_r` …) or the array of `ChurnModel.forecast` (`churn_probability`,
     /// `churn_rank`, `churn_top_driver`, `churn_opportunity_at`) —, another `Snapshot`, or an
@@ -211,7 +213,7 @@ impl Snapshot {
     /// `duplicate_metric`, `invalid_argument` or `parse_error`; the snapshot is unchanged.
     #[napi(
         catch_unwind,
-        ts_args_type = "source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string"
+        ts_args_type = "source: HealthScores | GrowthAccounting | EngagementMoments | MaturityAssessment | PlanCheck | Snapshot | ParetoTiers | SegmentAssignment | Clustering | QuantileBuckets | RfmScores | Array<RiskEntry> | Record<string, Array<number | string | boolean | Date | null>>, name?: string"
     )]
     pub fn with_columns(&self, env: &Env, source: Unknown<'_>, name: Option<Unknown<'_>>) -> napi::Result<Snapshot> {
         let run = || -> Result<CoreSnapshot> {

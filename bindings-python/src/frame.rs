@@ -1,7 +1,7 @@
 //! Frames (`custfit::frame`): what `Snapshot.with_columns` accepts, turned into the core's
 //! `AccountColumns` — `HealthScores`, `GrowthAccounting`, `EngagementMoments`,
-//! `MaturityAssessment` and `Snapshot` objects, result dicts and lists, column dicts (through
-//! their JSON form) and Arrow tables (read in place).
+//! `MaturityAssessment`, `PlanCheck` and `Snapshot` objects, result dicts and lists, column dicts
+//! (through their JSON form) and Arrow tables (read in place).
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDict, PyList};
 
 use crate::convert::to_json;
-use crate::effectiveness::PyMaturityAssessment;
+use crate::effectiveness::{PyMaturityAssessment, PyPlanCheck};
 use crate::error::{detach, guard};
 use crate::health::PyHealthScores;
 use crate::io::{read_input, Input};
@@ -33,6 +33,9 @@ pub fn account_columns(py: Python<'_>, source: &Bound<'_, PyAny>, name: Option<&
     }
     if let Ok(maturity) = source.cast::<PyMaturityAssessment>() {
         return Ok(maturity.get().inner.account_columns(name.unwrap_or("maturity")));
+    }
+    if let Ok(check) = source.cast::<PyPlanCheck>() {
+        return Ok(check.get().inner.account_columns(name.unwrap_or("plan")));
     }
     if source.is_instance_of::<PyDict>() {
         return columns_from_py(py, source, name);

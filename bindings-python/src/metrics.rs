@@ -174,10 +174,11 @@ impl PySnapshot {
     /// ``{name}_first_active``; name ``lifecycle``), ``EngagementMoments`` (``{name}_current``,
     /// ``{name}_status``, ``{name}_stuck`` …; name ``moments``), ``MaturityAssessment``
     /// (``{name}``, the phase, ``{name}_level``, ``{name}_next``, ``{name}_gaps``; name
-    /// ``maturity``), the dicts of ``pareto_tiers``
-    /// (``tier``), ``segment_rules`` (``segment`` and ``segment_<name>``), ``fit_clusters``
-    /// (``cluster``), ``quantile_buckets`` (``bucket``), ``rfm_scores`` (``rfm_r`` …) or the list of
-    /// ``ChurnModel.forecast`` (``churn_probability``, ``churn_rank``, ``churn_top_driver``,
+    /// ``maturity``), ``PlanCheck`` (``{name}_status``, ``{name}_progress``, ``{name}_elapsed``,
+    /// ``{name}_target``, ``{name}_due``, ``{name}_revision``; name ``plan``), the dicts of
+    /// ``pareto_tiers`` (``tier``), ``segment_rules`` (``segment`` and ``segment_<name>``),
+    /// ``fit_clusters`` (``cluster``), ``quantile_buckets`` (``bucket``), ``rfm_scores``
+    /// (``rfm_r`` …) or the list of ``ChurnModel.forecast`` (``churn_probability``, ``churn_rank``, ``churn_top_driver``,
     /// ``churn_opportunity_at``) —, another ``Snapshot``, a dict of column name to list, or any
     /// Arrow table (pyarrow, polars, pandas). ``name`` renames a result's columns. Rows match
     /// by an ``account_id`` column when there is one, else by position.

@@ -246,6 +246,18 @@ def engagement_moments(inp: dict) -> Any:
     return custfit.engagement_moments(loaded(inp), inp.get("as_of"), inp.get("config")).to_dict()
 
 
+def track_plans(inp: dict) -> dict:
+    """A plan tracker (``tracker``, a saved document, or an empty one) checked at each of
+    ``checks`` (``{"snapshot", "model"?}``: a check's own model, else ``model``): ``{"checks",
+    "tracker"}``, each check and the tracker as their dicts."""
+    tracker = custfit.PlanTracker.from_json(inp["tracker"]) if inp.get("tracker") is not None else custfit.PlanTracker()
+    checks = []
+    for step in inp.get("checks") or []:
+        model = step["model"] if "model" in step else inp.get("model")
+        checks.append(tracker.track(snapshot(step.get("snapshot")), model).to_dict())
+    return {"checks": checks, "tracker": tracker.to_dict()}
+
+
 def goal_progress(inp: dict) -> Any:
     """``accounts``, ``users``, ``events`` loaded, then the progress of ``account_id`` towards
     ``goal`` as of ``as_of`` over ``lookback``."""
@@ -402,6 +414,7 @@ HANDLERS: dict[str, Callable[[dict], Any]] = {
     "engagement_moments": engagement_moments,
     # (the MaturityAssessment object, as its dict)
     "assess_maturity": lambda i: custfit.assess_maturity(snapshot(i.get("snapshot")), i.get("model")).to_dict(),
+    "track_plans": track_plans,
 }
 
 

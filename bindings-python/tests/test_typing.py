@@ -516,6 +516,23 @@ def results(sim: custfit.Simulation) -> dict[str, tuple[Any, Any]]:
     assert {s["stretch"] is None for a in assessment.accounts for s in a["plan"]} == {True, False}
     add("MaturityAssessment.accounts", assessment.accounts, list[T.AccountMaturity])
     add("MaturityAssessment.to_dict", assessment.to_dict(), T.MaturityAssessmentDocument)
+
+    # tracking against the plan: monthly checks with plans open and closed (achieved, regressed,
+    # expired), accounts on track, behind and at the top
+    tracker = custfit.PlanTracker({"horizon": {"amount": 60, "unit": "days"}})
+    for k in (4, 3, 2, 1, 0):
+        check = tracker.track(ds.snapshot(end - dt.timedelta(days=30 * k)), maturity_model())
+    assert {p.get("outcome") for p in tracker.plans} == {None, "achieved", "regressed", "expired"}
+    assert {a["status"] for a in check.accounts} == {"on_track", "behind", "top"}
+    planned = next(a["account_id"] for a in check.accounts if a["closed"] is not None)
+    add("PlanTracker.plans", tracker.plans, list[T.ImprovementPlan])
+    add("PlanTracker.actuals", tracker.actuals, list[T.PlanActual])
+    add("PlanTracker.policy", tracker.policy, T.TrackingPolicy)
+    add("PlanTracker.plans_of", tracker.plans_of(planned), list[T.ImprovementPlan])
+    add("PlanTracker.actuals_of", tracker.actuals_of(planned), list[T.PlanActual])
+    add("PlanTracker.to_dict", tracker.to_dict(), T.PlanTrackerDocument)
+    add("PlanCheck.accounts", check.accounts, list[T.PlanProgress])
+    add("PlanCheck.to_dict", check.to_dict(), T.PlanCheckDocument)
     return out
 
 
@@ -706,6 +723,14 @@ def documents(sim: custfit.Simulation) -> list[tuple[Any, Any]]:
     for model in (maturity_model(), maturity_model(None)):
         assert custfit.assess_maturity(ds.snapshot(end), model).phases == ["started", "adopting", "mature"]
         out.append((model, T.MaturityModel))
+    # tracking policies, and a tracker document as saved (read back by PlanTracker.from_json)
+    policy: T.TrackingPolicy = {"horizon": {"amount": 3, "unit": "months"}}
+    tracker = custfit.PlanTracker(policy)
+    assert tracker.policy == policy
+    tracker.track(ds.snapshot(end), maturity_model())
+    saved = tracker.to_dict()
+    assert custfit.PlanTracker.from_json(saved) == tracker
+    out += [(policy, T.TrackingPolicy), (saved, T.PlanTrackerDocument)]
     assert not [m for value, tp in out for m in mismatches(value, tp)]
     return out
 

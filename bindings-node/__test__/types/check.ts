@@ -53,6 +53,8 @@ import {
   MaturityAssessment,
   assessMaturity,
   assessMaturityAsync,
+  PlanCheck,
+  PlanTracker,
   phaseHistory,
   phaseHistoryAsync,
 } from '../../index.js'
@@ -100,6 +102,14 @@ import type {
   MaturityModel,
   AccountMaturity,
   PlanStep,
+  ImprovementPlan,
+  PlanActual,
+  PlanCheckDocument,
+  PlanOutcome,
+  PlanProgress,
+  PlanStatus,
+  PlanTrackerDocument,
+  TrackingPolicy,
   Journey,
   MomentDef,
   MomentStatus,
@@ -259,6 +269,26 @@ const maturityDoc: MaturityAssessmentDocument = maturity.toJSON()
 const maturityFrame = snap.withColumns(maturity, 'maturity')
 const laterMaturity: Promise<MaturityAssessment> = assessMaturityAsync(snap, JSON.stringify(maturityModel))
 
+const policy: TrackingPolicy = { horizon: { amount: 60, unit: 'days' } }
+const tracker = new PlanTracker(policy)
+const planCheck: PlanCheck = tracker.track(snap, maturityModel)
+const checkedAt: Date = planCheck.at
+const closings: number = planCheck.plansMade + planCheck.achieved + planCheck.regressed + planCheck.expired + planCheck.modelChanged
+const progressRows: Array<PlanProgress> = planCheck.accounts
+const planStatus: PlanStatus = progressRows[0].status
+const closedAs: PlanOutcome | null = progressRows[0].closed
+const improvementPlans: Array<ImprovementPlan> = tracker.plansOf(progressRows[0].account_id)
+const outcome: PlanOutcome | null | undefined = improvementPlans[0]?.outcome
+const planActuals: Array<PlanActual> = tracker.actualsOf('acc-000001').concat(tracker.actuals)
+const checkDates: Array<Date> = tracker.checks
+const trackerDoc: PlanTrackerDocument = tracker.toJSON()
+const reread: boolean = PlanTracker.fromJson(trackerDoc).equals(PlanTracker.fromJson(JSON.stringify(tracker)))
+const planCheckDoc: PlanCheckDocument = planCheck.toJSON()
+const planFrame = snap.withColumns(planCheck, 'plan')
+const horizon: TrackingPolicy = tracker.policy
+// @ts-expect-error tracking has no async variant (it changes the tracker)
+const trackLater = tracker.trackAsync(snap, maturityModel)
+
 // @ts-expect-error a wrong property is a compile error, not `any`
 const misspelled = model.evaluate(ts).rocAuc
 
@@ -269,4 +299,5 @@ export {
   at, size, detectable, truth, powers, planned, growthPeriod, quick, lifecycleBuckets, firstActive, growthDoc, framed, laterGrowth,
   logo, laterCohorts, momentStatus, ttfv, momentSummary, momentsDoc, onboardingFrame, laterMoments, moved, laterPhases,
   maturityCounts, stretch, maturityDoc, maturityFrame, laterMaturity,
+  checkedAt, closings, planStatus, closedAs, outcome, planActuals, checkDates, reread, planCheckDoc, planFrame, horizon, trackLater,
 }

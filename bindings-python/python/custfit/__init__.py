@@ -23,6 +23,8 @@ from ._native import (
     InvalidInputError,
     MaturityAssessment,
     ParseError,
+    PlanCheck,
+    PlanTracker,
     Playbook,
     PlayState,
     Scorecard,
@@ -185,4 +187,6 @@ __all__ = [
     "phase_history",
     "MaturityAssessment",
     "assess_maturity",
+    "PlanTracker",
+    "PlanCheck",
 ]

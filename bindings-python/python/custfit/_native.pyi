@@ -43,6 +43,7 @@ from custfit.types import (
     GrowthAccountingDocument,
     GrowthPeriod,
     HistoryPoint,
+    ImprovementPlan,
     InactivityWindowChoice,
     IngestReport,
     Journey,
@@ -64,6 +65,10 @@ from custfit.types import (
     ParetoTiers,
     Period,
     PhaseHistory,
+    PlanActual,
+    PlanCheckDocument,
+    PlanProgress,
+    PlanTrackerDocument,
     PlaybookDocument,
     PlayPower,
     PlayRun,
@@ -86,6 +91,7 @@ from custfit.types import (
     SimulatedExperimentResult,
     SimulationConfig,
     SubscriptionRow,
+    TrackingPolicy,
     Treatment,
     UserRow,
 )
@@ -112,6 +118,7 @@ FrameSource: TypeAlias = (
     | GrowthAccounting
     | EngagementMoments
     | MaturityAssessment
+    | PlanCheck
     | Snapshot
     | ParetoTiers
     | SegmentAssignment
@@ -933,6 +940,80 @@ def assess_maturity(frame: Snapshot, model: MaturityModel | Document) -> Maturit
     lowest first, each of behaviours, a metric meeting ``at_least`` or ``at_most``; peers by
     ``segment_by``). Releases the GIL."""
 
+@final
+class PlanCheck:
+    """Every assessed account after a check of a ``PlanTracker``: where each stands against its
+    open plan (``status`` ``"on_track"``, ``"behind"`` or ``"top"``), and the plans made and
+    closed at the check. ``snapshot.with_columns(check, "plan")`` adds ``plan_status``,
+    ``plan_progress``, ``plan_elapsed``, ``plan_target``, ``plan_due`` and ``plan_revision``."""
+
+    @property
+    def at(self) -> datetime:
+        """The check's as-of instant (aware, UTC)."""
+    @property
+    def accounts(self) -> list[PlanProgress]:
+        """Per assessed account, in the frame's order."""
+    @property
+    def plans_made(self) -> int:
+        """Plans made at this check (first plans and re-plans)."""
+    @property
+    def achieved(self) -> int:
+        """Plans closed at this check because the account reached their phase."""
+    @property
+    def regressed(self) -> int:
+        """Plans closed at this check because the account fell below the level they started from."""
+    @property
+    def expired(self) -> int:
+        """Plans closed at this check because their due date passed."""
+    @property
+    def model_changed(self) -> int:
+        """Plans closed at this check because the maturity model changed."""
+    def to_dict(self) -> PlanCheckDocument:
+        """The result in its serde form."""
+    def to_json(self) -> str:
+        """The result as JSON text (the same in Rust and Node)."""
+
+@final
+class PlanTracker:
+    """Every improvement plan of a set of accounts (the original and each re-plan, with why it was
+    made and how it ended) and the actuals seen at every check: the ledger ``track`` carries from
+    check to check, saved as versioned JSON (the same document in Rust and Node)."""
+
+    def __new__(cls, policy: TrackingPolicy | Document | None = None) -> Self:
+        """An empty tracker; ``policy`` (default: plans due 90 days after they are made) says how
+        long plans run."""
+    @staticmethod
+    def from_json(document: PlanTrackerDocument | Document) -> PlanTracker:
+        """Reads a tracker from its document (a dict or JSON text): ``unsupported_version`` when
+        newer, ``parse_error`` when corrupt, ``invalid_config`` when inconsistent."""
+    def to_json(self) -> str:
+        """The tracker as versioned JSON text."""
+    def to_dict(self) -> PlanTrackerDocument:
+        """The tracker as a dict (its JSON form)."""
+    @property
+    def checks(self) -> list[datetime]:
+        """The checks' as-of instants, ascending (aware, UTC)."""
+    @property
+    def plans(self) -> list[ImprovementPlan]:
+        """Every plan, in the order made."""
+    @property
+    def actuals(self) -> list[PlanActual]:
+        """Every actual, in check then account order."""
+    @property
+    def policy(self) -> TrackingPolicy:
+        """How long plans run."""
+    def plans_of(self, account_id: str) -> list[ImprovementPlan]:
+        """Every plan of one account, oldest first."""
+    def actuals_of(self, account_id: str) -> list[PlanActual]:
+        """Every actual of one account, oldest first."""
+    def track(self, frame: Snapshot, model: MaturityModel | Document) -> PlanCheck:
+        """Assesses ``frame`` against ``model`` and records the result as a check at the frame's
+        instant: open plans get an actual and are kept or closed (achieved, regressed, model
+        changed, expired); accounts below the top without an open plan get one. Checks in time
+        order (an earlier one is ``invalid_argument``); the same check again changes nothing; a
+        refused check leaves the tracker unchanged. Releases the GIL."""
+    def __eq__(self, other: object, /) -> bool: ...
+
 __all__ = [
     "__version__",
     "ChurnModel",
@@ -1019,4 +1100,6 @@ __all__ = [
     "phase_history",
     "MaturityAssessment",
     "assess_maturity",
+    "PlanTracker",
+    "PlanCheck",
 ]

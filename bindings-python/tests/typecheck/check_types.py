@@ -38,6 +38,7 @@ from custfit.types import (
     GrowthAccountingDocument,
     GrowthPeriod,
     HistoryPoint,
+    ImprovementPlan,
     InactivityWindowChoice,
     IngestReport,
     Journey,
@@ -46,6 +47,7 @@ from custfit.types import (
     LifecycleConfig,
     LoadReport,
     LogisticFit,
+    MaturityModel,
     MemoryUsage,
     MetricInfo,
     MomentDef,
@@ -57,6 +59,12 @@ from custfit.types import (
     Period,
     PhaseHistory,
     PhaseTransition,
+    PlanActual,
+    PlanCheckDocument,
+    PlanOutcome,
+    PlanProgress,
+    PlanStatus,
+    PlanTrackerDocument,
     PlaybookDocument,
     PlayOutcome,
     PlayRun,
@@ -74,6 +82,7 @@ from custfit.types import (
     SimulationConfig,
     SkipReason,
     SubscriptionRow,
+    TrackingPolicy,
     UserRow,
     Window,
 )
@@ -291,6 +300,39 @@ def moments(sim: custfit.Simulation) -> None:
     print(status, ttfv, median, document, frame, moved, text)
 
 
+def tracking(sim: custfit.Simulation) -> None:
+    model: MaturityModel = {
+        "version": 1,
+        "segment_by": "plan",
+        "best_in_class": 0.9,
+        "phases": [
+            {"name": "started", "behaviours": [{"name": "active", "metric": "active_days_30d", "at_least": 1.0}]},
+            {"name": "adopting", "behaviours": [{"name": "recent", "metric": "days_since_last_activity", "at_most": 7.0}]},
+            {"name": "mature", "behaviours": [{"name": "broad", "metric": "features_used_30d", "at_least": 5.0}]},
+        ],
+    }
+    policy: TrackingPolicy = {"horizon": {"amount": 60, "unit": "days"}}
+    tracker = custfit.PlanTracker(policy)
+    check: custfit.PlanCheck = tracker.track(sim.dataset.snapshot(sim.end), model)
+    at: datetime = check.at
+    made: int = check.plans_made + check.achieved + check.regressed + check.expired + check.model_changed
+    accounts: list[PlanProgress] = check.accounts
+    status: PlanStatus = accounts[0]["status"]
+    closed: PlanOutcome | None = accounts[0]["closed"]
+    progress: float | None = accounts[0]["progress"]
+    plans: list[ImprovementPlan] = tracker.plans_of(accounts[0]["account_id"])
+    outcome: PlanOutcome | None = plans[0].get("outcome")
+    actuals: list[PlanActual] = tracker.actuals
+    checks: list[datetime] = tracker.checks
+    document: PlanTrackerDocument = tracker.to_dict()
+    again: custfit.PlanTracker = custfit.PlanTracker.from_json(document)
+    result: PlanCheckDocument = check.to_dict()
+    frame: custfit.Snapshot = sim.dataset.snapshot(sim.end).with_columns(check, "plan")
+    plan: ImprovementPlan = tracker.plans[0]
+    print(plan["due_at"])  # type: ignore[typeddict-item]
+    print(at, made, status, closed, progress, outcome, actuals, checks, again == tracker, result, frame, tracker.policy)
+
+
 def main() -> None:
     sim = custfit.simulate(accounts=50, days=120, seed=1)
     data(sim)
@@ -302,3 +344,4 @@ def main() -> None:
     dry_run(sim)
     lifecycle(sim)
     moments(sim)
+    tracking(sim)
