@@ -333,7 +333,7 @@ fn guide_moments_and_phases() -> custfit::Result<()> {
 #[test]
 fn guide_effectiveness() -> custfit::Result<()> {
     use custfit::document::Document;
-    use custfit::effectiveness::{assess, MaturityModel};
+    use custfit::effectiveness::{assess, MaturityModel, PlanOutcome, PlanReason, PlanStatus, PlanTracker, TrackingPolicy};
     use custfit::{Simulation, SimulationConfig, ToColumns};
 
     // ANCHOR: effectiveness_assess
@@ -360,5 +360,56 @@ fn guide_effectiveness() -> custfit::Result<()> {
     let frame = frame.with_columns(maturity.account_columns("maturity"))?;
     assert!(frame.has_column("maturity_level"));
     // ANCHOR_END: effectiveness_assess
+
+    // ANCHOR: effectiveness_tracking
+    let mut tracker = PlanTracker::new(TrackingPolicy { horizon: Window::days(90) }); // plans due 90 days after they are made
+    for month in 1..=4 {
+        // Checked monthly, at the end of each 30 days.
+        let snapshot = sim.dataset.snapshot(sim.start.add_days(30 * month).add_millis(-1000))?;
+        let check = tracker.track(&snapshot, &model)?;
+        let behind = check.accounts.iter().filter(|a| a.status == PlanStatus::Behind).count();
+        println!(
+            "{}: {} plans made, {} achieved, {} regressed, {} expired, {behind} behind",
+            check.at.date_string(),
+            check.plans_made,
+            check.achieved,
+            check.regressed,
+            check.expired
+        );
+    }
+    // 2024-01-30: 273 plans made, 0 achieved, 0 regressed, 0 expired, 0 behind
+    // 2024-02-29: 87 plans made, 35 achieved, 30 regressed, 0 expired, 174 behind
+    // 2024-03-30: 89 plans made, 21 achieved, 42 regressed, 0 expired, 211 behind
+    // 2024-04-29: 268 plans made, 36 achieved, 36 regressed, 159 expired, 76 behind
+    for plan in tracker.plans_of("acc-000060") {
+        // One account's plan and re-plans.
+        println!("plan {} ({:?}) for {}: {:?}", plan.revision, plan.reason, plan.target_phase, plan.outcome);
+    }
+    // plan 1 (Initial) for adopting: Some(Achieved)
+    // plan 2 (Achieved) for mature: Some(Regressed)
+    // plan 3 (Regressed) for adopting: Some(Achieved)
+    // plan 4 (Achieved) for mature: None
+    // The same check again changes nothing (and gives the same result); its columns for plays:
+    // `plan_status` ("on_track", "behind", "top"), `plan_progress`, `plan_elapsed`, `plan_target`,
+    // `plan_due`, `plan_revision`.
+    let snapshot = sim.dataset.snapshot(sim.end)?;
+    let check = tracker.track(&snapshot, &model)?;
+    let frame = snapshot.with_columns(check.account_columns("plan"))?;
+    assert!(frame.has_column("plan_status"));
+    // ANCHOR_END: effectiveness_tracking
+    // The figures of the Python and Node snippets.
+    assert_eq!((tracker.checks.len(), tracker.plans.len(), tracker.actuals.len()), (4, 717, 889));
+    let behind = check.accounts.iter().filter(|a| a.status == PlanStatus::Behind).count();
+    assert_eq!((check.plans_made, check.achieved, check.regressed, check.expired, behind), (268, 36, 36, 159, 76));
+    let story: Vec<_> = tracker.plans_of("acc-000060").iter().map(|p| (p.reason, p.outcome)).collect();
+    assert_eq!(
+        story,
+        [
+            (PlanReason::Initial, Some(PlanOutcome::Achieved)),
+            (PlanReason::Achieved, Some(PlanOutcome::Regressed)),
+            (PlanReason::Regressed, Some(PlanOutcome::Achieved)),
+            (PlanReason::Achieved, None)
+        ]
+    );
     Ok(())
 }
