@@ -177,12 +177,12 @@ pub(crate) fn plain_serde_message(message: &str) -> String {
     out
 }
 
-/// Implements [`Document`] for a type whose inherent `validate()` is the check.
 /// FNV-1a, 64 bits: the checksum of saved models and the digest naming a model in a record.
 pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
+/// Implements [`Document`] for a type whose inherent `validate()` is the check.
 macro_rules! document {
     ($($ty:ty => $kind:literal, $version:expr;)*) => {
         $(impl $crate::document::Document for $ty {

@@ -264,6 +264,12 @@ mod moments {
             }
         }
         assert!(stuck_n > 10 && stuck_ok > 3, "{stuck_n} {stuck_ok}");
+        // Being stuck in onboarding raises churn: a larger share of the stuck new accounts churn.
+        let churn_share = |stuck: bool| {
+            let group: Vec<_> = new.iter().filter(|(t, _)| t.onboarding_stuck == stuck).collect();
+            group.iter().filter(|(t, _)| t.churned).count() as f64 / group.len() as f64
+        };
+        assert!(churn_share(true) > churn_share(false) + 0.1, "{} vs {}", churn_share(true), churn_share(false));
         // Across accounts: the median time to first value is the simulator's (about 19 days).
         ttfv.sort_by(f64::total_cmp);
         let fv = &m.summary[2];
