@@ -410,47 +410,74 @@ impl ToColumns for EngagementMoments {
 pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig) -> Result<EngagementMoments> {
     config.validate()?;
     // Per moment: its event name's id and its filter as a mask over property sets, or the index
-    // of its condition.
+    // of its condition; per cadence, its event the same way.
     let mut conditions: Vec<(usize, &str)> = Vec::new();
     let markers: Vec<Marker> = config
         .moments
         .iter()
         .enumerate()
         .map(|(k, m)| match (&m.event, &m.condition) {
-            (Some(event), _) => Marker::Event(ds.name_id(event), m.filter.as_ref().map(|f| crate::metrics::set_matches(ds, f))),
+            (Some(event), _) => Marker::Event(EventMatch::new(ds, event, m.filter.as_ref())),
             (None, condition) => {
                 conditions.push((k, condition.as_deref().unwrap_or_default()));
                 Marker::Condition(conditions.len() - 1)
             }
         })
         .collect();
-    let cadence_plans: Vec<(Option<u32>, Option<Vec<bool>>)> = config
-        .cadences
-        .iter()
-        .map(|c| (ds.name_id(&c.event), c.filter.as_ref().map(|f| crate::metrics::set_matches(ds, f))))
-        .collect();
-    // The accounts on a journey and their starts.
-    let mut tracks: Vec<Track> = Vec::new();
-    for (a, account) in ds.accounts().iter().enumerate() {
-        let start = match config.start {
-            JourneyStart::Created => Some(account.created_at),
-            JourneyStart::FirstSubscription => ds
-                .subscription_rows(a)
-                .iter()
-                .filter(|r| r.status != SubscriptionStatus::Trial)
-                .map(|r| r.start)
-                .min()
-                .map(Timestamp::from_millis)
-                .transpose()?,
-        };
-        if let Some(start) = start.filter(|s| *s <= as_of && config.from.is_none_or(|f| *s >= f)) {
-            tracks.push(Track { account: a, start, at: vec![None; markers.len()], known: vec![false; markers.len()] });
+    let cadence_events: Vec<EventMatch> =
+        config.cadences.iter().map(|c| EventMatch::new(ds, &c.event, c.filter.as_ref())).collect();
+    let (m, c) = (markers.len(), cadence_events.len());
+    // The accounts on a journey, their starts, when their event moments happened and their
+    // cadences' last occurrences: one pass over each account's events, in parallel over ranges
+    // of accounts.
+    let n = ds.account_count();
+    let threads = if n < 4096 { 1 } else { crate::stats::max_threads() };
+    let parts = crate::stats::map_ranges(n, threads, |range| -> Result<Tracks> {
+        let mut part = Tracks::default();
+        // Each event marker's and cadence's matching instants for the account at hand (reused).
+        let mut hits: Vec<Vec<i64>> = vec![Vec::new(); m + c];
+        for a in range {
+            let start = match config.start {
+                JourneyStart::Created => Some(ds.accounts()[a].created_at),
+                JourneyStart::FirstSubscription => ds
+                    .subscription_rows(a)
+                    .iter()
+                    .filter(|r| r.status != SubscriptionStatus::Trial)
+                    .map(|r| r.start)
+                    .min()
+                    .map(Timestamp::from_millis)
+                    .transpose()?,
+            };
+            let Some(start) = start.filter(|s| *s <= as_of && config.from.is_none_or(|f| *s >= f)) else { continue };
+            hits.iter_mut().for_each(Vec::clear);
+            for e in ds.scan(a, start.millis(), as_of.millis()).iter() {
+                for (k, marker) in markers.iter().enumerate() {
+                    if let Marker::Event(x) = marker {
+                        if x.matches(e.name, e.props) {
+                            hits[k].push(e.ts);
+                        }
+                    }
+                }
+                for (k, x) in cadence_events.iter().enumerate() {
+                    if x.matches(e.name, e.props) {
+                        hits[m + k].push(e.ts);
+                    }
+                }
+            }
+            let t = part.push(a, start, m);
+            part.advance(t, config, &markers, None, |k, anchor| {
+                let h = &hits[k];
+                h.get(h.partition_point(|&x| x < anchor)).copied()
+            });
+            part.last.extend(hits[m..].iter().map(|h| h.last().copied()));
         }
+        Ok(part)
+    });
+    let mut tracks = Tracks::default();
+    for p in parts {
+        tracks.append(p?);
     }
-    // When each moment happened: event moments at once, condition moments check by check.
-    for t in &mut tracks {
-        t.advance(ds, as_of, config, &markers, None);
-    }
+    // Condition moments, check by check.
     if !conditions.is_empty() {
         let default_checks;
         let checks = match &config.checks {
@@ -461,7 +488,7 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
             }
         };
         // The grid starts at the UTC midnight of the earliest journey's first day.
-        let first = tracks.iter().map(|t| t.start).min().unwrap_or(as_of);
+        let first = tracks.start.iter().min().copied().unwrap_or(as_of);
         let first = Timestamp::from_millis(first.millis().div_euclid(MS_PER_DAY) * MS_PER_DAY)?.min(as_of);
         let grid = check_dates(first, as_of, checks.every)?;
         let mut exprs: Vec<Expr> = Vec::new();
@@ -473,11 +500,12 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
                 .collect()
         };
         // The journeys with a moment still open.
-        let mut open: Vec<usize> = (0..tracks.len()).filter(|&t| tracks[t].known.contains(&false)).collect();
+        let mut open: Vec<usize> = (0..tracks.len()).filter(|&t| !tracks.settled(t, m)).collect();
         for date in grid {
             let ready = |t: &usize| {
-                let t = &tracks[*t];
-                (0..markers.len()).any(|k| !t.known[k] && t.anchor(config, k).flatten().is_some_and(|a| a <= date.millis()))
+                (0..m).any(|k| {
+                    !tracks.known[t * m + k] && tracks.anchor(*t, config, k).flatten().is_some_and(|a| a <= date.millis())
+                })
             };
             if !open.iter().any(ready) {
                 continue;
@@ -491,96 +519,106 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
             let rows = rows_of(ds, &snap);
             let mut hits = vec![false; exprs.len()];
             for &t in &open {
-                let track = &mut tracks[t];
-                let row = rows[track.account];
+                let (account, start) = (tracks.account[t], tracks.start[t]);
+                let row = rows[account];
                 for (h, mask) in hits.iter_mut().zip(&masks) {
                     *h = row.is_some_and(|r| mask[r as usize]);
                 }
-                track.advance(ds, as_of, config, &markers, Some((date.millis(), &hits)));
+                tracks.advance(t, config, &markers, Some((date.millis(), &hits)), |k, anchor| {
+                    let Marker::Event(x) = &markers[k] else { return None };
+                    ds.scan(account, start.millis(), as_of.millis())
+                        .iter()
+                        .find(|e| e.ts >= anchor && x.matches(e.name, e.props))
+                        .map(|e| e.ts)
+                });
             }
-            open.retain(|&t| tracks[t].known.contains(&false));
+            open.retain(|&t| !tracks.settled(t, m));
         }
         if exprs.is_empty() {
             // Nothing was checked: the conditions are still checked against the snapshot's columns.
             compile(&ds.snapshot_with(as_of, &checks.snapshot)?)?;
         }
     }
+    // Each journey's statuses, in parallel over ranges of journeys.
     let days = |from: i64, to: i64| (to - from) as f64 / MS_PER_DAY as f64;
     let first_value = config.first_value_index();
-    let mut journeys = Vec::with_capacity(tracks.len());
-    for track in &tracks {
-        let (a, start) = (track.account, track.start);
-        let scan = ds.scan(a, start.millis(), as_of.millis());
-        let mut moments: Vec<MomentProgress> = Vec::with_capacity(config.moments.len());
-        let (mut overdue, mut stuck) = (0.0f64, false);
-        for (k, m) in config.moments.iter().enumerate() {
-            let Some(anchor) = track.anchor(config, k).flatten() else {
-                moments.push(MomentProgress {
-                    status: MomentStatus::Waiting,
-                    at: None,
-                    due: None,
-                    days_taken: None,
-                    on_time: None,
-                });
-                continue;
-            };
-            let due = m.expected.end(Timestamp::from_millis(anchor)?);
-            let progress = match track.at[k] {
-                Some(t) => MomentProgress {
-                    status: MomentStatus::Done,
-                    at: Some(Timestamp::from_millis(t)?),
-                    due: Some(due),
-                    days_taken: Some(days(anchor, t)),
-                    on_time: Some(t <= due.millis()),
-                },
-                None => {
-                    let status = if as_of <= due {
-                        MomentStatus::OnTrack
-                    } else if as_of <= m.tolerance.end(due) {
-                        MomentStatus::Behind
-                    } else {
-                        MomentStatus::Stuck
-                    };
-                    if as_of > due {
-                        overdue = overdue.max(days(due.millis(), as_of.millis()));
-                    }
-                    stuck |= status == MomentStatus::Stuck;
-                    MomentProgress { status, at: None, due: Some(due), days_taken: None, on_time: (as_of > due).then_some(false) }
-                }
-            };
-            moments.push(progress);
-        }
-        let cadences = config
-            .cadences
-            .iter()
-            .zip(&cadence_plans)
-            .map(|(c, (name, mask))| -> Result<CadenceProgress> {
-                let last = name.and_then(|id| {
-                    scan.iter()
-                        .filter(|e| e.name == id && mask.as_ref().is_none_or(|mask| mask.get(e.props as usize) == Some(&true)))
-                        .last()
-                        .map(|e| e.ts)
-                });
-                let from = match last {
-                    Some(t) => Timestamp::from_millis(t)?,
-                    None => start,
+    let parts = crate::stats::map_ranges(tracks.len(), threads, |range| -> Result<Vec<Journey>> {
+        let mut journeys = Vec::with_capacity(range.len());
+        for t in range {
+            let (a, start) = (tracks.account[t], tracks.start[t]);
+            let mut moments: Vec<MomentProgress> = Vec::with_capacity(m);
+            let (mut overdue, mut stuck) = (0.0f64, false);
+            for (k, def) in config.moments.iter().enumerate() {
+                let Some(anchor) = tracks.anchor(t, config, k).flatten() else {
+                    moments.push(MomentProgress {
+                        status: MomentStatus::Waiting,
+                        at: None,
+                        due: None,
+                        days_taken: None,
+                        on_time: None,
+                    });
+                    continue;
                 };
-                let next_due = c.every.end(from);
-                Ok(CadenceProgress { last: last.map(Timestamp::from_millis).transpose()?, next_due, overdue: as_of > next_due })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let current = moments.iter().position(|p| p.status != MomentStatus::Done).map(|k| config.moments[k].name.clone());
-        let time_to_first_value_days = first_value.and_then(|k| moments[k].at).map(|t| days(start.millis(), t.millis()));
-        journeys.push(Journey {
-            account_id: ds.accounts()[a].id.to_string(),
-            start,
-            moments,
-            current,
-            time_to_first_value_days,
-            overdue_days: overdue,
-            stuck,
-            cadences,
-        });
+                let due = def.expected.end(Timestamp::from_millis(anchor)?);
+                let progress = match tracks.at[t * m + k] {
+                    Some(at) => MomentProgress {
+                        status: MomentStatus::Done,
+                        at: Some(Timestamp::from_millis(at)?),
+                        due: Some(due),
+                        days_taken: Some(days(anchor, at)),
+                        on_time: Some(at <= due.millis()),
+                    },
+                    None => {
+                        let status = if as_of <= due {
+                            MomentStatus::OnTrack
+                        } else if as_of <= def.tolerance.end(due) {
+                            MomentStatus::Behind
+                        } else {
+                            MomentStatus::Stuck
+                        };
+                        if as_of > due {
+                            overdue = overdue.max(days(due.millis(), as_of.millis()));
+                        }
+                        stuck |= status == MomentStatus::Stuck;
+                        MomentProgress {
+                            status,
+                            at: None,
+                            due: Some(due),
+                            days_taken: None,
+                            on_time: (as_of > due).then_some(false),
+                        }
+                    }
+                };
+                moments.push(progress);
+            }
+            let cadences = config
+                .cadences
+                .iter()
+                .zip(&tracks.last[t * c..(t + 1) * c])
+                .map(|(def, last)| -> Result<CadenceProgress> {
+                    let last = last.map(Timestamp::from_millis).transpose()?;
+                    let next_due = def.every.end(last.unwrap_or(start));
+                    Ok(CadenceProgress { last, next_due, overdue: as_of > next_due })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let current = moments.iter().position(|p| p.status != MomentStatus::Done).map(|k| config.moments[k].name.clone());
+            let time_to_first_value_days = first_value.and_then(|k| moments[k].at).map(|at| days(start.millis(), at.millis()));
+            journeys.push(Journey {
+                account_id: ds.accounts()[a].id.to_string(),
+                start,
+                moments,
+                current,
+                time_to_first_value_days,
+                overdue_days: overdue,
+                stuck,
+                cadences,
+            });
+        }
+        Ok(journeys)
+    });
+    let mut journeys = Vec::with_capacity(tracks.len());
+    for p in parts {
+        journeys.append(&mut p?);
     }
     let summary = config
         .moments
@@ -615,72 +653,112 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
     })
 }
 
+/// An event name (its id: missing when the dataset has no such event) and its filter as a mask
+/// over property sets.
+struct EventMatch {
+    name: Option<u32>,
+    mask: Option<Vec<bool>>,
+}
+
+impl EventMatch {
+    fn new(ds: &Dataset, event: &str, filter: Option<&PropertyFilter>) -> Self {
+        EventMatch { name: ds.name_id(event), mask: filter.map(|f| crate::metrics::set_matches(ds, f)) }
+    }
+
+    fn matches(&self, name: u32, props: u32) -> bool {
+        self.name == Some(name) && self.mask.as_ref().is_none_or(|mask| mask.get(props as usize) == Some(&true))
+    }
+}
+
 /// What marks a moment.
 enum Marker {
-    /// An event name's id (missing: the dataset has no such event) and its filter's mask over
-    /// property sets.
-    Event(Option<u32>, Option<Vec<bool>>),
+    /// An event.
+    Event(EventMatch),
     /// The index of its condition.
     Condition(usize),
 }
 
-/// One account's journey while its moments' dates are worked out.
-struct Track {
-    account: usize,
-    start: Timestamp,
-    /// When each moment happened (epoch ms), once known.
+/// The journeys while their moments' dates are worked out, flat: per journey its account and
+/// start, per journey and moment when it happened (epoch ms) once `known`, per journey and
+/// cadence its last occurrence.
+#[derive(Default)]
+struct Tracks {
+    account: Vec<usize>,
+    start: Vec<Timestamp>,
     at: Vec<Option<i64>>,
-    /// Whether `at` is final.
     known: Vec<bool>,
+    last: Vec<Option<i64>>,
 }
 
-impl Track {
-    /// Moment `k`'s anchor: `None` while unknown, `Some(None)` when it never came (the previous
-    /// moment did not happen), `Some(Some(ms))` when known.
-    fn anchor(&self, config: &MomentsConfig, k: usize) -> Option<Option<i64>> {
+impl Tracks {
+    fn len(&self) -> usize {
+        self.account.len()
+    }
+
+    fn push(&mut self, account: usize, start: Timestamp, moments: usize) -> usize {
+        self.account.push(account);
+        self.start.push(start);
+        self.at.extend(std::iter::repeat_n(None, moments));
+        self.known.extend(std::iter::repeat_n(false, moments));
+        self.account.len() - 1
+    }
+
+    fn append(&mut self, mut other: Tracks) {
+        self.account.append(&mut other.account);
+        self.start.append(&mut other.start);
+        self.at.append(&mut other.at);
+        self.known.append(&mut other.known);
+        self.last.append(&mut other.last);
+    }
+
+    /// Whether every moment of journey `t` is settled.
+    fn settled(&self, t: usize, moments: usize) -> bool {
+        self.known[t * moments..(t + 1) * moments].iter().all(|k| *k)
+    }
+
+    /// Moment `k` of journey `t`'s anchor: `None` while unknown, `Some(None)` when it never came
+    /// (the previous moment did not happen), `Some(Some(ms))` when known.
+    fn anchor(&self, t: usize, config: &MomentsConfig, k: usize) -> Option<Option<i64>> {
+        let m = config.moments.len();
         match config.moments[k].after {
-            MomentAnchor::Start => Some(Some(self.start.millis())),
-            MomentAnchor::Previous => self.known[k - 1].then_some(self.at[k - 1]),
+            MomentAnchor::Start => Some(Some(self.start[t].millis())),
+            MomentAnchor::Previous => self.known[t * m + k - 1].then_some(self.at[t * m + k - 1]),
         }
     }
 
-    /// Settles every moment it can: event moments as soon as their anchor is known, condition
+    /// Settles every moment of journey `t` it can: event moments as soon as their anchor is
+    /// known (`first_event(k, anchor)`: the first matching instant at or after it), condition
     /// moments at `check` (a check date and each condition's value there) when it is at or after
-    /// their anchor and their condition holds; with no check, a condition moment still open after
-    /// the last one never happened (by `as_of`).
+    /// their anchor and their condition holds. A moment still open after the last check never
+    /// happened (by `as_of`).
     fn advance(
         &mut self,
-        ds: &Dataset,
-        as_of: Timestamp,
+        t: usize,
         config: &MomentsConfig,
         markers: &[Marker],
         check: Option<(i64, &[bool])>,
+        first_event: impl Fn(usize, i64) -> Option<i64>,
     ) {
+        let m = markers.len();
         for (k, marker) in markers.iter().enumerate() {
-            if self.known[k] {
+            if self.known[t * m + k] {
                 continue;
             }
-            let Some(anchor) = self.anchor(config, k) else { continue };
+            let Some(anchor) = self.anchor(t, config, k) else { continue };
             let Some(anchor) = anchor else {
-                self.known[k] = true;
+                self.known[t * m + k] = true;
                 continue;
             };
             match marker {
-                Marker::Event(name, mask) => {
-                    let scan = ds.scan(self.account, self.start.millis(), as_of.millis());
-                    let i = scan.ts.partition_point(|&t| t < anchor);
-                    self.at[k] = name.and_then(|id| {
-                        scan.iter_from(i)
-                            .find(|e| e.name == id && mask.as_ref().is_none_or(|mask| mask.get(e.props as usize) == Some(&true)))
-                            .map(|e| e.ts)
-                    });
-                    self.known[k] = true;
+                Marker::Event(_) => {
+                    self.at[t * m + k] = first_event(k, anchor);
+                    self.known[t * m + k] = true;
                 }
                 Marker::Condition(c) => {
                     if let Some((date, hits)) = check {
                         if date >= anchor && hits[*c] {
-                            self.at[k] = Some(date);
-                            self.known[k] = true;
+                            self.at[t * m + k] = Some(date);
+                            self.known[t * m + k] = true;
                         }
                     }
                 }
