@@ -620,27 +620,46 @@ pub fn engagement_moments(ds: &Dataset, as_of: Timestamp, config: &MomentsConfig
     for p in parts {
         journeys.append(&mut p?);
     }
+    // Across accounts, per moment, in one pass over the journeys.
+    #[derive(Default)]
+    struct Tally {
+        reached: u64,
+        taken: Vec<f64>,
+        judged: u64,
+        on_time: u64,
+        behind: u64,
+        stuck: u64,
+    }
+    let mut tallies: Vec<Tally> = (0..m).map(|_| Tally::default()).collect();
+    for j in &journeys {
+        for (p, t) in j.moments.iter().zip(&mut tallies) {
+            t.reached += u64::from(p.status != MomentStatus::Waiting);
+            t.taken.extend(p.days_taken);
+            if let Some(on_time) = p.on_time {
+                t.judged += 1;
+                t.on_time += u64::from(on_time);
+            }
+            t.behind += u64::from(p.status == MomentStatus::Behind);
+            t.stuck += u64::from(p.status == MomentStatus::Stuck);
+        }
+    }
     let summary = config
         .moments
         .iter()
-        .enumerate()
-        .map(|(k, m)| {
-            let progress = journeys.iter().map(|j| &j.moments[k]);
-            let reached = progress.clone().filter(|p| p.status != MomentStatus::Waiting).count() as u64;
-            let mut taken: Vec<f64> = progress.clone().filter_map(|p| p.days_taken).collect();
-            taken.sort_by(f64::total_cmp);
-            let judged: Vec<bool> = progress.clone().filter_map(|p| p.on_time).collect();
+        .zip(tallies)
+        .map(|(def, mut t)| {
+            t.taken.sort_unstable_by(f64::total_cmp);
             MomentSummary {
-                name: m.name.clone(),
-                owner_role: m.owner_role.clone(),
-                reached,
-                done: taken.len() as u64,
-                median_days: crate::stats::quantile_sorted(&taken, 0.5),
-                p75_days: crate::stats::quantile_sorted(&taken, 0.75),
-                p90_days: crate::stats::quantile_sorted(&taken, 0.9),
-                on_time_share: (!judged.is_empty()).then(|| judged.iter().filter(|x| **x).count() as f64 / judged.len() as f64),
-                behind: progress.clone().filter(|p| p.status == MomentStatus::Behind).count() as u64,
-                stuck: progress.filter(|p| p.status == MomentStatus::Stuck).count() as u64,
+                name: def.name.clone(),
+                owner_role: def.owner_role.clone(),
+                reached: t.reached,
+                done: t.taken.len() as u64,
+                median_days: crate::stats::quantile_sorted(&t.taken, 0.5),
+                p75_days: crate::stats::quantile_sorted(&t.taken, 0.75),
+                p90_days: crate::stats::quantile_sorted(&t.taken, 0.9),
+                on_time_share: (t.judged > 0).then(|| t.on_time as f64 / t.judged as f64),
+                behind: t.behind,
+                stuck: t.stuck,
             }
         })
         .collect();
