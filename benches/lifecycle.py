@@ -1,8 +1,10 @@
 """polars and DuckDB peers of `lifecycle`: the same growth accounting (by month and by ISO week)
 and monthly retention cohorts (by first subscription, still subscribed, with gross and net
 revenue; by first activity, active) on the tables `target/release/lifecycle` wrote, each value
-checked against custfit's. Loading the tables is not timed for anyone (custfit's Dataset was
-built before its timing too). Median of 5.
+checked against custfit's. custfit runs through the Python binding on the same base (the
+simulator is seeded), interleaved with the peers in one process: five rounds of each in turn,
+medians; the Rust binary's own timing is shown beside. Loading is timed for no one (custfit's
+Dataset and the peers' frames are built before the rounds).
 
     cargo run --release -p custfit-benches --bin lifecycle
     .venv/bin/python benches/lifecycle.py
@@ -28,14 +30,16 @@ def frame(cursor):
     return pl.from_arrow(fetch())
 
 
-def median_time(fn):
-    times, out = [], None
+def interleaved(runs):
+    """Five rounds of every run in turn; each run's median time and last output."""
+    times = {k: [] for k in runs}
+    out = {}
     for _ in range(5):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return times[2], out
+        for name, fn in runs.items():
+            t = time.perf_counter()
+            out[name] = fn()
+            times[name].append(time.perf_counter() - t)
+    return {k: sorted(v)[2] for k, v in times.items()}, out
 
 
 def load():
@@ -177,21 +181,39 @@ def main():
     ev, subs, ref = load()
     as_of = ref["as_of"]
     print(f"{ref['accounts']} accounts, {ref['events']} events")
+    # custfit through the Python binding, on the same simulated base (the simulator is seeded).
+    import custfit
+
+    sim = custfit.simulate(accounts=ref["accounts"], days=ref["days"], activity_scale=ref["activity_scale"])
+    assert sim.dataset.event_count == ref["events"]
+    ds, end = sim.dataset, sim.end
     con = duckdb.connect()
     con.register("ev", ev.to_arrow())
     con.register("subs", subs.with_columns(pl.col("account").cast(pl.Int64)).to_arrow())
     rows = []
     for label, every, unit in (("month", "1mo", "month"), ("week", "1w", "week")):
-        p_s, p = median_time(lambda every=every: growth_polars(ev, as_of, every))
-        d_s, d = median_time(lambda unit=unit: growth_duckdb(con, as_of, unit))
+        med, out = interleaved(
+            {
+                "custfit": lambda label=label: custfit.growth_accounting(ds, end, {"period": label}),
+                "polars": lambda every=every: growth_polars(ev, as_of, every),
+                "duckdb": lambda unit=unit: growth_duckdb(con, as_of, unit),
+            }
+        )
+        c_s, p_s, d_s, p, d = med["custfit"], med["polars"], med["duckdb"], out["polars"], out["duckdb"]
+        check(f"growth by {label}, custfit through the binding", out["custfit"].periods == ref[label])
         ours = ref[label]
         for theirs, who in ((p, "polars"), (d, "duckdb")):
             got = [tuple(int(r[k]) for k in ("new", "returning", "resurrecting", "dormant", "churned")) for r in theirs.iter_rows(named=True)]
             want = [(r["new"], r["returning"], r["resurrecting"], r["dormant"], r["churned"]) for r in ours]
             check(f"growth by {label}, {who}", got == want)
-        rows.append((f"growth by {label}", ref["seconds"][label], p_s, d_s))
+        rows.append((f"growth by {label}", c_s, ref["seconds"][label], p_s, d_s))
     # Cohorts, subscribed: DuckDB (a range join is its strength); active: polars.
-    d_s, d = median_time(lambda: cohorts_subscribed_duckdb(con, as_of))
+    subscribed = {"period": "month", "start": "first_subscription", "measure": "subscribed"}
+    med, out = interleaved(
+        {"custfit": lambda: custfit.retention_cohorts(ds, end, subscribed), "duckdb": lambda: cohorts_subscribed_duckdb(con, as_of)}
+    )
+    c_s, d_s, d = med["custfit"], med["duckdb"], out["duckdb"]
+    check("cohorts subscribed, custfit through the binding", out["custfit"]["rows"] == ref["subscribed"])
     want = {}
     for r in ref["subscribed"]:
         c = r["cohort"]
@@ -205,17 +227,20 @@ def main():
     close = lambda a, b: (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
     same = want.keys() == got.keys() and all(w[0] == got[k][0] and all(close(x, y) for x, y in zip(w[1:], got[k][1:])) for k, w in want.items())
     check("cohorts subscribed, duckdb", same)
-    rows.append(("cohorts subscribed (gross, net)", ref["seconds"]["subscribed"], None, d_s))
-    p_s, p = median_time(lambda: cohorts_active_polars(ev, as_of))
+    rows.append(("cohorts subscribed (gross, net)", c_s, ref["seconds"]["subscribed"], None, d_s))
+    active = {"period": "month", "start": "first_activity", "measure": "active"}
+    med, out = interleaved({"custfit": lambda: custfit.retention_cohorts(ds, end, active), "polars": lambda: cohorts_active_polars(ev, as_of)})
+    c_s, p_s, p = med["custfit"], med["polars"], out["polars"]
+    check("cohorts active, custfit through the binding", out["custfit"]["rows"] == ref["active"])
     want = {(r["cohort"], k): l for r in ref["active"] for k, l in enumerate(r["logo"]) if l is not None}
     got = {(r["cohort"].strftime("%Y-%m-%dT%H:%M:%SZ"), r["k"]): r["logo"] for r in p.iter_rows(named=True)}
     got = {k: v for k, v in got.items() if k in want}
     check("cohorts active, polars", all(abs(want[k] - got.get(k, 0.0)) < 1e-12 for k in want))
-    rows.append(("cohorts active", ref["seconds"]["active"], p_s, None))
-    print(f"\n{'':34} {'custfit':>9} {'polars':>9} {'duckdb':>9}")
-    for name, c, p_s, d_s in rows:
+    rows.append(("cohorts active", c_s, ref["seconds"]["active"], p_s, None))
+    print(f"\n{'':34} {'custfit':>9} {'(Rust)':>9} {'polars':>9} {'duckdb':>9}")
+    for name, c, r, p_s, d_s in rows:
         fmt = lambda x: f"{x:9.3f}" if x is not None else f"{'-':>9}"
-        print(f"{name:34} {c:9.3f} {fmt(p_s)} {fmt(d_s)}")
+        print(f"{name:34} {c:9.3f} {r:9.3f} {fmt(p_s)} {fmt(d_s)}")
 
 
 if __name__ == "__main__":

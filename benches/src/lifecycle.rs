@@ -84,6 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dir.join("custfit.json"),
         serde_json::to_string(&serde_json::json!({
             "as_of": as_of.millis(), "accounts": ds.account_count(), "events": ds.event_count(),
+            "days": days, "activity_scale": scale,
             "month": month.periods, "week": week.periods, "subscribed": sub.rows, "active": act.rows,
             "seconds": {"month": month_s, "week": week_s, "subscribed": sub_s, "active": act_s},
         }))?,
