@@ -42,7 +42,9 @@ impl PySimulation {
 
     /// Ground truth per account, in account order: ``account_id``, ``churned``,
     /// ``churned_at``, ``decline_started_at``, ``champion_left_at``, ``cadence``,
-    /// ``base_engagement``, ``onboarding_stuck``, ``extraction_burst``, ``confused``.
+    /// ``base_engagement``, ``onboarding_stuck``, ``kickoff_at``, ``training_done_at``,
+    /// ``first_value_at`` (new accounts' onboarding moments within the simulated period, else
+    /// None), ``extraction_burst``, ``confused``.
     #[getter]
     fn truth<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         crate::health::to_py(py, &self.truth)
