@@ -41,6 +41,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod outcome;
 pub mod play;
+pub mod revenue;
 pub mod segment;
 pub mod sim;
 pub mod stats;

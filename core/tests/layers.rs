@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["expr", "io", "activity", "outcome"],
     &["health", "segment"],
     &["churn", "lifecycle", "effectiveness"],
+    &["revenue"],
     &["frame"],
     &["play"],
     &["experiment"],

@@ -19,4 +19,5 @@ mod metrics;
 mod play;
 mod properties;
 mod readers;
+mod revenue;
 mod segment;

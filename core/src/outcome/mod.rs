@@ -25,6 +25,7 @@ pub use activity::{
     active_days, activity_churn_dates, annual_to_monthly, choose_inactivity_window, monthly_to_annual, mrr_churn, ActivityChurn,
     InactivityWindowChoice, MrrChurn,
 };
+pub(crate) use subscription::gap_end;
 pub use subscription::{churn_dates, churn_labels, in_force, is_active, InForce, SubscriptionChurn};
 
 use crate::data::Dataset;

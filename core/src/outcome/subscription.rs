@@ -37,7 +37,9 @@ impl SubscriptionChurn {
     }
 }
 
-fn gap_end(def: &SubscriptionChurn, end: i64) -> i64 {
+/// The last instant a new contract can start after coverage ending at `end` and still count as
+/// a renewal.
+pub(crate) fn gap_end(def: &SubscriptionChurn, end: i64) -> i64 {
     let end_ts = Timestamp::from_millis(end).unwrap_or_else(|_| Timestamp::now());
     if def.gap_tolerance.amount == 0 {
         return end;
