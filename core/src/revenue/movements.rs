@@ -262,15 +262,17 @@ impl Coverage {
         Coverage { rows, carried }
     }
 
-    /// The MRR in force at `t` (`start <= t < end`), or carried over a gap.
-    fn mrr_at(&self, t: i64) -> Result<i64> {
+    /// The MRR in force at `t` (`start <= t < end`), or carried over a gap; `overflow` is the
+    /// error of a sum beyond 64 bits.
+    fn mrr_at(&self, t: i64, overflow: impl Fn() -> Error) -> Result<i64> {
         let t = match self.carried.iter().find(|(from, to)| *from <= t && t < *to) {
             Some((from, _)) => from - 1,
             None => t,
         };
-        self.rows.iter().filter(|(s, e, _)| *s <= t && e.is_none_or(|e| t < e)).try_fold(0i64, |acc, (_, _, m)| {
-            acc.checked_add(*m).ok_or_else(|| Error::argument("subscriptions", "an account's MRR leaves 64-bit minor units"))
-        })
+        self.rows
+            .iter()
+            .filter(|(s, e, _)| *s <= t && e.is_none_or(|e| t < e))
+            .try_fold(0i64, |acc, (_, _, m)| acc.checked_add(*m).ok_or_else(&overflow))
     }
 
     fn first_start(&self) -> Option<i64> {
@@ -348,7 +350,11 @@ pub fn mrr_movements(ds: &Dataset, as_of: Timestamp, config: &MovementsConfig) -
     let mut movements = vec![Movement::Flat; n];
     let mut mrr_change = vec![0i64; n];
     let mut mrr_now = vec![0i64; n];
-    let overflow = || Error::argument("subscriptions", "MRR totals leave 64-bit minor units");
+    let overflow = || Error::Argument {
+        kind: crate::error::ErrorKind::InvalidSubscription,
+        name: "mrr.minor".into(),
+        reason: "the MRR of all accounts together exceeds 64-bit minor units".into(),
+    };
     let add = |x: &mut i64, v: i64| -> Result<()> {
         *x = x.checked_add(v).ok_or_else(overflow)?;
         Ok(())
@@ -360,9 +366,9 @@ pub fn mrr_movements(ds: &Dataset, as_of: Timestamp, config: &MovementsConfig) -
         // Whether the account paid at any instant before the first boundary.
         // Whether it paid before the first period: a row (trials aside) with MRR started by then.
         let mut paid_before = cov.rows.iter().any(|(s, _, m)| *s <= boundaries[0] && *m > 0);
-        let mut open = cov.mrr_at(boundaries[0])?;
+        let mut open = cov.mrr_at(boundaries[0], || ds.mrr_overflow(a))?;
         for (k, p) in periods.iter_mut().enumerate() {
-            let close = cov.mrr_at(boundaries[k + 1])?;
+            let close = cov.mrr_at(boundaries[k + 1], || ds.mrr_overflow(a))?;
             let movement = match (open > 0, close > 0) {
                 (false, true) if paid_before => Movement::Reactivation,
                 (false, true) => Movement::New,
@@ -399,7 +405,7 @@ pub fn mrr_movements(ds: &Dataset, as_of: Timestamp, config: &MovementsConfig) -
                 Movement::Flat => {}
             }
             // Trailing retention: the accounts paying `trailing` before this period's closing.
-            let base = cov.mrr_at(trailing_at[k])?;
+            let base = cov.mrr_at(trailing_at[k], || ds.mrr_overflow(a))?;
             if base > 0 {
                 let t = &mut trailing[k];
                 add(&mut t.0, base)?;
