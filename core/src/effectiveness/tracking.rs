@@ -396,16 +396,11 @@ impl PlanTracker {
         if due <= at {
             return Err(Error::argument("at", format!("{at}: a plan made then would be due at or before it")));
         }
-        // Each account's open plan and last revision.
-        let mut open: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        let mut revisions: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        // Each account's open plan and last revision (plans are in revision order per account).
+        let mut latest: std::collections::HashMap<String, (Option<usize>, u32)> = std::collections::HashMap::new();
         for (i, p) in self.plans.iter().enumerate() {
-            if p.closed_at.is_none() {
-                open.insert(p.account_id.clone(), i);
-            }
-            revisions.insert(p.account_id.as_str(), p.revision);
+            latest.insert(p.account_id.clone(), (p.closed_at.is_none().then_some(i), p.revision));
         }
-        let revisions: std::collections::HashMap<String, u32> = revisions.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let mut accounts = Vec::with_capacity(assessment.accounts.len());
         let mut actuals = Vec::new();
         let mut made = Vec::new();
@@ -413,7 +408,7 @@ impl PlanTracker {
         for a in &assessment.accounts {
             let mut closed = None;
             let mut row = None;
-            if let Some(&i) = open.get(&a.account_id) {
+            if let Some(&(Some(i), _)) = latest.get(&a.account_id) {
                 let plan = &self.plans[i];
                 // The actual: each step's metric now, against the plan's own targets.
                 let values: Vec<Option<f64>> = plan
@@ -479,7 +474,7 @@ impl PlanTracker {
                 (Some(row), _) => row,
                 (None, Some(next)) => {
                     // A new plan: the first, or a re-plan after the one just closed.
-                    let revision = revisions.get(a.account_id.as_str()).copied().unwrap_or(0) + 1;
+                    let revision = latest.get(&a.account_id).map_or(0, |l| l.1) + 1;
                     let reason = match closed {
                         None => PlanReason::Initial,
                         Some(PlanOutcome::Achieved) => PlanReason::Achieved,
